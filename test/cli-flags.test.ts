@@ -1001,6 +1001,23 @@ export const app = (environ, start) => {
     expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ FIRST: 'one', SECOND: 'two' });
   });
 
+  it('--env-file skips an indented comment line, as dotenv does, rather than setting a variable named after it', async () => {
+    const app = join(dir, 'env-file-comment-app.mjs');
+    writeFileSync(
+      app,
+      `export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ DB_PASSWORD: process.env.DB_PASSWORD, odd: Object.keys(process.env).filter((name) => name.includes('#')) }))];
+};
+`,
+    );
+    const envFile = join(dir, 'indented-comment.env');
+    writeFileSync(envFile, 'DB_PASSWORD=new\n  # DB_PASSWORD=old\n\t#OTHER=1\nPORT=0\n');
+    const run = cli(['serve', app, '--env-file', envFile]);
+    const url = await servingUrl(run);
+    expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ DB_PASSWORD: 'new', odd: [] });
+  });
+
   it('--fd 3 serves on the socket handed over (systemd socket activation), in every worker', async () => {
     const socket = net.createServer();
     await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));

@@ -14,7 +14,8 @@ import { UsageError } from './values.ts';
  * quoted value may hold `\n` and span lines), an optional `export ` in front; CRLF line ends
  * too. A UTF-8 byte order mark in front (Windows editors save one) is left out: it would
  * otherwise become part of the first variable's name (as with Node's own `--env-file`). Lines
- * that are none of these are skipped, as Node and dotenv skip them.
+ * that are none of these are skipped, as Node and dotenv skip them, and so is a comment
+ * indented by spaces or tabs, which Node's parser would set as a variable named `# KEY`.
  *
  * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read,
  *   and for a quoted value holding its quote escaped (`"pa\"ss"`, `'it\'s'`), which Node's
@@ -33,6 +34,11 @@ export function readEnvFile(path: string): Record<string, string> {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const vars = parseEnv(text) as Record<string, string>;
   for (const name of Object.keys(vars)) {
+    // An indented comment (`  # KEY=old`), which Node's parser reads as a variable named `# KEY`.
+    if (name.startsWith('#')) {
+      delete vars[name];
+      continue;
+    }
     const quote = vars[name]!.endsWith('\\') ? escapedQuoteIn(text, name) : undefined;
     if (quote !== undefined) {
       const [kind, other] = QUOTES[quote];
