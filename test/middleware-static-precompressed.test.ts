@@ -34,6 +34,9 @@ beforeAll(() => {
   // Rebuilt after its copies were made: they are stale.
   write('assets/stale.js', JS, new Date(BUILT.getTime() + 60_000));
   write('assets/stale.js.br', zlib.brotliCompressSync('export const old = 1;\n'));
+  // Compressed by the brotli CLI, which copies the file's mtime with utime(): whole seconds.
+  write('assets/cli.js', JS, new Date(BUILT.getTime() + 700));
+  write('assets/cli.js.br', BR, BUILT);
   write('index.html', `<!doctype html><title>spa</title>${'<p>x</p>'.repeat(200)}`);
   write('index.html.gz', zlib.gzipSync(`<!doctype html><title>spa</title>${'<p>x</p>'.repeat(200)}`));
   write('.secret.br', 'not for anyone');
@@ -124,6 +127,12 @@ describe('directoryApp: precompressed copies', () => {
     expect([leak.headers['content-encoding'], leak.body.toString()]).toEqual([undefined, JS]);
     const out = await request(`${server.url}/out.js`, { headers: { 'accept-encoding': 'gzip' } });
     expect([out.headers['content-encoding'], out.body.toString()]).toEqual([undefined, JS]);
+  });
+
+  it('serves a copy whose mtime the compressor copied to the second only (brotli -k): not stale', async () => {
+    const server = await start(lint(directoryApp(root, { precompressed: true })));
+    const res = await request(`${server.url}/assets/cli.js`, { headers: { 'accept-encoding': 'br' } });
+    expect([res.headers['content-encoding'], Buffer.compare(res.body, BR)]).toEqual(['br', 0]);
   });
 
   it('under compress: the copy is sent as it is, never compressed twice; another coding is made on the fly', async () => {

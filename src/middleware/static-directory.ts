@@ -85,7 +85,8 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * (nginx's `gzip_static on`), for the types `compress` would compress:
  * `Content-Encoding` set, the file's type, the copy's length and an ETag of its own
  * (`"…-br"`); every answer for such a file has `Vary: Accept-Encoding`. A `Range` request is
- * answered from the file itself, a copy older than the file is ignored as stale, and one
+ * answered from the file itself, a copy older than the file (by a whole second: the
+ * `brotli` CLI copies its mtime to the second) is ignored as stale, and one
  * that cannot be opened (unreadable, deleted since it was found) gives way to the file.
  *
  * @example

@@ -8,6 +8,7 @@
 import compressible from 'compressible';
 import { type Environ } from '../gateway/types.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
+import { httpSeconds } from '../http/dates.ts';
 
 /** A coding a precompressed copy may have. */
 export type PrecompressedCoding = 'br' | 'gzip';
@@ -41,7 +42,10 @@ const NONE: PrecompressedChoice = { copy: null, vary: false };
  * Copies are looked for only when `contentType` is worth compressing (the `compressible`
  * package, as `compress` decides: no look-up for video or images), through `find`, which
  * answers a regular file the app may serve (inside the root, no dotfile) or `null`. A copy
- * older than the file is stale (the file was rebuilt, its copies were not) and is ignored.
+ * older than the file by a whole second is stale (the file was rebuilt, its copies were not)
+ * and is ignored; the times are compared to the second, as HTTP dates are, since a compressor
+ * that copies the file's mtime to its copy may keep whole seconds only (the `brotli` CLI sets
+ * it with `utime()`: `app.js` at 12:00:00.7 gets an `app.js.br` of 12:00:00).
  * The coding is the one `Accept-Encoding` weighs highest among the copies found
  * (`chooseCoding`: none when the field is absent). A request with `Range` is answered from
  * the file itself, so a part never mixes coded bytes with identity offsets (and a
@@ -57,7 +61,7 @@ export async function choosePrecompressed(
   const found = await Promise.all(COPIES.map(({ suffix }) => find(file.path + suffix)));
   const fresh = new Map<PrecompressedCoding, FoundFile>();
   found.forEach((copy, i) => {
-    if (copy !== null && copy.mtimeMs >= file.mtimeMs) fresh.set(COPIES[i]!.coding, copy);
+    if (copy !== null && httpSeconds(copy.mtimeMs) >= httpSeconds(file.mtimeMs)) fresh.set(COPIES[i]!.coding, copy);
   });
   if (fresh.size === 0) return NONE;
   if (environ.HTTP_RANGE !== undefined) return { copy: null, vary: true };
