@@ -287,6 +287,16 @@ describe('directoryApp over a socket', () => {
     expect((await request(`${rootListing.url}/`)).body.toString()).not.toContain('../');
   });
 
+  it('sorts the listing by code point, as documented: U+FB01 before U+1F600 (not by UTF-16 unit)', async () => {
+    const unicode = path.join(dir, 'unicode-listing');
+    mkdirSync(unicode);
+    for (const name of ['\u{1F600}.txt', '\uFB01.txt', 'z.txt']) writeFileSync(path.join(unicode, name), name);
+    const server = await start(directoryApp(unicode, { listing: true }));
+    const html = (await request(`${server.url}/`)).body.toString();
+    const names = [...html.matchAll(/<a href="[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
+    expect(names).toEqual(['z.txt', '\uFB01.txt', '\u{1F600}.txt']);
+  });
+
   it('never serves anything outside the root, whatever the request-target (raw sockets)', async () => {
     const server = await start(directoryApp(root));
     const attempts = [

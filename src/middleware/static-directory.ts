@@ -267,12 +267,14 @@ function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {
 
 interface Entry {
   name: string;
+  /** The name's UTF-8 bytes, as read from disk: their order is the code-point order of the names. */
+  bytes: Buffer;
   directory: boolean;
 }
 
 /**
  * The HTML listing of `directory` (the one `segments` name): directories first, then files,
- * each group by name. It lists what a request for the entry would be served, by the rules of
+ * each group by name (code-point order). It lists what a request for the entry would be served, by the rules of
  * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`, one that is no UTF-8), no dotfile (but as
  * `dotfiles` says, and `.well-known` at the root), no link out of the root (unless followed),
  * broken or to a dotfile, no socket or device.
@@ -300,9 +302,11 @@ async function renderListing(
     } else if (!dirent.isFile() && !isDirectory) {
       continue; // sockets, FIFOs, devices
     }
-    entries.push({ name, directory: isDirectory });
+    entries.push({ name, bytes: dirent.name, directory: isDirectory });
   }
-  entries.sort((a, b) => Number(b.directory) - Number(a.directory) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  // By code point: UTF-8 bytes compare so, where `<` on strings compares UTF-16 units (and
+  // puts 😀, U+1F600, before ﬁ, U+FB01).
+  entries.sort((a, b) => Number(b.directory) - Number(a.directory) || Buffer.compare(a.bytes, b.bytes));
   const shown = escapeHtml(`${environ.SCRIPT_NAME}${environ.PATH_INFO}`);
   const parent = segments.length > 0 ? ['<li><a href="../">../</a></li>'] : [];
   const items = entries.map(({ name, directory: dir }) => {
