@@ -490,6 +490,17 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it('refuses at once a dotfiles or index of another kind, naming it (was: dotfiles read as ignore, a 500 per directory request)', () => {
+    expect(() => directoryApp(root, { dotfiles: 'Allow' as 'allow' })).toThrow(new TypeError(`directoryApp: dotfiles must be 'ignore', 'deny' or 'allow', got "Allow"`));
+    expect(() => directoryApp(root, { dotfiles: true as unknown as 'allow' })).toThrow(new TypeError(`directoryApp: dotfiles must be 'ignore', 'deny' or 'allow', got true`));
+    const index = 'directoryApp: index must be a file name, a list of them or false';
+    expect(() => directoryApp(root, { index: ['index.html', 5 as unknown as string] })).toThrow(new TypeError(`${index}, got ["index.html",5]`));
+    expect(() => directoryApp(root, { index: true as unknown as string })).toThrow(new TypeError(`${index}, got true`));
+    expect(() => directoryApp(root, { index: '' })).toThrow(new TypeError(`${index}, got ""`));
+    for (const ok of [undefined, false, 'home.htm', ['index.html', 'index.htm'], []] as const) expect(() => directoryApp(root, { index: ok })).not.toThrow();
+    for (const ok of [undefined, 'ignore', 'deny', 'allow'] as const) expect(() => directoryApp(root, { dotfiles: ok })).not.toThrow();
+  });
+
   it('hides dotfiles by default, denies or allows them on request', async () => {
     const hidden = await start(directoryApp(root));
     expect((await raw(hidden.port, '/.env')).status).toBe(404);

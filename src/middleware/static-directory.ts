@@ -102,14 +102,15 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
  *   that cannot be sent, a `download` neither a name nor a boolean, a `listing`, `followSymlinks` or
- *   `precompressed` that is not a boolean, or a `maxAge` that is not a number (they are
- *   validated once, not per request).
+ *   `precompressed` that is not a boolean, a `dotfiles` other than `'ignore'`, `'deny'` and
+ *   `'allow'`, an `index` that is not a file name, a list of them or `false`, or a `maxAge`
+ *   that is not a number (they are validated once, not per request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
   checkOptions('directoryApp', options, DIRECTORY_OPTIONS);
   const base = path.resolve(root);
-  const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
-  const dotfiles = options.dotfiles ?? 'ignore';
+  const indexes = indexNames(options.index);
+  const dotfiles = dotfilesRule(options.dotfiles);
   const precompressed = booleanOption('directoryApp', 'precompressed', options.precompressed);
   const listing = booleanOption('directoryApp', 'listing', options.listing);
   checkDownload('directoryApp', options.download);
@@ -193,6 +194,34 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     }
     return new Response(html, { contentType: 'text/html' }).respond(environ, startResponse);
   };
+}
+
+/** What `dotfiles` may say. */
+const DOTFILES: ReadonlyArray<NonNullable<DirectoryOptions['dotfiles']>> = ['ignore', 'deny', 'allow'];
+
+/**
+ * The `dotfiles` option, checked: one of {@link DOTFILES}, `'ignore'` when left out.
+ *
+ * @throws TypeError `directoryApp: dotfiles must be 'ignore', 'deny' or 'allow', got true`.
+ */
+function dotfilesRule(value: unknown): 'ignore' | 'deny' | 'allow' {
+  if (value === undefined) return 'ignore';
+  if (DOTFILES.includes(value as 'ignore')) return value as 'ignore' | 'deny' | 'allow';
+  throw new TypeError(`directoryApp: dotfiles must be 'ignore', 'deny' or 'allow', got ${JSON.stringify(value) ?? String(value)}`);
+}
+
+/**
+ * The `index` option as the list of names tried: `['index.html']` when left out, none for
+ * `false`. A name that is not a non-empty string would make every directory request fail.
+ *
+ * @throws TypeError `directoryApp: index must be a file name, a list of them or false, got true`.
+ */
+function indexNames(value: unknown): string[] {
+  if (value === undefined) return ['index.html'];
+  if (value === false) return [];
+  const names: unknown[] = typeof value === 'string' ? [value] : Array.isArray(value) ? value : [null];
+  if (names.every((name) => typeof name === 'string' && name !== '')) return names as string[];
+  throw new TypeError(`directoryApp: index must be a file name, a list of them or false, got ${JSON.stringify(value) ?? String(value)}`);
 }
 
 /** How {@link locate} treats symlinks: followed out of the root or not, real path wanted or not. */
