@@ -388,7 +388,7 @@ describe('Request: headers', () => {
       ['text/html; charset', 'text/html', 'utf-8'],
       ['text/plain; charset=latin1; junk', 'text/plain', 'latin1'],
       ['text/plain;;charset=koi8-r', 'text/plain', 'koi8-r'],
-      ['garbage', 'garbage', 'utf-8'],
+      ['garbage', '', 'utf-8'], // not a media type: '' as docs/request.md says
       [';;;', '', 'utf-8'],
       ['text/plain; charset="unterminated', 'text/plain', 'utf-8'],
       ['TEXT/PLAIN ; a=b c', 'text/plain', 'utf-8'],

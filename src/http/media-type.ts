@@ -15,7 +15,10 @@ import { Cursor } from './syntax.ts';
 
 /** A media type split into its type and parameters (RFC 9110 §8.3.1). */
 export interface MediaType {
-  /** `type/subtype`, lower-cased, or `''` when the header is empty. */
+  /**
+   * `type/subtype` (two tokens, RFC 9110 §8.3.1), lower-cased, or `''` when the header is
+   * empty or what precedes its first `;` is not one (`text/`, `a, b`, `text/html/x`).
+   */
   type: string;
   /** Parameters with lower-cased names and unquoted values. */
   parameters: Record<string, string>;
@@ -24,8 +27,9 @@ export interface MediaType {
 /**
  * Parses a `Content-Type` value. A value `content-type` rejects (a stray `;`, a parameter
  * without `=`, a bad quoted string, a repeated parameter…) still yields the part before the
- * first `;`, lower-cased and trimmed, and every parameter that is well-formed on its own, so
- * callers never see a throw (Werkzeug's `parse_options_header` is lenient the same way). Of a
+ * first `;`, lower-cased and trimmed, when it is a `type/subtype` (`''` when it is not: `text/`,
+ * `a, b`, `text/html/x`; Werkzeug's `parse_options_header` answers those as written), and every
+ * parameter that is well-formed on its own, so callers never see a throw. Of a
  * repeated parameter (`boundary=a; boundary=b`, names compared case-insensitively) the first
  * one counts, as busboy reads a multipart body's boundary: the form limits, which watch for the
  * boundary read here, then watch the one that splits the body.
@@ -66,14 +70,16 @@ export function parseMediaTypeStrict(value: string): MediaType {
 }
 
 /**
- * Reads the type (what precedes the first `;`, trimmed and lower-cased) and each parameter
+ * Reads the type (what precedes the first `;`, trimmed and lower-cased; `''` when it is not a
+ * `type/subtype`) and each parameter
  * that is well-formed on its own: `token BWS "=" BWS (token / quoted-string)`. A malformed one
  * is skipped up to the next `;` outside a quoted-string; of a repeated name the first counts,
  * and `repeated` names the first repetition found (`null` when none).
  */
 function parseLeniently(value: string): { media: MediaType; repeated: string | null } {
   const semi = value.indexOf(';');
-  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const written = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
+  const type = isMediaType(written) ? written : '';
   const parameters: Record<string, string> = Object.create(null);
   let repeated: string | null = null;
   if (semi !== -1) {
@@ -101,6 +107,10 @@ function parseLeniently(value: string): { media: MediaType; repeated: string | n
   return { media: { type, parameters }, repeated };
 }
 
+/** True for a `type/subtype` of tokens (RFC 9110 §8.3.1), the part `formatMediaType` checks. */
+export function isMediaType(type: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(type);
+}
 
 /**
  * Formats a media type and parameters into a `Content-Type` value, quoting where needed.

@@ -26,8 +26,9 @@ export abstract class RequestHeaderFields {
   abstract [PARSED](): ParsedValues;
 
   /**
-   * The media type of the body without parameters, lower-cased (`text/html`), or `''` (never
-   * throws, even on a malformed header). Setting a value without parameters keeps the current
+   * The media type of the body without parameters, lower-cased (`text/html`), or `''` when
+   * `CONTENT_TYPE` is absent or not a media type (`text/`, `a, b`: Werkzeug's `mimetype` answers
+   * those as written); never throws. Setting a value without parameters keeps the current
    * ones (the charset…), as WebOb does; `''` or `null` removes `CONTENT_TYPE`.
    *
    * @throws TypeError when set to something that is not a media type.

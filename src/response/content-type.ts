@@ -7,7 +7,7 @@ import { type HeaderList, replaceField } from '../http/header-list.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { byteCount, mediaTypeOf } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
-import { formatMediaType, isTextType, parseMediaTypeStrict } from '../http/media-type.ts';
+import { formatMediaType, isMediaType, isTextType, parseMediaTypeStrict } from '../http/media-type.ts';
 
 const CONTENT_LENGTH = field(fromHeaders('Content-Length'), byteCount(/^\d+$/));
 
@@ -16,8 +16,8 @@ export abstract class ResponseContentType {
   declare readonly headers: HeaderList;
 
   /**
-   * The media type without parameters (`"text/html"`), or `null` when there is no
-   * Content-Type. Setting a text type (see `isTextType`) without a charset keeps the current
+   * The media type without parameters (`"text/html"`), lower-cased; `''` when the
+   * Content-Type is not a media type (`text/`, `text/html/x`), `null` when there is none. Setting a text type (see `isTextType`) without a charset keeps the current
    * charset, or adds `utf-8`; other types (JSON, images…) get no charset. Parameters given in
    * the new value are kept; `null` removes the header.
    *
@@ -59,6 +59,10 @@ export abstract class ResponseContentType {
     const header = this.headers.get('content-type');
     if (value === null && header === null) return;
     const current = mediaTypeOf(header);
+    // A type is written but is none (`garbage`): `current.type` is `''`, as for no type at all.
+    if (current.type === '' && header !== null && header.split(';', 1)[0]!.trim() !== '') {
+      throw new TypeError(`cannot set charset ${JSON.stringify(value)}: Content-Type ${JSON.stringify(header)} is not a media type (set contentType first)`);
+    }
     const parameters = { ...current.parameters };
     if (value === null) delete parameters.charset;
     else parameters.charset = value;
@@ -66,8 +70,7 @@ export abstract class ResponseContentType {
     try {
       next = formatMediaType(current.type || 'text/plain', parameters);
     } catch (error) {
-      const reason = header !== null && !isMediaType(current.type) ? `Content-Type ${JSON.stringify(header)} is not a media type (set contentType first)` : 'not a parameter value';
-      throw new TypeError(`cannot set charset ${JSON.stringify(value)}: ${reason}`, { cause: error });
+      throw new TypeError(`cannot set charset ${JSON.stringify(value)}: not a parameter value`, { cause: error });
     }
     this.headers.set('Content-Type', next);
   }
@@ -83,11 +86,6 @@ export abstract class ResponseContentType {
   set contentLength(value: number | null) {
     CONTENT_LENGTH.set(this, value);
   }
-}
-
-/** True for a `type/subtype` of tokens (the part `formatMediaType` checks). */
-function isMediaType(type: string): boolean {
-  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(type);
 }
 
 /** The content type options of `new Response(body, init)` (see `ResponseInit`). */
