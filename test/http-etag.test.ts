@@ -5,7 +5,9 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EtagSet, formatEtag, parseEtag, statEtag, strongCompare, strongEtag, weakCompare } from 'tsgi/http';
+import { HTTPPreconditionFailed, Request, Response } from 'tsgi';
+import { EtagSet, evaluatePreconditions, formatEtag, parseEtag, statEtag, strongCompare, strongEtag, weakCompare } from 'tsgi/http';
+import { request, start } from './node-helpers.ts';
 
 describe('parseEtag / formatEtag', () => {
   it('parses strong and weak tags', () => {
@@ -187,5 +189,41 @@ describe('strongEtag / statEtag', () => {
     expect(parseEtag(statEtag({ size: 1, mtimeMs: 2 }, { weak: true }))?.weak).toBe(true);
     expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 1, mtimeMs: 3 }));
     expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 2, mtimeMs: 2 }));
+  });
+});
+
+describe('a bare tag given by code (RFC 9110 §8.8.3: `W` and `/` are etagc)', () => {
+  it('EtagSet.contains reads it as formatEtag and res.etag send it', () => {
+    const res = new Response('x');
+    res.etag = 'W/abc';
+    expect(res.headers.get('etag')).toBe('"W/abc"');
+    expect(formatEtag('W/abc')).toBe('"W/abc"');
+    expect(new EtagSet(res.headers.get('etag')).contains('W/abc')).toBe(true);
+    expect(new EtagSet('W/"abc"').contains('W/abc', { weak: true })).toBe(false);
+    // quoted forms and plain bare tags read as before
+    expect(new EtagSet('"v3"').contains('v3')).toBe(true);
+    expect(new EtagSet('W/"v3"').contains('w/"v3"', { weak: true })).toBe(true);
+    expect(new EtagSet('"a"').contains('sp ace')).toBe(false);
+    // a received header value is still read leniently (quotes stripped by a proxy)
+    expect(parseEtag('W/abc')).toEqual({ tag: 'abc', weak: true });
+    expect(evaluatePreconditions({ method: 'GET', ifNoneMatch: 'W/"abc"' }, { etag: 'W/abc' }).outcome).toBe('not-modified');
+  });
+
+  it('over a socket, an If-Match naming the ETag the app sent holds', async () => {
+    const version = 'W/abc';
+    const server = await start(
+      Request.application((req) => {
+        if (req.method === 'PUT' && !req.ifMatch.contains(version)) throw new HTTPPreconditionFailed();
+        const res = new Response(req.method === 'PUT' ? 'updated' : 'doc');
+        res.etag = version;
+        return res;
+      }),
+    );
+    const url = `http://127.0.0.1:${server.port}/doc`;
+    const got = await request(url);
+    expect(got.headers.etag).toBe('"W/abc"');
+    const put = await request(url, { method: 'PUT', headers: { 'If-Match': got.headers.etag! }, body: 'new' });
+    expect(put.status).toBe(200);
+    expect(put.body.toString()).toBe('updated');
   });
 });

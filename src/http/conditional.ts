@@ -14,7 +14,7 @@
  * @module
  */
 import { httpSeconds, parseHttpDate } from './dates.ts';
-import { EtagSet } from './etag.ts';
+import { EtagSet, parseEtag } from './etag.ts';
 import { evaluateIfRange } from './range.ts';
 
 /** The request side: the method and the raw precondition headers (absent: `null`/omitted). */
@@ -107,12 +107,14 @@ export function evaluatePreconditions(
   }
   const exists = resource.exists ?? true;
   const etag = exists ? (resource.etag ?? null) : null;
+  // The `ETag` as sent: read as a received value is (`parseEtag`), not as a tag code gives.
+  const tag = parseEtag(etag);
   const lastModified = exists ? toDate(resource.lastModified) : null;
   const getOrHead = method === 'GET' || method === 'HEAD';
 
   const ifMatch = new EtagSet(request.ifMatch);
   if (ifMatch.present) {
-    const holds = ifMatch.any ? exists : etag !== null && ifMatch.contains(etag);
+    const holds = ifMatch.any ? exists : tag !== null && ifMatch.contains(tag);
     if (!holds) return failed('if-match');
   } else {
     const since = parseHttpDate(request.ifUnmodifiedSince);
@@ -123,7 +125,7 @@ export function evaluatePreconditions(
 
   const ifNoneMatch = new EtagSet(request.ifNoneMatch);
   if (ifNoneMatch.present) {
-    const matches = ifNoneMatch.any ? exists : etag !== null && ifNoneMatch.contains(etag, { weak: true });
+    const matches = ifNoneMatch.any ? exists : tag !== null && ifNoneMatch.contains(tag, { weak: true });
     if (matches) return getOrHead ? notModified('if-none-match') : failed('if-none-match');
   } else if (getOrHead) {
     const since = parseHttpDate(request.ifModifiedSince);

@@ -53,8 +53,11 @@ function skipOws(text: string, pos: number): number {
 }
 
 /**
- * Parses one entity tag, e.g. an `ETag` or `If-Range` value (surrounding whitespace
- * ignored). Answers `null` for anything else, including a list or `*`.
+ * Parses one entity tag received in a header, e.g. an `ETag` or `If-Range` value (surrounding
+ * whitespace ignored), leniently (see the module: `W/abc` reads as the weak `abc`, what a proxy
+ * that strips quotes leaves of `W/"abc"`). Answers `null` for anything else, including a list or
+ * `*`. A tag your code gives is read by `formatEtag` and `EtagSet.contains`, where `W/abc` is
+ * the opaque tag `"W/abc"`.
  */
 export function parseEtag(value: string | null | undefined): EntityTag | null {
   if (typeof value !== 'string') return null;
@@ -66,27 +69,34 @@ export function parseEtag(value: string | null | undefined): EntityTag | null {
 }
 
 /**
+ * An entity tag as code gives it (to {@link formatEtag}, `res.etag`, {@link EtagSet.contains}):
+ * one with quotes is read as {@link parseEtag} reads it (`"x"`, `W/"x"`); one without is the
+ * opaque tag itself, strong (`W/abc` is the tag `"W/abc"`: `W` and `/` are etagc, RFC 9110
+ * §8.8.3, and only a quoted tag has a weakness prefix). `null` when it is neither.
+ */
+function givenTag(tag: string): EntityTag | null {
+  if (tag.includes('"')) return parseEtag(tag);
+  return isOpaqueTag(tag) ? { tag, weak: false } : null;
+}
+
+/**
  * Formats an entity tag: `"tag"`, or `W/"tag"` when weak. A `tag` given as a string that is
- * already quoted (`"x"` or `W/"x"`) is returned normalized.
+ * already quoted (`"x"` or `W/"x"`) is returned normalized; one without quotes is the opaque
+ * tag (`W/abc` gives `"W/abc"`, not the weak `W/"abc"`: see {@link parseEtag}).
  *
  * @throws TypeError when the opaque tag holds a character outside etagc (`"`, space, a
  *   control character or one above U+00FF).
  */
 export function formatEtag(tag: string | EntityTag, weak = false): string {
-  let entity: EntityTag;
-  if (typeof tag === 'string') {
-    const quoted = /^(?:W\/)?".*"$/s.test(tag) ? parseEtag(tag) : null;
-    entity = quoted ?? { tag, weak };
-    if (quoted && weak) entity = { tag: quoted.tag, weak: true };
-  } else {
-    entity = tag;
-  }
-  for (let i = 0; i < entity.tag.length; i++) {
-    if (!isEtagc(entity.tag.charCodeAt(i))) {
-      throw new TypeError(`invalid entity tag ${JSON.stringify(entity.tag)}`);
-    }
-  }
-  return `${entity.weak ? 'W/' : ''}"${entity.tag}"`;
+  const entity = typeof tag === 'string' ? givenTag(tag) : tag;
+  if (entity === null || !isOpaqueTag(entity.tag)) throw new TypeError(`invalid entity tag ${JSON.stringify(typeof tag === 'string' ? tag : tag.tag)}`);
+  return `${entity.weak || weak ? 'W/' : ''}"${entity.tag}"`;
+}
+
+/** True when every character of `tag` is etagc. */
+function isOpaqueTag(tag: string): boolean {
+  for (let i = 0; i < tag.length; i++) if (!isEtagc(tag.charCodeAt(i))) return false;
+  return true;
 }
 
 function toTag(etag: string | EntityTag): EntityTag | null {
@@ -169,15 +179,17 @@ export class EtagSet {
 
   /**
    * True when `etag` is in the set: `*` contains everything (also `null`, meaning "a
-   * representation without a tag"); otherwise `null`/`undefined` or an unparsable string is
-   * not contained. Compares strongly by default (`If-Match`); `{ weak: true }` compares weakly
-   * (`If-None-Match`).
+   * representation without a tag"); otherwise `null`/`undefined` or an invalid string is not
+   * contained. A string is taken as `formatEtag` and `res.etag` take it: quoted (`'"v3"'`,
+   * `'W/"v3"'`) or bare (`'v3'`; `'W/v3'` is the strong opaque tag `"W/v3"`). Compares
+   * strongly by default (`If-Match`); `{ weak: true }` compares weakly (`If-None-Match`).
    */
   contains(etag: string | EntityTag | null | undefined, options: { weak?: boolean | undefined } = {}): boolean {
     if (this.any) return true;
-    if (etag == null) return false;
+    const given = typeof etag === 'string' ? givenTag(etag) : etag;
+    if (given == null) return false;
     const compare = options.weak ? weakCompare : strongCompare;
-    return this.tags.some((tag) => compare(tag, etag));
+    return this.tags.some((tag) => compare(tag, given));
   }
 
   /** `*`, or the tags formatted and joined with `, ` (`''` when none). */
