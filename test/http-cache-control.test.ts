@@ -1,10 +1,13 @@
 /**
  * Cache-Control (src/http/cache-control.ts): RFC 9111 §5.2 directives as camelCase fields,
- * hostile values, extensions, and the live onChange rewrite.
+ * hostile values, extensions, the live onChange rewrite, and a response's several lines.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
 import { CacheControl } from 'tsgi/http';
+import { CookieSessions, sessionOf } from 'tsgi/middleware';
+import { request, start } from './node-helpers.ts';
 
 describe('parsing', () => {
   it('absent: every field off', () => {
@@ -206,5 +209,33 @@ describe('live updates', () => {
         expect(parsed.maxAge).toBe(maxAge === null ? null : Math.min(maxAge, 2147483648));
       }),
     );
+  });
+});
+
+describe('several Cache-Control lines (RFC 9110 §5.3: a quoted-string cannot span lines)', () => {
+  const LINES: Array<[string, string]> = [
+    ['Cache-Control', 'no-cache="Set-Cookie'],
+    ['Cache-Control', 'no-store'],
+  ];
+
+  it('a malformed line loses only its own directives: res.cacheControl and its rewrite', () => {
+    const res = new Response('x', { headers: LINES });
+    expect(res.cacheControl.noStore).toBe(true);
+    expect(res.cacheControl.noCache).toBe(false);
+    res.cacheControl.mustRevalidate = true;
+    expect(res.headers.getAll('cache-control')).toEqual(['no-store, must-revalidate']);
+    const valid = new Response('x', { headers: [['Cache-Control', 'max-age=60, foo="a, b"'], ['Cache-Control', 'private="Set-Cookie", max-age=5']] });
+    expect(valid.cacheControl.entries()).toEqual([['max-age', '60'], ['foo', 'a, b'], ['private', 'Set-Cookie']]);
+  });
+
+  it('over a socket, a session page keeps the no-store of a second line', async () => {
+    const site = Request.application((req) => {
+      sessionOf(req).set('user', 'bob');
+      return new Response('page', { headers: LINES });
+    });
+    const server = await start(new CookieSessions({ secret: 'a-long-enough-secret-for-tests-0123456789' }).middleware(site));
+    const res = await request(server.url);
+    expect(res.headers['set-cookie']).toHaveLength(1);
+    expect(res.headers['cache-control']).toMatch(/\bno-store\b/);
   });
 });

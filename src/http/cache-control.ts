@@ -150,7 +150,8 @@ export class CacheControl {
 
   /**
    * @param value - the raw header (`null`/`undefined` when absent; duplicate header lines
-   *   joined with `, ` parse as one list).
+   *   joined with `, ` parse as one list, but an unterminated quoted-string in one line then
+   *   takes in the lines after it: a `Response`'s `cacheControl` parses each line on its own).
    * @param onChange - called with the new header value (`''` when no directive is left)
    *   after every change.
    */
@@ -214,6 +215,18 @@ export class CacheControl {
     }
     return parts.join(', ');
   }
+}
+
+/**
+ * The value of a field's lines with `Cache-Control` syntax (`Cache-Control`,
+ * `CDN-Cache-Control`, `Surrogate-Control`) taken together as one list (RFC 9110 §5.3), each
+ * line parsed on its own first: a quoted-string cannot span lines, so a malformed line (an
+ * unterminated `no-cache="Set-Cookie`) loses its own directives only, not the next lines'.
+ * `null` when there is no line; a single line as it is.
+ */
+export function joinCacheControlLines(lines: readonly string[]): string | null {
+  if (lines.length < 2) return lines[0] ?? null;
+  return lines.map((line) => new CacheControl(line).toString()).join(', ');
 }
 
 function parseInto(value: string, directives: Map<string, DirectiveValue>): void {

@@ -136,22 +136,29 @@ export function fromEnviron(key: string): Source<{ readonly environ: Environ }> 
 
 /**
  * A response header. Reads the first field, or with `all` every field joined with `, `
- * (comma-separated lists such as `Vary`, RFC 9110 §5.3). Writing replaces every field with
- * one, under `name` as given.
+ * (comma-separated lists such as `Vary`, RFC 9110 §5.3), or by `join` when given (which
+ * implies `all`; `null` when there is no line). Writing replaces every field with one, under
+ * `name` as given.
  */
-export function fromHeaders(name: string, options: { all?: boolean | undefined } = {}): Source<{ readonly headers: HeaderList }> {
+export function fromHeaders(
+  name: string,
+  options: { all?: boolean | undefined; join?: ((lines: readonly string[]) => string | null) | undefined } = {},
+): Source<{ readonly headers: HeaderList }> {
   const key = name.toLowerCase();
-  const all = options.all ?? false;
+  const join = options.join ?? (options.all ? joinLines : undefined);
   return {
     read(self) {
-      if (!all) return self.headers.get(key);
-      const lines = self.headers.getAll(key);
-      return lines.length < 2 ? (lines[0] ?? null) : lines.join(', ');
+      return join === undefined ? self.headers.get(key) : join(self.headers.getAll(key));
     },
     write(self, raw) {
       self.headers.set(name, raw);
     },
   };
+}
+
+/** A field's lines as one comma-separated list (RFC 9110 §5.3); `null` when there is none. */
+function joinLines(lines: readonly string[]): string | null {
+  return lines.length < 2 ? (lines[0] ?? null) : lines.join(', ');
 }
 
 // ---- attributes ----

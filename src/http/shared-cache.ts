@@ -7,12 +7,15 @@
  *
  * @module
  */
-import { CacheControl } from './cache-control.ts';
+import { CacheControl, joinCacheControlLines } from './cache-control.ts';
 import type { HeaderList } from './header-list.ts';
 
-/** The directives of `headers`' `Cache-Control` lines, taken together (RFC 9110 §5.3). */
+/**
+ * The directives of `headers`' `Cache-Control` lines, taken together (RFC 9110 §5.3), each
+ * line parsed on its own ({@link joinCacheControlLines}).
+ */
 export function cacheControlOf(headers: HeaderList): CacheControl {
-  return new CacheControl(headers.getAll('cache-control').join(', '));
+  return new CacheControl(joinCacheControlLines(headers.getAll('cache-control')));
 }
 
 /**
@@ -66,7 +69,7 @@ function cdnKeeps(headers: HeaderList, field: string): boolean {
     const key = name.toLowerCase();
     if (targetsCdn(key)) fields.set(key, [...(fields.get(key) ?? []), value]);
   }
-  for (const values of fields.values()) if (keeps(new CacheControl(values.join(', ')), lower, true)) return true;
+  for (const values of fields.values()) if (keeps(new CacheControl(joinCacheControlLines(values)), lower, true)) return true;
   return false;
 }
 
@@ -77,7 +80,7 @@ function cdnKeeps(headers: HeaderList, field: string): boolean {
  * directive alone, without lifetime: the page is still assembled, not stored.
  */
 export function dropCdnCaching(list: HeaderList): void {
-  const content = new CacheControl(list.getAll('surrogate-control').join(', ')).get('content');
+  const content = new CacheControl(joinCacheControlLines(list.getAll('surrogate-control'))).get('content');
   for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
   if (typeof content === 'string') list.set('Surrogate-Control', new CacheControl().set('content', content).toString());
 }

@@ -6,10 +6,10 @@
 import { liveCacheControl, nonEmptyList, tokenListOf } from '../http/converters.ts';
 import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import { type HeaderList, appendVary } from '../http/header-list.ts';
-import type { CacheControl } from '../http/cache-control.ts';
+import { type CacheControl, joinCacheControlLines } from '../http/cache-control.ts';
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 
-const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl);
+const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { join: joinCacheControlLines }), liveCacheControl);
 const VARY = field(fromHeaders('Vary', { all: true }), tokenListOf('Vary', nonEmptyList));
 const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
