@@ -6,6 +6,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Response } from 'tsgi';
 import { basicAuthorization, bearerAuthorization, formatAuthorization, formatChallenge, formatWwwAuthenticate, parseAuthorization, parseWwwAuthenticate } from 'tsgi/http';
 
 const b64 = (s: string, encoding: BufferEncoding = 'utf8') => Buffer.from(s, encoding).toString('base64');
@@ -273,5 +274,31 @@ describe('WWW-Authenticate', () => {
         }
       }),
     );
+  });
+});
+
+describe('a parameter value that is not a string (from JavaScript)', () => {
+  it.each([
+    ['nc', 1],
+    ['cnonce', 42],
+    ['stale', true],
+    ['realm', null],
+    ['opaque', undefined],
+    ['qop', ['auth']],
+  ])('formatAuthorization and formatChallenge refuse %s: %j, naming it', (name, value) => {
+    const params = { username: 'Mufasa', [name]: value } as unknown as Record<string, string>;
+    const message = new RegExp(`auth-param "${name}" must be a string, got `);
+    expect(() => formatAuthorization({ scheme: 'Digest', params })).toThrow(TypeError);
+    expect(() => formatAuthorization({ scheme: 'Digest', params })).toThrow(message);
+    expect(() => formatChallenge({ scheme: 'Digest', params })).toThrow(message);
+    expect(() => formatWwwAuthenticate([{ scheme: 'Basic', params: { realm: 'x' } }, { scheme: 'Digest', params }])).toThrow(message);
+  });
+
+  it('res.wwwAuthenticate refuses it the same way', () => {
+    const res = new Response('x', { status: 401 });
+    expect(() => {
+      res.wwwAuthenticate = { scheme: 'Digest', params: { realm: 'api', stale: false as unknown as string } };
+    }).toThrow(/auth-param "stale" must be a string, got false/);
+    expect(res.headers.has('www-authenticate')).toBe(false);
   });
 });

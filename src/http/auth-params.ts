@@ -6,6 +6,7 @@
  * @module
  */
 import { isToken } from '../gateway/fields.ts';
+import { kindOf } from '../gateway/option-names.ts';
 import { type Cursor, quoteString } from './syntax.ts';
 
 /** token68 (RFC 9110 §11.2): base64-ish characters, then optional `=` padding. */
@@ -72,12 +73,17 @@ export const CREDENTIALS_TOKEN_FORM: ReadonlySet<string> = new Set([...CHALLENGE
  * `tokenForm` (lower case) when they are tokens (Digest requires it: {@link CHALLENGE_TOKEN_FORM},
  * {@link CREDENTIALS_TOKEN_FORM}).
  *
- * @throws TypeError for a name that is not a token or a value with control characters.
+ * @throws TypeError for a name that is not a token, a value that is not a string (a Digest
+ *   `nc: 1` from JavaScript: `auth-param "nc" must be a string, got 1`), or a value with
+ *   control characters.
  */
 export function formatAuthParams(params: Readonly<Record<string, string>>, tokenForm: ReadonlySet<string>): string {
   return Object.entries(params)
-    .map(([name, value]) => {
+    .map(([name, value]: [string, unknown]) => {
       if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
+      if (typeof value !== 'string') {
+        throw new TypeError(`auth-param ${JSON.stringify(name)} must be a string, got ${typeof value === 'object' && value !== null ? kindOf(value) : String(value)}`);
+      }
       const token = tokenForm.has(name.toLowerCase()) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;
     })

@@ -31,7 +31,8 @@ export interface Challenge {
  * all), except Digest's `algorithm` and `stale`, which stay tokens.
  *
  * @throws TypeError for a scheme or parameter name that is not a token, an invalid token68,
- *   both token68 and params, or a value with a control character or a character above U+00FF.
+ *   both token68 and params, a value that is not a string (naming its parameter), or a value
+ *   with a control character or a character above U+00FF.
  */
 export function formatChallenge(challenge: Challenge): string {
   return formatAuthValue(challenge.scheme, challenge.token68 ?? null, challenge.params ?? {}, CHALLENGE_TOKEN_FORM);
