@@ -302,3 +302,26 @@ describe('a parameter value that is not a string (from JavaScript)', () => {
     expect(res.headers.has('www-authenticate')).toBe(false);
   });
 });
+
+describe('basicAuthorization and bearerAuthorization given no string (from JavaScript)', () => {
+  it.each([
+    ['password', ['aladdin', undefined]],
+    ['password', ['aladdin', null]],
+    ['password', ['aladdin', 1234]],
+    ['username', [undefined, 'open sesame']],
+    ['username', [null, 'open sesame']],
+    ['username', [42, 'open sesame']],
+  ])('basicAuthorization refuses a %s of %j, naming it', (argument, args) => {
+    const [username, password] = args as [string, string];
+    expect(() => basicAuthorization(username, password)).toThrow(TypeError);
+    expect(() => basicAuthorization(username, password)).toThrow(new RegExp(`^basicAuthorization: the ${argument} must be a string, got `));
+  });
+
+  it.each([[undefined], [null], [123]])('bearerAuthorization refuses a token of %j, naming it', (token) => {
+    expect(() => bearerAuthorization(token as unknown as string)).toThrow(/^bearerAuthorization: the token must be a string, got /);
+  });
+
+  it('an empty password is still one', () => {
+    expect(basicAuthorization('aladdin', '')).toBe(`Basic ${b64('aladdin:')}`);
+  });
+});

@@ -69,6 +69,16 @@ export const CHALLENGE_TOKEN_FORM: ReadonlySet<string> = new Set(['algorithm', '
 export const CREDENTIALS_TOKEN_FORM: ReadonlySet<string> = new Set([...CHALLENGE_TOKEN_FORM, 'qop', 'nc']);
 
 /**
+ * `value` when it is a string (credentials and parameters from JavaScript may be anything).
+ *
+ * @throws TypeError `<what> must be a string, got <value or its kind>` otherwise.
+ */
+export function mustBeString(value: unknown, what: string): string {
+  if (typeof value === 'string') return value;
+  throw new TypeError(`${what} must be a string, got ${typeof value === 'object' && value !== null ? kindOf(value) : String(value)}`);
+}
+
+/**
  * Formats auth-params as `name="value", …`: values are quoted-strings, except those named in
  * `tokenForm` (lower case) when they are tokens (Digest requires it: {@link CHALLENGE_TOKEN_FORM},
  * {@link CREDENTIALS_TOKEN_FORM}).
@@ -79,11 +89,9 @@ export const CREDENTIALS_TOKEN_FORM: ReadonlySet<string> = new Set([...CHALLENGE
  */
 export function formatAuthParams(params: Readonly<Record<string, string>>, tokenForm: ReadonlySet<string>): string {
   return Object.entries(params)
-    .map(([name, value]: [string, unknown]) => {
+    .map(([name, given]: [string, unknown]) => {
       if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
-      if (typeof value !== 'string') {
-        throw new TypeError(`auth-param ${JSON.stringify(name)} must be a string, got ${typeof value === 'object' && value !== null ? kindOf(value) : String(value)}`);
-      }
+      const value = mustBeString(given, `auth-param ${JSON.stringify(name)}`);
       const token = tokenForm.has(name.toLowerCase()) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;
     })

@@ -18,7 +18,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { CREDENTIALS_TOKEN_FORM, formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
+import { CREDENTIALS_TOKEN_FORM, formatAuthValue, mustBeString, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
 import { Cursor } from './syntax.ts';
 import { decodeText } from './charset.ts';
 
@@ -110,9 +110,14 @@ export function formatAuthorization(credentials: {
 /**
  * `Basic <base64(user-id:password)>` with UTF-8 (RFC 7617).
  *
- * @throws TypeError when `username` contains `:` or either part a control character.
+ * @throws TypeError when `username` or `password` is not a string (`undefined`, `null` from
+ *   JavaScript: `basicAuthorization: the password must be a string, got undefined`, where the
+ *   text `undefined` would be sent), or `username` contains `:` or either part a control
+ *   character.
  */
 export function basicAuthorization(username: string, password: string): string {
+  mustBeString(username, 'basicAuthorization: the username');
+  mustBeString(password, 'basicAuthorization: the password');
   if (username.includes(':') || CONTROL.test(username) || CONTROL.test(password)) {
     throw new TypeError('Basic credentials: the user-id cannot contain ":" and neither part a control character');
   }
@@ -122,8 +127,9 @@ export function basicAuthorization(username: string, password: string): string {
 /**
  * `Bearer <token>` (RFC 6750 §2.1).
  *
- * @throws TypeError when `token` is not token68 (b64token) syntax.
+ * @throws TypeError when `token` is not a string (`undefined` from JavaScript, which sent a
+ *   bare `Bearer`), naming it, or not token68 (b64token) syntax.
  */
 export function bearerAuthorization(token: string): string {
-  return formatAuthorization({ scheme: 'Bearer', token68: token });
+  return formatAuthorization({ scheme: 'Bearer', token68: mustBeString(token, 'bearerAuthorization: the token') });
 }
