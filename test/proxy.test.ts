@@ -636,6 +636,25 @@ describe('request bodies', () => {
     expect(JSON.parse(parsed.rest)).toMatchObject({ method: 'POST', length: 3, sha256: sha256('abc') });
   });
 
+  it('counts no headersTimeout while the upload waits for its first byte from the client', async () => {
+    // The body is first read before the request goes out (undici asks it for its length): a
+    // client slow to send that first byte was a 504 blaming the upstream.
+    const server = await start(to(upstream.url, { headersTimeout: 300 }));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', reject);
+      socket.write('POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
+      setTimeout(() => socket.write('2\r\nab\r\n'), 600);
+      setTimeout(() => socket.write('1\r\nc\r\n0\r\n\r\n'), 700);
+    });
+    const parsed = parseRaw(reply);
+    expect(parsed.status).toBe(200);
+    expect(JSON.parse(parsed.rest)).toMatchObject({ method: 'POST', length: 3, sha256: sha256('abc') });
+  });
+
   it('forwards an HTTP/2 request body that has no Content-Length (h2c), chunked', async () => {
     const server = await start(to(upstream.url), { http2: 'h2c' });
     const session = http2.connect(server.url);

@@ -96,6 +96,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
    */
   private uploadOpen = false;
   private wake: (() => void) | undefined = undefined;
+  /**
+   * True from {@link waitingForClient} until {@link requestProgress}: a read of the request body
+   * is pending on the client. undici reads the body once before the request starts (for its
+   * length), so {@link onRequestStart} arms no timer while this holds.
+   */
+  private clientPending = false;
 
   /**
    * The one timer of the exchange (head, then body pauses), or undefined when none runs.
@@ -130,11 +136,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
    * slow upstream (the server's own limits deal with a client that stalls).
    */
   waitingForClient(): void {
+    this.clientPending = true;
     if (!this.headIn) this.disarm();
   }
 
   /** Starts the head's timeout afresh: a chunk of the request body (or its end) went to the upstream. */
   requestProgress(): void {
+    this.clientPending = false;
     if (this.headIn || this.controller === undefined || this.timeouts === undefined) return;
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
     this.arm(this.timeouts.headers);
@@ -201,7 +209,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.closedWith !== undefined) controller.abort(this.closedWith);
-    else if (this.timeouts !== undefined) this.arm(this.timeouts.headers);
+    else if (this.timeouts !== undefined && !this.clientPending) this.arm(this.timeouts.headers);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHead['headers'], statusMessage?: string): void {
