@@ -397,6 +397,26 @@ describe('header edits of the wrong shape', () => {
     // What the types allow still passes.
     await build({ set: { 'X-A': 'b' }, add: { 'x-b': 'c' }, remove: ['cookie', 'Authorization'] })().close();
   });
+
+  it('refuse when the proxy is built a request field the HTTP client frames itself, which failed every request with a 502', async () => {
+    const url = 'http://127.0.0.1:9';
+    const build = (edits: unknown) => () => proxy(url, { requestHeaders: edits as ProxyOptions['requestHeaders'] });
+    expect(build({ set: { 'Transfer-Encoding': 'chunked' } })).toThrow(/proxy: requestHeaders cannot send Transfer-Encoding/);
+    for (const name of ['Keep-Alive', 'upgrade', 'Expect']) expect(build({ add: { [name]: 'x' } })).toThrow(new RegExp(`requestHeaders cannot send ${name}`));
+    expect(build({ set: { 'Content-Length': '12 ' } })).toThrow(/requestHeaders: Content-Length must be digits, not "12 "/);
+    expect(build({ set: { Connection: '' } })).toThrow(/requestHeaders: Connection must be a list of field names/);
+    // What undici sends still passes: Proxy-Authorization for an upstream that asks this gateway (407), TE, Connection: close.
+    await build({ set: { 'Proxy-Authorization': 'Basic eDp5', TE: 'trailers', Connection: 'close', 'Content-Length': '0' } })().close();
+  });
+
+  it('answer 500 naming the field when a function sets one, not a 502 that blames the upstream (socket)', async () => {
+    const server = await start(to(upstream.url, { requestHeaders: (headers) => headers.set('Expect', '100-continue') }));
+    const reply = await fetch(`${server.url}/echo`);
+    expect(reply.status).toBe(500);
+    await reply.arrayBuffer();
+    expect(server.log.text).toContain('TypeError: proxy: requestHeaders cannot send Expect');
+    expect(server.log.text).not.toContain('upstream http');
+  });
 });
 
 describe('response header fields and statuses', () => {

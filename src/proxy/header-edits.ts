@@ -93,6 +93,32 @@ export function checkEdits(edits: HeaderEdits | undefined, option: string): void
   }
 }
 
+/**
+ * The request fields the HTTP client (undici) writes itself and refuses from its caller: the
+ * body's framing (`Transfer-Encoding`), the connection's (`Keep-Alive`, `Upgrade`) and
+ * `Expect`, which it does not support. Lower-case.
+ */
+const FRAMED_BY_CLIENT: ReadonlySet<string> = new Set(['transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
+
+/**
+ * Checks request fields an edit leaves for the HTTP client, which refuses to send some of them
+ * (undici 7's `Request`): those of {@link FRAMED_BY_CLIENT}, a `Content-Length` that is not
+ * decimal digits, and a `Connection` that is not a comma-separated list of field names. Sent,
+ * each failed every request with a 502 that blamed the upstream.
+ *
+ * @throws TypeError naming the option and the field.
+ */
+export function checkRequestFields(fields: Iterable<readonly [string, string]>, option: string): void {
+  for (const [name, value] of fields) {
+    const lower = name.toLowerCase();
+    if (FRAMED_BY_CLIENT.has(lower)) throw new TypeError(`proxy: ${option} cannot send ${name}: the HTTP client writes it itself, and refuses it`);
+    if (lower === 'content-length' && !/^\d+$/.test(value)) throw new TypeError(`proxy: ${option}: Content-Length must be digits, not ${JSON.stringify(value)}`);
+    if (lower === 'connection' && !value.split(',').every((part) => isToken(part.trim()))) {
+      throw new TypeError(`proxy: ${option}: Connection must be a list of field names, not ${JSON.stringify(value)}`);
+    }
+  }
+}
+
 /** What `value` is, for a message: `null`, `an array`, `a string`, `a RegExp`. */
 function kind(value: unknown): string {
   if (value === null) return 'null';

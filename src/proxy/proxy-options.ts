@@ -6,7 +6,7 @@
 import type { TcpSocketConnectOpts } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
-import { type HeaderEdits, checkEdits } from './header-edits.ts';
+import { type HeaderEdits, checkEdits, checkRequestFields } from './header-edits.ts';
 import { type NestedOptions, type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { MAX_DELAY } from '../gateway/max-delay.ts';
 
@@ -38,7 +38,12 @@ export interface ProxyOptions {
    * docs/proxy.md), which carry the same claims, are never passed on either way.
    */
   xForwarded?: boolean | undefined;
-  /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
+  /**
+   * Changes to the request fields sent upstream, applied last (see `HeaderEdits`). A field the
+   * HTTP client writes itself (`Transfer-Encoding`, `Keep-Alive`, `Upgrade`, `Expect`, a
+   * `Content-Length` that is not digits, a `Connection` that is no list of names) is a
+   * `TypeError`: from `proxy` for `set` and `add`, thrown by the request (a 500) for a function.
+   */
   requestHeaders?: HeaderEdits | undefined;
   /** Changes to the response fields sent to the client, applied last (see `HeaderEdits`). */
   responseHeaders?: HeaderEdits | undefined;
@@ -156,8 +161,9 @@ export interface ProxySettings {
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
  *   fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an invalid name or
- *   value; `tls` options Node cannot use; a `preserveHost`, `xForwarded` or `stripScriptName`
- *   that is not a boolean; options that are not a plain object or hold an unknown key
+ *   value, or request edits that set a field the HTTP client writes itself (`checkRequestFields`);
+ *   `tls` options Node cannot use; a `preserveHost`, `xForwarded` or `stripScriptName` that is
+ *   not a boolean; options that are not a plain object or hold an unknown key
  *   (`checkOptions`).
  */
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
@@ -165,6 +171,10 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
   checkOptions('proxy', options.tls, TLS_OPTIONS, TLS_NESTED);
   refuseUnreadChecks(options.tls);
   checkEdits(options.requestHeaders, 'requestHeaders');
+  const edits = options.requestHeaders;
+  if (edits !== undefined && typeof edits !== 'function') {
+    checkRequestFields([...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})], 'requestHeaders');
+  }
   checkEdits(options.responseHeaders, 'responseHeaders');
   const url = parseUpstream(upstream);
   if (options.tls !== undefined) {

@@ -14,7 +14,7 @@ import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
 import { HTTPException } from '../exceptions/base.ts';
-import { applyEdits } from './header-edits.ts';
+import { applyEdits, checkRequestFields } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
@@ -129,8 +129,10 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * @param upstream - an `http:` or `https:` URL, optionally with a base path.
  * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
  *   query or a fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an
- *   invalid name or value; `tls` given with `dispatcher` or for an `http:` upstream, or `tls`
- *   options Node cannot use (a key that is not PEM, an unknown `minVersion`…); a `preserveHost`,
+ *   invalid name or value, or `requestHeaders` that set a field the HTTP client writes itself
+ *   (`Transfer-Encoding`, `Keep-Alive`, `Upgrade`, `Expect`; a `Content-Length` that is not
+ *   digits; a thrown `TypeError`, answered 500, when a function edit sets one); `tls` given with
+ *   `dispatcher` or for an `http:` upstream, or `tls` options Node cannot use (a key that is not PEM, an unknown `minVersion`…); a `preserveHost`,
  *   `xForwarded` or `stripScriptName` that is not a boolean (`'false'` from an environment variable).
  */
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
@@ -164,6 +166,8 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
     const headers = applyEdits(decrementMaxForwards(forwardRequestHeaders(environ, settings), hops), options.requestHeaders, environ);
+    // A function's edits are known only now: a field undici refuses is this gateway's error (500), not the upstream's.
+    if (typeof options.requestHeaders === 'function') checkRequestFields(headers, 'requestHeaders');
     const request = {
       origin,
       path,
