@@ -417,6 +417,21 @@ describe('header edits of the wrong shape', () => {
     expect(server.log.text).toContain('TypeError: proxy: requestHeaders cannot send Expect');
     expect(server.log.text).not.toContain('upstream http');
   });
+
+  it('answer 500 when a responseHeaders function throws or sets what cannot be sent, not a 502 that blames the upstream (socket)', async () => {
+    const throwing = await start(to(upstream.url, { responseHeaders: () => { throw new Error('a bug in the edit'); } }));
+    const thrown = await fetch(`${throwing.url}/echo`);
+    expect(thrown.status).toBe(500);
+    await thrown.arrayBuffer();
+    expect(throwing.log.text).toContain('a bug in the edit');
+    expect(throwing.log.text).not.toContain('upstream http');
+    const invalid = await start(to(upstream.url, { responseHeaders: (headers) => headers.list.push(['X-Price', '5 €']) }));
+    const refused = await fetch(`${invalid.url}/echo`);
+    expect(refused.status).toBe(500);
+    await refused.arrayBuffer();
+    expect(invalid.log.text).toContain('invalid value for header X-Price');
+    expect(invalid.log.text).not.toContain('upstream http');
+  });
 });
 
 describe('response header fields and statuses', () => {

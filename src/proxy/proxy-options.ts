@@ -45,7 +45,12 @@ export interface ProxyOptions {
    * `TypeError`: from `proxy` for `set` and `add`, thrown by the request (a 500) for a function.
    */
   requestHeaders?: HeaderEdits | undefined;
-  /** Changes to the response fields sent to the client, applied last (see `HeaderEdits`). */
+  /**
+   * Changes to the response fields sent to the client, applied last (see `HeaderEdits`). A
+   * function that throws, or leaves a field that cannot be sent (a value with `€` or a line
+   * break), fails the request with that error (a logged 500): it is this gateway's, not the
+   * upstream's.
+   */
   responseHeaders?: HeaderEdits | undefined;
   /**
    * Time to open a connection to the upstream, ms; default 10 000, at most 2147483647 (about

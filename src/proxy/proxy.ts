@@ -199,13 +199,22 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       exchange.abort(new ExchangeClosed('407 from the upstream'));
       return answerFailure(environ, startResponse, origin, Object.assign(new Error('407 Proxy Authentication Required'), { code: PROXY_AUTHENTICATION_CODE }));
     }
-    let responseHeaders: Array<[string, string]>;
+    const forwarded = forwardResponseHeaders(head.headers, 'HTTP/1.1', head.statusCode);
     try {
-      responseHeaders = applyEdits(forwardResponseHeaders(head.headers, 'HTTP/1.1', head.statusCode), options.responseHeaders, environ);
-      for (const [name, value] of responseHeaders) assertHeader(name, value);
+      for (const [name, value] of forwarded) assertHeader(name, value);
     } catch (error) {
       exchange.abort(new ExchangeClosed('invalid response header'));
       return answerFailure(environ, startResponse, origin, Object.assign(error as Error, { code: 'ERR_INVALID_HEADER' }));
+    }
+    let responseHeaders: Array<[string, string]>;
+    try {
+      // The edits are this gateway's (an object's were checked when built): a function that
+      // throws, or leaves a field that cannot be sent, is its error (500), not the upstream's.
+      responseHeaders = applyEdits(forwarded, options.responseHeaders, environ);
+      if (typeof options.responseHeaders === 'function') for (const [name, value] of responseHeaders) assertHeader(name, value);
+    } catch (error) {
+      exchange.abort(new ExchangeClosed('the responseHeaders edit failed'));
+      throw error;
     }
     // An event stream's head goes out at once, with an empty first chunk, as nginx
     // (`proxy_buffering off`) and http-proxy pass it on: the client's EventSource opens, and a
