@@ -405,6 +405,9 @@ describe('header edits of the wrong shape', () => {
     for (const name of ['Keep-Alive', 'upgrade', 'Expect']) expect(build({ add: { [name]: 'x' } })).toThrow(new RegExp(`requestHeaders cannot send ${name}`));
     expect(build({ set: { 'Content-Length': '12 ' } })).toThrow(/requestHeaders: Content-Length must be digits, not "12 "/);
     expect(build({ set: { Connection: '' } })).toThrow(/requestHeaders: Connection must be a list of field names/);
+    // A second Host or Content-Length (undici: 'duplicate host header'): add puts one next to the request's.
+    expect(build({ add: { Host: 'h.example' } })).toThrow(/proxy: requestHeaders\.add cannot add Host: a request has one \(set it instead\)/);
+    expect(build({ add: { 'content-length': '0' } })).toThrow(/requestHeaders\.add cannot add content-length/);
     // What undici sends still passes: Proxy-Authorization for an upstream that asks this gateway (407), TE, Connection: close.
     await build({ set: { 'Proxy-Authorization': 'Basic eDp5', TE: 'trailers', Connection: 'close', 'Content-Length': '0' } })().close();
   });
@@ -416,6 +419,11 @@ describe('header edits of the wrong shape', () => {
     await reply.arrayBuffer();
     expect(server.log.text).toContain('TypeError: proxy: requestHeaders cannot send Expect');
     expect(server.log.text).not.toContain('upstream http');
+    const twice = await start(to(upstream.url, { preserveHost: true, requestHeaders: (headers) => headers.add('Host', 'h.example') }));
+    const second = await fetch(`${twice.url}/echo`);
+    expect(second.status).toBe(500);
+    await second.arrayBuffer();
+    expect(twice.log.text).toContain('TypeError: proxy: requestHeaders leaves a second Host: a request has one');
   });
 
   it('answer 500 when a responseHeaders function throws or sets what cannot be sent, not a 502 that blames the upstream (socket)', async () => {

@@ -100,23 +100,47 @@ export function checkEdits(edits: HeaderEdits | undefined, option: string): void
  */
 const FRAMED_BY_CLIENT: ReadonlySet<string> = new Set(['transfer-encoding', 'keep-alive', 'upgrade', 'expect']);
 
+/** The request fields undici takes once (RFC 9112 §3.2, RFC 9110 §8.6): a second is refused. Lower-case. */
+const ONE_PER_REQUEST: ReadonlySet<string> = new Set(['host', 'content-length']);
+
 /**
  * Checks request fields an edit leaves for the HTTP client, which refuses to send some of them
  * (undici 7's `Request`): those of {@link FRAMED_BY_CLIENT}, a `Content-Length` that is not
- * decimal digits, and a `Connection` that is not a comma-separated list of field names. Sent,
- * each failed every request with a 502 that blamed the upstream.
+ * decimal digits, a `Connection` that is not a comma-separated list of field names, and a
+ * second `Host` or `Content-Length`. Sent, each failed every request with a 502 that blamed
+ * the upstream.
  *
  * @throws TypeError naming the option and the field.
  */
 export function checkRequestFields(fields: Iterable<readonly [string, string]>, option: string): void {
+  const seen = new Set<string>();
   for (const [name, value] of fields) {
     const lower = name.toLowerCase();
+    if (ONE_PER_REQUEST.has(lower)) {
+      if (seen.has(lower)) throw new TypeError(`proxy: ${option} leaves a second ${name}: a request has one (set it, do not add it)`);
+      seen.add(lower);
+    }
     if (FRAMED_BY_CLIENT.has(lower)) throw new TypeError(`proxy: ${option} cannot send ${name}: the HTTP client writes it itself, and refuses it`);
     if (lower === 'content-length' && !/^\d+$/.test(value)) throw new TypeError(`proxy: ${option}: Content-Length must be digits, not ${JSON.stringify(value)}`);
     if (lower === 'connection' && !value.split(',').every((part) => isToken(part.trim()))) {
       throw new TypeError(`proxy: ${option}: Connection must be a list of field names, not ${JSON.stringify(value)}`);
     }
   }
+}
+
+/**
+ * Checks `requestHeaders` given as an object, when the proxy is built: its `set` and `add`
+ * fields as {@link checkRequestFields} does, and no `add` of a `Host` or `Content-Length`,
+ * which would go next to the request's own.
+ *
+ * @throws TypeError naming the field.
+ */
+export function checkRequestEdits(edits: HeaderEdits | undefined): void {
+  if (edits === undefined || typeof edits === 'function') return;
+  for (const name of Object.keys(edits.add ?? {})) {
+    if (ONE_PER_REQUEST.has(name.toLowerCase())) throw new TypeError(`proxy: requestHeaders.add cannot add ${name}: a request has one (set it instead)`);
+  }
+  checkRequestFields([...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})], 'requestHeaders');
 }
 
 /** What `value` is, for a message: `null`, `an array`, `a string`, `a RegExp`. */

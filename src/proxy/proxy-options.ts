@@ -6,7 +6,7 @@
 import type { TcpSocketConnectOpts } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
-import { type HeaderEdits, checkEdits, checkRequestFields } from './header-edits.ts';
+import { type HeaderEdits, checkEdits, checkRequestEdits } from './header-edits.ts';
 import { type NestedOptions, type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { MAX_DELAY } from '../gateway/max-delay.ts';
 
@@ -41,8 +41,9 @@ export interface ProxyOptions {
   /**
    * Changes to the request fields sent upstream, applied last (see `HeaderEdits`). A field the
    * HTTP client writes itself (`Transfer-Encoding`, `Keep-Alive`, `Upgrade`, `Expect`, a
-   * `Content-Length` that is not digits, a `Connection` that is no list of names) is a
-   * `TypeError`: from `proxy` for `set` and `add`, thrown by the request (a 500) for a function.
+   * `Content-Length` that is not digits, a `Connection` that is no list of names, a second
+   * `Host` or `Content-Length`: `add` of either) is a `TypeError`: from `proxy` for `set` and
+   * `add`, thrown by the request (a 500) for a function.
    */
   requestHeaders?: HeaderEdits | undefined;
   /**
@@ -166,7 +167,7 @@ export interface ProxySettings {
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
  *   fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an invalid name or
- *   value, or request edits that set a field the HTTP client writes itself (`checkRequestFields`);
+ *   value, or request edits that set a field the HTTP client writes itself (`checkRequestEdits`);
  *   `tls` options Node cannot use; a `preserveHost`, `xForwarded` or `stripScriptName` that is
  *   not a boolean; options that are not a plain object or hold an unknown key
  *   (`checkOptions`).
@@ -176,10 +177,7 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
   checkOptions('proxy', options.tls, TLS_OPTIONS, TLS_NESTED);
   refuseUnreadChecks(options.tls);
   checkEdits(options.requestHeaders, 'requestHeaders');
-  const edits = options.requestHeaders;
-  if (edits !== undefined && typeof edits !== 'function') {
-    checkRequestFields([...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})], 'requestHeaders');
-  }
+  checkRequestEdits(options.requestHeaders);
   checkEdits(options.responseHeaders, 'responseHeaders');
   const url = parseUpstream(upstream);
   if (options.tls !== undefined) {
