@@ -757,12 +757,15 @@ describe('dispatchers of your own', () => {
 });
 
 describe('close()', () => {
-  it('closes the default pool: later requests answer 502', async () => {
+  it('closes the default pool: later requests answer 503 saying so, and log nothing against the upstream', async () => {
     const app = proxy(upstream.url);
     const server = await start(app);
     expect((await request(`${server.url}/echo`)).status).toBe(200);
     await app.close();
-    expect((await request(`${server.url}/echo`)).status).toBe(502);
+    const closed = await request(`${server.url}/echo`);
+    expect(closed.status).toBe(503);
+    expect(String(closed.body)).toContain('The proxy is closed');
+    expect(server.log.text).toBe('');
     expect(app.upstream).toBe(upstream.url);
   });
 
@@ -774,7 +777,7 @@ describe('close()', () => {
     expect(app.close()).toBe(first); // a second signal handler, a test's afterAll
     await first;
     await expect(app.close()).resolves.toBeUndefined();
-    expect((await request(`${server.url}/echo`)).status).toBe(502);
+    expect((await request(`${server.url}/echo`)).status).toBe(503);
   });
 });
 

@@ -10,7 +10,7 @@ import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { CLIENT_CLOSED, isReasonPhrase } from '../gateway/status.ts';
-import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
+import { HTTPNotImplemented, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
 import { HTTPException } from '../exceptions/base.ts';
@@ -37,7 +37,8 @@ export interface ProxyApp extends App {
   readonly upstream: string;
   /**
    * Closes the default connection pool (not a `dispatcher` you passed) once the requests in
-   * flight are done; resolves when closed. Calling it again returns the same promise, as
+   * flight are done; resolves when closed. A request after it is answered `503` ("The proxy is
+   * closed"). Calling it again returns the same promise, as
    * `serve()`'s `close()` does (undici's own `close()` rejects the second time).
    */
   close(): Promise<void>;
@@ -145,6 +146,9 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const dispatcher = options.dispatcher ?? new Pool(origin, { connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) });
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
+    // Its own pool closed (`close()` called, at shutdown): undici would refuse the request (a
+    // 502 blaming the upstream); the gateway itself is unavailable.
+    if (closing !== undefined && ownPool) return new HTTPServiceUnavailable('The proxy is closed: it is shutting down.').respond(environ, startResponse);
     if (isUpgrade(environ)) {
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
