@@ -709,6 +709,27 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect(calls).toBe(1);
   });
 
+  it("counts Cookie crumbs (RFC 9113 §8.2.3: one field line per cookie, as Chromium sends them) as one field, HTTP_COOKIE joined with '; '; as many other fields still answer 431", async () => {
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(String(environ.HTTP_COOKIE))];
+    }, { http2: 'h2c', maxHeaders: 5 });
+    const session = http2.connect(server.url);
+    try {
+      // 150 crumbs, within a browser's 180 cookies per site: Node's client sends an array as one line each.
+      const cookies = Array.from({ length: 150 }, (_, i) => `c${i}=v${i}`);
+      const served = await h2request(session, '/', { headers: { cookie: cookies, 'x-a': '1', 'x-b': '2' } });
+      expect([served.status, served.body.toString()]).toEqual([200, cookies.join('; ')]);
+      const fields = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`x-field-${i}`, String(i)]));
+      const refused = await h2request(session, '/', { headers: fields });
+      expect([refused.status, refused.body.toString()]).toEqual([431, 'Request Header Fields Too Large: more than 5 header fields\n']);
+      const crumbsAndFields = await h2request(session, '/', { headers: { cookie: cookies.slice(0, 3), 'x-a': '1', 'x-b': '2', 'x-c': '3', 'x-d': '4', 'x-e': '5' } });
+      expect(crumbsAndFields.status).toBe(431);
+    } finally {
+      session.close();
+    }
+  });
+
   it('drops a #fragment from :path, as from an HTTP/1.1 request-target', async () => {
     const server = await start(describeApp, { http2: 'h2c' });
     const session = http2.connect(server.url);

@@ -50,7 +50,8 @@ export interface EnvironOptions {
   /**
    * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
    * without calling the app. Default 100 (gunicorn's `limit_request_fields`). The Node adapter
-   * counts the fields as received; a fetch runtime hands over its `Headers`, where repeated
+   * counts the fields as received, but for HTTP/2's Cookie lines ("crumbs", one per cookie,
+   * RFC 9113 §8.2.3), which count as the one field (`HTTP_COOKIE`) they make; a fetch runtime hands over its `Headers`, where repeated
    * fields are already joined, so there each name counts once. The server's own limits apply
    * first (Node's `maxHeadersCount`, 2000 by default: past it Node 24 answers 431 itself).
    */

@@ -211,8 +211,9 @@ export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefin
   setExchange(environ, res ?? req);
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  // HTTP/2 pseudo-fields (`:path`, `:authority`…) are not header fields: counted out when it matters.
-  if (raw.length >> 1 > maxHeaders) checkFieldCount(fieldCount(raw), maxHeaders);
+  // HTTP/2 pseudo-fields (`:path`, `:authority`…) are not header fields, and Cookie crumbs are
+  // one field: counted as such only when the raw count passes the limit.
+  if (raw.length >> 1 > maxHeaders) checkFieldCount(fieldCount(raw, req.httpVersionMajor === 2), maxHeaders);
   for (let i = 0; i < raw.length; i += 2) {
     const key = fieldKey(i >> 1, raw[i]!);
     if (key !== '') addField(environ, key, raw[i + 1]!);
@@ -305,10 +306,25 @@ function nodeEnvironFields(
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */
 const NodeEnviron = environConstructor(nodeEnvironFields);
 
-/** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
-function fieldCount(raw: readonly string[]): number {
+/**
+ * The header fields in `rawHeaders` (names and values alternate) as the environ has them:
+ * HTTP/2 pseudo-fields not counted and, on HTTP/2 (`http2`), the Cookie field lines counted
+ * once: a client may send one line per cookie there ("crumbs", RFC 9113 §8.2.3; Chromium does),
+ * which make the one `HTTP_COOKIE`. HTTP/2 field names are lower case (§8.2.1). On HTTP/1.1 a
+ * user agent sends one Cookie line (RFC 6265 §5.4): each line counts, as every field does.
+ */
+function fieldCount(raw: readonly string[], http2: boolean): number {
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) count++;
+  let cookie = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58 /* : */) continue;
+    if (http2 && name === 'cookie') {
+      if (cookie) continue;
+      cookie = true;
+    }
+    count++;
+  }
   return count;
 }
 

@@ -33,7 +33,10 @@ export interface ListenerOptions extends ConnectionCaps {
   requestTimeout: number;
   keepAliveTimeout: number;
   firstByteTimeout: number;
-  /** Node's `maxHeadersCount` for HTTP/1; HTTP/2 gets as many header pairs. */
+  /**
+   * Node's `maxHeadersCount` for HTTP/1; HTTP/2 gets as many field lines (`maxHeaderListPairs`),
+   * and 8 more for its pseudo-fields and 180 for Cookie crumbs ({@link COOKIE_CRUMBS}).
+   */
   maxHeadersCount: number;
   /** Options for the `create*Server` call; they win over the above. */
   server: http.ServerOptions | http2.SecureServerOptions;
@@ -68,6 +71,23 @@ export type IdleConnections = 'close' | 'expire';
 
 /** HTTP/2 settings: streams per connection as nginx (128) and Go (250) keep them, not Node's 2^32-1. */
 const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
+
+/**
+ * Field lines an HTTP/2 request may carry past `maxHeadersCount` for its Cookie crumbs: a
+ * client may send one Cookie line per cookie (RFC 9113 §8.2.3; Chromium does, for HPACK), which
+ * the environ joins into one `HTTP_COOKIE` and `maxHeaders` counts as one field. 180 is the
+ * most cookies Chromium and Firefox keep for one site. Node resets a stream past its
+ * `maxHeaderListPairs` before the app's handler sees it; with this allowance, a request with
+ * too many other fields reaches the handler and is answered `431`. It adds field lines, not
+ * bytes: an HTTP/2 header list is bounded in octets by the HTTP/2 settings (`server: {
+ * settings: { maxHeaderListSize } }`, each line's name and value plus 32, RFC 7541 §4.1) and
+ * by nghttp2's own bounds (a field line past 64 KiB, a header block past 8 CONTINUATION frames),
+ * never by `maxHeaderSize`, which is HTTP/1's.
+ */
+const COOKIE_CRUMBS = 180;
+
+/** HTTP/2 pseudo-fields a request may carry (`:method`, `:scheme`, `:authority`, `:path`, `:protocol`), with room to spare. */
+const PSEUDO_FIELDS = 8;
 
 /**
  * Builds the server(s) for `options`, with the connection caps, the first-byte wait, Node's
@@ -105,7 +125,7 @@ export function createListener(options: ListenerOptions): Listener {
     requestTimeout: options.requestTimeout,
     maxSendHeaderBlockLength: (options.server as http2.ServerOptions).maxSendHeaderBlockLength ?? DEFAULT_HEADER_BLOCK_LIMIT,
   };
-  const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + 8 };
+  const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + PSEUDO_FIELDS + COOKIE_CRUMBS };
   if (tls !== undefined) {
     const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
     let server: https.Server | http2.Http2SecureServer;
