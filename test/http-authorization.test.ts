@@ -277,6 +277,34 @@ describe('WWW-Authenticate', () => {
   });
 });
 
+describe("a response's several WWW-Authenticate and Proxy-Authenticate lines (RFC 9110 §5.3: a quoted-string cannot span lines)", () => {
+  const BEARER = { scheme: 'bearer', token68: null, params: { realm: 'api' } };
+
+  it('a malformed line loses only its own challenges: res.wwwAuthenticate, res.proxyAuthenticate', () => {
+    const lines = (name: string): Array<[string, string]> => [
+      [name, 'Basic realm="Staff'],
+      [name, 'Bearer realm="api"'],
+      [name, 'Basic a=1, a=2'],
+    ];
+    expect(new Response('x', { status: 401, headers: lines('WWW-Authenticate') }).wwwAuthenticate).toEqual([BEARER]);
+    expect(new Response('x', { status: 407, headers: lines('Proxy-Authenticate') }).proxyAuthenticate).toEqual([BEARER]);
+    const none = new Response('x', { status: 401, headers: [['WWW-Authenticate', 'Basic realm="a'], ['WWW-Authenticate', '"x"']] });
+    expect(none.wwwAuthenticate).toBeNull();
+  });
+
+  it('valid lines read as one list, in order, a comma inside a quoted-string kept', () => {
+    const res = new Response('x', {
+      status: 401,
+      headers: [['WWW-Authenticate', 'Negotiate, Basic realm="a, b"'], ['WWW-Authenticate', 'Bearer realm="api"']],
+    });
+    expect(res.wwwAuthenticate).toEqual([
+      { scheme: 'negotiate', token68: null, params: {} },
+      { scheme: 'basic', token68: null, params: { realm: 'a, b' } },
+      BEARER,
+    ]);
+  });
+});
+
 describe('a parameter value that is not a string (from JavaScript)', () => {
   it.each([
     ['nc', 1],

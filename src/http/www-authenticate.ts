@@ -50,8 +50,9 @@ export function formatWwwAuthenticate(challenges: Challenge | readonly Challenge
 }
 
 /**
- * Parses a `WWW-Authenticate` value (several header lines joined with `, ` are one list)
- * into challenges. A comma after an auth-param starts a new challenge when what follows is
+ * Parses a `WWW-Authenticate` value (several header lines joined with `, ` are one list, but
+ * one malformed line then makes the whole value malformed: a `Response`'s `wwwAuthenticate`
+ * parses each line on its own, {@link joinChallengeLines}) into challenges. A comma after an auth-param starts a new challenge when what follows is
  * not `name=`. Empty list elements are skipped.
  *
  * @returns the challenges in order (schemes and parameter names lower-cased), or `null`
@@ -91,4 +92,17 @@ export function parseWwwAuthenticate(value: string | null | undefined): Challeng
     challenges.push({ scheme, token68: null, params });
   }
   return challenges.length > 0 ? challenges : null;
+}
+
+/**
+ * The value of a response's `WWW-Authenticate` or `Proxy-Authenticate` lines taken together as
+ * one list (RFC 9110 §5.3), each line parsed on its own first: a quoted-string cannot span
+ * lines, so a malformed line (an unterminated `realm="Staff`) loses its own challenges only,
+ * not the other lines'. The lines that parse, as they are, joined with `, `; `null` when there
+ * is no line or none parses; a single line as it is (malformed or not: the parse says).
+ */
+export function joinChallengeLines(lines: readonly string[]): string | null {
+  if (lines.length < 2) return lines[0] ?? null;
+  const valid = lines.filter((line) => parseWwwAuthenticate(line) !== null);
+  return valid.length > 0 ? valid.join(', ') : null;
 }

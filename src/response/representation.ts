@@ -11,7 +11,7 @@ import { type ContentDispositionValue, contentDisposition, contentRange, list, n
 import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
-import type { Challenge } from '../http/www-authenticate.ts';
+import { type Challenge, joinChallengeLines } from '../http/www-authenticate.ts';
 
 /** The options of `res.attachment` (`checkOptions`). */
 const ATTACHMENT_OPTIONS = { type: true } as const satisfies OptionNames<NonNullable<Parameters<ResponseRepresentation['attachment']>[1]>>;
@@ -24,9 +24,9 @@ const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
 const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), tokenListOf('Accept-Ranges', text, { refuseEmpty: 'no range unit given ("none" when no range is served, RFC 9110 §14.3)' }));
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
 const LOCATION = field(fromHeaders('Location'), text);
-const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate);
+const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { join: joinChallengeLines }), wwwAuthenticate);
 // The same challenge syntax (RFC 9110 §11.7.1), so the same converter.
-const PROXY_AUTHENTICATE = field(fromHeaders('Proxy-Authenticate', { all: true }), wwwAuthenticate);
+const PROXY_AUTHENTICATE = field(fromHeaders('Proxy-Authenticate', { join: joinChallengeLines }), wwwAuthenticate);
 
 /** Representation and routing headers of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseRepresentation {
@@ -146,7 +146,8 @@ export abstract class ResponseRepresentation {
 
   /**
    * `WWW-Authenticate` (RFC 9110 §11.6.1) parsed into challenges, or `null` when absent or
-   * malformed. Set a challenge, a list of them (formatted with `formatWwwAuthenticate`), a
+   * malformed. Several lines are one list, each parsed on its own: a malformed line (an
+   * unterminated quoted-string) loses only its own challenges. Set a challenge, a list of them (formatted with `formatWwwAuthenticate`), a
    * header value, or `null`.
    *
    * @example
