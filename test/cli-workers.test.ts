@@ -691,6 +691,46 @@ export const app = (environ, start) => {
     expect(run.out.stderr.trimEnd().split('\n').at(-1)).toBe(`tsgi: worker ${fresh} died (exit code 3); starting a new one in 0.5 s`);
   });
 
+  it('a SIGHUP during a back-off pause starts the missing worker at once, and the back-off streak starts over', { timeout: 90_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);
+    const url = await servingUrl(run);
+    writeFileSync(join(dir, 'broken'), '');
+    try {
+      await get(`${url}/crash`).catch(() => undefined);
+      // The replacements exit while loading, each pause twice the one before: wait for one of 8 s.
+      await waitFor(() => / starting a new one in 8 s$/m.test(run.out.stderr), () => run.out.stderr, 60_000);
+    } finally {
+      rmSync(join(dir, 'broken'), { force: true });
+    }
+    const hup = Date.now();
+    run.child.kill('SIGHUP'); // the deploy that fixes it
+    const fresh = await pidOnceUp(url);
+    expect(Date.now() - hup).toBeLessThan(6_000); // not once the 8 s are over
+    expect(run.out.stdout).toMatch(/^SIGHUP: starting 1 worker, ending the back-off pause$/m);
+    expect(run.out.stdout).not.toMatch(/SIGHUP: replacing/);
+    // A quick death of the new worker waits 0.5 s, not the 16 s the crash loop had reached.
+    await get(`${url}/crash`).catch(() => undefined);
+    await waitFor(() => run.out.stderr.includes(`worker ${fresh} died`), () => run.out.stderr, 20_000);
+    expect(run.out.stderr.trimEnd().split('\n').at(-1)).toBe(`tsgi: worker ${fresh} died (exit code 3); starting a new one in 0.5 s`);
+  });
+
+  it('a SIGHUP during the graceful shutdown is ignored, and says so as in one process', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);
+    const url = await servingUrl(run);
+    const slow = get(`${url}/slow?3000`);
+    await waitFor(() => /^at \/slow in /m.test(run.out.stdout), () => run.out.stdout + run.out.stderr);
+    run.child.kill('SIGTERM');
+    await waitFor(() => /^Stopping on SIGTERM/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr);
+    run.child.kill('SIGHUP');
+    await waitFor(
+      () => run.out.stderr.includes('tsgi: SIGHUP during the graceful shutdown: ignored (the server takes no new connections)\n'),
+      () => run.out.stdout + run.out.stderr,
+    );
+    expect((await slow).status).toBe(200);
+    expect((await run.exited).code).toBe(0);
+    expect(run.out.stdout).not.toMatch(/SIGHUP: replacing/);
+  });
+
   it('shares a Unix socket between the workers; SIGTERM to the process group lets the requests in flight finish and removes the socket', async () => {
     const path = join(dir, 'workers.sock');
     const run = cli(['serve', pidApp, '--uds', path, '--workers', '2']);

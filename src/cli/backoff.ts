@@ -40,4 +40,14 @@ export class Backoff {
     this.#lastDelay = delay;
     return delay;
   }
+
+  /**
+   * Ends the streak, as a SIGHUP does when it ends a pause (a deploy: the new code may not
+   * crash): the next quick death pauses {@link FIRST_DELAY} again.
+   */
+  reset(): void {
+    this.#streak = 0;
+    this.#last = -Infinity;
+    this.#lastDelay = 0;
+  }
 }

@@ -14,7 +14,9 @@
  * replaced in turn) and the running workers stay. A SIGHUP round replaces every worker there is
  * when it starts, those still starting too (each once it listens: whether it loaded the module
  * before the deploy or after cannot be known), so the workers left when it ends all started
- * after the SIGHUP. When the very first worker fails, the primary exits with its status.
+ * after the SIGHUP. A SIGHUP also ends a back-off pause: the workers waiting out one start at
+ * once, and the back-off streak starts over. One during the graceful shutdown is ignored
+ * (logged). When the very first worker fails, the primary exits with its status.
  *
  * @module
  */
@@ -65,6 +67,8 @@ function how(code: number | null, signal: string | null): string {
 class Primary {
   readonly #slots = new Map<Worker, Slot>();
   readonly #backoff = new Backoff();
+  /** The back-off pauses under way, one per worker to fork at its end (#forkAfter). */
+  readonly #paused = new Set<NodeJS.Timeout>();
   #announced = false;
   #stopping = false;
   #rolling = false;
@@ -91,7 +95,7 @@ class Primary {
     cluster.on('message', (worker, message) => this.#onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     void waitForSignal(['SIGINT', 'SIGTERM'], (signal) => this.#killAll(signal)).then((signal) => this.#stopAll(0, signal));
-    process.on('SIGHUP', () => void this.#rollingRestart());
+    process.on('SIGHUP', () => this.#onHangup());
     const timeout = this.command.timeoutWorkerHealthcheck;
     if (timeout > 0) {
       const watchdog = (this.#watchdog = new Watchdog<Worker>(timeout, Date.now()));
@@ -141,9 +145,7 @@ class Primary {
       slot.stopped = true; // its exit is expected: no second line then
       const delay = this.#backoff.next(Date.now() - slot.started);
       this.log.warning(`worker ${worker.process.pid} is stopping after an unhandled promise rejection; starting a new one${delay === 0 ? '' : ` in ${delay / 1000} s`}`);
-      setTimeout(() => {
-        if (!this.#stopping) this.#fork();
-      }, delay);
+      this.#forkAfter(delay);
       return;
     }
     if (message.type === 'tsgi:retiring') {
@@ -198,9 +200,43 @@ class Primary {
     const delay = this.#backoff.next(Date.now() - slot.started);
     const when = delay === 0 ? '' : ` in ${delay / 1000} s`;
     this.log.warning(`worker ${pid} ${slot.listening ? 'died' : 'failed to start'} (${how(code, signal)}); starting a new one${when}`);
-    setTimeout(() => {
+    this.#forkAfter(delay);
+  }
+
+  /** Forks a worker once a back-off pause of `delay` ms is over, unless the primary stops first or a SIGHUP ends it (#endPauses). */
+  #forkAfter(delay: number): void {
+    const timer = setTimeout(() => {
+      this.#paused.delete(timer);
       if (!this.#stopping) this.#fork();
     }, delay);
+    this.#paused.add(timer);
+  }
+
+  /**
+   * SIGHUP, a deploy: the workers waiting out a back-off pause start now, with a new streak
+   * (the new code may not crash), and a round replaces the others. Ignored, and logged as in one
+   * process, during the graceful shutdown.
+   */
+  #onHangup(): void {
+    if (this.#stopping) {
+      this.log.warning('SIGHUP during the graceful shutdown: ignored (the server takes no new connections)');
+      return;
+    }
+    void this.#rollingRestart(this.#endPauses());
+  }
+
+  /** Ends the back-off pauses under way, forking their workers now; answers those workers. */
+  #endPauses(): Set<Slot> {
+    const started = new Set<Slot>();
+    if (this.#paused.size === 0) return started;
+    this.log.info(`SIGHUP: starting ${countWorkers(this.#paused.size)}, ending the back-off pause`);
+    for (const timer of this.#paused) {
+      clearTimeout(timer);
+      started.add(this.#fork());
+    }
+    this.#paused.clear();
+    this.#backoff.reset();
+    return started;
   }
 
   /**
@@ -244,8 +280,8 @@ class Primary {
     slot.worker.process.kill('SIGKILL');
   }
 
-  async #rollingRestart(): Promise<void> {
-    if (this.#stopping) return;
+  /** Runs a round of SIGHUP, or another after the one under way; `fresh`: workers it started (#endPauses), not to replace. */
+  async #rollingRestart(fresh: ReadonlySet<Slot>): Promise<void> {
     if (this.#rolling) {
       // Workers this round replaced already may have loaded the code of the deploy before.
       this.#again = true;
@@ -253,9 +289,11 @@ class Primary {
       return;
     }
     this.#rolling = true;
+    let skip = fresh;
     do {
       this.#again = false;
-      await this.#round();
+      await this.#round(skip);
+      skip = new Set();
     } while (this.#again && !this.#stopping);
     this.#rolling = false;
   }
@@ -264,15 +302,18 @@ class Primary {
    * One round of SIGHUP: replaces every worker there is now one by one, until one fails to
    * start. A worker still starting (the first ones, the replacement of one that died, the
    * successor of a `--limit-max-requests` replacement) may have loaded the module before the
-   * deploy: it is replaced too, once it listens; the listening ones go first meanwhile.
+   * deploy: it is replaced too, once it listens; the listening ones go first meanwhile. Those
+   * in `skip` (started by this SIGHUP at the end of a back-off pause) are not; with none left,
+   * the round says nothing.
    */
-  async #round(): Promise<void> {
+  async #round(skip: ReadonlySet<Slot>): Promise<void> {
     const current = [...this.#slots.values()]
-      .filter((slot) => !slot.leaving)
+      .filter((slot) => !slot.leaving && !skip.has(slot))
       .sort((a, b) => Number(b.listening) - Number(a.listening));
-    this.log.info(`SIGHUP: replacing ${countWorkers(current.length)} one by one`);
+    if (current.length > 0 || skip.size === 0) this.log.info(`SIGHUP: replacing ${countWorkers(current.length)} one by one`);
     // The new workers read the TLS files again: a renewal that left an expired one is said once.
     if (this.command.ssl !== undefined) warnOfValidity(this.log, this.command.ssl.certfile);
+    if (current.length === 0 && skip.size > 0) return;
     let replaced = 0;
     for (const slot of current) {
       if (this.#stopping) return;
