@@ -5,7 +5,7 @@
  * supervisor waits for the next change; SIGINT stops everything.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -331,6 +331,38 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
       await until(url, version, output);
     }
   });
+  it('a restart whose process cannot be started (Node removed by an upgrade) is logged, and the next change starts it', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'fork-failure');
+    mkdirSync(folder);
+    writeApp(folder, 'one');
+    // Node run from a path of its own, as a Homebrew or nvm install that an upgrade removes.
+    const bin = join(dir, 'fork-failure-bin');
+    mkdirSync(bin);
+    const node = join(bin, 'node');
+    const install = () => {
+      try {
+        linkSync(process.execPath, node);
+      } catch {
+        copyFileSync(process.execPath, node); // another file system
+      }
+    };
+    install();
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log'], {}, undefined, ['sh', '-c', 'shift; exec "$0" "$@"', node]);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    expect((await get(url)).body).toBe('one');
+    rmSync(node);
+    writeFileSync(join(folder, 'message.ts'), messageModule('two'));
+    await waitFor(() => /waiting for a change/.test(run.out.stderr), output, 20_000);
+    expect(run.out.stderr).toBe(`tsgi: cannot start the app (spawn ${node} ENOENT); waiting for a change to restart it\n`);
+    expect(run.child.exitCode, output()).toBeNull();
+    install();
+    writeFileSync(join(folder, 'message.ts'), messageModule('three'));
+    await until(url, 'three', output);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('exits 1 at once when the address is in use at the start, as without --reload', { timeout: 30_000 }, async () => {
     const folder = join(dir, 'in-use');
     mkdirSync(folder);

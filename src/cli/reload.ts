@@ -3,7 +3,8 @@
  * (or each `--reload-dir`) and serves from a child process that it replaces whenever a
  * `.ts`, `.js` or `.json` file changes (`.mts`, `.cts`, `.mjs`, `.cjs` too; `node_modules`,
  * `.git` and dot-files are ignored). A child that fails (a syntax error, a missing export, a
- * crash) has printed why; the supervisor then waits for the next change instead of exiting.
+ * crash) has printed why; the supervisor then waits for the next change instead of exiting, as
+ * it does after a fork that failed (Node's binary gone, `EAGAIN`), which it logs.
  * A child that stops after `--limit-max-requests` is restarted as at a change.
  * The supervisor binds the address itself and each child serves on that socket
  * (src/cli/reload-socket.ts), so a request sent meanwhile waits for the next child.
@@ -131,18 +132,27 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
         else announce(log, { url, command, version: version(), watching: watchingBannerLine(dirs) });
         announced = true;
       });
-      current.once('exit', (code, signal) => {
-        child = undefined;
-        socket?.serveWith(undefined);
-        if (stopping) {
-          done(0);
-        } else if (restart) {
-          restart = false;
-          start();
-        } else {
-          log.warning(`the app stopped (${signal ? `signal ${signal}` : `exit code ${code}`}); waiting for a change to restart it`);
-        }
+      current.once('exit', (code, signal) => ended(`the app stopped (${signal ? `signal ${signal}` : `exit code ${code}`})`));
+      current.on('error', (error) => {
+        // A fork that failed (Node's binary removed by an upgrade, EAGAIN, EMFILE) has no
+        // process, and no 'exit' follows: as after an app that stopped. Any other error (a signal
+        // that could not be sent) leaves the child running, its 'exit' still to come.
+        if (current.pid === undefined) ended(`cannot start the app (${error.message})`);
+        else log.warning(`the app's process ${current.pid}: ${error.message}`);
       });
+    };
+    /** The child is gone (`why`, for the log): the next one starts at a change, or now if one came. */
+    const ended = (why: string) => {
+      child = undefined;
+      socket?.serveWith(undefined);
+      if (stopping) {
+        done(0);
+      } else if (restart) {
+        restart = false;
+        start();
+      } else {
+        log.warning(`${why}; waiting for a change to restart it`);
+      }
     };
     /** SIGTERM, then SIGKILL after CHILD_STOP_TIMEOUT, saying so: its requests in flight are cut. */
     const stop = (current: ChildProcess, after: string) => {
