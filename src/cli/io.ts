@@ -46,3 +46,6 @@ export function waitForSignal(
     for (const signal of signals) process.on(signal, handler);
   });
 }
+
+/** What the server logs for a SIGHUP once its graceful shutdown began, in one process and under `--workers`. */
+export const SIGHUP_DURING_SHUTDOWN = 'SIGHUP during the graceful shutdown: ignored (the server takes no new connections)';

@@ -12,7 +12,7 @@ import type { Server as TlsServer } from 'node:tls';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
-import { type CliIO, processIO, waitForSignal } from './io.ts';
+import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { loadUpgrade } from './upgrade-export.ts';
@@ -87,7 +87,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     const ssl = command.ssl;
     process.on('SIGHUP', () => {
       if (handle === undefined) renewLater = true;
-      else if (closeStarted) log.warning('SIGHUP during the graceful shutdown: ignored (the server takes no new connections)');
+      else if (closeStarted) log.warning(SIGHUP_DURING_SHUTDOWN);
       else renewTls(handle.server as TlsServer, ssl, log);
     });
   }

@@ -25,7 +25,7 @@ import type { ServeCommand } from './command.ts';
 import { announce, countWorkers } from './banner.ts';
 import { Backoff } from './backoff.ts';
 import { childExecArgv } from './debug-signal.ts';
-import { type CliIO, processIO, waitForSignal } from './io.ts';
+import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
 import { shareActivatedSocket } from './socket-activation.ts';
@@ -219,7 +219,7 @@ class Primary {
    */
   #onHangup(): void {
     if (this.#stopping) {
-      this.log.warning('SIGHUP during the graceful shutdown: ignored (the server takes no new connections)');
+      this.log.warning(SIGHUP_DURING_SHUTDOWN);
       return;
     }
     void this.#rollingRestart(this.#endPauses());
