@@ -288,6 +288,21 @@ describe('CookieSessions', () => {
     expect(new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true }).cookieName).toBe('__Host-session');
   });
 
+  it('refuses a path that does not start with "/", which browsers ignore, so a logout elsewhere left the login', async () => {
+    // RFC 6265bis §5.6.4: such a Path is ignored and the cookie scoped to the directory of the
+    // URL that set it (/admin for /admin/login); the deletion from /logout, scoped to /, missed it.
+    for (const path of ['admin', 'admin/', '']) {
+      expect(() => new CookieSessions({ secret: SECRET, path })).toThrow(/path must start with "\/"/);
+      expect(() => new AuthTickets({ secret: SECRET, path })).toThrow(/path must start with "\/"/);
+    }
+    // What was meant: the mount prefix, where the login, its pages and the logout all are.
+    const client = new TestClient(mount({ '/admin': new CookieSessions({ secret: SECRET, path: '/admin' }).middleware(site) }));
+    await client.get('/admin/login?user=bob');
+    expect(await (await client.get('/admin/')).json()).toMatchObject({ user: 'bob' });
+    await client.get('/admin/logout');
+    expect(await (await client.get('/admin/')).json()).toMatchObject({ user: null });
+  });
+
   it('refuses secret and secrets together, which signed with the old key and never took the new one (socket)', async () => {
     // Flask's SECRET_KEY + SECRET_KEY_FALLBACKS, written as secret + secrets: `secret` was
     // dropped without a word, so every session was signed with the key being retired.

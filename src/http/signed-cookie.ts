@@ -24,7 +24,10 @@ export interface SignedCookieAttributes {
   secure?: boolean | undefined;
   /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
   sameSite?: 'strict' | 'lax' | 'none' | undefined;
-  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
+  /**
+   * `Path` cookie attribute, starting with `/` (a `TypeError` otherwise: browsers ignore any
+   * other, RFC 6265bis §5.6.4); default `'/'` (the only one a `__Host-` cookie may have).
+   */
   path?: string | undefined;
   /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
   domain?: string | undefined;
@@ -66,7 +69,7 @@ export class SignedCookie {
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
    *   shorter than 32 bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
-   *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), or the cookie cannot
+   *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), `path` does not start with `/`, or the cookie cannot
    *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
    */
   constructor(options: SignedCookieOptions, kind: SignedCookieKind) {
@@ -77,6 +80,11 @@ export class SignedCookie {
     checkMaxAge(this.maxAge);
     // `'false'` from an environment variable would otherwise be read as `Secure` by `cookie`.
     this.#secure = options.secure === undefined ? undefined : booleanOption(`new ${kind.owner}`, 'secure', options.secure);
+    // RFC 6265bis §5.6.4: browsers ignore a Path not starting with "/" and scope the cookie to
+    // the directory of each URL that sets it, where a deletion from another page misses it.
+    if (typeof options.path === 'string' && !options.path.startsWith('/')) {
+      throw new TypeError(`new ${kind.owner}: path must start with "/", not ${JSON.stringify(options.path)} (browsers ignore any other and scope the cookie to the URL that sets it, so a logout elsewhere would leave it)`);
+    }
     this.#attributes = {
       path: options.path ?? '/',
       ...(options.domain !== undefined ? { domain: options.domain } : {}),
