@@ -303,6 +303,15 @@ describe('CookieSessions', () => {
     expect(await (await client.get('/admin/')).json()).toMatchObject({ user: null });
   });
 
+  it('names the key that is not one: secrets given as one string, an unset environment variable in the list', () => {
+    // `secrets: process.env.KEYS` and `[process.env.NEW_KEY, process.env.OLD_KEY]` with one unset:
+    // the errors were Node's (`secrets.map is not a function`, `The first argument must be…`).
+    expect(() => new CookieSessions({ secrets: SECRET as never })).toThrow(/^CookieSessions: secrets must be an array of keys, the one to sign with first, not a string$/);
+    expect(() => new AuthTickets({ secrets: [SECRET, undefined as never] })).toThrow(/^an auth ticket secret must be a string or a Uint8Array, not undefined$/);
+    expect(() => new CookieSessions({ secret: 12345 as never })).toThrow(/^a session secret must be a string or a Uint8Array, not a number$/);
+    expect(new CookieSessions({ secret: new TextEncoder().encode(SECRET) }).cookieName).toBe('session');
+  });
+
   it('refuses secret and secrets together, which signed with the old key and never took the new one (socket)', async () => {
     // Flask's SECRET_KEY + SECRET_KEY_FALLBACKS, written as secret + secrets: `secret` was
     // dropped without a word, so every session was signed with the key being retired.

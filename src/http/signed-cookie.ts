@@ -68,7 +68,7 @@ export class SignedCookie {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
-   *   shorter than 32 bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
+   *   shorter than 32 bytes or neither a string nor a `Uint8Array` (`secrets` not an array), the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
    *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), `path` does not start with `/`, or the cookie cannot
    *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
    */

@@ -6,6 +6,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { kindOf } from '../gateway/option-names.ts';
 
 /** The key options of a signing middleware: `secret` or, for rotation, `secrets` (newest first); not both. */
 export interface SigningKeys {
@@ -31,15 +32,24 @@ export class Signer {
    * @param what names its key in the errors (`an auth ticket secret`).
    * @throws TypeError when neither `secret` nor `secrets` is given, or both (Flask's
    *   `SECRET_KEY` and `SECRET_KEY_FALLBACKS` written as `secret` and `secrets` would sign with
-   *   a fallback and never accept `secret`), or a key is shorter than 32 bytes.
+   *   a fallback and never accept `secret`), `secrets` that is not an array, a key that is
+   *   neither a string nor a `Uint8Array` (`undefined`: an unset environment variable), or a
+   *   key shorter than 32 bytes.
    */
   constructor(keys: SigningKeys, purpose: string, owner: string, what: string) {
     if (keys.secret !== undefined && keys.secrets !== undefined) {
       throw new TypeError(`${owner} takes secret or secrets, not both: list every key in secrets, the one to sign with first`);
     }
+    if (keys.secrets !== undefined && !Array.isArray(keys.secrets)) {
+      throw new TypeError(`${owner}: secrets must be an array of keys, the one to sign with first, not ${kindOf(keys.secrets)}`);
+    }
     const secrets = keys.secrets ?? (keys.secret !== undefined ? [keys.secret] : []);
     if (secrets.length === 0) throw new TypeError(`${owner} needs a secret (or a list of secrets)`);
-    this.#keys = secrets.map((secret) => {
+    this.#keys = secrets.map((secret: unknown) => {
+      // An unset environment variable in the list (`[process.env.NEW_KEY, process.env.OLD_KEY]`).
+      if (typeof secret !== 'string' && !(secret instanceof Uint8Array)) {
+        throw new TypeError(`${what} must be a string or a Uint8Array, not ${secret === undefined ? 'undefined' : kindOf(secret)}`);
+      }
       const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
       if (key.byteLength < 32) throw new TypeError(`${what} must be at least 32 bytes long`);
       return key;

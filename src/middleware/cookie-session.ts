@@ -110,7 +110,7 @@ export class CookieSessions {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
-   *   shorter than 32 bytes, the cookie name is not a token, `maxAge` is under 1 second, `path`
+   *   shorter than 32 bytes or neither a string nor a `Uint8Array` (`secrets` not an array), the cookie name is not a token, `maxAge` is under 1 second, `path`
    *   does not start with `/` (browsers would ignore it: RFC 6265bis §5.6.4), `path`,
    *   `domain` or `sameSite` cannot be put in a `Set-Cookie`, or the cookie is one browsers
    *   refuse to store (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or
