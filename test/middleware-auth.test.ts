@@ -109,6 +109,17 @@ describe('safeCompare and staticUsers', () => {
     expect(verify('__proto__', '')).toBe(false);
     expect(verify('constructor', '')).toBe(false);
   });
+
+  it('refuses a table with an empty or missing password, which let anyone in with none or locked the user out (socket)', async () => {
+    // `staticUsers({ admin: process.env.ADMIN_PASSWORD! })` with `ADMIN_PASSWORD=` in a .env
+    // file let `admin:` (no password) in; unset, it refused every password without a word.
+    // Hono's basicAuth({ username, password }) refuses both when built.
+    expect(() => staticUsers({ admin: '' })).toThrow(/^staticUsers: the password of "admin" is empty$/);
+    expect(() => staticUsers({ ann: 'pw', admin: undefined as unknown as string })).toThrow(/^staticUsers: the password of "admin" must be a string, got undefined$/);
+    const server = await start(basicAuth(whoami(), { verify: staticUsers({ admin: 'pw' }) }));
+    expect((await request(server.url, { headers: { authorization: basic('admin', '') } })).status).toBe(401);
+    expect((await request(server.url, { headers: { authorization: basic('admin', 'pw') } })).status).toBe(200);
+  });
 });
 
 describe('bearerAuth', () => {

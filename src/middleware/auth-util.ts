@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Environ } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { mustBeString } from '../http/auth-params.ts';
 
 /**
  * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where
@@ -43,9 +44,19 @@ function byteLength(value: string | Uint8Array): number {
  *
  * Meant for demos, admin back doors and tests; real user stores keep password hashes
  * (scrypt, argon2) and check them in their own `verify`.
+ *
+ * @throws TypeError when a password is empty (anyone would log in as that user without one)
+ *   or not a string (`undefined`: an unset environment variable, which refused every
+ *   password), naming the user, as Hono's `basicAuth` refuses them when built.
  */
 export function staticUsers(users: Readonly<Record<string, string>>): (username: string, password: string) => string | false {
   const table = new Map(Object.entries(users));
+  for (const [name, password] of table) {
+    // `{ admin: process.env.ADMIN_PASSWORD! }` with the variable empty would let `admin:` in.
+    if (mustBeString(password, `staticUsers: the password of ${JSON.stringify(name)}`) === '') {
+      throw new TypeError(`staticUsers: the password of ${JSON.stringify(name)} is empty`);
+    }
+  }
   return (username, password) => {
     const expected = table.get(username);
     const ok = safeCompare(password, expected ?? '\u0000unknown user\u0000');
