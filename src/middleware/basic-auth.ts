@@ -51,9 +51,12 @@ const BASIC_AUTH_OPTIONS = { realm: true, verify: true } as const satisfies Opti
  * ```ts
  * import { basicAuth, safeCompare } from 'tsgi/middleware';
  *
+ * // An unset or empty variable must stop the start, not let in an empty password.
+ * const secret = process.env.ADMIN_PASSWORD;
+ * if (!secret) throw new Error('set ADMIN_PASSWORD');
  * const admin = basicAuth(adminApp, {
  *   realm: 'Admin',
- *   verify: (user, password) => user === 'admin' && safeCompare(password, process.env.ADMIN_PASSWORD!),
+ *   verify: (user, password) => user === 'admin' && safeCompare(password, secret),
  * });
  * ```
  *
