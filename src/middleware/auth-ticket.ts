@@ -147,7 +147,8 @@ const ALLOWED_SKEW = 60;
  *     tickets.remember(res, user, { data: { roles: ['editor'] } });
  *     return res;
  *   }
- *   if (req.path === '/logout') return tickets.forget(new HTTPSeeOther('/'));
+ *   // A POST (a form's button): a GET logout is one any link on another site can trigger.
+ *   if (req.path === '/logout' && req.method === 'POST') return tickets.forget(new HTTPSeeOther('/'));
  *   return new Response(req.remoteUser ? `Hello ${req.remoteUser}` : 'Please log in');
  * });
  *
