@@ -123,6 +123,81 @@ describe('fields Express set before toNodeHandler', () => {
   });
 });
 
+describe('fields Express middleware adds as the head is written (on-headers: express-session, compression, morgan)', () => {
+  /** Wraps `res.writeHead` as on-headers 1.0 did: fields given as [name, value] pairs set first, the hook run, the original called without them. */
+  function onHeaders10(hook: (res: http.ServerResponse) => void): express.RequestHandler {
+    return (_req, res, next) => {
+      const original = res.writeHead;
+      res.writeHead = function (this: http.ServerResponse, code: number, ...rest: unknown[]) {
+        const at = typeof rest[0] === 'string' ? 1 : 0;
+        const fields = rest[at];
+        if (Array.isArray(fields)) for (const pair of fields as string[][]) this.setHeader(pair[0]!, pair[1]!);
+        hook(this);
+        return (original as (...a: unknown[]) => http.ServerResponse).call(this, code, ...rest.slice(0, at));
+      } as typeof res.writeHead;
+      next();
+    };
+  }
+
+  /** Wraps `res.writeHead` with a hook that adds its fields and passes every argument on. */
+  function hookFirst(hook: (res: http.ServerResponse) => void): express.RequestHandler {
+    return (_req, res, next) => {
+      const original = res.writeHead;
+      res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+        hook(this);
+        return (original as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+      } as typeof res.writeHead;
+      next();
+    };
+  }
+
+  const app = Request.application(() => {
+    const res = new Response('ok');
+    res.setCookie('tsgi', '1');
+    return res.addVary('Accept');
+  });
+
+  it('sends the app’s fields whole under a wrapper that takes them as pairs (on-headers < 1.1), not a 500 with fields of one letter', async () => {
+    const web = express();
+    web.disable('x-powered-by'); // no field set before: the wrapper alone
+    web.use(onHeaders10((res) => res.setHeader('X-Response-Time', '1ms')));
+    web.use('/t', toNodeHandler(app));
+    const res = await fetch(`${await listen(web)}/t/x`);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('ok');
+    expect(res.headers.getSetCookie()).toEqual(['tsgi=1; Path=/']);
+    expect(res.headers.get('x-response-time')).toBe('1ms');
+    expect([...res.headers.keys()].filter((name) => name.length === 1)).toEqual([]);
+  });
+
+  it('keeps the session cookie and Vary a hook adds at the head next to the app’s', async () => {
+    const web = express();
+    web.use(
+      hookFirst((res) => {
+        res.appendHeader('Set-Cookie', 'sid=s1; Path=/'); // express-session's cookie
+        res.appendHeader('Vary', 'Accept-Encoding'); // compression's
+      }),
+    );
+    web.use('/t', toNodeHandler(app));
+    const res = await fetch(`${await listen(web)}/t/x`);
+    expect(res.status).toBe(200);
+    expect(res.headers.getSetCookie()).toEqual(['tsgi=1; Path=/', 'sid=s1; Path=/']);
+    expect(res.headers.get('vary')).toBe('Accept, Accept-Encoding');
+  });
+
+  it('answers the server’s own 500 with its fields whole under the same wrapper', async () => {
+    const web = express();
+    web.use(onHeaders10(() => undefined));
+    const log = errorLog();
+    web.use('/t', toNodeHandler(() => { throw new Error('boom'); }, { log }));
+    const res = await fetch(`${await listen(web)}/t/x`);
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(await res.text()).toBe('Internal Server Error\n');
+    expect([...res.headers.keys()].filter((name) => name.length === 1)).toEqual([]);
+  });
+});
+
 describe('an app head refused under Express', () => {
   it('answers the 500 with Express’s fields only, none of the refused head’s', async () => {
     const web = express();

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { isHttp2 } from './http2-compat.ts';
+import { writeHttp1Head } from './write-head.ts';
 
 /**
  * Largest body (bytes) sent as a latin1 string by {@link endWith}. Measured with the project's
@@ -60,7 +61,8 @@ export function endPlain(res: ServerResponse, code: number, reason: string, body
   if (res.req !== undefined && isHttp2(res.req)) res.writeHead(code, headers);
   else {
     if (close) headers.push('Connection', 'close');
-    res.writeHead(code, reason, headers);
+    // Under toNodeHandler, fields middleware set before, or a writeHead it wrapped (see there).
+    writeHttp1Head(res, code, reason, headers);
   }
   endWith(res, body);
 }

@@ -12,6 +12,7 @@ import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
 import vary from 'vary';
 import { settleHead } from '../../gateway/server-status.ts';
+import { writeHttp1Head } from './write-head.ts';
 
 /** True when a Connection field value lists `option` (lower case: `close`, `upgrade`; RFC 9110 §7.6.1), case-insensitively. */
 export function hasConnectionOption(value: string, option: string): boolean {
@@ -62,34 +63,6 @@ function keepEarlierListFields(res: ExchangeState['res'], flat: string[]): void 
   const kept: string[] = [];
   for (const value of Array.isArray(cookies) ? cookies : [String(cookies)]) kept.push('Set-Cookie', value);
   flat.unshift(...kept);
-}
-
-/**
- * `res.writeHead(code, reason, fields)` on HTTP/1 under `toNodeHandler`, all or nothing. With
- * no field set on `res` before (as under `serve()`, which calls `writeHead` directly), Node
- * checks the fields before storing any. With some (Express or Connect middleware in front), it
- * removes the earlier fields of each name given and stores the new ones one by one, so a field
- * it refuses leaves the ones before it stored: they would go out with the next head (the
- * server's 500), the refused answer's `Set-Cookie` or `Location` included. The earlier fields
- * are put back as they were before the error is passed on.
- *
- * @throws what `writeHead` throws (`ERR_INVALID_CHAR`…); nothing is sent then.
- */
-function writeHttp1Head(res: ExchangeState['res'], code: number, reason: string, flat: string[]): void {
-  // Node's `outgoingMessage.getRawHeaderNames()` (since 15.13): the names as set, not lowercased.
-  const names = (res as unknown as { getRawHeaderNames(): string[] }).getRawHeaderNames();
-  if (names.length === 0) {
-    res.writeHead(code, reason, flat);
-    return;
-  }
-  const earlier = names.map((name) => [name, res.getHeader(name)!] as const);
-  try {
-    res.writeHead(code, reason, flat);
-  } catch (error) {
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
-    for (const [name, value] of earlier) res.setHeader(name, value);
-    throw error;
-  }
 }
 
 /**
