@@ -8,6 +8,7 @@ import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppLike, Request, Response, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
+import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import Koa from 'koa';
 import { errorLog, rawExchange } from './node-helpers.ts';
@@ -80,6 +81,11 @@ describe('a Node framework app given where a gateway app is expected', () => {
     await expect(serve(web, { port: 0 })).rejects.toThrow(/^serve: this is an Express or Connect app, not a gateway app .*toNodeHandler$/);
     expect(() => toNodeHandler(web)).toThrow(/^toNodeHandler: this is an Express or Connect app/);
     expect(() => new TestClient(koa)).toThrow(/^TestClient: this is a Koa app/);
+  });
+
+  it('is refused at once by toFetchHandler() too, not made into a handler that answers 500 to every request', () => {
+    expect(() => toFetchHandler(express() as unknown as AppLike)).toThrow(/^toFetchHandler: this is an Express or Connect app, not a gateway app .*toNodeHandler$/);
+    expect(() => toFetchHandler(new Koa() as unknown as AppLike)).toThrow(/^toFetchHandler: this is a Koa app/);
   });
 });
 

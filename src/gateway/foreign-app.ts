@@ -2,7 +2,7 @@
  * Node framework apps (Express, Connect, Koa) given where a gateway app is expected: they are
  * functions or objects too, but of `(req, res, next)`, and called as gateway apps they fail
  * every request (`res.setHeader is not a function`). Told apart once, where an app is taken
- * (`serve()`, `toNodeHandler()`, `new TestClient()`, `tsgi serve`), never per request.
+ * (`serve()`, `toNodeHandler()`, `toFetchHandler()`, `new TestClient()`, `tsgi serve`), never per request.
  *
  * @module
  */

@@ -26,6 +26,7 @@ import { FetchHeadWait, LEFT, untilClientLeaves } from './client-gone.ts';
 import { CLIENT_CLOSED } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
+import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -243,11 +244,14 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * Deno's `server.shutdown()`, Bun's `server.stop()`), and `text/event-stream` answers end then,
  * cleanly, instead of holding the shutdown for ever; the app sees it as `req.shutdownSignal`.
  *
- * @throws TypeError (at once) when `app` is not an app, `options.scriptName` is malformed,
+ * @throws TypeError (at once) when `app` is not an app (an Express, Connect or Koa app is
+ *   named as such: it runs under its own `listen()`, with tsgi apps inside by `toNodeHandler`),
+ *   `options.scriptName` is malformed,
  *   `options.maxBodySize` is not a non-negative integer, `options.shutdownSignal` is not an
  *   `AbortSignal`, or `options.multiprocess` is not a boolean.
  */
 export function toFetchHandler(app: AppLike, given: FetchHandlerOptions = {}): FetchHandler {
+  refuseNodeFramework(app, 'toFetchHandler');
   const callable = toApp(app);
   checkOptions('toFetchHandler', given, FETCH_HANDLER_OPTIONS);
   // Checked once here, so each request's environ reads a boolean (`'false'` is truthy).
