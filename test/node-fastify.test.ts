@@ -133,3 +133,39 @@ describe('accessLog of a tsgi app under fastify.inject() (light-my-request, no s
     expect(lines).toEqual(['/hook 204 end 0\n', '/memory 200 end 2\n', '/stream 200 end 2\n']);
   });
 });
+
+describe("the fields Fastify's plugins set on the reply (docs/deployment.md, Fastify 5)", () => {
+  it('are lost at reply.hijack(), and go out, merged with the app’s, once copied onto reply.raw', async () => {
+    const stamped = Request.application(() => {
+      const res = new Response('ok');
+      res.headers.append('Vary', 'Accept');
+      res.setCookie('app', '1');
+      return res;
+    });
+    const handler = toNodeHandler(stamped);
+    const ask = async (copy: boolean) => {
+      const fastify = Fastify();
+      instances.push(fastify);
+      // What @fastify/cors or a rate limit does: fields on the reply, in a hook.
+      fastify.addHook('onRequest', async (_request, reply) => {
+        reply.header('X-RateLimit-Limit', '100');
+        reply.header('Vary', 'Origin');
+        reply.header('Set-Cookie', 'plugin=1');
+      });
+      fastify.all('/*', (request, reply) => {
+        if (copy) for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) reply.raw.setHeader(name, value);
+        reply.hijack();
+        handler(request.raw, reply.raw);
+      });
+      await fastify.listen({ port: 0, host: '127.0.0.1' });
+      return fetch(`http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}/x`);
+    };
+    const lost = await ask(false);
+    expect(lost.headers.get('x-ratelimit-limit')).toBeNull();
+    const copied = await ask(true);
+    expect(await copied.text()).toBe('ok');
+    expect(copied.headers.get('x-ratelimit-limit')).toBe('100');
+    expect(copied.headers.get('vary')).toBe('Origin, Accept');
+    expect(copied.headers.getSetCookie().map((c) => c.split(';')[0])).toEqual(['plugin=1', 'app=1']);
+  });
+});
