@@ -30,6 +30,23 @@ import { makeCertificate } from './tls-helpers.ts';
 const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl', '/opt/homebrew/bin/openssl'].find((file) => existsSync(file));
 
 const upstream = useUpstream();
+
+/**
+ * A `POST /echo` over a raw socket to `port`: its head up to `rest` (the framing field, the
+ * blank line and any first body bytes), then each `[ms, text]` written `ms` after the start;
+ * resolves with all the server answered once it closes the connection.
+ */
+function slowUpload(port: number, rest: string, later: Array<[number, string]>): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+    socket.write(`POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n${rest}`);
+    for (const [ms, text] of later) setTimeout(() => socket.write(text), ms);
+  });
+}
 const to = upstream.to;
 
 interface Echo {
@@ -664,16 +681,7 @@ describe('request bodies', () => {
 
   it('counts headersTimeout only while waiting on the upstream: a slow upload is no upstream timeout', async () => {
     const server = await start(to(upstream.url, { headersTimeout: 300 }));
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(server.port, '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-      socket.on('error', reject);
-      socket.write('POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 3\r\n\r\na');
-      setTimeout(() => socket.write('b'), 500);
-      setTimeout(() => socket.write('c'), 1000);
-    });
+    const reply = await slowUpload(server.port, 'Content-Length: 3\r\n\r\na', [[500, 'b'], [1000, 'c']]);
     const parsed = parseRaw(reply);
     expect(parsed.status).toBe(200);
     expect(JSON.parse(parsed.rest)).toMatchObject({ method: 'POST', length: 3, sha256: sha256('abc') });
@@ -683,16 +691,7 @@ describe('request bodies', () => {
     // The body is first read before the request goes out (undici asks it for its length): a
     // client slow to send that first byte was a 504 blaming the upstream.
     const server = await start(to(upstream.url, { headersTimeout: 300 }));
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(server.port, '127.0.0.1');
-      const chunks: Buffer[] = [];
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-      socket.on('error', reject);
-      socket.write('POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n');
-      setTimeout(() => socket.write('2\r\nab\r\n'), 600);
-      setTimeout(() => socket.write('1\r\nc\r\n0\r\n\r\n'), 700);
-    });
+    const reply = await slowUpload(server.port, 'Transfer-Encoding: chunked\r\n\r\n', [[600, '2\r\nab\r\n'], [700, '1\r\nc\r\n0\r\n\r\n']]);
     const parsed = parseRaw(reply);
     expect(parsed.status).toBe(200);
     expect(JSON.parse(parsed.rest)).toMatchObject({ method: 'POST', length: 3, sha256: sha256('abc') });

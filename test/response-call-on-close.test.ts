@@ -79,25 +79,13 @@ describe('callOnClose over a socket', () => {
   });
 
   it('close() waits for the work still running, and stops waiting at its timeout', async () => {
-    let finished = false;
-    const app = Request.application(() => {
-      const res = new Response('ok\n');
-      res.callOnClose(async () => {
-        await sleep(300);
-        finished = true;
-      });
-      return res;
-    });
-    const server = await start(app);
+    const work = { finished: false };
+    const server = await start(slowWork(work));
     expect((await fetch(server.url)).status).toBe(200);
     await server.close({ timeout: 5000 });
-    expect(finished).toBe(true);
+    expect(work.finished).toBe(true);
 
-    const stuck = await start(Request.application(() => {
-      const res = new Response('ok\n');
-      res.callOnClose(() => new Promise(() => {}));
-      return res;
-    }));
+    const stuck = await start(stuckWork());
     expect((await fetch(stuck.url)).status).toBe(200);
     const begun = Date.now();
     await stuck.close({ timeout: 200 });
@@ -107,26 +95,14 @@ describe('callOnClose over a socket', () => {
 
 describe('callOnClose and close({ timeout: Infinity })', () => {
   it('waits for the work however long it takes, as for a finite timeout (it gave up at once)', async () => {
-    let finished = false;
-    const app = Request.application(() => {
-      const res = new Response('ok\n');
-      res.callOnClose(async () => {
-        await sleep(300);
-        finished = true;
-      });
-      return res;
-    });
-    const server = await start(app);
+    const work = { finished: false };
+    const server = await start(slowWork(work));
     expect((await fetch(server.url)).status).toBe(200);
     await server.close({ timeout: Infinity });
-    expect(finished).toBe(true);
+    expect(work.finished).toBe(true);
 
     // A shorter timeout given then ends the wait, as it moves the cut forward.
-    const stuck = await start(Request.application(() => {
-      const res = new Response('ok\n');
-      res.callOnClose(() => new Promise(() => {}));
-      return res;
-    }));
+    const stuck = await start(stuckWork());
     expect((await fetch(stuck.url)).status).toBe(200);
     const closing = stuck.close({ timeout: Infinity });
     await sleep(100);
@@ -555,4 +531,25 @@ function uploadHook(): { got: Array<number | string>; spooled: () => string | un
     return res;
   });
   return { got, spooled: () => path, app };
+}
+
+/** An app whose answer's `callOnClose` work takes 300 ms, then sets `work.finished`. */
+function slowWork(work: { finished: boolean }): App {
+  return Request.application(() => {
+    const res = new Response('ok\n');
+    res.callOnClose(async () => {
+      await sleep(300);
+      work.finished = true;
+    });
+    return res;
+  });
+}
+
+/** An app whose answer's `callOnClose` work never ends. */
+function stuckWork(): App {
+  return Request.application(() => {
+    const res = new Response('ok\n');
+    res.callOnClose(() => new Promise(() => {}));
+    return res;
+  });
 }
