@@ -170,6 +170,49 @@ describe('CookieSessions', () => {
     expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096/);
   });
 
+  it('drops the oldest flashes to fit 4096 bytes: 200 failed logins not followed to the page are no 500s (socket)', async () => {
+    // The server flashes on the client's behalf: a client posting a failed login again and
+    // again, never following the redirect that shows the flash, piled the messages up until
+    // every request of its own was a logged 500 (`the session cookie is … bytes, over 4096`).
+    const sessions = new CookieSessions({ secret: SECRET });
+    const login = Request.application(async (req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login' && req.method === 'POST') {
+        session.flash(`Wrong user name or password (try ${(await req.form()).get('try') ?? ''})`, 'error');
+        return new HTTPSeeOther('/');
+      }
+      if (req.pathInfo === '/big') session.set('blob', 'x'.repeat(5000)); // too large from its own data
+      return Response.json({ flashes: session.consumeFlashes() });
+    });
+    const server = await start(sessions.middleware(login));
+    let cookie: string | undefined;
+    for (let i = 1; i <= 200; i++) {
+      const res = await request(`${server.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie === undefined ? {} : { cookie }) },
+        body: `try=${i}`,
+      });
+      expect(res.status).toBe(303);
+      cookie = cookieOf(res.headers['set-cookie']);
+      expect(Buffer.byteLength(cookie)).toBeLessThanOrEqual(4096);
+    }
+    const next = await request(server.url, { headers: { cookie: cookie! } });
+    expect(next.status).toBe(200);
+    const { flashes } = JSON.parse(next.body.toString()) as { flashes: Array<{ message: string; category: string }> };
+    // The newest kept, in order, the oldest gone; as many as fit.
+    expect(flashes.at(-1)).toEqual({ message: 'Wrong user name or password (try 200)', category: 'error' });
+    expect(flashes.length).toBeGreaterThan(10);
+    expect(flashes.length).toBeLessThan(200);
+    expect(flashes.map((f) => f.message)).toEqual(flashes.map((_, i) => `Wrong user name or password (try ${201 - flashes.length + i})`));
+    expect(server.log.text).toBe('');
+
+    // A session too large from its own data is still a 500, flashes or not: dropping them cannot save it.
+    const big = await request(`${server.url}/big`, { headers: { cookie: cookie! } });
+    expect(big.status).toBe(500);
+    expect(big.headers['set-cookie']).toBeUndefined();
+    expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096/);
+  });
+
   it('saves at head time for raw gateway apps and streamed bodies; a change after the head throws', async () => {
     const sessions = new CookieSessions({ secret: SECRET });
     let late: unknown;

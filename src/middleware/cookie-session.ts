@@ -154,8 +154,13 @@ export class CookieSessions {
    *   on `Vary: Cookie`, which does not cover a first visit without a cookie, and which
    *   Cloudflare and CloudFront ignore). A page that read an empty session keeps its caching.
    *
-   * @throws RangeError, from `startResponse` (a 500 the server logs), when the cookie would
-   *   be over 4096 bytes, which browsers drop without a word: the message gives the size.
+   * A cookie over 4096 bytes, which browsers drop without a word, is not sent: the oldest flash
+   * messages are dropped first, unlogged, as many as it takes (they are for the next page only,
+   * as Flask's and Rails', and a client that never follows the redirects after its failed logins
+   * piles them up).
+   *
+   * @throws RangeError, from `startResponse` (a 500 the server logs), when the session's values
+   *   alone would make the cookie over 4096 bytes: the message gives the size.
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
@@ -216,13 +221,9 @@ export class CookieSessions {
       list.add('Set-Cookie', this.#cookie.deleteCookie(https));
     } else {
       const issued = this.#cookie.seconds();
-      const value = this.#cookie.sign({
-        i: issued,
-        d: Object.fromEntries(data),
-        ...(flashes.length > 0 ? { f: flashes.map((f) => [f.category, f.message]) } : {}),
-      });
-      const size = this.cookieName.length + 1 + value.length;
-      if (value.length > MAX_SIGNED_LENGTH || size > MAX_SIGNED_LENGTH) {
+      const value = this.#signFitting(issued, data, flashes);
+      const size = this.#size(value);
+      if (size > MAX_SIGNED_LENGTH) {
         throw new RangeError(`the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): store less in the session`);
       }
       const maxAge = Math.floor(this.maxAge);
@@ -230,5 +231,39 @@ export class CookieSessions {
     }
     keepPrivate(list);
     return list.list;
+  }
+
+  /** The bytes of `name=value` in a `Cookie` header (the name is a token, the value base64url: ASCII). */
+  #size(value: string): number {
+    return this.cookieName.length + 1 + value.length;
+  }
+
+  /**
+   * The signed value of the session issued at `issued` (seconds), with as many of its newest
+   * `flashes` as fit in {@link MAX_SIGNED_LENGTH}: the oldest are dropped first, without a word.
+   * Flashes are for the next page only (Flask, Rails), and the server adds them on the
+   * client's behalf: a client posting a failed login over and over, never following the
+   * redirect, would otherwise pile them up until each of its requests failed. Over the
+   * limit still (the caller's 500) only when the values alone are.
+   */
+  #signFitting(issued: number, data: ReadonlyMap<string, unknown>, flashes: readonly Flash[]): string {
+    const d = Object.fromEntries(data);
+    const pairs = flashes.map((f) => [f.category, f.message]);
+    const sign = (kept: number): string => this.#cookie.sign({ i: issued, d, ...(kept > 0 ? { f: pairs.slice(pairs.length - kept) } : {}) });
+    const all = sign(pairs.length);
+    if (pairs.length === 0 || this.#size(all) <= MAX_SIGNED_LENGTH) return all;
+    const none = sign(0);
+    if (this.#size(none) > MAX_SIGNED_LENGTH) return none;
+    // The size grows with each flash kept: a binary search for the most that fit, between none (fits) and all (does not).
+    let fits = 0;
+    let value = none;
+    let over = pairs.length;
+    while (over - fits > 1) {
+      const kept = (fits + over) >>> 1;
+      const signed = sign(kept);
+      if (this.#size(signed) <= MAX_SIGNED_LENGTH) [fits, value] = [kept, signed];
+      else over = kept;
+    }
+    return value;
   }
 }

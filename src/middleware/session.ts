@@ -174,7 +174,8 @@ export class Session {
 
   /**
    * Adds a message for a later request to show once (Flask's `flash`): after a form post,
-   * before the redirect.
+   * before the redirect. When the session cookie would pass 4096 bytes, `CookieSessions` drops
+   * the oldest messages first.
    *
    * @param category default `'message'`.
    * @throws TypeError when `message` or `category` is not a string; Error after the response
