@@ -182,6 +182,10 @@ describe('CookieSessions', () => {
         return new HTTPSeeOther('/');
       }
       if (req.pathInfo === '/big') session.set('blob', 'x'.repeat(5000)); // too large from its own data
+      if (req.pathInfo === '/huge-flash') {
+        session.flash(`Added ${'x'.repeat(5000)}`); // one message too large: the app's mistake
+        return new HTTPSeeOther('/');
+      }
       return Response.json({ flashes: session.consumeFlashes() });
     });
     const server = await start(sessions.middleware(login));
@@ -211,6 +215,11 @@ describe('CookieSessions', () => {
     expect(big.status).toBe(500);
     expect(big.headers['set-cookie']).toBeUndefined();
     expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096/);
+
+    // So is one flash too large on its own (not a pile-up to trim): dropped, it would hide the bug.
+    const huge = await request(`${server.url}/huge-flash`, { headers: { cookie: cookie! } });
+    expect(huge.status).toBe(500);
+    expect(huge.headers['set-cookie']).toBeUndefined();
   });
 
   it('saves at head time for raw gateway apps and streamed bodies; a change after the head throws', async () => {

@@ -244,7 +244,8 @@ export class CookieSessions {
    * Flashes are for the next page only (Flask, Rails), and the server adds them on the
    * client's behalf: a client posting a failed login over and over, never following the
    * redirect, would otherwise pile them up until each of its requests failed. Over the
-   * limit still (the caller's 500) only when the values alone are.
+   * limit still (the caller's 500) when the values alone are, or the newest flash alone does
+   * not fit beside them (one message too large: the app's, not a pile-up).
    */
   #signFitting(issued: number, data: ReadonlyMap<string, unknown>, flashes: readonly Flash[]): string {
     const d = Object.fromEntries(data);
@@ -264,6 +265,8 @@ export class CookieSessions {
       if (this.#size(signed) <= MAX_SIGNED_LENGTH) [fits, value] = [kept, signed];
       else over = kept;
     }
-    return value;
+    // Not even the newest fits beside the values: a flash too large on its own (text taken whole
+    // from the request), the app's mistake, answered as a session too large from its values.
+    return fits === 0 ? sign(1) : value;
   }
 }
