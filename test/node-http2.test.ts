@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { accessLog, timeout } from 'tsgi/middleware';
-import { type ErrorLog, bytes, deferred, errorLog, sleep, start, uncaughtWhile, until } from './node-helpers.ts';
+import { type ErrorLog, bytes, deferred, errorLog, parseRaw, rawExchange, sleep, start, uncaughtWhile, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 /** `'closed'` when `handle.close({ timeout: 200 })` resolves within 3 s, else `'still open after 3 s'`. */
@@ -32,6 +32,18 @@ async function rawConnections(url: string, firsts: string[]): Promise<net.Socket
   await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
   await new Promise((resolve) => setTimeout(resolve, 100));
   return sockets;
+}
+
+/**
+ * An HTTP/2 session to `url` once the server knows its SETTINGS took effect: Node holds a stream
+ * to the server's `maxHeaderListSize` only once the client acknowledged it (the ping's answer
+ * comes after the acknowledgement it follows).
+ */
+async function settledSession(url: string): Promise<http2.ClientHttp2Session> {
+  const session = http2.connect(url);
+  await new Promise((resolve) => session.once('remoteSettings', resolve));
+  await new Promise((resolve) => session.ping(resolve));
+  return session;
 }
 
 let certificate: TestCertificate;
@@ -727,6 +739,59 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
       expect(crumbsAndFields.status).toBe(431);
     } finally {
       session.close();
+    }
+  });
+
+  it('holds an HTTP/2 header list to the bytes HTTP/1.1 takes (maxHeaderSize): the largest head HTTP/1.1 serves is served, one well past it is reset (ENHANCE_YOUR_CALM)', async () => {
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('served')];
+    }, { http2: 'h2c' });
+    // The most fields `maxHeaders` (100) lets through: Host, Connection (HTTP/1.1 only), 97
+    // others and a Cookie of 180 cookies, which HTTP/2 sends as 180 lines (RFC 9113 §8.2.3),
+    // each costing its name and 32 octets more (RFC 9113 §6.5.2). `pad` fills the head up to
+    // Node's 16 KiB count (the request target, and each field's name and value).
+    const cookies = Array.from({ length: 180 }, (_, i) => `c${String(i).padStart(3, '0')}=v`);
+    const fields = (pad: number): [string, string][] =>
+      Array.from({ length: 97 }, (_, i) => [`x-field-${String(i).padStart(2, '0')}`, i === 0 ? 'v'.repeat(pad) : 'value']);
+    const head = (pad: number) => [['Host', 'localhost'], ['Connection', 'close'], ...fields(pad), ['Cookie', cookies.join('; ')]];
+    const largest = 16_383 - head(0).reduce((sum, [name, value]) => sum + name!.length + value!.length, '/'.length);
+    const http1 = (pad: number) =>
+      rawExchange(server.port, `GET / HTTP/1.1\r\n${head(pad).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`);
+    expect(parseRaw((await http1(largest)).raw).status).toBe(200);
+    expect(parseRaw((await http1(largest + 1)).raw).status).toBe(431);
+    const session = await settledSession(server.url);
+    try {
+      const h2 = (pad: number) => h2request(session, '/', { headers: { ...Object.fromEntries(fields(pad)), cookie: cookies } });
+      expect((await h2(largest)).status).toBe(200);
+      // Advertised (16 384 + 40 octets for each of 289 lines), and enforced before the app.
+      expect(session.remoteSettings.maxHeaderListSize).toBe(27_944);
+      await expect(h2(2 * 16_384)).rejects.toThrow('NGHTTP2_ENHANCE_YOUR_CALM');
+      // The session serves on.
+      expect((await h2(0)).status).toBe(200);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('takes the HTTP/2 header list size from server: { maxHeaderSize }, and a maxHeaderListSize of server: { settings } over it', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return [];
+    };
+    const large = { 'x-large': 'v'.repeat(40_000) };
+    for (const [server, size] of [
+      [{ maxHeaderSize: 65_536 }, 65_536 + 40 * 289],
+      [{ settings: { maxHeaderListSize: 100_000, maxConcurrentStreams: 10 } }, 100_000],
+    ] as const) {
+      const handle = await start(app, { http2: 'h2c', server });
+      const session = await settledSession(handle.url);
+      try {
+        expect((await h2request(session, '/', { headers: large })).status).toBe(200);
+        expect(session.remoteSettings).toMatchObject({ maxHeaderListSize: size });
+      } finally {
+        session.close();
+      }
     }
   });
 

@@ -16,6 +16,7 @@ import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
 import { applyHttp1Options } from './http1-fallback.ts';
 import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
+import { h2HeaderLimits } from './h2-header-limits.ts';
 import { keepPeerAddress } from './peer.ts';
 import { connectionClosed, hearsClose, watchable } from './client-watch.ts';
 import { answerClientError } from './client-error.ts';
@@ -34,8 +35,9 @@ export interface ListenerOptions extends ConnectionCaps {
   keepAliveTimeout: number;
   firstByteTimeout: number;
   /**
-   * Node's `maxHeadersCount` for HTTP/1; HTTP/2 gets as many field lines (`maxHeaderListPairs`),
-   * and 8 more for its pseudo-fields and 180 for Cookie crumbs ({@link COOKIE_CRUMBS}).
+   * Node's `maxHeadersCount` for HTTP/1; HTTP/2 gets as many field lines, and more for its
+   * pseudo-fields and Cookie crumbs, in as many octets as `maxHeaderSize` allows HTTP/1
+   * ({@link h2HeaderLimits}).
    */
   maxHeadersCount: number;
   /** Options for the `create*Server` call; they win over the above. */
@@ -68,26 +70,6 @@ export interface Listener {
 
 /** What `close()` does with idle HTTP/1 keep-alive connections: see `ServerHandle.close`. */
 export type IdleConnections = 'close' | 'expire';
-
-/** HTTP/2 settings: streams per connection as nginx (128) and Go (250) keep them, not Node's 2^32-1. */
-const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
-
-/**
- * Field lines an HTTP/2 request may carry past `maxHeadersCount` for its Cookie crumbs: a
- * client may send one Cookie line per cookie (RFC 9113 §8.2.3; Chromium does, for HPACK), which
- * the environ joins into one `HTTP_COOKIE` and `maxHeaders` counts as one field. 180 is the
- * most cookies Chromium and Firefox keep for one site. Node resets a stream past its
- * `maxHeaderListPairs` before the app's handler sees it; with this allowance, a request with
- * too many other fields reaches the handler and is answered `431`. It adds field lines, not
- * bytes: an HTTP/2 header list is bounded in octets by the HTTP/2 settings (`server: {
- * settings: { maxHeaderListSize } }`, each line's name and value plus 32, RFC 7541 §4.1) and
- * by nghttp2's own bounds (a field line past 64 KiB, a header block past 8 CONTINUATION frames),
- * never by `maxHeaderSize`, which is HTTP/1's.
- */
-const COOKIE_CRUMBS = 180;
-
-/** HTTP/2 pseudo-fields a request may carry (`:method`, `:scheme`, `:authority`, `:path`, `:protocol`), with room to spare. */
-const PSEUDO_FIELDS = 8;
 
 /**
  * Builds the server(s) for `options`, with the connection caps, the first-byte wait, Node's
@@ -125,12 +107,13 @@ export function createListener(options: ListenerOptions): Listener {
     requestTimeout: options.requestTimeout,
     maxSendHeaderBlockLength: (options.server as http2.ServerOptions).maxSendHeaderBlockLength ?? DEFAULT_HEADER_BLOCK_LIMIT,
   };
-  const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + PSEUDO_FIELDS + COOKIE_CRUMBS };
+  // Its `settings` hold the user's over tsgi's: they go after `options.server`, whose own would replace tsgi's.
+  const h2Limits = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
   if (tls !== undefined) {
     const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
     let server: https.Server | http2.Http2SecureServer;
     if (options.http2 === true) {
-      const secureOptions = { ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) };
+      const secureOptions = { ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions), ...h2Limits };
       server = http2.createSecureServer(secureOptions);
       // Node 22 leaves them off its HTTP/1.1 fallback (Node 24 applies them).
       applyHttp1Options(server, secureOptions);
@@ -155,7 +138,7 @@ export function createListener(options: ListenerOptions): Listener {
   if (options.http2 === 'h2c') {
     // `options.server` goes to both servers, as it does to the one that speaks both over TLS:
     // each takes the options it knows (`settings` the HTTP/2 one, `maxHeaderSize` the other).
-    const h2 = http2.createServer({ ...h2Options, ...(options.server as http2.ServerOptions) });
+    const h2 = http2.createServer({ ...(options.server as http2.ServerOptions), ...h2Limits });
     sessions = trackSessions(h2, sessionLimits);
     acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
     requestServers.push(h2);
