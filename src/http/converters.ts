@@ -54,6 +54,18 @@ export const httpDate: Converter<Date | null, HttpDateInit | null> = {
   format: (value) => (value === null ? null : formatHttpDate(toDate(value))),
 };
 
+/**
+ * As {@link httpDate}, the instant read as **milliseconds** since the epoch: what a cached
+ * attribute keeps, answering a new `Date` per read with `dateAt` (a cached `Date` would be one
+ * mutable object shared by every read).
+ *
+ * @throws RangeError for an invalid date; TypeError for a string that is not an HTTP-date.
+ */
+export const httpTime: Converter<number | null, HttpDateInit | null> = {
+  parse: (raw) => parseHttpDate(raw)?.getTime() ?? null,
+  format: httpDate.format,
+};
+
 function toDate(value: HttpDateInit): Date {
   if (typeof value !== 'string') return new Date(value);
   const date = parseHttpDate(value);

@@ -99,6 +99,15 @@ export function formatHttpDate(date: Date | number): string {
 }
 
 /**
+ * A new `Date` at `time` (**milliseconds** since the epoch), or `null` for `null`: how a
+ * wrapper's cached date view answers a `Date` of its own per read, so a handler changing one
+ * (`setTime`, `setHours`) changes no other read (WebOb's and Werkzeug's datetimes are immutable).
+ */
+export function dateAt(time: number | null): Date | null {
+  return time === null ? null : new Date(time);
+}
+
+/**
  * An instant truncated to whole seconds since the epoch, the resolution of HTTP dates, for
  * comparing a `Last-Modified` with an `If-Modified-Since`.
  */

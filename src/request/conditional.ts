@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { httpDate, liveCacheControl, parsed, text } from '../http/converters.ts';
+import { httpTime, liveCacheControl, parsed, text } from '../http/converters.ts';
 import { PARSED, type ParsedValues, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
 import type { Environ } from '../gateway/types.ts';
 import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../http/accept.ts';
 import { type Authorization, parseAuthorization } from '../http/authorization.ts';
 import type { CacheControl } from '../http/cache-control.ts';
-import { parseHttpDate } from '../http/dates.ts';
+import { dateAt, parseHttpDate } from '../http/dates.ts';
 import { type EntityTag, EtagSet, parseEtag } from '../http/etag.ts';
 import { RANGE_OPTIONS, type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
 import { checkOptions } from '../gateway/option-names.ts';
@@ -26,9 +26,9 @@ const ACCEPT_ENCODING = header('HTTP_ACCEPT_ENCODING', (raw) => new AcceptEncodi
 const ACCEPT_CHARSET = header('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw));
 const IF_MATCH = header('HTTP_IF_MATCH', (raw) => new EtagSet(raw));
 const IF_NONE_MATCH = header('HTTP_IF_NONE_MATCH', (raw) => new EtagSet(raw));
-const IF_MODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate);
-const IF_UNMODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate);
-const IF_RANGE = header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw));
+const IF_MODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpTime);
+const IF_UNMODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpTime);
+const IF_RANGE = header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw)?.getTime() ?? null);
 const RANGE = field(fromEnviron('HTTP_RANGE'), text);
 const CACHE_CONTROL = liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl);
 const AUTHORIZATION = header('HTTP_AUTHORIZATION', parseAuthorization);
@@ -128,12 +128,14 @@ export abstract class RequestConditions {
 
   /**
    * `If-Modified-Since` (RFC 9110 §13.1.3) as a `Date`, or `null` when absent or not a valid
-   * HTTP-date. Set a `Date`, milliseconds since the epoch, or `null`.
+   * HTTP-date. Each read answers a new `Date` (the header's instant is cached as a number), so
+   * changing one (`setTime`, `setHours`) changes no other read, as WebOb's and Werkzeug's
+   * immutable datetimes. Set a `Date`, milliseconds since the epoch, or `null`.
    *
    * @throws RangeError when set to an invalid date.
    */
   get ifModifiedSince(): Date | null {
-    return IF_MODIFIED_SINCE.get(this);
+    return dateAt(IF_MODIFIED_SINCE.get(this));
   }
   set ifModifiedSince(value: Date | number | null) {
     IF_MODIFIED_SINCE.set(this, value);
@@ -141,7 +143,7 @@ export abstract class RequestConditions {
 
   /** `If-Unmodified-Since` (RFC 9110 §13.1.4), as {@link RequestConditions.ifModifiedSince}. */
   get ifUnmodifiedSince(): Date | null {
-    return IF_UNMODIFIED_SINCE.get(this);
+    return dateAt(IF_UNMODIFIED_SINCE.get(this));
   }
   set ifUnmodifiedSince(value: Date | number | null) {
     IF_UNMODIFIED_SINCE.set(this, value);
@@ -149,13 +151,15 @@ export abstract class RequestConditions {
 
   /**
    * `If-Range` (RFC 9110 §13.1.5): an entity tag (`{ tag, weak }`), a `Date`, or `null` when
-   * absent or neither. A present but unusable `If-Range` makes a conditional response send the
-   * whole representation (see `evaluateIfRange`). Set the raw header or `null`.
+   * absent or neither; the `Date` is a new one per read, as {@link RequestConditions.ifModifiedSince}'s.
+   * A present but unusable `If-Range` makes a conditional response send the whole
+   * representation (see `evaluateIfRange`). Set the raw header or `null`.
    *
    * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get ifRange(): EntityTag | Date | null {
-    return IF_RANGE.get(this);
+    const value = IF_RANGE.get(this);
+    return typeof value === 'number' ? new Date(value) : value;
   }
   set ifRange(value: string | null) {
     IF_RANGE.set(this, value);

@@ -63,8 +63,8 @@ export abstract class ResponseValidators {
   }
 
   /**
-   * `Last-Modified` (RFC 9110 §8.8.2) as a `Date`, or `null` when absent or not an HTTP-date.
-   * Set a `Date`, milliseconds since the epoch, or an HTTP-date string (sent to the second);
+   * `Last-Modified` (RFC 9110 §8.8.2) as a `Date`, or `null` when absent or not an HTTP-date;
+   * read from the header each time, so each read is a new `Date` a handler may change. Set a `Date`, milliseconds since the epoch, or an HTTP-date string (sent to the second);
    * `null` removes it. One later than the time the response is served is sent, and compared
    * with `If-Modified-Since`, as that time (RFC 9110 §8.8.2.1); this property keeps it.
    *
