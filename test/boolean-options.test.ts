@@ -55,6 +55,8 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['new Response conditionalResponse', () => new Response('x', { conditionalResponse: bad }), 'new Response: conditionalResponse must be true or false, got "false"'],
   ['res.addEtag weak', () => new Response('x').addEtag({ weak: bad }), 'res.addEtag: weak must be true or false, got "false"'],
   ['res.addEtag overwrite', () => new Response('x').addEtag({ overwrite: 1 as unknown as boolean }), 'res.addEtag: overwrite must be true or false, got 1'],
+  ['tickets.remember persistent', () => new AuthTickets({ secret: SECRET }).remember(new Response('in'), 'ann', { persistent: bad }), 'tickets.remember: persistent must be true or false, got "false"'],
+  ['tickets.sign persistent', () => new AuthTickets({ secret: SECRET }).sign('ann', { persistent: 1 as unknown as boolean }), 'tickets.sign: persistent must be true or false, got 1'],
 ];
 
 /** An app that writes to `tsgi.errors`, and a page with a read-only field. */
@@ -149,6 +151,31 @@ describe('boolean options', () => {
     expect(await status(true)).toBe(304);
     expect(await status(false)).toBe(200);
     expect(await status(undefined)).toBe(200);
+  });
+
+  it("AuthTickets remember persistent: a form's 'false' is a TypeError, not a persistent cookie; true, false and left out (true) still work, over a socket", async () => {
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 3600 });
+    const given: Record<string, unknown> = { yes: true, no: false, form: 'false' };
+    const login: App = Request.application((req) => {
+      const res = new Response('in');
+      try {
+        tickets.remember(res, 'ann', { persistent: given[req.queryString] as boolean | undefined });
+      } catch (error) {
+        return new Response(`${(error as Error).name}: ${(error as Error).message}`, { status: 400 });
+      }
+      return res;
+    });
+    const server = await start(login);
+    const cookie = async (query: string) => {
+      const res = await request(`${server.url}/?${query}`);
+      return { status: res.status, body: res.body.toString(), setCookie: String(res.headers['set-cookie'] ?? '') };
+    };
+    expect((await cookie('yes')).setCookie).toMatch(/Max-Age=3600/);
+    expect((await cookie('left-out')).setCookie).toMatch(/Max-Age=3600/);
+    const session = await cookie('no');
+    expect(session.setCookie).toMatch(/^auth_tkt=/);
+    expect(session.setCookie).not.toMatch(/Max-Age|Expires/);
+    expect(await cookie('form')).toEqual({ status: 400, body: 'TypeError: tickets.remember: persistent must be true or false, got "false"', setCookie: '' });
   });
 
   it('etag weak: true, false and left out still work', async () => {

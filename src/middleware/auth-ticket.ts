@@ -12,7 +12,7 @@ import { setRemoteUser } from './auth-util.ts';
 import { onThrown } from './on-thrown.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {
@@ -105,7 +105,9 @@ export interface RememberOptions {
   /**
    * True (the default): the cookie lives as long as the ticket (`Max-Age`). False: a
    * session cookie, dropped when the browser closes (the ticket still expires); the ticket
-   * records it (`session: true`) so that a reissue keeps it a session cookie.
+   * records it (`session: true`) so that a reissue keeps it a session cookie. Another type
+   * (`'false'` from a form or an environment variable) is a `TypeError` naming the option, not
+   * read by its truthiness (which made `'false'` a persistent cookie).
    */
   persistent?: boolean | undefined;
 }
@@ -286,16 +288,23 @@ export class AuthTickets {
    * @throws TypeError for an empty user name, `data` that JSON cannot carry or a `maxAge`
    *   under 1 second; RangeError when the cookie (name, `=` and ticket) would be over 4096
    *   bytes, which browsers drop; TypeError for options that are not a plain object or hold
-   *   an unknown key (`tickets.sign: unknown option "maxage": did you mean "maxAge"?`).
+   *   an unknown key (`tickets.sign: unknown option "maxage": did you mean "maxAge"?`), or a
+   *   `persistent` that is not a boolean (`tickets.sign: persistent must be true or false, got
+   *   "false"`).
    */
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     checkOptions('tickets.sign', options, REMEMBER_OPTIONS);
+    return this.#sign('tickets.sign', user, options);
+  }
+
+  /** {@link sign}, its options checked by the caller; a bad `persistent` named as `where`'s. */
+  #sign(where: string, user: string, options: RememberOptions): { value: string; ticket: Ticket } {
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
     const asked = options.maxAge ?? this.maxAge;
     checkMaxAge(asked);
     const lifetime = Math.min(asked, this.maxAge);
     const issued = this.#cookie.seconds();
-    const session = options.persistent === false;
+    const session = !booleanOption(where, 'persistent', options.persistent, true);
     const ticket: Ticket = {
       user,
       issued,
@@ -327,11 +336,12 @@ export class AuthTickets {
    * {@link AuthTicketOptions.secure}).
    *
    * @returns the new ticket.
-   * @throws as {@link sign} does (the unknown option named `tickets.remember`).
+   * @throws as {@link sign} does (the unknown option and a bad `persistent` named
+   *   `tickets.remember`); nothing is added then.
    */
   remember(target: CookieTarget, user: string, options: RememberOptions = {}): Ticket {
     checkOptions('tickets.remember', options, REMEMBER_OPTIONS, 'third');
-    const { value, ticket } = this.sign(user, options);
+    const { value, ticket } = this.#sign('tickets.remember', user, options);
     headersOf(target).add('Set-Cookie', this.#setCookie(value, ticket));
     return ticket;
   }
