@@ -331,6 +331,24 @@ describe('a mount key with a query or a fragment', () => {
   });
 });
 
+describe('a mount key with a . or .. segment', () => {
+  // Requests with dot segments are redirected to their clean form before matching, so such a
+  // key matched no request: /docs/./api answered 308 to /docs/api, which it did not match either.
+  it('is a TypeError at mount(...), naming the clean key to write; under cleanPaths: false it matches the raw path (socket)', async () => {
+    expect(() => mount({ '/docs/./api': where('a') })).toThrow(
+      new TypeError(`mount: a key is a clean path (got "/docs/./api"): requests with . or .. segments are redirected to their clean form before matching, so it would match none: write "/docs/api"`),
+    );
+    expect(() => mount({ '/a/b/..': where('a') })).toThrow(/\(got "\/a\/b\/\.\."\).*: write "\/a"/);
+    expect(() => mount({ 'http://api.example.com/v1/../v2': where('a') })).toThrow(/: write "http:\/\/api\.example\.com\/v2"/);
+    expect(() => mount({ '/..': where('a') })).toThrow(/: write "\/"/);
+    expect(mount({ '/a.b/..c/.d': where('a') })).toBeTypeOf('function'); // dots inside a segment are text
+    // Under cleanPaths: false the raw path is matched: such a key could match it, as written.
+    await withServer(mount({ '/docs/./api': where('a') }, { cleanPaths: false }), async (_url, port) => {
+      expect(await seen(port, '/docs/./api/x')).toMatchObject({ name: 'a', script: '/docs/./api', path: '/x' });
+    });
+  });
+});
+
 describe('mount and OPTIONS *', () => {
   const options = (port: number) => rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n').then(({ raw }) => parseRaw(raw));
 

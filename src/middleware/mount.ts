@@ -9,7 +9,7 @@ import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
-import { redirectToCleanPath } from './clean-path.ts';
+import { cleanPath, redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { foreignSyntax } from '../http/router-syntax.ts';
 import { queryOrFragmentIn } from '../http/query-in-path.ts';
@@ -96,7 +96,9 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   with an invalid host (an IPv6 literal that is no address: `http://[::1::2]/`) or port or a wildcard (`http://*.example.com/`: find tenants in a
  *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
  *   `'/api'` takes every path below it), a path with a `?` or `#` (`'/search?q'`: `PATH_INFO`
- *   holds neither, so the key would match only an encoded `%3F` or `%23`), two keys that mean
+ *   holds neither, so the key would match only an encoded `%3F` or `%23`), a path with a `.` or
+ *   `..` segment unless `cleanPaths` is `false` (`'/docs/./api'`: requests are redirected to
+ *   their clean path before matching, so it would match none), two keys that mean
  *   the same mount, a value that is not an app, or a `cleanPaths` that is not a boolean.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
@@ -107,8 +109,9 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
       : Object.entries(map as Record<string, AppLike>);
   const entries: Entry[] = [];
   const seen = new Set<string>();
+  const clean = booleanOption('mount', 'cleanPaths', options.cleanPaths, true);
   for (const [key, value] of pairs) {
-    const entry = parseKey(key);
+    const entry = parseKey(key, clean);
     const id = `${entry.host ?? ''}:${entry.port ?? ''}${entry.path}`;
     if (seen.has(id)) throw new TypeError(`mount: two keys mean the same mount point: ${JSON.stringify(key)}`);
     seen.add(id);
@@ -124,7 +127,6 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   entries.sort((a, b) => (a.host === null ? 1 : 0) - (b.host === null ? 1 : 0) || (a.port === null ? 1 : 0) - (b.port === null ? 1 : 0) || b.path.length - a.path.length);
   const hasHosts = entries.some((entry) => entry.host !== null);
   const notFound = options.notFound === undefined ? undefined : toApp(options.notFound);
-  const clean = booleanOption('mount', 'cleanPaths', options.cleanPaths, true);
 
   return (environ, startResponse) => {
     const path = environ.PATH_INFO ?? '';
@@ -153,7 +155,11 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   };
 }
 
-function parseKey(key: string): Entry {
+/**
+ * The entry of `key`; `clean` when requests are redirected to their clean path before
+ * matching (`cleanPaths`), so a key with a `.` or `..` segment, which could match none, is refused.
+ */
+function parseKey(key: string, clean: boolean): Entry {
   if (typeof key !== 'string') throw new TypeError('mount: keys must be strings');
   let host: string | null = null;
   let port: number | null = null;
@@ -196,6 +202,14 @@ function parseKey(key: string): Entry {
     const query = delimiter.char === '?' ? ', and read the query in the app with req.query' : '';
     throw new TypeError(`mount: a key is matched against the path alone (got ${JSON.stringify(key)}), ${delimiter.reason}: write ${JSON.stringify(prefix)}${query}`);
   }
-  path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  path = path.replace(/\/{2,}/g, '/');
+  // `/docs/./api` matches no request: `/docs/./api` is redirected to `/docs/api` first.
+  const cleaned = cleanPath(path);
+  if (clean && cleaned !== path) {
+    const hostPart = match === null ? '' : key.slice(0, key.length - match[3]!.length);
+    const written = `${hostPart}${cleaned.replace(/\/+$/, '') || '/'}`;
+    throw new TypeError(`mount: a key is a clean path (got ${JSON.stringify(key)}): requests with . or .. segments are redirected to their clean form before matching, so it would match none: write ${JSON.stringify(written)}`);
+  }
+  path = path.replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };
 }
