@@ -604,6 +604,22 @@ describe('errors: debug page', () => {
     });
   });
 
+  it('serves the debug page for a thrown value String() cannot convert (a null-prototype object), over a socket', async () => {
+    const log: string[] = [];
+    const app = errors(() => {
+      throw Object.assign(Object.create(null) as object, { reason: 'dictionary' });
+    }, { debug: true, log: { write: (line) => void log.push(line) } });
+    await withServer(app, async (url) => {
+      const html = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(html.status).toBe(500);
+      // The page, not the plain 500 of a render that failed on String(error).
+      expect(await html.text()).toContain('<p class="message">[unprintable object]</p>');
+      const json = await fetch(url, { headers: { accept: 'application/json' } });
+      expect(((await json.json()) as { error: { message: string } }).error.message).toBe('[unprintable object]');
+      expect(log.join('')).not.toContain('while rendering the debug page');
+    });
+  });
+
   it('renders non-Error throws', async () => {
     const html = await renderTraceback('just a <string>', Request.blank('/').environ);
     expect(html).toContain('just a &lt;string&gt;');

@@ -231,14 +231,23 @@ function isError(error: unknown): error is Error {
  * that is no `Error`, as `String` gives it. Where that fails, `[unprintable <type>]`.
  */
 function describeOne(error: unknown): string {
+  return printable(error, (value) => {
+    if (!isError(value)) return String(value);
+    const stack: unknown = value.stack;
+    return typeof stack === 'string' ? stack : `${String(value.name)}: ${String(value.message)}`;
+  });
+}
+
+/**
+ * `text(value)`, by default `String(value)`; where that throws (a null-prototype object, which
+ * has no `toString`; a throwing getter), `[unprintable <type>]` (`[unprintable object]`): how
+ * `tsgi.errors` lines and the debug page of `errors` show a thrown value. Never throws.
+ */
+export function printable(value: unknown, text: (value: unknown) => string = String): string {
   try {
-    if (isError(error)) {
-      const stack: unknown = error.stack;
-      return typeof stack === 'string' ? stack : `${String(error.name)}: ${String(error.message)}`;
-    }
-    return String(error);
+    return text(value);
   } catch {
-    return `[unprintable ${error === null ? 'null' : typeof error}]`;
+    return `[unprintable ${value === null ? 'null' : typeof value}]`;
   }
 }
 

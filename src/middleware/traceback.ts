@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Environ } from '../gateway/types.ts';
 import { describe } from '../gateway/body.ts';
-import { requestLine } from '../gateway/log.ts';
+import { printable, requestLine } from '../gateway/log.ts';
 import { causeChain } from '../gateway/cause-chain.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
 import { escapeHtml, negotiateBodyType } from '../response/error-body.ts';
@@ -150,7 +150,8 @@ function headline(error: unknown): { name: string; message: string; stack: strin
   if (error instanceof Error) {
     return { name: error.name, message: error.message, stack: typeof error.stack === 'string' ? error.stack : '' };
   }
-  return { name: describe(error), message: clip(String(error), MAX_VALUE), stack: '' };
+  // `String` throws for a null-prototype object: the page still comes, as the log line does.
+  return { name: describe(error), message: clip(printable(error), MAX_VALUE), stack: '' };
 }
 
 /**
