@@ -483,6 +483,34 @@ describe('HEAD and bodiless statuses', () => {
     expect(get.rest).toBe('x'.repeat(1234));
   });
 
+  it('relays a fetch() answer to HEAD of a streamed upstream with Response.fromFetch: no Content-Length, not 0', async () => {
+    const upstream = await start(
+      Request.application(
+        () =>
+          new Response(
+            (async function* () {
+              yield bytes('x'.repeat(1234));
+            })(),
+          ),
+      ),
+    );
+    const relay = await start(
+      Request.application(async (req) => Response.fromFetch(await fetch(`${upstream.url}/`, { method: req.method }))),
+    );
+    const head = parseRaw((await rawExchange(relay.port, rawGet('/', '', 'HEAD'))).raw);
+    expect(head.status).toBe(200);
+    // RFC 9110 §8.6: a HEAD answer's Content-Length is the GET body's length, or absent.
+    expect(head.header('content-length')).toBeUndefined();
+    expect(head.rest).toBe('');
+    const get = parseRaw((await rawExchange(relay.port, rawGet('/'))).raw);
+    expect(get.rest).toContain('x'.repeat(1234));
+    // A fetch Response without a body answering a GET is still sent with its empty body's length.
+    const empty = await start(Request.application(() => Response.fromFetch(new globalThis.Response(null, { status: 200 }))));
+    const none = parseRaw((await rawExchange(empty.port, rawGet('/'))).raw);
+    expect(none.header('content-length')).toBe('0');
+    expect(none.rest).toBe('');
+  });
+
   it('answers HEAD to a raw app returning a body: headers, Content-Length, no body', async () => {
     const server = await start(rawApp(() => [bytes('abc'), bytes('de')]));
     const res = parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw);

@@ -78,9 +78,13 @@ export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Cl
   const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
   const body = response.body === null ? null : fromReadableStream(response.body, undefined, bodyClosedEarly);
   const res = new Class(body, { status, headers: fields, contentType: null });
-  // No body but a length: the answer to a HEAD, which declares the length of the body it does not
-  // carry. Kept, as `getResponse` keeps a HEAD answer's; the empty body would say 0.
-  const declared = body === null ? response.headers.get('content-length')?.trim() : undefined;
+  // No body: maybe the answer to a HEAD, whose `Content-Length` is the length of the GET body it
+  // does not carry, or none (RFC 9110 §8.6). The length declared is kept, as `getResponse` keeps a
+  // HEAD answer's; without one, none is sent rather than the empty body's 0, which would tell a
+  // HEAD client of a streamed GET that it is empty (the server sends 0 for a GET's empty body).
+  if (body !== null) return res;
+  const declared = response.headers.get('content-length')?.trim();
   if (declared !== undefined && /^\d+$/.test(declared)) res.headers.set('Content-Length', declared);
+  else res.headers.delete('Content-Length');
   return res;
 }

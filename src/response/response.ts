@@ -274,7 +274,8 @@ export class Response implements ParseCache {
    * `Transfer-Encoding`…; a 407's `Proxy-Authenticate` and a 426's `Upgrade` stay), and
    * its body streamed, not buffered (its `Content-Length` kept). A fetch response without a
    * body (the answer to a HEAD) keeps its `Content-Length` too, the length of the body it does
-   * not carry: serve it to a HEAD. A body already read (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
+   * not carry: serve it to a HEAD; without one it has none (not the empty body's `0`, RFC 9110
+   * §8.6; the server sends `0` for a GET). A body already read (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
    * `Content-Encoding` and `Content-Length` of the encoded one: delete those two fields from a
    * `fetch()` answer with `Content-Encoding` before sending it on.
    *

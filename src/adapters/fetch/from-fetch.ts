@@ -177,9 +177,6 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     // the handler answers what `fetch()` gave it, as `proxy` drops them.
     const named = connectionOptions(fetched.headers.get('connection') ?? undefined);
     if (named !== undefined) for (const name of named) answer.headers.delete(name);
-    // A HEAD answer without a length (a streamed GET's, or one whose coded length workerd's went
-    // with its coding): none, rather than the empty body's 0 (RFC 9110 §8.6: the GET's or none).
-    if (fetched.body === null && environ.REQUEST_METHOD === 'HEAD' && !fetched.headers.has('content-length')) answer.headers.delete('Content-Length');
     return answer.respond(environ, startResponse);
   };
 }
