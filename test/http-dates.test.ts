@@ -135,6 +135,7 @@ describe('delta-seconds', () => {
   it('formats non-negative integers and refuses the rest', () => {
     expect(formatDeltaSeconds(0)).toBe('0');
     expect(formatDeltaSeconds(3600)).toBe('3600');
+    expect(formatDeltaSeconds(2 ** 40)).toBe('2147483648');
     for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 53]) expect(() => formatDeltaSeconds(bad)).toThrow(RangeError);
   });
 

@@ -86,6 +86,9 @@ describe('validators and dates', () => {
     expect(res.headers.get('age')).toBe('30');
     expect(res.age).toBe(30);
     expect(() => (res.age = -1)).toThrow(RangeError);
+    // RFC 9111 §1.2.2: no delta-seconds past 2^31 is sent, as cacheControl.maxAge and cacheExpires send none.
+    res.age = 2 ** 40;
+    expect(res.headers.get('age')).toBe('2147483648');
     res.headers.set('Age', 'soon');
     expect(res.age).toBeNull();
     res.retryAfter = 120;

@@ -130,7 +130,9 @@ export function parseDeltaSeconds(value: string | null | undefined): number | nu
 }
 
 /**
- * Formats whole seconds as delta-seconds.
+ * Formats whole seconds as delta-seconds (RFC 9111 §1.2.2); more than 2^31 (68 years) is
+ * written 2^31, which a sender should not exceed and a recipient takes any larger value as
+ * (`res.age`, and a `Retry-After` in seconds, as `Cache-Control`'s `max-age`).
  *
  * @throws RangeError unless `seconds` is a non-negative safe integer.
  */
@@ -138,7 +140,7 @@ export function formatDeltaSeconds(seconds: number): string {
   if (!Number.isSafeInteger(seconds) || seconds < 0) {
     throw new RangeError(`delta-seconds must be a non-negative integer, got ${seconds}`);
   }
-  return String(seconds);
+  return String(Math.min(seconds, MAX_DELTA_SECONDS));
 }
 
 /** A parsed `Retry-After`: a delay in seconds or a date. */

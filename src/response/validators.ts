@@ -97,7 +97,8 @@ export abstract class ResponseValidators {
   }
 
   /**
-   * `Age` (RFC 9111 §5.1) in whole **seconds**, or `null` when absent or invalid.
+   * `Age` (RFC 9111 §5.1) in whole **seconds**, or `null` when absent or invalid. More than
+   * 2^31 seconds is sent, and read, as 2^31 (RFC 9111 §1.2.2).
    *
    * @throws RangeError when set to a negative or fractional number.
    */
