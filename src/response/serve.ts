@@ -81,7 +81,9 @@ export abstract class ResponseServing {
    * The response itself is not changed.
    *
    * A 205 Reset Content is sent with `Content-Length: 0`, no `Content-Type` and no body
-   * whatever its body is (RFC 9110 §15.3.6: no content), as `toFetch()` sends it.
+   * whatever its body is (RFC 9110 §15.3.6: no content); `toFetch()` drops the body and
+   * `Content-Type` alike, and leaves the length to the runtime (a fetch `Response` with a null
+   * body).
    *
    * A body in memory, or a streamed array, can be served any number of times. A stream that
    * can be iterated once (a generator, a Node or web stream) is served once: serving it again,
