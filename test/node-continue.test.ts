@@ -6,6 +6,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
+import { fromFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawExchangeStrict, start } from './node-helpers.ts';
 
 interface Outcome {
@@ -71,6 +72,46 @@ describe('Expect: 100-continue', () => {
     const started = Date.now();
     await server.close();
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('sends no 100 Continue for a body whose iterator is made but never read (a fetch handler that refuses at once)', async () => {
+    // fromFetchHandler hands the handler a fetch Request whose body stream opens tsgi.input's
+    // iterator at once; the handler answers without reading it.
+    let calls = 0;
+    const refuse = fromFetchHandler(() => {
+      calls++;
+      return new globalThis.Response('sign in first', { status: 401 });
+    });
+    const server = await start(refuse);
+    const outcome = await postExpecting(server.port, 'x'.repeat(100_000));
+    expect(outcome).toEqual({ continued: false, status: 401, body: 'sign in first', bodySent: false });
+    expect(calls).toBe(1);
+    // A raw app that makes the iterator and reads nothing: nothing sent either.
+    const unread: App = (environ, startResponse) => {
+      environ['tsgi.input'][Symbol.asyncIterator]();
+      startResponse('403 Forbidden', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode('no')];
+    };
+    const second = await start(unread);
+    expect(await postExpecting(second.port, 'hello')).toEqual({ continued: false, status: 403, body: 'no', bodySent: false });
+  });
+
+  it('sends 100 Continue once however many loops read the body', async () => {
+    const twoLoops: App = async (environ, startResponse) => {
+      const input = environ['tsgi.input'];
+      let text = '';
+      for await (const chunk of input) {
+        text += new TextDecoder().decode(chunk);
+        break;
+      }
+      for await (const chunk of input) text += new TextDecoder().decode(chunk);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(`got ${text}`)];
+    };
+    const server = await start(twoLoops);
+    const { raw } = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+    expect(raw.split('HTTP/1.1 100 Continue').length - 1).toBe(1);
+    expect(raw).toContain('got hello');
   });
 
   it('answers an expectation other than 100-continue with 417 and a reason, without calling the app', async () => {

@@ -183,9 +183,20 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * fails with its error, without listening to the stream or calling `failure`. The iteration
  * that took it releases it once it ends, fails, times out or is returned (telling the claim
  * how: see {@link ClaimEnd}).
+ *
+ * With `onFirstRead`, it is called at the first `next()`, before the stream is looked at (not
+ * when the iterator is made, nor on a `return()` before any `next()`): `Expect: 100-continue`'s
+ * `100 Continue`, which a reader that makes the iterator and never reads (a fetch `Request`
+ * body the handler leaves alone) must not send.
  */
-export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout, claim?: IterationClaim): AsyncIterator<Uint8Array> {
-  return new ReadableIterator(stream, failure, timeout, claim);
+export function readableChunks(
+  stream: NodeReadable,
+  failure?: Failure,
+  timeout?: ReadTimeout,
+  claim?: IterationClaim,
+  onFirstRead?: () => void,
+): AsyncIterator<Uint8Array> {
+  return new ReadableIterator(stream, failure, timeout, claim, onFirstRead);
 }
 
 type Step = IteratorResult<Uint8Array, undefined>;
@@ -199,6 +210,8 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   readonly #timeout: ReadTimeout | undefined;
   /** Held while `open` (see {@link readableChunks}). */
   readonly #claim: IterationClaim | undefined;
+  /** Called at the first `next()` (see {@link readableChunks}). */
+  readonly #onFirstRead: (() => void) | undefined;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -211,15 +224,23 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   [waitNext]: TimedRead | undefined = undefined;
   [waitSince] = -1;
 
-  constructor(stream: NodeReadable, failure: Failure | undefined, timeout: ReadTimeout | undefined, claim: IterationClaim | undefined) {
+  constructor(
+    stream: NodeReadable,
+    failure: Failure | undefined,
+    timeout: ReadTimeout | undefined,
+    claim: IterationClaim | undefined,
+    onFirstRead: (() => void) | undefined,
+  ) {
     this.#stream = stream;
     this.#failure = failure;
     this.#timeout = timeout;
     this.#claim = claim;
+    this.#onFirstRead = onFirstRead;
   }
 
   /** At the first `next()`: starts listening, unless the stream is already over. */
   #open(): void {
+    this.#onFirstRead?.();
     const stream = this.#stream;
     if (stream.errored) this.#fail(stream.errored);
     else if (isDiscarded(stream)) this.#fail(discardedBody());
