@@ -186,12 +186,12 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
 /**
  * `body`, always async, which runs `finish` (once, awaited) however its iteration finishes:
  * it ends, throws, or is closed with `return()` (then after the body's own `return()` has
- * settled; what that throws is ignored, as `closeBody` would), even when it is closed before
- * its first chunk. The last `next()` (or the `return()`) resolves only after `finish`, so a
- * server ends the response after the work is done (removing temporary uploads, closing a
- * file). A rejection of `finish` reaches the consumer instead, as a `finally` block's would.
- * Built on {@link wrapBody} with `async: true`.
+ * settled; what that throws goes to `closeError`, as {@link BodyHooks.closeError}, and is
+ * ignored without it), even when it is closed before its first chunk. The last `next()` (or
+ * the `return()`) resolves only after `finish`, so a server ends the response after the work is
+ * done (removing temporary uploads, closing a file). A rejection of `finish` reaches the
+ * consumer instead, as a `finally` block's would. Built on {@link wrapBody} with `async: true`.
  */
-export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterable<Uint8Array> {
-  return wrapBody(body, { end: finish, error: finish, close: (returned) => returned.then(finish) }, { async: true });
+export function afterBody(body: Body, finish: () => Promise<void>, closeError?: (error: unknown) => void): AsyncIterable<Uint8Array> {
+  return wrapBody(body, { end: finish, error: finish, close: (returned) => returned.then(finish), closeError }, { async: true });
 }

@@ -213,6 +213,18 @@ export function closeLogger(environ: Environ): (error: unknown) => void {
   return (error) => logError(environ['tsgi.errors'], `${requestLine(environ)} (closing the app's body)`, error);
 }
 
+/**
+ * The `closeError` hook (see `wrapBody`) of a layer that wraps the app's body on its way to the
+ * server, whose `return()` then settles without the app's failure: {@link closeLogger}'s log,
+ * but for an abort (a body stopping on `tsgi.signal` as asked, docs/spec.md §7.5), so that what
+ * the body's `return()` throws is logged once, as the server logs it for a bare body (spec §6).
+ */
+export function closeErrorLogger(environ: Environ): (error: unknown) => void {
+  return (error) => {
+    if (!isAbort(error)) closeLogger(environ)(error);
+  };
+}
+
 /** A body that yields the chunk of `first` (the step that pulled it), then the rest of `iterator`; sync when the app's body was. */
 function replayFirst(
   first: IteratorYieldResult<Uint8Array>,

@@ -10,6 +10,7 @@
 import type { Body, Environ, LogStream } from './types.ts';
 import { wrapBody } from './body-watch.ts';
 import { logError, requestLine } from './log.ts';
+import { closeErrorLogger } from './call-app.ts';
 
 /** A function run once the response is sent; what it returns is awaited before the next one. */
 export type CloseCall = () => unknown;
@@ -32,13 +33,15 @@ export interface CloseCalls {
  * awaited before the next one starts; what one throws or rejects with is logged to
  * `environ['tsgi.errors']` with the request line and `(callOnClose)`, and the next still runs.
  * The whole run is handed to `environ['tsgi.wait_until']` when the server provides it.
- * The body keeps its kind (a sync body stays sync) and its errors reach the consumer unchanged.
+ * The body keeps its kind (a sync body stays sync) and its errors reach the consumer unchanged;
+ * what its `return()` throws when closed early is logged to `environ['tsgi.errors']`, as the
+ * server logs it for a bare body (`closeErrorLogger`: not an abort, the body stopping as asked).
  */
 export function withCloseCalls(body: Body, calls: readonly CloseCall[], environ: Environ): Body {
   if (calls.length === 0) return body;
   const start = () => void runCloseCalls([...calls], environ);
   // Closed early: once the body's own `return()` has settled (its `finally` has run).
-  return wrapBody(body, { end: start, close: (returned) => void returned.then(start), error: start });
+  return wrapBody(body, { end: start, close: (returned) => void returned.then(start), error: start, closeError: closeErrorLogger(environ) });
 }
 
 /** The environ key holding the close calls running for the request (a promise that never rejects). */

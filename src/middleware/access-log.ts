@@ -8,8 +8,7 @@ import { type App, type AppLike, type Environ, type LogStream, type StartRespons
 import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { closeLogger } from '../gateway/call-app.ts';
-import { unlessAbort } from '../gateway/abort.ts';
+import { closeErrorLogger } from '../gateway/call-app.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { CLIENT_CLOSED, isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
@@ -297,7 +296,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         // What the body's `return()` throws (a `finally` that fails as the client leaves or the
         // shutdown cuts it) cannot reach the server through the wrapper: logged here instead, as
         // the server would, but for an abort (a body stopping on `tsgi.signal`, as asked).
-        closeError: unlessAbort((error) => closeLogger(environ)(error)),
+        closeError: closeErrorLogger(environ),
       });
       return body;
     } catch (error) {

@@ -14,6 +14,7 @@
  */
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
+import { closeErrorLogger } from '../gateway/call-app.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
 import { OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
@@ -138,5 +139,5 @@ export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> 
     return body;
   }
   if (Array.isArray(body)) return finishRequest(environ).then(() => body);
-  return afterBody(body, () => finishRequest(environ));
+  return afterBody(body, () => finishRequest(environ), closeErrorLogger(environ));
 }
