@@ -5,7 +5,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { BufferedInput, FailedInput } from './input.ts';
+import { BufferedInput, FailedInput, readsThrough } from './input.ts';
 import { type FailureAware, type Failure, type IterationClaim, type NodeReadable, ReadableInput, isFailureAware, nodeReadableOf, withFailure } from './readable-input.ts';
 
 /** A Node.js stream's `emit`, as the meter calls the one it replaced. */
@@ -34,9 +34,11 @@ const noBytes = (): number => 0;
  * - A body held in memory already (a `BufferedInput`: read whole by a layer above, or
  *   `Request.blank`'s) counts whole: it was read before this layer.
  * - A failed input counts 0.
- * - Any other input (the fetch adapters', the test client's, `Expect: 100-continue`'s) is
- *   replaced in the environ by one that counts what its iterations yield (and keeps
- *   `req.stream()`'s failure and claim hook, when the input had it).
+ * - Any other input (the fetch adapters', the test client's, `Expect: 100-continue`'s, the
+ *   server's input counted against its `maxBodySize`) is replaced in the environ by one that
+ *   counts what its iterations yield (and keeps `req.stream()`'s failure and claim hook, when
+ *   the input had it); a failed read of the input it replaced leaves the environ failed
+ *   through it (`readsThrough`), so an app error wrapping the server's 413 still answers 413.
  *
  * Per request with a body: one function, and the wrapper or the wrapped `emit`; per chunk, one addition.
  *
@@ -54,7 +56,10 @@ export function meterInput(environ: Environ, announced = true): () => number {
   // The server's own input frames its body as the environ says (an app's stream may not).
   if (stream !== undefined) return announced || !(input instanceof ReadableInput) ? meterStream(stream) : noBytes;
   const count = { bytes: 0 };
-  environ['tsgi.input'] = meteredInput(input, count);
+  const metered = meteredInput(input, count);
+  // A read of `input` that fails (the server's `maxBodySize`) leaves the environ failed through it.
+  readsThrough(metered, input);
+  environ['tsgi.input'] = metered;
   return () => count.bytes;
 }
 

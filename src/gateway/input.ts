@@ -53,12 +53,28 @@ export class FailedInput implements AsyncIterable<Uint8Array> {
   }
 }
 
+/** The inputs a layer put in `tsgi.input` over another, reading it and nothing else (see {@link readsThrough}). */
+const views = new WeakMap<AsyncIterable<Uint8Array>, AsyncIterable<Uint8Array>>();
+
+/**
+ * Records that `view`, put in `tsgi.input` in place of `input`, hands on `input`'s chunks as
+ * they come and nothing else (`accessLog`'s count of the bytes read): a failed read of `input`
+ * leaves the environ failed through it too ({@link spoilInput}), as if `input` were still there.
+ */
+export function readsThrough(view: AsyncIterable<Uint8Array>, input: AsyncIterable<Uint8Array>): void {
+  views.set(view, input);
+}
+
 /**
  * Records that a read of `input` failed after it began: `environ['tsgi.input']` becomes a
- * {@link FailedInput} of `error`, unless the environ already holds another input.
+ * {@link FailedInput} of `error` when it holds `input`, or a view of it ({@link readsThrough}:
+ * the server's limit past which a layer above counts what the app reads), unless the environ
+ * already holds another input.
  */
 export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, error: unknown): void {
-  if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
+  let held: AsyncIterable<Uint8Array> | undefined = environ['tsgi.input'];
+  while (held !== undefined && held !== input) held = views.get(held);
+  if (held !== undefined) environ['tsgi.input'] = new FailedInput(error);
 }
 
 /** The live inputs a reader read without keeping them, with the error of a later reader (see {@link consumeInput}). */
