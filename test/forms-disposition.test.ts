@@ -134,3 +134,29 @@ describe('a boundary delimiter followed by neither CRLF nor "--"', () => {
     expect(await res.json()).toEqual({ fields: [['a', '1']], files: [] });
   });
 });
+
+describe('a part with more header fields than busboy reads', () => {
+  // busboy keeps the first 1999 header fields of a part (MAX_HEADER_PAIRS, from Node) and
+  // ignores the rest: a Content-Disposition after them left the part without one, dropped in
+  // silence, though the block is well within maxPartHeaderSize (2000 empty fields, `a:`, are 8 kB).
+  const postFields = (count: number, query = '') =>
+    fetch(new URL(`/${query}`, server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XX' },
+      body: `--XX\r\nContent-Disposition: form-data; name="keep"\r\n\r\nk\r\n--XX\r\n${'a:\r\n'.repeat(count - 1)}Content-Disposition: form-data; name="last"\r\n\r\nhello\r\n--XX--\r\n`,
+    });
+
+  it('answers 400 naming the part, not a form without it, from form(), files() and parts()', async () => {
+    for (const query of ['?form', '?files', '?parts', '']) {
+      const res = await postFields(2000, query);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain('part 2 has more than 1999 header fields');
+    }
+  });
+
+  it('reads a part of 1999 header fields, the last its Content-Disposition', async () => {
+    const res = await postFields(1999);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ fields: [['keep', 'k'], ['last', 'hello']], files: [] });
+  });
+});

@@ -6,13 +6,21 @@
  * the first byte of each line after the first (read once as the end of the line before, once
  * as the start of the next), and the first byte of each value after its optional whitespace
  * (read once while skipping it, once as the value). The multipart guard counts the same way,
- * so it refuses the block first, with the 413 naming `maxPartHeaderSize`.
+ * so it refuses the block first, with the 413 naming `maxPartHeaderSize`. It also reads no more
+ * than {@link BUSBOY_HEADER_FIELDS} fields of a block, which the guard refuses past that (400).
  *
  * @module
  */
 
 /** busboy's cap on one part's header block, in bytes as it counts them (`MAX_HEADER_SIZE`). */
 export const BUSBOY_HEADER_CAP = 16 * 1024;
+
+/**
+ * The most header fields of one part busboy reads: it keeps the first 1999 (`++pairCount <
+ * MAX_HEADER_PAIRS`, 2000, from Node) and ignores the rest without a word, so a
+ * `Content-Disposition` after them leaves the part without one, which busboy then drops.
+ */
+export const BUSBOY_HEADER_FIELDS = 1999;
 
 const CR = 13;
 const LF = 10;

@@ -19,7 +19,7 @@ import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { isToken } from '../gateway/fields.ts';
 import { busboyReadsDisposition } from './busboy-disposition.ts';
-import { BUSBOY_HEADER_CAP, BusboyHeaderCount } from './busboy-header-count.ts';
+import { BUSBOY_HEADER_CAP, BUSBOY_HEADER_FIELDS, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
 const PREAMBLE = 0;
@@ -76,6 +76,12 @@ export interface PartHeadInfo {
    * then drops the whole part, so the parse refuses it instead (400).
    */
   unreadable?: boolean | undefined;
+  /**
+   * True for a header block of more fields than busboy reads ({@link BUSBOY_HEADER_FIELDS}):
+   * busboy ignores the fields past them (a `Content-Disposition` among them, and the part is
+   * dropped), so the parse refuses the part instead (400).
+   */
+  tooManyFields?: boolean | undefined;
 }
 
 /**
@@ -264,6 +270,11 @@ export class MultipartGuard {
 
   #startBody(headerText: string): void {
     const part = classifyPart(headerText);
+    if (part.tooManyFields) {
+      throw new HTTPBadRequest(
+        `Malformed multipart body: part ${this.#parts} has more than ${BUSBOY_HEADER_FIELDS} header fields, past which the parser reads none; send Content-Disposition and Content-Type alone.`,
+      );
+    }
     if (part.undisposed) throw this.#notFormData('has no Content-Disposition');
     if (part.otherType !== undefined) throw this.#notFormData(`has Content-Disposition type ${quoteName(part.otherType)}`);
     if (part.undecodable !== undefined) {
@@ -330,14 +341,15 @@ export class MultipartGuard {
  * busboy will: a part is a file when its `Content-Disposition: form-data` has a non-empty
  * `filename` or `filename*` parameter or its type is `application/octet-stream` (a part with
  * `filename=""` and another type is a text field to busboy, so it is one here too); `other`
- * when the disposition is missing (`undisposed`) or not `form-data` (`otherType`). Parameter values are
- * decoded as UTF-8.
+ * when the disposition is missing (`undisposed`) or not `form-data` (`otherType`), or when the
+ * block has more fields than busboy reads (`tooManyFields`). Parameter values are decoded as UTF-8.
  */
 export function classifyPart(headerText: string): PartHeadInfo {
   const headers = new Map<string, string>();
   let last = '';
   /** A line that is no field (no `:`): busboy refuses the block itself, as `Malformed part header`. */
   let malformed = false;
+  let fields = 0;
   for (const line of headerText.split('\r\n')) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last) {
@@ -349,6 +361,7 @@ export function classifyPart(headerText: string): PartHeadInfo {
       malformed = true;
       continue;
     }
+    if (++fields > BUSBOY_HEADER_FIELDS) return { kind: 'other', name: undefined, filename: undefined, tooManyFields: true };
     last = line.slice(0, colon).trim().toLowerCase();
     if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
   }
