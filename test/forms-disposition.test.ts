@@ -160,3 +160,20 @@ describe('a part with more header fields than busboy reads', () => {
     expect(await res.json()).toEqual({ fields: [['keep', 'k'], ['last', 'hello']], files: [] });
   });
 });
+
+describe('a part named by name* (RFC 8187) alone', () => {
+  // busboy reads no name* (only filename*), so the field came back under '' with its name
+  // lost; Werkzeug reads it as the name. urllib3 before 1.25 named non-ASCII fields so.
+  const cases = [`form-data; name*=UTF-8''%C3%A9t%C3%A9`, `form-data; name*=utf-8''doc; filename="a.txt"`];
+  for (const disposition of cases) {
+    it(`answers 400 naming the part, not a field without its name, from form(), files() and parts(): ${disposition}`, async () => {
+      for (const query of ['?form', '?files', '?parts', '']) {
+        const res = await post(disposition, query);
+        expect(res.status).toBe(400);
+        const text = await res.text();
+        expect(text).toContain('part 2');
+        expect(text).toContain('name*');
+      }
+    });
+  }
+});

@@ -82,6 +82,12 @@ export interface PartHeadInfo {
    * dropped), so the parse refuses the part instead (400).
    */
   tooManyFields?: boolean | undefined;
+  /**
+   * True for a `form-data` disposition naming its field in `name*` (RFC 8187) with no `name`:
+   * busboy reads no `name*` (only `filename*`), so the field would come out nameless (`''`);
+   * the parse refuses the part instead (400).
+   */
+  extendedNameOnly?: boolean | undefined;
 }
 
 /**
@@ -99,6 +105,16 @@ const EXTENDED_PARAMETER = /;\s*([^\s;=*]+)\*\s*=\s*([^';]*)'/g;
 
 /** A plain parameter's quoted value (`filename="a; b*=x'y"`): text, where no parameter starts. */
 const QUOTED_VALUE = /(;\s*[^\s;=*"]+\s*=\s*)"(?:[^"\\]|\\.)*"/g;
+
+/** A `name*` parameter, and a plain `name` one, in a disposition whose quoted values were blanked (`QUOTED_VALUE`). */
+const EXTENDED_NAME = /;\s*name\*\s*=/i;
+const PLAIN_NAME = /;\s*name\s*=/i;
+
+/** True when `disposition` names its field in `name*` alone, which busboy does not read. */
+function namedOnlyExtended(disposition: string): boolean {
+  const bare = disposition.replace(QUOTED_VALUE, '$1""');
+  return EXTENDED_NAME.test(bare) && !PLAIN_NAME.test(bare);
+}
 
 /** The first extended parameter of `disposition` in a charset busboy cannot decode, if any. */
 function undecodableParameter(disposition: string): { parameter: string; charset: string } | undefined {
@@ -288,6 +304,11 @@ export class MultipartGuard {
         `Malformed multipart body: part ${this.#parts} (${quoteName(part.name)}) has a Content-Disposition the parser cannot read; send form-data; name="…" with quoted values and no trailing ";".`,
       );
     }
+    if (part.extendedNameOnly) {
+      throw new HTTPBadRequest(
+        `Malformed multipart body: part ${this.#parts} (${quoteName(part.name)}) names its field in name* (RFC 8187) alone, which the parser does not read; send name="…" in UTF-8, as browsers do.`,
+      );
+    }
     const limits = this.#limits;
     // A file part without a filename counts against maxFiles at its first byte: with none, it is
     // the part a browser sends for a file input left empty, which the form readers leave out.
@@ -342,7 +363,8 @@ export class MultipartGuard {
  * `filename` or `filename*` parameter or its type is `application/octet-stream` (a part with
  * `filename=""` and another type is a text field to busboy, so it is one here too); `other`
  * when the disposition is missing (`undisposed`) or not `form-data` (`otherType`), or when the
- * block has more fields than busboy reads (`tooManyFields`). Parameter values are decoded as UTF-8.
+ * block has more fields than busboy reads (`tooManyFields`). Parameter values are decoded as
+ * UTF-8; a `name*` is read into `name`, and `extendedNameOnly` says it is the only one.
  */
 export function classifyPart(headerText: string): PartHeadInfo {
   const headers = new Map<string, string>();
@@ -380,7 +402,7 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
   const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
-  return { kind: isFile ? 'file' : 'field', name, filename, undecodable, unreadable };
+  return { kind: isFile ? 'file' : 'field', name, filename, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition) };
 }
 
 interface DispositionParams {
@@ -401,7 +423,8 @@ function parseDisposition(value: string): { type: string; params: DispositionPar
     return {
       type: parsed.type,
       params: {
-        name: p.name === undefined ? undefined : fromLatin1(p.name),
+        // a decoded `name*` likewise
+        name: p.name === undefined ? undefined : EXTENDED_NAME.test(value.replace(QUOTED_VALUE, '$1""')) ? p.name : fromLatin1(p.name),
         filename: p.filename === undefined ? undefined : extended ? p.filename : fromLatin1(p.filename),
       },
     };
