@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from 'tsgi/forms';
+import { encodeMultipart, encodeMultipartEntries, encodeUrlencoded, parseForm, type FileSpec } from 'tsgi/forms';
 
 const dec = new TextDecoder();
 
@@ -35,6 +35,25 @@ describe('encodeMultipart', () => {
 
   it('refuses a given boundary that occurs in the content', () => {
     expect(() => encodeMultipart({ a: 'x--B' }, {}, { boundary: 'B' })).toThrow(TypeError);
+  });
+
+  it('sends a given boundary that is no token (RFC 2046 allows \'()+_,-./:=? and spaces) quoted, so it is read back', async () => {
+    // Unquoted, `boundary=----=_Part_1` is no parameter (RFC 9110 §5.6.6): the form was a 400.
+    for (const boundary of ['----=_Part_0_1.2', 'a:b', 'a/b?c', '(x), y']) {
+      const { body, contentType } = encodeMultipart({ f: 'v' }, { up: { filename: 'q.txt', content: 'hi' } }, { boundary });
+      expect(contentType).toBe(`multipart/form-data; boundary="${boundary}"`);
+      const form = await parseForm(split(body, []), contentType);
+      expect([...form.fields]).toEqual([['f', 'v']]);
+      expect(await form.files.getOne('up').text()).toBe('hi');
+    }
+    expect(encodeMultipart({}, {}, { boundary: 'tok-en_1' }).contentType).toBe('multipart/form-data; boundary=tok-en_1');
+  });
+
+  it('refuses a given boundary that is no RFC 2046 boundary, rather than send a body no parser reads', () => {
+    for (const boundary of ['', 'x'.repeat(71), 'ends in a space ', 'a"b', 'a\r\nX-Injected: 1', 'caf\u00e9', 'a;b']) {
+      expect(() => encodeMultipart({ f: 'v' }, {}, { boundary })).toThrow(/RFC 2046/);
+      expect(() => encodeMultipartEntries([['f', 'v']], { boundary })).toThrow(/RFC 2046/);
+    }
   });
 
   it('defaults a file type from its extension', async () => {

@@ -8,6 +8,8 @@ import mime from 'mime-types';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { formatMediaType } from '../http/media-type.ts';
+import { isBoundary } from './multipart.ts';
 
 /** A file to put in a multipart body. */
 export interface FileSpec {
@@ -63,7 +65,11 @@ export function encodeUrlencoded(fields: FormFieldsInit = {}): EncodedForm {
 
 /** Options of {@link encodeMultipart}. */
 export interface EncodeMultipartOptions {
-  /** The boundary to use; default a random one (`tsgi-` and 32 hex digits). */
+  /**
+   * The boundary to use: an RFC 2046 §5.1.1 boundary, 1 to 70 letters, digits and
+   * `'()+_,-./:=?` or spaces, not ending in a space (the `Content-Type` quotes one that is no
+   * token: `boundary="----=_Part_1"`). Default a random one (`tsgi-` and 32 hex digits).
+   */
   boundary?: string | undefined;
 }
 
@@ -91,8 +97,9 @@ export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
  *   { upload: { filename: 'a.txt', content: 'hi' } },
  * );
  * ```
- * @throws TypeError when a given `boundary` occurs in the content; for options that are not a
- *   plain object or hold an unknown key (`boundry`), and for a file that is no {@link FileSpec}
+ * @throws TypeError when a given `boundary` is no RFC 2046 boundary (empty, past 70
+ *   characters, a `"`, `;` or CR in it, or a space at its end) or occurs in the content; for
+ *   options that are not a plain object or hold an unknown key (`boundry`), and for a file that is no {@link FileSpec}
  *   object or holds another key (`encodeMultipart: unknown option "files.doc.contents": did you
  *   mean "content"?`: the file would go empty). `Request.blank` and the test client's `files`
  *   come here too.
@@ -126,11 +133,16 @@ export function encodeMultipart(
  *   ['note', 'after the file'],
  * ]);
  * ```
- * @throws TypeError as {@link encodeMultipart} does: a given `boundary` in the content, an
- *   unknown option, a file value that is no {@link FileSpec}.
+ * @throws TypeError as {@link encodeMultipart} does: a given `boundary` that is no RFC 2046
+ *   boundary or is in the content, an unknown option, a file value that is no {@link FileSpec}.
  */
 export function encodeMultipartEntries(entries: FormEntriesInit, options: EncodeMultipartOptions = {}): EncodedForm {
   checkOptions('encodeMultipartEntries', options, ENCODE_MULTIPART_OPTIONS, 'second');
+  if (options.boundary !== undefined && !isBoundary(options.boundary)) {
+    throw new TypeError(
+      `the multipart boundary ${JSON.stringify(options.boundary)} is no RFC 2046 boundary: 1 to 70 letters, digits, spaces and '()+_,-./:=?, not ending in a space`,
+    );
+  }
   const parts: Array<{ head: string; content: Uint8Array }> = [];
   for (const [name, value] of entries) {
     if (typeof value === 'string') {
@@ -154,7 +166,7 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
     chunks.push(encoder.encode(`--${boundary}\r\n${part.head}\r\n\r\n`), part.content, encoder.encode('\r\n'));
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
-  return { body: concatBytes(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+  return { body: concatBytes(chunks), contentType: formatMediaType('multipart/form-data', { boundary }) };
 }
 
 function quote(text: string): string {

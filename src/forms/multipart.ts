@@ -28,6 +28,11 @@ export interface MultipartTarget {
   spoolThreshold: number;
 }
 
+/** True for an RFC 2046 §5.1.1 boundary: 1–70 `bchars` (letters, digits, `'()+_,-./:=?` and space), not ending in a space. */
+export function isBoundary(boundary: string): boolean {
+  return BOUNDARY.test(boundary);
+}
+
 /**
  * Refuses a `boundary` parameter that is missing or not an RFC 2046 boundary, before reading.
  *
@@ -35,7 +40,7 @@ export interface MultipartTarget {
  */
 export function checkBoundary(boundary: string | undefined): asserts boundary is string {
   if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
-  if (!BOUNDARY.test(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
+  if (!isBoundary(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
 }
 
 /**
