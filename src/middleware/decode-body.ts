@@ -11,6 +11,7 @@ import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
+import { EMPTY_INPUT } from '../gateway/input.ts';
 import { decoderOutput } from './decoder-output.ts';
 import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -173,7 +174,8 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
     }
     const declared = declaredLength(environ);
     if (declared !== null && declared > maxSize) return tooLarge(maxSize).respond(environ, startResponse);
-    const coded = streamInput(environ, environ['tsgi.input'] ?? [], maxSize);
+    // An environ without `tsgi.input` has an empty body, as the readers read it.
+    const coded = streamInput(environ, environ['tsgi.input'] ?? EMPTY_INPUT, maxSize);
     environ['tsgi.input'] = decodedInput(coded, listed.map((coding) => accepted.get(coding)!).reverse(), maxSize);
     environ['tsgi.input_terminated'] = true;
     for (const name of CODED_FIELDS) delete (environ as Partial<Environ>)[name];
