@@ -49,6 +49,21 @@ describe('encodeMultipart', () => {
     expect(encodeMultipart({}, {}, { boundary: 'tok-en_1' }).contentType).toBe('multipart/form-data; boundary=tok-en_1');
   });
 
+  it("refuses a file's contentType holding a line break, rather than write its text as part headers", async () => {
+    // Names and filenames have their control characters percent-encoded; a contentType was
+    // written as it is, so a type taken from elsewhere (an upload's metadata) added a header,
+    // or a whole part, to the body.
+    const contentType = 'text/plain\r\nContent-Disposition: form-data; name="role"\r\n\r\nadmin';
+    for (const encode of [
+      () => encodeMultipart({}, { up: { filename: 'a.txt', content: 'hi', contentType } }),
+      () => encodeMultipartEntries([['up', { filename: 'a.txt', content: 'hi', contentType }]]),
+    ]) {
+      expect(encode).toThrow(TypeError);
+    }
+    const { body, contentType: type } = encodeMultipart({}, { up: { filename: 'a.txt', content: 'hi', contentType: 'text/plain; charset=utf-8' } });
+    expect((await parseForm(split(body, []), type)).files.getOne('up').contentType).toBe('text/plain');
+  });
+
   it('refuses a given boundary that is no RFC 2046 boundary, rather than send a body no parser reads', () => {
     for (const boundary of ['', 'x'.repeat(71), 'ends in a space ', 'a"b', 'a\r\nX-Injected: 1', 'caf\u00e9', 'a;b']) {
       expect(() => encodeMultipart({ f: 'v' }, {}, { boundary })).toThrow(/RFC 2046/);

@@ -9,6 +9,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { formatMediaType } from '../http/media-type.ts';
+import { assertFieldValue } from '../gateway/fields.ts';
 import { isBoundary } from './multipart.ts';
 
 /** A file to put in a multipart body. */
@@ -23,7 +24,12 @@ export interface FileSpec {
   filename: string;
   /** The content; a string is encoded as UTF-8. */
   content: string | Uint8Array;
-  /** The part's `Content-Type`; default from the filename's extension, else `application/octet-stream`. */
+  /**
+   * The part's `Content-Type`; default from the filename's extension, else
+   * `application/octet-stream`. Written as it is: one holding a character no header field
+   * takes (a CR or LF, which would start a header of its own, another control character, one
+   * past U+00FF) is a `TypeError`.
+   */
   contentType?: string | undefined;
 }
 
@@ -99,7 +105,9 @@ export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
  * ```
  * @throws TypeError when a given `boundary` is no RFC 2046 boundary (empty, past 70
  *   characters, a `"`, `;` or CR in it, or a space at its end) or occurs in the content; for
- *   options that are not a plain object or hold an unknown key (`boundry`), and for a file that is no {@link FileSpec}
+ *   options that are not a plain object or hold an unknown key (`boundry`), for a file's
+ *   `contentType` holding a character no header field takes (CR, LF, another control
+ *   character, one past U+00FF), and for a file that is no {@link FileSpec}
  *   object or holds another key (`encodeMultipart: unknown option "files.doc.contents": did you
  *   mean "content"?`: the file would go empty). `Request.blank` and the test client's `files`
  *   come here too.
@@ -134,7 +142,8 @@ export function encodeMultipart(
  * ]);
  * ```
  * @throws TypeError as {@link encodeMultipart} does: a given `boundary` that is no RFC 2046
- *   boundary or is in the content, an unknown option, a file value that is no {@link FileSpec}.
+ *   boundary or is in the content, an unknown option, a file value that is no {@link FileSpec}
+ *   or whose `contentType` holds a character no header field takes.
  */
 export function encodeMultipartEntries(entries: FormEntriesInit, options: EncodeMultipartOptions = {}): EncodedForm {
   checkOptions('encodeMultipartEntries', options, ENCODE_MULTIPART_OPTIONS, 'second');
@@ -150,6 +159,7 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
       continue;
     }
     checkOptions('encodeMultipartEntries', value, FILE_SPEC, { option: `files.${name}` });
+    if (value.contentType !== undefined) assertFieldValue('Content-Type', value.contentType); // no CR or LF to start a header of its own
     const type = value.contentType ?? (mime.lookup(value.filename) || 'application/octet-stream');
     parts.push({
       head: `Content-Disposition: form-data; name="${quote(name)}"; filename="${quote(value.filename)}"\r\nContent-Type: ${type}`,
