@@ -332,17 +332,20 @@ describe('tsgi serve errors', () => {
     );
   });
 
-  it('an Express or Koa app: one line naming the framework and toNodeHandler, exit 2, not a 500 per request', async () => {
+  it('an Express or Koa app, or an Express router: one line naming the framework and toNodeHandler, exit 2, not a 500 per request', async () => {
+    const run = 'run it with its own listen()';
     const cases = [
-      ['app', 'an Express or Connect app'],
-      ['koa', 'a Koa app'],
+      ['app', 'an Express or Connect app', run],
+      ['koa', 'a Koa app', run],
+      // A router has no listen() of its own: served, it answered 500 to every request.
+      ['router', 'an Express router', 'mount it in an Express app (app.use(router)) and run that with its listen()'],
     ] as const;
     const results = await Promise.all(cases.map(([name]) => finish(['serve', `test/fixtures/node-frameworks.ts:${name}`, '--port', '0'])));
     for (const [i, result] of results.entries()) {
-      const [name, kind] = cases[i]!;
+      const [name, kind, advice] = cases[i]!;
       expect(result.code, name).toBe(2);
       expect(result.stderr, name).toBe(
-        `tsgi: export '${name}' of 'test/fixtures/node-frameworks.ts' is ${kind}, not a tsgi app: start it with its own listen(), and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)\n`,
+        `tsgi: export '${name}' of 'test/fixtures/node-frameworks.ts' is ${kind}, not a tsgi app: ${advice}, and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)\n`,
       );
     }
   });

@@ -83,6 +83,14 @@ describe('a Node framework app given where a gateway app is expected', () => {
     expect(() => new TestClient(koa)).toThrow(/^TestClient: this is a Koa app/);
   });
 
+  it('is refused at once when it is an Express router, which has no listen() (served, it answered 500 to every request)', async () => {
+    const router = express.Router() as unknown as AppLike;
+    await expect(serve(router, { port: 0 })).rejects.toThrow(
+      /^serve: this is an Express router, not a gateway app \(environ, startResponse\): mount it in an Express app \(app\.use\(router\)\) and run that with its listen\(\), and mount tsgi apps inside it with toNodeHandler$/,
+    );
+    expect(() => toFetchHandler(router)).toThrow(/^toFetchHandler: this is an Express router/);
+  });
+
   it('is refused at once by toFetchHandler() too, not made into a handler that answers 500 to every request', () => {
     expect(() => toFetchHandler(express() as unknown as AppLike)).toThrow(/^toFetchHandler: this is an Express or Connect app, not a gateway app .*toNodeHandler$/);
     expect(() => toFetchHandler(new Koa() as unknown as AppLike)).toThrow(/^toFetchHandler: this is a Koa app/);

@@ -9,7 +9,7 @@ import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type App, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { nodeFramework } from '../gateway/foreign-app.ts';
+import { nodeFrameworkKind } from '../gateway/foreign-app.ts';
 import { isRouteMapLike } from '../gateway/not-an-app.ts';
 
 /**
@@ -73,10 +73,10 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       throw new ModuleError(`export '${exportName}' of '${modulePath}' is a promise that rejected`, { cause: error });
     }
   }
-  const framework = nodeFramework(value);
+  const framework = nodeFrameworkKind(value);
   if (framework !== undefined) {
     throw new LoadError(
-      `export '${exportName}' of '${modulePath}' is ${framework} app, not a tsgi app: start it with its own listen(), and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)`,
+      `export '${exportName}' of '${modulePath}' is ${framework.framework} ${framework.kind}, not a tsgi app: ${framework.run}, and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)`,
     );
   }
   try {
@@ -144,7 +144,7 @@ function otherApp(namespace: Record<string, unknown>, modulePath: string): strin
 
 /** True for a function that is no class, or an object with `respond()`, that is no Express, Connect or Koa app. */
 function looksLikeApp(value: unknown): boolean {
-  if (nodeFramework(value) !== undefined) return false;
+  if (nodeFrameworkKind(value) !== undefined) return false;
   if (typeof value === 'function') return !Function.prototype.toString.call(value).startsWith('class');
   return typeof value === 'object' && value !== null && typeof (value as { respond?: unknown }).respond === 'function';
 }
