@@ -12,14 +12,18 @@ import { buildPath, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { shownValue } from './shown.ts';
 
 /** The keys of a rule object. */
 const RULE_KEYS = { path: true, methods: true, strictSlashes: true, mergeSlashes: true, host: true, defaults: true, redirectTo: true } as const satisfies OptionNames<Exclude<RuleSpec, string>>;
 
 /**
  * Throws unless `one` is a pattern string or a plain rule object with a string `path`, a
- * `strictSlashes` and `mergeSlashes` that are booleans when given, and no key other than a rule's: TypeScript lets an extra key (`method` for `methods`) through
- * `RouteMap`'s const type parameter, and the rule would silently answer GET only.
+ * `strictSlashes` and `mergeSlashes` that are booleans when given, `methods` a non-empty array
+ * of strings when given, and no key other than a rule's: TypeScript lets an extra key (`method` for `methods`) through
+ * `RouteMap`'s const type parameter, and the rule would silently answer GET only; an empty
+ * `methods` would answer no request (a 405 for every method), and a string (`'POST'`) crashed
+ * inside `compileRule` (Werkzeug: "'methods' should be a list of strings").
  */
 function checkRule(endpoint: string, one: unknown): void {
   if (typeof one === 'string') return;
@@ -32,6 +36,17 @@ function checkRule(endpoint: string, one: unknown): void {
   // `'false'` from a config file would otherwise be read as on by `compileRule`.
   booleanOption(where, 'strictSlashes', (one as { strictSlashes?: unknown }).strictSlashes);
   booleanOption(where, 'mergeSlashes', (one as { mergeSlashes?: unknown }).mergeSlashes);
+  const wrong = wrongMethods((one as { methods?: unknown }).methods);
+  if (wrong !== undefined) throw new TypeError(`${where}: methods must be a non-empty array of method names (as ['GET', 'POST']), not ${wrong}`);
+}
+
+/** What is wrong with a rule's `methods` (`"POST" (a string)`, `[], which answers no request`), or `undefined` when it is left out or right. */
+function wrongMethods(methods: unknown): string | undefined {
+  if (methods === undefined) return undefined;
+  if (!Array.isArray(methods)) return shownValue(methods);
+  if (methods.length === 0) return '[], which answers no request';
+  const name = (methods as unknown[]).find((m) => typeof m !== 'string');
+  return name === undefined ? undefined : `an array holding ${shownValue(name)}`;
 }
 
 /**
@@ -43,7 +58,8 @@ function checkRule(endpoint: string, one: unknown): void {
  * before it in that order whose defaults stand for its values.
  *
  * @throws TypeError for an empty array; a rule neither a string nor a plain object, a rule object
- *   without a string `path` or with a key a rule does not have (`method`, naming `methods`); and as `compileRule` and `compileRedirectTo`.
+ *   without a string `path` or with a key a rule does not have (`method`, naming `methods`), a
+ *   `methods` that is not a non-empty array of strings; and as `compileRule` and `compileRedirectTo`.
  */
 export function compileEndpoint(endpoint: string, spec: RouteSpec, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): { written: CompiledRule[]; build: CompiledRule[] } {
   const specs = Array.isArray(spec) ? (spec as readonly unknown[]) : [spec];

@@ -9,9 +9,10 @@ import type { Converter } from './converters.ts';
 /**
  * One rule: a pattern (`'/items/<int:id>'`), or a pattern with options.
  *
- * - `methods`: the methods it answers, default `['GET']` (written in upper case; a request's
- *   method is compared as sent, RFC 9110 §9.1); `HEAD` comes with `GET`, and
- *   `OPTIONS` is answered for every rule (see `RouteMap.app`).
+ * - `methods`: the methods it answers, a non-empty array, default `['GET']` (written in upper
+ *   case; a request's method is compared as sent, RFC 9110 §9.1); `HEAD` comes with `GET`, and
+ *   `OPTIONS` is answered for every rule (see `RouteMap.app`). An empty array, which would
+ *   answer no request, or one that is no array of strings, is a `TypeError`.
  * - `strictSlashes`: with `true` (the map's default), a pattern ending in `/` answers a path
  *   without it with a 308 redirect to the path with it, and a pattern without the slash does
  *   not match a path with one (Werkzeug, Flask); with `false` both forms match.
