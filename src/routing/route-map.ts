@@ -105,7 +105,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  * @throws TypeError (from the constructor) for a pattern that does not start with `/`, an
  *   unknown converter, converter arguments it does not take (that cannot be read, an unknown
  *   keyword, a wrong type: `<int(min='1'):n>`, any for `path`, `uuid` or a custom converter),
- *   a placeholder named twice, `any` words in upper case in a `host` (matched in lower case), a
+ *   a placeholder named twice, `any` words in upper case or in Unicode in a `host` (matched in
+ *   lower case and in its ASCII form), a `host` holding what no `Host` field can (`'api.example.com '`,
+ *   `'user@example.com'`, `'localhost:80000'`), a
  *   `methods` that is not a non-empty array of method names (`[]` would answer no request, as
  *   would `'POST'`, a string), an invalid method, an endpoint with an empty array of rules,
  *   `defaults` that name one of the rule's placeholders, a `redirectTo` template that does not

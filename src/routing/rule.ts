@@ -159,10 +159,7 @@ function identityKey(converter: Converter<unknown>): string {
 function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string, inHost: boolean, placeholder: string): Pick<Placeholder, 'converter' | 'key'> {
   if (name === 'any' && args !== undefined && !Object.hasOwn(converters, 'any')) {
     const words = anyWords(args);
-    const upper = inHost ? words.find((word) => word !== word.toLowerCase()) : undefined;
-    if (upper !== undefined) {
-      throw new TypeError(`${pattern}: a host is matched in lower case, so any() never matches ${shownText(upper)}: write <any(${words.map((w) => w.toLowerCase()).join(',')}):${placeholder}>`);
-    }
+    if (inHost) refuseHostWords(words, pattern, placeholder);
     return { converter: anyConverter(words), key: `any${JSON.stringify(words)}` };
   }
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
@@ -188,6 +185,29 @@ function converterFor(name: string, args: string | undefined, converters: Readon
   }
   if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
   return { converter, key: identityKey(converter) };
+}
+
+/**
+ * A character no host holds as a `Host` field carries it (RFC 3986 §3.2.2: a reg-name in lower
+ * case, an IPv6 literal's brackets, the `:` before a port): servers answer 400 to a `Host`
+ * with one (see `isValidHost`), and a field's leading or trailing space is no part of it.
+ */
+const NOT_IN_HOST = /[^a-z0-9\-._~!$&'()*+,;=:[\]]/;
+
+/**
+ * Throws for an `any()` word of a host pattern that no request's host holds, as the host is
+ * matched in lower case and in its ASCII form: a word in upper case or in Unicode (naming the
+ * words to write: `<any(eu,xn--caf-dma):w>`), or one holding what no host does (a space).
+ */
+function refuseHostWords(words: readonly string[], pattern: string, placeholder: string): void {
+  for (const word of words) {
+    const form = asciiHostName(word);
+    if (form === word && !NOT_IN_HOST.test(word)) continue;
+    if (form === null || NOT_IN_HOST.test(form)) throw new TypeError(`${pattern}: any() never matches ${shownText(word)}, which no host holds (RFC 3986 §3.2.2)`);
+    // eslint-disable-next-line no-control-regex
+    const how = /[^\x00-\x7f]/.test(word) ? 'in its ASCII form' : 'in lower case';
+    throw new TypeError(`${pattern}: a host is matched ${how}, so any() never matches ${shownText(word)}: write <any(${words.map((w) => asciiHostName(w) ?? w).join(',')}):${placeholder}>`);
+  }
 }
 
 /** The number of rules named for an optional part, in words. */
@@ -378,13 +398,16 @@ function ipv6HostText(text: string, host: string, endpoint: string): string {
  * matches and builds `xn--bcher-kva.example`, the form browsers send), an IPv6 literal in its
  * RFC 5952 form (`[0:0::2]` matches and builds `[::2]`).
  *
- * @throws TypeError for an empty host or one with `/` or a `*` (`*.example.com`: write
- *   `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`), an
- *   `any` word in upper case (`<any(EU,US):r>`, which no host in lower case matches), a
- *   bracketed text that is no IPv6 address (`[::1::2]`), and as for a path pattern.
+ * @throws TypeError for a host that is no string, empty or with `/` or a `*` (`*.example.com`:
+ *   write `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`),
+ *   an `any` word in upper case or in Unicode (`<any(EU,US):r>`, `<any(café):s>`, which no host
+ *   in lower case and ASCII matches) or holding what no host does, a bracketed text that is no
+ *   IPv6 address (`[::1::2]`), static text holding a character no host does (a space, `%`, `@`)
+ *   or, without placeholders, a host no `Host` can be (`localhost:80000`): servers answer 400
+ *   to such a `Host`, so the rule would match no request; and as for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
-  if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
+  if (typeof host !== 'string' || host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
   if (host.includes('*') && !/<[^>]*\*[^>]*>/.test(host)) {
     throw new TypeError(`route host ${JSON.stringify(host)} (${endpoint}): a wildcard matches no host: write a placeholder, as ${JSON.stringify(host.replace(/\*/g, '<sub>'))}`);
   }
@@ -394,7 +417,15 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
   const last = parts.at(-1);
   // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.
   if (typeof last === 'string') parts[parts.length - 1] = last.replace(/\.(?=(?::\d*)?$)/, '');
+  const where = `route host ${JSON.stringify(host)} (${endpoint})`;
+  for (const part of parts) {
+    const char = typeof part === 'string' ? NOT_IN_HOST.exec(part)?.[0] : undefined;
+    if (char !== undefined) throw new TypeError(`${where}: ${shownText(char)} is no character of a host (RFC 3986 §3.2.2), so no Host matches it`);
+  }
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  if (placeholders.length === 0 && !isValidHost(parts.join(''))) {
+    throw new TypeError(`${where}: no Host can be ${shownText(parts.join(''))} (RFC 9112 §3.2: a uri-host and a port up to 65535), so no Host matches it`);
+  }
   return { text: host, parts, regex: wholeRegex(parts), placeholders, weight: weightOf(parts, placeholders) };
 }
 

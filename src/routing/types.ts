@@ -27,7 +27,8 @@ import type { Converter } from './converters.ts';
  *   request's `Host` (else `SERVER_NAME`) without a trailing dot, with its port unless the
  *   scheme's default; an IPv6 address in any written form, in the rule and in `Host`, as the
  *   one form RFC 5952 gives it (`'[0:0::2]'` matches `Host: [::2]` and builds `[::2]`; a
- *   bracketed host that is no address, `'[::1::2]'`, is a `TypeError`). Its values join the
+ *   bracketed host that is no address, `'[::1::2]'`, is a `TypeError`, as is text no `Host`
+ *   holds: a space, `%`, `@`, a port past 65535, an `any` word in Unicode). Its values join the
  *   path's (`user`). A `string` placeholder matches
  *   dots too, as in Werkzeug (`a.b.example.com` gives `user` = `a.b`); placeholders see the host
  *   in lower case (`any` words in upper case are a `TypeError`). Without `host`, a rule
