@@ -21,7 +21,11 @@ import { type OptionNames, booleanOption, checkOptions } from '../gateway/option
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
-  /** Custom converters by name (`{ slug }` makes `<slug:name>`); they win over built-ins. */
+  /**
+   * Custom converters by name (`{ slug }` makes `<slug:name>`); they win over built-ins, and
+   * one named `default` is the converter of a placeholder written without one (`<name>`), its
+   * values typed by it, as Werkzeug's `Map(converters={'default': …})`.
+   */
   converters?: C | undefined;
   /** The default of each rule's `strictSlashes`: `true` (Werkzeug's default). */
   strictSlashes?: boolean | undefined;

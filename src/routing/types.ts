@@ -114,10 +114,13 @@ type ValueOf<N extends string, C extends ConverterMap> = N extends keyof C
         ? BuiltinValues[N]
         : unknown;
 
-/** One placeholder's entry: `int:id` → `{ id: number }`, `name` → `{ name: string }`. */
+/**
+ * One placeholder's entry: `int:id` → `{ id: number }`, `name` → `{ name: string }` (the
+ * `default` converter's type: a custom `default` wins, as at run time).
+ */
 type Entry<Inside extends string, C extends ConverterMap> = Inside extends `${infer Conv}:${infer Name}`
   ? { [K in Name]: ValueOf<Conv, C> }
-  : { [K in Inside]: string };
+  : { [K in Inside]: ValueOf<'default', C> };
 
 /**
  * The entries of the placeholders in `P`. A placeholder with arguments ends at the `>` after
