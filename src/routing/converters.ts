@@ -27,7 +27,8 @@ export interface Converter<T> {
    * `u`, so a Unicode property escape (`\p{L}`) is refused by `new RouteMap` (there it would be
    * the text `p{L}`): match more and check the property in {@link Converter.toValue}; so is a
    * code point escape (`\u{41}`, there `u` 41 times): write `\u0041`. It cannot
-   * match `/` unless {@link Converter.crossesSlashes} is set.
+   * match `/` unless {@link Converter.crossesSlashes} is set, even when it would (`.+`): its
+   * text is one segment's, or part of one, after a `path` placeholder too.
    */
   readonly regex: string;
   /**
@@ -154,13 +155,19 @@ export const uuidConverter: Converter<string> = {
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The converters `anyConverter` made: their words hold no `/` (see {@link isAnyConverter}). */
+const ANY_CONVERTERS = new WeakSet<Converter<unknown>>();
+
+/** True for a converter `anyConverter` made, whose regex (its words) never matches a `/`. */
+export const isAnyConverter = (converter: Converter<unknown>): boolean => ANY_CONVERTERS.has(converter);
+
 /** `<any(a,b,c):name>`: one of the words listed (Werkzeug's `AnyConverter`). */
 export function anyConverter(words: readonly string[]): Converter<string> {
   if (words.length === 0 || words.some((word) => word === '' || word.includes('/'))) {
     throw new TypeError(`any() takes non-empty words without '/': ${JSON.stringify(words)}`);
   }
   const allowed = new Set(words);
-  return {
+  const converter: Converter<string> = {
     regex: `(?:${words.map(escapeRegex).join('|')})`,
     toValue: (text) => text,
     toUrl: (value) => {
@@ -169,6 +176,8 @@ export function anyConverter(words: readonly string[]): Converter<string> {
     },
     weight: 30,
   };
+  ANY_CONVERTERS.add(converter as Converter<unknown>);
+  return converter;
 }
 
 /** Werkzeug's `min` and `max` of a number placeholder (`null`: no bound). */

@@ -363,13 +363,16 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
     for (let j = 0; j < i; j++) offset += segments[j]!.length + 1;
     const rest = search.path.slice(offset);
     for (const rule of node.tails) {
-      let match = rule.tail!.regex.exec(rest);
+      const tail = rule.tail!;
+      let match = tail.regex.exec(rest);
       // A tail that needs a trailing slash the path lacks (/docs/<path:page>/ for /docs/a/b), as above.
       const slash = !match && !search.looseOnly && rule.pattern.endsWith('/') && !rest.endsWith('/');
-      if (slash) match = rule.tail!.regex.exec(`${rest}/`);
-      if (!match || rule.tail!.wholeSegment.some((whole, k) => whole && isDotSegment(match[k + 1]!))) continue;
+      if (slash) match = tail.regex.exec(`${rest}/`);
+      if (!match || tail.wholeSegment.some((whole, k) => whole && isDotSegment(match[k + 1]!))) continue;
+      // A placeholder matched as one segment's text (see `tailOf`) must be its converter's.
+      if (tail.inSegment.some((regex, k) => regex !== null && !regex.test(match[k + 1]!))) continue;
       const depth = converted.length;
-      if (convert(match, rule.tail!.placeholders, converted)) {
+      if (convert(match, tail.placeholders, converted)) {
         const found = pick([rule], search, converted, !slash);
         const answer = slash ? withTrailingSlash(found) : found;
         if (answer) return answer;

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
+import { type Converter, BUILTIN_CONVERTERS, anyConverter, isAnyConverter, matchesNoSlash, stringConverter, wholeMatch } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
 import { uFlagEscapeReason } from './unicode-escape.ts';
@@ -89,6 +89,11 @@ export interface CompiledRule {
      * or `..` (see the matcher's `walk`).
      */
     readonly wholeSegment: readonly boolean[];
+    /**
+     * For each placeholder, its converter's anchored regex when the tail's regex matches it as
+     * text of one segment instead (see `tailOf`): the matched text must then pass it; else `null`.
+     */
+    readonly inSegment: readonly (RegExp | null)[];
   } | null;
   /** Every placeholder, in order: the host's first, then the path's. */
   readonly placeholders: readonly Placeholder[];
@@ -327,11 +332,37 @@ function segmentOf(parts: Part[]): Segment {
   return { text: null, regex: wholeRegex(parts), anything, placeholders, key, weight };
 }
 
-/** The tail of a rule: `segments` from the first slash-crossing placeholder on, and their `parts` joined by `/`. */
+/** What a tail's regex matches for a converter of one segment whose regex matches the empty text (see `tailOf`). */
+const SEGMENT_OR_EMPTY: Converter<string> = { regex: '[^/]*', toValue: (text) => text, toUrl: (value) => value };
+
+/**
+ * True when `converter` stays in one segment but its regex may match a `/` (a custom one's
+ * `.+` or `[^.]+`): in a tail, where the text is matched whole, its regex would take a `/`.
+ * The built-ins' (but `path`) and `any`'s never do.
+ */
+const mayTakeSlash = (converter: Converter<unknown>): boolean => !converter.crossesSlashes && !matchesNoSlash(converter.regex) && !isAnyConverter(converter);
+
+/**
+ * The tail of a rule: `segments` from the first slash-crossing placeholder on, and their
+ * `parts` joined by `/`. A placeholder that does not cross slashes but whose regex may match
+ * one is matched by the tail's regex as text of one segment (`[^/]+`, `[^/]*` when its regex
+ * matches the empty text), which its converter's regex must then match whole (`inSegment`):
+ * `.+` after `<path:dir>` takes `c.txt` of `a/b/c.txt`, not `b/c.txt`, a value `build`
+ * refuses, as `Converter.regex` says.
+ */
 function tailOf(segments: readonly Part[][], parts: readonly Part[]): NonNullable<CompiledRule['tail']> {
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
   const alone = new Set(segments.flatMap(([only, ...more]) => (more.length === 0 && typeof only === 'object' && !only.converter.crossesSlashes ? [only] : [])));
-  return { regex: wholeRegex(parts), placeholders, wholeSegment: placeholders.map((p) => alone.has(p)) };
+  const matched = parts.map((p) => {
+    if (typeof p === 'string' || !mayTakeSlash(p.converter)) return p;
+    return { ...p, converter: wholeMatch(p.converter).test('') ? SEGMENT_OR_EMPTY : stringConverter };
+  });
+  return {
+    regex: wholeRegex(matched),
+    placeholders,
+    wholeSegment: placeholders.map((p) => alone.has(p)),
+    inSegment: placeholders.map((p) => (mayTakeSlash(p.converter) ? wholeMatch(p.converter) : null)),
+  };
 }
 
 /** Options of one rule (see `RouteSpec`). */
