@@ -125,6 +125,31 @@ function insert(rules: CompiledRule[], rule: CompiledRule): void {
   else rules.splice(at, 0, rule);
 }
 
+/** Methods every `GET` rule (`HEAD`) or none in particular (`OPTIONS`) answers: not what makes two rules duplicates. */
+const IMPLIED = new Set(['HEAD', 'OPTIONS']);
+
+/**
+ * Throws when `rule` matches the same requests as one of `rules` (those ending at its trie
+ * node: the same segments), added before it: the same tail and host, methods equal or sharing
+ * one but `HEAD` and `OPTIONS`, and not a rule without strict slashes after a strict one (it
+ * answers the path with a slash the other does not). The earlier rule always answered, so this
+ * one never did (Werkzeug 3.2's `DuplicateRuleError`).
+ *
+ * @throws TypeError naming both rules and the methods they share.
+ */
+function refuseDuplicate(rules: readonly CompiledRule[], rule: CompiledRule): void {
+  for (const other of rules) {
+    if (other.tail?.key !== rule.tail?.key || other.host?.key !== rule.host?.key || (other.strictSlashes && !rule.strictSlashes)) continue;
+    const shared = [...rule.methods].filter((m) => other.methods.has(m));
+    const own = shared.filter((m) => !IMPLIED.has(m));
+    const equal = shared.length === rule.methods.size && shared.length === other.methods.size;
+    if (own.length === 0 && !equal) continue;
+    throw new TypeError(
+      `new RouteMap: ${rule.endpoint} (${rule.pattern}) matches the requests ${other.endpoint} (${other.pattern}) does, for ${(own.length > 0 ? own : shared).join(', ')}: it would never answer them (give the rules other methods, or remove one)`,
+    );
+  }
+}
+
 /** The trie of a rule set. */
 export class Matcher {
   readonly #root = new Node();
@@ -168,6 +193,7 @@ export class Matcher {
       }
       node = edge.node;
     }
+    refuseDuplicate(rule.tail ? node.tails : node.rules, rule);
     if (rule.tail) {
       node.tails.push(rule);
       node.tails.sort((a, b) => tailWeight(a) - tailWeight(b) || hostWeight(a) - hostWeight(b));

@@ -120,7 +120,10 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   be matched as literal text; a `?` or `#` in a pattern (`'/search?q=<q>'`), which the path
  *   it is matched against never holds (read the query with `req.query`; `build` puts values
  *   the pattern does not use in it); a `strictSlashes` or `mergeSlashes` (of the map or of a rule)
- *   that is not a boolean; options that are not a plain object or hold an unknown key.
+ *   that is not a boolean; a rule matching the same requests as one before it (the same
+ *   pattern but for its placeholders' names, the same host, a method both answer but `HEAD` and
+ *   `OPTIONS`: `{ list: '/items', create: '/items' }`), which would never answer (Werkzeug 3.2's
+ *   `DuplicateRuleError`); options that are not a plain object or hold an unknown key.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */

@@ -50,6 +50,8 @@ export interface HostPattern {
   /** Matches a whole host, one capture group per placeholder. */
   readonly regex: RegExp;
   readonly placeholders: readonly Placeholder[];
+  /** Identifies host patterns that match and convert the same hosts the same way (see {@link partsKey}). */
+  readonly key: string;
   /**
    * Lower is tried first among rules with a host at the same path: 0 without placeholders
    * (`api.example.com` before `<user>.example.com`), else as a segment's weight.
@@ -82,6 +84,8 @@ export interface CompiledRule {
   /** The rest of the path from the first slash-crossing placeholder on, matched whole. */
   readonly tail: {
     readonly regex: RegExp;
+    /** Identifies tails that match and convert the same texts the same way (see {@link partsKey}). */
+    readonly key: string;
     readonly placeholders: readonly Placeholder[];
     /**
      * For each placeholder, true when it is a whole segment and does not cross slashes
@@ -319,6 +323,12 @@ function weightOf(parts: readonly Part[], placeholders: readonly Placeholder[]):
   return Math.max(...placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 99) / 100;
 }
 
+/**
+ * A key for `parts` (of a segment, a tail or a host): the same for parts that match and convert
+ * the same texts the same way, whatever their placeholders' names (`<id>` and `<name>`).
+ */
+const partsKey = (parts: readonly Part[]): string => JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : [p.key])));
+
 function segmentOf(parts: Part[]): Segment {
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
   if (placeholders.length === 0) {
@@ -326,7 +336,7 @@ function segmentOf(parts: Part[]): Segment {
     return { text, regex: null, anything: false, placeholders, key: `=${text}`, weight: 0 };
   }
   const weight = weightOf(parts, placeholders);
-  const key = JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : [p.key])));
+  const key = partsKey(parts);
   // The fast path (no regex, no toValue) is for the built-in string converter only: its value is the text.
   const anything = parts.length === 1 && placeholders[0]!.converter === stringConverter;
   return { text: null, regex: wholeRegex(parts), anything, placeholders, key, weight };
@@ -359,6 +369,7 @@ function tailOf(segments: readonly Part[][], parts: readonly Part[]): NonNullabl
   });
   return {
     regex: wholeRegex(matched),
+    key: partsKey(parts),
     placeholders,
     wholeSegment: placeholders.map((p) => alone.has(p)),
     inSegment: placeholders.map((p) => (mayTakeSlash(p.converter) ? wholeMatch(p.converter) : null)),
@@ -457,7 +468,7 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
   if (placeholders.length === 0 && !isValidHost(parts.join(''))) {
     throw new TypeError(`${where}: no Host can be ${shownText(parts.join(''))} (RFC 9112 §3.2: a uri-host and a port up to 65535), so no Host matches it`);
   }
-  return { text: host, parts, regex: wholeRegex(parts), placeholders, weight: weightOf(parts, placeholders) };
+  return { text: host, parts, regex: wholeRegex(parts), key: partsKey(parts), placeholders, weight: weightOf(parts, placeholders) };
 }
 
 /**
