@@ -3,6 +3,7 @@
  * status, headers and body, errors before and after the head, cancel → return().
  */
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
@@ -422,6 +423,55 @@ describe('toFetchHandler: the answer', () => {
       expect((await answer).status).toBe(499);
       await expect.poll(() => cancels).toBe(3);
       expect(errors.lines).toEqual([]);
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
+  });
+
+  it('logs nothing for an app that stops on tsgi.signal once its client left (an AbortError, or the reason itself), as serve() does, over a socket', async () => {
+    // `await sleep(ms, value, { signal })` rejects with an AbortError; `fetch(url, { signal })`
+    // and `signal.throwIfAborted()` with the signal's reason, which @hono/node-server makes a
+    // string ('Error: aborted') and Bun and Deno an AbortError.
+    let entered: () => void = () => undefined;
+    const app = Request.application(async (req) => {
+      entered();
+      if (req.pathInfo === '/sleep') await sleep(60_000, undefined, { signal: req.signal! });
+      else {
+        await new Promise((resolve) => req.signal!.addEventListener('abort', resolve, { once: true }));
+        req.signal!.throwIfAborted();
+      }
+      return new Response('never sent');
+    });
+    const errors = log();
+    const served = await serveFetch(toFetchHandler(app, { log: errors }));
+    const node = await serve(app, { port: 0, log: errors });
+    try {
+      for (const port of [node.port, served.port]) {
+        for (const path of ['/sleep', '/reason']) {
+          const inApp = new Promise<void>((resolve) => (entered = resolve));
+          const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`));
+          socket.on('error', () => undefined);
+          await inApp;
+          socket.destroy();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(errors.lines, `${port === node.port ? 'serve()' : 'toFetchHandler'} ${path}`).toEqual([]);
+        }
+      }
+      // Bun and Deno abort request.signal with an AbortError: the in-process caller that leaves.
+      const leaving = new AbortController();
+      const answer = toFetchHandler(app, { log: errors })(new globalThis.Request('http://h/reason', { signal: leaving.signal }));
+      leaving.abort();
+      await answer;
+      expect(errors.lines).toEqual([]);
+      // A TimeoutError of the app's own while its client stays is an app error, logged.
+      const timedOut = await toFetchHandler(
+        Request.application(() => sleep(60_000, 'never sent', { signal: AbortSignal.timeout(1) })),
+        { log: errors },
+      )(new globalThis.Request('http://h/own'));
+      expect(timedOut.status).toBe(500);
+      expect(errors.lines).toHaveLength(1);
+      expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/own HTTP\/1\.1: AbortError/);
     } finally {
       await served.close();
       await node.close({ timeout: 100 });

@@ -22,7 +22,7 @@ import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
-import { FetchHeadWait, LEFT, untilClientLeaves } from './client-gone.ts';
+import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
 import { CLIENT_CLOSED } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
@@ -88,9 +88,11 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   // An error the `errors` middleware logged before throwing it on after the head (to have the
   // stream cut) is not logged a second time, as under serve(); nor, as there, the 4xx a read of
   // the request body failed with, bare or wrapped (`isBodyFailure`): the client's doing,
-  // answered as that 4xx before the head, a cut after it.
+  // answered as that 4xx before the head, a cut after it; nor an abort once the client left
+  // (the app stopping on the request's signal, as asked: `stoppedOnLeaving`).
   const log = (error: unknown) => {
-    if (!wasLogged(environ, error) && !isBodyFailure(environ, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
+    if (wasLogged(environ, error) || isBodyFailure(environ, error)) return;
+    if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
   };
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */
@@ -236,7 +238,9 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
  * `maxHeaders` fields `431`, a declared `Content-Length` past `maxBodySize` `413`, a path
  * outside `scriptName` `404`, all as plain text without calling the app (a body past
- * `maxBodySize` that declared no length fails the app's read of it with a 413). An app error is logged to `tsgi.errors` with the request line; before the
+ * `maxBodySize` that declared no length fails the app's read of it with a 413). An app error is logged to `tsgi.errors` with the request line (not
+ * an `AbortError` or `TimeoutError`, or the signal's own reason, once the client left: the app
+ * stopping on `tsgi.signal` as asked, as under `serve()`); before the
  * headers it answers a plain `500`, after them the body stream errors and the runtime cuts the
  * connection, so a truncated body never looks whole.
  *
