@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
-import { deferred, request, within } from './node-helpers.ts';
+import { deferred, parseRaw, rawExchange, request, within } from './node-helpers.ts';
 import { serveFetch } from './fetch-helpers.ts';
 
 const enc = new TextEncoder();
@@ -314,7 +314,7 @@ describe('toFetchHandler: the answer', () => {
     expect(res.headers.get('content-length')).toBeNull();
   });
 
-  it('drops the body an app gives a 205 and its Content-Length, as for a 204 (fetch refuses a body there)', async () => {
+  it('drops the body an app gives a 205 and frames it with Content-Length: 0 in place of its own (fetch refuses a body there)', async () => {
     const errors = log();
     let closed = 0;
     const body = (kind: string) => {
@@ -338,12 +338,39 @@ describe('toFetchHandler: the answer', () => {
         { log: errors },
       )(new globalThis.Request('http://h/', { method: 'POST', body: 'form' }));
       expect(res.status).toBe(205);
-      expect(res.headers.get('content-length')).toBeNull();
+      expect(res.headers.get('content-length')).toBe('0');
       expect(res.body).toBeNull();
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(closed).toBe(1);
     expect(errors.lines).toEqual([]);
+  });
+
+  it('sends a 205 with Content-Length: 0 and nothing else, as serve() does (docs/spec.md §7.1), over a socket', async () => {
+    const app: App = (environ, start) => {
+      start('205 Reset Content', environ.PATH_INFO === '/sized' ? [['Content-Length', '2']] : []);
+      return environ.PATH_INFO === '/sized' ? [enc.encode('hi')] : [];
+    };
+    const served = await serveFetch(toFetchHandler(app));
+    const node = await serve(app, { port: 0 });
+    try {
+      for (const path of ['/empty', '/sized']) {
+        for (const method of ['GET', 'HEAD']) {
+          const [viaServe, viaFetch] = await Promise.all(
+            [node.port, served.port].map((port) => rawExchange(port, `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)),
+          );
+          const framing = (raw: string) => {
+            const head = parseRaw(raw);
+            return [head.status, head.header('content-length'), head.header('transfer-encoding'), head.rest];
+          };
+          expect(framing(viaServe!.raw), `serve() ${method} ${path}`).toEqual([205, '0', undefined, '']);
+          expect(framing(viaFetch!.raw), `toFetchHandler ${method} ${path}`).toEqual([205, '0', undefined, '']);
+        }
+      }
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
   });
 
   it('streams a body chunk by chunk, asking for the next only when read, and learns a one-chunk length', async () => {

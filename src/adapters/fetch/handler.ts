@@ -228,7 +228,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * a client that leaves before the body's first chunk (the request's signal aborts) has it run
  * then, not at that chunk, which may never come, and the answer nobody reads is an empty
  * `499`.
- * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed);
+ * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed; a 205
+ * goes out with `Content-Length: 0`);
  * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
  * touched the request body (a 413, a 401, a 403 to an upload) or left its loop over it
  * part-way (a `break`), is handed over once the rest of that body has been read and dropped,

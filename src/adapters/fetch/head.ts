@@ -25,11 +25,18 @@ export interface FetchHead {
 
 /**
  * True for a status whose answer must carry no content, and whose `Content-Length` (the app's)
- * is dropped: 204 No Content (RFC 9110 §8.6) and 205 Reset Content (§15.3.6). A fetch
- * `Response` refuses a body with either (they are null body statuses of the Fetch Standard),
- * so a body the app gives them is dropped, as for HEAD, rather than answered 500.
+ * is dropped: 204 No Content (RFC 9110 §8.6) and 205 Reset Content (§15.3.6; `0` takes its
+ * place: {@link RESET_LENGTH}). A fetch `Response` refuses a body with either (they are null
+ * body statuses of the Fetch Standard), so a body the app gives them is dropped, as for HEAD,
+ * rather than answered 500.
  */
 const dropsContentLength = (code: number): boolean => code === 204 || code === 205;
+
+/**
+ * The framing of a 205's empty content (RFC 9110 §15.3.6, docs/spec.md §7.1), as `serve()` sends
+ * it: without it `@hono/node-server` sent the null body chunked, a zero-length chunk.
+ */
+const RESET_LENGTH: [string, string] = ['Content-Length', '0'];
 
 /**
  * Checks the status and headers an app gave and answers what to send. `length` is the body
@@ -37,7 +44,7 @@ const dropsContentLength = (code: number): boolean => code === 204 || code === 2
  * HEAD, where it describes the GET body); for HEAD without one, a non-empty length is added as
  * `Content-Length` (the runtime computes it for the other answers). A 204 or 205 carries no
  * body and no app `Content-Length` (RFC 9110 §8.6, §15.3.6): whatever body the app gives it is
- * dropped; hop-by-hop fields are dropped (the runtime owns the connection, so
+ * dropped, and a 205 is framed with `Content-Length: 0` instead, as `serve()` frames it; hop-by-hop fields are dropped (the runtime owns the connection, so
  * `Connection: close` is dropped too). The fields sent are checked against the gateway rules
  * (`assertHeader`, docs/spec.md §5: a token name, a value of HTAB, SP, VCHAR and U+0080–U+00FF
  * only), as Node's `writeHead` checks them under `serve()`.
@@ -74,6 +81,7 @@ export function fetchHead(
       if (fields !== pairs) fields.push(pair);
     }
   }
+  if (code === 205) fields = fields === pairs ? [...pairs, RESET_LENGTH] : (fields.push(RESET_LENGTH), fields);
   const head = method === 'HEAD';
   const bodiless = hasNoContent(code);
   if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
