@@ -113,6 +113,20 @@ describe('toFetchHandler: the environ', () => {
     expect(() => toFetchHandler(dump, { scriptName: 'api/' })).toThrow(TypeError);
   });
 
+  it("takes a Request URL of the path alone (Bun's for an HTTP/1.0 request without Host) as the path, the server's origin from Bun's Server", async () => {
+    // Bun makes request.url '/api/users/1?x=1' when there is no Host to build it from.
+    const pathOnly = () => Object.defineProperty(new globalThis.Request('http://ignored/'), 'url', { value: '/api/users/1?x=1' });
+    const bun = { requestIP: () => ({ address: '127.0.0.1', port: 5000 }), url: new URL('http://127.0.0.1:3000/') };
+    const res = await toFetchHandler(dump)(pathOnly(), bun);
+    const fromBun = (await res.json()) as Record<string, unknown>;
+    expect(fromBun).toMatchObject({ PATH_INFO: '/api/users/1', QUERY_STRING: 'x=1', REQUEST_URI: '/api/users/1?x=1' });
+    expect(fromBun).toMatchObject({ SERVER_NAME: '127.0.0.1', SERVER_PORT: '3000', 'tsgi.url_scheme': 'http', REMOTE_ADDR: '127.0.0.1' });
+    expect(fromBun.HTTP_HOST).toBeUndefined();
+    const elsewhere = (await (await toFetchHandler(dump, { serverPort: 8000 })(pathOnly())).json()) as Record<string, unknown>;
+    expect(elsewhere).toMatchObject({ PATH_INFO: '/api/users/1', SERVER_NAME: 'localhost', SERVER_PORT: '8000', 'tsgi.url_scheme': 'http' });
+    expect(elsewhere.HTTP_HOST).toBeUndefined();
+  });
+
   it('answers 400 for a malformed escape or invalid UTF-8, 431 past maxHeaders, without calling the app', async () => {
     let called = 0;
     const handler = toFetchHandler(() => {

@@ -25,6 +25,7 @@ import {
 import { ENVIRON_OPTIONS } from '../environ-rules.ts';
 import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';
+import { serverOrigin } from './origin.ts';
 import { limitBody } from '../body-limit.ts';
 
 /**
@@ -157,7 +158,8 @@ function fetchEnvironFields(
 const FetchEnviron = environConstructor(fetchEnvironFields);
 
 /**
- * Builds the environ of a fetch `Request`: scheme, host and port from its URL, `PATH_INFO`
+ * Builds the environ of a fetch `Request`: scheme, host and port from its URL (a URL of the
+ * path alone, Bun's for a request without Host, from the server's: `serverOrigin`), `PATH_INFO`
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
  * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
@@ -168,7 +170,10 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  *   `scriptName` (already checked by the caller).
  */
 export function createFetchEnviron(request: globalThis.Request, env: unknown, ctx: unknown, options: FetchHandlerOptions): Environ {
-  const url = request.url;
+  // A URL of the path alone (Bun's when no Host told it the host): read against the server's
+  // origin, and no Host made up from it, as `serve()` has none for an HTTP/1.0 request without one.
+  const pathOnly = request.url.charCodeAt(0) === 47; /* / */
+  const url = pathOnly ? serverOrigin(env) + request.url : request.url;
   const schemeEnd = url.indexOf(':');
   const authorityStart = schemeEnd + 3;
   let pathStart = url.indexOf('/', authorityStart);
@@ -186,8 +191,8 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   // A body whose length no Content-Length field announced (known only once the fields are in).
   if (request.body !== null && environ.CONTENT_LENGTH === undefined) environ['tsgi.input_terminated'] = true;
   // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
-  if (environ.HTTP_HOST === undefined) environ.HTTP_HOST = authority;
-  checkHost(environ.HTTP_HOST as string, options.trustedHosts);
+  if (environ.HTTP_HOST === undefined && !pathOnly) environ.HTTP_HOST = authority;
+  checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   setClientAddress(environ, request, env);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize, false);
