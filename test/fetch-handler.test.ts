@@ -143,6 +143,39 @@ describe('toFetchHandler: the environ', () => {
     expect(called).toBe(0);
   });
 
+  it("keeps a bodiless request's body reads its own: a form parse of one leaves the next requests' reads alone, over a socket as under serve()", async () => {
+    // A GET carries no body; its app may still read one (req.form() of a search form, req.bytes()).
+    const app = Request.application(async (req) => {
+      if (req.pathInfo === '/form') return new Response(`form ${[...(await req.form()).keys()].length}`);
+      let parts = 0;
+      if (req.pathInfo === '/parts') for await (const _part of req.parts()) parts++;
+      return new Response(req.pathInfo === '/parts' ? `parts ${parts}` : `bytes ${(await req.bytes()).byteLength}`);
+    });
+    const errors = log();
+    const served = await serveFetch(toFetchHandler(app, { log: errors }));
+    const node = await serve(app, { port: 0, log: errors });
+    const multipart = 'Content-Type: multipart/form-data; boundary=x\r\n';
+    try {
+      for (const port of [node.port, served.port]) {
+        const answers: string[] = [];
+        for (const [path, fields] of [['/bytes', ''], ['/form', multipart], ['/bytes', ''], ['/parts', multipart], ['/bytes', '']]) {
+          const { raw } = await rawExchange(port, `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${fields}Connection: close\r\n\r\n`);
+          answers.push(`${parseRaw(raw).status} ${parseRaw(raw).rest}`);
+        }
+        expect(answers, port === node.port ? 'serve()' : 'toFetchHandler').toEqual(['200 bytes 0', '200 form 0', '200 bytes 0', '200 parts 0', '200 bytes 0']);
+      }
+      expect(errors.lines).toEqual([]);
+      // Two at once, in process: neither is told the other is reading its body.
+      const handler = toFetchHandler(app, { log: errors });
+      const both = await Promise.all([handler(new globalThis.Request('http://h/bytes')), handler(new globalThis.Request('http://h/bytes'))]);
+      expect(await Promise.all(both.map((res) => res.text()))).toEqual(['bytes 0', 'bytes 0']);
+      expect(errors.lines).toEqual([]);
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
+  });
+
   it('streams tsgi.input from the request body and passes signal, request, env and ctx', async () => {
     const ctx = { waitUntil() {} };
     const server = { name: 'bindings' };

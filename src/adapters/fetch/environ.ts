@@ -8,7 +8,7 @@ import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
 import { FetchInput } from './input.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
-import { FailedInput } from '../../gateway/input.ts';
+import { EMPTY_INPUT, FailedInput } from '../../gateway/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -86,11 +86,6 @@ const BODY_READ_BEFORE =
   'the request body was read before toFetchHandler (by c.req.json(), c.req.parseBody(), a validator or other middleware): ' +
   'hand the handler a Request nobody read, or one rebuilt from what was read (new Request(request, { body }))';
 
-/** A request body that is empty (`request.body` is `null`): shared, it has no state. */
-const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
-  [Symbol.asyncIterator]: () => ({ next: async (): Promise<IteratorResult<Uint8Array>> => ({ done: true, value: undefined }) }),
-});
-
 /** `tsgi.signal`: the request's signal, read on first use, then kept; writable, as a plain property. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
 
@@ -136,6 +131,9 @@ function fetchEnvironFields(
   // data property into an accessor leaves the object in V8's slow dictionary mode.
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
+  // No body (`request.body` is `null`): the readers' shared empty input, a `BufferedInput`, which
+  // they neither claim nor mark as read; an input of this adapter's shared by every such request
+  // carried one request's form parse (read, not kept) into the body reads of all the next ones.
   this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : new FetchInput(body, bodyBrokeOff);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
