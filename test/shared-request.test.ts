@@ -134,3 +134,27 @@ describe('the layers over one environ share one Request', () => {
     expect(rendered).toEqual(['ada']);
   });
 });
+
+describe('a hook outside the layers finds the request of its class past a subclass layer', () => {
+  class Mine extends Request {}
+  const failing = Mine.application(() => {
+    throw new Error('boom');
+  });
+
+  it("gives errors' onError the Request a layer above a subclass's application set req.user on, over a socket", async () => {
+    const hooked: unknown[] = [];
+    const server = await start(errors(login(failing), { log: { write() {} }, onError: (_error, req) => void hooked.push((req as WithUser).user) }));
+    const res = await request(`${server.url}/`, { headers: { 'X-User': 'ada' } });
+    expect(res.status).toBe(500);
+    expect(hooked).toEqual(['ada']);
+  });
+
+  it("gives errorPages' render that Request too", async () => {
+    const app = errorPages(errors(login(failing), { log: { write() {} } }), {
+      render: (error, req) => new Response(`${error.code} for ${(req as WithUser).user}`, { status: error.code }),
+    });
+    const server = await start(app);
+    const res = await request(`${server.url}/`, { headers: { 'X-User': 'ada' } });
+    expect(res.body.toString()).toBe('500 for ada');
+  });
+});

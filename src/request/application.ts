@@ -172,12 +172,21 @@ export function forgetSharedRequest(environ: Environ, saved: Environ): void {
 
 /**
  * The request of class `RequestClass` the layers over `environ` shared ({@link requestFor}),
- * with what they set on it (`req.user`), for a hook outside them (`errors`' `onError`); a new
- * one, not kept, when they made none or theirs is of another class.
+ * with what they set on it (`req.user`), for a hook outside them (`errors`' `onError`): the
+ * one kept, else the one of that class a layer of another class below replaced
+ * (`errors(login(MyRequest.application(…)))` gets the `Request` `login` set `req.user` on); a
+ * new one, not kept, when they made none of that class.
  */
 export function sharedRequestOf<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
-  return keptRequest(RequestClass, environ) ?? new RequestClass(environ);
+  return keptRequest(RequestClass, environ, true) ?? new RequestClass(environ);
 }
+
+/**
+ * The request of another class each kept request replaced on its environ (made by a layer
+ * above it), for {@link sharedRequestOf}. Only a request made where one of another class was
+ * kept is a key: layers of one class add nothing.
+ */
+const replaced = new WeakMap<EnvironView, EnvironView>();
 
 /**
  * The request a `Request.application` or `defineMiddleware` layer hands its handler for
@@ -192,14 +201,25 @@ function requestFor<R extends EnvironView>(RequestClass: RequestClass<R>, enviro
   const kept = keptRequest(RequestClass, environ);
   if (kept !== undefined) return kept;
   const req = new RequestClass(environ);
+  const previous = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  // One of another class made above stays findable for the hooks outside (`sharedRequestOf`).
+  if (previous !== undefined && previous.environ === environ) replaced.set(req, previous);
   (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST] = req;
   return req;
 }
 
-/** The request of exactly `RequestClass` kept on `environ` itself (not on the environ it was copied from), if any. */
-function keptRequest<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R | undefined {
-  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
-  return shared !== undefined && shared.constructor === RequestClass && shared.environ === environ ? (shared as R) : undefined;
+/**
+ * The request of exactly `RequestClass` kept on `environ` itself (not on the environ it was
+ * copied from), if any; with `replacedToo`, else the latest of that class one of another class
+ * replaced there (see {@link replaced}).
+ */
+function keptRequest<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ, replacedToo = false): R | undefined {
+  let shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  while (shared !== undefined && shared.environ === environ) {
+    if (shared.constructor === RequestClass) return shared as R;
+    shared = replacedToo ? replaced.get(shared) : undefined;
+  }
+  return undefined;
 }
 
 /**
