@@ -273,4 +273,44 @@ describe('cascade', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+  it("leaves the next app's request alone when the skipped app took charge of it and answered a stream (socket)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsgi-cascade-next-'));
+    const closed: string[] = [];
+    try {
+      const stream = (name: string) =>
+        (async function* () {
+          try {
+            yield enc.encode(name);
+          } finally {
+            closed.push(name);
+          }
+        })();
+      const streamer: App = (_environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), stream('dropped'));
+      // The outermost Request.application, so it has charge of the request's end: it drops a
+      // streamed answer (or not), then declines with a streamed 404 that cascade closes.
+      const skipping = (drop: boolean) =>
+        Request.application(async (req) => {
+          if (drop) await req.getResponse(streamer);
+          return new Response(stream('404'), { status: 404 });
+        });
+      // The next app parses an upload: its parse and files are its own request's end.
+      const site = Request.application(async (req) => {
+        const file = (await req.files({ tmpDir: dir, spoolThreshold: 1 })).get('f')!;
+        return `site got ${file.size}`;
+      });
+      for (const drop of [true, false]) {
+        closed.length = 0;
+        await withServer(cascade([skipping(drop), site]), async (url) => {
+          const form = new FormData();
+          form.append('f', new Blob(['x'.repeat(10_000)]), 'f.txt');
+          const res = await fetch(url, { method: 'POST', body: form });
+          expect([drop, res.status, await res.text()]).toEqual([drop, 200, 'site got 10000']);
+        });
+        expect(await readdir(dir)).toEqual([]);
+        expect(closed.sort()).toEqual(drop ? ['404', 'dropped'] : ['404']);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

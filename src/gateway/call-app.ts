@@ -22,9 +22,11 @@ export interface StartedApp {
   /**
    * Closes the body unread (calls the app's iterator `return()`); safe to call twice. A body that
    * ended (answered done, at its first step or while `body` was read) is not closed: it released
-   * what it held itself (docs/spec.md §6: `return()` is for an early stop only).
+   * what it held itself (docs/spec.md §6: `return()` is for an early stop only). A body that was
+   * streamed answers a promise that settles (never rejects) once the app's own `return()` has,
+   * so its `finally` has run; await it before calling another app on the same environ.
    */
-  close(): void;
+  close(): void | Promise<void>;
   /**
    * The step that produced the first chunk of a body that is no array, its value as produced
    * (not validated: a caller that vouches for the answer checks it, as it checks an array's

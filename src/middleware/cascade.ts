@@ -123,7 +123,10 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
         passHead(started, startResponse);
         return started.body;
       }
-      started.close();
+      // Closed before the environ is put back for the next app: a skipped app that had charge
+      // of the request's end (the outermost `Request.application`) finishes it as its streamed
+      // body closes, which must not reach the next app's request (its form being parsed).
+      await started.close();
     }
     await restore(environ, saved);
     if (recording !== undefined) {
