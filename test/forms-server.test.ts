@@ -647,3 +647,63 @@ describe('Request.application over a real socket: a layer below the owner passin
     }
   });
 });
+
+describe('Request.application over a real socket: a form its streamed body parses', () => {
+  it('removes the uploads once the body is sent, as for a form the handler parsed before answering', async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'tsgi-forms-late-'));
+    const enc = new TextEncoder();
+    // Answers at once, then reads the upload while streaming its progress.
+    const progress = Request.application(
+      (req) =>
+        new Response(
+          (async function* () {
+            yield enc.encode('reading\n');
+            const file = (await req.files({ tmpDir: spool, spoolThreshold: 10 })).get('f') as { size: number };
+            yield enc.encode(`got ${file.size}\n`);
+          })(),
+        ),
+    );
+    const late = await serve(progress, { port: 0 });
+    try {
+      const fd = new FormData();
+      fd.set('f', new Blob(['x'.repeat(4096)]), 'a.bin');
+      const res = await fetch(late.url, { method: 'POST', body: fd });
+      expect(await res.text()).toBe('reading\ngot 4096\n');
+      for (let i = 0; i < 50 && (await readdir(spool)).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await readdir(spool)).toEqual([]);
+    } finally {
+      await late.close();
+      await rm(spool, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps them while the body reads them after calling an app through getResponse', async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'tsgi-forms-late-inner-'));
+    const enc = new TextEncoder();
+    const inner = Request.application(() => 'inner');
+    const progress = Request.application(
+      (req) =>
+        new Response(
+          (async function* () {
+            yield enc.encode('reading\n');
+            const file = (await req.files({ tmpDir: spool, spoolThreshold: 10 })).get('f')!;
+            // An app called now must not end the request the body is still part of.
+            yield enc.encode(`${await (await req.getResponse(inner)).text()}\n`);
+            yield enc.encode(`read ${(await file.bytes()).byteLength}\n`);
+          })(),
+        ),
+    );
+    const late = await serve(progress, { port: 0, log: { write() {} } });
+    try {
+      const fd = new FormData();
+      fd.set('f', new Blob(['x'.repeat(4096)]), 'a.bin');
+      const res = await fetch(late.url, { method: 'POST', body: fd });
+      expect(await res.text()).toBe('reading\ninner\nread 4096\n');
+      for (let i = 0; i < 50 && (await readdir(spool)).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await readdir(spool)).toEqual([]);
+    } finally {
+      await late.close();
+      await rm(spool, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,7 +13,7 @@
  * @module
  */
 import { type Body, type Environ } from '../gateway/types.ts';
-import { afterBody } from '../gateway/body-watch.ts';
+import { afterBody, wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
@@ -128,15 +128,23 @@ export async function finishSkipped(environ: Environ, saved: Environ): Promise<v
 export { afterBody };
 
 /**
- * What an owner does with the body it answers. With nothing to finish (no parsed form, no
- * inner response kept): releases the charge and answers the body unchanged. Else: an array
- * body is complete, so the request is finished at once and the array answered (a promise of
- * it); a streamed body is wrapped so the request is finished after it (see {@link afterBody}).
+ * What an owner does with the body it answers. An array body is complete: with nothing to
+ * finish (no parsed form, no inner response kept) the charge is released and the array
+ * answered as it is, else the request is finished at once and the array answered (a promise of
+ * it). A streamed body is wrapped so the request ends with it (see {@link afterBody}): the
+ * body itself may still parse the form (`await req.files()` in a generator streaming its
+ * progress) or be handed inner responses as it is produced, so a body with nothing to finish
+ * yet keeps the charge too, and at its end finishes what it left, or only releases the charge
+ * (a sync body stays sync then, see {@link wrapBody}).
  */
 export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> {
   if (!hasRequestEnd(environ)) {
-    releaseCleanup(environ);
-    return body;
+    if (Array.isArray(body)) {
+      releaseCleanup(environ);
+      return body;
+    }
+    const end = () => (hasRequestEnd(environ) ? finishRequest(environ) : releaseCleanup(environ));
+    return wrapBody(body, { end, error: end, close: (returned) => returned.then(end) });
   }
   if (Array.isArray(body)) return finishRequest(environ).then(() => body);
   return afterBody(body, () => finishRequest(environ), closeErrorLogger(environ));
