@@ -152,6 +152,61 @@ describe('an inner response nobody sends is closed at the end of the request', (
     expect(inner.log).toEqual(['chunk 0', 'chunk 1', 'finally']);
   });
 
+  it("does not close a handler's iterator a layer wrapped in its body and read to its end (return() is for an early stop), over a socket", async () => {
+    // A hand-written iterator that releases what it holds at its end and in return(), as
+    // docs/spec.md §6 asks: a second release (a pool's connection) would be a bug of its own.
+    const log: string[] = [];
+    const rows = (): AsyncIterableIterator<Uint8Array> => {
+      let left = 2;
+      return {
+        async next() {
+          if (left-- > 0) return { done: false, value: enc.encode('r') };
+          log.push('released at its end');
+          return { done: true, value: undefined };
+        },
+        async return() {
+          log.push('return()');
+          return { done: true, value: undefined };
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+    };
+    const handler = Request.application(() => new Response(rows()));
+    const upper = (body: AsyncIterable<Uint8Array>) =>
+      (async function* () {
+        for await (const chunk of body) yield enc.encode(new TextDecoder().decode(chunk).toUpperCase());
+      })();
+    const layers = {
+      awaited: defineMiddleware(async (req, app) => {
+        const res = await req.getResponse(app);
+        res.body = upper(res.body as AsyncIterable<Uint8Array>);
+        return res;
+      }),
+      after: defineMiddleware({
+        after(_req, res) {
+          res.body = upper(res.body as AsyncIterable<Uint8Array>);
+        },
+      }),
+    };
+    for (const [name, layer] of Object.entries(layers)) {
+      log.length = 0;
+      const errors = errorLog();
+      const server = await serve(passing(layer(passing(handler))), { port: 0, host: '127.0.0.1', log: errors });
+      try {
+        const res = await request(`${server.url}/`);
+        expect([name, res.body.toString()]).toEqual([name, 'RR']);
+        // The request's end comes once the body is sent: give it the turns it takes.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        expect([name, log]).toEqual([name, ['released at its end']]);
+        expect(errors.text).toBe('');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('closes the copy a middleware got from the layer below when it drops it', async () => {
     const inner = streaming();
     const res = await Request.blank('/').getResponse(replacing(passing(passing(inner.app))));

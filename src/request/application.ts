@@ -22,6 +22,7 @@ import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup
 import { keepInnerResponse } from './inner-responses.ts';
 import { logFailureAnswered } from './failure-log.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
+import { closeOnlyEarly } from './close-early.ts';
 
 /**
  * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
@@ -314,7 +315,9 @@ function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolea
     });
   }
   const up = shared ? res[COPY]() : res;
-  return keep ? keepInnerResponse(environ, up) : up;
+  if (!keep) return up;
+  closeOnlyEarly(up);
+  return keepInnerResponse(environ, up);
 }
 
 /** How each {@link AnswerSource} is named in the TypeError of {@link noAnswer}. */
