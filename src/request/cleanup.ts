@@ -15,6 +15,7 @@
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody, wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
+import { isBodyReadable } from './input.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
 import { OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
@@ -134,17 +135,21 @@ export { afterBody };
  * it). A streamed body is wrapped so the request ends with it (see {@link afterBody}): the
  * body itself may still parse the form (`await req.files()` in a generator streaming its
  * progress) or be handed inner responses as it is produced, so a body with nothing to finish
- * yet keeps the charge too, and at its end finishes what it left, or only releases the charge
- * (a sync body stays sync then, see {@link wrapBody}).
+ * yet keeps the charge too when the request has a body to parse (`isBodyReadable`), and at its
+ * end finishes what it left, or only releases the charge (a sync body stays sync then, see
+ * {@link wrapBody}); what the body's `return()` throws is logged (`closeErrorLogger`). Without
+ * a request body, the charge is released and the body answered as it is.
  */
 export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> {
   if (!hasRequestEnd(environ)) {
-    if (Array.isArray(body)) {
+    // Nothing a body could still parse (no request body): the charge goes at once, and the
+    // streamed answer of a GET goes out unwrapped.
+    if (Array.isArray(body) || !isBodyReadable(environ)) {
       releaseCleanup(environ);
       return body;
     }
     const end = () => (hasRequestEnd(environ) ? finishRequest(environ) : releaseCleanup(environ));
-    return wrapBody(body, { end, error: end, close: (returned) => returned.then(end) });
+    return wrapBody(body, { end, error: end, close: (returned) => returned.then(end), closeError: closeErrorLogger(environ) });
   }
   if (Array.isArray(body)) return finishRequest(environ).then(() => body);
   return afterBody(body, () => finishRequest(environ), closeErrorLogger(environ));
