@@ -34,10 +34,11 @@ export interface RewriteHtmlOptions {
    */
   elements?: Record<string, ElementHandler> | undefined;
   /**
-   * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, an SVG
-   * link's `xlink:href`, `src`,
-   * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, and the
-   * URL of `<meta http-equiv=refresh>`),
+   * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
+   * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, the
+   * `background` of `<body>`, `<table>`, `<td>` and `<th>`, SVG's `href` and `xlink:href` of
+   * `<a>`, `<use>`, `<image>`, `<feImage>` and `<script>`, and the URL of
+   * `<meta http-equiv=refresh>`),
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run,
    * as `rewriteLocation` maps them (below the mount prefix, unless `proxy` sent the prefix
    * upstream: `stripScriptName: false`).
@@ -73,10 +74,18 @@ const REWRITE_HTML_OPTIONS = { elements: true, upstream: true, maxTokenBytes: tr
 /** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */
 const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
 
+/**
+ * The attributes of each element that hold a URL the browser follows or loads from. SVG's
+ * references (`<use>` of an icon sprite, `<image>`, `<feImage>`, `<script>`) are `href` or the
+ * older `xlink:href`; `background` is the image of a legacy `<body>` or table, which browsers
+ * still load (Apache's mod_proxy_html maps it too).
+ */
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
-  a: ['href', 'xlink:href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src'], iframe: ['src'], frame: ['src'],
+  a: ['href', 'xlink:href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src', 'href', 'xlink:href'], iframe: ['src'], frame: ['src'],
   embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
   button: ['formaction'], form: ['action'], object: ['data'],
+  use: ['href', 'xlink:href'], image: ['href', 'xlink:href'], feimage: ['href', 'xlink:href'],
+  body: ['background'], table: ['background'], td: ['background'], th: ['background'],
 };
 
 /**

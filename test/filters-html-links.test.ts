@@ -1,0 +1,53 @@
+/**
+ * rewriteHtml's `upstream` on the links of a page that load something, over a real socket on
+ * 127.0.0.1, the page in small chunks (tags split between them): besides `href`, `src` and
+ * their kin, SVG's `<use>`, `<image>` and `<feImage>` references (`href`, `xlink:href`: an icon
+ * sprite) and the `background` image of legacy `<body>` and table cells, which browsers still
+ * load, as Apache's mod_proxy_html maps it.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, serve } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { rewriteHtml } from 'tsgi/proxy';
+import { request } from './node-helpers.ts';
+
+const UPSTREAM = 'http://old.example.com';
+
+/** An app answering `html` as UTF-8 HTML in chunks of 5 bytes. */
+function page(html: string): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]);
+    return (async function* () {
+      const bytes = Buffer.from(html, 'utf8');
+      for (let at = 0; at < bytes.length; at += 5) yield bytes.subarray(at, at + 5);
+    })();
+  };
+}
+
+/** `html` through rewriteHtml({ upstream }) mounted at /legacy, over a socket. */
+async function mapped(html: string): Promise<string> {
+  const server = await serve(mount({ '/legacy': rewriteHtml(page(html), { upstream: UPSTREAM }) }), { host: '127.0.0.1', port: 0 });
+  try {
+    const reply = await request(`${server.url}/legacy/`, { headers: { Host: 'www.example.com' } });
+    expect(reply.status).toBe(200);
+    return reply.body.toString('utf8');
+  } finally {
+    await server.close();
+  }
+}
+
+describe('rewriteHtml({ upstream }) maps every link a page loads from', () => {
+  it("maps SVG's <use>, <image>, <feImage> and <script> references, href and xlink:href (an icon sprite), leaving a fragment alone", async () => {
+    const svg = (a: string, b: string, c: string, d: string) =>
+      `<svg><use href="${a}"/><use xlink:href="${b}"></use><image href="${c}" width=9 /><filter><feImage xlink:href="${d}"/></filter><use href="#local"/><script href="${d}"></script></svg>`;
+    expect(await mapped(svg('/icons.svg#menu', 'http://old.example.com/icons.svg#x', '/img/a.png', '/img/b.png')))
+      .toBe(svg('/legacy/icons.svg#menu', 'http://www.example.com/legacy/icons.svg#x', '/legacy/img/a.png', '/legacy/img/b.png'));
+  });
+
+  it('maps the background image of a legacy <body>, <table>, <td> and <th>', async () => {
+    const legacy = '<BODY BACKGROUND="/img/bg.gif"><TABLE BACKGROUND="http://old.example.com/t.gif"><TR><TD background=/td.gif>x<TH background=\'/th.gif\'>y</TABLE></BODY>';
+    expect(await mapped(legacy)).toBe(
+      '<BODY BACKGROUND="/legacy/img/bg.gif"><TABLE BACKGROUND="http://www.example.com/legacy/t.gif"><TR><TD background="/legacy/td.gif">x<TH background="/legacy/th.gif">y</TABLE></BODY>',
+    );
+  });
+});
