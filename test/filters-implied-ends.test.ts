@@ -115,6 +115,25 @@ describe('rewriteHtml ends an element whose end tag is left out where HTML impli
     expect(await rewritten(page(html), { 'svg, clippath': (el) => el.after('|') })).toBe('<svg><clipPath id=c><rect/></clipPath>|</svg>|<p>text</p>');
   });
 
+  it('an HTML-only tag ends every open SVG and MathML element, nested ones too (<svg><svg>, <math><svg>): the HTML after them is read as HTML', async () => {
+    // HTML's tree construction ("in foreign content") pops foreign elements up to an HTML one;
+    // parse5's simulator left one namespace, so the rest of the page was read as SVG: a script
+    // as markup (a link in its string rewritten with double quotes ends the string), `<div/>` as a whole element.
+    for (const open of ['<svg><svg>', '<math><svg>', '<svg><g><svg><g>']) {
+      const html = `${open}<circle r=1/><p>text</p><script>document.write("<a href='/x'>x</a>")</script><div class=ad/>ad</div>end`;
+      const app = rewriteHtml(page(html), { upstream: 'http://old.example.com', elements: { svg: (el) => el.append('|'), div: (el) => el.remove() } });
+      const server = await serve(app, { host: '127.0.0.1', port: 0 });
+      try {
+        const svgs = open.split('<svg>').length - 1;
+        const ends = `${open.replaceAll('<g>', '').replaceAll('<svg>', '|').replace('<math>', '')}`;
+        expect(ends.length, open).toBe(svgs);
+        expect((await request(server.url)).body.toString('latin1'), open).toBe(`${open}<circle r=1/>${ends}<p>text</p><script>document.write("<a href='/x'>x</a>")</script>end`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('writes no end tag for after() when the rewrite gives up past maxTokenBytes: the element has not ended', async () => {
     const tag = `<a title="${'t'.repeat(10_000)}">`;
     const html = `<div>x${tag}y</div>z`;

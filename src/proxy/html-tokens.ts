@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { Token, TokenizerMode, html } from 'parse5';
+import { Token, TokenizerMode, foreignContent, html } from 'parse5';
 import { RewritingStream } from 'parse5-html-rewriting-stream';
 
 /** The parts of parse5's `Tokenizer` and `ParserFeedbackSimulator` the rewriter relies on. */
@@ -104,7 +104,11 @@ export class TokenStream extends RewritingStream {
   /**
    * Notes whether the start tag is in foreign content, where a self-closing tag (`<path/>`) is a
    * whole element; and leaves the namespace a self-closing `<svg/>` or `<math/>` entered (parse5's
-   * feedback simulator would stay in it until the next HTML-only tag).
+   * feedback simulator would stay in it until the next HTML-only tag). An HTML-only tag (`<p>`,
+   * `<div>`) in foreign content leaves every foreign namespace up to HTML (an integration point,
+   * or the document), as HTML's tree construction pops every foreign element up to an HTML one
+   * ("in foreign content"): the simulator leaves only the innermost, so after an unclosed
+   * `<svg><svg>` or `<math><svg>` it read the rest of the page as SVG (a `<script>`'s text as markup).
    *
    * Directly inside a MathML text integration point (`<mi>`), the simulator reads tags as HTML,
    * but `mglyph` and `malignmark` are MathML there (HTML's tree construction dispatcher), so
@@ -113,6 +117,7 @@ export class TokenStream extends RewritingStream {
    */
   override onStartTag(token: Token.TagToken): void {
     const simulator = this.internals.parserFeedbackSimulator;
+    if (simulator.inForeignContent && foreignContent.causesExit(token)) while (simulator.inForeignContent) simulator._leaveCurrentNamespace();
     this.foreign = simulator.inForeignContent;
     const entered = token.tagID === $.SVG || token.tagID === $.MATH;
     if (this.foreign && token.selfClosing && entered) simulator._leaveCurrentNamespace();
