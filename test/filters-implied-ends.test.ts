@@ -120,14 +120,31 @@ describe('rewriteHtml ends an element whose end tag is left out where HTML impli
     // parse5's simulator left one namespace, so the rest of the page was read as SVG: a script
     // as markup (a link in its string rewritten with double quotes ends the string), `<div/>` as a whole element.
     for (const open of ['<svg><svg>', '<math><svg>', '<svg><g><svg><g>']) {
-      const html = `${open}<circle r=1/><p>text</p><script>document.write("<a href='/x'>x</a>")</script><div class=ad/>ad</div>end`;
+      const html = `${open}<circle r=1/><p>text</p><script>document.write("<a href='http://old.example.com/x'>x</a>")</script><div class="ad"/>ad</div>end`;
       const app = rewriteHtml(page(html), { upstream: 'http://old.example.com', elements: { svg: (el) => el.append('|'), div: (el) => el.remove() } });
       const server = await serve(app, { host: '127.0.0.1', port: 0 });
       try {
         const svgs = open.split('<svg>').length - 1;
         const ends = `${open.replaceAll('<g>', '').replaceAll('<svg>', '|').replace('<math>', '')}`;
         expect(ends.length, open).toBe(svgs);
-        expect((await request(server.url)).body.toString('latin1'), open).toBe(`${open}<circle r=1/>${ends}<p>text</p><script>document.write("<a href='/x'>x</a>")</script>end`);
+        expect((await request(server.url)).body.toString('latin1'), open).toBe(`${open}<circle r=1/>${ends}<p>text</p><script>document.write("<a href='http://old.example.com/x'>x</a>")</script>end`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
+  it('reads what follows as HTML once an end tag ends an unclosed SVG (<div><svg><path></div>): a script and a textarea keep their text', async () => {
+    // The end tag of an HTML element the SVG is in ends the SVG too ("in foreign content", any
+    // other end tag); parse5's simulator stays in SVG until `</svg>`, and read what followed as SVG.
+    for (const [open, close] of [['<div>', '</div>'], ['<span>', '</span>'], ['<a href=/y>', '</a>'], ['<p>', '</p>'], ['<ul><li>', '</ul>']]) {
+      const rest = `<script>document.write("<a href='http://old.example.com/x'>x</a>")</script><textarea><a href=http://old.example.com/x></textarea><div class="ad"/>ad</div>end`;
+      const html = `${open}<svg><path d="M0 0">${close}${rest}`;
+      const app = rewriteHtml(page(html), { upstream: 'http://old.example.com', elements: { svg: (el) => el.append('|'), div: (el) => void (el.getAttribute('class') === 'ad' && el.remove()) } });
+      const server = await serve(app, { host: '127.0.0.1', port: 0 });
+      try {
+        const expected = `${open}<svg><path d="M0 0">|${close}<script>document.write("<a href='http://old.example.com/x'>x</a>")</script><textarea><a href=http://old.example.com/x></textarea>end`;
+        expect((await request(server.url)).body.toString('latin1'), open).toBe(expected);
       } finally {
         await server.close();
       }

@@ -186,6 +186,16 @@ export class OpenElements<W> {
     return entry.watch;
   }
 
+  /**
+   * True when what follows is read as HTML: no element is open, or the innermost is an HTML
+   * element or an SVG or MathML integration point whose content is HTML (`foreignObject`, `mi`;
+   * not `annotation-xml`, whose content is HTML only with an HTML `encoding`, which is not kept).
+   */
+  readsHtml(): boolean {
+    const top = this.stack.at(-1);
+    return top === undefined || !top.foreign || (isPoint(top) && top.name !== 'annotation-xml');
+  }
+
   /** Ends every open element (the end of the document). */
   clear(): void {
     this.endAt(0);

@@ -227,6 +227,8 @@ export class HtmlRewrite {
     const raw = this.takeTag(tag);
     // What is inside its element ends first (their appended content before the tag), then its element.
     const watch = this.open.end(tag.tagName.toLowerCase());
+    // An end tag that ended the SVG or MathML elements open (`</div>` in `<div><svg>`): what follows is HTML.
+    if (this.open.readsHtml()) this.stream.leaveForeign();
     if (watch === undefined) this.emit(raw);
     else this.close(watch, raw);
   }

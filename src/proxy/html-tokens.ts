@@ -106,9 +106,9 @@ export class TokenStream extends RewritingStream {
    * whole element; and leaves the namespace a self-closing `<svg/>` or `<math/>` entered (parse5's
    * feedback simulator would stay in it until the next HTML-only tag). An HTML-only tag (`<p>`,
    * `<div>`) in foreign content leaves every foreign namespace up to HTML (an integration point,
-   * or the document), as HTML's tree construction pops every foreign element up to an HTML one
-   * ("in foreign content"): the simulator leaves only the innermost, so after an unclosed
-   * `<svg><svg>` or `<math><svg>` it read the rest of the page as SVG (a `<script>`'s text as markup).
+   * or the document: {@link leaveForeign}), as HTML's tree construction pops every foreign
+   * element up to an HTML one ("in foreign content"): the simulator leaves only the innermost,
+   * so after an unclosed `<svg><svg>` or `<math><svg>` it read the rest of the page as SVG.
    *
    * Directly inside a MathML text integration point (`<mi>`), the simulator reads tags as HTML,
    * but `mglyph` and `malignmark` are MathML there (HTML's tree construction dispatcher), so
@@ -117,7 +117,7 @@ export class TokenStream extends RewritingStream {
    */
   override onStartTag(token: Token.TagToken): void {
     const simulator = this.internals.parserFeedbackSimulator;
-    if (simulator.inForeignContent && foreignContent.causesExit(token)) while (simulator.inForeignContent) simulator._leaveCurrentNamespace();
+    if (simulator.inForeignContent && foreignContent.causesExit(token)) this.leaveForeign();
     this.foreign = simulator.inForeignContent;
     const entered = token.tagID === $.SVG || token.tagID === $.MATH;
     if (this.foreign && token.selfClosing && entered) simulator._leaveCurrentNamespace();
@@ -134,6 +134,22 @@ export class TokenStream extends RewritingStream {
     // XML: no content follows a self-closing tag (the simulator set the tokenizer to read some).
     if (this.xml && token.selfClosing) this.internals.tokenizer.state = TokenizerMode.DATA;
     super.onStartTag(token);
+  }
+
+  /**
+   * Leaves every SVG and MathML namespace the simulator is in, up to HTML (an integration point
+   * or the document): at an HTML-only start tag ({@link onStartTag}), or once an end tag ended
+   * every foreign element open (`</div>` in `<div><svg><path>`: HTML's "in foreign content",
+   * any other end tag, ends the elements up to the HTML one it names; the rewriter's open
+   * elements tell). parse5's simulator leaves a namespace only at `</svg>` or `</math>`, and
+   * read what followed as SVG: a `<script>`'s or `<textarea>`'s text as markup.
+   */
+  leaveForeign(): void {
+    const simulator = this.internals.parserFeedbackSimulator;
+    if (!simulator.inForeignContent) return;
+    while (simulator.inForeignContent) simulator._leaveCurrentNamespace();
+    this.level = simulator.namespaceStack.length;
+    this.leavePoints(this.level);
   }
 
   /** Counts the end tags inside a MathML text integration point (see {@link onStartTag}). */
