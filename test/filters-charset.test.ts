@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { replaceText, rewriteHtml } from 'tsgi/proxy';
+import { type HtmlElement, replaceText, rewriteHtml } from 'tsgi/proxy';
 import { request, start } from './node-helpers.ts';
 
 /** An app answering `type` with `chunks` (latin1 strings: one character per byte), each its own body chunk. */
@@ -216,5 +216,20 @@ describe('replaceText: what the charset sniffing holds back', () => {
   it('holds back nothing of a type without a prescan once the first byte cannot begin a BOM', async () => {
     expect((await beforeGate('text/plain', 'ab', 'c')).early).toBe('ab');
     expect((await beforeGate('text/plain; charset=windows-1252', 'caf\xE9', '!')).early).toBe('caf\xE9');
+  });
+});
+
+describe('rewriteHtml: an ISO-2022-JP page', () => {
+  // ISO-2022-JP is not ASCII-compatible: after ESC $ B, two bytes of 0x21–0x7E make one kanji,
+  // so `<p>!` there is 腫勝, no tag. As UTF-16, the rewriter cannot read it, and leaves it alone.
+  const jis = '<p>\x1B$B<p>!\x1B(B</p>';
+
+  it('passes it through untouched, declared by the Content-Type or by a <meta> (whatever follows it)', async () => {
+    const star = { elements: { p: (el: HtmlElement) => el.before('*') } };
+    expect(await served(rewriteHtml(source('text/html; charset=ISO-2022-JP', [jis]), star))).toBe(jis);
+    const meta = `<html><head><meta charset="iso-2022-jp"><title>t</title></head><body>${jis}</body></html>`;
+    for (const cut of [1, meta.indexOf('<title>'), meta.indexOf('<p>') + 5]) {
+      expect(await served(rewriteHtml(source('text/html', [meta.slice(0, cut), meta.slice(cut)]), star)), `cut at ${cut}`).toBe(meta);
+    }
   });
 });

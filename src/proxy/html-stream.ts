@@ -60,7 +60,7 @@ export class HtmlRewrite {
   private dropping = 0;
   private readonly rules: readonly Rule[];
   private text: ByteText;
-  private sniff: ((tag: StartTag) => ByteText | null) | undefined;
+  private sniff: ((tag: StartTag) => ByteText | null | undefined) | undefined;
   /** The input not yet sent (or dropped), from source offset {@link sent}. */
   private source = '';
   private sent = 0;
@@ -71,13 +71,15 @@ export class HtmlRewrite {
   /**
    * @param sniff Called with each start tag while the charset is not known, until one answers:
    *   the conversions of the charset it declares (`<meta charset>` ending within the first
-   *   1024 bytes: `metaCharset`), or null.
+   *   1024 bytes: `metaCharset`), undefined when it declares none, or null when it declares one
+   *   whose bytes are not ASCII-compatible (ISO-2022-JP): the rewrite then stops after that tag,
+   *   and the rest passes through untouched, as it does past `maxTokenBytes`.
    * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
    *   before the rewrite gives up and passes the rest through (see the class).
    * @param xml True for an XHTML document (`application/xhtml+xml`), read as XML reads it: a
    *   self-closing tag of any element is the whole element.
    */
-  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
+  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null | undefined, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
     this.stream.xml = xml;
     this.open = new OpenElements((watch) => this.close(watch, ''), xml);
     this.rules = rules;
@@ -87,10 +89,12 @@ export class HtmlRewrite {
     const stream = this.stream;
     stream.on('startTag', (tag: StartTag) => this.onStartTag(tag));
     stream.on('endTag', (tag: EndTag) => this.onEndTag(tag));
-    const pass = (token: Located) => this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
+    // Once the rewrite stopped in the middle of a chunk (an unreadable charset declared), the tokens of the rest are not looked at.
+    const pass = (token: Located) => this.through || this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
     stream.on('text', pass);
     stream.on('comment', pass);
     stream.on('doctype', (token: Located) => {
+      if (this.through) return;
       const at = token.sourceCodeLocation;
       if (at) this.open.doctype(this.source.slice(at.startOffset - this.sent, at.endOffset - this.sent));
       pass(token);
@@ -102,6 +106,8 @@ export class HtmlRewrite {
     if (this.leading !== null) this.readBom(this.leading + bytes.slice(0, 3 - this.leading.length));
     this.source += bytes;
     this.stream.write(bytes);
+    // A <meta> declared a charset that cannot be read byte by byte: the rest went through.
+    if (this.through) return this.take();
     this.pass(this.stream.settled());
     this.stream.relieve();
     if (this.source.length > this.maxTokenBytes) this.giveUp();
@@ -173,12 +179,20 @@ export class HtmlRewrite {
   }
 
   private onStartTag(tag: StartTag): void {
+    if (this.through) return;
     const raw = this.takeTag(tag);
     // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
     const name = tag.tagName.toLowerCase();
     if (this.sniff !== undefined) {
       const declared = this.sniff(tag);
-      if (declared !== null) [this.text, this.sniff] = [declared, undefined];
+      if (declared === null) {
+        // Its bytes are not text this tokenizer can read (ISO-2022-JP's kanji are pairs of ASCII
+        // bytes, `<` among them): the tag as it was, and the rest of the page untouched.
+        this.emit(raw);
+        this.giveUp();
+        return;
+      }
+      if (declared !== undefined) [this.text, this.sniff] = [declared, undefined];
     }
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
@@ -224,6 +238,7 @@ export class HtmlRewrite {
   }
 
   private onEndTag(tag: EndTag): void {
+    if (this.through) return;
     const raw = this.takeTag(tag);
     // What is inside its element ends first (their appended content before the tag), then its element.
     const watch = this.open.end(tag.tagName.toLowerCase());

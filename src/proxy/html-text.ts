@@ -33,11 +33,13 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /**
  * The conversions for a document in `charset` (the `Content-Type` parameter; absent means
  * unknown: non-ASCII text is then written as character references and read as UTF-8), or null
- * for a charset whose bytes are not ASCII-compatible (UTF-16), which the rewriter leaves alone.
+ * for a charset whose bytes are not ASCII-compatible, which the rewriter leaves alone: UTF-16,
+ * and ISO-2022-JP, whose kanji are pairs of bytes 0x21–0x7E after `ESC $ B` (`<p` is one), so
+ * markup cannot be told from text byte by byte, nor ASCII inserted there.
  */
 export function byteText(charset: string | undefined): ByteText | null {
   const name = charset === undefined ? null : encodingName(charset);
-  if (name !== null && (name.startsWith('utf-16') || name === 'replacement')) return null;
+  if (name !== null && (name.startsWith('utf-16') || name === 'iso-2022-jp' || name === 'replacement')) return null;
   const codec: TextCodec | null = name === null ? null : textCodec(name);
   const decoder = new TextDecoder(name ?? 'utf-8');
   const reference = (char: string) => `&#${char.codePointAt(0)};`;

@@ -107,7 +107,8 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
- * (UTF-16 is left alone): UTF-8 when the body starts with its byte order mark (as browsers
+ * (UTF-16 and ISO-2022-JP are left alone; a page whose `<meta>` declares ISO-2022-JP passes
+ * through untouched from that tag on, as past `maxTokenBytes`): UTF-8 when the body starts with its byte order mark (as browsers
  * read it, whatever is declared), else the `Content-Type` parameter, or else the one a
  * `<meta charset>` (or `<meta http-equiv=content-type>`) ending within the first 1024 bytes
  * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
@@ -178,10 +179,13 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
 // Given where an app goes (`serve(rewriteHtml)`, `mount({ '/x': rewriteHtml })`), it is named when built.
 markNotAnApp(rewriteHtml, 'rewriteHtml, a response filter, not an app: give it the app whose HTML it rewrites, rewriteHtml(app, { elements: { … } }), as rewriteHtml(proxy(upstream), { … })');
 
-/** The conversions of the charset a `<meta>` tag declares, or null. */
-function sniffMeta(tag: StartTag): ByteText | null {
+/**
+ * The conversions of the charset a `<meta>` tag declares, undefined when it declares none, or
+ * null for one the rewriter cannot read (ISO-2022-JP: {@link byteText}).
+ */
+function sniffMeta(tag: StartTag): ByteText | null | undefined {
   const declared = metaCharset(tag);
-  return declared === undefined ? null : byteText(declared);
+  return declared === undefined ? undefined : byteText(declared);
 }
 
 async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined, maxTokenBytes: number, xml: boolean): AsyncGenerator<Uint8Array, void, undefined> {
