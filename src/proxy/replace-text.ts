@@ -34,7 +34,8 @@ export interface ReplaceTextOptions {
    * Decides from the media type (`text/css`, lower-case, no parameters) whether to rewrite a
    * response. Default: `text/*`, JSON (`application/json`, `+json`), line-delimited JSON
    * (`application/x-ndjson`, `application/jsonl`, `application/json-seq` and aliases), JavaScript
-   * (`application/javascript`, `application/ecmascript`) and XML (`application/xml`, `+xml`).
+   * (`application/javascript`, `application/ecmascript`, and the legacy `application/x-javascript`
+   * and `application/x-ecmascript`) and XML (`application/xml`, `+xml`).
    */
   filter?: ((type: string, environ: Environ) => boolean) | undefined;
   /**
@@ -54,11 +55,17 @@ export interface ReplaceTextOptions {
 /** Every option of {@link ReplaceTextOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
 const REPLACE_TEXT_OPTIONS = { replacements: true, maxMatchLength: true, filter: true, version: true } as const satisfies OptionNames<ReplaceTextOptions>;
 
+/**
+ * The JavaScript MIME types outside `text/*` (WHATWG MIME Sniffing §4.6): the legacy
+ * `application/x-javascript`, which old servers' mime.types still send for `.js`, among them.
+ */
+const JAVASCRIPT: ReadonlySet<string> = new Set(['application/javascript', 'application/ecmascript', 'application/x-javascript', 'application/x-ecmascript']);
+
 function isText(type: string): boolean {
   return (
     type.startsWith('text/') ||
     type === 'application/json' || type.endsWith('+json') ||
-    type === 'application/javascript' || type === 'application/ecmascript' ||
+    JAVASCRIPT.has(type) ||
     type === 'application/xml' || type.endsWith('+xml') ||
     isJsonLinesType(type)
   );
