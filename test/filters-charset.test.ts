@@ -233,3 +233,18 @@ describe('rewriteHtml: an ISO-2022-JP page', () => {
     }
   });
 });
+
+describe('rewriteHtml: an attribute a handler adds', () => {
+  it("writes its name in the page's charset, as its value: never a character's low byte (U+013C ļ is not <)", async () => {
+    const add = (name: string) => ({ elements: { a: (el: HtmlElement) => el.setAttribute(name, 'v') } });
+    // UTF-8: the name's UTF-8 bytes; windows-1252: its byte there.
+    expect(await served(rewriteHtml(source('text/html; charset=utf-8', ['<a href=/x>l</a>']), add('data-café')))).toBe('<a href=/x data-caf\xC3\xA9="v">l</a>');
+    expect(await served(rewriteHtml(source('text/html; charset=windows-1252', ['<a href=/x>l</a>']), add('data-café')))).toBe('<a href=/x data-caf\xE9="v">l</a>');
+    // Characters whose low byte is <, >, = or ": the check on the name let them by, and the tag was
+    // cut short by markup of the name's making (data-<script>alert(1)</script>).
+    const tricky = 'data-\u013Cscript\u013Ealert(1)\u013C\u012Fscript\u013E';
+    const body = await served(rewriteHtml(source('text/html; charset=utf-8', ['<a href=/x>l</a>']), add(tricky)));
+    expect(body).toBe(`<a href=/x ${Buffer.from(tricky.toLowerCase(), 'utf8').toString('latin1')}="v">l</a>`);
+    expect(body).not.toContain('<script>');
+  });
+});

@@ -139,7 +139,10 @@ export class HtmlElement {
     return out;
   }
 
-  /** Sets an attribute (added after the others when absent). @throws TypeError for a name with space, quote, `=`, `<`, `>` or `/`. */
+  /**
+   * Sets an attribute (added after the others when absent, its name written in the document's
+   * charset as values are). @throws TypeError for a name with space, quote, `=`, `<`, `>` or `/`.
+   */
   setAttribute(name: string, value: string): this {
     if (!/^[^\s"'>/=<\x00-\x1f]+$/.test(name)) throw new TypeError(`invalid attribute name: ${JSON.stringify(name)}`);
     return this.edit((e) => e.attributes.set(name.toLowerCase(), String(value)));
@@ -253,7 +256,8 @@ export function startTagOf(element: HtmlElement): string {
     const at = attrLocations[name];
     const quoted = value === null ? '' : `="${text.toBytes(escapeAttribute(value))}"`;
     if (at === undefined) {
-      if (value !== null) added.push(` ${name}${quoted}`);
+      // The name in the document's charset as the value is (a byte string: `é` is two bytes in UTF-8, and U+013C `ļ` never its low byte, `<`).
+      if (value !== null) added.push(` ${text.toBytes(name)}${quoted}`);
       continue;
     }
     let start = at.startOffset - tagStart;
