@@ -25,20 +25,22 @@ export interface Selector {
   matches(target: SelectorTarget): boolean;
 }
 
-const COMPOUND = /^\s*([A-Za-z][A-Za-z0-9-]*|\*)?((?:\[[^\]]*\])*)\s*$/;
+/** A compound: a tag name or `*`, then attribute conditions, whose quoted values may hold `]`. */
+const COMPOUND = /^\s*([A-Za-z][A-Za-z0-9-]*|\*)?((?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\])*)\s*$/;
 const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'\]]+))\s*)?\]/g;
 
 /**
  * Parses a selector list: comma-separated compounds of an optional tag name (or `*`) and any
  * number of attribute conditions — `[attr]` (present), `[attr=v]` (equal), `[attr^=v]`
  * (starts with), `[attr$=v]` (ends with), `[attr*=v]` (contains), `[attr~=v]` (one of the
- * space-separated words); values bare or quoted. Names are case-insensitive, values are not.
+ * space-separated words); values bare or quoted (a quoted one may hold `,` and `]`: `[content="a, b"]`).
+ * Names are case-insensitive, values are not.
  * Examples: `head`, `a[href]`, `link[rel=stylesheet]`, `a[href^="http://old.example.com"], img`.
  *
  * @throws TypeError for anything else (combinators, pseudo-classes, classes and ids).
  */
 export function parseSelector(text: string): Selector {
-  const compounds: Compound[] = text.split(',').map((part) => {
+  const compounds: Compound[] = splitList(text).map((part) => {
     const match = COMPOUND.exec(part);
     if (!match || (match[1] === undefined && match[2] === '')) throw new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(text)}`);
     const attributes: Compound['attributes'] = [];
@@ -64,6 +66,31 @@ export function parseSelector(text: string): Selector {
       );
     },
   };
+}
+
+/**
+ * The compounds of a selector list: `text` cut at each comma outside brackets, where a quoted
+ * value may hold one (`meta[content="width=device-width, initial-scale=1"]`, a CSS string).
+ */
+function splitList(text: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== '') {
+      if (c === quote) quote = '';
+    } else if (depth > 0 && (c === '"' || c === "'")) quote = c;
+    else if (c === '[') depth++;
+    else if (c === ']' && depth > 0) depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
 }
 
 function condition(operator: string | undefined, expected: string): Test {
