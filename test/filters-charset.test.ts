@@ -248,3 +248,22 @@ describe('rewriteHtml: an attribute a handler adds', () => {
     expect(body).not.toContain('<script>');
   });
 });
+
+describe('rewriteHtml: an XHTML page that declares its encoding in its XML declaration', () => {
+  // As replaceText reads it (RFC 7303 §4.3): without a charset parameter, an
+  // application/xhtml+xml page is in the encoding of its XML declaration.
+  const xhtml = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body><a href="/men\xFC.html" title="M\xFCnchen">x</a></body></html>';
+
+  it('reads and writes its attributes in that encoding, whatever the chunks', async () => {
+    const expected = xhtml.replace('href="/men\xFC.html" title="M\xFCnchen"', 'href="http://old.example.com/men\xFC.html" title="M\xFCnchen" data-t="M\xFCnchen \u2713"'.replace('\u2713', '&#10003;'));
+    const options = { elements: { a: (el: HtmlElement) => el.setAttribute('href', `http://old.example.com${el.getAttribute('href')}`).setAttribute('data-t', `${el.getAttribute('title')} \u2713`) } };
+    for (const cut of [1, 5, 20, xhtml.indexOf('?>') + 1, xhtml.indexOf('<a')]) {
+      expect(await served(rewriteHtml(source('application/xhtml+xml', [xhtml.slice(0, cut), xhtml.slice(cut)]), options)), `cut at ${cut}`).toBe(expected);
+    }
+  });
+
+  it('leaves the page alone from the declaration on when it names ISO-2022-JP', async () => {
+    const jis = '<?xml version="1.0" encoding="ISO-2022-JP"?><p>\x1B$B<p>!\x1B(B</p>';
+    expect(await served(rewriteHtml(source('application/xhtml+xml', [jis]), { elements: { p: (el: HtmlElement) => el.before('*') } }))).toBe(jis);
+  });
+});

@@ -8,7 +8,8 @@
 import { once } from 'node:events';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
-import { type ByteText, bomText } from './html-text.ts';
+import { type ByteText, bomText, byteText } from './html-text.ts';
+import { PRESCAN_BYTES, xmlDeclarationCharset } from './charset-sniff.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 import { OpenElements } from './html-open-elements.ts';
@@ -67,6 +68,8 @@ export class HtmlRewrite {
   private out = '';
   /** The document's first bytes while fewer than 3 have come (a byte order mark's length); null once read. */
   private leading: string | null = '';
+  /** An XHTML document's first bytes while its XML declaration may still name its charset; null once read (or not looked for). */
+  private prologue: string | null;
 
   /**
    * @param sniff Called with each start tag while the charset is not known, until one answers:
@@ -77,7 +80,9 @@ export class HtmlRewrite {
    * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
    *   before the rewrite gives up and passes the rest through (see the class).
    * @param xml True for an XHTML document (`application/xhtml+xml`), read as XML reads it: a
-   *   self-closing tag of any element is the whole element.
+   *   self-closing tag of any element is the whole element; and, while the charset is not known
+   *   (`sniff` given), in the `encoding` of the XML declaration it starts with, before any
+   *   `<meta>` (RFC 7303 §4.3, as `replaceText` reads it).
    */
   constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null | undefined, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
     this.stream.xml = xml;
@@ -86,6 +91,7 @@ export class HtmlRewrite {
     this.maxTokenBytes = maxTokenBytes;
     this.text = text;
     this.sniff = sniff;
+    this.prologue = xml && sniff !== undefined ? '' : null;
     const stream = this.stream;
     stream.on('startTag', (tag: StartTag) => this.onStartTag(tag));
     stream.on('endTag', (tag: EndTag) => this.onEndTag(tag));
@@ -104,7 +110,12 @@ export class HtmlRewrite {
   write(bytes: string): string {
     if (this.through) return bytes;
     if (this.leading !== null) this.readBom(this.leading + bytes.slice(0, 3 - this.leading.length));
+    const readable = this.prologue === null || this.readXmlDeclaration(bytes);
     this.source += bytes;
+    if (!readable) {
+      this.giveUp();
+      return this.take();
+    }
     this.stream.write(bytes);
     // A <meta> declared a charset that cannot be read byte by byte: the rest went through.
     if (this.through) return this.take();
@@ -128,6 +139,34 @@ export class HtmlRewrite {
     const text = bomText(leading);
     if (text !== null) [this.text, this.sniff] = [text, undefined];
     this.leading = null;
+  }
+
+  /**
+   * Reads the charset an XHTML document's XML declaration names (`<?xml version="1.0"
+   * encoding="ISO-8859-1"?>`, {@link xmlDeclarationCharset}) from its first bytes, `bytes` the
+   * next of them; decided before the chunk that completes the declaration is parsed (no tag
+   * comes before it). Answers false when it names one the rewriter cannot read (ISO-2022-JP):
+   * the rest then passes through untouched.
+   */
+  private readXmlDeclaration(bytes: string): boolean {
+    // A byte order mark decided already.
+    if (this.sniff === undefined) {
+      this.prologue = null;
+      return true;
+    }
+    const head = this.prologue + bytes.slice(0, PRESCAN_BYTES - this.prologue!.length);
+    const declared = xmlDeclarationCharset(head);
+    if (declared === undefined && head.length < PRESCAN_BYTES) {
+      this.prologue = head;
+      return true;
+    }
+    this.prologue = null;
+    if (typeof declared !== 'string') return true;
+    const text = byteText(declared);
+    this.sniff = undefined;
+    if (text === null) return false;
+    this.text = text;
+    return true;
   }
 
   /** Stops rewriting: closes what waits for an end tag, and lets what is held back through. */

@@ -108,8 +108,10 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
  * (UTF-16 and ISO-2022-JP are left alone; a page whose `<meta>` declares ISO-2022-JP passes
- * through untouched from that tag on, as past `maxTokenBytes`): UTF-8 when the body starts with its byte order mark (as browsers
- * read it, whatever is declared), else the `Content-Type` parameter, or else the one a
+ * through untouched from that tag on, as past `maxTokenBytes`): UTF-8 when the body starts with
+ * its byte order mark (as browsers read it, whatever is declared), else the `Content-Type`
+ * parameter, or else, for `application/xhtml+xml`, the `encoding` of the XML declaration it
+ * starts with (RFC 7303 §4.3, as `replaceText` reads it), or else the one a
  * `<meta charset>` (or `<meta http-equiv=content-type>`) ending within the first 1024 bytes
  * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
  * prescan reads it, and as `replaceText` does);
