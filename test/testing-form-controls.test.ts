@@ -188,6 +188,16 @@ describe('forms by the HTML standard', () => {
     expect((await res.form().submit('Save')).url).toBe('http://localhost/save');
     expect((await res.form().submit('Preview')).url).toBe('http://localhost/catalogue/item?id=7');
   });
+
+  it('leaves out the controls inside a <datalist>, a legacy fallback a browser does not send (§4.10.21.4)', async () => {
+    // The HTML standard's own example: a select inside the datalist for browsers without one.
+    const form = `<form method="post" action="/save"><input name="breed" list="breeds" value="Abyssinian">
+      <datalist id="breeds"><label>or select: <select name="breed"><option value="">(none)</option><option>Abyssinian</option></select></label>
+      <input type="hidden" name="hint" value="x"></datalist><input name="after" value="1"></form>`;
+    expect(await sent(form)).toEqual([['breed', 'Abyssinian'], ['after', '1']]);
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().getAll('breed')).toEqual(['Abyssinian']);
+  });
 });
 
 describe('links', () => {

@@ -94,6 +94,16 @@ function inDisabledFieldset(element: Element): boolean {
 }
 
 /**
+ * True when `element` lies inside a `<datalist>`: its options' container, whose other content
+ * (a `<select>` kept as a fallback for browsers without datalists, the HTML standard's own
+ * example) is no part of the form's entry list (§4.10.21.4).
+ */
+function inDatalist(element: Element): boolean {
+  for (let node = element.parent; node && node.type !== 'root'; node = node.parent) if ((node as Element).name === 'datalist') return true;
+  return false;
+}
+
+/**
  * The kind of a `<button>`: `button-reset`, `button-button`, else `button-submit`: the missing
  * and the invalid value default of its `type` (HTML §4.10.6), so `type=""` submits.
  */
@@ -240,7 +250,7 @@ function isButton(control: Control): boolean {
 
 /**
  * The entries `controls` submit with `submitter` as the button used (HTML §4.10.21.4):
- * disabled and nameless controls skipped, checkboxes and radios only when checked, every
+ * disabled and nameless controls skipped, and those inside a `<datalist>`, checkboxes and radios only when checked, every
  * selected option, the submitter's own name and value (an image button's `.x` and `.y`), a
  * file input's files (an empty file when none was chosen), a hidden `_charset_` field (any
  * case) as `UTF-8`, the encoding the client sends, and after a text control with a `dirname`,
@@ -249,7 +259,7 @@ function isButton(control: Control): boolean {
 export function entries(controls: Control[], submitter: Control | null): Array<[string, string | FileSpec]> {
   const list: Array<[string, string | FileSpec]> = [];
   for (const control of controls) {
-    if (control.disabled) continue;
+    if (control.disabled || inDatalist(control.element)) continue;
     if (isButton(control) && control !== submitter) continue;
     if (control.type === 'image') {
       const prefix = control.name ? `${control.name}.` : '';
