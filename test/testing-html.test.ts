@@ -229,6 +229,26 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(client.cookies.all().map((c) => c.name)).toEqual(['__Host-ok', '__secure-ok']);
   });
 
+  it('keeps a nameless cookie (no "=", or one first) and sends its value alone, as RFC 6265bis §5.6 and browsers do', async () => {
+    const app = Request.application((req) => {
+      const res = new Response(req.headers.get('cookie') ?? '');
+      if (req.pathInfo === '/set') {
+        res.headers.append('set-cookie', 'legacy; Path=/');
+        res.headers.append('set-cookie', '=beta; Path=/app');
+        // Ignored: nothing at all, and a value that would read as a prefixed cookie (§5.7).
+        res.headers.append('set-cookie', '=; Path=/app/x');
+        res.headers.append('set-cookie', '__Host-sid; Path=/app/y');
+        res.headers.append('set-cookie', 'named=1; Path=/');
+      }
+      return res;
+    });
+    const client = new TestClient(app);
+    await client.get('/set');
+    expect((await client.get('/app/page')).textBody).toBe('beta; legacy; named=1');
+    expect((await client.get('/other')).textBody).toBe('legacy; named=1');
+    expect(client.cookies.all().map((c) => [c.name, c.value, c.path])).toEqual([['', 'legacy', '/'], ['', 'beta', '/app'], ['named', '1', '/']]);
+  });
+
   it('leaves a Secure cookie alone: an http answer cannot replace or shadow it (RFC 6265bis §5.7, as browsers)', async () => {
     const app = Request.application((req) => {
       const res = new Response(req.headers.get('cookie') ?? '');

@@ -51,6 +51,19 @@ function stored(cookie: Cookie): StoredCookie {
 }
 
 /**
+ * The value of the cookie `line` (a `Set-Cookie` value) sets when it has no name, as RFC
+ * 6265bis §5.6 reads it: all of its name-value pair when that has no `=`, what follows an `=`
+ * that comes first; `null` for a cookie with a name.
+ */
+function namelessValue(line: string): string | null {
+  const semicolon = line.indexOf(';');
+  const pair = (semicolon === -1 ? line : line.slice(0, semicolon)).replace(/^[\t ]+|[\t ]+$/g, '');
+  const equals = pair.indexOf('=');
+  if (equals > 0) return null;
+  return (equals === 0 ? pair.slice(1) : pair).replace(/^[\t ]+|[\t ]+$/g, '');
+}
+
+/**
  * The cookies a {@link TestClient} keeps across requests, by the rules of RFC 6265 (§5.3
  * storage, §5.4 retrieval) as tough-cookie implements them: the `Domain` must domain-match
  * the request host and may not be a public suffix unless it is that host (a single-label host
@@ -68,7 +81,8 @@ function stored(cookie: Cookie): StoredCookie {
  * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
  */
 export class CookieJar {
-  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true });
+  // `looseMode`: a `Set-Cookie` without `=`, or with one first, is a nameless cookie (RFC 6265bis §5.6), as browsers keep it.
+  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true, looseMode: true });
   readonly #defaultUrl: string;
 
   /** @param defaultUrl - the URL `set` and `delete` default to (the client's base URL). */
@@ -100,11 +114,18 @@ export class CookieJar {
    * and one without `Secure` from a URL that is not potentially trustworthy (plain http but at
    * `localhost` or a loopback address, where browsers treat it as secure) that would replace or
    * shadow a `Secure` one kept (§5.7 step 16, "leave Secure cookies alone"; tough-cookie lets it).
+   * A cookie without a name (`Set-Cookie: legacy`, or `=legacy`: no `=`, or one first) is kept
+   * and sent back as its value alone (§5.6, as browsers do; tough-cookie's strict mode dropped
+   * it), unless its value is empty too or starts with `__Secure-` or `__Host-` in any case (§5.7).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
   #setCookie(line: string, url: string): void {
-    const parsed = Cookie.parse(line);
+    const parsed = Cookie.parse(line, { loose: true });
+    const nameless = namelessValue(line);
+    if (nameless !== null && (nameless === '' || /^__(?:secure|host)-/i.test(nameless))) {
+      throw new Error(`nameless cookie ${JSON.stringify(nameless)} is empty or reads as a prefixed one: browsers ignore it`);
+    }
     // Header text is Latin-1: one character per byte, as the browser counts them.
     if (parsed !== undefined && parsed.key.length + parsed.value.length > MAX_COOKIE_SIZE) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} is over ${MAX_COOKIE_SIZE} bytes (name and value): browsers ignore it`);
