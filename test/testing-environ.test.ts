@@ -124,6 +124,18 @@ describe('the test client builds the environ serve() builds', () => {
     }
   });
 
+  it('keeps the ? of an empty query in REQUEST_URI, as fetch() sends it and serve() reads it', async () => {
+    // node:http's request() drops a bare `?`; fetch() sends it, as a browser does (a GET form with no entries).
+    const { app, seen } = recorder();
+    const server = await start(app, { host: '127.0.0.1' });
+    const base = server.url.replace(/\/$/, '');
+    expect((await fetch(`${base}/search?`)).status).toBe(200);
+    expect((await new TestClient(app, { baseUrl: base }).get('/search?')).statusCode).toBe(200);
+    const [fromServer, fromClient] = seen as [Environ, Environ];
+    expect([fromServer.REQUEST_URI, fromServer.QUERY_STRING]).toEqual(['/search?', '']);
+    expect([fromClient.REQUEST_URI, fromClient.QUERY_STRING]).toEqual(['/search?', '']);
+  });
+
   it('reads a Host padded with whitespace as the server does: the app is called at that host, and its cookies are filed there', async () => {
     const app = Request.application((req) => {
       const res = new Response(`${req.host} ${req.cookies.seen ?? '-'}`);

@@ -98,7 +98,8 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     SCRIPT_NAME: scriptName,
     PATH_INFO: unquotePath(rawPath),
     QUERY_STRING: query,
-    REQUEST_URI: quotePath(scriptName) + rawPath + (query ? `?${query}` : ''),
+    // As sent: an empty query keeps its `?` (`/search?`), as the server's REQUEST_URI does.
+    REQUEST_URI: quotePath(scriptName) + rawPath + (q === -1 ? '' : `?${query}`),
     SERVER_NAME: hostname.replace(/^\[|\]$/g, ''),
     SERVER_PORT: serverPort,
     SERVER_PROTOCOL: 'HTTP/1.1',

@@ -36,6 +36,17 @@ const DIGITS = /^\d+$/;
 const ZERO_LENGTH_METHODS = new Set(['POST', 'PUT']);
 
 /**
+ * The query of `url` as sent, its `?` included: `''` when it has none, and `'?'` for an empty one
+ * (`/search?`, a GET form with no entries), which `URL.search` gives as `''` too.
+ */
+function sentSearch(url: URL): string {
+  if (url.search !== '') return url.search;
+  const href = url.href;
+  const hash = href.indexOf('#');
+  return (hash === -1 ? href : href.slice(0, hash)).endsWith('?') ? '?' : '';
+}
+
+/**
  * Splits the URL's path at the mount point: `[SCRIPT_NAME, the rest of the raw path]`, or
  * `['', path]` when the path lies outside `scriptRoot` (Werkzeug's client does the same).
  */
@@ -80,7 +91,7 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   };
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
   if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
-  const environ = blankEnviron(`${rest}${url.search}`, options);
+  const environ = blankEnviron(`${rest}${sentSearch(url)}`, options);
   if (streamed !== undefined && extra['tsgi.input'] === undefined) {
     const declared = environ.CONTENT_LENGTH;
     environ['tsgi.input'] = new StreamedInput(streamed, declared !== undefined && DIGITS.test(declared) ? Number(declared) : -1);
@@ -133,7 +144,7 @@ export function requestEnviron(request: WireRequest, extra: Partial<Environ>): {
     // server closes the connection under it); a body held whole is simply not sent.
     const body = isStreamedBody(request.body.body) ? { body: request.body.body } : {};
     const environ = clientEnviron({ ...request, url: new URL('/', request.url), scriptRoot: '', body }, extra);
-    environ.REQUEST_URI = `${request.url.pathname}${request.url.search}`;
+    environ.REQUEST_URI = `${request.url.pathname}${sentSearch(request.url)}`;
     return { environ, pathError: true };
   }
 }
