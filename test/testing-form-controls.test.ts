@@ -189,6 +189,12 @@ describe('forms by the HTML standard', () => {
     expect((await res.form().submit('Preview')).url).toBe('http://localhost/catalogue/item?id=7');
   });
 
+  it('sends a GET form with no entries to its action with an empty query, `/search?`, as a browser does (§4.10.21.3)', async () => {
+    const page = await new TestClient(appWith('<form action="/search?old=1#results"><input value="no name"><button>Go</button></form>')).get('/');
+    const res = await page.form().submit();
+    expect([res.url, res.request.environ.REQUEST_URI, res.request.environ.QUERY_STRING]).toEqual(['http://localhost/search?#results', '/search?', '']);
+  });
+
   it('leaves out the controls inside a <datalist>, a legacy fallback a browser does not send (§4.10.21.4)', async () => {
     // The HTML standard's own example: a select inside the datalist for browsers without one.
     const form = `<form method="post" action="/save"><input name="breed" list="breeds" value="Abyssinian">

@@ -21,8 +21,21 @@ export function normaliseEnctype(value: string | null): string {
 const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
 
 /**
+ * `url` with an empty query (`/search?`), its fragment kept: what HTML sets a GET form's action
+ * query to when it has no entries, and the `URL.search` setter cannot (`''` removes the `?`).
+ */
+function withEmptyQuery(url: URL): string {
+  const hash = url.hash;
+  const at = new URL(url.href);
+  at.search = '';
+  at.hash = '';
+  return `${at.href}?${hash}`;
+}
+
+/**
  * The request that submits `list` (the form's entries) from `form` with `submitter`: a GET puts
- * them in the action's query (replacing it); a POST sends them urlencoded, as
+ * them in the action's query (replacing it; with no entries an empty one, `/search?`, as HTML's
+ * "mutate action URL" sets it); a POST sends them urlencoded, as
  * `multipart/form-data` (fields and files in the order of `list`, the controls' order on the
  * page, as browsers send them: HTML §4.10.21.4) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
  * is not multipart sends its name. `options` go along (status, headers…). The action resolves
@@ -51,7 +64,7 @@ export function submission(
   const fields = list.map(([name, value]): [string, string] => [crlf(name), crlf(typeof value === 'string' ? value : value.filename)]);
   if (method === 'GET') {
     action.search = new URLSearchParams(fields).toString();
-    return { method, url: action.href, options };
+    return { method, url: action.search === '' ? withEmptyQuery(action) : action.href, options };
   }
   if (enctype === 'text/plain') {
     const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
