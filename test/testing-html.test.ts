@@ -229,6 +229,22 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(client.cookies.all().map((c) => c.name)).toEqual(['__Host-ok', '__secure-ok']);
   });
 
+  it('keeps a cookie 400 days at most, as RFC 6265bis §5.6.1–2 and browsers do: a huge Max-Age is no Invalid Date', async () => {
+    const app = Request.application(() => {
+      const res = new Response('ok');
+      res.headers.append('set-cookie', 'remember=1; Max-Age=63072000; Path=/');
+      res.headers.append('set-cookie', 'huge=1; Max-Age=99999999999999999999; Path=/');
+      res.headers.append('set-cookie', 'far=1; Expires=Fri, 31 Dec 9999 23:59:59 GMT; Path=/');
+      res.headers.append('set-cookie', 'week=1; Max-Age=604800; Path=/');
+      return res;
+    });
+    const client = new TestClient(app);
+    await client.get('/');
+    const day = 24 * 60 * 60 * 1000;
+    const days = client.cookies.all().map((c) => [c.name, Math.round(((c.expires?.getTime() ?? Number.NaN) - Date.now()) / day)]);
+    expect(days).toEqual([['remember', 400], ['huge', 400], ['far', 400], ['week', 7]]);
+  });
+
   it('keeps a nameless cookie (no "=", or one first) and sends its value alone, as RFC 6265bis §5.6 and browsers do', async () => {
     const app = Request.application((req) => {
       const res = new Response(req.headers.get('cookie') ?? '');

@@ -24,7 +24,7 @@ export interface StoredCookie {
   hostOnly: boolean;
   /** The path it is sent under: the `Path` attribute, else the directory of the request path that set it (RFC 6265 §5.1.4). */
   path: string;
-  /** When it expires; `null` for a session cookie. */
+  /** When it expires, 400 days from when it was set at most (RFC 6265bis §5.6.1–2, as browsers cut a longer `Max-Age` or `Expires`); `null` for a session cookie. */
   expires: Date | null;
   /** `Secure`: sent to potentially trustworthy URLs only: https, and plain http at `localhost` or a loopback address. */
   secure: boolean;
@@ -48,6 +48,26 @@ function stored(cookie: Cookie): StoredCookie {
     httpOnly: cookie.httpOnly,
     sameSite: sameSite === 'strict' || sameSite === 'lax' || sameSite === 'none' ? sameSite : null,
   };
+}
+
+/**
+ * The longest a cookie is kept, in seconds: 400 days, RFC 6265bis's cookie-age-limit (§5.6.1,
+ * §5.6.2, §7.2), which Chrome and Firefox apply to a longer `Max-Age` or a later `Expires`.
+ */
+const AGE_LIMIT = 400 * 24 * 60 * 60;
+
+/**
+ * Cuts the lifetime `cookie` asks for (its `Max-Age`, else its `Expires`) to {@link AGE_LIMIT}
+ * from now, as browsers do: a `Max-Age=63072000` (two years) lasts 400 days, and one past what
+ * a `Date` holds (`Max-Age=99999999999999999999`) no longer expires at an Invalid Date.
+ */
+function capAge(cookie: Cookie): void {
+  if (typeof cookie.maxAge === 'number') {
+    if (cookie.maxAge > AGE_LIMIT) cookie.maxAge = AGE_LIMIT;
+  } else if (cookie.maxAge == null && cookie.expires instanceof Date) {
+    const limit = Date.now() + AGE_LIMIT * 1000;
+    if (!(cookie.expires.getTime() <= limit)) cookie.expires = new Date(limit);
+  }
 }
 
 /**
@@ -117,6 +137,7 @@ export class CookieJar {
    * A cookie without a name (`Set-Cookie: legacy`, or `=legacy`: no `=`, or one first) is kept
    * and sent back as its value alone (§5.6, as browsers do; tough-cookie's strict mode dropped
    * it), unless its value is empty too or starts with `__Secure-` or `__Host-` in any case (§5.7).
+   * A `Max-Age` or `Expires` past {@link AGE_LIMIT} (400 days) is cut to it (§5.6.1–2).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
@@ -142,8 +163,9 @@ export class CookieJar {
     if (parsed !== undefined && !parsed.secure && !isTrustworthy(new URL(url)) && this.#shadowsSecure(parsed, url)) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} set over http would replace or shadow a Secure one: browsers ignore it`);
     }
+    if (parsed !== undefined) capAge(parsed);
     try {
-      this.#jar.setCookieSync(line, url, { ignoreError: false });
+      this.#jar.setCookieSync(parsed ?? line, url, { ignoreError: false });
     } catch (error) {
       const cookie = parsed;
       if (cookie?.domain == null || cookie.domain.toLowerCase() !== new URL(url).hostname.toLowerCase()) throw error;
