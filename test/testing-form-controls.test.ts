@@ -189,6 +189,13 @@ describe('forms by the HTML standard', () => {
     expect((await res.form().submit('Preview')).url).toBe('http://localhost/catalogue/item?id=7');
   });
 
+  it('sends the controls of a form opened inside a <table>, which the parser associates with it (§4.10.17.3, §13.2.6.4.9)', async () => {
+    // The <form> is left empty where it opens; its rows' controls follow it, owned by the parser's form element pointer.
+    const form = `<table><form method="post" action="/save"><tr><td><input name="qty" value="2"></td>
+      <td><input type="submit" name="go" value="Buy"></td></tr></form><tr><td><input name="after" value="x"></td></tr></table>`;
+    expect(await sent(form)).toEqual([['qty', '2'], ['go', 'Buy']]);
+  });
+
   it('sends a GET form with no entries to its action with an empty query, `/search?`, as a browser does (§4.10.21.3)', async () => {
     const page = await new TestClient(appWith('<form action="/search?old=1#results"><input value="no name"><button>Go</button></form>')).get('/');
     const res = await page.form().submit();

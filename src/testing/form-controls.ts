@@ -5,7 +5,7 @@
  * @module
  */
 import type { FileSpec } from '../forms/encode.ts';
-import { type Document, type Element, asciiCollapsedText, attribute, select, visibleText } from './html.ts';
+import { type Document, type Element, asciiCollapsedText, attribute, parserFormOwner, select, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 import { DATE_TIME_TYPES, dateTimeValue } from './date-values.ts';
 import { directionality } from './directionality.ts';
@@ -204,8 +204,10 @@ function rawText(element: Element): string {
 }
 
 /**
- * The controls of `form` in tree order: its descendants, and elements elsewhere in the page
- * that name it with a `form` attribute; a descendant that names another form belongs there.
+ * The controls of `form` in tree order: its descendants, those the parser associated with it
+ * where it left them outside it (the rows after a `<form>` opened in a `<table>`:
+ * `parserFormOwner`), and elements elsewhere in the page that name it with a `form`
+ * attribute; a descendant that names another form belongs there.
  * Each radio group has one radio checked at most, as the parser leaves it (see {@link oneCheckedPerGroup}).
  */
 export function formControls(document: Document, form: Element): Control[] {
@@ -214,6 +216,9 @@ export function formControls(document: Document, form: Element): Control[] {
     .filter((element) => {
       const owner = attribute(element, 'form');
       if (owner !== null) return id !== null && owner === id;
+      // The form the parser gave it (a form opened in a <table> owns the rows after it), else its nearest form ancestor.
+      const parsedIn = parserFormOwner(element);
+      if (parsedIn !== undefined) return parsedIn === form;
       for (let node = element.parent; node; node = node.parent) if (node === form) return true;
       return false;
     })

@@ -8,13 +8,50 @@ import { parse } from 'parse5';
 import { adapter } from 'parse5-htmlparser2-tree-adapter';
 import { selectAll } from 'css-select';
 import { textContent } from 'domutils';
-import type { Document, Element } from 'domhandler';
+import type { Document, Element, ParentNode } from 'domhandler';
 
 export type { Document, Element } from 'domhandler';
 
+/** The listed form-associated elements (HTML §4.10.2): those a form's entry list is made of. */
+const LISTED = new Set(['button', 'fieldset', 'input', 'object', 'output', 'select', 'textarea']);
+
+/** The form each element the parser created was associated with by its form element pointer. */
+const PARSER_OWNERS = new WeakMap<Element, Element>();
+
+/** The root of `node`'s tree: its document, or the top of a tree not in one. */
+function rootOf(node: ParentNode): ParentNode {
+  let root = node;
+  while (root.parent) root = root.parent;
+  return root;
+}
+
+/**
+ * The tree adapter, plus the form owner the parser gives a form-associated element as it
+ * creates it (HTML §13.2.6.1, "create an element for a token"): the form its form element
+ * pointer points to, outside a template, for a listed element without a `form` attribute,
+ * when the element goes in that form's tree. So a `<form>` opened inside a `<table>`, which
+ * the parser leaves empty, still owns the controls of the rows after it, as in a browser.
+ */
+const treeAdapter: typeof adapter = {
+  ...adapter,
+  onElementCreated(element, { intendedParent, formElement, isInTemplate }) {
+    if (formElement === null || isInTemplate || !LISTED.has(element.name) || element.attribs.form !== undefined) return;
+    if (rootOf(intendedParent) === rootOf(formElement)) PARSER_OWNERS.set(element, formElement);
+  },
+};
+
 /** Parses a whole HTML document as a browser does (never throws: HTML has no syntax errors). */
 export function parseHtml(html: string): Document {
-  return parse(html, { treeAdapter: adapter });
+  return parse(html, { treeAdapter });
+}
+
+/**
+ * The form the parser associated `element` with as it created it (see `treeAdapter`), or
+ * `undefined`: an element that was in no form's reach, or has a `form` attribute. That owner
+ * stays when the element is inserted (HTML §4.10.17.3: a parser-inserted element is not reset).
+ */
+export function parserFormOwner(element: Element): Element | undefined {
+  return PARSER_OWNERS.get(element);
 }
 
 /**
