@@ -92,6 +92,20 @@ describe('forms', () => {
     expect(form.set('agree', true).getAll('agree')).toEqual(['on']);
   });
 
+  it('sets the checkbox or select a hidden field of the same name backs (Rails’ unchecked value), not the hidden field', async () => {
+    // What Rails' check_box and collection_select(multiple) write: the hidden field goes when nothing is chosen.
+    const page = `<form method="post" action="/save"><input type="hidden" name="remember" value="0"><input type="checkbox" name="remember" value="1">
+      <input type="hidden" name="tags[]" value=""><select name="tags[]" multiple><option>a</option><option>b</option></select></form>`;
+    const app = Request.application(() => html(page));
+    const form = (await new TestClient(app).get('/')).form();
+    expect(form.values()).toEqual([['remember', '0'], ['tags[]', '']]);
+    expect(form.set('remember', true).set('tags[]', ['b']).values()).toEqual([['remember', '0'], ['remember', '1'], ['tags[]', ''], ['tags[]', 'b']]);
+    expect(form.set('remember', false).set('remember', '1').getAll('remember')).toEqual(['0', '1']);
+    // The hidden field itself is still the page's: named by its index, it is refused.
+    expect(() => form.set('remember', true, { index: 0 })).toThrow(/hidden: a user cannot change it/);
+    expect(form.set('remember', 'x', { index: 0, force: true }).getAll('remember')).toEqual(['x', '1']);
+  });
+
   it('refuses what a user could not do: hidden, read-only, disabled fields, options not offered', async () => {
     const form = (await new TestClient(app).get('/')).form('#profile');
     expect(() => form.set('token', 'x')).toThrow(/hidden: a user cannot change it/);

@@ -16,7 +16,10 @@ export type Send<R> = (method: string, url: string, options: RequestOptions) => 
 
 /** Options of {@link HtmlForm.set}. */
 export interface SetOptions {
-  /** Which control of that name, counting from 0, when several share it; default 0. */
+  /**
+   * Which control of that name, counting from 0 (hidden ones included), when several share it;
+   * default the first a user sees: the first that is not hidden, else the first.
+   */
   index?: number | undefined;
   /**
    * Also set a hidden, read-only or disabled control, which a user could not change. Default
@@ -126,7 +129,9 @@ export class HtmlForm<R = unknown> {
   }
 
   /**
-   * Sets a field as a user would: the text of a text field or textarea (an input's as its type
+   * Sets a field as a user would: the control of that name a user sees, not a hidden field
+   * that shares its name (the unchecked value Rails' `check_box` writes before a checkbox), unless
+   * `options.index` names one. The text of a text field or textarea (an input's as its type
    * sanitises it, as a browser does: no line breaks in a text field, a range kept on its
    * scale, an invalid number emptied); `true`/`false`
    * to check or uncheck a checkbox (the one at `options.index`), the value of the checkbox (or
@@ -143,12 +148,15 @@ export class HtmlForm<R = unknown> {
   set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
     checkOptions('form.set', options, SET_OPTIONS, 'third');
     const controls = this.#named(name);
-    const first = controls[0]!;
+    // A hidden field of the name backs the control a user sets (Rails' check_box sends its `0`
+    // when the box is unchecked): the first other control is the one meant, unless `index` says.
+    const first = (options.index === undefined ? controls.find((c) => c.type !== 'hidden') : undefined) ?? controls[0]!;
     if (first.type === 'radio') {
-      const target = controls.find((c) => c.value === value);
-      if (!target) throw new TestClientError(`no radio ${JSON.stringify(name)} with value ${JSON.stringify(value)} (values: ${controls.map((c) => c.value).join(', ')})`);
+      const radios = controls.filter((c) => c.type === 'radio');
+      const target = radios.find((c) => c.value === value);
+      if (!target) throw new TestClientError(`no radio ${JSON.stringify(name)} with value ${JSON.stringify(value)} (values: ${radios.map((c) => c.value).join(', ')})`);
       this.#assertEditable(target, options);
-      for (const control of controls) control.checked = control === target;
+      for (const control of radios) control.checked = control === target;
       return this;
     }
     if (first.type === 'checkbox' && typeof value !== 'boolean') {
@@ -165,7 +173,7 @@ export class HtmlForm<R = unknown> {
       for (const box of boxes) box.checked = next(box);
       return this;
     }
-    const control = controls[options.index ?? 0];
+    const control = options.index === undefined ? first : controls[options.index];
     if (!control) throw new TestClientError(`the form has no field ${JSON.stringify(name)} at index ${options.index}`);
     this.#assertEditable(control, options);
     if (control.type === 'checkbox') control.checked = Boolean(value);
