@@ -99,8 +99,10 @@ describe('forms', () => {
     const app = Request.application(() => html(page));
     const form = (await new TestClient(app).get('/')).form();
     expect(form.values()).toEqual([['remember', '0'], ['tags[]', '']]);
+    expect([form.get('remember'), form.get('remember', 0)]).toEqual([null, '0']);
     expect(form.set('remember', true).set('tags[]', ['b']).values()).toEqual([['remember', '0'], ['remember', '1'], ['tags[]', ''], ['tags[]', 'b']]);
     expect(form.set('remember', false).set('remember', '1').getAll('remember')).toEqual(['0', '1']);
+    expect([form.get('remember'), form.get('tags[]')]).toEqual(['1', 'b']);
     // The hidden field itself is still the page's: named by its index, it is refused.
     expect(() => form.set('remember', true, { index: 0 })).toThrow(/hidden: a user cannot change it/);
     expect(form.set('remember', 'x', { index: 0, force: true }).getAll('remember')).toEqual(['x', '1']);

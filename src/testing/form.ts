@@ -101,7 +101,8 @@ export class HtmlForm<R = unknown> {
   }
 
   /**
-   * The current value of a field (WebTest's `form['name'].value`): a text field's or
+   * The current value of a field (WebTest's `form['name'].value`), the one a user sees of
+   * those sharing its name, unless `index` names another (see {@link HtmlForm.set}): a text field's or
    * textarea's text (line breaks as written; `submit()` sends them as CRLF), a checked
    * checkbox's or radio's value (`null` when none is checked), a select's first selected
    * option. A disabled field answers its value too, though `submit()` leaves it out;
@@ -109,11 +110,11 @@ export class HtmlForm<R = unknown> {
    *
    * @throws TestClientError when the form has no such field.
    */
-  get(name: string, index = 0): string | null {
+  get(name: string, index?: number): string | null {
     const controls = this.#named(name);
-    const first = controls[0]!;
-    if (first.type === 'radio') return controls.find((c) => c.checked)?.value ?? null;
-    const control = controls[index];
+    const first = meant(controls, index);
+    if (first.type === 'radio') return controls.find((c) => c.type === 'radio' && c.checked)?.value ?? null;
+    const control = index === undefined ? first : controls[index];
     if (!control) return null;
     if (control.type === 'checkbox') return control.checked ? control.value : null;
     if (control.type === 'select') return control.options.find((o) => o.selected)?.value ?? null;
@@ -148,9 +149,7 @@ export class HtmlForm<R = unknown> {
   set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
     checkOptions('form.set', options, SET_OPTIONS, 'third');
     const controls = this.#named(name);
-    // A hidden field of the name backs the control a user sets (Rails' check_box sends its `0`
-    // when the box is unchecked): the first other control is the one meant, unless `index` says.
-    const first = (options.index === undefined ? controls.find((c) => c.type !== 'hidden') : undefined) ?? controls[0]!;
+    const first = meant(controls, options.index);
     if (first.type === 'radio') {
       const radios = controls.filter((c) => c.type === 'radio');
       const target = radios.find((c) => c.value === value);
@@ -254,6 +253,16 @@ export class HtmlForm<R = unknown> {
     const request = submission(this.element, submitter, entries(this.#controls, submitter), { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl });
     return this.#send(request.method, request.url, request.options);
   }
+}
+
+/**
+ * The control of `controls` (those of one name, in page order) that `get` and `set` mean: the one
+ * at `index` when given, else the first a user sees, the first that is not hidden (a hidden
+ * field of its name backs it: Rails' `check_box` sends that `0` when the box is unchecked),
+ * else the first. With an `index`, the first of all, whose type says how the name is set.
+ */
+function meant(controls: readonly Control[], index: number | undefined): Control {
+  return (index === undefined ? controls.find((c) => c.type !== 'hidden') : undefined) ?? controls[0]!;
 }
 
 /** What a submit button shows: a `<button>`'s text, an input's `value`. */
