@@ -472,4 +472,12 @@ describe('AuthTickets reissueTime: sliding expiry', () => {
     }
     expect(() => new AuthTickets({ secret: SECRET, reissueTime: 3600 })).not.toThrow(); // below the default day
   });
+
+  it("refuses at once a reissueTime that is not a number: an empty REISSUE_TIME ('') or null reissued at every request", () => {
+    for (const reissueTime of ['', '120', null, true, []]) {
+      expect(() => new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: reissueTime as unknown as number }), JSON.stringify(reissueTime)).toThrow(
+        /^new AuthTickets: reissueTime must be a number of seconds from 0 to below maxAge, not ("|null|a boolean|an array)/,
+      );
+    }
+  });
 });

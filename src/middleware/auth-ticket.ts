@@ -12,7 +12,7 @@ import { setRemoteUser } from './auth-util.ts';
 import { onThrown } from './on-thrown.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {
@@ -169,7 +169,8 @@ export class AuthTickets {
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
    *   shorter than 32 bytes or neither a string nor a `Uint8Array` (`secrets` not an array), the cookie name is not a token, `maxAge` is under 1 second,
-   *   `reissueTime` is not a number from 0 to below `maxAge`, `path` does not start with `/`
+   *   `reissueTime` is not a number from 0 to below `maxAge` (a string from an environment
+   *   variable or `null` too), `path` does not start with `/`
    *   (browsers would ignore it: RFC 6265bis §5.6.4), `path`, `domain` or `sameSite`
    *   cannot be put in a `Set-Cookie`, or the cookie is one browsers refuse to store
    *   (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or `__Host-` name,
@@ -188,8 +189,12 @@ export class AuthTickets {
     this.cookieName = this.#cookie.name;
     this.maxAge = this.#cookie.maxAge;
     this.reissueTime = options.reissueTime;
-    if (this.reissueTime !== undefined && !(this.reissueTime >= 0 && this.reissueTime < this.maxAge)) {
-      throw new TypeError('reissueTime must be a number of seconds from 0 to below maxAge');
+    // A number only: `''` (an empty environment variable), `null` or `'120'` compare as numbers,
+    // and `''` and `null` as 0, a reissue at every request.
+    const reissueTime: unknown = this.reissueTime;
+    if (reissueTime !== undefined && !(typeof reissueTime === 'number' && reissueTime >= 0 && reissueTime < this.maxAge)) {
+      const shown = typeof reissueTime === 'number' ? String(reissueTime) : typeof reissueTime === 'string' ? JSON.stringify(reissueTime) : kindOf(reissueTime);
+      throw new TypeError(`new AuthTickets: reissueTime must be a number of seconds from 0 to below maxAge, not ${shown}`);
     }
   }
 
