@@ -250,6 +250,16 @@ describe('bearerAuth', () => {
     expect((await request(`${unset.url}/?access_token=tok-alice`)).status).toBe(401);
   });
 
+  it("refuses at once a userName that is not a function ('login', a field's name): every valid token was a 500 (socket)", async () => {
+    for (const userName of ['login', null, { login: true }]) {
+      expect(() => bearerAuth(whoami(), { verify, userName: userName as unknown as (user: { login: string }) => string }), JSON.stringify(userName)).toThrow(
+        /^bearerAuth: userName must be a function \(user\) => string, not (a string|null|an Object object)$/,
+      );
+    }
+    const named = await start(bearerAuth(whoami(), { verify, userName: undefined }));
+    expect(JSON.parse((await request(named.url, { headers: { authorization: 'Bearer tok-alice' } })).body.toString()).user).toBe('7');
+  });
+
   it('with allowQuery, finds access_token however its name is encoded, as req.query reads it', async () => {
     const lax = await start(bearerAuth(whoami(), { verify, allowQuery: true }));
     // access%5Ftoken is access_token to req.query: the same parameter, the same rules.

@@ -15,7 +15,7 @@ import { keepPrivate } from '../http/shared-cache.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
 export type BearerVerify<User> = (
@@ -118,8 +118,8 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  * @throws TypeError (at once) when `verify` is missing, `realm` cannot be put in a
  *   challenge (a control character or a character above U+00FF), `scope` is not a valid
  *   RFC 6750 scope (see {@link insufficientScope}), `allowQuery` is not a boolean (`'false'`
- *   from an environment variable), `userKey` is not an environ key, or the options are not a
- *   plain object or hold an unknown key (`checkOptions`).
+ *   from an environment variable), `userName` is not a function (`'login'`), `userKey` is not
+ *   an environ key, or the options are not a plain object or hold an unknown key (`checkOptions`).
  */
 export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
   const inner = toApp(app);
@@ -128,6 +128,10 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
   if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
   // `'false'` from an environment variable would otherwise let tokens in by the URL, unsaid.
   const allowQuery = booleanOption('bearerAuth', 'allowQuery', options.allowQuery);
+  // `userName: 'login'` (a field's name, as passport's `usernameField`) would be a 500 at every valid token.
+  if (userName !== undefined && typeof userName !== 'function') {
+    throw new TypeError(`bearerAuth: userName must be a function (user) => string, not ${kindOf(userName)}`);
+  }
   if (userKey !== undefined && (typeof userKey !== 'object' || userKey === null || typeof userKey.set !== 'function')) {
     throw new TypeError("bearerAuth: userKey must be an environ key: defineEnvironKey<User>('myapp.user')");
   }
