@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response, defineEnvironKey } from 'tsgi';
 import { AuthTickets, authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
+import { basicAuthorization, parseAuthorization } from 'tsgi/http';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app reporting who the auth middleware said the user is. */
@@ -60,6 +61,16 @@ describe('basicAuth', () => {
       expect(res.status, authorization).toBe(401);
       expect(res.headers['www-authenticate'], authorization).toBe('Basic realm="Restricted", charset="UTF-8"');
     }
+  });
+
+  it('hands verify the user-id as sent: a leading U+FEFF is part of it (RFC 3629 §6), not a BOM dropped to make another user (socket)', async () => {
+    const seen: string[] = [];
+    const server = await start(basicAuth(whoami(), { verify: (user, password) => (seen.push(user), verify(user, password)) }));
+    const res = await request(server.url, { headers: { authorization: basic('\ufeffadmin', 's3cret') } });
+    expect(seen).toEqual(['\ufeffadmin']);
+    expect(res.status).toBe(401); // not admin
+    // The builder and the parser agree: what basicAuthorization writes reads back the same.
+    expect(parseAuthorization(basicAuthorization('\ufeffbob', '\ufeffpw'))).toMatchObject({ username: '\ufeffbob', password: '\ufeffpw' });
   });
 
   it('takes the user name verify answers, passes the request, and awaits it', async () => {

@@ -20,7 +20,7 @@
 import { Buffer } from 'node:buffer';
 import { CREDENTIALS_TOKEN_FORM, formatAuthValue, mustBeString, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
 import { Cursor } from './syntax.ts';
-import { decodeText } from './charset.ts';
+import { decodeUtf8WithoutBom } from './charset.ts';
 
 /** A parsed `Authorization` (or `Proxy-Authorization`) value. */
 export interface Authorization {
@@ -45,8 +45,9 @@ const CONTROL = /[\x00-\x1f\x7f]/;
  * Parses an `Authorization` value.
  *
  * - Basic: the token68 must be base64 (padding optional) of `user-id ":" password`; the
- *   bytes are read as UTF-8 (RFC 7617 §2.1), or ISO-8859-1 when they are not valid UTF-8
- *   (what older browsers send); the password is everything after the first `:`. A missing
+ *   bytes are read as UTF-8 (RFC 7617 §2.1; a leading U+FEFF kept as part of the user-id, as
+ *   Werkzeug keeps it, not dropped as a byte order mark: RFC 3629 §6), or ISO-8859-1 when they
+ *   are not valid UTF-8 (what older browsers send); the password is everything after the first `:`. A missing
  *   `:` or a control character in either part → `null`.
  * - Bearer: the credentials must be one token68 → `token`; auth-params → `null`.
  * - Any other scheme: token68, auth-params, or nothing.
@@ -81,7 +82,8 @@ function special(auth: Authorization): Authorization | null {
   const bytes = Buffer.from(encoded, 'base64');
   let text: string;
   try {
-    text = decodeText(bytes, 'utf-8', true);
+    // A leading U+FEFF is part of the user-id (`\uFEFFadmin` is not `admin`).
+    text = decodeUtf8WithoutBom(bytes);
   } catch {
     text = bytes.toString('latin1');
   }

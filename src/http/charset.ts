@@ -58,6 +58,17 @@ export function decodeText(bytes: Uint8Array, charset: string | null = 'utf-8', 
 }
 
 /**
+ * The WHATWG Encoding Standard's "UTF-8 decode without BOM or fail": `bytes` as UTF-8, where a
+ * leading EF BB BF is the text's first character, U+FEFF, not a byte order mark to drop, as in
+ * a protocol element that is UTF-8 by definition (RFC 3629 §6): a Basic user-id.
+ *
+ * @throws TypeError when `bytes` are not valid UTF-8.
+ */
+export function decodeUtf8WithoutBom(bytes: Uint8Array): string {
+  return UTF8_WITHOUT_BOM.decode(bytes);
+}
+
+/**
  * The encoding a byte order mark at the start of `bytes` names (WHATWG Encoding Standard, "BOM
  * sniff"): `utf-8` for EF BB BF, `utf-16be` for FE FF, `utf-16le` for FF FE; null without one.
  */
@@ -100,3 +111,4 @@ export function encodingOfLabel(label: string): string | null {
 // ones (most bodies) are made once.
 const UTF8 = new TextDecoder('utf-8');
 const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true });
+const UTF8_WITHOUT_BOM = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
