@@ -83,14 +83,16 @@ const ALLOWED_SKEW = 60;
  * @example
  * ```ts
  * import { HTTPSeeOther, Request, Response } from 'tsgi';
- * import { CookieSessions, sessionOf } from 'tsgi/middleware';
+ * import { CookieSessions, crossOriginProtection, sessionOf } from 'tsgi/middleware';
  *
  * const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET!, secure: true });
  *
  * const site = Request.application(async (req) => {
  *   const session = sessionOf(req);
  *   if (req.path === '/login' && req.method === 'POST') {
- *     session.set('user', (await req.form()).get('user') ?? '');
+ *     const user = (await req.form()).get('user') ?? ''; // check the password here
+ *     session.clear(); // a new session for the login: nothing planted before it carries over
+ *     session.set('user', user);
  *     session.flash('Logged in');
  *     return new HTTPSeeOther('/');
  *   }
@@ -98,7 +100,8 @@ const ALLOWED_SKEW = 60;
  *   return new Response(`${notes} Hello ${session.get<string>('user') ?? 'stranger'}`);
  * });
  *
- * export const app = sessions.middleware(site);
+ * // Refuses other sites' forged POSTs (a login CSRF) before the session is read.
+ * export const app = crossOriginProtection(sessions.middleware(site));
  * ```
  */
 export class CookieSessions {
