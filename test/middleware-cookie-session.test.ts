@@ -340,6 +340,14 @@ describe('CookieSessions', () => {
     expect(new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true }).cookieName).toBe('__Host-session');
   });
 
+  it('refuses at once a clock that is not a function (now: Date.now(), the time): every save, login and cookie read was a 500', () => {
+    for (const now of [Date.now(), '1', null]) {
+      const clock = now as unknown as () => number;
+      expect(() => new CookieSessions({ secret: SECRET, now: clock }), JSON.stringify(now)).toThrow(/^new CookieSessions: now must be a function answering milliseconds since the epoch \(Date\.now\), not (a number|a string|null)$/);
+      expect(() => new AuthTickets({ secret: SECRET, now: clock }), JSON.stringify(now)).toThrow(/^new AuthTickets: now must be a function /);
+    }
+  });
+
   it('refuses a path that does not start with "/", which browsers ignore, so a logout elsewhere left the login', async () => {
     // RFC 6265bis §5.6.4: such a Path is ignored and the cookie scoped to the directory of the
     // URL that set it (/admin for /admin/login); the deletion from /logout, scoped to /, missed it.

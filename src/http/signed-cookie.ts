@@ -9,7 +9,7 @@ import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
 import { LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
-import { booleanOption } from '../gateway/option-names.ts';
+import { booleanOption, kindOf } from '../gateway/option-names.ts';
 
 /**
  * The cookie attributes and clock of a signed-cookie middleware's options (`AuthTicketOptions`,
@@ -31,7 +31,10 @@ export interface SignedCookieAttributes {
   path?: string | undefined;
   /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
   domain?: string | undefined;
-  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
+  /**
+   * The clock, a function answering milliseconds since the epoch; default `Date.now` (tests
+   * pass their own). Anything else (`Date.now()`, the time) is a `TypeError` when built.
+   */
   now?: (() => number) | undefined;
 }
 
@@ -70,7 +73,8 @@ export class SignedCookie {
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
    *   shorter than 32 bytes or neither a string nor a `Uint8Array` (`secrets` not an array), the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
    *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), `path` does not start with `/`, or the cookie cannot
-   *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
+   *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`), or `now`
+   *   is not a function.
    */
   constructor(options: SignedCookieOptions, kind: SignedCookieKind) {
     this.#signer = new Signer(options, kind.purpose, kind.owner, kind.what);
@@ -95,6 +99,10 @@ export class SignedCookie {
     // A cookie a `Set-Cookie` cannot carry, or browsers refuse (`sameSite: 'none'` without
     // `secure`…), fails here, not at every response: nothing would ever stick.
     serializeSetCookie(this.name, '', { ...this.#attributes, maxAge: this.maxAge });
+    // `now: Date.now()`, the time rather than the clock, would fail every read and save.
+    if (options.now !== undefined && typeof options.now !== 'function') {
+      throw new TypeError(`new ${kind.owner}: now must be a function answering milliseconds since the epoch (Date.now), not ${kindOf(options.now)}`);
+    }
     this.now = options.now ?? Date.now;
   }
 

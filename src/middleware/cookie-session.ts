@@ -118,7 +118,7 @@ export class CookieSessions {
    *   `domain` or `sameSite` cannot be put in a `Set-Cookie`, or the cookie is one browsers
    *   refuse to store (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or
    *   `__Host-` name, without `secure: true`; a `__Host-` name with a `domain` or a `path`
-   *   other than `/`), or a `secure` that is not a boolean.
+   *   other than `/`), a `secure` that is not a boolean, or a `now` that is not a function.
    */
   constructor(options: CookieSessionOptions) {
     checkOptions('new CookieSessions', options, COOKIE_SESSION_OPTIONS, 'first');
