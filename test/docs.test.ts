@@ -3,8 +3,8 @@
  * README names what that entry point exports (links and `#anchors`: test/docs-links.test.ts);
  * and the examples of docs/sessions.md,
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
- * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md
- * and the `interceptErrors` layer of docs/proxy.md run as written.
+ * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
+ * the `interceptErrors` layer of docs/proxy.md and the 401 of docs/hono.md run as written.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -903,6 +903,19 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     } finally {
       await gateway.close();
     }
+  });
+
+  it('hono.md: the counterpart of Hono\'s HTTPException(401) answers a 401 that lint and TestClient take', async () => {
+    const { HTTPUnauthorized, Request } = await import('tsgi');
+    const { TestClient } = await import('tsgi/testing');
+    const row = texts.get('docs/hono.md')!.split('\n').find((line) => line.startsWith('| `throw new HTTPException(401'))!;
+    const written = /^\| [^|]+\| `(throw new HTTPUnauthorized\(.*?\))`/.exec(row)![1]!;
+    const message = 'Sign in.';
+    const handler = new Function('HTTPUnauthorized', 'message', written) as (...args: unknown[]) => never;
+    const app = Request.application(() => handler(HTTPUnauthorized, message));
+    const res = await new TestClient(app).get('/', { status: 401 });
+    expect(res.headers.get('www-authenticate')).toMatch(/^\w+ /);
+    expect(res.textBody).toContain(message);
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {
