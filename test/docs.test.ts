@@ -4,7 +4,7 @@
  * and the examples of docs/sessions.md,
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
- * the `interceptErrors` layer of docs/proxy.md and the 401 of docs/hono.md run as written.
+ * the `interceptErrors` layer of docs/proxy.md and the 401 and `timeout` rows of docs/hono.md run as written.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -916,6 +916,22 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     const res = await new TestClient(app).get('/', { status: 401 });
     expect(res.headers.get('www-authenticate')).toMatch(/^\w+ /);
     expect(res.textBody).toContain(message);
+  });
+
+  it('hono.md: the counterpart of Hono\'s timeout() answers the status Hono answers', async () => {
+    const { Hono } = await import('hono');
+    const { timeout: honoTimeout } = await import('hono/timeout');
+    const { Request } = await import('tsgi');
+    const { timeout } = await import('tsgi/middleware');
+    const { TestClient } = await import('tsgi/testing');
+    const row = texts.get('docs/hono.md')!.split('\n').find((line) => /^\| [^|]*`timeout\(5000\)`/.test(line));
+    expect(row, 'hono.md has a row for timeout(5000)').toBeDefined();
+    const options = /`timeout\(app, (\{[^`]*\})\)`/.exec(row!)![1]!;
+    const written = { ...(new Function(`return ${options}`)() as { ms: number }), ms: 20 };
+    const hono = new Hono().use(honoTimeout(20)).get('/', () => new Promise<never>(() => {}));
+    const expected = (await hono.request('/')).status;
+    const app = timeout(Request.application(() => new Promise<never>(() => {})), written);
+    expect((await new TestClient(app, { status: '*' }).get('/')).statusCode).toBe(expected);
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {
