@@ -4,7 +4,8 @@
  * and the examples of docs/sessions.md,
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
- * the `interceptErrors` layer of docs/proxy.md and the 401 and `timeout` rows of docs/hono.md run as written.
+ * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
+ * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -932,6 +933,37 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     const expected = (await hono.request('/')).status;
     const app = timeout(Request.application(() => new Promise<never>(() => {})), written);
     expect((await new TestClient(app, { status: '*' }).get('/')).statusCode).toBe(expected);
+  });
+
+  it('conditional.md and express.md: req.rangeFor\'s options do what the pages say, and Express\'s req.range(size) answers as the row given for it', async () => {
+    const express = (await import('express')).default;
+    const { Request } = await import('tsgi');
+    const page = texts.get('docs/conditional.md')!.replaceAll('\n', ' ');
+    const call = /`req\.rangeFor\(length, (\{ combine: false \})\)` keeps overlapping and adjacent ranges apart, in the order asked \(`(bytes=[^`]+)` gives three ranges/.exec(page);
+    expect(call, 'conditional.md names rangeFor\'s combine option').not.toBeNull();
+    const raise = /`(\{ maxRanges: (\d+) \})` raises the (\d+) past which the header is `ignored` \(`reason: '([\w-]+)'`\)/.exec(page);
+    expect(raise, 'conditional.md names rangeFor\'s maxRanges option').not.toBeNull();
+    const asked = Request.blank('/', { headers: { range: call![2]! } });
+    const apart = asked.rangeFor(100, new Function(`return ${call![1]}`)() as { combine: boolean });
+    expect(apart.kind === 'satisfiable' && apart.ranges.length).toBe(3);
+    const limit = Number(raise![3]);
+    const many = Request.blank('/', { headers: { range: `bytes=${Array.from({ length: limit + 1 }, (_, i) => `${i * 2}-${i * 2}`).join(',')}` } });
+    expect(many.rangeFor(1000)).toEqual({ kind: 'ignored', reason: raise![4] });
+    expect(many.rangeFor(1000, new Function(`return ${raise![1]}`)() as { maxRanges: number }).kind).toBe('satisfiable');
+    // express.md's row for req.range(size): the same ranges, in the same order, as Express answers.
+    const row = texts.get('docs/express.md')!.split('\n').find((line) => line.startsWith('| `req.range(size)`'))!;
+    const options = /`req\.rangeFor\(size(?:, (\{[^`]*\}))?\)`/.exec(row)![1];
+    const web = express().get('/', (req, res) => void res.json(req.range(100)));
+    const server = http.createServer(web).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as { port: number };
+      const expressRanges = await (await fetch(`http://127.0.0.1:${port}/`, { headers: { range: call![2]! } })).json();
+      const ours = asked.rangeFor(100, options === undefined ? undefined : (new Function(`return ${options}`)() as { combine: boolean }));
+      expect(ours.kind === 'satisfiable' && ours.ranges).toEqual(expressRanges);
+    } finally {
+      server.close();
+    }
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {
