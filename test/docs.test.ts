@@ -5,7 +5,8 @@
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
  * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
- * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written.
+ * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
+ * comparison of `staticUsers` with Hono's `basicAuth` holds.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -964,6 +965,27 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     } finally {
       server.close();
     }
+  });
+
+  it('middleware-auth.md: what staticUsers refuses, and what the page says Hono\'s basicAuth does with the same password', async () => {
+    const { Hono } = await import('hono');
+    const { basicAuth: honoBasicAuth } = await import('hono/basic-auth');
+    const { staticUsers } = await import('tsgi/middleware');
+    expect(() => staticUsers({ admin: '' })).toThrow(TypeError);
+    expect(() => staticUsers({ admin: undefined as unknown as string })).toThrow(TypeError);
+    const page = texts.get('docs/middleware-auth.md')!.replaceAll('\n', ' ');
+    const said = /when the table is built,\s+(as|where)\s+Hono's\s+`basicAuth`\s+(\w+)/.exec(page);
+    expect(said, 'middleware-auth.md compares staticUsers with Hono\'s basicAuth').not.toBeNull();
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${btoa(`${user}:${password}`)}` });
+    let honoRefuses = true;
+    try {
+      const hono = new Hono().use(honoBasicAuth({ username: 'admin', password: '' })).get('/', (c) => c.text('in'));
+      honoRefuses = (await hono.request('/', { headers: basic('admin', '') })).status === 401;
+    } catch {
+      // refused when built
+    }
+    expect(honoRefuses).toBe(false); // Hono lets `admin` in with an empty password
+    expect(said![2], 'the page must not say Hono refuses an empty password').not.toMatch(/^refuse/);
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {

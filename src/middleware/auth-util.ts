@@ -47,7 +47,8 @@ function byteLength(value: string | Uint8Array): number {
  *
  * @throws TypeError when a password is empty (anyone would log in as that user without one)
  *   or not a string (`undefined`: an unset environment variable, which refused every
- *   password), naming the user, as Hono's `basicAuth` refuses them when built.
+ *   password), naming the user; Hono's `basicAuth` takes both, letting the user in with an
+ *   empty password, or with the text `undefined`.
  */
 export function staticUsers(users: Readonly<Record<string, string>>): (username: string, password: string) => string | false {
   const table = new Map(Object.entries(users));
