@@ -6,7 +6,8 @@
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
  * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
- * comparison of `staticUsers` with Hono's `basicAuth` holds.
+ * comparison of `staticUsers` with Hono's `basicAuth`, and docs/response.md's of `res.attachment('')` with
+ * Express's, hold.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -986,6 +987,29 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     }
     expect(honoRefuses).toBe(false); // Hono lets `admin` in with an empty password
     expect(said![2], 'the page must not say Hono refuses an empty password').not.toMatch(/^refuse/);
+  });
+
+  it('response.md: res.attachment(\'\') sends the bare attachment, and what the page says Express sends for it is what Express sends', async () => {
+    const express = (await import('express')).default;
+    const { Response } = await import('tsgi');
+    const row = texts.get('docs/response.md')!.split('\n').find((line) => line.startsWith('| `res.attachment('))!;
+    const said = /one with no segment \(`''`, `\/`\) sends the bare `attachment`([^;|]*)/.exec(row);
+    expect(said, 'response.md says what res.attachment(\'\') sends').not.toBeNull();
+    const ours = new Response('x');
+    ours.attachment('');
+    expect(ours.headers.get('content-disposition')).toBe('attachment');
+    const web = express().get('/', (req, res) => void res.attachment('').send('x'));
+    const server = http.createServer(web).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as { port: number };
+      const theirs = (await fetch(`http://127.0.0.1:${port}/`)).headers.get('content-disposition')!;
+      const claimed = /as Express does|Express sends `([^`]+)`/.exec(said![1]!);
+      if (claimed?.[0] === 'as Express does') expect(theirs).toBe('attachment');
+      else if (claimed) expect(claimed[1]).toBe(theirs);
+    } finally {
+      server.close();
+    }
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {

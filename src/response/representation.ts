@@ -106,7 +106,7 @@ export abstract class ResponseRepresentation {
    * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
    * when given: the last segment of a path (after the last slash or backslash, trailing ones
    * ignored: `/srv/report.pdf` names `report.pdf`, as Express sends it; RFC 6266 §4.3; none
-   * for `''` or `/`, which send the bare type, as Express does for an empty name), encoded by
+   * for `''` or `/`, which send the bare type, where Express sends `filename=""`), encoded by
    * `content-disposition`: quoted, plus `filename*` (RFC 8187) when it is not plain ASCII,
    * `filename` then holding the name in ASCII for clients that read no `filename*` (accents
    * dropped, `ß` as `ss`, any other character a `?`, as Werkzeug's `send_file` spells it).
