@@ -1,0 +1,35 @@
+/**
+ * What the docs say Werkzeug does, checked against Werkzeug itself, run by `python3` (skipped
+ * where it cannot import `werkzeug`): a Flask or Werkzeug user reads these comparisons to know
+ * what changes when the app moves, so each one stated as Werkzeug's behaviour is Werkzeug's.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Request } from 'tsgi';
+
+const page = (name: string) => readFileSync(fileURLToPath(new URL(`../docs/${name}`, import.meta.url)), 'utf8').replaceAll(/\s+/g, ' ');
+
+/** Runs `script` under python3 and answers what it printed, trimmed. */
+function python(script: string): string {
+  const run = spawnSync('python3', ['-c', script], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+  return run.stdout.trim();
+}
+
+const hasWerkzeug = spawnSync('python3', ['-c', 'import werkzeug'], { stdio: 'ignore' }).status === 0;
+
+describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
+  it('negotiation.md, a multilingual site: what Werkzeug\'s best_match picks for the example header', () => {
+    const said = /`Accept-Language: ([^`]+)` goes to `\/(\w+)\/` \([^)]*Werkzeug's `best_match` (finds it too|answers `(\w+)`)/.exec(page('negotiation.md'));
+    expect(said, 'negotiation.md says what Werkzeug picks for the multilingual example').not.toBeNull();
+    const [, header, ours, , theirs] = said!;
+    const offers = ['en', 'de', 'ja', 'ar'];
+    expect(Request.blank('/', { headers: { 'Accept-Language': header! } }).acceptLanguage.bestMatch(offers, 'en')).toBe(ours);
+    const werkzeug = python(
+      `from werkzeug.datastructures import LanguageAccept\nfrom werkzeug.http import parse_accept_header\nprint(parse_accept_header(${JSON.stringify(header)}, LanguageAccept).best_match(${JSON.stringify(offers)}, 'en'))`,
+    );
+    expect(werkzeug).toBe(theirs ?? ours);
+  });
+});
