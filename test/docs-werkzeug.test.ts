@@ -32,4 +32,18 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     );
     expect(werkzeug).toBe(theirs ?? ours);
   });
+
+  it('request.md, URL parts: req.url quotes what no URI may hold, and what the page says of Werkzeug\'s request.url holds', () => {
+    const row = /\| `path`, `pathQs` \|[^|]*\|([^|]*)\|/.exec(page('request.md'))![1]!;
+    const req = Request.blank('/caf%C3%A9/a%20b');
+    req.queryString = 'q="<x>"';
+    expect(req.url).toBe('http://localhost/caf%C3%A9/a%20b?q=%22%3Cx%3E%22');
+    expect(row).toContain('`?q=%22%3Cx%3E%22`');
+    // WSGI's environ holds the path's bytes as ISO-8859-1 text (PEP 3333).
+    const werkzeug = python(
+      "from werkzeug.wrappers import Request\nfrom werkzeug.test import EnvironBuilder\nenv = EnvironBuilder(path='/').get_environ()\nenv['PATH_INFO'] = '/café/a b'.encode().decode('latin-1')\nenv['QUERY_STRING'] = 'q=\"<x>\"'\nprint(Request(env).url)",
+    );
+    if (/as Werkzeug's `request\.url` is/.test(row)) expect(werkzeug).toBe(req.url);
+    else expect(row).toContain(`\`${werkzeug}\``);
+  });
 });
