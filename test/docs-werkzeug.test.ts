@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 
 const page = (name: string) => readFileSync(fileURLToPath(new URL(`../docs/${name}`, import.meta.url)), 'utf8').replaceAll(/\s+/g, ' ');
 
@@ -45,5 +47,25 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     );
     if (/as Werkzeug's `request\.url` is/.test(row)) expect(werkzeug).toBe(req.url);
     else expect(row).toContain(`\`${werkzeug}\``);
+  });
+
+  it('middleware.md, mount: where Werkzeug\'s DispatcherMiddleware gives the same SCRIPT_NAME and PATH_INFO, and where the page says it does not', async () => {
+    const said = /\*\*Werkzeug `DispatcherMiddleware\(app, \{'\/blog': blog\}\)`\*\*: (.*?) - \*\*/.exec(page('middleware.md'));
+    expect(said, 'middleware.md compares mount with DispatcherMiddleware').not.toBeNull();
+    const differing = new Set([...said![1]!.matchAll(/unclean path: `([^`]+)`/g)].map((m) => m[1]!));
+    const paths = ['/blog', '/blog/', '/blog/x', '/blogx', '/blog//x', '/x'];
+    const app = (name: string) => (environ: Record<string, unknown>, start: (status: string, headers: [string, string][]) => void) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(`${name} ${JSON.stringify(environ.SCRIPT_NAME)} ${JSON.stringify(environ.PATH_INFO)}`)];
+    };
+    const client = new TestClient(mount({ '/': app('root'), '/blog': app('blog') }), { status: '*' });
+    const ours = await Promise.all(paths.map(async (path) => (await client.get(path)).textBody));
+    const werkzeug = python(
+      `from werkzeug.middleware.dispatcher import DispatcherMiddleware\nfrom werkzeug.test import Client\nimport json\ndef mk(name):\n  def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [(name + ' ' + json.dumps(environ['SCRIPT_NAME']) + ' ' + json.dumps(environ['PATH_INFO'])).encode()]\n  return app\nc = Client(DispatcherMiddleware(mk('root'), {'/blog': mk('blog')}))\nfor p in ${JSON.stringify(paths)}: print(c.get(p).get_data(as_text=True))`,
+    ).split('\n');
+    paths.forEach((path, i) => {
+      if (differing.has(path)) expect(ours[i], path).not.toBe(werkzeug[i]);
+      else expect(ours[i], path).toBe(werkzeug[i]);
+    });
   });
 });
