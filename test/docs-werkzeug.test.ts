@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Request } from 'tsgi';
+import { Request, Response } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 
@@ -66,6 +66,22 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     paths.forEach((path, i) => {
       if (differing.has(path)) expect(ours[i], path).not.toBe(werkzeug[i]);
       else expect(ours[i], path).toBe(werkzeug[i]);
+    });
+  });
+
+  it('response.md, res.attachment: the ASCII names the page shows, and Werkzeug\'s send_file where it writes another', () => {
+    const row = page('response.md').split(' | ').find((cell) => cell.includes('`filename` then the name in ASCII'))!;
+    const examples = [...row.matchAll(/`([^`]*[^\x00-\x7f][^`]*)` → `([^`]+)`/g)].map((m) => [m[1]!, m[2]!] as const);
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    const werkzeug = python(
+      `import io, json\nfrom werkzeug.test import EnvironBuilder\nfrom werkzeug.utils import send_file\nenv = EnvironBuilder().get_environ()\nfor n in json.loads(${JSON.stringify(JSON.stringify(examples.map(([name]) => name)))}):\n  print(send_file(io.BytesIO(b'x'), environ=env, download_name=n, as_attachment=True).headers['Content-Disposition'])`,
+    ).split('\n');
+    examples.forEach(([name, ascii], i) => {
+      const res = new Response('x');
+      res.attachment(name);
+      expect(/^attachment; filename="?([^";]*)"?;/.exec(res.headers.get('content-disposition')!)?.[1]).toBe(ascii);
+      const theirs = /filename="?([^";]*)"?;/.exec(werkzeug[i]!)![1]!;
+      if (theirs !== ascii) expect(row, `Werkzeug writes ${name} as ${theirs}`).toContain(`\`${theirs}\``);
     });
   });
 });

@@ -109,7 +109,8 @@ export abstract class ResponseRepresentation {
    * for `''` or `/`, which send the bare type, where Express sends `filename=""`), encoded by
    * `content-disposition`: quoted, plus `filename*` (RFC 8187) when it is not plain ASCII,
    * `filename` then holding the name in ASCII for clients that read no `filename*` (accents
-   * dropped, `ß` as `ss`, any other character a `?`, as Werkzeug's `send_file` spells it).
+   * dropped, as Werkzeug's `send_file` drops them, `ß` as `ss`, any other character a `?`,
+   * where Werkzeug drops those).
    * `options.type` gives another disposition type
    * (`inline` shows the file in the browser, still naming it for "save as"); another key in
    * `options` throws a `TypeError` (`res.attachment: unknown option "typ"`).
