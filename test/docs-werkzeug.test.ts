@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
+import { safeFilename } from 'tsgi/forms';
 import { mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 
@@ -83,5 +84,16 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
       const theirs = /filename="?([^";]*)"?;/.exec(werkzeug[i]!)![1]!;
       if (theirs !== ascii) expect(row, `Werkzeug writes ${name} as ${theirs}`).toContain(`\`${theirs}\``);
     });
+  });
+
+  it('forms.md, safeFilename: the names it answers \'\' for, and those the page says Werkzeug\'s secure_filename answers \'\' for too', () => {
+    const cell = page('forms.md').split(' | ').find((text) => text.startsWith('a name safe to join to a folder'))!;
+    const said = /`''` for a name such as (.*?), as Werkzeug answers `''` too/.exec(cell);
+    expect(said, 'forms.md says which names safeFilename and Werkzeug answer empty').not.toBeNull();
+    const names = [...said![1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!);
+    expect(names.length).toBeGreaterThanOrEqual(2);
+    for (const name of names) expect(safeFilename(name), name).toBe('');
+    const werkzeug = python(`import json\nfrom werkzeug.utils import secure_filename\nprint(json.dumps([secure_filename(n) for n in json.loads(${JSON.stringify(JSON.stringify(names))})]))`);
+    expect(Object.fromEntries(names.map((name, i) => [name, (JSON.parse(werkzeug) as string[])[i]]))).toEqual(Object.fromEntries(names.map((name) => [name, ''])));
   });
 });
