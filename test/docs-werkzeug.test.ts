@@ -96,4 +96,15 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     const werkzeug = python(`import json\nfrom werkzeug.utils import secure_filename\nprint(json.dumps([secure_filename(n) for n in json.loads(${JSON.stringify(JSON.stringify(names))})]))`);
     expect(Object.fromEntries(names.map((name, i) => [name, (JSON.parse(werkzeug) as string[])[i]]))).toEqual(Object.fromEntries(names.map((name) => [name, ''])));
   });
+
+  it('upgrading.md, safeFilename strips more: the examples are safeFilename\'s, and Werkzeug\'s secure_filename is named where it writes another', () => {
+    const bullet = /\*\*`safeFilename` strips more\.\*\*(.*?)\*Affects:\*/.exec(page('upgrading.md'))![1]!;
+    const examples = [...bullet.matchAll(/`([^`]+)` → `([^`]+)`/g)].map((m) => [m[1]!, m[2]!] as const);
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    const werkzeug = JSON.parse(python(`import json\nfrom werkzeug.utils import secure_filename\nprint(json.dumps([secure_filename(n) for n in json.loads(${JSON.stringify(JSON.stringify(examples.map(([name]) => name)))})]))`)) as string[];
+    examples.forEach(([name, safe], i) => {
+      expect(safeFilename(name), name).toBe(safe);
+      if (werkzeug[i] !== safe) expect(bullet, `Werkzeug writes ${name} as ${werkzeug[i]}`).toContain(`\`${werkzeug[i]}\``);
+    });
+  });
 });
