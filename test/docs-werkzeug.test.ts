@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { Request, Response, redirect } from 'tsgi';
 import { safeFilename } from 'tsgi/forms';
 import { mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -106,5 +106,13 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
       expect(safeFilename(name), name).toBe(safe);
       if (werkzeug[i] !== safe) expect(bullet, `Werkzeug writes ${name} as ${werkzeug[i]}`).toContain(`\`${werkzeug[i]}\``);
     });
+  });
+
+  it('exceptions.md, redirects: the Location quoting the page shows, and where Werkzeug\'s iri_to_uri writes another', () => {
+    const bullet = /Spaces, control characters, non-ASCII, in the path(.*?)- \*\*405\*\*/.exec(page('exceptions.md'))![1]!;
+    const [, given, sent] = /`(\/files\/[^`]+)` is sent as `([^`]+)`/.exec(bullet)!;
+    expect(redirect(`http://h${given}`, 302).getResponse(Request.blank('/')).headers.get('location')).toBe(`http://h${sent}`);
+    const werkzeug = python(`from werkzeug.urls import iri_to_uri\nprint(iri_to_uri(${JSON.stringify(`http://h${given}`)}))`).slice('http://h'.length);
+    if (werkzeug !== sent) expect(bullet, `iri_to_uri writes ${given} as ${werkzeug}`).toMatch(/`iri_to_uri` leaves/);
   });
 });
