@@ -64,13 +64,17 @@ const OPEN_FLAGS = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY
  */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'ENXIO', 'ERR_INVALID_ARG_VALUE']);
 const EMPTY = new Uint8Array(0);
+/** The first instant an HTTP-date can name (`Sat, 01 Jan 0000 00:00:00 GMT`), in ms since the epoch. */
+const EARLIEST_HTTP_DATE = new Date(0).setUTCFullYear(0, 0, 1);
 
 /**
  * An app serving the file at `file` for any request path, as WebOb's `FileApp`.
  *
  * - GET and HEAD only; other methods get 405 with `Allow: GET, HEAD`.
  * - `Content-Type` from the file name (see {@link FileOptions.contentType}), `Content-Length`,
- *   `ETag` (strong, from size and mtime: `statEtag`), `Last-Modified`, `Accept-Ranges: bytes`.
+ *   `ETag` (strong, from size and mtime: `statEtag`), `Last-Modified` (an mtime ahead of the
+ *   clock or past year 9999 is sent as now, RFC 9110 §8.8.2.1; none before year 0),
+ *   `Accept-Ranges: bytes`.
  * - Conditional requests (RFC 9110 §13): 304 for a matching `If-None-Match` or an
  *   unchanged `If-Modified-Since`, 412 for a failed `If-Match` / `If-Unmodified-Since`.
  * - Byte ranges (RFC 9110 §14) on GET: one range → 206 with `Content-Range`; several →
@@ -227,10 +231,15 @@ function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mt
   } else {
     headers.set('ETag', etag);
   }
-  headers.set('Last-Modified', formatHttpDate(stat.mtime));
+  // An mtime ahead of the clock is sent as now (RFC 9110 §8.8.2.1), as Apache does, with a Date
+  // no earlier; so is one past year 9999, which no HTTP-date can name. One before year 0 (a
+  // bogus date tmpfs or btrfs keeps) gets none: the ETag validates the file alone.
+  const now = Date.now();
+  const modified = Math.min(stat.mtimeMs, now);
+  if (modified >= EARLIEST_HTTP_DATE) headers.set('Last-Modified', formatHttpDate(modified));
+  else headers.delete('Last-Modified');
   if (variant.vary) appendVary(headers.list, 'Accept-Encoding');
-  // An mtime ahead of the clock is sent as now (RFC 9110 §8.8.2.1), as Apache does, with a Date no earlier.
-  return originDates(headers);
+  return originDates(headers, now);
 }
 
 /**
