@@ -524,6 +524,27 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it.skipIf(process.getuid?.() === 0)('leaves out of the listing a file or directory the process may not read, as a request for it answers 403', async () => {
+    const perms = path.join(root, 'perms');
+    mkdirSync(path.join(perms, 'closed-dir'), { recursive: true });
+    mkdirSync(path.join(perms, 'open-dir'));
+    writeFileSync(path.join(perms, 'open.txt'), 'open');
+    writeFileSync(path.join(perms, 'closed.txt'), 'closed');
+    chmodSync(path.join(perms, 'closed.txt'), 0o000);
+    chmodSync(path.join(perms, 'closed-dir'), 0o000);
+    try {
+      const server = await start(directoryApp(root, { listing: true }));
+      const page = await raw(server.port, '/perms/');
+      const links = [...page.rest.matchAll(/href="\.\/([^"]+)"/g)].map((m) => m[1]);
+      expect(links).toEqual(['open-dir/', 'open.txt']);
+      expect((await raw(server.port, '/perms/closed.txt')).status).toBe(403);
+      expect((await raw(server.port, '/perms/closed-dir/')).status).toBe(403);
+    } finally {
+      chmodSync(path.join(perms, 'closed.txt'), 0o644);
+      chmodSync(path.join(perms, 'closed-dir'), 0o755);
+    }
+  });
+
   it('refuses a FIFO instead of waiting for a writer', async () => {
     const { execFileSync } = await import('node:child_process');
     const fifo = path.join(root, 'pipe.txt');

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
@@ -294,6 +295,14 @@ function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {
   return new HTTPMovedPermanently(location).respond(environ, startResponse);
 }
 
+/**
+ * True when the process may read the file at `file` (`access`, so ACLs count), or list and
+ * enter the directory: what a request for it needs not to answer 403.
+ */
+async function mayRead(file: string, directory: boolean): Promise<boolean> {
+  return access(file, directory ? constants.R_OK | constants.X_OK : constants.R_OK).then(() => true, () => false);
+}
+
 interface Entry {
   name: string;
   /** The name's UTF-8 bytes, as read from disk: their order is the code-point order of the names. */
@@ -306,7 +315,8 @@ interface Entry {
  * each group by name (code-point order). It lists what a request for the entry would be served, by the rules of
  * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`, one that is no UTF-8), no dotfile (but as
  * `dotfiles` says, and `.well-known` at the root), no link out of the root (unless followed),
- * broken or to a dotfile, no socket or device.
+ * broken or to a dotfile, no socket or device, no file the process may not read nor directory
+ * it may not list (403).
  */
 async function renderListing(
   directory: string,
@@ -315,7 +325,7 @@ async function renderListing(
   environ: Environ,
   options: { dotfiles: 'ignore' | 'deny' | 'allow'; follow: Follow },
 ): Promise<string> {
-  const entries: Entry[] = [];
+  const found: Entry[] = [];
   for (const dirent of await readdir(directory, { withFileTypes: true, encoding: 'buffer' })) {
     // A name that is no UTF-8 reads with U+FFFD in place of its bytes: no request names it.
     const name = dirent.name.toString('utf8');
@@ -331,8 +341,12 @@ async function renderListing(
     } else if (!dirent.isFile() && !isDirectory) {
       continue; // sockets, FIFOs, devices
     }
-    entries.push({ name, bytes: dirent.name, directory: isDirectory });
+    found.push({ name, bytes: dirent.name, directory: isDirectory });
   }
+  // A file the process may not read, or a directory it may not list, answers 403. Checked
+  // all at once: one awaited after the other, they tripled the time a large listing took.
+  const readable = await Promise.all(found.map(({ name, directory: dir }) => mayRead(path.join(directory, name), dir)));
+  const entries = found.filter((_, i) => readable[i]);
   // By code point: UTF-8 bytes compare so, where `<` on strings compares UTF-16 units (and
   // puts 😀, U+1F600, before ﬁ, U+FB01).
   entries.sort((a, b) => Number(b.directory) - Number(a.directory) || Buffer.compare(a.bytes, b.bytes));
