@@ -343,6 +343,29 @@ describe('redirects', () => {
     expect(ok.headers.location).toBe('https://example.com:8443/a%20b');
   });
 
+  it('writes a \\ in an absolute target\'s authority as the browser reads it (/), so no client follows it to another host', async () => {
+    // The host of a URI by RFC 3986 (Appendix B's regex, then the userinfo cut at the last @):
+    // what curl, Python's urllib and requests follow, where the WHATWG parser ends the
+    // authority at the `\` (an app's `new URL(next).origin` check sees example.com).
+    const rfc3986Host = (uri: string) => /^[^:/?#]+:\/\/([^/?#]*)/.exec(uri)![1]!.replace(/^.*@/, '');
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/')));
+    try {
+      for (const [target, location] of [
+        ['https://example.com\\@evil.com/x', 'https://example.com/@evil.com/x'],
+        ['HTTP://example.com\\\\evil.com', 'http://example.com//evil.com'],
+        ['https://user@example.com\\@evil.com', 'https://user@example.com/@evil.com'],
+        ['https://\\evil.com\\@example.com/', 'https://evil.com/@example.com/'],
+      ]) {
+        expect(new URL(target!).host, target).toBe(new URL(location!).host);
+        const res = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent(target!)}`);
+        expect([res.status, res.headers.location], target).toEqual([303, location]);
+        expect(rfc3986Host(res.headers.location!), target).toBe(new URL(target!).host);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the target in the generated page, as the Location sends it (a link in HTML, as WebOb and Werkzeug write it)', async () => {
     const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/', 302)));
     const get = (next: string, accept?: string) =>

@@ -91,11 +91,15 @@ function checkTarget(location: string): string {
  *   (`#comment-42`) keeps the request's query, as RFC 3986 §5.2.2 and the
  *   browsers resolve it (WebOb's base leaves the query out); any other relative target drops
  *   it; without one (or when that URL cannot be built) it is
- *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
+ *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above, but
+ *   for one with a `\` in its authority, written as the WHATWG URL parser reads it
+ *   (`https://example.com\@evil.com` → `https://example.com/@evil.com`, the host a browser and
+ *   `new URL(target).origin` see): an RFC 3986 client (curl, Python's requests) would read
+ *   `evil.com`, so a `next` checked with `new URL` would send it elsewhere.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
   let target = quoteLocationPath(quoteLocationQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c))));
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return BACKSLASH_AUTHORITY.test(target) && URL.canParse(target) ? new URL(target).href : target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
   if (!environ) return target;
@@ -110,6 +114,13 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
     return target;
   }
 }
+
+/**
+ * An absolute target of a special scheme (RFC 3986: `scheme://authority`) whose authority holds
+ * a `\`: the WHATWG URL parser (browsers, `new URL`) ends the authority there, as at a `/`,
+ * where RFC 3986 parsers (curl, Python's urllib and requests) read on, to a host after an `@`.
+ */
+const BACKSLASH_AUTHORITY = /^(?:https?|wss?|ftp):\/\/[^/?#]*\\/i;
 
 /**
  * A character RFC 3986 lets no path hold and that has no other role in a URI reference, or a
