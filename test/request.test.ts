@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, TSGI_VERSION } from 'tsgi';
+import { type App, type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, Response, TSGI_VERSION } from 'tsgi';
 import { splitHost } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { BufferedInput } from '../src/gateway/input.ts';
 import { rejection } from './helpers.ts';
+import { start } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -146,6 +147,31 @@ describe('Request: method and URL parts', () => {
     expect(req.url).toBe('http://other.test:81/x');
     req.environ.HTTP_HOST = 'third.test';
     expect(req.hostname).toBe('third.test');
+  });
+
+  it('a subclass overriding host gets its port and URLs from that host, as hostname is', async () => {
+    // The public host of an app behind a proxy that sends its own Host (docs/request.md: the
+    // attributes that use an overridden one see the override).
+    class PublicRequest extends Request {
+      override get host(): string {
+        return 'www.example.com:8443';
+      }
+    }
+    const app = PublicRequest.application((req) => Response.json([req.hostname, req.port, req.hostUrl, req.url, req.relativeUrl('b')]));
+    const server = await start(app, { host: '127.0.0.1' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/a?x=1`);
+      expect(await res.json()).toEqual(['www.example.com', 8443, 'http://www.example.com:8443', 'http://www.example.com:8443/a?x=1', 'http://www.example.com:8443/b']);
+    } finally {
+      await server.close();
+    }
+    class Plain extends Request {
+      override get host(): string {
+        return 'www.example.com';
+      }
+    }
+    const plain = new Plain(makeEnviron({ HTTP_HOST: 'localhost:8000' }));
+    expect([plain.port, plain.url]).toEqual([80, 'http://www.example.com/']);
   });
 
   it('splitHost parses names, ports and IPv6 literals', () => {

@@ -93,16 +93,12 @@ export abstract class RequestUrl {
   }
 
   /**
-   * The port as a number: from the `Host` header, else the scheme's default (80/443) when
-   * the header has none; from `SERVER_PORT` when there is no Host header.
+   * The port of {@link RequestUrl.host} as a number: from the `Host` header, else the scheme's
+   * default (80/443) when the header has none or a bad one; from `SERVER_PORT` when there is no
+   * Host header. A subclass's own `host` gives it, as it gives `hostname`, `hostUrl` and `url`.
    */
   get port(): number {
-    const header = this.environ.HTTP_HOST;
-    if (typeof header !== 'string' || header === '') {
-      const port = Number(this.environ.SERVER_PORT);
-      return Number.isInteger(port) && port > 0 ? port : (DEFAULT_PORTS[this.scheme] ?? 80);
-    }
-    return splitHost(header)[1] ?? DEFAULT_PORTS[this.scheme] ?? 80;
+    return splitHost(this.host)[1] ?? DEFAULT_PORTS[this.scheme] ?? 80;
   }
 
   /** The mount point, percent-decoded: `''` or `/app` (`SCRIPT_NAME`). */
