@@ -366,6 +366,22 @@ describe('redirects', () => {
     }
   });
 
+  it('drops a tab from an absolute target\'s authority, as new URL does, instead of sending a host no client can follow', async () => {
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/')));
+    try {
+      for (const [target, location] of [
+        ['https://exa\tmple.com/p', 'https://example.com/p'],
+        ['https://example.com\t:8443/a b', 'https://example.com:8443/a%20b'],
+      ]) {
+        const res = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent(target!)}`);
+        expect([res.status, res.headers.location], target).toEqual([303, location]);
+        expect(new URL(res.headers.location!).host, target).toBe(new URL(target!).host);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('names the target in the generated page, as the Location sends it (a link in HTML, as WebOb and Werkzeug write it)', async () => {
     const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/', 302)));
     const get = (next: string, accept?: string) =>

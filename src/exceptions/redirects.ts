@@ -95,11 +95,15 @@ function checkTarget(location: string): string {
  *   for one with a `\` in its authority, written as the WHATWG URL parser reads it
  *   (`https://example.com\@evil.com` → `https://example.com/@evil.com`, the host a browser and
  *   `new URL(target).origin` see): an RFC 3986 client (curl, Python's requests) would read
- *   `evil.com`, so a `next` checked with `new URL` would send it elsewhere.
+ *   `evil.com`, so a `next` checked with `new URL` would send it elsewhere; so is one with a
+ *   tab in its authority (`https://exa<TAB>mple.com/` → `https://example.com/`), which,
+ *   percent-encoded, no client could follow.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
-  let target = quoteLocationPath(quoteLocationQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c))));
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return BACKSLASH_AUTHORITY.test(target) && URL.canParse(target) ? new URL(target).href : target;
+  let target = location.toWellFormed();
+  if (READ_OTHERWISE.test(target) && URL.canParse(target)) target = new URL(target).href;
+  target = quoteLocationPath(quoteLocationQuery(punycodeHost(target).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c))));
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
   if (!environ) return target;
@@ -116,11 +120,13 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
 }
 
 /**
- * An absolute target of a special scheme (RFC 3986: `scheme://authority`) whose authority holds
- * a `\`: the WHATWG URL parser (browsers, `new URL`) ends the authority there, as at a `/`,
- * where RFC 3986 parsers (curl, Python's urllib and requests) read on, to a host after an `@`.
+ * An absolute target of a special scheme (RFC 3986: `scheme://authority`) whose authority the
+ * WHATWG URL parser (browsers, `new URL`) reads otherwise: one holding a `\`, where it ends the
+ * authority, as at a `/`, and RFC 3986 parsers (curl, Python's urllib and requests) read on, to
+ * a host after an `@`; or a tab or line break, which it drops and which, percent-encoded, would
+ * leave a host no client can follow.
  */
-const BACKSLASH_AUTHORITY = /^(?:https?|wss?|ftp):\/\/[^/?#]*\\/i;
+const READ_OTHERWISE = /^(?:https?|wss?|ftp):\/\/[^/?#]*[\\\t\n\r]/i;
 
 /**
  * A character RFC 3986 lets no path hold and that has no other role in a URI reference, or a
