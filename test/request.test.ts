@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, Response, TSGI_VERSION } from 'tsgi';
+import { type App, type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, Response, TSGI_VERSION, defineMiddleware } from 'tsgi';
 import { splitHost } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -285,6 +285,31 @@ describe('Request: method and URL parts', () => {
     expect(req.queryString).toBe('a=3');
     expect(new Request(req.environ).query.get('a')).toBe('3');
     expect(req.url).toBe('http://localhost/?a=3');
+  });
+
+  it('a change to query keeps the other pairs as sent: a Shift_JIS value survives a layer that drops utm_source', async () => {
+    // A GET form from a Shift_JIS page sends its escapes in Shift_JIS (東京: %93%8C%8B%9E), which
+    // the app reads with MultiDict.fromQueryString(req.queryString, 'shift_jis'), as docs/forms.md says.
+    const stripTracking = defineMiddleware({
+      before(req) {
+        req.query.delete('utm_source');
+      },
+    });
+    const app = stripTracking(Request.application((req) => Response.json([req.queryString, MultiDict.fromQueryString(req.queryString, 'shift_jis').toJSON()])));
+    const server = await start(app, { host: '127.0.0.1' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/s?q=%93%8C%8B%9E&utm_source=mail&page=%201&c=%zz`);
+      expect(await res.json()).toEqual(['q=%93%8C%8B%9E&page=%201&c=%zz', { q: ['東京'], page: [' 1'], c: ['%zz'] }]);
+    } finally {
+      await server.close();
+    }
+    // A pair changed or added is encoded; the others keep their text, in their order.
+    const req = Request.blank('/?a=%E6%97%A5&b=%FF&a=x%20y');
+    req.query.set('b', 'é');
+    req.query.add('c', 'd e');
+    expect(req.queryString).toBe('a=%E6%97%A5&b=%C3%A9&a=x%20y&c=d+e');
+    req.query.delete('a');
+    expect(req.queryString).toBe('b=%C3%A9&c=d+e');
   });
 
   describe('relativeUrl', () => {

@@ -11,32 +11,69 @@ import { quotePath, quoteQuery } from '../http/url.ts';
 import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
 
-/** `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. */
+/**
+ * `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. The
+ * query string it writes keeps each pair nobody changed as it was sent (its escapes, in
+ * whatever charset), and encodes the others: a value decoded as UTF-8 from escapes in another
+ * charset (a GET form from a Shift_JIS page) is U+FFFD here, and encoding it would lose it.
+ */
 class EnvironQuery extends MultiDict<string> {
   onChange: ((queryString: string) => void) | undefined;
+  /** The query string the pairs were parsed from, or last written. */
+  #sent: string;
+
+  constructor(queryString: string) {
+    super(queryPairs(queryString));
+    this.#sent = queryString;
+  }
 
   override add(key: string, value: string): this {
     super.add(key, value);
-    this.onChange?.(this.toString());
+    // Called by `super(…)` too, before this class's fields and methods: nothing to report then.
+    if (this.onChange !== undefined) this.#changed();
     return this;
   }
 
   override set(key: string, value: string): this {
     super.set(key, value);
-    this.onChange?.(this.toString());
+    if (this.onChange !== undefined) this.#changed();
     return this;
   }
 
   override delete(key: string): number {
     const removed = super.delete(key);
-    if (removed > 0) this.onChange?.(this.toString());
+    if (removed > 0 && this.onChange !== undefined) this.#changed();
     return removed;
+  }
+
+  /** Reports the query string of the pairs now (see the class). */
+  #changed(): void {
+    // Each pair as sent, with its text: the parts of the query string between `&`s, as
+    // `queryPairs` splits it (one pair each, a leading `?` kept in its key).
+    const sent: Array<[key: string, value: string, text: string]> = [];
+    for (const text of this.#sent.split('&')) {
+      if (text !== '') for (const [key, value] of new URLSearchParams(`&${text}`)) sent.push([key, value, text]);
+    }
+    // Pairs keep their order through add, set and delete: each is matched with the next sent
+    // pair of the same key and value, if any, and written as that one was.
+    const parts: string[] = [];
+    let next = 0;
+    for (const [key, value] of this) {
+      let found = next;
+      while (found < sent.length && (sent[found]![0] !== key || sent[found]![1] !== value)) found++;
+      if (found < sent.length) {
+        parts.push(sent[found]![2]);
+        next = found + 1;
+      } else parts.push(new URLSearchParams([[key, value]]).toString());
+    }
+    this.#sent = parts.join('&');
+    this.onChange!(this.#sent);
   }
 }
 
 /** `Request.query`: parsed `QUERY_STRING`, written back by `EnvironQuery` on each change. */
 const QUERY = liveField(fromEnviron('QUERY_STRING'), (raw, commit) => {
-  const query = new EnvironQuery(queryPairs(raw ?? ''));
+  const query = new EnvironQuery(raw ?? '');
   query.onChange = commit;
   return query;
 });
@@ -128,8 +165,9 @@ export abstract class RequestUrl {
   /**
    * The query string parsed into a {@link MultiDict} (first value wins in `get`); malformed
    * escapes are kept as written, never thrown. A live view like WebOb's `GET`: it is re-parsed
-   * when `QUERY_STRING` changes, and `add`/`set`/`delete` on it rewrite `QUERY_STRING`
-   * (re-encoded, so `%20` may come back as `+`).
+   * when `QUERY_STRING` changes, and `add`/`set`/`delete` on it rewrite `QUERY_STRING`: the
+   * pairs added or changed encoded (a space as `+`), the others kept as sent, so escapes in
+   * another charset (`MultiDict.fromQueryString(req.queryString, 'shift_jis')`) survive.
    */
   get query(): MultiDict<string> {
     return QUERY.get(this);
