@@ -68,3 +68,14 @@ export function checkDeclaredLength(declared: number, length: number, head: bool
     throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${length} bytes`);
   }
 }
+
+/**
+ * Checks the bytes of a body read so far, `sent`, against the app's `declared` Content-Length
+ * (-1: none), as they are read: a body that proves longer fails at once, before the rest is
+ * read (its end is checked by {@link checkDeclaredLength}).
+ *
+ * @throws TypeError once `sent` is past `declared`.
+ */
+export function checkNotLonger(declared: number, sent: number): void {
+  if (declared !== -1 && sent > declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body is longer`);
+}

@@ -8,6 +8,7 @@
 import { type BodyIterator, checkChunk, closeBody, isThenable } from './body.ts';
 import { STOP, type StreamStop } from './shutdown.ts';
 import { unlessAbort } from './abort.ts';
+import { checkDeclaredLength, checkNotLonger } from './head-rules.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -69,7 +70,7 @@ export function resumeSteps(
   };
   const count = (chunk: Uint8Array): Uint8Array => {
     sent += chunk.byteLength;
-    if (declared !== -1 && sent > declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body is longer`);
+    checkNotLonger(declared, sent);
     return chunk;
   };
   return {
@@ -95,7 +96,7 @@ export function resumeSteps(
       if (step.done) {
         ended = true; // over, not stopped early: `return()` closes nothing now (spec §6)
         stop?.dispose();
-        if (declared !== -1 && sent !== declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${sent} bytes`);
+        checkDeclaredLength(declared, sent, false);
         return step;
       }
       return { done: false, value: count(checkChunk(step.value)) };

@@ -17,6 +17,7 @@ import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { parseHttpDate } from '../http/dates.ts';
+import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
@@ -104,7 +105,8 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * without `Range` and `If-Range`): the client's first bytes may be coded ones. A HEAD answer
  * gets the fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only
  * compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
- * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
+ * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does;
+ * the body must still keep to that length, as the server checks it: see below),
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
  * of the bytes with their coding);
  * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
@@ -130,8 +132,11 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * costing one each. The app is never read more than one chunk ahead of the client
  * (backpressure). An error from the app's body
  * or from zlib propagates, so the server aborts the connection instead of ending the body
- * cleanly; when the client leaves, the app's body is closed (`return()`) at once, also while it
- * waits for its next event (an idle event stream).
+ * cleanly, and so does a streamed body that ends short of the app's `Content-Length` or runs
+ * past it (a `TypeError`, as the server's own check; bytes in memory that do not add up to it
+ * are passed on uncompressed, for the server to refuse); when the client leaves, the app's
+ * body is closed (`return()`) at once, also while it waits for its next event (an idle event
+ * stream).
  *
  * @example
  * ```ts
@@ -211,14 +216,15 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // An event stream ends at the server's shutdown (docs/spec.md §2.6): here, where its coding can be finished.
     const type = headers.get('content-type');
     const signal = type !== null && isEventStreamType(type) ? environ['tsgi.shutdown_signal'] : undefined;
-    if (signal === undefined) return closingSource(compressStream(started.body, coding, settings), started.close);
+    const declared = decision.declared ?? -1;
+    if (signal === undefined) return closingSource(compressStream(started.body, coding, settings, declared), started.close);
     const closed = new AbortController();
     const log = (error: unknown) => logError(environ['tsgi.errors'], `${requestLine(environ)} (compress, closing an event stream)`, error);
     const close = () => {
       closed.abort();
       return started.close();
     };
-    return closingSource(compressStream(started.body, coding, settings, { signal, closed: closed.signal, log }), close);
+    return closingSource(compressStream(started.body, coding, settings, declared, { signal, closed: closed.signal, log }), close);
   };
 }
 
@@ -283,6 +289,8 @@ interface Decision {
   vary: boolean;
   /** The summed length in bytes of the body's chunks in memory, when they were counted (no valid `Content-Length`). */
   knownSize?: number | undefined;
+  /** The app's `Content-Length`, which a streamed body must keep to (the server's check, lost with the field). */
+  declared?: number | undefined;
 }
 
 const NONE: Decision = { coding: null, vary: false };
@@ -313,15 +321,19 @@ function decide(
   // The 200 it is part of would vary by `Accept-Encoding`, and a 206 carries that 200's `Vary`
   // (RFC 9110 §15.3.7), so a cache does not answer a client of another coding with it.
   if (partial) return VARY_ONLY;
-  const declared = headers.get('content-length');
-  let size: number | null = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : null;
+  const field = headers.get('content-length');
+  const declared = field !== null && /^\d+$/.test(field.trim()) ? Number(field) : undefined;
+  let size = declared ?? null;
   let knownSize: number | undefined;
   // A HEAD answer's empty body says nothing about the GET body: only a declared length counts.
-  if (size === null && known !== null && environ.REQUEST_METHOD !== 'HEAD') {
-    size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  if (known !== null && environ.REQUEST_METHOD !== 'HEAD') {
+    knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+    // Bytes that belie their length are the server's to refuse (a 500), not compressed into a whole.
+    if (declared !== undefined && knownSize !== declared) return NONE;
+    size = knownSize;
   }
   if (size !== null && size < options.threshold) return VARY_ONLY;
-  return { coding: chooseCoding(acceptEncoding, options.encodings), vary: true, knownSize };
+  return { coding: chooseCoding(acceptEncoding, options.encodings), vary: true, knownSize, declared };
 }
 
 /**
@@ -452,7 +464,9 @@ interface Shutdown {
  * Compresses `body` as it comes: the chunks it has at once (its next one settles before a
  * `setImmediate`) are gathered, up to {@link BATCH} bytes, then written and flushed, and the
  * output yielded; the step asked for to tell is the next one taken. Closing this generator
- * early closes `body` and frees the compressor.
+ * early closes `body` and frees the compressor. With `declared` (the app's `Content-Length`,
+ * else -1), a body that proves longer, or ends shorter, throws the server's `TypeError`
+ * instead of finishing the coding (the field is dropped, so the server no longer checks it).
  *
  * With `shutdown` (an event stream under `tsgi.shutdown_signal`), when the signal aborts (a
  * turn of the event loop after this stream began for one begun once it had, so that an event
@@ -465,7 +479,7 @@ interface Shutdown {
  * the client left) while the body's step is pending, it stops waiting the same way, so the
  * step, which may never settle, holds nothing through the shutdown's signal.
  */
-async function* compressStream(body: Body, coding: Coding, settings: Settings, shutdown?: Shutdown): AsyncGenerator<Uint8Array, void, undefined> {
+async function* compressStream(body: Body, coding: Coding, settings: Settings, declared: number, shutdown?: Shutdown): AsyncGenerator<Uint8Array, void, undefined> {
   const z = createCompressor(coding, settings);
   const flushKind = FLUSH[coding]();
   let failure: unknown;
@@ -499,6 +513,8 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
   let throwing = false;
   /** True once a chunk went out (the head with it). */
   let sent = false;
+  /** The body's bytes read so far, checked against `declared`. */
+  let read = 0;
   /** The body's chunks not yet written to the compressor: the ones it had at once. */
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -511,9 +527,13 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
       if (next === STOP) break;
       if (next.done) {
         ended = true;
+        // Short of its `Content-Length`: failed, not finished, so the client sees a cut as without compress.
+        checkDeclaredLength(declared, read, false);
         break;
       }
       const chunk = checkChunk(next.value);
+      read += chunk.byteLength;
+      checkNotLonger(declared, read);
       if (chunk.byteLength === 0 && pendingBytes === 0) {
         // The app's way to send its head before any content (an event stream waiting for its
         // first event, spec §6): passed on while nothing was sent, so the head goes now.
