@@ -11,6 +11,7 @@ import { bodyClosedEarly } from '../gateway/abort.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import { READ_HOOK, type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
+import { originDates } from '../http/origin-dates.ts';
 
 /** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -32,7 +33,9 @@ export abstract class ResponseFetch {
    * a pull-based `ReadableStream` whose cancel closes the body iterator. A status that may
    * carry no content (204, 205, 304) gets a `null` body, its stream closed, and no
    * `Content-Type` or `Content-Length` (a 304 keeps one that is not its empty body's, RFC 9110
-   * §8.6). Hop-by-hop fields are left out.
+   * §8.6). Hop-by-hop fields are left out. A `Last-Modified` later than the moment of the call
+   * is sent as that moment, with a `Date` (RFC 9110 §8.8.2.1), as `respond()` sends it; the
+   * response keeps its own.
    *
    * @throws RangeError for a status fetch cannot represent (below 200 or above 599);
    *   TypeError for a header value fetch refuses, and for a stream that can be read once and
@@ -42,7 +45,9 @@ export abstract class ResponseFetch {
     const headers = new globalThis.Headers();
     const code = this.statusCode;
     // Without content, the fields that describe it go too, as `respond()` drops them.
-    const fields = NULL_BODY.has(code) ? bodilessFields(this.headers.list, code, this.isStreamed() ? -1 : (this.body as Uint8Array).byteLength) : this.headers.list;
+    // A future Last-Modified sent as now, with a Date from this clock (RFC 9110 §8.8.2.1), as `respond()` sends it.
+    const sent = originDates(this.headers).list;
+    const fields = NULL_BODY.has(code) ? bodilessFields(sent, code, this.isStreamed() ? -1 : (this.body as Uint8Array).byteLength) : sent;
     for (const [name, value] of fields) {
       if (!CONNECTION_FIELDS.has(name.toLowerCase())) headers.append(name, value);
     }
