@@ -91,10 +91,10 @@ describe('a download resumed by date under compress (RFC 9110 §13.1.5)', () => 
     return res;
   });
   const app = compress(mount({ '/docs': documents }));
-  const resume = async (path: string, extra: string) => {
+  const resume = async (path: string, extra: string, range = 'bytes=100-') => {
     calls = [];
     const server = await start(app);
-    const { raw } = await rawExchange(server.port, rawGet(path, `Accept-Encoding: gzip\r\nRange: bytes=100-\r\n${extra}`));
+    const { raw } = await rawExchange(server.port, rawGet(path, `Accept-Encoding: gzip\r\nRange: ${range}\r\n${extra}`));
     const res = parseRaw(raw);
     return { ...res, bytes: Buffer.from(res.rest, 'latin1') };
   };
@@ -118,6 +118,19 @@ describe('a download resumed by date under compress (RFC 9110 §13.1.5)', () => 
     expect(blind.status).toBe(206);
     expect(blind.header('content-encoding')).toBeUndefined();
     expect(blind.rest).toBe(LONG.slice(100));
+  });
+
+  it('several ranges resumed by date get the whole coded 200 too, not identity parts of it', async () => {
+    const ranges = 'bytes=100-199,300-399';
+    const res = await resume('/docs/page', `If-Range: ${MODIFIED.toUTCString()}\r\n`, ranges);
+    expect([res.status, res.header('content-encoding'), res.header('content-type')]).toEqual([200, 'gzip', 'text/plain; charset=utf-8']);
+    expect(gunzipSync(res.bytes).toString()).toBe(LONG);
+    expect(calls).toEqual([`/docs|/page|${ranges}`, '/docs|/page|-']);
+    // The parts of a type compress leaves alone stay parts, asked for again once the whole told.
+    const image = await resume('/docs/image', `If-Range: ${MODIFIED.toUTCString()}\r\n`, ranges);
+    expect([image.status, image.header('content-encoding'), image.header('content-type')?.split(';')[0]]).toEqual([206, undefined, 'multipart/byteranges']);
+    expect(image.rest).toContain(`Content-Range: bytes 100-199/${LONG.length}\r\n\r\n${LONG.slice(100, 200)}\r\n`);
+    expect(calls).toEqual([`/docs|/image|${ranges}`, '/docs|/image|-', `/docs|/image|${ranges}`]);
   });
 });
 
@@ -168,6 +181,17 @@ describe('asking the app again for the whole of a part', () => {
     if (res === 'hung') return;
     expect([res.status, res.header('content-encoding')]).toEqual([200, 'gzip']);
     expect(pool.busy).toBe(false);
+  }, 10_000);
+
+  it('compress closes a part of several ranges first too, whether the whole is coded or not', async () => {
+    for (const type of ['text/plain', 'image/png']) {
+      const { app, pool } = pooled(type);
+      const res = await getOrHang(compress(app), `Accept-Encoding: gzip\r\nRange: bytes=100-199,300-399\r\nIf-Range: ${MODIFIED.toUTCString()}\r\n`);
+      expect(res, type).not.toBe('hung');
+      if (res === 'hung') return;
+      expect([res.status, res.header('content-encoding')], type).toEqual(type === 'image/png' ? [206, undefined] : [200, 'gzip']);
+      expect(pool.busy, type).toBe(false);
+    }
   }, 10_000);
 
   it('so does a body filter (rewriteHtml) replacing a part with the rewritten whole', async () => {

@@ -21,7 +21,7 @@ import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
-import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
+import { type Route, routeOf, withoutFields, withoutRange } from './ask-without-range.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** A content coding {@link compress} can apply. */
@@ -102,7 +102,9 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7); but to a download
  * resumed by date (`If-Range: <Last-Modified>`, which the coded 200 kept), a part of a whole
  * this client would get coded is replaced by that whole, coded (the app is asked again
- * without `Range` and `If-Range`): the client's first bytes may be coded ones. A HEAD answer
+ * without `Range` and `If-Range`): the client's first bytes may be coded ones. Parts of
+ * several ranges (`multipart/byteranges`) do not tell the whole's type: the whole is asked
+ * for, and when it is not coded after all (an image) the parts are asked for again. A HEAD answer
  * gets the fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only
  * compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does;
@@ -183,7 +185,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // Where the request was routed from (a `mount` below moves its prefix), for asking again.
     const route = resumesByDate(environ) ? routeOf(environ) : null;
     let started = await callApp(inner, environ);
-    if (route !== null && isPartOfCoded(environ, acceptEncoding, started, choice)) started = await wholeOf(inner, environ, route, started);
+    if (route !== null) started = await resumedAnswer(inner, environ, route, acceptEncoding, started, choice);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
     const decision = started.status.startsWith('304')
@@ -246,33 +248,57 @@ function resumesByDate(environ: Environ): boolean {
 }
 
 /**
- * True when `started` is one part (a 206, or a `Content-Range`) of a whole that this client
- * would get coded: its fields, as the 200's (`Content-Length` the complete length), pass
- * {@link decide} with a coding.
+ * Whether `started` is part of a whole that this client would get coded: 'yes' for one part (a
+ * 206, or a `Content-Range`) whose fields, as the 200's (`Content-Length` the complete length),
+ * pass {@link decide} with a coding; 'maybe' for a `multipart/byteranges` 206 to a client that
+ * takes a coding, whose parts carry the type, so only the whole's fields can tell; else null.
  */
-function isPartOfCoded(environ: Environ, acceptEncoding: string | undefined, started: StartedApp, options: Choice): boolean {
+function partOfCoded(environ: Environ, acceptEncoding: string | undefined, started: StartedApp, options: Choice): 'yes' | 'maybe' | null {
   const headers = new HeaderList(started.headers);
+  if (started.status.startsWith('206') && isByteranges(headers.get('content-type'))) {
+    return chooseCoding(acceptEncoding, options.encodings) === null ? null : 'maybe';
+  }
   const part = parseContentRange(headers.get('content-range'));
-  if (part === null || part.range === null) return false;
+  if (part === null || part.range === null) return null;
   headers.delete('content-range');
   if (part.size === null) headers.delete('content-length');
   else headers.set('Content-Length', part.size);
-  return decide(environ, acceptEncoding, '200 OK', headers, null, options).coding !== null;
+  return decide(environ, acceptEncoding, '200 OK', headers, null, options).coding !== null ? 'yes' : null;
+}
+
+/** True for a `Content-Type` of `multipart/byteranges` (a 206 of several ranges). */
+function isByteranges(type: string | null): boolean {
+  return type !== null && type.split(';')[0]!.trim().toLowerCase() === 'multipart/byteranges';
 }
 
 /**
- * The answer to the request without `Range` and `If-Range` (a 200 is a valid answer to a range
- * request, RFC 9110 §14.2), in place of `first`, which is closed before the app is called
- * again: what its body holds (a file, the one connection of a pool, a lock its `finally`
- * releases) is let go first, or a second call waiting for it would wait for itself. The app is
- * called through {@link withoutRange}, as the body filters call it: on `environ` itself, routed
- * from `route`, both fields put back once its status is known.
+ * What to send for `first`, the answer to a download resumed by date ({@link resumesByDate}):
+ * `first` itself, unless it is part of a whole this client would get coded
+ * ({@link partOfCoded}); then the answer to the request without `Range` and `If-Range` (a 200
+ * is a valid answer to a range request, RFC 9110 §14.2). `first` is closed before the app is
+ * called again: what its body holds (a file, the one connection of a pool, a lock its
+ * `finally` releases) is let go first, or a second call waiting for it would wait for itself.
+ * When only the whole could tell (several ranges) and it is not coded after all (an image),
+ * the parts are asked for again, a third call. The app is called through {@link withoutRange},
+ * as the body filters call it: on `environ` itself, routed from `route`, both fields put back
+ * once its status is known.
  */
-async function wholeOf(app: App, environ: Environ, route: Route, first: StartedApp): Promise<StartedApp> {
+async function resumedAnswer(app: App, environ: Environ, route: Route, acceptEncoding: string | undefined, first: StartedApp, options: Choice): Promise<StartedApp> {
+  const part = partOfCoded(environ, acceptEncoding, first, options);
+  if (part === null) return first;
   // Not awaited: a generator's `finally` runs at once up to its first `await`; one that never
   // settles must not hold the request.
   first.close();
-  return withoutRange(environ, route, () => callApp(app, environ));
+  const whole = await withoutRange(environ, route, () => callApp(app, environ));
+  if (part === 'yes' || isCoded(environ, acceptEncoding, whole, options)) return whole;
+  whole.close();
+  return withoutFields(environ, route, [], () => callApp(app, environ));
+}
+
+/** True when {@link decide} gives `started`, an answer that is no 304, a coding. */
+function isCoded(environ: Environ, acceptEncoding: string | undefined, started: StartedApp, options: Choice): boolean {
+  const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
+  return !started.status.startsWith('304') && decide(environ, acceptEncoding, started.status, new HeaderList(started.headers), known, options).coding !== null;
 }
 
 /** What {@link decide} weighs a response against: the options of {@link compress}, checked. */
@@ -316,7 +342,7 @@ function decide(
   const type = headers.get('content-type');
   // Several ranges: each part carries the type (RFC 9110 §14.6), so whether the 200 would be
   // compressed is not known here, and its `Vary` is sent as it may have been.
-  if (partial && type !== null && type.split(';')[0]!.trim().toLowerCase() === 'multipart/byteranges') return VARY_ONLY;
+  if (partial && isByteranges(type)) return VARY_ONLY;
   if (type === null || !options.filter(type, environ)) return NONE;
   // The 200 it is part of would vary by `Accept-Encoding`, and a 206 carries that 200's `Vary`
   // (RFC 9110 §15.3.7), so a cache does not answer a client of another coding with it.
