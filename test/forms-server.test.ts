@@ -397,6 +397,22 @@ describe('Request.application over a real socket: the body after a form parse', 
     expect(answer.error).toMatch(/read by the form parse .* and not kept: read it with await req\.bytes\(\) first to keep it/);
   });
 
+  it.each([
+    ['urlencoded, Content-Length: 0', { 'Content-Type': 'application/x-www-form-urlencoded' }, ''],
+    ['multipart, Content-Length: 0', { 'Content-Type': 'multipart/form-data; boundary=B' }, ''],
+    ['no Content-Type, no body', {}, undefined],
+    ['urlencoded, an empty chunked body', { 'Content-Type': 'application/x-www-form-urlencoded' }, 'chunked'],
+  ] as const)('reads an empty body as empty after the form parse (%s): nothing was taken from it, as WebOb', async (_name, headers, body) => {
+    const answer = await bodyAfterForm((url) =>
+      fetch(url, {
+        method: 'POST',
+        headers,
+        ...(body === 'chunked' ? { body: new ReadableStream({ start: (c) => c.close() }), duplex: 'half' } : body === undefined ? {} : { body }),
+      } as RequestInit),
+    );
+    expect(answer).toEqual({ fields: [], body: '', again: '' });
+  });
+
   it('RequestBody.parseForm TSDoc says what a read of the body after the parse does, for either form type', async () => {
     const source = await readFile(new URL('../src/request/body.ts', import.meta.url), 'utf8');
     const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*async parseForm\(/.exec(source)![1]!.replace(/\s*\n\s*\*\s?/g, ' ');

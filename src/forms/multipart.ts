@@ -59,6 +59,7 @@ export function checkBoundary(boundary: string | undefined): asserts boundary is
  * and detaches from it (`openInput`), destroys busboy and any open file stream, and closes
  * the temporary files it opened; the caller removes them (`SpoolDir.cleanup`).
  *
+ * @returns the number of body bytes read (0 for an empty body: nothing was taken from it).
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) for a
  *   malformed or truncated body, or a body that breaks off (see `readFailure`). Errors
  *   writing temporary files propagate as they are.
@@ -69,7 +70,7 @@ export async function parseMultipart(
   limits: FormLimits,
   target: MultipartTarget,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<number> {
   const guard = new MultipartGuard(boundary, limits);
   const feed = new ParserFeed(guard);
   let bb: busboy.Busboy | undefined;
@@ -146,11 +147,12 @@ export async function parseMultipart(
     }
     const rest = feed.rest();
     if (rest !== undefined) await latch.guard(writeParser((bb ??= open()), rest));
-    if (bb === undefined) return; // an empty body: an empty form
+    if (bb === undefined) return received; // an empty body: an empty form
     await latch.guard(endParser(bb));
     await latch.guard(Promise.all(tasks));
     if (latch.failed) throw latch.failure;
     for (const upload of uploads) if (upload && !isNoFileChosen(upload)) target.files.add(upload.fieldName, upload);
+    return received;
   } catch (error) {
     fail(error);
     detach();

@@ -141,15 +141,19 @@ export function planForm(contentType: string | null | undefined, contentEncoding
 
 /**
  * Reads and parses the body as `plan` says; temporary files are removed when it fails. An
- * abort of `signal` fails it at once with the signal's reason.
+ * abort of `signal` fails it at once with the signal's reason. `onRead` is told how many
+ * bytes of the body the parse took (0 for an empty body, or a plan that reads nothing).
  */
-async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal?: AbortSignal): Promise<ParsedForm> {
+async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal?: AbortSignal, onRead?: (bytes: number) => void): Promise<ParsedForm> {
   const spool = new SpoolDir(plan.tmpDir);
   const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
   if (plan.type === null) return form;
   try {
-    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal, plan.charset);
-    else await parseMultipart(input, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
+    const read =
+      plan.type === 'application/x-www-form-urlencoded'
+        ? await parseUrlencoded(input, plan.limits, form.fields, signal, plan.charset)
+        : await parseMultipart(input, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
+    onRead?.(read);
   } catch (error) {
     await spool.cleanup();
     throw error;
@@ -247,7 +251,8 @@ function defaultOption(name: (typeof LATER_OPTIONS)[number]): number | undefined
  * body read is not kept (a urlencoded body's pairs are split as it streams, a multipart one's
  * files spooled): `tsgi.input` becomes a failed input whose `Error` says to call
  * `req.bytes()` first, rather than an empty body (Werkzeug's `b''`); an input already in
- * memory (`req.bytes()` came first) stays and replays. When the parse fails after it began
+ * memory (`req.bytes()` came first) stays and replays, and an empty body (no bytes read)
+ * stays readable as empty, as after a `req.stream()` of it. When the parse fails after it began
  * reading, `tsgi.input` becomes a `FailedInput` of the same error, so any later read of the
  * body fails at once with it (a refusal before reading leaves the input whole). A live body
  * is claimed while the parse reads it (`claimInput`): `req.bytes()` or `req.parts()` started
@@ -281,9 +286,11 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
       claimInput(input, FORM_READER);
       claimed = true;
     }
-    parsed = readForm(input, plan, controller.signal).then(
+    // A body of no bytes stays readable (as empty) after the parse: nothing was taken from it.
+    let read = 0;
+    parsed = readForm(input, plan, controller.signal, (bytes) => (read = bytes)).then(
       (form) => {
-        if (plan.type !== null) consumeInput(environ, input, FORM_READER);
+        if (read > 0) consumeInput(environ, input, FORM_READER);
         return form;
       },
       (error: unknown) => {

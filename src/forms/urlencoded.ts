@@ -31,6 +31,7 @@ const EQUALS = 0x3d;
  * whole body. Reading stops at the first byte past a limit, or when `signal` aborts (the parse
  * then throws its reason); `input` is not closed, only detached from (`openInput`).
  *
+ * @returns the number of body bytes read (0 for an empty body: nothing was taken from it).
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
  *   body breaks off (see `readFailure`).
  */
@@ -40,7 +41,7 @@ export async function parseUrlencoded(
   fields: MultiDict<string>,
   signal?: AbortSignal,
   charset = 'utf-8',
-): Promise<void> {
+): Promise<number> {
   const parser = new PairSplitter(limits, fields, charset === 'utf-8' ? decodePair : legacyDecoder(charset));
   let received = 0;
   const { chunks, detach } = openInput(input);
@@ -64,6 +65,7 @@ export async function parseUrlencoded(
       parser.push(step.value);
     }
     parser.endPair();
+    return received;
   } catch (error) {
     detach();
     throw error;

@@ -241,6 +241,8 @@ export abstract class RequestBody {
    * pairs are split as it streams, a multipart body's files are spooled): reading it
    * afterwards (`bytes()`, `text()`, `json()`, `stream()`) throws an `Error` saying to call
    * `await req.bytes()` first, which keeps it (WebOb keeps the body; Werkzeug answers `b''`).
+   * A body of no bytes (`Content-Length: 0`, an empty chunked body) stays readable and reads
+   * as empty: nothing was taken from it (WebOb's body stays readable).
    *
    * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
    * ends: when the response body of the outermost `Request.application` (or
