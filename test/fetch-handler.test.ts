@@ -176,6 +176,29 @@ describe('toFetchHandler: the environ', () => {
     }
   });
 
+  it('drops the Content-Length of a body the runtime dropped (a GET under @hono/node-server), as serve() has none for a bodiless GET, over a socket', async () => {
+    const app = Request.application(async (req) => new Response(`${req.contentLength} ${req.isBodyReadable} ${(await req.bytes()).byteLength}`));
+    const served = await serveFetch(toFetchHandler(app));
+    const node = await serve(app, { port: 0 });
+    const send = async (port: number, head: string) => parseRaw((await rawExchange(port, `${head}Host: 127.0.0.1\r\nConnection: close\r\n\r\nabc`)).raw).rest;
+    try {
+      // serve() reads a GET's body; @hono/node-server hands the handler a Request with no body.
+      expect(await send(node.port, 'GET / HTTP/1.1\r\nContent-Length: 3\r\n')).toBe('3 true 3');
+      expect(await send(served.port, 'GET / HTTP/1.1\r\nContent-Length: 3\r\n')).toBe('null false 0');
+      expect(await send(node.port, 'GET / HTTP/1.1\r\n')).toBe('null false 0');
+      expect(await send(served.port, 'POST / HTTP/1.1\r\nContent-Length: 3\r\n')).toBe('3 true 3');
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
+    // In process, undici gives a Request built without a body a null body, whatever its
+    // Content-Length: a declared 0 is what the input holds, and stays.
+    const handler = toFetchHandler(app);
+    const declared = (length: string) => handler(new globalThis.Request('http://h/', { method: 'GET', headers: { 'content-length': length } }));
+    expect(await (await declared('3')).text()).toBe('null false 0');
+    expect(await (await declared('0')).text()).toBe('0 false 0');
+  });
+
   it('streams tsgi.input from the request body and passes signal, request, env and ctx', async () => {
     const ctx = { waitUntil() {} };
     const server = { name: 'bindings' };

@@ -161,6 +161,10 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
  * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
+ * A request whose body the runtime dropped (`request.body` is `null`: Bun, Deno and
+ * `@hono/node-server` drop a GET's) has no `CONTENT_LENGTH` but a declared `0`, whatever
+ * length its `Content-Length` field announced: the input is empty, and `req.contentLength`
+ * and `req.isBodyReadable` say so.
  *
  * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 in the path or an invalid
  *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPContentTooLarge for a
@@ -188,6 +192,11 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
   // A body whose length no Content-Length field announced (known only once the fields are in).
   if (request.body !== null && environ.CONTENT_LENGTH === undefined) environ['tsgi.input_terminated'] = true;
+  // A body the runtime dropped (Bun, Deno and @hono/node-server drop a GET's): its announced
+  // length is no body the input holds (RFC 3875 §4.1.2: CONTENT_LENGTH only for a body that
+  // comes with the request), so the environ has none, as serve() has none for a GET without
+  // a body; a declared 0 is what the input holds, and stays.
+  else if (request.body === null && environ.CONTENT_LENGTH !== undefined && Number(environ.CONTENT_LENGTH) !== 0) delete environ.CONTENT_LENGTH;
   // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
   if (environ.HTTP_HOST === undefined && !pathOnly) environ.HTTP_HOST = authority;
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
