@@ -575,6 +575,46 @@ describe('toFetchHandler: the answer', () => {
     }
   });
 
+  it("logs nothing under errors() for an app that rethrows its signal's own reason once its client left, as the adapter logs nothing, over a socket as under serve()", async () => {
+    // `fetch(url, { signal })` rejects with the signal's reason: @hono/node-server's is a
+    // string ('Error: aborted'), an in-process caller's whatever it aborted with.
+    let entered: () => void = () => undefined;
+    const app = Request.application(async (req) => {
+      entered();
+      await new Promise((resolve) => req.signal!.addEventListener('abort', resolve, { once: true }));
+      throw req.signal!.reason;
+    });
+    const errors = log();
+    const reported: unknown[] = [];
+    const guarded = errorsMiddleware(app, { log: errors, onError: (error) => void reported.push(error) });
+    const served = await serveFetch(toFetchHandler(guarded, { log: errors }));
+    const node = await serve(guarded, { port: 0, log: errors });
+    try {
+      for (const port of [node.port, served.port]) {
+        const inApp = new Promise<void>((resolve) => (entered = resolve));
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /reason HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+        socket.on('error', () => undefined);
+        await inApp;
+        socket.destroy();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect([errors.lines, reported], port === node.port ? 'serve()' : 'toFetchHandler').toEqual([[], []]);
+      }
+      const leaving = new AbortController();
+      const answer = toFetchHandler(guarded, { log: errors })(new globalThis.Request('http://h/reason', { signal: leaving.signal }));
+      leaving.abort('the caller left');
+      await answer;
+      expect([errors.lines, reported]).toEqual([[], []]);
+      // The same value thrown while the client is still there is an app error, logged.
+      const own = await toFetchHandler(errorsMiddleware(() => Promise.reject('Error: aborted'), { log: errors }))(new globalThis.Request('http://h/own'));
+      expect(own.status).toBe(500);
+      expect(errors.lines).toHaveLength(1);
+      expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/own HTTP\/1\.1 500: .*Error: aborted/);
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
+  });
+
   it('answers an app error before the head with a plain 500 and logs it with the request line', async () => {
     const errors = log();
     const res = await toFetchHandler(() => {

@@ -314,8 +314,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
 }
 
 /**
- * True for work that stopped once the client went away: an `AbortError` on `tsgi.signal` (as
- * `fetch(url, { signal })` rejects), or a raw app's read of `tsgi.input` that broke off with
+ * True for work that stopped once the client went away: an `AbortError` on `tsgi.signal`, or
+ * that signal's own reason (as `fetch(url, { signal })` rejects), or a raw app's read of `tsgi.input` that broke off with
  * the client (`stoppedWithClient`; over HTTP/2 the `Premature close` of a stream reset
  * mid-body, `isBrokenOff`). The client closed the request, which is no app failure (the server
  * logs no error for it either), so it is logged as `close` (499 before the answer).

@@ -72,9 +72,11 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  * under `requestId` (the id of the answer's `X-Request-Id` and of the access log's
  * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
  * `options.onError(error, req)` runs; but an `AbortError` or `TimeoutError` the app throws
- * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
- * asked, and the error of a request body that broke off with the client (a raw app's read of
- * `tsgi.input`: `aborted`, `ECONNRESET`…, see `isInputError`; over HTTP/2 the `Premature
+ * before its head once `tsgi.signal` has aborted (the client left), or that signal's own
+ * reason (`fetch(url, { signal })` rejects with it; `@hono/node-server`'s is a string), is
+ * the app stopping as asked (`stoppedWithClient`), and the error of a request body that
+ * broke off with the client (a raw app's read of `tsgi.input`: `aborted`, `ECONNRESET`…, see
+ * `isInputError`; over HTTP/2 the `Premature
  * close` of a stream reset mid-body, at once) the client's doing: neither is logged nor
  * passed to `onError` (spec §7.5). When the signal aborted because a `timeout` above gave up
  * (its `TimeoutError` reason), the client is still there, and an `ECONNRESET` or the like
@@ -165,9 +167,9 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
 
     async function answer500(error: unknown) {
       // Once the client left, an app that stopped on `tsgi.signal` (`fetch(url, { signal:
-      // req.signal })` rejecting) stopped as asked, and a raw app whose read of the body broke
-      // off with it lets the client's doing propagate: nobody reads this 500, and the server
-      // logs neither (spec §7.5).
+      // req.signal })` rejecting, with an `AbortError` or the signal's own reason) stopped as
+      // asked, and a raw app whose read of the body broke off with it lets the client's doing
+      // propagate: nobody reads this 500, and the server logs neither (spec §7.5).
       if (!isBrokenOff(error) && !stoppedWithClient(environ['tsgi.signal'], error)) report(error, '500');
       let res: Response | undefined;
       if (debug) {

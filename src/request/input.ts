@@ -246,15 +246,18 @@ export function isInputError(error: unknown): boolean {
 }
 
 /**
- * True for an error that is the app stopping on `signal` as asked (an `AbortError`,
- * `TimeoutError`) once it aborted, or a broken-off body's (`isInputError`) once it aborted
+ * True for an error that is the app stopping on `signal` as asked once it aborted: an
+ * `AbortError` or `TimeoutError`, or the signal's own reason thrown on (`fetch(url, { signal })`
+ * and `signal.throwIfAborted()` reject with it, whatever it is: `@hono/node-server`'s is a
+ * string, `'Error: aborted'`); or a broken-off body's error (`isInputError`) once it aborted
  * because the client left: not when a `timeout` above gave up (its `TimeoutError` reason),
  * where an upstream's `ECONNRESET` is still the app's failure. Shared by `errors` (which
- * logs no 500 for it) and `accessLog` (which logs it as the client's `close`, 499).
+ * logs no 500 for it), `accessLog` (which logs it as the client's `close`, 499) and
+ * `toFetchHandler` (which logs nothing for it).
  */
-export function stoppedWithClient(signal: AbortSignal | undefined, error: unknown): boolean {
+export function stoppedWithClient(signal: AbortSignal | null | undefined, error: unknown): boolean {
   if (signal?.aborted !== true) return false;
-  if (isAbort(error)) return true;
+  if (isAbort(error) || error === signal.reason) return true;
   return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 

@@ -48,16 +48,14 @@ export function untilClientLeaves<T>(request: globalThis.Request, step: T | Prom
 
 /**
  * True when `error` is the app (or its body) stopping on the request's signal once the client
- * left: what `errors` takes for it (`stoppedWithClient`: an `AbortError` or `TimeoutError`,
- * `sleep(ms, value, { signal })`'s), or the signal's own reason thrown on (`fetch(url, { signal })`,
- * `signal.throwIfAborted()`; `@hono/node-server`'s reason is a string, `'Error: aborted'`). Work
+ * left, as `errors` takes it (`stoppedWithClient`: an `AbortError` or `TimeoutError`,
+ * `sleep(ms, value, { signal })`'s, or the signal's own reason thrown on, `fetch(url, { signal })`'s,
+ * `signal.throwIfAborted()`'s; `@hono/node-server`'s reason is a string, `'Error: aborted'`). Work
  * stopped as asked, not an app error to log, as under `serve()` (docs/spec.md §7.5). A request
  * without a signal (a polyfill's) tells nothing: false.
  */
 export function stoppedOnLeaving(request: globalThis.Request, error: unknown): boolean {
-  const signal = request.signal as AbortSignal | null | undefined;
-  if (signal == null) return false;
-  return stoppedWithClient(signal, error) || (signal.aborted && error === signal.reason);
+  return stoppedWithClient(request.signal as AbortSignal | null | undefined, error);
 }
 
 /**
