@@ -85,6 +85,17 @@ describe('defineMiddleware({ after })', () => {
     await expect(served(returned(inner), '/json')).rejects.toThrow(/throw it to answer it/);
   });
 
+  it("refuses a fetch Response from after with the handler's hint, Response.fromFetch", async () => {
+    const fetchAnswer = defineMiddleware({ after: () => new globalThis.Response('from fetch') as unknown as Response });
+    const handler = Request.application(() => new globalThis.Response('from fetch') as unknown as Response);
+    const hint = "(tsgi's Response is another class: return Response.fromFetch(response) to convert it)";
+    const fromHandler = (await served(handler, '/').catch((error: unknown) => error)) as Error;
+    const fromAfter = (await served(fetchAnswer(inner), '/json').catch((error: unknown) => error)) as Error;
+    expect(fromHandler.message).toBe(`Request.application handler returned a fetch Response: expected a Response, HTTPException, string or app ${hint}`);
+    expect(fromAfter).toBeInstanceOf(TypeError);
+    expect(fromAfter.message).toBe(`defineMiddleware after hook returned a fetch Response: expected a Response or nothing ${hint}`);
+  });
+
   it('runs on the response of an HTTPException a raw app throws (Flask runs after_request on it)', async () => {
     const raw: App = () => {
       throw new HTTPForbidden('raw says no');

@@ -141,9 +141,10 @@ function handOnCalls(environ: Environ, res: Response): boolean {
 /**
  * What answered a result, named in the TypeError for one that is no answer (see
  * {@link noAnswer}): a `Request.application` handler, a `defineMiddleware` (`Request.middleware`)
- * handler, or a `before` hook (which may also answer nothing).
+ * handler, a `before` hook (which may also answer nothing), or an `after` hook (a `Response`
+ * or nothing).
  */
-export type AnswerSource = 'handler' | 'middleware' | 'before';
+export type AnswerSource = 'handler' | 'middleware' | 'before' | 'after';
 
 /** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */
 interface HandlerInfo {
@@ -325,23 +326,42 @@ const SOURCE_NAMES: Record<AnswerSource, string> = {
   handler: 'Request.application handler',
   middleware: 'defineMiddleware handler',
   before: 'defineMiddleware before hook',
+  after: 'defineMiddleware after hook',
+};
+
+/** What each {@link AnswerSource} may answer, in the TypeError of {@link noAnswer}. */
+const EXPECTED: Record<AnswerSource, string> = {
+  handler: 'a Response, HTTPException, string or app',
+  middleware: 'a Response, HTTPException, string or app',
+  before: 'nothing, or a Response, HTTPException, string or app',
+  after: 'a Response or nothing',
 };
 
 /**
- * The error for a result that is none of {@link HandlerResult}, answered by `source`, with the
- * likely mistake behind it and what to write instead. Only built on that error path.
+ * The error for a result that `source` may not answer (none of {@link HandlerResult}; for an
+ * `after` hook, anything but a `Response` or nothing), with the likely mistake behind it and
+ * what to write instead. Only built on that error path.
  */
-function noAnswer(result: unknown, source: AnswerSource): TypeError {
+export function noAnswer(result: unknown, source: AnswerSource): TypeError {
   const fetchResponse = typeof globalThis.Response === 'function' && result instanceof globalThis.Response;
-  const kind = fetchResponse ? 'a fetch Response' : result instanceof Uint8Array ? `a ${describe(result)}` : result === null ? 'null' : typeof result;
-  const expected = source === 'before' ? 'nothing, or a Response, HTTPException, string or app' : 'a Response, HTTPException, string or app';
-  return new TypeError(`${SOURCE_NAMES[source]} returned ${kind}: expected ${expected}${noAnswerHint(kind, source)}`);
+  const kind = fetchResponse
+    ? 'a fetch Response'
+    : isHTTPException(result)
+      ? 'an HTTPException'
+      : result instanceof Uint8Array
+        ? `a ${describe(result)}`
+        : result === null
+          ? 'null'
+          : typeof result;
+  return new TypeError(`${SOURCE_NAMES[source]} returned ${kind}: expected ${EXPECTED[source]}${noAnswerHint(kind, source)}`);
 }
 
 /** The likely mistake behind a result of `kind` that is no answer (see {@link noAnswer}). */
 function noAnswerHint(kind: string, source: AnswerSource): string {
   // Hono's `c.text()`, `fetch()`'s answer: the web's Response, not tsgi's.
   if (kind === 'a fetch Response') return " (tsgi's Response is another class: return Response.fromFetch(response) to convert it)";
+  // An `after` hook answers an HTTPException by throwing it (a handler may return one).
+  if (kind === 'an HTTPException') return ' (throw it to answer it)';
   // Express's `res.send(buffer)`: bytes are a body, not JSON.
   if (kind.startsWith('a ')) return ' (for bytes, return new Response(bytes))';
   // A plain object or a number: most likely data meant as JSON (Flask's dict, Express's res.json).

@@ -14,9 +14,8 @@
  */
 import { type App, type AppLike, type Environ, type Middleware, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { isHTTPException } from '../exceptions/base.ts';
 import { Response, isForeignResponse } from '../response/response.ts';
-import { type HandlerResult, answerError, answerOf, handlerApp, responseOf } from './application.ts';
+import { type HandlerResult, answerError, answerOf, handlerApp, noAnswer, responseOf } from './application.ts';
 
 /** What the hooks need of a request: its environ. */
 interface EnvironView {
@@ -154,14 +153,13 @@ function runAfter(req: EnvironView, res: Response, layer: Layer): Response | Pro
 /**
  * What `after` answered: nothing keeps `res`, a `Response` replaces it (one of another copy of
  * tsgi is served and read back as this copy's).
- * @throws TypeError for anything else (an `HTTPException` is thrown, not returned, from `after`).
+ * @throws TypeError for anything else, naming it and the likely fix as a handler's is named
+ *   (`noAnswer`): a fetch `Response` (`Response.fromFetch`), an `HTTPException` (thrown, not
+ *   returned, from `after`).
  */
 function replacement(out: unknown, res: Response, environ: Environ): Response | Promise<Response> {
   if (out === undefined) return res;
   if (out instanceof Response) return out;
   if (isForeignResponse(out)) return responseOf(environ, toApp(out as AppLike), true);
-  if (isHTTPException(out)) {
-    throw new TypeError('defineMiddleware after hook returned an HTTPException: throw it to answer it');
-  }
-  throw new TypeError(`defineMiddleware after hook returned ${out === null ? 'null' : typeof out}: expected a Response or nothing`);
+  throw noAnswer(out, 'after');
 }
