@@ -89,10 +89,10 @@ describe('replaceText and rewriteHtml: a <meta> across the 1024th byte', () => {
   const ending = 1024 - '<meta charset=windows-1252>'.length - '<!---->'.length;
 
   /** The charset each filter read `body` in: whether the byte E9 was `é` (windows-1252) or no character (UTF-8). */
-  async function charsets(body: string): Promise<{ replaceText: string; rewriteHtml: string }> {
-    const replaced = await served(replaceText(cafe([body]), { replacements: [['>café<', '>cafe!<']] as Array<[string, string]> }));
+  async function charsets(body: string, type?: string): Promise<{ replaceText: string; rewriteHtml: string }> {
+    const replaced = await served(replaceText(cafe([body], type), { replacements: [['>café<', '>cafe!<']] as Array<[string, string]> }));
     const rewritten = await served(
-      rewriteHtml(cafe([body]), { elements: { p: (el) => el.setAttribute('data-read', el.getAttribute('title') === 'café' ? 'windows-1252' : 'utf-8') } }),
+      rewriteHtml(cafe([body], type), { elements: { p: (el) => el.setAttribute('data-read', el.getAttribute('title') === 'café' ? 'windows-1252' : 'utf-8') } }),
     );
     return { replaceText: replaced.includes('>cafe!<') ? 'windows-1252' : 'utf-8', rewriteHtml: /data-read="([^"]*)"/.exec(rewritten)?.[1] ?? rewritten.slice(-60) };
   }
@@ -103,6 +103,15 @@ describe('replaceText and rewriteHtml: a <meta> across the 1024th byte', () => {
     expect(await charsets(page(ending + 1))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
     expect(await charsets(page(1023 - '<!---->'.length))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
     expect(await charsets(page(2000))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
+  });
+
+  it('is read by both when the Content-Type names a charset no browser knows (charset=None), as browsers go on to the prescan', async () => {
+    // WHATWG Encoding "get an encoding" fails for the label: HTML's encoding sniffing goes on.
+    for (const type of ['text/html; charset=None', 'text/html; charset="bogus"', 'application/xhtml+xml; charset=unknown-8bit']) {
+      expect(await charsets(page(0), type), type).toEqual({ replaceText: 'windows-1252', rewriteHtml: 'windows-1252' });
+    }
+    // Without a <meta>, the page is read as one without a charset is: UTF-8, replaced (not passed through).
+    expect(await served(replaceText(cafe(['<p>caf\xC3\xA9</p>'], 'text/html; charset=None'), toBistro))).toBe('<p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
   });
 });
 
@@ -117,6 +126,8 @@ describe('replaceText: an XML document that declares its encoding in its XML dec
       expect(await served(replaceText(cafe([feed], type), lower)), type).toBe(expected);
     }
     expect(await served(replaceText(cafe([feed], 'application/rss+xml'), lower))).toBe(expected);
+    // A charset no browser knows is ignored: the declaration is read, as without one.
+    expect(await served(replaceText(cafe([feed], 'application/rss+xml; charset=None'), lower))).toBe(expected);
     for (let cut = 1; cut < feed.indexOf('?>') + 3; cut++) {
       expect(await served(replaceText(cafe([feed.slice(0, cut), feed.slice(cut)], 'application/rss+xml'), lower)), `cut at ${cut}`).toBe(expected);
     }

@@ -59,6 +59,19 @@ function inByteStream(label: string): string | undefined {
   return name.startsWith('utf-16') ? 'utf-8' : name === 'x-user-defined' ? 'windows-1252' : name;
 }
 
+/**
+ * The charset the `charset` parameter of a response's `Content-Type` names, as browsers take
+ * it: its WHATWG name (`latin1` is `windows-1252`), or undefined when there is none or its
+ * label is one the platform does not know (`charset=None`, `charset=bogus`). Browsers ignore
+ * such a label: WHATWG Encoding's "get an encoding" fails, and HTML's encoding sniffing
+ * algorithm (WHATWG HTML §13.2.3.1) goes on to the body's own declarations, so the one rule of
+ * `replaceText` and `rewriteHtml` reads them (a BOM, the XML declaration, the `<meta>`
+ * prescan) as for a type without a charset.
+ */
+export function contentTypeCharset(label: string | undefined): string | undefined {
+  return label === undefined ? undefined : (encodingName(label) ?? undefined);
+}
+
 const XML_DECLARATION = '<?xml';
 /** The `encoding` pseudo-attribute of an XML declaration (XML 1.0 §4.3.3, `EncodingDecl`). */
 const ENCODING_DECL = /[\x20\t\r\n]encoding[\x20\t\r\n]*=[\x20\t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\1/;

@@ -13,7 +13,7 @@ import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { textCodec } from './text-codec.ts';
-import { CharsetSniffer } from './charset-sniff.ts';
+import { CharsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link replaceText}. */
@@ -77,16 +77,17 @@ function isText(type: string): boolean {
  * `String.prototype.replace` over the whole text. The body is decoded in its
  * charset, replaced, and encoded back in the same charset. The charset is found as browsers
  * find it: UTF-8 (or UTF-16) when the body starts with that byte order mark, whatever is
- * declared (WHATWG Encoding, "decode"; the BOM is kept); else the `Content-Type` parameter;
- * else, for XML (`application/xml`, `text/xml`, `+xml`), the `encoding` of the XML declaration
+ * declared (WHATWG Encoding, "decode"; the BOM is kept); else the `Content-Type` parameter
+ * (one whose label no browser knows, `charset=None`, is ignored, as browsers ignore it, and as
+ * `rewriteHtml` does); else, for XML (`application/xml`, `text/xml`, `+xml`), the `encoding` of the XML declaration
  * it starts with (`<?xml version="1.0" encoding="ISO-8859-1"?>`, RFC 7303 §4.3);
  * else, for `text/html` and `application/xhtml+xml`, the one a `<meta charset>` or
  * `<meta http-equiv="Content-Type" content="…; charset=…">` ending within the first 1024 bytes
  * declares (WHATWG HTML §13.2.3.2, "prescan a byte stream"; as `rewriteHtml` reads it); else
  * UTF-8 (JSON and JavaScript are UTF-8; a `<meta>` past byte 1024 is not read). UTF-8 and the
  * single-byte charsets (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets
- * (UTF-16, Shift_JIS, unknown labels: named by a BOM, an XML declaration or a `<meta>`, or declared, even when a
- * UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
+ * (UTF-16, Shift_JIS, unknown labels: named by a BOM, an XML declaration or a `<meta>`, or a
+ * known one declared, even when a UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
  * `decodeContent` below), pass through untouched. A replacement character the
  * charset cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
@@ -149,7 +150,8 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
-    const declared = type.parameters.charset;
+    // An unknown label is no charset: the body's declarations are read, as browsers do.
+    const declared = contentTypeCharset(type.parameters.charset);
     // A declared charset it cannot write is left alone, BOM or not: the head is decided before the body.
     if (declared !== undefined && textCodec(declared) === null) return null;
     const html = type.type === 'text/html' || type.type === 'application/xhtml+xml';

@@ -14,7 +14,7 @@ import { checkVersion } from '../middleware/etag-version.ts';
 import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
 import { type ByteText, byteText } from './html-text.ts';
-import { metaCharset } from './charset-sniff.ts';
+import { contentTypeCharset, metaCharset } from './charset-sniff.ts';
 import { parseSelector } from './html-selector.ts';
 import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
@@ -110,7 +110,8 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (UTF-16 and ISO-2022-JP are left alone; a page whose `<meta>` declares ISO-2022-JP passes
  * through untouched from that tag on, as past `maxTokenBytes`): UTF-8 when the body starts with
  * its byte order mark (as browsers read it, whatever is declared), else the `Content-Type`
- * parameter, or else, for `application/xhtml+xml`, the `encoding` of the XML declaration it
+ * parameter (one whose label no browser knows, `charset=None`, is ignored, as browsers ignore
+ * it), or else, for `application/xhtml+xml`, the `encoding` of the XML declaration it
  * starts with (RFC 7303 §4.3, as `replaceText` reads it), or else the one a
  * `<meta charset>` (or `<meta http-equiv=content-type>`) ending within the first 1024 bytes
  * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
@@ -168,7 +169,8 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     if (type.type !== 'text/html' && type.type !== 'application/xhtml+xml') return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
-    const charset = type.parameters.charset;
+    // An unknown label is no charset: the <meta> is looked for, as browsers do.
+    const charset = contentTypeCharset(type.parameters.charset);
     const text = byteText(charset);
     if (text === null || rules.length === 0) return null;
     const req = new Request(environ);
