@@ -7,10 +7,14 @@
  * or a cut connection once the head is out; never a 500, and the server goes on serving.
  */
 import net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
+
+/** `hello` under gzip: what a `Transfer-Encoding: gzip` answer carries. */
+const GZIPPED = gzipSync('hello');
 
 /** What the upstream answers for `/<name>`; `socket.end(text)` unless it is a function. */
 const ANSWERS: Record<string, string | ((socket: net.Socket) => void)> = {
@@ -45,6 +49,9 @@ const ANSWERS: Record<string, string | ((socket: net.Socket) => void)> = {
   'gzip-not-gzip': 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnotgzip!!!',
   'bad-location': 'HTTP/1.1 301 Moved\r\nLocation: %zz:/\\\\x\r\nContent-Length: 0\r\n\r\n',
   'latin1-cookie': 'HTTP/1.1 200 OK\r\nSet-Cookie: a=b; Domain=\xff\r\nContent-Length: 0\r\n\r\n',
+  // A transfer coding besides chunked (RFC 9112 §7), which undici does not decode: its bytes are no body.
+  'gzip-transfer-coding': `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip, chunked\r\n\r\n${GZIPPED.length.toString(16)}\r\n${GZIPPED.toString('latin1')}\r\n0\r\n\r\n`,
+  'gzip-transfer-coding-alone': `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: gzip\r\n\r\n${GZIPPED.toString('latin1')}`,
 };
 
 let upstream: net.Server;
@@ -118,6 +125,8 @@ describe('proxy() in front of a broken upstream', () => {
       'gzip-not-gzip': '200',
       'bad-location': '301',
       'latin1-cookie': '200',
+      'gzip-transfer-coding': '502',
+      'gzip-transfer-coding-alone': '502',
     });
     // A reason phrase a status line cannot carry is replaced by the standard one.
     expect(parseRaw((await rawExchange(server.port, rawGet('/utf8-reason'))).raw).statusLine).toBe('HTTP/1.1 200 OK');
@@ -151,6 +160,22 @@ describe('proxy() in front of a broken upstream', () => {
     expect(reply.rest).toMatch(/malformed response/);
     expect(hits['unsolicited-100']! - before).toBe(1);
     expect(server.log.text).toMatch(/malformed response/);
+    await app.close();
+  });
+
+  it('answers 502 for a body under a transfer coding other than chunked, not its coded bytes as the body (nginx answers 502 too)', async () => {
+    const app = proxy(origin);
+    const server = await start(app);
+    for (const name of ['gzip-transfer-coding', 'gzip-transfer-coding-alone']) {
+      const reply = parseRaw((await rawExchange(server.port, rawGet(`/${name}`))).raw);
+      expect(reply.status).toBe(502);
+      expect(reply.rest).toMatch(/malformed response/);
+      expect(reply.rest).not.toContain(GZIPPED.toString('latin1'));
+    }
+    expect(server.log.text).toMatch(/502: upstream .*: malformed response \(HPE_INVALID_TRANSFER_ENCODING: Transfer-Encoding: gzip, chunked/);
+    // A HEAD's answer has no body to decode: its fields are passed on.
+    const head = parseRaw((await rawExchange(server.port, rawGet('/gzip-transfer-coding', '', 'HEAD'))).raw);
+    expect(head.status).toBe(200);
     await app.close();
   });
 });

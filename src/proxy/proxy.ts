@@ -26,6 +26,7 @@ import { upstreamConnector } from './upstream-socket.ts';
 import { earlyHintsForwarder } from './early-hints.ts';
 import { eventStreamKind } from '../gateway/shutdown.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
+import { undecodedTransferCoding } from './transfer-coding.ts';
 
 /** The empty first chunk that sends an event stream's head before its first event. */
 const EMPTY = new Uint8Array(0);
@@ -71,7 +72,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * - **Redirects** are passed to the client, not followed (use `rewriteLocation` to map
  *   `Location` to the public URL).
  * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
- *   (a status past 599 too: RFC 9110 §15) → 502; connect or response-head timeout → 504; the page says which, and
+ *   (a status past 599 too: RFC 9110 §15; a body under a transfer coding other than `chunked`,
+ *   `Transfer-Encoding: gzip, chunked`, which undici does not decode: RFC 9112 §7) → 502; connect or response-head timeout → 504; the page says which, and
  *   `tsgi.errors` gets the upstream and the cause. The upstream's head is passed on with the
  *   body's first chunk (the server sends none before it either), so a failure up to that chunk
  *   is one of these too. After it, a failure (reset, `bodyTimeout`) makes the body throw, so
@@ -202,6 +204,15 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     if (head.statusCode === 407) {
       exchange.abort(new ExchangeClosed('407 from the upstream'));
       return answerFailure(environ, startResponse, origin, Object.assign(new Error('407 Proxy Authentication Required'), { code: PROXY_AUTHENTICATION_CODE }));
+    }
+    // A body still under a coding undici does not take off (`Transfer-Encoding: gzip, chunked`):
+    // without that field, which is not passed on, the client would take its bytes for the content.
+    const coding = request.method === 'HEAD' || head.statusCode === 204 || head.statusCode === 304 ? undefined : undecodedTransferCoding(head.headers);
+    if (coding !== undefined) {
+      exchange.abort(new ExchangeClosed('a transfer coding undici does not decode'));
+      const error = new Error(`Transfer-Encoding: ${coding}: a transfer coding other than chunked, which this gateway does not decode (RFC 9112 §7)`);
+      // llhttp's code for a Transfer-Encoding it refuses: `classify` takes it for a malformed answer.
+      return answerFailure(environ, startResponse, origin, Object.assign(error, { code: 'HPE_INVALID_TRANSFER_ENCODING' }));
     }
     const forwarded = forwardResponseHeaders(head.headers, 'HTTP/1.1', head.statusCode);
     try {
