@@ -415,6 +415,18 @@ describe('header edits of the wrong shape', () => {
     await build({ set: { 'X-A': 'b' }, add: { 'x-b': 'c' }, remove: ['cookie', 'Authorization'] })().close();
   });
 
+  it('are refused when the proxy is built for a value that is no string (an unset environment variable): add sent the word undefined upstream, set dropped the field', async () => {
+    const url = 'http://127.0.0.1:9';
+    const build = (edits: unknown) => () => proxy(url, { requestHeaders: edits as ProxyOptions['requestHeaders'] });
+    expect(build({ add: { 'X-Api-Key': undefined } })).toThrow(/proxy: requestHeaders\.add: the value of "X-Api-Key" must be a string, not undefined/);
+    expect(build({ set: { Authorization: undefined } })).toThrow(/proxy: requestHeaders\.set: the value of "Authorization" must be a string, not undefined/);
+    expect(() => proxy(url, { responseHeaders: { add: { 'X-A': null } } as never })).toThrow(/responseHeaders\.add: the value of "X-A" must be a string, not null/);
+    expect(build({ set: { 'X-A': ['a', 'b'] } })).toThrow(/requestHeaders\.set: the value of "X-A" must be a string, not an array/);
+    expect(build({ set: { 'X-A': true } })).toThrow(/not a boolean/);
+    // A number reads as it is written (HeaderList takes one).
+    await build({ set: { 'X-Count': 5 } })().close();
+  });
+
   it('refuse when the proxy is built a request field the HTTP client frames itself, which failed every request with a 502', async () => {
     const url = 'http://127.0.0.1:9';
     const build = (edits: unknown) => () => proxy(url, { requestHeaders: edits as ProxyOptions['requestHeaders'] });

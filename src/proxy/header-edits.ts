@@ -64,8 +64,10 @@ export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | 
  *   ignored, it would forward the fields it meant to drop), a `set` or `add` that is no object
  *   of names and values (an array's indexes, a string's, were the names set), a `remove` that
  *   is no array of field names (`remove: 'cookie'` removed the fields named by its letters,
- *   and forwarded the cookie; a `RegExp`, or a name with a space, matched none), or an invalid
- *   field name or value.
+ *   and forwarded the cookie; a `RegExp`, or a name with a space, matched none), a value in
+ *   `set` or `add` that is no string (a number is written as it reads): `undefined` or `null`,
+ *   an unset environment variable's, was sent as the word in `add` and dropped the field in
+ *   `set`; or an invalid field name or value.
  */
 export function checkEdits(edits: HeaderEdits | undefined, option: string): void {
   if (edits === undefined || typeof edits === 'function') return;
@@ -78,7 +80,13 @@ export function checkEdits(edits: HeaderEdits | undefined, option: string): void
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       throw new TypeError(`proxy: ${option}.${key} must be an object of field names and values, not ${kind(fields)}`);
     }
-    for (const [name, value] of Object.entries(fields)) probe.add(name, value as string);
+    for (const [name, value] of Object.entries(fields)) {
+      // `String(value)` would send `undefined` (add) or drop the field (set, as HeaderList does).
+      if (typeof value !== 'string' && typeof value !== 'number') {
+        throw new TypeError(`proxy: ${option}.${key}: the value of ${JSON.stringify(name)} must be a string, not ${valueKind(value)}`);
+      }
+      probe.add(name, value);
+    }
   }
   const names: unknown = edits.remove;
   if (names === undefined) return;
@@ -141,6 +149,11 @@ export function checkRequestEdits(edits: HeaderEdits | undefined): void {
     if (ONE_PER_REQUEST.has(name.toLowerCase())) throw new TypeError(`proxy: requestHeaders.add cannot add ${name}: a request has one (set it instead)`);
   }
   checkRequestFields([...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})], 'requestHeaders');
+}
+
+/** What a field value is, for a message: `undefined`, `null`, `an array`, `a boolean`. */
+function valueKind(value: unknown): string {
+  return value === undefined ? 'undefined' : kind(value);
 }
 
 /** What `value` is, for a message: `null`, `an array`, `a string`, `a RegExp`. */
