@@ -10,7 +10,7 @@ import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { HTTPServiceUnavailable, Request, defineMiddleware } from 'tsgi';
 import { dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until, upload, within } from './node-helpers.ts';
-import { callApp, errors, requestId } from 'tsgi/middleware';
+import { callApp, errors, lint, requestId } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -484,5 +484,19 @@ describe('the client leaving', () => {
     // A client leaving is not an error of the proxy's: nothing is logged.
     await sleep(50);
     expect(server.log.text).toBe('');
+  });
+});
+
+describe('a head refused above', () => {
+  it.each(['text/plain', 'text/event-stream'])('closes the upstream request (%s) when the layer above refuses the head: lint, and so the TestClient, on a 401 without a challenge', async (type) => {
+    const app = to(upstream.url);
+    const server = await start(lint(app));
+    const before = (await upstreamEvents()).length;
+    const reply = await request(`${server.url}/drip?status=401&type=${encodeURIComponent(type)}`);
+    expect(reply.status).toBe(500);
+    expect(server.log.text).toContain('LintError: lint: a 401 response must carry WWW-Authenticate');
+    // The upstream request stayed open: its connection was never let go, and close() never resolved.
+    expect(await eventsAfter(before)).toEqual(['aborted /drip']);
+    expect(await Promise.race([app.close().then(() => 'closed'), sleep(2000).then(() => 'close() pending')])).toBe('closed');
   });
 });

@@ -98,7 +98,7 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   `maxBodySize`) aborts the upstream request and is answered as the client's error, `400`
  *   or `413`, as `req.bytes()` answers it: not a 502.
  * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
- *   request at once. A client gone before the head is answered `499 Client Closed Request`
+ *   request at once, as does a layer above refusing the head (`startResponse` throwing). A client gone before the head is answered `499 Client Closed Request`
  *   (nginx's code; nobody receives it).
  * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
  *   interface does not carry a connection after the exchange. An `h2c` or `TLS` offer alone
@@ -237,7 +237,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     // LLM's first token). A failure before that event cuts the connection, which EventSource
     // takes as an error and reconnects.
     if (eventStreamKind(responseHeaders) !== undefined) {
-      startResponse(statusLine(head), responseHeaders);
+      passHead(exchange, startResponse, statusLine(head), responseHeaders);
       return failLoudly(exchange, origin, EMPTY);
     }
     // The server sends no head before the body's first chunk either: a failure up to there is
@@ -248,7 +248,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     } catch (error) {
       return failedBeforeHead(exchange, environ, startResponse, origin, error);
     }
-    startResponse(statusLine(head), responseHeaders);
+    passHead(exchange, startResponse, statusLine(head), responseHeaders);
     return first.done ? [] : failLoudly(exchange, origin, first.value);
   };
   let closing: Promise<void> | undefined;
@@ -273,6 +273,21 @@ function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startRes
   const failure = inputFailure(exchange.uploadError);
   if (failure instanceof HTTPException) return failure.respond(environ, startResponse);
   throw failure;
+}
+
+/**
+ * Passes the upstream's head on. When `startResponse` throws (a layer above refuses the head:
+ * `lint`, and so the `TestClient`, on a 401 without `WWW-Authenticate`), the upstream request is
+ * aborted before the error is thrown on: nobody will read its body, which would otherwise hold
+ * its connection, paused once 64 KiB are queued, and keep `close()` from resolving, for ever.
+ */
+function passHead(exchange: UpstreamExchange, startResponse: StartResponse, status: string, headers: Array<[string, string]>): void {
+  try {
+    startResponse(status, headers);
+  } catch (error) {
+    exchange.abort(new ExchangeClosed('the head was refused above'));
+    throw error;
+  }
 }
 
 /** RFC 9110 §9.2.2: the methods a client may send again after a lost connection (TRACE is never sent). */
