@@ -578,6 +578,14 @@ describe('response header fields and statuses', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('passes a 204 that carries Content-Length: 0 (RFC 9110 §8.6 forbids it) on without it, as nginx does: lint and the TestClient refused it (500)', async () => {
+    const client = new TestClient(to(upstream.raw));
+    const res = await client.get('/204-length', { status: 204 });
+    expect(res.headers.get('x-deleted')).toBe('1');
+    expect(res.headers.has('content-length')).toBe(false);
+    expect(res.errors).toBe('');
+  });
+
   it('passes an interim 103 Early Hints on, then the final answer (without its Link)', async () => {
     const server = await start(to(upstream.raw));
     const hints = parseRaw((await rawExchange(server.port, rawGet('/early-hints'))).raw);

@@ -152,7 +152,8 @@ export function appendVia(previous: string | undefined, protocol: string | undef
 /**
  * The upstream's response fields to pass to the client, as `[name, value]` pairs: every field
  * of `headers` (as the HTTP client parsed them: lower-case names, repeated fields as arrays)
- * less the hop-by-hop ones and those named in its `Connection`, with `Via` appended. A 426's
+ * less the hop-by-hop ones and those named in its `Connection`, and a 204's `Content-Length`
+ * (RFC 9110 §8.6 forbids it; nginx drops it too), with `Via` appended. A 426's
  * `Upgrade` is kept (`code`): the answer must carry it (RFC 9110 §15.5.22), and the server
  * sends it as it sends an app's, on HTTP/1.1 with `Connection: upgrade`.
  */
@@ -168,6 +169,8 @@ export function forwardResponseHeaders(
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || ((HOP_BY_HOP.has(name) || dropped?.has(name)) && !isRequiredUpgrade(name, code))) continue;
+    // RFC 9110 §8.6: a 204 carries no Content-Length (Django's sets `0`): the gateway's rule too.
+    if (code === 204 && name === 'content-length') continue;
     if (name === 'via') {
       via = Array.isArray(value) ? value.join(', ') : value;
       continue;
