@@ -178,4 +178,17 @@ describe('proxy() in front of a broken upstream', () => {
     expect(head.status).toBe(200);
     await app.close();
   });
+
+  it('sends a GET once on a fresh connection the upstream closes or resets at once: only a kept-alive one is tried again, as nginx does', async () => {
+    const app = proxy(origin);
+    const server = await start(app);
+    for (const name of ['closed-at-once', 'reset-at-once']) {
+      const before = hits[name] ?? 0;
+      const reply = parseRaw((await rawExchange(server.port, rawGet(`/${name}`))).raw);
+      expect(reply.status).toBe(502);
+      // A request that kills the upstream's worker (a query of death) was sent to a second one.
+      expect(hits[name]! - before).toBe(1);
+    }
+    await app.close();
+  });
 });

@@ -85,7 +85,9 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * - **A kept-alive connection lost** before any answer (reset, closed: the upstream closed it
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
- *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
+ *   `proxy_next_upstream` does; anything else, or a second loss, is the 502, and so is the
+ *   loss of a fresh connection that read nothing (the upstream failed on this very request: a
+ *   query that kills its worker is not sent to a second one).
  * - **An early answer** (RFC 9112 §9.5: a `413` or `401` sent before the whole upload was read,
  *   the connection then closed or reset by the upstream) is passed on, with its body, instead of
  *   the 502 of the failed upload: the default pool's connections keep reading after such a

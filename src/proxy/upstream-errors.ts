@@ -11,6 +11,7 @@ import { causeChain } from '../gateway/cause-chain.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { errors } from './undici.ts';
+import { bytesReadBeforeLoss } from './upstream-socket.ts';
 
 /** A 502 for an upstream that could not be reached or gave no answer: not an "invalid response". */
 class UpstreamUnreachable extends HTTPBadGateway {
@@ -109,10 +110,13 @@ export function classify(error: unknown): Failure {
 
 /**
  * True for an error that says the connection went away before any answer (reset, closed,
- * broken pipe): what a kept-alive connection the upstream closed at the wrong moment gives.
+ * broken pipe) when that connection may have been a kept-alive one, which the upstream closed
+ * at the wrong moment: not when it is known to have read nothing (a fresh connection, lost as
+ * the request went out: the upstream failed on this request, and nginx does not send it again
+ * either).
  */
 export function isConnectionLost(error: unknown): boolean {
-  return CONNECTION_LOST.has(codeOf(error)) && !isRefusedAnswer(error);
+  return CONNECTION_LOST.has(codeOf(error)) && !isRefusedAnswer(error) && bytesReadBeforeLoss(error) !== 0;
 }
 
 

@@ -100,15 +100,37 @@ export function endingReset(): Error | undefined {
 
 /**
  * Makes `socket` say, while undici handles its `error` event, that the error is a reset (see
- * {@link endingReset}). Costs one closure per connection, called when it is destroyed; the
- * `error` event of a reset connection only is wrapped.
+ * {@link endingReset}), and records what it had read when destroyed with an error (see
+ * {@link bytesReadBeforeLoss}). Costs one closure per connection, called when it is destroyed;
+ * the `error` event of a reset connection only is wrapped.
  */
 function markResets(socket: Socket): void {
   const destroy = socket._destroy;
   socket._destroy = function (this: Socket, error: Error | null, done: (error?: Error | null) => void): void {
-    if (error != null && (error as NodeJS.ErrnoException).code === 'ECONNRESET') markErrorEvent(this);
+    if (error != null) {
+      readBefore.set(error, this.bytesRead);
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET') markErrorEvent(this);
+    }
     destroy.call(this, error, done);
   };
+}
+
+/** The bytes a connection of {@link upstreamConnector} had read when it was destroyed with an error, by that error. */
+const readBefore = new WeakMap<Error, number>();
+
+/**
+ * The bytes the upstream connection had read when it was lost with `error`, or undefined when
+ * not known: from the connection's own record (a reset of one of {@link upstreamConnector}'s),
+ * or from undici's (`other side closed` carries its socket's `bytesRead`). `0` says the
+ * connection was lost before it carried any answer: a fresh one, not a kept-alive one the
+ * upstream closed as the request went out.
+ */
+export function bytesReadBeforeLoss(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const recorded = readBefore.get(error as Error);
+  if (recorded !== undefined) return recorded;
+  const read = (error as { socket?: { bytesRead?: unknown } }).socket?.bytesRead;
+  return typeof read === 'number' ? read : undefined;
 }
 
 /** Wraps `socket`'s `emit` so that {@link endingReset} answers the error while its `error` event runs. */
