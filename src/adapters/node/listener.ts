@@ -125,6 +125,7 @@ export function createListener(options: ListenerOptions): Listener {
     logServerHandshakeFailures(server, options.log);
     // The TLS socket a request sees is not the TCP socket `trackSocket` hears.
     server.on('secureConnection', watchable);
+    keepPeerAddress(server, true);
     capConnections(server, options, options.log);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
