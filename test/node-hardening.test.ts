@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'n
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { type App, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { fileApp } from 'tsgi/middleware';
@@ -177,6 +177,29 @@ describe('slow readers: the send timeout', () => {
 });
 
 describe('idle and abusive connections', () => {
+  it('refuses a firstByteTimeout that is no non-negative number, which ended the process at the first connection (socket.setTimeout threw); Infinity is the timer limit', async () => {
+    const app = Request.application(() => new Response('ok'));
+    for (const firstByteTimeout of [Number.NaN, -1, '10000']) {
+      await expect(serve(app, { port: 0, firstByteTimeout } as never)).rejects.toThrow(
+        /^serve: firstByteTimeout must be a non-negative number of milliseconds \(0 turns it off\)/,
+      );
+    }
+    // A value past setTimeout's limit, Infinity too, is that limit, over HTTP/1.1 and h2c alike.
+    const uncaught = vi.fn();
+    process.on('uncaughtException', uncaught);
+    try {
+      for (const firstByteTimeout of [2 ** 31 - 1, Number.POSITIVE_INFINITY]) {
+        for (const http2 of [false, 'h2c'] as const) {
+          const server = await start(app, { firstByteTimeout, http2 });
+          expect((await request(server.url)).status).toBe(200);
+        }
+      }
+    } finally {
+      process.off('uncaughtException', uncaught);
+    }
+    expect(uncaught).not.toHaveBeenCalled();
+  });
+
   it('closes a connection that sends nothing after firstByteTimeout', async () => {
     const server = await start(() => [], { firstByteTimeout: 200 });
     const { closed } = nonReader(server, '');

@@ -9,9 +9,29 @@ import type { Server as NetServer, Socket } from 'node:net';
 import type { LogStream } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import { NOTICE_INTERVAL, throttledNotice } from './throttled-notice.ts';
+import { MAX_DELAY } from '../../gateway/max-delay.ts';
+import { shownValue } from '../../routing/shown.ts';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;
+
+/**
+ * The milliseconds of `serve()`'s `firstByteTimeout` option (`undefined` for the default,
+ * {@link DEFAULT_FIRST_BYTE_TIMEOUT}; 0 turns it off), checked when the server is made: Node's
+ * `socket.setTimeout` throws for `NaN`, `Infinity`, a negative number or a string
+ * (`process.env`'s), in the `connection` listener of every connection, which ends the process.
+ * One past {@link MAX_DELAY} (`Infinity` included) is taken as that limit (24.8 days), as over
+ * HTTP/2 (`h2-sessions.ts`).
+ *
+ * @throws TypeError for a value that is not a non-negative number.
+ */
+export function firstByteTimeoutOf(firstByteTimeout: number | undefined): number {
+  const ms = firstByteTimeout ?? DEFAULT_FIRST_BYTE_TIMEOUT;
+  if (typeof ms !== 'number' || !(ms >= 0)) {
+    throw new TypeError(`serve: firstByteTimeout must be a non-negative number of milliseconds (0 turns it off), got ${shownValue(ms)}`);
+  }
+  return ms > MAX_DELAY ? MAX_DELAY : ms;
+}
 
 /**
  * The default cap on open connections: 80 % of the process's open-file limit (its soft

@@ -17,7 +17,7 @@ import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery } from '../../gateway/redact-query.ts';
-import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
+import { defaultMaxConnections, firstByteTimeoutOf } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
@@ -115,7 +115,11 @@ export interface ServeOptions extends NodeEnvironOptions {
    * it is closed without an answer (nor `onRefused`), whether it sent nothing (which never
    * starts the headers timeout) or stalled partway through that head (each byte starts the
    * wait again; a head trickled in faster is `headersTimeout`'s `408`). Default 10 000; 0 turns
-   * it off.
+   * it off; one past 2147483647 (`setTimeout`'s limit, 24.8 days), `Infinity` included, is
+   * taken as that limit.
+   *
+   * @throws TypeError (at once) for a value that is not a non-negative number (`NaN`, `-1`, a
+   *   string).
    */
   firstByteTimeout?: number | undefined;
   /**
@@ -213,7 +217,8 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` or `sendTimeout`
- *   that is not a number from 0 to 2147483647, a `shutdownSignal` that is
+ *   that is not a number from 0 to 2147483647, a `firstByteTimeout` that is not a non-negative
+ *   number, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
  *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), an
  *   unknown option (`checkOptions`), a `tls` or `server` that is not a plain object or holds a
@@ -269,7 +274,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     headersTimeout: options.headersTimeout ?? Math.min(20_000, requestTimeout || 20_000),
     requestTimeout,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-    firstByteTimeout: options.firstByteTimeout ?? DEFAULT_FIRST_BYTE_TIMEOUT,
+    firstByteTimeout: firstByteTimeoutOf(options.firstByteTimeout),
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0,
     // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
