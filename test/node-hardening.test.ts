@@ -251,6 +251,18 @@ describe('idle and abusive connections', () => {
     await server.close();
   });
 
+  it('refuses a maxConnections or maxConnectionsPerClient that is no count (NaN from Number(process.env.X) left every connection uncapped, a negative one refused them all)', async () => {
+    const app = Request.application(() => 'ok');
+    for (const maxConnections of [Number.NaN, -1, 0, 2.5, '100']) {
+      await expect(serve(app, { port: 0, maxConnections } as never)).rejects.toThrow(/^serve: maxConnections must be a positive integer/);
+    }
+    for (const maxConnectionsPerClient of [Number.NaN, -1, 2.5, '10']) {
+      await expect(serve(app, { port: 0, maxConnectionsPerClient } as never)).rejects.toThrow(
+        /^serve: maxConnectionsPerClient must be a non-negative integer \(0: no cap\)/,
+      );
+    }
+  });
+
   it('caps open connections, and connections per client address', async () => {
     const server = await start(Request.application(() => 'ok'), { maxConnections: 3, firstByteTimeout: 0 });
     // The connections the cap counts are the server's before the next one comes: a fixed 100 ms

@@ -127,12 +127,16 @@ export interface ServeOptions extends NodeEnvironOptions {
    * descriptors remain for the clients being served, and `log` is told (`tsgi: connection
    * limit reached …` at once, then at most every 10 s with the count). Default 80 % of the
    * process's open-file limit, at most 10 000 (4 096 where the limit cannot be read).
+   *
+   * @throws TypeError (at once) for a value that is not a positive integer (`NaN`, a string).
    */
   maxConnections?: number | undefined;
   /**
    * Most connections open at once from one client address; 0 (the default) sets no cap. The
    * connections closed past it are logged as for `maxConnections`. Behind a proxy every
    * client has the proxy's address: leave it off there.
+   *
+   * @throws TypeError (at once) for a value that is not a non-negative integer.
    */
   maxConnectionsPerClient?: number | undefined;
   /**
@@ -215,8 +219,9 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
  *   without `tls`, `'h2c'` with it, an `http2` or `clientCertificate` or `multiprocess` that is
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
- *   or comes with `path`, a `maxBodySize` or
- *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` or `sendTimeout`
+ *   or comes with `path`, a `maxBodySize`,
+ *   `maxConcurrentRequests` or `maxConnectionsPerClient` that is not a non-negative integer, a
+ *   `maxConnections` that is not a positive integer, a `bodyTimeout` or `sendTimeout`
  *   that is not a number from 0 to 2147483647, a `firstByteTimeout` that is not a non-negative
  *   number, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
@@ -235,10 +240,10 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   checkOptions('serve', options.server, NODE_SERVER_OPTIONS, SERVE_SERVER_NESTED);
   const host = options.host ?? '127.0.0.1';
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
-  if (!Number.isSafeInteger(maxConcurrentRequests) || maxConcurrentRequests < 0) {
-    throw new TypeError('serve: maxConcurrentRequests must be a non-negative integer');
-  }
+  const maxConcurrentRequests = countOption('maxConcurrentRequests', options.maxConcurrentRequests ?? 0, 0);
+  // Node takes `NaN` for no cap at all (not even the default) and a negative one for a cap below every connection.
+  const maxConnections = countOption('maxConnections', options.maxConnections ?? defaultMaxConnections(), 1);
+  const maxConnectionsPerClient = countOption('maxConnectionsPerClient', options.maxConnectionsPerClient ?? 0, 0, ' (0: no cap)');
   if (options.fd !== undefined) {
     if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
@@ -275,8 +280,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     requestTimeout,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
     firstByteTimeout: firstByteTimeoutOf(options.firstByteTimeout),
-    maxConnections: options.maxConnections ?? defaultMaxConnections(),
-    maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0,
+    maxConnections,
+    maxConnectionsPerClient,
     // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
     // versions): keep one more than our limit so the handler sees the excess and answers 431
     // (see NodeEnvironOptions.maxHeaders).
@@ -350,6 +355,19 @@ function checkAddress(options: ServeOptions): void {
   if (hostPort !== null) {
     throw new TypeError(`serve: host ${JSON.stringify(host)} holds a port: serve(app, { host: ${JSON.stringify(hostPort.name)}, port: ${hostPort.port} })`);
   }
+}
+
+/**
+ * `value`, the option `name` of `serve()`, when it is an integer from `least` (0 or 1).
+ *
+ * @throws TypeError naming the option (`serve: maxConnections must be a positive integer`),
+ *   `hint` after it.
+ */
+function countOption(name: string, value: number, least: 0 | 1, hint = ''): number {
+  if (!Number.isSafeInteger(value) || value < least) {
+    throw new TypeError(`serve: ${name} must be a ${least === 0 ? 'non-negative' : 'positive'} integer${hint}, got ${shownValue(value)}`);
+  }
+  return value;
 }
 
 /**
