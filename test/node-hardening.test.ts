@@ -263,6 +263,13 @@ describe('idle and abusive connections', () => {
     }
   });
 
+  it('refuses a maxHeaders that is no positive integer: NaN (Number(process.env.X) of an unset variable) lifted both its own count and Node\'s maxHeadersCount', async () => {
+    const app = Request.application(() => 'ok');
+    for (const maxHeaders of [Number.NaN, 0, -1, 2.5, '50']) {
+      await expect(serve(app, { port: 0, maxHeaders } as never)).rejects.toThrow(/^serve: maxHeaders must be a positive integer/);
+    }
+  });
+
   it('caps open connections, and connections per client address', async () => {
     const server = await start(Request.application(() => 'ok'), { maxConnections: 3, firstByteTimeout: 0 });
     // The connections the cap counts are the server's before the next one comes: a fixed 100 ms

@@ -221,7 +221,7 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize`,
  *   `maxConcurrentRequests` or `maxConnectionsPerClient` that is not a non-negative integer, a
- *   `maxConnections` that is not a positive integer, a `bodyTimeout` or `sendTimeout`
+ *   `maxConnections` or `maxHeaders` that is not a positive integer, a `bodyTimeout` or `sendTimeout`
  *   that is not a number from 0 to 2147483647, a `firstByteTimeout` that is not a non-negative
  *   number, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
@@ -239,7 +239,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   checkOptions('serve', options.tls, NODE_TLS_SERVER_OPTIONS, SERVE_TLS_NESTED);
   checkOptions('serve', options.server, NODE_SERVER_OPTIONS, SERVE_SERVER_NESTED);
   const host = options.host ?? '127.0.0.1';
-  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  // `NaN` would lift Node's `maxHeadersCount` (`maxHeaders + 1`) along with the count of fields.
+  const maxHeaders = countOption('maxHeaders', options.maxHeaders ?? DEFAULT_MAX_HEADERS, 1);
   const maxConcurrentRequests = countOption('maxConcurrentRequests', options.maxConcurrentRequests ?? 0, 0);
   // Node takes `NaN` for no cap at all (not even the default) and a negative one for a cap below every connection.
   const maxConnections = countOption('maxConnections', options.maxConnections ?? defaultMaxConnections(), 1);
