@@ -178,6 +178,12 @@ describe('serve() given Express-style arguments', () => {
     );
   });
 
+  it('refuses an empty host (HOST= unset in a deployment) instead of listening on every interface, where the default is loopback', async () => {
+    await expect(serve(hello, { host: '', port: 0 })).rejects.toThrow(
+      new TypeError("serve: host is empty: leave it out to listen on 127.0.0.1, or give '0.0.0.0' or '::' to listen on every interface"),
+    );
+  });
+
   it('still takes a port as digits (process.env.PORT) and an IPv6 host', async () => {
     const server = await start(hello, { host: '::1', port: '0' as unknown as number });
     const res = await request(`${server.url}/`);

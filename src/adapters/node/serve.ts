@@ -36,7 +36,13 @@ export type { ClosedUpgrade, UpgradeCloseListener } from './upgrade-closed.ts';
  * address.
  */
 export interface ServeOptions extends NodeEnvironOptions {
-  /** Address to bind; default `127.0.0.1`. */
+  /**
+   * Address to bind; default `127.0.0.1` (loopback alone); `'0.0.0.0'` or `'::'` for every
+   * interface.
+   *
+   * @throws TypeError (at once) for an empty string (an unset `HOST=`), which Node would take
+   *   for every interface, or one holding a port.
+   */
   host?: string | undefined;
   /** Port to bind; default `8000`; `0` picks a free port. */
   port?: number | undefined;
@@ -216,7 +222,7 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `options` that are not an object (`serve(app, 3000)`), a `port` that is not a number
- *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
+ *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`) or empty, `http2: true`
  *   without `tls`, `'h2c'` with it, an `http2` or `clientCertificate` or `multiprocess` that is
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize`,
@@ -331,7 +337,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
  * Refuses the address arguments of other servers' habits, which Node would take for something
  * else: `serve(app, 3000)` (Express's `app.listen(3000)`, served on 8000), a `port` that is no
  * number (`'http'`, which Node takes for a Unix socket's path) and a `host` with a port
- * (`'localhost:3000'`, an `ENOTFOUND`). A port as a string of a number (`process.env.PORT`,
+ * (`'localhost:3000'`, an `ENOTFOUND`), and an empty `host` (an unset `HOST=`), which Node takes
+ * for every interface where the default is loopback alone. A port as a string of a number (`process.env.PORT`,
  * spaces or a newline around it) is taken, as Node takes it. The message shows a refused port
  * by its type alone when it is an object (a config object may hold secrets).
  * @throws TypeError naming what to write instead.
@@ -351,6 +358,11 @@ function checkAddress(options: ServeOptions): void {
   // empty one (`PORT=`), which Node refuses in other words.
   if (port !== undefined && typeof port !== 'number' && !(typeof port === 'string' && port.trim() !== '' && Number(port) >= 0)) {
     throw new TypeError(`serve: port must be a number from 0 to 65535 (got ${shownValue(port)}); a Unix socket is { path }`);
+  }
+  // Node listens on every interface for an empty host (`HOST=` in a deployment's environment),
+  // where leaving it out listens on loopback alone.
+  if (host === '') {
+    throw new TypeError("serve: host is empty: leave it out to listen on 127.0.0.1, or give '0.0.0.0' or '::' to listen on every interface");
   }
   const hostPort = typeof host === 'string' ? hostWithPort(host) : null;
   if (hostPort !== null) {
