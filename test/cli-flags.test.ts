@@ -292,6 +292,25 @@ export const app = (environ, start) => {
     expect(result.stdout).toBe('');
   });
 
+  it('--env-file serves a double-quoted value ending in an escaped backslash ("C:\\logs\\"), which no parser cuts short', async () => {
+    // Node's parser and dotenv keep `"C:\\logs\\"` whole (its closing quote is the first one
+    // after the value): no \" in it, nothing to refuse.
+    const app = join(dir, 'env-file-backslash-app.mjs');
+    writeFileSync(
+      app,
+      `export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ LOG_DIR: process.env.LOG_DIR, NEXT: process.env.NEXT }))];
+};
+`,
+    );
+    const envFile = join(dir, 'escaped-backslash.env');
+    writeFileSync(envFile, 'LOG_DIR="C:\\\\logs\\\\" # the logs\nNEXT=1\nPORT=0\n');
+    const run = cli(['serve', app, '--env-file', envFile]);
+    const url = await servingUrl(run);
+    expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ LOG_DIR: 'C:\\\\logs\\\\', NEXT: '1' });
+  });
+
   it('an invalid value from --env-file: the line names the file, not the environment alone', async () => {
     const envFile = join(dir, 'bad-values.env');
     writeFileSync(envFile, 'PORT=abc\n');

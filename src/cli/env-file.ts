@@ -55,15 +55,22 @@ const QUOTES = { '"': ['double', 'single'], "'": ['single', 'double'], '`': ['ba
 
 /**
  * The quote that the line setting `name` in `text` opens its value with, when that value holds
- * it escaped (`"pa\"ss"`, `'it\'s'`): Node's `parseEnv` ends the value at that backslash
- * (`pa\`, `it\`), where dotenv keeps the rest, so a password would be cut unsaid. `undefined`
- * otherwise. Only asked for a value ending in a backslash.
+ * it escaped (`"pa\"ss"`, `'it\'s'`): Node's `parseEnv` ends the value at the first quote after
+ * the opening one, here the escaped one (`pa\`, `it\`), where dotenv keeps the rest, so a
+ * password would be cut unsaid. `undefined` otherwise: read with a backslash escaping the
+ * character after it (python-dotenv's reading, uvicorn's), the value closes at that same quote,
+ * as `"C:\\logs\\"` does (an escaped backslash before its closing quote). Only asked for a
+ * value ending in a backslash.
  */
 function escapedQuoteIn(text: string, name: string): keyof typeof QUOTES | undefined {
-  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*(["'\`])([^\\n]*)`, 'm').exec(text);
+  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*(["'\`])`, 'm').exec(text);
   if (line === null) return undefined;
   const quote = line[1] as keyof typeof QUOTES;
-  return line[2]!.includes(`\\${quote}`) ? quote : undefined;
+  const value = text.slice(line.index + line[0].length);
+  // Where the value closes with escapes read (past its end: never), to compare with where Node closes it.
+  let closing = 0;
+  while (closing < value.length && value[closing] !== quote) closing += value[closing] === '\\' ? 2 : 1;
+  return closing < value.length && closing === value.indexOf(quote) ? undefined : quote;
 }
 
 /**
