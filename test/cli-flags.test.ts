@@ -1037,6 +1037,25 @@ export const app = (environ, start) => {
     expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ DB_PASSWORD: 'new', odd: [] });
   });
 
+  it('--env-file reads export followed by a tab (export\tKEY=value) as bash, dotenv and python-dotenv do, not as a variable named "export\tKEY"', async () => {
+    const app = join(dir, 'env-file-export-tab-app.mjs');
+    writeFileSync(
+      app,
+      `export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'application/json']]);
+  const { API_KEY, REGION } = process.env;
+  return [new TextEncoder().encode(JSON.stringify({ API_KEY, REGION, odd: Object.keys(process.env).filter((name) => /\\s/.test(name)) }))];
+};
+`,
+    );
+    const envFile = join(dir, 'export-tab.env');
+    // REGION: set by a later line, which wins as in any other file.
+    writeFileSync(envFile, 'export\tAPI_KEY=tabbed\nexport\tREGION=old\nREGION=new\nPORT=0\n');
+    const run = cli(['serve', app, '--env-file', envFile]);
+    const url = await servingUrl(run);
+    expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ API_KEY: 'tabbed', REGION: 'new', odd: [] });
+  });
+
   it('--fd 3 serves on the socket handed over (systemd socket activation), in every worker', async () => {
     const socket = net.createServer();
     await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));

@@ -15,7 +15,9 @@ import { UsageError } from './values.ts';
  * too. A UTF-8 byte order mark in front (Windows editors save one) is left out: it would
  * otherwise become part of the first variable's name (as with Node's own `--env-file`). Lines
  * that are none of these are skipped, as Node and dotenv skip them, and so is a comment
- * indented by spaces or tabs, which Node's parser would set as a variable named `# KEY`.
+ * indented by spaces or tabs, which Node's parser would set as a variable named `# KEY`. An
+ * `export` followed by a tab sets the variable after it, as bash, dotenv and python-dotenv
+ * (uvicorn's) read it, where Node's parser sets a variable named `export\tKEY`.
  *
  * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read,
  *   and for a quoted value holding its quote escaped (`"pa\"ss"`, `'it\'s'`), which Node's
@@ -33,6 +35,7 @@ export function readEnvFile(path: string): Record<string, string> {
   // Without the mark, the first line is found by escapedQuoteIn too.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const vars = parseEnv(text) as Record<string, string>;
+  exportedWithTab(vars, text);
   for (const name of Object.keys(vars)) {
     // An indented comment (`  # KEY=old`), which Node's parser reads as a variable named `# KEY`.
     if (name.startsWith('#')) {
@@ -50,6 +53,33 @@ export function readEnvFile(path: string): Record<string, string> {
   return vars;
 }
 
+/**
+ * Renames in `vars` (parsed from `text` by Node's `parseEnv`) the variables of lines written
+ * `export<TAB>KEY=value`, which Node's parser names `export\tKEY` (it knows `export` followed by
+ * a space alone), to `KEY`. Where `text` sets `KEY` on another line too, the later line wins, as
+ * between any two lines.
+ */
+function exportedWithTab(vars: Record<string, string>, text: string): void {
+  for (const name of Object.keys(vars)) {
+    const key = /^export[ \t]+(.+)$/s.exec(name)?.[1];
+    if (key === undefined) continue;
+    const value = vars[name]!;
+    delete vars[name];
+    if (!(key in vars) || lastLineSetting(text, name) > lastLineSetting(text, key)) vars[key] = value;
+  }
+}
+
+/** Where the last line of `text` setting the variable Node's parser names `name` starts; -1 for none. */
+function lastLineSetting(text: string, name: string): number {
+  const lines = text.matchAll(new RegExp(`^[ \\t]*(?:export +)?${escapeRegex(name)}[ \\t]*=`, 'gm'));
+  let last = -1;
+  for (const line of lines) last = line.index;
+  return last;
+}
+
+/** `text` as a regular expression matching it literally. */
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Each quote of a value: its name, and the quotes to write a value holding it in instead. */
 const QUOTES = { '"': ['double', 'single'], "'": ['single', 'double'], '`': ['back', 'single'] } as const;
 
@@ -63,7 +93,7 @@ const QUOTES = { '"': ['double', 'single'], "'": ['single', 'double'], '`': ['ba
  * value ending in a backslash.
  */
 function escapedQuoteIn(text: string, name: string): keyof typeof QUOTES | undefined {
-  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*(["'\`])`, 'm').exec(text);
+  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${escapeRegex(name)}[ \\t]*=[ \\t]*(["'\`])`, 'm').exec(text);
   if (line === null) return undefined;
   const quote = line[1] as keyof typeof QUOTES;
   const value = text.slice(line.index + line[0].length);
