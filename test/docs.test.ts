@@ -6,7 +6,8 @@
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
  * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
- * comparison of `staticUsers` with Hono's `basicAuth`, and docs/response.md's of `res.attachment('')` with
+ * comparison of `staticUsers` with Hono's `basicAuth`, docs/middleware-method-override.md's of an unknown method with
+ * Hono's `methodOverride`, and docs/response.md's of `res.attachment('')` with
  * Express's, hold.
  */
 import { createHash } from 'node:crypto';
@@ -987,6 +988,23 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     }
     expect(honoRefuses).toBe(false); // Hono lets `admin` in with an empty password
     expect(said![2], 'the page must not say Hono refuses an empty password').not.toMatch(/^refuse/);
+  });
+
+  it('middleware-method-override.md: what the page says Hono\'s methodOverride does with a method it does not know is what Hono does', async () => {
+    const { Hono } = await import('hono');
+    const { methodOverride: honoMethodOverride } = await import('hono/method-override');
+    const page = texts.get('docs/middleware-method-override.md')!.replaceAll('\n', ' ');
+    const said = /\*\*An unknown method is a 400, not a `POST`\.\*\*(.*?)\./.exec(page);
+    expect(said, 'middleware-method-override.md compares its 400 with the others').not.toBeNull();
+    const hono = new Hono();
+    hono.use('/*', honoMethodOverride({ app: hono }));
+    hono.all('/notes', (c) => c.text(c.req.method));
+    const sent = (value: string) =>
+      hono.request('/notes', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `_method=${value}` });
+    // Hono takes any value as the method: a typo reaches the routes as that method, not as a POST.
+    expect(await (await sent('DELTE')).text()).toBe('DELTE');
+    expect(await (await sent('GET')).text()).toBe('GET');
+    expect(said![1], 'the page must not say Hono leaves a POST').not.toMatch(/Hono leave/);
   });
 
   it('response.md: res.attachment(\'\') sends the bare attachment, and what the page says Express sends for it is what Express sends', async () => {

@@ -89,7 +89,8 @@ const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
  *   The body is read only when the query and header named nothing and it is urlencoded.
  * - **The value** is compared in any case and upper-cased (`delete` is `DELETE`). One that is
  *   not in `methods` (`DELTE`, `GET`) is answered `400` without calling `app`, rather than left
- *   a `POST` (as Express and Hono do), which on a collection URL would create something.
+ *   a `POST` (as Express does), which on a collection URL would create something, or made
+ *   whatever method it names (as Hono does: `DELTE`, `GET`).
  * - **Order**: inside `crossOriginProtection`, which must judge the request as the browser
  *   sent it (a forged `POST` is refused before it becomes a `DELETE`), and outside the routes,
  *   which then answer `405` with `Allow` for a method the path does not take.
