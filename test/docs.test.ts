@@ -7,7 +7,7 @@
  * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
  * comparison of `staticUsers` with Hono's `basicAuth`, docs/middleware-method-override.md's of an unknown method with
- * Hono's `methodOverride`, and docs/response.md's of `res.attachment('')` with
+ * Hono's `methodOverride`, docs/middleware-cors.md's of Hono's `Vary: Origin`, and docs/response.md's of `res.attachment('')` with
  * Express's, hold.
  */
 import { createHash } from 'node:crypto';
@@ -1005,6 +1005,23 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     expect(await (await sent('DELTE')).text()).toBe('DELTE');
     expect(await (await sent('GET')).text()).toBe('GET');
     expect(said![1], 'the page must not say Hono leaves a POST').not.toMatch(/Hono leave/);
+  });
+
+  it('middleware-cors.md: what the page says of Hono\'s Vary: Origin beside a route\'s own Access-Control-Allow-Origin is what Hono sends', async () => {
+    const { Hono } = await import('hono');
+    const { cors: honoCors } = await import('hono/cors');
+    const page = texts.get('docs/middleware-cors.md')!.replaceAll('\n', ' ');
+    const said = /their `Vary: Origin` stays \((.*?)\)/.exec(page);
+    expect(said, 'middleware-cors.md says when Express and Hono keep Vary: Origin').not.toBeNull();
+    const hono = new Hono().use(honoCors({ origin: ['https://app.example.com'] })).get('/', (c) => {
+      c.header('Access-Control-Allow-Origin', 'https://route.example.com');
+      return c.text('route');
+    });
+    // A refused origin gets Hono's Vary: Origin too: Hono adds it whenever origin is not '*'.
+    const refused = await hono.request('/', { headers: { origin: 'https://evil.example.net' } });
+    expect(refused.headers.get('access-control-allow-origin')).toBe('https://route.example.com');
+    expect(refused.headers.get('vary')).toBe('Origin');
+    expect(said![1], 'the page must not say Hono adds it only for an allowed origin').not.toMatch(/Hono's when the origin is allowed/);
   });
 
   it('response.md: res.attachment(\'\') sends the bare attachment, and what the page says Express sends for it is what Express sends', async () => {
