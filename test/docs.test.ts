@@ -8,7 +8,7 @@
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
  * comparison of `staticUsers` with Hono's `basicAuth`, docs/middleware-method-override.md's of an unknown method with
  * Hono's `methodOverride`, docs/middleware-cors.md's of Hono's `Vary: Origin`, and docs/response.md's of `res.attachment('')` with
- * Express's, hold.
+ * Express's, hold; the prefixes docs/middleware-proxy-fix.md says `proxyFix` ignores are ignored.
  */
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -1022,6 +1022,19 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     expect(refused.headers.get('access-control-allow-origin')).toBe('https://route.example.com');
     expect(refused.headers.get('vary')).toBe('Origin');
     expect(said![1], 'the page must not say Hono adds it only for an allowed origin').not.toMatch(/Hono's when the origin is allowed/);
+  });
+
+  it('middleware-proxy-fix.md: the prefixes the page says are ignored are ignored, and a percent-encoded space is taken, as the TSDoc says (socket)', async () => {
+    const { lint, proxyFix } = await import('tsgi/middleware');
+    const page = texts.get('docs/middleware-proxy-fix.md')!.replaceAll('\n', ' ');
+    const said = /a prefix that is not a clean absolute path \((.*?)\)/.exec(page);
+    expect(said, 'middleware-proxy-fix.md lists the prefixes it ignores').not.toBeNull();
+    const server = await start(lint(proxyFix(lint(Request.application((req) => new Response(req.scriptName))), { xPrefix: 1 })));
+    const scriptName = async (prefix: string) => (await request(server.url, { headers: { 'x-forwarded-prefix': prefix } })).body.toString();
+    for (const ignored of ['//evil.com', '/../x', '/a<script>', '/a%3Cb', '/a%09b', '/a b']) expect(await scriptName(ignored), ignored).toBe('');
+    // A space is a path character once percent-encoded: the mount point is "/my shop".
+    expect(await scriptName('/my%20shop')).toBe('/my shop');
+    expect(said![1], 'the page must not say a percent-encoded space is ignored').not.toMatch(/spaces or control characters, also once percent-decoded/);
   });
 
   it('response.md: res.attachment(\'\') sends the bare attachment, and what the page says Express sends for it is what Express sends', async () => {
