@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Request, Response, redirect } from 'tsgi';
 import { safeFilename } from 'tsgi/forms';
-import { mount } from 'tsgi/middleware';
+import { mount, proxyFix, proxyFixOrigKey } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
+import { request, start } from './node-helpers.ts';
 
 const page = (name: string) => readFileSync(fileURLToPath(new URL(`../docs/${name}`, import.meta.url)), 'utf8').replaceAll(/\s+/g, ' ');
 
@@ -106,6 +107,29 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
       expect(safeFilename(name), name).toBe(safe);
       if (werkzeug[i] !== safe) expect(bullet, `Werkzeug writes ${name} as ${werkzeug[i]}`).toContain(`\`${werkzeug[i]}\``);
     });
+  });
+
+  it('middleware-proxy-fix.md, coming from Werkzeug: what ProxyFix keeps of the originals, and where its x_prefix differs (socket)', async () => {
+    const said = /- \*\*Werkzeug\*\* `ProxyFix\(.*?\)` is (.*?) - \*\*Express\*\*/.exec(page('middleware-proxy-fix.md'));
+    expect(said, 'middleware-proxy-fix.md compares proxyFix with Werkzeug\'s ProxyFix').not.toBeNull();
+    const werkzeug = JSON.parse(
+      python(
+        "import json\nfrom werkzeug.middleware.proxy_fix import ProxyFix\nfrom werkzeug.test import EnvironBuilder\nseen = {}\n" +
+          "def app(environ, start):\n    seen['keys'] = sorted(k for k in environ if k.startswith('werkzeug.proxy_fix'))\n    seen['SCRIPT_NAME'] = environ['SCRIPT_NAME']\n    return [b'']\n" +
+          "env = EnvironBuilder(path='/x', headers={'X-Forwarded-Prefix': '/shop/'}).get_environ()\nenv['SCRIPT_NAME'] = '/app'\n" +
+          "ProxyFix(app, x_prefix=1)(env, lambda status, headers: None)\nprint(json.dumps(seen))",
+      ),
+    ) as { keys: string[]; SCRIPT_NAME: string };
+    // One dict under one key, as tsgi's one object: no `orig_remote_addr`-style keys.
+    expect(werkzeug.keys).toEqual(['werkzeug.proxy_fix.orig']);
+    expect(said![1], 'the page must not contrast one object with Werkzeug\'s separate keys').not.toMatch(/-style keys/);
+    // Werkzeug replaces SCRIPT_NAME with the header as sent; proxyFix prepends it, decoded, without its trailing slash.
+    const inner = Request.application((req) => new Response(`${req.scriptName} ${proxyFixOrigKey.get(req)!.SCRIPT_NAME}`));
+    const server = await start(mount({ '/app': proxyFix(inner, { xPrefix: 1 }) }));
+    const ours = (await request(`${server.url.replace(/\/$/, '')}/app/x`, { headers: { 'x-forwarded-prefix': '/shop/' } })).body.toString();
+    expect(ours).toBe('/shop/app /app');
+    expect(werkzeug.SCRIPT_NAME).toBe('/shop/');
+    expect(said![1], 'the page names the prefix among the differences').toMatch(/`X-Forwarded-Prefix` prepended/);
   });
 
   it('exceptions.md, redirects: the Location quoting the page shows, and where Werkzeug\'s iri_to_uri writes another', () => {
