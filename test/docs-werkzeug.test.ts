@@ -1,7 +1,8 @@
 /**
  * What the docs say Werkzeug does, checked against Werkzeug itself, run by `python3` (skipped
- * where it cannot import `werkzeug`): a Flask or Werkzeug user reads these comparisons to know
- * what changes when the app moves, so each one stated as Werkzeug's behaviour is Werkzeug's.
+ * where it cannot import `werkzeug`; Flask-CORS's likewise): a Flask or Werkzeug user reads these
+ * comparisons to know what changes when the app moves, so each one stated as Werkzeug's behaviour
+ * is Werkzeug's.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Request, Response, redirect } from 'tsgi';
 import { safeFilename } from 'tsgi/forms';
-import { mount, proxyFix, proxyFixOrigKey } from 'tsgi/middleware';
+import { cors, mount, proxyFix, proxyFixOrigKey } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
@@ -23,6 +24,7 @@ function python(script: string): string {
 }
 
 const hasWerkzeug = spawnSync('python3', ['-c', 'import werkzeug'], { stdio: 'ignore' }).status === 0;
+const hasFlaskCors = spawnSync('python3', ['-c', 'import flask_cors'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
   it('negotiation.md, a multilingual site: what Werkzeug\'s best_match picks for the example header', () => {
@@ -138,5 +140,28 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     expect(redirect(`http://h${given}`, 302).getResponse(Request.blank('/')).headers.get('location')).toBe(`http://h${sent}`);
     const werkzeug = python(`from werkzeug.urls import iri_to_uri\nprint(iri_to_uri(${JSON.stringify(`http://h${given}`)}))`).slice('http://h'.length);
     if (werkzeug !== sent) expect(bullet, `iri_to_uri writes ${given} as ${werkzeug}`).toMatch(/`iri_to_uri` leaves/);
+  });
+});
+
+describe.skipIf(!hasFlaskCors)('the docs on Flask-CORS', () => {
+  it('middleware-cors.md: what the page says of always_send, against Flask-CORS and cors over a socket, for a request without Origin', async () => {
+    const said = /- \*\*Flask-CORS\*\*: `always_send=True` (.*?)\. /.exec(page('middleware-cors.md'));
+    expect(said, 'middleware-cors.md compares cors with Flask-CORS\'s always_send').not.toBeNull();
+    const flask = JSON.parse(
+      python(
+        "import json\nfrom flask import Flask\nfrom flask_cors import CORS\nout = {}\nfor name, origins in (('any', '*'), ('listed', ['https://app.example.com'])):\n" +
+          "    app = Flask(name)\n    CORS(app, origins=origins)\n    app.add_url_rule('/', 'i', lambda: 'x')\n" +
+          "    out[name] = app.test_client().get('/').headers.get('Access-Control-Allow-Origin')\nprint(json.dumps(out))",
+      ),
+    ) as { any: string | null; listed: string | null };
+    const allowOrigin = async (origin?: string | string[]) => {
+      const server = await start(cors(Request.application(() => new Response('x')), origin === undefined ? {} : { origin }));
+      return (await request(server.url)).headers['access-control-allow-origin'] ?? null;
+    };
+    // Both send `*` to a request without Origin under any origin; for listed origins, Flask-CORS
+    // sends its listed one, cors none (Vary: Origin alone).
+    expect([flask.any, await allowOrigin()]).toEqual(['*', '*']);
+    expect([flask.listed, await allowOrigin(['https://app.example.com'])]).toEqual(['https://app.example.com', null]);
+    expect(said![1], 'the page must not say cors does what always_send does whatever the origins').not.toMatch(/is what `cors` does$/);
   });
 });
