@@ -7,7 +7,9 @@
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
-import { closingSource, isAsyncIterable } from '../gateway/body.ts';
+import { checkChunk, closingSource, isAsyncIterable } from '../gateway/body.ts';
+import { wrapBody } from '../gateway/body-watch.ts';
+import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
@@ -54,6 +56,46 @@ function dropByteFields(headers: HeaderList): void {
   headers.delete('content-length');
   headers.delete('accept-ranges');
   for (const name of DIGEST_FIELDS) headers.delete(name);
+}
+
+/**
+ * The app's `Content-Length` in bytes (decimal digits, RFC 9110 §8.6; spaces around them
+ * allowed), or -1 for none or one that is no plain number. {@link markTransformed} drops the
+ * field, and with it the server's check that the body keeps to it, which a filter then makes
+ * itself ({@link bodyFilter}, `compress`).
+ */
+export function appContentLength(headers: HeaderList): number {
+  const field = headers.get('content-length');
+  return field !== null && /^\d+$/.test(field.trim()) ? Number(field) : -1;
+}
+
+/**
+ * True for bytes in memory (an array body) that do not add up to the app's `declared`
+ * `Content-Length` (-1: none): the server refuses them (a 500) when they reach it as they
+ * are, with the field, so a filter leaves them alone rather than make a whole of them.
+ */
+function beliesLength(body: Body, declared: number): boolean {
+  if (declared === -1 || !Array.isArray(body)) return false;
+  return body.reduce((sum: number, chunk: unknown) => sum + (chunk instanceof Uint8Array ? chunk.byteLength : 0), 0) !== declared;
+}
+
+/**
+ * `body`, throwing the server's `TypeError` (`the app declared Content-Length: …`) once it
+ * proves longer than `declared` bytes (at that chunk) or ends shorter (at its end), as the
+ * server's own check of the field does: a filter that dropped the field must not end short or
+ * long bytes as a complete-looking answer. The body is closed (its `return()`) when it proves
+ * longer. Bodies without a declared length (-1) are answered as they are.
+ */
+function keepingLength(body: Body, declared: number): Body {
+  if (declared === -1) return body;
+  let read = 0;
+  return wrapBody(body, {
+    chunk: (chunk) => {
+      read += checkChunk(chunk).byteLength;
+      checkNotLonger(declared, read);
+    },
+    end: () => checkDeclaredLength(declared, read, false),
+  });
 }
 
 /**
@@ -161,7 +203,11 @@ export interface BodyFilterOptions {
  * `transformation` answers a transformation, marks the fields
  * ({@link markTransformed}) and sends the transformed body (to HEAD: the marked fields, and no
  * body). Anything else passes through with
- * its fields and body untouched, still streamed. With `changesContent` (the default), a part
+ * its fields and body untouched, still streamed. The transformed body must keep to the app's
+ * `Content-Length` all the same, as the server checks it: a stream that ends short of it or
+ * runs past it throws the server's `TypeError` (a logged 500 before the head, a cut connection
+ * after it), and bytes in memory that do not add up to it pass untransformed, with the field,
+ * for the server to refuse. With `changesContent` (the default), a part
  * of a response it would transform is replaced by the transformed whole (see
  * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
  */
@@ -191,7 +237,10 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
     } finally {
       if (unversioned !== null) environ.HTTP_IF_NONE_MATCH = ifNoneMatch;
     }
-    const { started, headers, transform } = answer;
+    const { started, headers } = answer;
+    const declared = appContentLength(headers);
+    // Bytes in memory that belie their length are the server's to refuse (a 500), not made a whole.
+    const transform = environ.REQUEST_METHOD !== 'HEAD' && beliesLength(started.body, declared) ? null : answer.transform;
     if (transform === null) {
       // The tag of these rules first: a client holding a page of no version as well (cached
       // before the version was set) is told the current one is fresh, not the old one.
@@ -213,7 +262,8 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
     passHead(started, startResponse, headers.list);
     // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
     if (environ.REQUEST_METHOD === 'HEAD') return started.body;
-    const body = transform(started.body);
+    // The field is gone, and with it the server's check: a stream must still keep to it.
+    const body = transform(keepingLength(started.body, declared));
     // A transformation closed before its first chunk must still close the app's body.
     return isAsyncIterable(body) ? closingSource(body, started.close) : body;
   };

@@ -20,7 +20,7 @@ import { parseHttpDate } from '../http/dates.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
-import { isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
+import { appContentLength, isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
 import { type Route, routeOf, withoutFields, withoutRange } from './ask-without-range.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -315,7 +315,7 @@ interface Decision {
   vary: boolean;
   /** The summed length in bytes of the body's chunks in memory, when they were counted (no valid `Content-Length`). */
   knownSize?: number | undefined;
-  /** The app's `Content-Length`, which a streamed body must keep to (the server's check, lost with the field). */
+  /** The app's `Content-Length`, which a streamed body must keep to (the server's check, lost with the field); -1 for none. */
   declared?: number | undefined;
 }
 
@@ -347,15 +347,14 @@ function decide(
   // The 200 it is part of would vary by `Accept-Encoding`, and a 206 carries that 200's `Vary`
   // (RFC 9110 §15.3.7), so a cache does not answer a client of another coding with it.
   if (partial) return VARY_ONLY;
-  const field = headers.get('content-length');
-  const declared = field !== null && /^\d+$/.test(field.trim()) ? Number(field) : undefined;
-  let size = declared ?? null;
+  const declared = appContentLength(headers);
+  let size = declared === -1 ? null : declared;
   let knownSize: number | undefined;
   // A HEAD answer's empty body says nothing about the GET body: only a declared length counts.
   if (known !== null && environ.REQUEST_METHOD !== 'HEAD') {
     knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
     // Bytes that belie their length are the server's to refuse (a 500), not compressed into a whole.
-    if (declared !== undefined && knownSize !== declared) return NONE;
+    if (declared !== -1 && knownSize !== declared) return NONE;
     size = knownSize;
   }
   if (size !== null && size < options.threshold) return VARY_ONLY;

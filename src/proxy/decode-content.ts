@@ -30,7 +30,8 @@ const DECODABLE = Object.keys(CODINGS);
  * raw, as servers send both), `br` or `zstd` (where node:zlib has it: Node 22.15, 23.8 and
  * later), so a filter between it and the client can read the
  * text, and drops the `Content-Encoding` field; put `compress` on top to encode the result
- * again for clients that ask. Like every body filter, it drops `Content-Length`,
+ * again for clients that ask. Like every body filter, it drops `Content-Length` (coded bytes
+ * that do not keep to it still fail, as without a filter),
  * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak (a HEAD answer gets those
  * fields and loses its `Content-Encoding` too, as GET would), and leaves 204 and 304 answers
  * alone, and so a response whose `Cache-Control` has `no-transform` (RFC 9110 §7.7: a proxy

@@ -91,7 +91,8 @@ function isText(type: string): boolean {
  * `decodeContent` below), pass through untouched. A replacement character the
  * charset cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
- * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
+ * Like every body filter, it drops `Content-Length` (a body that does not keep to it still
+ * fails, as without a filter) and `Accept-Ranges`, weakens a strong
  * `ETag` (of a HEAD answer too: it gets the fields GET gets), drops `Last-Modified` (the
  * upstream's date, not the replaced text's, which changes with the rules: nginx's
  * `sub_filter_last_modified off`; also from the 304 answering for a replaced response), and

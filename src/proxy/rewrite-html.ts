@@ -117,7 +117,8 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
  * prescan reads it, and as `replaceText` does);
  * attribute values are read and written in it. Like every body filter, it drops
- * `Content-Length` and `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
+ * `Content-Length` (a body that does not keep to it still fails, as without a filter) and
+ * `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
  * `Last-Modified` (the upstream's date, not the rewritten page's, which changes with the rules:
  * nginx's `sub_filter_last_modified off`; also from the 304 answering for a rewritten page), and leaves
  * 204 and 304 answers, other types, and any response whose `Cache-Control` has `no-transform`
