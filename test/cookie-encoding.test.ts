@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { serializeSetCookie } from 'tsgi/http';
 import { AuthTickets, CookieSessions, sessionOf } from 'tsgi/middleware';
-import { request, start } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** What `res.setCookie` writes for a value and an expiry, and what `req.cookies` reads back. */
 describe('cookie values and expiry on the wire', () => {
@@ -30,6 +30,15 @@ describe('cookie values and expiry on the wire', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('reads a name or value whose UTF-8 starts with EF BB BF with its U+FEFF, as Werkzeug does, not dropped as a byte order mark (socket)', async () => {
+    const server = await start(Request.application((req) => Response.json(Object.entries(req.cookies))));
+    // Raw bytes (one character per byte here), as a browser sends a cookie set as `\uFEFFid`; and Werkzeug's dump_cookie's octal escapes of them.
+    const cookie = '\xef\xbb\xbfid=\xef\xbb\xbf7; id=1; q="\\357\\273\\277v"';
+    const res = await rawExchange(server.port, Buffer.from(rawGet('/', `Cookie: ${cookie}\r\n`), 'latin1'));
+    const { rest } = parseRaw(res.raw);
+    expect(JSON.parse(Buffer.from(rest, 'latin1').toString('utf8'))).toEqual([['\ufeffid', '\ufeff7'], ['id', '1'], ['q', '\ufeffv']]);
   });
 
   it('keeps encodeURIComponent for the whole value when asked to', () => {

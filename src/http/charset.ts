@@ -60,7 +60,8 @@ export function decodeText(bytes: Uint8Array, charset: string | null = 'utf-8', 
 /**
  * The WHATWG Encoding Standard's "UTF-8 decode without BOM or fail": `bytes` as UTF-8, where a
  * leading EF BB BF is the text's first character, U+FEFF, not a byte order mark to drop, as in
- * a protocol element that is UTF-8 by definition (RFC 3629 §6): a Basic user-id.
+ * a protocol element that is UTF-8 by definition (RFC 3629 §6): a Basic user-id, a cookie's
+ * name or value.
  *
  * @throws TypeError when `bytes` are not valid UTF-8.
  */

@@ -4,7 +4,7 @@
  * @module
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
-import { decodeText } from './charset.ts';
+import { decodeUtf8WithoutBom } from './charset.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
@@ -228,7 +228,8 @@ export function deletionOptions(name: string, options: Omit<CookieOptions, 'maxA
  *   skipped; `a=` gives `''`.
  * - Raw bytes past ASCII (browsers send a cookie set as `José` as its UTF-8 bytes; the header
  *   arrives as one character per byte, spec §2.2) are read as UTF-8 when they are valid UTF-8,
- *   as Werkzeug's `parse_cookie` and WebOb do; else kept one character per byte. Each name and
+ *   as Werkzeug's `parse_cookie` and WebOb do (leading EF BB BF included: U+FEFF is part of
+ *   the name or value, not a byte order mark to drop); else kept one character per byte. Each name and
  *   each value is read on its own, so a cookie another app set in another charset leaves the
  *   UTF-8 of the others intact.
  */
@@ -248,7 +249,10 @@ export function parseCookieHeader(header: string | null | undefined): Record<str
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** `text`, one character per byte, read as UTF-8 when its bytes are valid UTF-8; else `text` as it is. */
+/**
+ * `text`, one character per byte, read as UTF-8 when its bytes are valid UTF-8 (a leading
+ * EF BB BF kept as U+FEFF, as Werkzeug keeps it); else `text` as it is.
+ */
 function utf8OfBytes(text: string): string {
   const bytes = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
@@ -257,7 +261,8 @@ function utf8OfBytes(text: string): string {
     bytes[i] = code;
   }
   try {
-    return decodeText(bytes, 'utf-8', true);
+    // A leading EF BB BF is the character U+FEFF of the name or value, not a byte order mark (RFC 3629 §6).
+    return decodeUtf8WithoutBom(bytes);
   } catch {
     return text;
   }
