@@ -99,6 +99,10 @@ describe('compress: negotiation', () => {
     expect(() => compress(answer(''), { encodings: ['dcz' as 'br'] })).toThrow(TypeError);
     expect(() => compress(answer(''), { threshold: -1 })).toThrow(TypeError);
   });
+
+  it('refuses an empty encodings when built, naming it: it would never compress, yet add Vary to every answer', () => {
+    expect(() => compress(answer(TEXT), { encodings: [] })).toThrow(new TypeError("compress: encodings must name at least one coding ('br', 'gzip', 'deflate', 'zstd'); to compress nothing, leave compress out"));
+  });
 });
 
 describe('compress: what it leaves alone', () => {

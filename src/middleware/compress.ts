@@ -33,7 +33,7 @@ export interface CompressOptions {
    * The codings offered, most preferred first: when the client weighs several equally, the
    * first wins. Default `['br', 'gzip', 'deflate']`: `zstd` (RFC 8878, the `zstd` coding of RFC
    * 9659) is opt-in, as with nginx and Express, and needs a node:zlib that has it (Node 22.15,
-   * 23.8 and later).
+   * 23.8 and later). An empty list is a `TypeError` (it would compress nothing).
    */
   encodings?: readonly Coding[] | undefined;
   /**
@@ -149,7 +149,7 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * export const modern = compress(site, { encodings: ['zstd', 'br', 'gzip'] });     // zstd first
  * ```
  *
- * @throws TypeError (at once) for an unknown coding in `encodings`, a coding whose encoder
+ * @throws TypeError (at once) for an empty `encodings` or an unknown coding in it, a coding whose encoder
  *   this runtime's node:zlib cannot make (workerd with `no_nodejs_zlib`; the message names the
  *   reason), `zstd` where node:zlib has no zstd (before Node 22.15 and 23.8), or a `threshold`,
  *   `level`, `brotliQuality` or `zstdLevel` out of range.
@@ -158,6 +158,8 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
   const inner = toApp(app);
   checkOptions('compress', options, COMPRESS_OPTIONS);
   const encodings = [...(options.encodings ?? DEFAULT_ENCODINGS)];
+  // None would never compress, yet add `Vary: Accept-Encoding` to every answer it would have.
+  if (encodings.length === 0) throw new TypeError("compress: encodings must name at least one coding ('br', 'gzip', 'deflate', 'zstd'); to compress nothing, leave compress out");
   for (const coding of encodings) {
     if (!Object.hasOwn(oneShot, coding)) throw new TypeError(`compress: unknown coding ${JSON.stringify(coding)}`);
     if (coding === 'zstd' && !hasZstd()) throw new TypeError('compress: this node:zlib cannot encode zstd (Node 22.15 and 23.8 can)');
