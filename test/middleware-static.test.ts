@@ -668,7 +668,25 @@ describe('fileApp', () => {
     const own = await raw((await start(fileApp(path.join(root, 'hello.txt'), { headers: { 'cache-control': 'private, max-age=5' } }))).port, '/');
     expect(own.header('cache-control')).toBe('private, max-age=5');
     expect(() => fileApp(path.join(root, 'hello.txt'), { maxAge: Number(undefined) })).toThrow(TypeError);
-    expect(() => directoryApp(root, { maxAge: NaN })).toThrow(/maxAge must be a number of seconds/);
+    expect(() => directoryApp(root, { maxAge: NaN })).toThrow('directoryApp: maxAge must be a number of seconds (Number(process.env.MAX_AGE)), got NaN');
+  });
+
+  it('refuses a maxAge that is no number (an environment variable as it is) when built, naming the app and what to write', () => {
+    const file = path.join(root, 'hello.txt');
+    for (const maxAge of ['', null, true, '3600', 3600n]) {
+      const shown = typeof maxAge === 'string' ? `${JSON.stringify(maxAge)} (a string)` : typeof maxAge === 'bigint' ? '3600n (a bigint)' : String(maxAge);
+      const wanted = (where: string) => new TypeError(`${where}: maxAge must be a number of seconds (Number(process.env.MAX_AGE)), got ${shown}`);
+      expect(() => fileApp(file, { maxAge: maxAge as unknown as number }), shown).toThrow(wanted('fileApp'));
+      expect(() => directoryApp(root, { maxAge: maxAge as unknown as number }), shown).toThrow(wanted('directoryApp'));
+    }
+  });
+
+  it('refuses an empty contentType when built: it sent an empty Content-Type field', () => {
+    for (const contentType of ['', ' ']) {
+      const wanted = (where: string) => new TypeError(`${where}: contentType must be a media type ('text/plain; charset=utf-8'), or left out to take it from the file name, got ${JSON.stringify(contentType)} (a string)`);
+      expect(() => fileApp(path.join(root, 'hello.txt'), { contentType })).toThrow(wanted('fileApp'));
+      expect(() => directoryApp(root, { contentType })).toThrow(wanted('directoryApp'));
+    }
   });
 
   it('answers 404 for a missing file or a directory, and takes a contentType', async () => {

@@ -102,10 +102,10 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent, a `download` neither a name nor a boolean, a `listing`, `followSymlinks` or
+ *   that cannot be sent, an empty `contentType`, a `download` neither a name nor a boolean, a `listing`, `followSymlinks` or
  *   `precompressed` that is not a boolean, a `dotfiles` other than `'ignore'`, `'deny'` and
  *   `'allow'`, an `index` that is not a file name, a list of them or `false`, or a `maxAge`
- *   that is not a number (they are validated once, not per request).
+ *   that is not a number (`'3600'`, `''`, `null`, `NaN`; they are validated once, not per request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
   checkOptions('directoryApp', options, DIRECTORY_OPTIONS);
@@ -115,7 +115,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   const precompressed = booleanOption('directoryApp', 'precompressed', options.precompressed);
   const listing = booleanOption('directoryApp', 'listing', options.listing);
   checkDownload('directoryApp', options.download);
-  const fixed = fixedHeaders(options);
+  const fixed = fixedHeaders('directoryApp', options);
   // With `dotfiles: 'allow'`, a followed link's real path is not needed: no realpath is paid for it.
   const follow: Follow = { symlinks: booleanOption('directoryApp', 'followSymlinks', options.followSymlinks), real: dotfiles !== 'allow' };
   let realRoot: string | null = null;

@@ -18,6 +18,7 @@ import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { originDates } from '../http/origin-dates.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { shownValue } from '../routing/shown.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
@@ -26,10 +27,16 @@ export interface FileOptions {
    * 2^31 or `Infinity` sends 2147483648, RFC 9111 §1.2.2). Default: `Cache-Control: no-cache`,
    * so a client revalidates the file at each use (a cheap 304 by its `ETag`) instead of reusing
    * it for a time of its own choosing after a deploy (RFC 9111 §4.2.2 heuristic freshness);
-   * Werkzeug's `send_file` default. A `Cache-Control` in `headers` replaces either.
+   * Werkzeug's `send_file` default. A `Cache-Control` in `headers` replaces either. Anything
+   * but a number (`'3600'` from an environment variable, `''`, `null`, `true`) or `NaN` is a
+   * `TypeError` when the app is built, naming it: convert it, `Number(process.env.MAX_AGE)`.
    */
   maxAge?: number | undefined;
-  /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
+  /**
+   * The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for
+   * text), else `application/octet-stream`. An empty one (`''`) is a `TypeError` when the app
+   * is built: leave it out for the type by name.
+   */
   contentType?: string | undefined;
   /**
    * Extra response headers, e.g. `{ 'X-Content-Type-Options': 'nosniff' }`. A field named here
@@ -100,14 +107,15 @@ const EARLIEST_HTTP_DATE = new Date(0).setUTCFullYear(0, 0, 1);
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent, a `download` neither a name nor a boolean, or a `maxAge` that is not a number (they are
- *   validated once, not per request).
+ *   that cannot be sent, an empty `contentType`, a `download` neither a name nor a boolean, or a
+ *   `maxAge` that is not a number (`'3600'`, `''`, `null`, `NaN`; they are validated once, not
+ *   per request).
  */
 export function fileApp(file: string, options: FileOptions = {}): App {
   checkOptions('fileApp', options, FILE_OPTIONS);
   checkDownload('fileApp', options.download);
   const resolved = path.resolve(file);
-  const fixed = fixedHeaders(options, resolved);
+  const fixed = fixedHeaders('fileApp', options, resolved);
   return (environ, startResponse) => sendFile(environ, startResponse, resolved, fixed);
 }
 
@@ -116,11 +124,11 @@ export function fileApp(file: string, options: FileOptions = {}): App {
  * {@link fileApp} does. For building static-file apps; `fileApp` is the usual entry point.
  *
  * @throws (rejects with) TypeError when `options` hold a header, content type or download
- *   name that cannot be sent; unexpected file-system errors (EIO, EMFILE…), for the `errors`
+ *   name that cannot be sent, an empty `contentType` or a `maxAge` that is no number; unexpected file-system errors (EIO, EMFILE…), for the `errors`
  *   middleware to log. "No such file" and "permission denied" are answered 404 and 403.
  */
 export async function serveFile(environ: Environ, startResponse: StartResponse, file: string, options: FileOptions = {}): Promise<Body> {
-  return sendFile(environ, startResponse, file, fixedHeaders(options, file));
+  return sendFile(environ, startResponse, file, fixedHeaders('serveFile', options, file));
 }
 
 /**
@@ -151,16 +159,18 @@ export interface FixedHeaders {
  * every request: computed once by `fileApp` (which passes its `file`, so the content type and
  * download name are fixed too) and `directoryApp` (without: those follow each file's name).
  *
- * @throws TypeError for a header, content type or download name that cannot be sent.
+ * @param where - the app being built, for the messages (`fileApp`).
+ * @throws TypeError for a header, content type or download name that cannot be sent, an
+ *   empty `contentType`, or a `maxAge` that is no number.
  */
-export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders {
+export function fixedHeaders(where: string, options: FileOptions, file?: string): FixedHeaders {
   const extra = options.headers === undefined ? null : new HeaderList(options.headers);
   const headers = new HeaderList();
   const fixedType = options.contentType !== undefined || file !== undefined;
   const typeByName = !fixedType && !extra?.has('content-type');
-  if (fixedType) headers.set('Content-Type', options.contentType ?? typeOf(file!));
+  if (fixedType) headers.set('Content-Type', options.contentType === undefined ? typeOf(file!) : checkedType(where, options.contentType));
   headers.set('Accept-Ranges', 'bytes');
-  headers.set('Cache-Control', options.maxAge === undefined ? 'no-cache' : `public, max-age=${maxAgeSeconds(options.maxAge)}`);
+  headers.set('Cache-Control', options.maxAge === undefined ? 'no-cache' : `public, max-age=${maxAgeSeconds(where, options.maxAge)}`);
   const fixedDisposition = typeof options.download === 'string' || (options.download === true && file !== undefined);
   const dispositionByName = options.download === true && file === undefined && !extra?.has('content-disposition');
   if (fixedDisposition) headers.set('Content-Disposition', disposition(options.download as true | string, file ?? ''));
@@ -175,12 +185,26 @@ export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders 
 /**
  * `maxAge` as delta-seconds: whole, from 0 to 2^31 (RFC 9111 §1.2.2).
  *
- * @throws TypeError when it is not a number (`NaN`: an unset environment variable, say).
+ * @throws TypeError when it is no number, or `NaN` (`Number` of an unset environment
+ *   variable): a string (`'3600'`, an environment variable as it is), `null` or `true` would
+ *   be taken as some number of seconds (`''` and `null` as 0, `true` as 1).
  */
-function maxAgeSeconds(maxAge: number): number {
-  const seconds = Number(maxAge);
-  if (Number.isNaN(seconds)) throw new TypeError(`maxAge must be a number of seconds, got ${String(maxAge)}`);
-  return Math.min(MAX_DELTA_SECONDS, Math.max(0, Math.floor(seconds)));
+function maxAgeSeconds(where: string, maxAge: unknown): number {
+  if (typeof maxAge !== 'number' || Number.isNaN(maxAge)) throw new TypeError(`${where}: maxAge must be a number of seconds (Number(process.env.MAX_AGE)), got ${shownValue(maxAge)}`);
+  return Math.min(MAX_DELTA_SECONDS, Math.max(0, Math.floor(maxAge)));
+}
+
+/**
+ * A `contentType` option as it is sent.
+ *
+ * @throws TypeError for one that is no string or is empty (an empty `Content-Type` field names
+ *   no type: RFC 9110 §8.3 wants a media type, or no field).
+ */
+function checkedType(where: string, contentType: unknown): string {
+  if (typeof contentType !== 'string' || contentType.trim() === '') {
+    throw new TypeError(`${where}: contentType must be a media type ('text/plain; charset=utf-8'), or left out to take it from the file name, got ${shownValue(contentType)}`);
+  }
+  return contentType;
 }
 
 /** The Content-Type of a file by its name (`mime-types`, `charset=utf-8` for text), else `application/octet-stream`. */
