@@ -5,7 +5,7 @@ import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { BufferedInput } from '../src/gateway/input.ts';
 import { rejection } from './helpers.ts';
-import { start } from './node-helpers.ts';
+import { request, start } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -328,6 +328,20 @@ describe('Request: method and URL parts', () => {
       expect(req.relativeUrl('a/b', true)).toBe('http://example.com/app/a/b');
       expect(Request.blank('/x/y').relativeUrl('z', true)).toBe('http://localhost/z');
       expect(Request.blank('/x', { baseUrl: 'http://h/app/' }).relativeUrl('z', true)).toBe('http://h/app/z');
+    });
+
+    it('answers 400 naming the value for a target no URL can be made of (a ?next= from the client), as the redirects do, not a 500 (socket)', async () => {
+      const app = Request.application((req) => Response.json(req.relativeUrl(req.query.get('next') ?? '')));
+      const server = await start(app);
+      for (const next of ['http://[', '//[', 'https://example.com:99999/']) {
+        const res = await request(`${server.url}/?next=${encodeURIComponent(next)}`);
+        expect(res.status, next).toBe(400);
+        expect(res.body.toString(), next).toContain(`Refused URL ${JSON.stringify(next)}: not a URL.`);
+      }
+      expect(server.log.text).toBe('');
+      const ok = await request(`${server.url}/a/b?next=${encodeURIComponent('../c?d=1')}`);
+      expect(JSON.parse(ok.body.toString())).toBe(`${server.url}/c?d=1`);
+      expect(() => req.relativeUrl('http://[')).toThrow(HTTPBadRequest);
     });
   });
 

@@ -10,6 +10,7 @@ import type { Environ } from '../gateway/types.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
 import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 
 /**
  * `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. The
@@ -227,11 +228,16 @@ export abstract class RequestUrl {
    * with `toApplication`, against `applicationUrl` + `/`, so links stay inside the mount point.
    * The result is normalised by the WHATWG URL parser (dot segments resolved).
    *
-   * @throws TypeError when `other` cannot be resolved into a URL (`http://[`).
+   * @throws HTTPBadRequest (400, naming the value: `Refused URL "http://[": not a URL.`) when
+   *   `other` cannot be resolved into a URL (`http://[`, `//[`, a port above 65535), as the
+   *   redirect classes refuse such a target: `other` usually comes from the request (`?next=`),
+   *   so it is the client's error, not a 500. WebOb's `relative_url` raises `ValueError` there
+   *   (Python's `urljoin`), a 500.
    */
   relativeUrl(other: string, toApplication = false): string {
     let base = toApplication ? this.applicationUrl : this.pathUrl;
     if (toApplication && !base.endsWith('/')) base += '/';
+    if (!URL.canParse(other, base)) throw new HTTPBadRequest(`Refused URL ${JSON.stringify(String(other).slice(0, 100))}: not a URL.`);
     return new URL(other, base).href;
   }
 
