@@ -102,6 +102,15 @@ describe('fromFetchHandler', () => {
     expect([upgrade(426), upgrade(200)]).toEqual(['websocket', null]);
   });
 
+  it('names a network-error response (Response.error()) a handler returns, not "invalid HTTP status: 0", over a socket', async () => {
+    const message = 'Response.fromFetch: a network-error response (Response.error(): type "error", status 0) is no HTTP answer: fetch() never resolves with one; a handler answering it failed the request';
+    expect(() => TsgiResponse.fromFetch(Response.error())).toThrow(new TypeError(message));
+    const server = await start(fromFetchHandler(() => Response.error()));
+    const res = await request(server.url);
+    expect(res.status).toBe(500);
+    await until(() => server.log.text.includes(message));
+  });
+
   it('answers a HEAD without a length when the handler gave none, not Content-Length: 0, over a socket', async () => {
     // Hono answers a HEAD with the GET's fields and no body: a streamed GET declares no length.
     const app = new Hono().get('/', (c) => c.body(new ReadableStream({ start: (controller) => controller.close() }), 200, { 'Content-Type': 'text/plain' }));

@@ -71,6 +71,10 @@ type ResponseClass<R> = new (body?: ResponseBody, init?: { status?: number | str
 /** `Response.fromFetch(response)` for the class `Class` (see there). */
 export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Class: ResponseClass<R>, response: globalThis.Response): R {
   if (response.bodyUsed) throw new TypeError('the fetch response body was already read');
+  // A WHATWG Fetch "network error": status 0, no fields, no body; what a service worker answers to fail the request.
+  if (response.type === 'error') {
+    throw new TypeError('Response.fromFetch: a network-error response (Response.error(): type "error", status 0) is no HTTP answer: fetch() never resolves with one; a handler answering it failed the request');
+  }
   const fields: Array<[string, string]> = [];
   for (const [name, value] of response.headers) {
     // The fields the server drops from an app's answer, no more: `Proxy-Authenticate` stays (a

@@ -279,7 +279,10 @@ export class Response implements ParseCache {
    * `Content-Encoding` and `Content-Length` of the encoded one: delete those two fields from a
    * `fetch()` answer with `Content-Encoding` before sending it on.
    *
-   * @throws TypeError when the fetch response's body was already used.
+   * @throws TypeError when the fetch response's body was already used, or for a network-error
+   *   response (`Response.error()`: type `"error"`, status 0: WHATWG Fetch's "network error"), which
+   *   `fetch()` never resolves with but a service-worker-style handler may return to fail the
+   *   request: there is no HTTP answer to convert (under `fromFetchHandler`, a logged 500).
    */
   static fromFetch<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, response: globalThis.Response): R {
     return fromFetchResponse(this, response);
