@@ -96,7 +96,7 @@ describe('accessLog', () => {
     expect(out.lines[1]).toMatch(/^HEAD \/head 200 0 - /);
   });
 
-  it('logs no bytes for HEAD, 204 and 304 answers, whatever the app yielded: the server sends none', async () => {
+  it('logs no bytes for HEAD, 204, 205 and 304 answers, whatever the app yielded: the server sends none', async () => {
     const raw: App = (environ, start) => {
       const status = String(environ.PATH_INFO).slice(1);
       start(status === '' ? '200 OK' : `${status} X`, [['Content-Type', 'text/plain']]);
@@ -108,19 +108,19 @@ describe('accessLog', () => {
     const out = collector();
     // Not under lint(), which refuses such bodies: the server drops them.
     await withServer(accessLog(raw, { log: out, format: 'tiny' }), async (url) => {
-      for (const [path, method] of [['/', 'HEAD'], ['/304', 'GET'], ['/204', 'GET'], ['/', 'GET']] as const) {
+      for (const [path, method] of [['/', 'HEAD'], ['/304', 'GET'], ['/204', 'GET'], ['/205', 'GET'], ['/', 'GET']] as const) {
         const res = await fetch(`${url}${path}`, { method });
         expect(await res.text()).toBe(method === 'GET' && path === '/' ? 'helloworld' : '');
       }
-      await out.waitFor(4);
+      await out.waitFor(5);
     });
-    expect(out.lines.map((line) => line.split(' - ')[0])).toEqual(['HEAD / 200 0', 'GET /304 304 0', 'GET /204 204 0', 'GET / 200 10']);
+    expect(out.lines.map((line) => line.split(' - ')[0])).toEqual(['HEAD / 200 0', 'GET /304 304 0', 'GET /204 204 0', 'GET /205 205 0', 'GET / 200 10']);
   });
 
   it.each([
     ['HTTP/1.1', false],
     ['h2c', true],
-  ])('logs end with its status for a HEAD (or 204, 304) answered whole from a streamed body the server closes unsent, close for a HEAD client gone first (%s socket)', async (_name, h2c) => {
+  ])('logs end with its status for a HEAD (or 204, 205, 304) answered whole from a streamed body the server closes unsent, close for a HEAD client gone first (%s socket)', async (_name, h2c) => {
     const out = collector();
     let release: () => void = () => {};
     // The HEAD client of `/slow` leaves once its body waits (not after a 50 ms timer, which a
@@ -128,7 +128,7 @@ describe('accessLog', () => {
     const waiting = deferred();
     const raw: App = (environ, start) => {
       const path = String(environ.PATH_INFO);
-      start(path === '/204' ? '204 No Content' : path === '/304' ? '304 Not Modified' : '200 OK', [['Content-Type', 'text/plain']]);
+      start(path === '/204' ? '204 No Content' : path === '/205' ? '205 Reset Content' : path === '/304' ? '304 Not Modified' : '200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         // `/slow`: the first chunk waits until the client has gone.
         if (path === '/slow') {
@@ -176,18 +176,20 @@ describe('accessLog', () => {
       await out.waitFor(1);
       expect(await ask('GET', '/204')).toBe(204);
       await out.waitFor(2);
-      expect(await ask('GET', '/304')).toBe(304);
+      expect(await ask('GET', '/205')).toBe(205);
       await out.waitFor(3);
-      expect(await ask('HEAD', '/slow', true)).toBe(0);
+      expect(await ask('GET', '/304')).toBe(304);
       await out.waitFor(4);
+      expect(await ask('HEAD', '/slow', true)).toBe(0);
+      await out.waitFor(5);
       release();
       expect(await ask('GET', '/')).toBe(200);
-      await out.waitFor(5);
+      await out.waitFor(6);
     } finally {
       session?.close();
       await server.close();
     }
-    expect(out.lines).toEqual(['HEAD / 200 0 end\n', 'GET /204 204 0 end\n', 'GET /304 304 0 end\n', 'HEAD /slow 499 0 close\n', 'GET / 200 10 end\n']);
+    expect(out.lines).toEqual(['HEAD / 200 0 end\n', 'GET /204 204 0 end\n', 'GET /205 205 0 end\n', 'GET /304 304 0 end\n', 'HEAD /slow 499 0 close\n', 'GET / 200 10 end\n']);
   });
 
   it('logs end for a HEAD answered from a streamed body under toFetchHandler and the TestClient too', async () => {

@@ -10,7 +10,7 @@ import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
-import { CLIENT_CLOSED, isBodilessStatus } from '../gateway/status.ts';
+import { CLIENT_CLOSED, hasNoContent } from '../gateway/status.ts';
 import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
@@ -63,8 +63,8 @@ export interface AccessLogEntry {
   status: number;
   /**
    * Body bytes handed to the server (counted, not read from Content-Length); 0 for a HEAD
-   * request and a 1xx, 204 or 304 status, whose body the server never sends (RFC 9110 §9.3.2,
-   * §6.4.1), whatever the app yielded; 0 too when the server answered in place of the app's
+   * request and a 1xx, 204, 205 or 304 status, whose body the server never sends (RFC 9110 §9.3.2,
+   * §6.4.1, §15.3.6), whatever the app yielded; 0 too when the server answered in place of the app's
    * response (`tsgi.server_status`: none of its bytes reached the client), as for an app that
    * failed before the head.
    */
@@ -96,7 +96,7 @@ export interface AccessLogEntry {
    * How the response ended: `end` (the client got the whole answer: the body ended and, under
    * `serve()` and `toNodeHandler`, its last byte was handed to the connection; or the server
    * ended an event stream at its graceful shutdown, closing the body; or the head of an answer
-   * sent without a body, HEAD or a 1xx, 204 or 304 status, was handed to the connection,
+   * sent without a body, HEAD or a 1xx, 204, 205 or 304 status, was handed to the connection,
    * though the server closed a streamed body unsent), `close` (the server
    * stopped taking the body, or could not send all of it: the client went away, or the server
    * refused the body and answered its own `status`), `error` (the app or its body threw).
@@ -170,7 +170,7 @@ const ACCESS_LOG_OPTIONS = { log: true, format: true, redactQuery: true } as con
  * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
- * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a
+ * Apache's `%b`), 0 for HEAD, 1xx, 204, 205 and 304 answers, which the server sends without a
  * body, and for an answer the server replaced with its own (`tsgi.server_status`); the time
  * is local time when the request arrived (UTC in `json`); quoted fields escape
  * `"`, `\` and control characters (C0, DEL and C1) as Apache does, and `json` escapes its
@@ -254,8 +254,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const start: StartResponse = (s, headers, error) => {
       startResponse(s, headers, error);
       status = Number.parseInt(String(s).slice(0, 3), 10) || 0;
-      // Nor do 1xx, 204 and 304 (RFC 9110 §6.4.1): the server drops what the body yields.
-      counted = !head && !isBodilessStatus(status);
+      // Nor do 1xx, 204, 304 (RFC 9110 §6.4.1) and 205 (§15.3.6): the server drops what the body yields.
+      counted = !head && !hasNoContent(status);
     };
     let gone: (() => void) | undefined;
     // The server's wait for the head, which also tells when the response was sent: taken now,
@@ -281,7 +281,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         close: () => {
           // An event stream the server ended at its shutdown: the client got a complete answer.
           if (shutdownEndKey.get(environ) === true) return record('end');
-          // A body the server sends none of (HEAD, 1xx, 204, 304), taken once it had a chunk
+          // A body the server sends none of (HEAD, 1xx, 204, 205, 304), taken once it had a chunk
           // to frame the head with, is closed by the server as it answers: how the answer ended
           // is the response's (as for a body that ends), not the body's.
           if (!counted && chunks > 0) return whenSent();
