@@ -336,18 +336,19 @@ describe('accessLog', () => {
   it('logs a failed body once, with the status that reached the client', async () => {
     const entries: AccessLogEntry[] = [];
     const format = (e: AccessLogEntry) => (entries.push(e), 'line');
-    const failing = (afterChunk: boolean): App => (_e, start) => {
+    /** `later`: fails once its first chunk was sent; `at once`: right after its first chunk, before the server sent the head. */
+    const failing = (afterChunk: false | 'later' | 'at once'): App => (_e, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
-        if (afterChunk) {
+        if (afterChunk !== false) {
           yield enc.encode('part');
-          await new Promise((r) => setTimeout(r, 10));
+          if (afterChunk === 'later') await new Promise((r) => setTimeout(r, 10));
         }
         throw new Error('body failed');
       })();
     };
     const out = collector();
-    await withServer(accessLog(failing(true), { log: out, format }), async (url) => {
+    await withServer(accessLog(failing('later'), { log: out, format }), async (url) => {
       await expect((await fetch(url)).text()).rejects.toThrow();
       await out.waitFor(1);
     });
@@ -364,10 +365,18 @@ describe('accessLog', () => {
         await out.waitFor(3);
       },
     );
+    // The server takes the second step before it sends the head (a body that ends there gets a
+    // Content-Length): failing then, the body is answered the server's 500, none of its bytes sent.
+    await withServer(accessLog(failing('at once'), { log: out, format }), async (url) => {
+      const res = await fetch(url);
+      expect([res.status, await res.text()]).toEqual([500, 'Internal Server Error\n']);
+      await out.waitFor(4);
+    });
     expect(entries.map((e) => [e.outcome, e.status, e.bytes, (e.error as Error).message])).toEqual([
       ['error', 200, 4, 'body failed'],
       ['error', 500, 0, 'body failed'],
       ['error', 500, 0, 'app failed'],
+      ['error', 500, 0, 'body failed'],
     ]);
   });
 

@@ -291,7 +291,10 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           if (stoppedAsAsked(environ, error)) return record('close');
           // Failing before the first chunk, the server answers (a 500, or the exception's own).
           if (chunks === 0) status = answeredStatus(environ, error);
-          record('error', error);
+          // Failing at the step the server takes before it sends the head (the second, which
+          // decides a Content-Length), the server answers too: its status (`tsgi.server_status`)
+          // is known once the head is settled.
+          afterHeadSettled(environ, () => record('error', error));
         },
         // What the body's `return()` throws (a `finally` that fails as the client leaves or the
         // shutdown cuts it) cannot reach the server through the wrapper: logged here instead, as
