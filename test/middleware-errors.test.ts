@@ -264,6 +264,27 @@ describe('errors: after the headers are out', () => {
     expect(res.errors.split('Error: logged once').length - 1).toBe(1);
   });
 
+  it('logs a failure right after the first chunk, which the server answers 500 before its head, with that 500, once (socket)', async () => {
+    const app: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('partial ');
+        throw new Error('at once');
+      })();
+    };
+    const seen: unknown[] = [];
+    await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
+      const res = await fetch(url);
+      // The server takes the second step before it sends the head: the failure is answered, not cut.
+      expect(res.status).toBe(500);
+      await res.text();
+      await until(() => log.join('').includes('at once'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(log.filter((line) => line.includes('Error: at once'))).toEqual([expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 500: Error: at once\n/)]);
+      expect(seen).toHaveLength(1);
+    });
+  });
+
   it('logs a thrown string or number after the head once too, not again by the server', async () => {
     const throwing = (value: unknown): App => (_e, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);
@@ -422,6 +443,7 @@ describe('errors: the log option and onError', () => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         yield enc.encode('partial');
+        await afterTheHeadWait();
         throw new Error('late failure');
       })();
     };

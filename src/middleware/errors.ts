@@ -23,6 +23,7 @@ import { sharedRequestOf } from '../request/application.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
+import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
@@ -64,7 +65,9 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  *   status line (a 1xx too), header (a `Content-Length` that is not one decimal number, or
  *   that an array body belies) or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
- *   server aborts the connection: a truncated body never looks complete.
+ *   server aborts the connection: a truncated body never looks complete. A failure at the step
+ *   after the first chunk, which the server takes before it sends the head, gets the server's
+ *   plain 500 instead, and is logged with that status once the server answered it.
  *
  * Each error is logged once (under nested `errors` layers, a mounted app's own inside the
  * site's, by the innermost), as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
@@ -159,8 +162,13 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
         // request body's own failure, bare or wrapped (`isBodyFailure`), is the client's doing: not logged.
         // So is a raw read of `tsgi.input` that waited past the server's `bodyTimeout` (`isReadTimeout`).
         if (wasLogged(environ, error) || isBodyFailure(environ, error) || isReadTimeout(error)) return;
-        report(error, status);
         markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
+        // A failure at the step a server takes before it sends the head (the second, which
+        // decides a Content-Length) is answered with the server's 500, not cut: logged with it.
+        afterHeadSettled(environ, () => {
+          const replaced = serverStatusKey.get(environ);
+          report(error, replaced === undefined ? status : String(replaced));
+        });
       },
       closeError: onCloseError,
     });
