@@ -165,6 +165,15 @@ describe('errors: before the headers are out', () => {
       expect((await fetch(url)).status).toBe(304);
       expect(log).toEqual([]);
     });
+    // A 205's Content-Length is the server's (0, RFC 9110 §15.3.6), whatever the app gave: as 204's, not checked.
+    const reset: App = (_e, start) => (start('205 Reset Content', [['Content-Length', '5']]), []);
+    for (const app of [reset, errors(reset)]) {
+      await withServer(app, async (url, _port, log) => {
+        const res = await fetch(url, { method: 'POST' });
+        expect([res.status, res.headers.get('content-length'), await res.text()]).toEqual([205, '0', '']);
+        expect(log).toEqual([]);
+      });
+    }
   });
 
   it('answers an HTTPException thrown by a raw app with its own response, unlogged', async () => {

@@ -7,7 +7,7 @@
 import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent } from '../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../gateway/head-rules.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
@@ -213,8 +213,9 @@ function checkStart(started: StartedApp, head: boolean): void {
   if (Array.isArray(started.body)) {
     let length = 0;
     for (const chunk of started.body as unknown[]) length += checkChunk(chunk).byteLength;
-    // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's.
-    if (!isBodilessStatus(code)) checkDeclaredLength(declared, length, head);
+    // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's; a 204's and
+    // a 205's the server drops (a 205 is sent with 0, RFC 9110 §15.3.6), as it drops their body.
+    if (!hasNoContent(code)) checkDeclaredLength(declared, length, head);
   } else if (started.first !== undefined) {
     // A stream's first chunk, pulled already: the head still waits for it.
     checkChunk(started.first.value);
