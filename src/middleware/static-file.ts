@@ -18,7 +18,7 @@ import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { originDates } from '../http/origin-dates.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
-import { shownValue } from '../routing/shown.ts';
+import { shownValue } from '../gateway/shown.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {

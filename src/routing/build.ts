@@ -8,7 +8,7 @@ import { quotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
 import { wholeMatch } from './converters.ts';
-import { shownText, shownValue } from './shown.ts';
+import { shownText, shownValue } from '../gateway/shown.ts';
 
 /** What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`). */
 export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'>;

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Converter, type NumberBounds, boundedFloatConverter, boundedIntConverter, lengthConverter } from './converters.ts';
-import { shownText, shownValue } from './shown.ts';
+import { shownText, shownValue } from '../gateway/shown.ts';
 
 /** A converter argument's value: one of Python's literals (`None` is `null`; a bare word a string). */
 export type ConverterArg = number | boolean | string | null;

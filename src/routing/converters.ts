@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { shownText, shownValue } from './shown.ts';
+import { shownText, shownValue } from '../gateway/shown.ts';
 
 /**
  * A converter: what a `<name:variable>` placeholder matches, and how its text becomes a value

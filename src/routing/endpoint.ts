@@ -12,7 +12,7 @@ import { buildPath, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
-import { shownValue } from './shown.ts';
+import { shownValue } from '../gateway/shown.ts';
 
 /** The keys of a rule object. */
 const RULE_KEYS = { path: true, methods: true, strictSlashes: true, mergeSlashes: true, host: true, defaults: true, redirectTo: true } as const satisfies OptionNames<Exclude<RuleSpec, string>>;

@@ -7,7 +7,7 @@
 import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { pathOf } from './build.ts';
-import { shownText } from './shown.ts';
+import { shownText } from '../gateway/shown.ts';
 
 /** A `<name>` of a template (anything between `<` and `>`, checked to be a placeholder's name). */
 const NAME = /<([^<>]*)>/g;

@@ -6,7 +6,7 @@
  */
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, isAnyConverter, matchesNoSlash, stringConverter, wholeMatch } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
-import { shownText } from './shown.ts';
+import { shownText } from '../gateway/shown.ts';
 import { uFlagEscapeReason } from './unicode-escape.ts';
 import { asciiHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';

@@ -10,7 +10,7 @@ import type { LogStream } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import { NOTICE_INTERVAL, throttledNotice } from './throttled-notice.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
-import { shownValue } from '../../routing/shown.ts';
+import { shownValue } from '../../gateway/shown.ts';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;

@@ -10,7 +10,7 @@ import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
-import { shownValue } from '../../routing/shown.ts';
+import { shownValue } from '../../gateway/shown.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
 const BODY_CLOSE_GRACE = 2000;

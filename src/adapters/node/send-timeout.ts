@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { constants } from 'node:http2';
 import { http2Stream } from './http2-compat.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
-import { shownValue } from '../../routing/shown.ts';
+import { shownValue } from '../../gateway/shown.ts';
 
 /** The default send timeout: 60 s without the client taking a buffered write (nginx's default). */
 export const DEFAULT_SEND_TIMEOUT = 60_000;

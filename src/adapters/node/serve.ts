@@ -21,7 +21,7 @@ import { defaultMaxConnections, firstByteTimeoutOf } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
-import { shownValue } from '../../routing/shown.ts';
+import { shownValue } from '../../gateway/shown.ts';
 import { hostWithPort } from './host-port.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
 import type { UpgradeCloseListener } from './upgrade-closed.ts';
