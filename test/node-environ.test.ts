@@ -426,6 +426,15 @@ describe('cookies over the wire', () => {
     expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ city: '日本', name: 'José x', comma: 'a,b', latin: 'caf\xe9' });
   });
 
+  it('keeps a leading U+FEFF of a cookie name or value, so a "\\uFEFF__Host-sid" (no prefix to a browser) is not read as __Host-sid', async () => {
+    const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
+    // A sibling subdomain may set "\uFEFF__Host-sid" with Domain=: browsers see no __Host- prefix in it.
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const cookie = Buffer.concat([Buffer.from('Cookie: '), bom, Buffer.from('__Host-sid=evil; __Host-sid=good; note='), bom, Buffer.from('x\r\n\r\n')]);
+    const { raw } = await rawExchange(server.port, Buffer.concat([Buffer.from(rawGet('/').slice(0, -2)), cookie]));
+    expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ '\uFEFF__Host-sid': 'evil', '__Host-sid': 'good', note: '\uFEFFx' });
+  });
+
   it('keeps reading a UTF-8 cookie as UTF-8 when another cookie carries a byte that is not UTF-8', async () => {
     const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
     const head = Buffer.from(rawGet('/').slice(0, -2));
