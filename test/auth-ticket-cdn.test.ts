@@ -25,4 +25,17 @@ describe('AuthTickets reissueTime behind a CDN', () => {
     for (const path of ['/cdn', '/vendor', '/surrogate']) expect(await lines(path), path).toEqual([]);
     for (const path of ['/', '/cdn-no-store']) expect(await lines(path), path).toHaveLength(1); // private everywhere: reissued
   });
+
+  it('never reissues on a response a shared cache may store with private naming other fields (private="X-User", max-age=600); private="Set-Cookie" keeps the cookie out (socket)', async () => {
+    const site = Request.application((req) => new Response('ok', { headers: { 'Cache-Control': `private="${req.pathInfo.slice(1)}", max-age=600` } }));
+    const clock = { now: T0 };
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now });
+    const server = await start(tickets.middleware(site));
+    const bob = tickets.sign('bob').value;
+    clock.now = T0 + 61_000;
+    const lines = async (path: string) => (await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${bob}` } })).headers['set-cookie'] ?? [];
+    // RFC 9111 §5.2.2.7: a shared cache stores all but the named fields, and serves it fresh.
+    expect(await lines('/X-User')).toEqual([]);
+    expect(await lines('/Set-Cookie')).toHaveLength(1); // the one field a shared cache drops
+  });
 });

@@ -102,19 +102,23 @@ export function sharedCacheMayStore(headers: HeaderList): boolean {
  *
  * - `'fresh'`: stored and served fresh to other requests without asking the origin: a
  *   CDN-targeted field gives it a lifetime that keeps `field` ({@link cdnKeeps}), or
- *   `Cache-Control` has neither `private` (bare or naming fields) nor `no-store` and gives it
+ *   `Cache-Control` has neither `private` (bare or naming `field`) nor `no-store` and gives it
  *   explicit freshness, `public`, `s-maxage` or `max-age`, or the response has an `Expires`
- *   (RFC 9111 §3, §4.2.1: `max-age` and `Expires` apply to shared caches too);
- * - `'heuristic'`: neither `private` nor `no-store`, and no explicit freshness: a shared cache
- *   may still keep it for a heuristic time (RFC 9111 §4.2.2; a `Last-Modified` is enough);
- * - `'private'`: `private` or `no-store` keeps it out of shared caches.
+ *   (RFC 9111 §3, §4.2.1: `max-age` and `Expires` apply to shared caches too). A `private`
+ *   naming other fields only (`private="X-User"`) keeps those fields out, not the response
+ *   (RFC 9111 §5.2.2.7);
+ * - `'heuristic'`: neither `private` (bare or naming `field`) nor `no-store`, and no explicit
+ *   freshness: a shared cache may still keep it for a heuristic time (RFC 9111 §4.2.2; a
+ *   `Last-Modified` is enough);
+ * - `'private'`: `no-store`, or `private` bare or naming `field`, keeps it (or `field`) out of
+ *   shared caches.
  *
  * Never throws.
  */
 export function sharedFreshness(headers: HeaderList, field: string): 'fresh' | 'heuristic' | 'private' {
   if (cdnKeeps(headers, field)) return 'fresh';
   const cc = cacheControlOf(headers);
-  if (cc.has('private') || cc.has('no-store')) return 'private';
+  if (cc.noStore || covers(cc.private, field.toLowerCase())) return 'private';
   return cc.has('public') || cc.has('s-maxage') || cc.has('max-age') || headers.has('expires') ? 'fresh' : 'heuristic';
 }
 
