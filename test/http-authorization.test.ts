@@ -331,6 +331,24 @@ describe('a parameter value that is not a string (from JavaScript)', () => {
   });
 });
 
+describe('an auth-param name given twice in other case (RFC 9110 §11.2: once per challenge)', () => {
+  it('formatChallenge, formatWwwAuthenticate, formatAuthorization and res.wwwAuthenticate refuse it, naming it, instead of a value their parse reads as malformed', () => {
+    const params = { realm: 'staff', Realm: 'admin' };
+    const message = /auth-param "Realm" is given twice/;
+    expect(() => formatChallenge({ scheme: 'Basic', params })).toThrow(TypeError);
+    expect(() => formatChallenge({ scheme: 'Basic', params })).toThrow(message);
+    expect(() => formatWwwAuthenticate([{ scheme: 'Bearer' }, { scheme: 'Basic', params }])).toThrow(message);
+    expect(() => formatAuthorization({ scheme: 'Digest', params: { username: 'a', USERNAME: 'b' } })).toThrow(/auth-param "USERNAME" is given twice/);
+    const res = new Response('x', { status: 401 });
+    expect(() => {
+      res.wwwAuthenticate = { scheme: 'Basic', params };
+    }).toThrow(message);
+    expect(res.headers.has('www-authenticate')).toBe(false);
+    // The same name in two challenges is two parameters, one each.
+    expect(parseWwwAuthenticate(formatWwwAuthenticate([{ scheme: 'Basic', params: { realm: 'a' } }, { scheme: 'Bearer', params: { Realm: 'b' } }]))).toHaveLength(2);
+  });
+});
+
 describe('basicAuthorization and bearerAuthorization given no string (from JavaScript)', () => {
   it.each([
     ['password', ['aladdin', undefined]],

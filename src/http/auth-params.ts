@@ -83,16 +83,22 @@ export function mustBeString(value: unknown, what: string): string {
  * `tokenForm` (lower case) when they are tokens (Digest requires it: {@link CHALLENGE_TOKEN_FORM},
  * {@link CREDENTIALS_TOKEN_FORM}).
  *
- * @throws TypeError for a name that is not a token, a value that is not a string (a Digest
- *   `nc: 1` from JavaScript: `auth-param "nc" must be a string, got 1`), or a value with
- *   control characters.
+ * @throws TypeError for a name that is not a token, a name given twice in any case
+ *   (`realm` and `Realm`: RFC 9110 §11.2 lets each occur once, and a recipient, as
+ *   `parseWwwAuthenticate`, reads the value as malformed), a value that is not a string (a
+ *   Digest `nc: 1` from JavaScript: `auth-param "nc" must be a string, got 1`), or a value
+ *   with control characters.
  */
 export function formatAuthParams(params: Readonly<Record<string, string>>, tokenForm: ReadonlySet<string>): string {
+  const names = new Set<string>();
   return Object.entries(params)
     .map(([name, given]: [string, unknown]) => {
       if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
+      const lower = name.toLowerCase();
+      if (names.has(lower)) throw new TypeError(`auth-param ${JSON.stringify(name)} is given twice (names are case-insensitive, RFC 9110 §11.2)`);
+      names.add(lower);
       const value = mustBeString(given, `auth-param ${JSON.stringify(name)}`);
-      const token = tokenForm.has(name.toLowerCase()) && isToken(value);
+      const token = tokenForm.has(lower) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;
     })
     .join(', ');

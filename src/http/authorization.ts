@@ -98,8 +98,8 @@ function special(auth: Authorization): Authorization | null {
  * RFC 7616 §3.4 asks), or neither.
  *
  * @throws TypeError for a scheme that is not a token, an invalid token68, both token68 and
- *   params, or params that cannot be formatted (a name that is not a token, a value that is
- *   not a string, naming it, or that holds a control character).
+ *   params, or params that cannot be formatted (a name that is not a token or is given twice
+ *   in any case, a value that is not a string, naming it, or that holds a control character).
  */
 export function formatAuthorization(credentials: {
   scheme: string;

@@ -30,9 +30,10 @@ export interface Challenge {
  * values are always quoted-strings (`realm` must be, RFC 9110 §11.5; clients accept it for
  * all), except Digest's `algorithm` and `stale`, which stay tokens.
  *
- * @throws TypeError for a scheme or parameter name that is not a token, an invalid token68,
- *   both token68 and params, a value that is not a string (naming its parameter), or a value
- *   with a control character or a character above U+00FF.
+ * @throws TypeError for a scheme or parameter name that is not a token, a parameter name
+ *   given twice in any case (`realm` and `Realm`), an invalid token68, both token68 and params,
+ *   a value that is not a string (naming its parameter), or a value with a control character
+ *   or a character above U+00FF.
  */
 export function formatChallenge(challenge: Challenge): string {
   return formatAuthValue(challenge.scheme, challenge.token68 ?? null, challenge.params ?? {}, CHALLENGE_TOKEN_FORM);
