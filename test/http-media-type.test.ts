@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
-import { parseMediaType } from 'tsgi/http';
+import { formatMediaType, parseMediaType } from 'tsgi/http';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
 const GARBAGE = ['text/', 'a, b', '/x', 'text/html/x', 'garbage', 'text/ html', 'text/h\u00e9ml', 'a, b; charset=utf-8'];
@@ -48,5 +48,14 @@ describe('contentType of a malformed Content-Type', () => {
     const empty = new Response('x', { headers: { 'Content-Type': '' } });
     empty.charset = 'utf-8';
     expect(empty.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  });
+});
+
+describe('formatMediaType', () => {
+  it('refuses a parameter name given twice in other case (charset and Charset), naming it, instead of a Content-Type res.contentType refuses as repeated', () => {
+    expect(() => formatMediaType('text/html', { charset: 'utf-8', Charset: 'latin1' })).toThrow(TypeError);
+    expect(() => formatMediaType('text/html', { charset: 'utf-8', Charset: 'latin1' })).toThrow(/parameter "Charset" is given twice/);
+    expect(formatMediaType('text/html', { Charset: 'utf-8' })).toBe('text/html; Charset=utf-8');
+    expect(parseMediaType(formatMediaType('multipart/form-data', { boundary: 'a b' })).parameters.boundary).toBe('a b');
   });
 });

@@ -115,9 +115,17 @@ export function isMediaType(type: string): boolean {
 /**
  * Formats a media type and parameters into a `Content-Type` value, quoting where needed.
  *
- * @throws TypeError for an invalid type or parameter name (from `content-type`).
+ * @throws TypeError for an invalid type or parameter name (from `content-type`), or a
+ *   parameter name given twice in any case (`charset` and `Charset`: names are
+ *   case-insensitive, RFC 9110 §8.3.1, and {@link parseMediaTypeStrict} refuses the repetition).
  */
 export function formatMediaType(type: string, parameters: Record<string, string> = {}): string {
+  const names = new Set<string>();
+  for (const name of Object.keys(parameters)) {
+    const lower = name.toLowerCase();
+    if (names.has(lower)) throw new TypeError(`invalid media type parameters: parameter ${JSON.stringify(name)} is given twice (names are case-insensitive)`);
+    names.add(lower);
+  }
   return contentType.format({ type, parameters });
 }
 
