@@ -228,6 +228,13 @@ describe('ranges', () => {
     expect([byDate.status, byDate.body.toString()]).toEqual([206, 'Z']);
   });
 
+  it('an If-Match or If-Range of a no-break space (byte A0, no OWS) is a present condition that fails, as If-Match: garbage: 412, and the whole 200', async () => {
+    const send = async (field: string) => parseRaw((await rawExchange(server.port, Buffer.from(`GET /doc HTTP/1.1\r\nHost: 127.0.0.1\r\n${field}: \xa0\r\nRange: bytes=0-0\r\nConnection: close\r\n\r\n`, 'latin1'))).raw);
+    expect((await send('If-Match')).status).toBe(412);
+    const resumed = await send('If-Range');
+    expect([resumed.status, resumed.rest]).toEqual([200, ALPHABET]);
+  });
+
   it('HEAD with a range: the 200 headers, no body', async () => {
     const raw = await rawExchange(
       server.port,

@@ -16,6 +16,7 @@
 import { httpSeconds, parseHttpDate } from './dates.ts';
 import { EtagSet, parseEtag } from './etag.ts';
 import { evaluateIfRange } from './range.ts';
+import { isBlank } from './syntax.ts';
 
 /** The request side: the method and the raw precondition headers (absent: `null`/omitted). */
 export interface PreconditionRequest {
@@ -134,7 +135,7 @@ export function evaluatePreconditions(
     }
   }
 
-  const wantsRange = typeof request.range === 'string' && request.range.trim() !== '';
+  const wantsRange = typeof request.range === 'string' && !isBlank(request.range);
   if (method !== 'GET' || status !== 200 || !wantsRange) return proceed(false);
   return proceed(evaluateIfRange(request.ifRange, { etag, lastModified, date: resource.date }));
 }

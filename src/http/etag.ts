@@ -11,6 +11,7 @@
  * @module
  */
 import { createHash } from 'node:crypto';
+import { isBlank } from './syntax.ts';
 
 /** A parsed entity tag. */
 export interface EntityTag {
@@ -131,7 +132,8 @@ export class EtagSet {
   /** The header value as received, or `null` when it was not sent. */
   readonly value: string | null;
   /**
-   * True when the header was sent with anything but whitespace. Note that a present header
+   * True when the header was sent with anything but whitespace (SP, HTAB; a no-break space is
+   * something). Note that a present header
    * can have no usable tag (`If-Match: ,` or garbage): it then contains nothing, so
    * `If-Match` fails, as a client that sent a condition would expect.
    */
@@ -144,7 +146,7 @@ export class EtagSet {
   /** @param value - the raw header value, or `null`/`undefined` when it was not sent. */
   constructor(value?: string | null) {
     this.value = typeof value === 'string' ? value : null;
-    this.present = this.value !== null && this.value.trim() !== '';
+    this.present = this.value !== null && !isBlank(this.value);
     const tags: EntityTag[] = [];
     let any = false;
     const text = this.value ?? '';

@@ -14,6 +14,7 @@ import { combineRanges, parse as parseRanges } from 'range-parser';
 import { parseHttpDate, httpSeconds } from './dates.ts';
 import { parseEtag, strongCompare } from './etag.ts';
 import { isToken } from '../gateway/fields.ts';
+import { isBlank } from './syntax.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
 
 /** An inclusive byte range: `end` is the last byte's offset, as in `Content-Range`. */
@@ -83,7 +84,7 @@ export function parseRange(
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(`representation size must be a non-negative integer, got ${size}`);
   }
-  if (typeof header !== 'string' || header.trim() === '') return ignored('absent');
+  if (typeof header !== 'string' || isBlank(header)) return ignored('absent');
   const eq = header.indexOf('=');
   const unit = eq === -1 ? '' : header.slice(0, eq).trim();
   if (!isToken(unit)) return ignored('malformed');
@@ -174,8 +175,9 @@ export function formatContentRange(range: ByteRange | null, size: number | null)
 
 /**
  * Evaluates `If-Range` (RFC 9110 §13.1.5): answers whether the `Range` header may be
- * honoured. True when `If-Range` is absent or empty; for an entity tag, true only when it is
- * strong and strongly matches `current.etag` (a weak tag never matches); for an HTTP-date,
+ * honoured. True when `If-Range` is absent or empty (whitespace alone: SP, HTAB); for an
+ * entity tag, true only when it is strong and strongly matches `current.etag` (a weak tag
+ * never matches); for an HTTP-date,
  * true only when it equals `current.lastModified` to the second and that second is over:
  * `lastModified` is at least one second before `current.date`, the time the response is sent
  * (RFC 9110 §8.8.2.2; default now, also for a `date` that is not an HTTP-date). A
@@ -198,7 +200,7 @@ export function evaluateIfRange(
     date?: Date | string | null | undefined;
   },
 ): boolean {
-  if (typeof ifRange !== 'string' || ifRange.trim() === '') return true;
+  if (typeof ifRange !== 'string' || isBlank(ifRange)) return true;
   const text = ifRange.trim();
   if (text.startsWith('"') || text.startsWith('W/')) {
     const tag = parseEtag(text);

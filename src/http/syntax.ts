@@ -28,6 +28,19 @@ export function tokenOrQuoted(value: string): string {
 }
 
 /**
+ * True when `value` holds nothing but optional whitespace (SP, HTAB: RFC 9110 §5.6.3), as a
+ * field sent empty. Unlike `value.trim() === ''`, a no-break space (byte A0, obs-text) or
+ * another Unicode space is something sent, not whitespace.
+ */
+export function isBlank(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x09) return false;
+  }
+  return true;
+}
+
+/**
  * A forward-only reader over a field value. Every method either consumes what it reads and
  * answers it, or consumes nothing and answers `null`/`false`.
  */
