@@ -4,29 +4,13 @@
  * drops the field, so `compress` must not turn a short (or long) body into a complete-looking
  * coded 200. Over a socket.
  */
-import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { compress } from 'tsgi/middleware';
-import { deferred, parseRaw, rawGet, request, start, until } from './node-helpers.ts';
+import { deferred, parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // 9000 bytes
-
-/** Everything the server sends to a GET asking for gzip, once it closes the connection; `onData` sees each piece. */
-function rawGzipGet(port: number, onData: () => void = () => undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      onData();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.write(rawGet('/', 'Accept-Encoding: gzip\r\n'));
-  });
-}
 
 describe('compress: a body that does not keep to its Content-Length', () => {
   it('cuts the connection when a streamed body ends short of it after the head went out, as the server does', async () => {
@@ -44,7 +28,7 @@ describe('compress: a body that does not keep to its Content-Length', () => {
       return res;
     });
     const server = await start(compress(app));
-    const res = parseRaw(await rawGzipGet(server.port, () => received.resolve()));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/', 'Accept-Encoding: gzip\r\n'), () => received.resolve())).raw);
     expect([res.status, res.header('content-encoding')]).toEqual([200, 'gzip']);
     // The chunked body never gets its terminating zero-size chunk: the client sees a failure.
     expect(res.rest.endsWith('0\r\n\r\n')).toBe(false);

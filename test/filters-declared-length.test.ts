@@ -4,12 +4,11 @@
  * logged 500 before the head, a cut connection after it); a filter drops the field, so it must
  * not turn a short (or long) body into a complete-looking 200. Over a socket.
  */
-import net from 'node:net';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike } from 'tsgi';
 import { decodeContent, replaceText, rewriteHtml } from 'tsgi/proxy';
-import { deferred, parseRaw, rawGet, request, start, until } from './node-helpers.ts';
+import { deferred, parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 const TEXT = '<p>The quick brown fox jumps over the lazy dog.</p>\n'.repeat(200); // 10400 bytes
@@ -17,21 +16,6 @@ const FILTERS: Record<string, (app: AppLike) => App> = {
   replaceText: (app) => replaceText(app, { replacements: [['fox', 'cat']] }),
   rewriteHtml: (app) => rewriteHtml(app, { elements: { p: (element) => element.setAttribute('class', 'x') } }),
 };
-
-/** Everything the server sends to a GET, once it closes the connection; `onData` sees each piece. */
-function rawFetch(port: number, onData: () => void): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    const socket = net.connect(port, '127.0.0.1');
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      onData();
-    });
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
-    socket.write(rawGet('/'));
-  });
-}
 
 /** An app answering `chunks` as `text/html` with `Content-Length: declared`, streamed or in memory. */
 function declaring(declared: number, chunks: Uint8Array[], streamed: boolean, extra: Array<[string, string]> = []): App {
@@ -56,7 +40,7 @@ describe('response filters: a body that does not keep to its Content-Length', ()
         })();
       };
       const server = await start(filter(app));
-      const res = parseRaw(await rawFetch(server.port, () => received.resolve()));
+      const res = parseRaw((await rawExchange(server.port, rawGet('/'), () => received.resolve())).raw);
       expect(res.status, name).toBe(200);
       // The chunked body never gets its terminating zero-size chunk: the client sees a failure.
       expect(res.rest.endsWith('0\r\n\r\n'), name).toBe(false);

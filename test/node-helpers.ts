@@ -72,14 +72,18 @@ export interface RawResult {
 
 /**
  * Writes `request` to a fresh connection and collects everything until the server closes it.
- * Requests should carry `Connection: close` (or be HTTP/1.0) so the server ends the exchange.
+ * Requests should carry `Connection: close` (or be HTTP/1.0) so the server ends the exchange
+ * (or the server cuts it). `onData` is called at each piece received.
  */
-export function rawExchange(port: number, request: string | Uint8Array): Promise<RawResult> {
+export function rawExchange(port: number, request: string | Uint8Array, onData?: () => void): Promise<RawResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect(port, '127.0.0.1');
     let error: Error | undefined;
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      onData?.();
+    });
     socket.on('error', (err) => {
       error = err;
     });
