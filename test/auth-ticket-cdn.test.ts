@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { AuthTickets } from 'tsgi/middleware';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'a-long-enough-secret-for-tests-0123456789';
 const T0 = Date.UTC(2030, 0, 1);
+
+/**
+ * `site` behind `AuthTickets` (a 600 s ticket reissued after 60 s) on a socket, the clock 61 s
+ * on: what reads the `Set-Cookie` lines answered to bob's ticket at a path.
+ */
+async function reissuesAt(site: App): Promise<(path: string) => Promise<string[]>> {
+  const clock = { now: T0 };
+  const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now });
+  const server = await start(tickets.middleware(site));
+  const bob = tickets.sign('bob').value;
+  clock.now = T0 + 61_000;
+  return async (path) => (await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${bob}` } })).headers['set-cookie'] ?? [];
+}
 
 describe('AuthTickets reissueTime behind a CDN', () => {
   it('never reissues on a response a CDN may store by CDN-Cache-Control or Surrogate-Control, over a private Cache-Control (socket)', async () => {
@@ -16,24 +29,14 @@ describe('AuthTickets reissueTime behind a CDN', () => {
       if (req.pathInfo === '/cdn-no-store') res.headers.set('CDN-Cache-Control', 'no-store');
       return res;
     });
-    const clock = { now: T0 };
-    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now });
-    const server = await start(tickets.middleware(site));
-    const bob = tickets.sign('bob').value;
-    clock.now = T0 + 61_000;
-    const lines = async (path: string) => (await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${bob}` } })).headers['set-cookie'] ?? [];
+    const lines = await reissuesAt(site);
     for (const path of ['/cdn', '/vendor', '/surrogate']) expect(await lines(path), path).toEqual([]);
     for (const path of ['/', '/cdn-no-store']) expect(await lines(path), path).toHaveLength(1); // private everywhere: reissued
   });
 
   it('never reissues on a response a shared cache may store with private naming other fields (private="X-User", max-age=600); private="Set-Cookie" keeps the cookie out (socket)', async () => {
     const site = Request.application((req) => new Response('ok', { headers: { 'Cache-Control': `private="${req.pathInfo.slice(1)}", max-age=600` } }));
-    const clock = { now: T0 };
-    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now });
-    const server = await start(tickets.middleware(site));
-    const bob = tickets.sign('bob').value;
-    clock.now = T0 + 61_000;
-    const lines = async (path: string) => (await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${bob}` } })).headers['set-cookie'] ?? [];
+    const lines = await reissuesAt(site);
     // RFC 9111 §5.2.2.7: a shared cache stores all but the named fields, and serves it fresh.
     expect(await lines('/X-User')).toEqual([]);
     expect(await lines('/Set-Cookie')).toHaveLength(1); // the one field a shared cache drops

@@ -249,4 +249,38 @@ describe('wrapBody with plain hooks', () => {
     expect(error).toBeInstanceOf(TypeError);
     expect(log).toEqual([`error ${(error as Error).message}`]);
   });
+
+  it('closeThrows hands what the body\'s own return() throws to whoever closes the wrapper, not to closeError, sync and async', async () => {
+    const lost: unknown[] = [];
+    const failing = new Error('release failed');
+    function* syncBody(): Generator<Uint8Array> {
+      try {
+        yield bytes('a');
+        yield bytes('b');
+      } finally {
+        throw failing;
+      }
+    }
+    async function* asyncBody(): AsyncGenerator<Uint8Array> {
+      try {
+        yield bytes('a');
+        yield bytes('b');
+      } finally {
+        throw failing;
+      }
+    }
+    const sync = (wrapBody(syncBody(), { closeError: (error) => lost.push(error) }, { closeThrows: true }) as Iterable<Uint8Array>)[Symbol.iterator]();
+    sync.next();
+    expect(() => sync.return!()).toThrow(failing);
+    expect(sync.return!()).toEqual({ done: true, value: undefined }); // once
+    const async = (wrapBody(asyncBody(), { closeError: (error) => lost.push(error) }, { closeThrows: true }) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await async.next();
+    expect(await rejection(async.return!())).toBe(failing);
+    expect(lost).toEqual([]);
+    // Without the option, closeError hears of it and return() answers done.
+    const quiet = (wrapBody(asyncBody(), { closeError: (error) => lost.push(error) }) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await quiet.next();
+    expect(await quiet.return!()).toEqual({ done: true, value: undefined });
+    expect(lost).toEqual([failing]);
+  });
 });

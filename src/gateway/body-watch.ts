@@ -51,6 +51,13 @@ export interface WrapBodyOptions {
    * default false (a sync body stays sync).
    */
   async?: boolean | undefined;
+  /**
+   * Hand what the body's own `return()` throws or rejects with to the caller of the wrapper's
+   * `return()` (it throws or rejects with it once the `close` hook has run), instead of to
+   * `closeError`; default false. For a wrapper a layer puts on a body that another consumer
+   * closes and reports in its own words.
+   */
+  closeThrows?: boolean | undefined;
 }
 
 type Done = IteratorReturnResult<undefined>;
@@ -123,25 +130,29 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
       throw error;
     });
   };
-  /** Calls the body's own `return()`; settles when it has, never rejects. */
-  const returnBody = (): Promise<void> => {
+  /** Calls the body's own `return()`, what it throws going to `failed`; settles when it has, never rejects. */
+  const returnBody = (failed: (error: unknown) => void = lost): Promise<void> => {
     try {
       iterator ??= openBody(body);
     } catch (error) {
-      lost(error);
+      failed(error);
       return RETURNED;
     }
-    return closeBody(iterator, lost);
+    return closeBody(iterator, failed);
   };
   const close = (): Done | Promise<Done> => {
     if (!open) return DONE;
     open = false;
-    const returned = returnBody();
+    let failure: { error: unknown } | undefined;
+    const returned = returnBody(options.closeThrows ? (error) => void (failure = { error }) : lost);
     const pending = hooks.close?.(returned);
     // An async wrapper answers once the body's own return() has, as a `for await` wrapper
     // does: a consumer that waits (a test client, an outer middleware) sees the app's
     // `finally` done. A sync body's return() is over already.
-    return after(sync ? pending : Promise.all([returned, pending]), () => DONE);
+    return after(sync ? pending : Promise.all([returned, pending]), () => {
+      if (failure !== undefined) throw failure.error;
+      return DONE;
+    });
   };
   if (sync) {
     const it: IterableIterator<Uint8Array> = {

@@ -220,6 +220,8 @@ export function closeLogger(environ: Environ): (error: unknown) => void {
  * server, whose `return()` then settles without the app's failure: {@link closeLogger}'s log,
  * but for an abort (a body stopping on `tsgi.signal` as asked, docs/spec.md §7.5), so that what
  * the body's `return()` throws is logged once, as the server logs it for a bare body (spec §6).
+ * It is `unlessAbort(closeLogger(environ))` written out: made for every wrapped body, it costs
+ * one closure a request, and the logger's own only when something is logged.
  */
 export function closeErrorLogger(environ: Environ): (error: unknown) => void {
   return (error) => {
