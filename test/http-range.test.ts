@@ -101,6 +101,11 @@ describe('parseRange', () => {
     expect(parseRange(many, 1000)).toEqual({ kind: 'ignored', reason: 'too-many' });
     expect(parseRange(many, 1000, { maxRanges: 200 }).kind).toBe('satisfiable');
     expect(parseRange('bytes=0-1,3-4', 1000, { maxRanges: 1 })).toEqual({ kind: 'ignored', reason: 'too-many' });
+    expect(parseRange(many, 1000, { maxRanges: Infinity }).kind).toBe('satisfiable');
+    // NaN (Number() of an unset variable) lifted the cap in silence, 0 ignored every Range.
+    for (const maxRanges of [NaN, 0, -1, 1.5, '5' as never]) {
+      expect(() => parseRange(many, 1000, { maxRanges }), String(maxRanges)).toThrow(/^maxRanges must be a positive integer, got /);
+    }
   });
 
   it('a hostile header with thousands of ranges stays cheap', () => {

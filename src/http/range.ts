@@ -48,7 +48,10 @@ export interface RangeOptions {
    * multipart stream needs it.
    */
   combine?: boolean | undefined;
-  /** More range-specs than this and the header is ignored (a cheap DoS guard). Default 100. */
+  /**
+   * More range-specs than this and the header is ignored (a cheap DoS guard). Default 100; a
+   * positive integer (`Infinity` lifts the cap), anything else a `RangeError`.
+   */
   maxRanges?: number | undefined;
 }
 
@@ -74,7 +77,8 @@ const SPEC = /^(\d*)-(\d*)$/;
  * Empty list elements (`bytes=0-1,,5-6`) and whitespace around specs are tolerated.
  *
  * @param size - the representation's length in bytes.
- * @throws RangeError when `size` is not a non-negative safe integer (a programming error).
+ * @throws RangeError when `size` is not a non-negative safe integer, or `maxRanges` not a
+ *   positive integer (`NaN` from an unset variable would lift the cap): programming errors.
  */
 export function parseRange(
   header: string | null | undefined,
@@ -83,6 +87,10 @@ export function parseRange(
 ): RangeResult {
   if (!Number.isSafeInteger(size) || size < 0) {
     throw new RangeError(`representation size must be a non-negative integer, got ${size}`);
+  }
+  const maxRanges = options.maxRanges ?? 100;
+  if (!(maxRanges >= 1 && (Number.isInteger(maxRanges) || maxRanges === Infinity))) {
+    throw new RangeError(`maxRanges must be a positive integer, got ${String(maxRanges)}`);
   }
   if (typeof header !== 'string' || isBlank(header)) return ignored('absent');
   const eq = header.indexOf('=');
@@ -97,7 +105,7 @@ export function parseRange(
     const m = SPEC.exec(spec);
     if (!m || (m[1] === '' && m[2] === '')) return ignored('malformed');
     if (m[1] !== '' && m[2] !== '' && bigger(m[1]!, m[2]!)) return ignored('malformed');
-    if (specs.length >= (options.maxRanges ?? 100)) return ignored('too-many');
+    if (specs.length >= maxRanges) return ignored('too-many');
     if (m[1] === '' && Number(m[2]) > 0 && size === 0) suffixOfEmpty = true;
     // A suffix longer than the representation selects all of it (RFC 9110 §14.1.1).
     specs.push(m[1] === '' && Number(m[2]) > size ? '0-' : spec);

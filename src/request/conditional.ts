@@ -184,7 +184,8 @@ export abstract class RequestConditions {
    * ranges (coalesced), `unsatisfiable` (answer 416), or `ignored` with the reason (serve the
    * whole). `If-Range` is not considered here; conditional responses do it for you.
    *
-   * @throws RangeError when `length` is not a non-negative integer; TypeError for options
+   * @throws RangeError when `length` is not a non-negative integer or `maxRanges` not a positive
+   *   integer; TypeError for options
    *   that are not a plain object or hold an unknown key (`req.rangeFor: unknown option
    *   "maxrange": did you mean "maxRanges"?`).
    */
