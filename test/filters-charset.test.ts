@@ -38,20 +38,20 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
   it('reads a windows-1252 <meta charset> page in windows-1252: untouched byte for byte without a match, rewritten in it with one', async () => {
     for (const type of ['text/html', 'application/xhtml+xml']) {
       expect(await served(replaceText(cafe([page], type), noMatch)), type).toBe(page);
-      // `✓` has no windows-1252 byte: `?`, as for a declared charset.
-      expect(await served(replaceText(cafe([page], type), toBistro)), type).toBe(page.replace('caf\xE9 ', 'bistr\xF3 ? '));
+      // `✓` has no windows-1252 byte: a character reference, as for a declared charset.
+      expect(await served(replaceText(cafe([page], type), toBistro)), type).toBe(page.replace('caf\xE9 ', 'bistr\xF3 &#10003; '));
     }
   });
 
   it('reads <meta http-equiv="Content-Type" content="…; charset=iso-8859-1"> (WHATWG windows-1252)', async () => {
     const equiv = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head><body>caf\xE9</body></html>';
-    expect(await served(replaceText(cafe([equiv]), toBistro))).toBe(equiv.replace('caf\xE9', 'bistr\xF3 ?'));
+    expect(await served(replaceText(cafe([equiv]), toBistro))).toBe(equiv.replace('caf\xE9', 'bistr\xF3 &#10003;'));
   });
 
   it('finds the <meta> whatever the chunk boundaries, text before it included', async () => {
     // é before the <meta>: the prescan decides before any of the first 1024 bytes is decoded.
     const early = '<html><head><title>Caf\xE9</title><meta http-equiv=content-type content="text/html;charset=windows-1252"></head><body>caf\xE9</body></html>';
-    const expected = early.replace('>caf\xE9<', '>bistr\xF3 ?<');
+    const expected = early.replace('>caf\xE9<', '>bistr\xF3 &#10003;<');
     const [from, to] = [early.indexOf('<meta'), early.indexOf('</head>')];
     for (let cut = from; cut <= to; cut++) {
       expect(await served(replaceText(cafe([early.slice(0, cut), early.slice(cut)]), toBistro)), `cut at ${cut}`).toBe(expected);
@@ -68,7 +68,7 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
     const late = (padding: number) => `<!--${'-'.repeat(padding)}--><meta charset=windows-1252><p>caf\xE9</p>`;
     const ending = 1024 - '<meta charset=windows-1252>'.length - '<!---->'.length;
     // Ends at byte 1024: read. One byte later (it starts before 1024 but ends after): not read.
-    expect(await served(replaceText(cafe([late(ending)]), toBistro))).toBe(late(ending).replace('caf\xE9', 'bistr\xF3 ?'));
+    expect(await served(replaceText(cafe([late(ending)]), toBistro))).toBe(late(ending).replace('caf\xE9', 'bistr\xF3 &#10003;'));
     expect(await served(replaceText(cafe([late(ending + 1)]), noMatch))).toBe(late(ending + 1).replace('\xE9', '\xEF\xBF\xBD'));
     expect(await served(replaceText(cafe([late(2000)]), noMatch))).toBe(late(2000).replace('\xE9', '\xEF\xBF\xBD'));
   });
@@ -77,6 +77,30 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
     const body = '<meta charset=windows-1252><p>caf\xC3\xA9</p>';
     expect(await served(replaceText(cafe([body], 'text/html; charset=utf-8'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
     expect(await served(replaceText(cafe([body], 'text/plain'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
+  });
+});
+
+describe('replaceText: a character of a replacement the charset cannot hold', () => {
+  // A legacy windows-1252 page behind a front that rewrites it with both filters: rewriteHtml
+  // writes a character the page cannot hold as a character reference, and replaceText wrote `?`.
+  const page = '<html><head><title>Caf\xE9</title></head><body><p>caf\xE9 \x80</p></body></html>';
+  const tick = { replacements: [['café', 'café ✓'], ['Café', 'Café ✓']] as Array<[string, string]> };
+
+  it('writes a numeric character reference in HTML and XML, as rewriteHtml does, whatever the chunks', async () => {
+    const expected = page.replaceAll('af\xE9', 'af\xE9 &#10003;');
+    for (const type of ['text/html; charset=windows-1252', 'application/xhtml+xml; charset=windows-1252', 'application/xml; charset=iso-8859-1']) {
+      expect(await served(replaceText(cafe([page], type), tick)), type).toBe(expected);
+      expect(await served(replaceText(cafe([...page], type), tick)), `${type}, one byte per chunk`).toBe(expected);
+    }
+    const stacked = replaceText(
+      rewriteHtml(cafe([page], 'text/html; charset=windows-1252'), { elements: { body: (el) => el.prepend('<div>✓</div>', { html: true }) } }),
+      tick,
+    );
+    expect(await served(stacked)).toBe(expected.replace('<body>', '<body><div>&#10003;</div>'));
+  });
+
+  it('writes `?` in other text, which has no way to write it', async () => {
+    expect(await served(replaceText(cafe([page], 'text/plain; charset=windows-1252'), tick))).toBe(page.replaceAll('af\xE9', 'af\xE9 ?'));
   });
 });
 
@@ -119,7 +143,7 @@ describe('replaceText: an XML document that declares its encoding in its XML dec
   const feed = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<rss version="2.0"><channel><title>Caf\xE9 \x80</title></channel></rss>';
 
   it('reads an ISO-8859-1 feed (RFC 7303 §4.3: BOM, then the declaration), whatever the chunk boundaries', async () => {
-    const expected = feed.replace('Caf\xE9', 'bistr\xF3 ?');
+    const expected = feed.replace('Caf\xE9', 'bistr\xF3 &#10003;');
     const lower = { replacements: [['Café', 'bistró ✓']] as Array<[string, string]> };
     for (const type of ['application/rss+xml', 'application/xml', 'text/xml', 'application/atom+xml', 'application/xhtml+xml']) {
       expect(await served(replaceText(cafe([feed], type), noMatch)), type).toBe(feed);

@@ -8,7 +8,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { decodeHTMLAttribute } from 'entities/decode';
-import { type TextCodec, encodingName, textCodec } from './text-codec.ts';
+import { type TextCodec, characterReference, encodingName, textCodec } from './text-codec.ts';
 import { bomEncoding } from '../http/charset.ts';
 
 /** Conversions between text and the byte form of one document. */
@@ -42,12 +42,11 @@ export function byteText(charset: string | undefined): ByteText | null {
   if (name !== null && (name.startsWith('utf-16') || name === 'iso-2022-jp' || name === 'replacement')) return null;
   const codec: TextCodec | null = name === null ? null : textCodec(name);
   const decoder = new TextDecoder(name ?? 'utf-8');
-  const reference = (char: string) => `&#${char.codePointAt(0)};`;
   return {
     toBytes(text) {
       if (!NON_ASCII.test(text)) return text;
-      if (codec === null) return text.replace(/[^\x00-\x7f]/gu, reference);
-      return Buffer.from(codec.encode(text, reference)).toString('latin1');
+      if (codec === null) return text.replace(/[^\x00-\x7f]/gu, characterReference);
+      return Buffer.from(codec.encode(text, characterReference)).toString('latin1');
     },
     attributeValue(source) {
       const text = NON_ASCII.test(source) ? decoder.decode(Buffer.from(source, 'latin1')) : source;

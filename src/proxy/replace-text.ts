@@ -12,7 +12,7 @@ import { checkVersion } from '../middleware/etag-version.ts';
 import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
-import { textCodec } from './text-codec.ts';
+import { characterReference, textCodec } from './text-codec.ts';
 import { CharsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -89,7 +89,9 @@ function isText(type: string): boolean {
  * (UTF-16, Shift_JIS, unknown labels: named by a BOM, an XML declaration or a `<meta>`, or a
  * known one declared, even when a UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
  * `decodeContent` below), pass through untouched. A replacement character the
- * charset cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
+ * charset cannot hold (`✓` in a windows-1252 page) is sent, in HTML and XML, as a numeric
+ * character reference (`&#10003;`), as `rewriteHtml` writes it and browsers read it; in other
+ * text, which has no such escape, as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` (a body that does not keep to it still
  * fails, as without a filter) and `Accept-Ranges`, weakens a strong
@@ -159,7 +161,9 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const xml = type.type === 'application/xml' || type.type === 'text/xml' || type.type.endsWith('+xml');
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
-    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', { xml: xml && declared === undefined, meta: html && declared === undefined }), replacers, newSplitter?.() ?? null);
+    // Markup writes a character its charset cannot hold as a reference, as rewriteHtml does; other text has no way.
+    const unencodable = html || xml ? characterReference : undefined;
+    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', { xml: xml && declared === undefined, meta: html && declared === undefined }), replacers, newSplitter?.() ?? null, unencodable);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
@@ -178,8 +182,15 @@ interface UnitSplitter {
  * holds back meanwhile are replaced with the rest); a charset it cannot write passes the body
  * through untouched. With a `splitter`, each unit it cuts (an event of an event stream, a
  * record of line-delimited JSON) is replaced and sent once complete, as if the body ended there.
+ * A character the charset cannot hold is written as `unencodable` answers it (by default `?`).
  */
-async function* replaceStream(body: Body, sniffer: CharsetSniffer, replacers: TextReplacer[], splitter: UnitSplitter | null): AsyncGenerator<Uint8Array, void, undefined> {
+async function* replaceStream(
+  body: Body,
+  sniffer: CharsetSniffer,
+  replacers: TextReplacer[],
+  splitter: UnitSplitter | null,
+  unencodable: ((char: string) => string) | undefined,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const early = sendsHeadEarly(body);
   /** Decodes, replaces and encodes back; null for a charset it cannot write. Made once the sniffer decided. */
   let replace: ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null | undefined;
@@ -195,7 +206,7 @@ async function* replaceStream(body: Body, sniffer: CharsetSniffer, replacers: Te
     }
     const bytes = replace === undefined ? sniffer.push(chunk) : chunk;
     if (bytes === undefined) continue;
-    replace ??= replacing(sniffer.charset!, replacers, splitter);
+    replace ??= replacing(sniffer.charset!, replacers, splitter, unencodable);
     const out = replace === null ? bytes : replace(bytes, false);
     if (out.byteLength > 0) {
       sent = true;
@@ -203,7 +214,7 @@ async function* replaceStream(body: Body, sniffer: CharsetSniffer, replacers: Te
     }
   }
   const rest = replace === undefined ? sniffer.end() : EMPTY;
-  replace ??= replacing(sniffer.charset!, replacers, splitter);
+  replace ??= replacing(sniffer.charset!, replacers, splitter, unencodable);
   const out = replace === null ? rest : replace(rest, true);
   if (out.byteLength > 0) yield out;
 }
@@ -212,7 +223,12 @@ async function* replaceStream(body: Body, sniffer: CharsetSniffer, replacers: Te
  * The body's bytes in `charset` decoded, replaced and encoded back, piece by piece (all that is
  * held back answered with `flush`, at the end of the body); null for a charset it cannot write.
  */
-function replacing(charset: string, replacers: TextReplacer[], splitter: UnitSplitter | null): ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null {
+function replacing(
+  charset: string,
+  replacers: TextReplacer[],
+  splitter: UnitSplitter | null,
+  unencodable: ((char: string) => string) | undefined,
+): ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null {
   const codec = textCodec(charset);
   if (codec === null) return null;
   const decoder = codec.decoder();
@@ -223,6 +239,6 @@ function replacing(charset: string, replacers: TextReplacer[], splitter: UnitSpl
     let out = '';
     for (const end of pieces.ends) out += run(end, true);
     out += run(pieces.rest, flush);
-    return out === '' ? EMPTY : codec.encode(out);
+    return out === '' ? EMPTY : codec.encode(out, unencodable);
   };
 }

@@ -20,6 +20,14 @@ export interface TextCodec {
   encode(text: string, unencodable?: (char: string) => string): Uint8Array;
 }
 
+/**
+ * A character as a numeric character reference (`✓` → `&#10003;`), which HTML and XML read as
+ * the character in text and attribute values: how {@link TextCodec.encode} writes, in markup, a
+ * character the charset cannot hold (WHATWG Encoding's "html" error mode, as browsers encode a
+ * form).
+ */
+export const characterReference = (char: string): string => `&#${char.codePointAt(0)};`;
+
 const SINGLE_BYTE = /^(?:windows-\d+|iso-8859-\d+|koi8-[ru]|ibm866|macintosh|x-mac-cyrillic)$/;
 const tables = new Map<string, Map<number, number>>();
 
