@@ -294,6 +294,28 @@ describe('errors: after the headers are out', () => {
     });
   });
 
+  it('logs an HTTPException the server answers before its head (a proxied page whose upstream died, under a filter) once, with its status (socket)', async () => {
+    // proxy() raises a 502 when the upstream dies mid-body; under compress or rewriteHtml no
+    // byte went out yet, so the server answers the 502 page: errors logged it, and so did the server.
+    const app: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/html']]);
+      return (async function* () {
+        yield enc.encode('<html>');
+        throw new HTTPBadGateway('The upstream server closed the connection before a complete answer.', { cause: new Error('upstream died') });
+      })();
+    };
+    const seen: unknown[] = [];
+    await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
+      const res = await fetch(url);
+      expect(res.status).toBe(502);
+      await res.text();
+      await until(() => log.join('').includes('closed the connection'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(log.filter((line) => line.includes('closed the connection'))).toEqual([expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 502: /)]);
+      expect(seen).toHaveLength(1);
+    });
+  });
+
   it('logs a thrown string or number after the head once too, not again by the server', async () => {
     const throwing = (value: unknown): App => (_e, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);

@@ -342,7 +342,9 @@ export class Exchange implements ExchangeState, HeadWait {
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
-      const exception = escapedAnswer(error, (e) => this.log(e), this.environ);
+      // A 5xx the `errors` middleware logged already (its body failed before the head: a proxied
+      // page whose upstream died under a filter) is logged there, with the status answered here.
+      const exception = escapedAnswer(error, (e) => wasLogged(this.environ, e) || this.log(e), this.environ);
       if (exception !== null) {
         // The exception is the answer (see escapedAnswer): the app's status and fields are dropped.
         this.answering = true;
