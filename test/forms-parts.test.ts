@@ -398,6 +398,25 @@ describe('req.parts() over a real socket', () => {
     await sleep(300);
     expect(objects.size).toBe(0);
   });
+
+  it('docs/forms.md: the S3-style example stores nothing for a file input left empty, as a browser sends it, and answers 400', async () => {
+    const uploadApp = await docsUploadApp();
+    const stored: string[] = [];
+    const bucket = {
+      async put(key: string, body: ReadableStream<Uint8Array>) {
+        for await (const _chunk of body);
+        stored.push(key);
+      },
+      async delete() {},
+    };
+    const server = await start(uploadApp(bucket));
+    // <input type="file"> with no file chosen: filename="", application/octet-stream, no bytes.
+    const body = `${fieldPart('title', 'holiday')}${fileHead('photo', '')}\r\n${closing}`;
+    const res = await request(server.url, { method: 'POST', body, headers: { 'Content-Type': CONTENT_TYPE } });
+    expect(res.status).toBe(400);
+    expect(res.body.toString()).toContain('No file in the form.');
+    expect(stored).toEqual([]);
+  });
 });
 
 describe('req.parts() into a sink that wraps errors', () => {

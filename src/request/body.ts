@@ -312,7 +312,7 @@ export abstract class RequestBody {
    * ```ts
    * for await (const part of req.parts({ maxBodySize: 5 * 1024 ** 3, maxFileSize: 5 * 1024 ** 3 })) {
    *   if (part.kind === 'field') fields.add(part.fieldName, part.value);
-   *   else await bucket.put(`uploads/${crypto.randomUUID()}`, part.body);
+   *   else if (part.filename) await bucket.put(`uploads/${crypto.randomUUID()}`, part.body); // '': a file input left empty
    * }
    * ```
    *
