@@ -19,6 +19,7 @@ import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { describe } from '../gateway/body.ts';
+import { ERROR_PAGES_KEY, type ErrorPageHook } from '../response/error-body.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -68,7 +69,8 @@ const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies Op
  * are removed before the next try, and the streamed answers it got through `getResponse` are
  * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
- * clean up). An `HTTPException` an app throws before its head counts as its answer: one with
+ * clean up), and its error page is never rendered: under `errorPages`, a caught status of an
+ * app before the last gets the default body, the renderer being asked only for pages sent. An `HTTPException` an app throws before its head counts as its answer: one with
  * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does,
  * unless the app had given a status not in `catch` (its answer was taken: the next app could
  * not get the body whole; a caught status it gives after that is sent as it is); any other
@@ -103,9 +105,12 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
     const onCloseError = (error: unknown) => logError(environ['tsgi.errors'], `${line} (cascade, closing a skipped body)`, error);
     const saved = { ...environ };
+    const pages = environ[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
     for (let i = 0; i < list.length - 1; i++) {
       if (i > 0) await restore(environ, saved);
       if (recording !== undefined) environ['tsgi.input'] = recording.reader();
+      const trial = { open: true };
+      if (pages !== undefined) environ[ERROR_PAGES_KEY] = unrenderedWhenSkipped(pages, caught, recording, trial);
       let started: StartedApp;
       try {
         started = await callApp(recording === undefined ? list[i]! : stopsOnAnswer(list[i]!, recording, caught), environ, onCloseError);
@@ -117,7 +122,9 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       }
       const code = statusCode(started.status);
       if (!caught.has(code) || recording?.recording === false) {
-        // The answer: what this app reads from now on is not recorded, what it read is let go.
+        // The answer: what this app reads from now on is not recorded, what it read is let go;
+        // its later error pages (a body failing) are rendered.
+        trial.open = false;
         recording?.stop();
         // A head the layer above refuses (a `lint` outside) closes the body it never gets.
         passHead(started, startResponse);
@@ -181,6 +188,24 @@ function stopsOnAnswer(app: App, recording: InputRecording, caught: ReadonlySet<
       startResponse(status, headers, error);
       if (!caught.has(statusCode(status))) recording.stop();
     });
+}
+
+/**
+ * The `errorPages` hook for an app before the last: an error page of a caught status, which the
+ * cascade skips (unless the app's answer was taken already: a status not caught given first),
+ * is left to the default body, cheap and unseen, instead of asking the renderer. A renderer
+ * runs only for pages that are sent: one reading the session (a layout showing the user) would
+ * otherwise mark the page the next app answers as made from the session (`Vary: Cookie`,
+ * `Cache-Control: private`), and a failing one would log a line for a request served well.
+ */
+function unrenderedWhenSkipped(
+  pages: ErrorPageHook,
+  caught: ReadonlySet<number>,
+  recording: InputRecording | undefined,
+  trial: { open: boolean },
+): ErrorPageHook {
+  return (error, environ, req, fields) =>
+    trial.open && caught.has(error.code) && recording?.recording !== false ? undefined : pages(error, environ, req, fields);
 }
 
 /**
