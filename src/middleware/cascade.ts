@@ -70,10 +70,11 @@ const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies Op
  * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
  * clean up), and its error page is never rendered: under `errorPages`, a caught status of an
- * app before the last gets the default body, the renderer being asked only for pages sent. An `HTTPException` an app throws before its head counts as its answer: one with
- * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does,
- * unless the app had given a status not in `catch` (its answer was taken: the next app could
- * not get the body whole; a caught status it gives after that is sent as it is); any other
+ * app before the last gets the default body, the renderer being asked only for pages sent. An
+ * `HTTPException` an app throws before its head counts as its answer: one with a caught status
+ * (`abort(404)` in a raw app) tries the next app, as a returned 404 does, unless the app had
+ * given a status not in `catch` (its answer was taken: the next app could not get the body
+ * whole; a caught status it gives after that is sent as it is); any other
  * propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
  * propagate too: put `errors()` outside the cascade.
  *
