@@ -233,6 +233,30 @@ describe('compress: what it leaves alone', () => {
     expect(plain.headers['content-length']).toBe(String(TEXT.length));
   });
 
+  it('answers HEAD to a raw app that returns its small body anyway as GET: not coded, with its length', async () => {
+    // The smallest raw app (spec §1) answers HEAD with the GET body, which the server drops but
+    // reads the length of (spec §7.2); a body below the threshold is not coded for GET, so not for HEAD.
+    const raw: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
+      return [enc.encode('tiny')];
+    };
+    const server = await start(compress(raw));
+    const get = await request(server.url, { headers: gzip });
+    const head = await request(server.url, { method: 'HEAD', headers: gzip });
+    expect(get.headers['content-encoding']).toBeUndefined();
+    for (const field of ['content-encoding', 'vary', 'content-type', 'content-length']) expect(head.headers[field], field).toBe(get.headers[field]);
+    expect(head.headers['content-length']).toBe('4');
+    // Past the threshold it is coded for both, HEAD without the length it cannot know.
+    const big: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
+      return [enc.encode(TEXT)];
+    };
+    const bigServer = await start(compress(big));
+    const bigHead = await request(bigServer.url, { method: 'HEAD', headers: gzip });
+    expect(bigHead.headers['content-encoding']).toBe('br');
+    expect(bigHead.headers['content-length']).toBeUndefined();
+  });
+
   it('merges Vary, weakens a strong ETag, keeps a weak one, drops Accept-Ranges', async () => {
     const strong = await start(compress(answer(TEXT, { ETag: '"abc"', Vary: 'Cookie', 'Accept-Ranges': 'bytes' })));
     const a = await request(strong.url, { headers: gzip });

@@ -352,9 +352,11 @@ function decide(
   const declared = appContentLength(headers);
   let size = declared === -1 ? null : declared;
   let knownSize: number | undefined;
-  // A HEAD answer's empty body says nothing about the GET body: only a declared length counts.
-  if (known !== null && environ.REQUEST_METHOD !== 'HEAD') {
-    knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  const inMemory = known === null ? -1 : known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  // A HEAD answer's empty body says nothing about the GET body, but one a raw app sent anyway
+  // without a length is the GET body, whose length the server reads too (docs/spec.md §7.2).
+  if (known !== null && (environ.REQUEST_METHOD !== 'HEAD' || (declared === -1 && inMemory > 0))) {
+    knownSize = inMemory;
     // Bytes that belie their length are the server's to refuse (a 500), not compressed into a whole.
     if (declared !== -1 && knownSize !== declared) return NONE;
     size = knownSize;
