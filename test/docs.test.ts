@@ -474,6 +474,22 @@ export const results = answers.map((res) => [
     expect(log).toMatch(/^GET \/slow HTTP\/1\.1 503 [0-9a-f-]{36}$/m);
   });
 
+  it('middleware.md: the upperCase recipe above compress leaves the coded bytes alone, upper-cases the rest (over a socket)', async () => {
+    const recipe = block('On the raw interface: `callApp`, `wrapBody`, `transformBody`', 'middleware.md');
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(100);
+    const { upperCase } = await run(`${recipe}\nexport { upperCase };`);
+    const { compress } = await import('tsgi/middleware');
+    const { gunzipSync } = await import('node:zlib');
+    const page = Request.application(() => new Response(text));
+    // Outside compress, as a layer above the production stack's `compress` would be.
+    const server = await start((upperCase as (app: App) => App)(compress(page)));
+    const coded = await request(server.url, { headers: { 'accept-encoding': 'gzip' } });
+    expect(coded.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(coded.body).toString()).toBe(text);
+    const plain = await request(server.url);
+    expect(plain.body.toString()).toBe(text.toUpperCase());
+  });
+
   it('middleware.md: the Prometheus middleware counts, over a socket, the status the client got: the route, a refused answer\'s 500, a client gone 499', async () => {
     const recipe = block('Metrics: a Prometheus middleware', 'middleware.md');
     const { scrape } = await run(`${recipe}
