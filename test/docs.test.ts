@@ -4,7 +4,7 @@
  * and the examples of docs/sessions.md,
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md,
- * the `interceptErrors` layer of docs/proxy.md, the 401 and `timeout` rows of docs/hono.md and
+ * the `interceptErrors` layer of docs/proxy.md, the `upperCase` and `retryOnce` recipes of docs/middleware.md, the 401 and `timeout` rows of docs/hono.md and
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
  * comparison of `staticUsers` with Hono's `basicAuth`, docs/middleware-method-override.md's of an unknown method with
  * Hono's `methodOverride`, docs/middleware-cors.md's of Hono's `Vary: Origin`, and docs/response.md's of `res.attachment('')` with
@@ -488,6 +488,37 @@ export const results = answers.map((res) => [
     expect(gunzipSync(coded.body).toString()).toBe(text);
     const plain = await request(server.url);
     expect(plain.body.toString()).toBe(text.toUpperCase());
+  });
+
+  it('middleware.md: retryOnce asks a mount and a proxyFix below again where the first call started (over a socket)', async () => {
+    const text = texts.get('docs/middleware.md')!;
+    const at = text.indexOf('\n### Calling the app again\n');
+    expect(at, 'middleware.md has a "### Calling the app again" section').toBeGreaterThan(-1);
+    const { retryOnce } = await run(/```ts\n([\s\S]*?)```/.exec(text.slice(at))![1]!);
+    const retry = retryOnce as (app: App) => App;
+    const { mount, proxyFix } = await import('tsgi/middleware');
+    const { defineMiddleware } = await import('tsgi');
+    /** Answers 503 to every other call, else where it was routed. */
+    const flaky = () => {
+      let calls = 0;
+      return Request.application((req) => (++calls % 2 === 1 ? new Response('busy', { status: 503 }) : new Response(`${req.scriptName}|${req.pathInfo}`)));
+    };
+    const mounted = await start(retry(mount({ '/api': flaky() })));
+    const a = await request(new URL('/api/x', mounted.url).href);
+    expect([a.status, a.body.toString()]).toEqual([200, '/api|/x']);
+    const prefixed = await start(retry(proxyFix(flaky(), { xPrefix: 1 })));
+    const b = await request(new URL('/x', prefixed.url).href, { headers: { 'x-forwarded-prefix': '/shop' } });
+    expect([b.status, b.body.toString()]).toEqual([200, '/shop|/x']);
+    // What the route's restore is for: a retry without it misses the mount on its second call.
+    const naive = defineMiddleware(async (req, app) => {
+      const first = await req.getResponse(app);
+      return first.statusCode === 503 ? req.getResponse(app) : first;
+    });
+    const missed = await start(naive(mount({ '/api': flaky() })));
+    expect((await request(new URL('/api/x', missed.url).href)).status).toBe(404);
+    // A POST is not repeated: its body may be gone.
+    const posted = await start(retry(mount({ '/api': flaky() })));
+    expect((await request(new URL('/api/x', posted.url).href, { method: 'POST', body: 'x' })).status).toBe(503);
   });
 
   it('middleware.md: the Prometheus middleware counts, over a socket, the status the client got: the route, a refused answer\'s 500, a client gone 499', async () => {
