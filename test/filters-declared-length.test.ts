@@ -99,4 +99,30 @@ describe('response filters: a body that does not keep to its Content-Length', ()
     expect([res.status, res.body.toString()]).toEqual([200, TEXT]);
     expect(server.log.text).toBe('');
   });
+
+  it('answers HEAD to a raw app that returns its GET body anyway with no Content-Length of the untransformed bytes (RFC 9110 §8.6)', async () => {
+    // The smallest raw app answers HEAD as GET (spec §7.2: the server drops the bytes, but frames
+    // the head with their length); the filtered GET sends other bytes, so that length is wrong.
+    const coded = zlib.gzipSync(TEXT);
+    /** A raw app answering every method with `body` and `fields`, no `Content-Length`. */
+    const raw = (body: Uint8Array, fields: Array<[string, string]> = []): App => (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8'], ...fields]);
+      return [body];
+    };
+    const apps: Record<string, App> = {
+      replaceText: replaceText(raw(enc.encode(TEXT)), { replacements: [['fox', 'wolf']] }),
+      rewriteHtml: FILTERS.rewriteHtml!(raw(enc.encode(TEXT))),
+      decodeContent: decodeContent(raw(coded, [['Content-Encoding', 'gzip']])),
+    };
+    for (const [name, app] of Object.entries(apps)) {
+      const server = await start(app);
+      const get = await request(server.url);
+      const head = await request(server.url, { method: 'HEAD' });
+      expect([get.status, head.status], name).toEqual([200, 200]);
+      // The length of the GET content, or none (RFC 9110 §8.6: never another).
+      expect([undefined, String(get.body.length)], name).toContain(head.headers['content-length']);
+      expect(head.body.length, name).toBe(0);
+      expect(server.log.text, name).toBe('');
+    }
+  });
 });

@@ -260,8 +260,13 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
     const etag = version === undefined ? null : parseEtag(headers.get('etag'));
     if (etag !== null) headers.set('ETag', versionedEtag(etag, version!));
     passHead(started, startResponse, headers.list);
-    // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
-    if (environ.REQUEST_METHOD === 'HEAD') return started.body;
+    // HEAD: the fields a GET would get, and no body. Not the app's: a raw app that returns its GET
+    // body to HEAD too would have the server frame the head with the untransformed length
+    // (docs/spec.md §7.2), which RFC 9110 §8.6 forbids; the transformed one is known only by transforming.
+    if (environ.REQUEST_METHOD === 'HEAD') {
+      started.close();
+      return [];
+    }
     // The field is gone, and with it the server's check: a stream must still keep to it.
     const body = transform(keepingLength(started.body, declared));
     // A transformation closed before its first chunk must still close the app's body.
