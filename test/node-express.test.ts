@@ -365,3 +365,45 @@ describe('a request for the Express mount path itself', () => {
     expect(await answer('http://a/env/')).toBe('[/env] [/] http://a/env/');
   });
 });
+
+describe('a path Express matched with escapes the app would decode', () => {
+  /** Express in front: a guard on `<prefix>/admin`, then the app, which names the path it serves. */
+  async function guarded(prefix: string): Promise<string> {
+    const web = express();
+    web.use(`${prefix}/admin`, (req, res, next) => (req.get('x-admin') === 'yes' ? next() : void res.status(403).send('refused by the Express guard')));
+    const app = Request.application((req) => new Response(`served ${req.pathInfo}`));
+    if (prefix === '') web.use(toNodeHandler(app));
+    else web.use(prefix, toNodeHandler(app));
+    return listen(web);
+  }
+
+  it('answers 308 to the plain spelling, so a guard Express matched on the raw path sees it (not the app behind its back)', async () => {
+    for (const prefix of ['/t', '']) {
+      const base = await guarded(prefix);
+      for (const [target, plain] of [['/%61dmin/x', '/admin/x'], ['/admin%2Fx?q=1', '/admin/x?q=1'], ['/%41dmin', '/Admin'], ['/%61%64min', '/admin']] as const) {
+        const res = await fetch(`${base}${prefix}${target}`, { redirect: 'manual' });
+        expect([target, res.status, await res.text()]).toEqual([target, 308, expect.stringContaining(`${prefix}${plain}`)]);
+        // Relative: the app's proxyFix never sees this answer, so the host and scheme behind a proxy stay out of it.
+        expect(res.headers.get('location')).toBe(`${prefix}${plain}`);
+      }
+      expect((await fetch(`${base}${prefix}/%61dmin/x`)).status).toBe(403); // followed: the guard answers
+      expect(await (await fetch(`${base}${prefix}/%61dmin/x`, { headers: { 'x-admin': 'yes' } })).text()).toBe('served /admin/x');
+      const post = await fetch(`${base}${prefix}/%61dmin/x`, { method: 'POST', body: 'a=1', redirect: 'manual' });
+      expect(post.status).toBe(308);
+      // Escaped dot segments (fetch() would resolve them): the path sent to is clean, below the mount path.
+      for (const [target, plain] of [['/%2E%2E/%61dmin', '/admin'], ['/x/%2e%2e//admin%2F', '/admin/']] as const) {
+        const { raw } = await rawExchange(Number(new URL(base).port), `GET ${prefix}${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+        expect(raw).toMatch(/^HTTP\/1\.1 308 /);
+        expect(raw).toContain(`\r\nLocation: ${prefix}${plain}\r\n`);
+      }
+    }
+  });
+
+  it('serves escapes that have no plain spelling in a path at once (UTF-8, space, %25)', async () => {
+    const base = await guarded('/t');
+    for (const [target, path] of [['/caf%C3%A9', '/café'], ['/a%20b', '/a b'], ['/100%25', '/100%'], ['/q%3Fx', '/q?x'], ['/admin/x', '/admin/x']] as const) {
+      const res = await fetch(`${base}/t${target}`, { redirect: 'manual', headers: { 'x-admin': 'yes' } });
+      expect([target, res.status, await res.text()]).toEqual([target, 200, `served ${path}`]);
+    }
+  });
+});

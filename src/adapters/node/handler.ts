@@ -6,13 +6,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
-import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
+import { type App, type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
 import { ABSOLUTE_FORM, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
+import { expressPlainLocation } from './express-raw-path.ts';
+import { HTTPPermanentRedirect } from '../../exceptions/redirects.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery } from '../../gateway/redact-query.ts';
@@ -176,6 +178,10 @@ export function createHandler(
     if (waitsForTurn(req, res, () => handle(req, res))) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
+    // Under Express, a path it routed with escapes of plain characters: the 308 to its plain
+    // spelling, relative (made without the environ): the app's `proxyFix` never sees this answer,
+    // so an absolute URL would name the host and scheme behind the proxy.
+    let plain: App | null = null;
     try {
       // Under toNodeHandler, middleware before it may have edited req.headers.
       environ = buildEnviron(req, res, options, (embedded && editedRawHeaders(req)) || req.rawHeaders);
@@ -189,7 +195,11 @@ export function createHandler(
       if (embedded) {
         if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));
         const baseUrl = (req as ExpressRequest).baseUrl;
-        if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
+        if (typeof baseUrl === 'string') {
+          const location = expressPlainLocation(req.url ?? '/', baseUrl, environ.SCRIPT_NAME + environ.PATH_INFO, environ.QUERY_STRING);
+          if (location !== null) plain = toApp(new HTTPPermanentRedirect(location).getResponse());
+          if (baseUrl !== '') mountExpress(req, environ, baseUrl);
+        }
       }
     } catch (error) {
       if (error instanceof HTTPException) {
@@ -212,7 +222,7 @@ export function createHandler(
       return;
     }
     closeAfterUpgradeRequest(environ, res);
-    new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
+    new Exchange(req, res, environ, state, sendTimeout, shutdown).run(plain ?? callable);
   };
   return handle;
 }
@@ -232,7 +242,10 @@ export function createHandler(
  * built from the fields as the client sent them.
  *
  * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
- * answered 400 without calling the app. A body that a handler before this one already read
+ * answered 400 without calling the app. Under Express, which matches its routes against the raw
+ * path, a path escaping a character a path may carry as it is (`/t/%61dmin`, `/t/admin%2Fx`) is
+ * answered `308` to its plain spelling (`/t/admin`, `/t/admin/x`), so the guards Express ran
+ * first see the path the app would serve (RFC 3986 §6.2.2.2). A body that a handler before this one already read
  * (Express's `express.json()`, `express.urlencoded()`, multer, Fastify's content-type parsers)
  * cannot be read again: the app's read of `tsgi.input` then throws an `Error` saying so (a
  * logged 500), instead of answering an empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
