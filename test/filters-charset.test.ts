@@ -80,6 +80,40 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
   });
 });
 
+describe('replaceText: an HTML page that declares no charset anywhere', () => {
+  // A legacy site's windows-1252 page: no charset in its Content-Type, no BOM, no <meta>. A
+  // browser reads it in windows-1252 (WHATWG HTML §13.2.3.1: the default for an undeclared
+  // document in most locales), and rewriteHtml leaves its bytes as they came.
+  const page = '<!DOCTYPE html><html><head><title>Caf\xE9</title></head><body><p>caf\xE9 \x80 \x81 \x9D na\xEFve</p></body></html>';
+
+  it('reads it in windows-1252 when its first 1024 bytes are not UTF-8: the bytes outside a match come back unchanged, whatever the chunks', async () => {
+    const expected = page.replace('caf\xE9 ', 'bistr\xF3 &#10003; ');
+    for (const type of ['text/html', 'text/html; charset=None']) {
+      expect(await served(replaceText(cafe([page], type), noMatch)), type).toBe(page);
+      expect(await served(replaceText(cafe([page], type), toBistro)), type).toBe(expected);
+      expect(await served(replaceText(cafe([...page], type), toBistro)), `${type}, one byte per chunk`).toBe(expected);
+    }
+    // Stacked on rewriteHtml, which leaves such a page's bytes intact too.
+    const stacked = replaceText(rewriteHtml(cafe([page]), { elements: { body: (el) => el.prepend('<div>new</div>', { html: true }) } }), toBistro);
+    expect(await served(stacked)).toBe(expected.replace('<body>', '<body><div>new</div>'));
+  });
+
+  it('reads it in UTF-8 when those bytes are UTF-8, a character cut at byte 1024 included; invalid UTF-8 past them is U+FFFD', async () => {
+    const cut = `<p>${'x'.repeat(1017)}caf\xC3\xA9</p>`;
+    expect(await served(replaceText(cafe([cut]), toBistro))).toBe(`<p>${'x'.repeat(1017)}bistr\xC3\xB3 \xE2\x9C\x93</p>`);
+    const late = `<p>${'x'.repeat(1100)} caf\xC3\xA9 caf\xE9</p>`;
+    expect(await served(replaceText(cafe([late]), noMatch))).toBe(late.replace('\xE9<', '\xEF\xBF\xBD<'));
+  });
+
+  it('keeps UTF-8 for XML and other text, whose default it is (XML 1.0 §4.3.3)', async () => {
+    const asUtf8 = Buffer.from(new TextDecoder().decode(Buffer.from(page, 'latin1')), 'utf8').toString('latin1');
+    expect(asUtf8).toContain('Caf\xEF\xBF\xBD<');
+    for (const type of ['application/xhtml+xml', 'application/xml', 'text/plain']) {
+      expect(await served(replaceText(cafe([page], type), noMatch)), type).toBe(asUtf8);
+    }
+  });
+});
+
 describe('replaceText: a character of a replacement the charset cannot hold', () => {
   // A legacy windows-1252 page behind a front that rewrites it with both filters: rewriteHtml
   // writes a character the page cannot hold as a character reference, and replaceText wrote `?`.

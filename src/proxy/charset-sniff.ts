@@ -3,7 +3,8 @@
  * does not settle it: a byte order mark (WHATWG Encoding, "BOM sniff"), in XML the
  * `encoding` of its XML declaration (RFC 7303 §4.3), and in HTML a `<meta charset>` in the
  * first 1024 bytes (WHATWG HTML §13.2.3.2, "prescan a byte stream to determine its
- * encoding"). Shared by `rewriteHtml` (which reads the `<meta>` off its own
+ * encoding"), and, for an HTML page that declares none, windows-1252 when those bytes are not
+ * UTF-8 ({@link undeclaredCharset}). Shared by `rewriteHtml` (which reads the `<meta>` off its own
  * tokenizer) and `replaceText` ({@link CharsetSniffer}, which must know the charset before it
  * decodes a byte).
  *
@@ -109,6 +110,27 @@ export function metaCharset(tag: StartTag): string | undefined {
   return declaredCharset(tag.tagName, (name) => tag.attrs.find((attr) => attr.name === name)?.value ?? null);
 }
 
+/**
+ * The charset of an HTML page that declares none (no BOM, `charset` parameter or `<meta>`),
+ * from `head`, its first bytes (at most {@link PRESCAN_BYTES}): UTF-8 when they are UTF-8, else
+ * windows-1252, the default browsers read such a page in (WHATWG HTML §13.2.3.1, "encoding
+ * sniffing algorithm": the implementation-defined default, windows-1252 in most locales; as
+ * browsers detect UTF-8). Windows-1252 maps every byte to a character and back, so a filter
+ * decoding a legacy page in it gives back every byte it does not rewrite, where UTF-8 would
+ * make each one that is not UTF-8 U+FFFD. A character cut at the end of `head` is UTF-8 unless
+ * `whole` says the body ends there.
+ *
+ * @param whole True when `head` is the whole body.
+ */
+function undeclaredCharset(head: Uint8Array, whole: boolean): 'utf-8' | 'windows-1252' {
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: !whole });
+    return 'utf-8';
+  } catch {
+    return 'windows-1252';
+  }
+}
+
 const EMPTY: Buffer = Buffer.alloc(0);
 
 /** What {@link CharsetSniffer} reads after a byte order mark, for a body whose `Content-Type` names no charset. */
@@ -117,6 +139,12 @@ export interface SniffedDeclarations {
   xml: boolean;
   /** A `<meta>` ending within the first {@link PRESCAN_BYTES} bytes ({@link metaCharset}): HTML. */
   meta: boolean;
+  /**
+   * With `meta`, when no `<meta>` declares a charset: {@link undeclaredCharset} of the first
+   * {@link PRESCAN_BYTES} bytes (windows-1252 when they are not UTF-8) instead of the fallback:
+   * `text/html`, whose undeclared default is a legacy one (not XML, whose default is UTF-8).
+   */
+  legacy: boolean;
 }
 
 /**
@@ -125,7 +153,9 @@ export interface SniffedDeclarations {
  * else, with `declarations.xml`, the `encoding` of an XML declaration that ends within the
  * first {@link PRESCAN_BYTES} bytes; else, with `declarations.meta`, the charset a `<meta>`
  * that ends within them declares (read with `rewriteHtml`'s tokenizer, so a `<meta>` in a
- * comment or a script does not count); else `fallback`. Holds back at most 2 bytes (a
+ * comment or a script does not count); else, with `declarations.legacy`, windows-1252 when
+ * those bytes (all of a shorter body) are not UTF-8 ({@link undeclaredCharset}); else
+ * `fallback`. Holds back at most 2 bytes (a
  * beginning of a BOM) without declarations to read, and fewer than 1024 with them.
  */
 export class CharsetSniffer {
@@ -182,15 +212,21 @@ export class CharsetSniffer {
     this.meta.write(bytes.toString('latin1', this.scanned, head));
     this.scanned = head;
     if (this.found !== undefined) return this.decide(this.found, bytes);
-    return head === PRESCAN_BYTES ? this.decide(this.fallback, bytes) : this.hold(bytes, view);
+    return head === PRESCAN_BYTES ? this.decide(this.undeclared(bytes.subarray(0, PRESCAN_BYTES), false), bytes) : this.hold(bytes, view);
   }
 
   /**
    * The body ended: decides with what came (no BOM in fewer bytes than one, no XML declaration
-   * without its `?>`, no `<meta>` found), and answers the bytes held.
+   * without its `?>`, no `<meta>` found: the held bytes are the whole body), and answers the
+   * bytes held.
    */
   end(): Uint8Array {
-    return this.decide(this.found ?? this.fallback, this.held);
+    return this.decide(this.found ?? this.undeclared(this.held, true), this.held);
+  }
+
+  /** The charset when the bytes declare none: {@link undeclaredCharset} of `head` with `declarations.legacy`, else the fallback. */
+  private undeclared(head: Uint8Array, whole: boolean): string {
+    return this.declarations.legacy ? undeclaredCharset(head, whole) : this.fallback;
   }
 
   private hold(bytes: Buffer, view: boolean): undefined {

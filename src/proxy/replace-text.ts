@@ -83,15 +83,22 @@ function isText(type: string): boolean {
  * it starts with (`<?xml version="1.0" encoding="ISO-8859-1"?>`, RFC 7303 §4.3);
  * else, for `text/html` and `application/xhtml+xml`, the one a `<meta charset>` or
  * `<meta http-equiv="Content-Type" content="…; charset=…">` ending within the first 1024 bytes
- * declares (WHATWG HTML §13.2.3.2, "prescan a byte stream"; as `rewriteHtml` reads it); else
- * UTF-8 (JSON and JavaScript are UTF-8; a `<meta>` past byte 1024 is not read). UTF-8 and the
+ * declares (WHATWG HTML §13.2.3.2, "prescan a byte stream"; as `rewriteHtml` reads it); else,
+ * for `text/html`, UTF-8 when its first 1024 bytes (all of a shorter body; a character cut at
+ * byte 1024 counts as UTF-8) are UTF-8, and windows-1252 when they are not (a legacy page, read
+ * as browsers read an undeclared one, WHATWG HTML §13.2.3.1: every byte is a character, so the
+ * bytes outside a match come back unchanged, as `rewriteHtml` leaves them); else UTF-8 (the
+ * default of XML, `application/xhtml+xml` included, XML 1.0 §4.3.3; JSON and JavaScript are
+ * UTF-8, and other text, `text/plain` among it, is not held back to be looked at; a `<meta>`
+ * past byte 1024 is not read). UTF-8 and the
  * single-byte charsets (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets
  * (UTF-16, Shift_JIS, unknown labels: named by a BOM, an XML declaration or a `<meta>`, or a
  * known one declared, even when a UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
  * `decodeContent` below), pass through untouched. A replacement character the
  * charset cannot hold (`✓` in a windows-1252 page) is sent, in HTML and XML, as a numeric
  * character reference (`&#10003;`), as `rewriteHtml` writes it and browsers read it; in other
- * text, which has no such escape, as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
+ * text, which has no such escape, as `?`. Invalid UTF-8 in a body read as UTF-8 comes out as
+ * U+FFFD: in an undeclared HTML page, only where it first appears past byte 1024.
  *
  * Like every body filter, it drops `Content-Length` (a body that does not keep to it still
  * fails, as without a filter) and `Accept-Ranges`, weakens a strong
@@ -163,7 +170,8 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
     // Markup writes a character its charset cannot hold as a reference, as rewriteHtml does; other text has no way.
     const unencodable = html || xml ? characterReference : undefined;
-    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', { xml: xml && declared === undefined, meta: html && declared === undefined }), replacers, newSplitter?.() ?? null, unencodable);
+    const sniffed = declared === undefined ? { xml, meta: html, legacy: type.type === 'text/html' } : { xml: false, meta: false, legacy: false };
+    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', sniffed), replacers, newSplitter?.() ?? null, unencodable);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
