@@ -6,6 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
 import { markNotAnApp } from '../gateway/not-an-app.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
@@ -22,7 +23,13 @@ import { rewriteRefresh } from './rewrite-location.ts';
 import { mapSrcset } from './srcset.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
-/** A handler of {@link rewriteHtml}: called with each matching element, and the request. */
+/**
+ * A handler of {@link rewriteHtml}: called with each matching element, and the request, as the
+ * tag streams past, so it must do its work before it returns. An `async` handler (which
+ * TypeScript lets through, and Cloudflare's `HTMLRewriter` waits for) is a `TypeError` once it
+ * answers its promise: the body fails, as for a handler that throws (what it awaited would
+ * change a tag already sent). Look up what it needs before, in a middleware above the filter.
+ */
 export type ElementHandler = (element: HtmlElement, req: Request) => void;
 
 /** Options of {@link rewriteHtml}. */
@@ -163,7 +170,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
   }
   for (const [selector, handler] of Object.entries(options.elements ?? {})) {
     if (typeof handler !== 'function') throw new TypeError(`rewriteHtml: the handler for ${JSON.stringify(selector)} is not a function`);
-    rules.push({ selector: parseSelector(selector), handler });
+    rules.push({ selector: parseSelector(selector), handler: synchronous(selector, handler) });
   }
   return bodyFilter(inner, (headers, environ) => {
     const type = parseMediaType(headers.get('content-type'));
@@ -179,6 +186,21 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     const xml = type.type === 'application/xhtml+xml';
     return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes, xml);
   }, { dropsLastModified: true, etagVersion: version });
+}
+
+/**
+ * `handler`, refusing a promise it answers ({@link ElementHandler}): a `TypeError` the body
+ * fails with, the promise's own rejection handled (unhandled, it would end the process).
+ */
+function synchronous(selector: string, handler: ElementHandler): ElementHandler {
+  return (element, req) => {
+    const answer: unknown = handler(element, req);
+    if (!isThenable(answer)) return;
+    Promise.resolve(answer).then(undefined, () => {});
+    throw new TypeError(
+      `rewriteHtml: the handler for ${JSON.stringify(selector)} answered a promise: handlers run as the tag streams past and cannot be waited for (the tag is sent by then); make it synchronous, and look up what it needs in a middleware above the filter`,
+    );
+  };
 }
 
 // Given where an app goes (`serve(rewriteHtml)`, `mount({ '/x': rewriteHtml })`), it is named when built.
