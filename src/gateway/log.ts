@@ -7,6 +7,7 @@
 import type { Environ, LogStream } from './types.ts';
 import { causeChain } from './cause-chain.ts';
 import { redactQuery } from './redact-query.ts';
+import { isThenable } from './body.ts';
 
 /** The process's standard error where there is one (Node, Bun, Deno), else `undefined`. */
 const stderr = (globalThis as { process?: { stderr?: { write?: unknown } } }).process?.stderr;
@@ -254,16 +255,29 @@ export function printable(value: unknown, text: (value: unknown) => string = Str
 /**
  * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
  * `log`, by default standard error ({@link stderrLog}). Never throws: when `log.write` throws,
- * the line goes to standard error instead, so a broken log stream cannot turn error handling
+ * or the promise it answers rejects, the line goes to standard error instead, so a broken log stream cannot turn error handling
  * into a crash.
  */
 export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   const line = formatError(requestLine, error);
+  writeLog(log ?? stderrLog, line, () => stderrLog.write(line));
+}
+
+/**
+ * Writes `line` to `log`. `LogStream.write` returns `unknown`, so it may answer a promise (an
+ * async stream's: a `FileHandle`'s `appendFile`); what fails, a throw or that promise's
+ * rejection, goes to `failed`, never to the caller nor left an unhandled rejection, which ends
+ * the Node process.
+ */
+export function writeLog(log: LogStream, line: string, failed: (error: unknown) => void): void {
+  let written: unknown;
   try {
-    (log ?? stderrLog).write(line);
-  } catch {
-    stderrLog.write(line);
+    written = log.write(line);
+  } catch (error) {
+    failed(error);
+    return;
   }
+  if (isThenable(written)) Promise.resolve(written).then(undefined, failed);
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { logError, requestLine, requestTarget } from '../gateway/log.ts';
+import { logError, requestLine, requestTarget, writeLog } from '../gateway/log.ts';
 import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
@@ -113,7 +113,8 @@ export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny' | 'json';
 export interface AccessLogOptions {
   /**
    * Where lines go, a `{ write(line) }` stream (each line ends with `\n`); default
-   * `process.stdout`. Checked at once: one without `write` throws `TypeError`.
+   * `process.stdout`. Checked at once: one without `write` throws `TypeError`. A line it fails
+   * to write (`write` throws, or the promise it answers rejects) is reported on `tsgi.errors`.
    */
   log?: LogStream | undefined;
   /**
@@ -243,13 +244,19 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         outcome,
       };
       if (outcome === 'error') entry.error = error;
-      try {
-        out.write(`${oneLine(String(build(entry)))}\n`);
-      } catch (failure) {
+      const failed = (failure: unknown) => {
         // A tsgi.errors line: the server's `redactQuery` (`tsgi.redact_query`) applies too.
         const request = { REQUEST_METHOD: method, SCRIPT_NAME: '', PATH_INFO: '', QUERY_STRING: '', REQUEST_URI: url, SERVER_PROTOCOL: environ.SERVER_PROTOCOL, 'tsgi.redact_query': environ['tsgi.redact_query'] };
         logError(environ['tsgi.errors'], `${requestLine(request)} (accessLog could not write its line)`, failure);
+      };
+      let written: string;
+      try {
+        written = `${oneLine(String(build(entry)))}\n`;
+      } catch (failure) {
+        failed(failure);
+        return;
       }
+      writeLog(out, written, failed);
     };
     const start: StartResponse = (s, headers, error) => {
       startResponse(s, headers, error);
