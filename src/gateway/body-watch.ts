@@ -12,7 +12,8 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
  * What {@link wrapBody} reports. Exactly one of `end`, `close` and `error` is called, once.
  *
  * `end`, `close` and `error` may return a promise: the consumer learns of the finish (the last
- * `next()` answers done or throws, `return()` answers) only once it has settled. What else a
+ * `next()` answers done or throws, `return()` answers) only once it has settled (and `chunk`:
+ * the chunk is handed on once it has). What else a
  * hook returns is ignored and adds no wait, so a hook may be any function, such as
  * `() => log.write('done\n')` whose `write` answers a boolean (Node's streams). A hook that
  * throws, or whose promise rejects, hands that error to the consumer instead (as a `finally`
@@ -22,9 +23,11 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
 export interface BodyHooks {
   /**
    * Each chunk, before it is handed on. A throw closes the body (its `return()`), calls
-   * `error`, then reaches the consumer.
+   * `error`, then reaches the consumer. It may return a promise (an `async` hook): on an async
+   * body the chunk is handed on once it has settled, and a rejection is a throw; on a sync body
+   * it cannot be waited for, and its rejection goes to `closeError`.
    */
-  chunk?: ((chunk: Uint8Array) => void) | undefined;
+  chunk?: ((chunk: Uint8Array) => unknown) | undefined;
   /** The body ended normally. */
   end?: (() => unknown) | undefined;
   /**
@@ -104,12 +107,18 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
       open = false;
       return after(hooks.end?.(), () => DONE);
     }
+    let pending: unknown;
     try {
-      hooks.chunk?.(step.value);
+      pending = hooks.chunk?.(step.value);
     } catch (error) {
       return refuse(error);
     }
-    return step;
+    if (!isThenable(pending)) return step;
+    if (sync) {
+      Promise.resolve(pending).then(undefined, lost);
+      return step;
+    }
+    return Promise.resolve(pending).then(() => step, refuse);
   };
   /**
    * The chunk hook threw: the body is still open and its consumer, told by a throw, calls no
