@@ -63,7 +63,7 @@ export function earlyHintsForwarder(environ: Environ, edits: HeaderEdits | undef
     try {
       const fields: Array<[string, string]> = [];
       for (const value of Array.isArray(raw) ? raw : [raw]) for (const link of splitLinks(value)) fields.push(['Link', link]);
-      const links = applyEdits(fields, edits, environ).filter(([name, value]) => sameFieldName(name, 'link') && isHintLink(value));
+      const links = applyEdits(fields, edits, environ, 'responseHeaders').filter(([name, value]) => sameFieldName(name, 'link') && isHintLink(value));
       if (links.length === 0) return;
       forwarded++;
       send(environ, links);

@@ -8,6 +8,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { isToken } from '../gateway/fields.ts';
 import { describe } from '../gateway/body.ts';
+import { refusePromise } from '../gateway/sync-callback.ts';
 
 /**
  * Changes to a set of header fields: declarative, or a function that edits the list itself.
@@ -16,7 +17,8 @@ import { describe } from '../gateway/body.ts';
  *   (or creates) one field per name, then `add` appends fields (keeping existing ones). Names
  *   are case-insensitive.
  * - `(headers, environ) => void`: changes `headers` (a {@link HeaderList}) in place; the
- *   environ is the request's.
+ *   environ is the request's. It must be synchronous: one that answers a promise (`async`) is a
+ *   `TypeError` at the request (a logged `500`), as the head it edits goes out at once.
  *
  * Edits run last, after the proxy's own changes (hop-by-hop fields dropped, `X-Forwarded-*`
  * and `Via` added), so they can change or remove those too. Another shape (`remove: 'cookie'`,
@@ -40,14 +42,18 @@ const HEADER_EDITS = { set: true, add: true, remove: true } as const satisfies O
  * Applies `edits` to `pairs` and answers the edited pairs (`pairs` itself when there are no
  * edits).
  *
- * @throws TypeError for a name that is not a token or a value with CR, LF or NUL.
+ * @throws TypeError for a name that is not a token or a value with CR, LF or NUL, or a function
+ *   that answers a promise (an `async` one).
  */
-export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | undefined, environ: Environ): Array<[string, string]> {
+export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | undefined, environ: Environ, option: 'requestHeaders' | 'responseHeaders'): Array<[string, string]> {
   if (edits === undefined) return pairs;
   const headers = new HeaderList();
   headers.list.push(...pairs);
   if (typeof edits === 'function') {
-    edits(headers, environ);
+    refusePromise(
+      edits(headers, environ),
+      `proxy: the ${option} function answered a promise: the proxy cannot wait for it (the head it edits is sent by then); make it synchronous, and look up what it needs in a middleware above the proxy`,
+    );
     return headers.list;
   }
   for (const name of edits.remove ?? []) headers.delete(name);

@@ -43,14 +43,16 @@ export interface ProxyOptions {
    * HTTP client writes itself (`Transfer-Encoding`, `Keep-Alive`, `Upgrade`, `Expect`, a
    * `Content-Length` that is not digits, a `Connection` that is no list of names, a second
    * `Host` or `Content-Length`: `add` of either) is a `TypeError`: from `proxy` for `set` and
-   * `add`, thrown by the request (a 500) for a function.
+   * `add`, thrown by the request (a 500) for a function. A function must be synchronous: one
+   * that answers a promise (`async`) is a `TypeError` thrown by the request (a 500), nothing
+   * sent upstream without its edits.
    */
   requestHeaders?: HeaderEdits | undefined;
   /**
    * Changes to the response fields sent to the client, applied last (see `HeaderEdits`). A
-   * function that throws, or leaves a field that cannot be sent (a value with `€` or a line
-   * break), fails the request with that error (a logged 500): it is this gateway's, not the
-   * upstream's.
+   * function that throws, answers a promise (an `async` one: a `TypeError`), or leaves a field
+   * that cannot be sent (a value with `€` or a line break), fails the request with that error
+   * (a logged 500): it is this gateway's, not the upstream's.
    */
   responseHeaders?: HeaderEdits | undefined;
   /**

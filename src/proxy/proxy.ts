@@ -173,7 +173,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       return [];
     }
     if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
-    const headers = applyEdits(decrementMaxForwards(forwardRequestHeaders(environ, settings), hops), options.requestHeaders, environ);
+    const headers = applyEdits(decrementMaxForwards(forwardRequestHeaders(environ, settings), hops), options.requestHeaders, environ, 'requestHeaders');
     // A function's edits are known only now: a field undici refuses is this gateway's error (500), not the upstream's.
     if (typeof options.requestHeaders === 'function') checkRequestFields(headers, 'requestHeaders');
     const request = {
@@ -227,7 +227,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     try {
       // The edits are this gateway's (an object's were checked when built): a function that
       // throws, or leaves a field that cannot be sent, is its error (500), not the upstream's.
-      responseHeaders = applyEdits(forwarded, options.responseHeaders, environ);
+      responseHeaders = applyEdits(forwarded, options.responseHeaders, environ, 'responseHeaders');
       if (typeof options.responseHeaders === 'function') for (const [name, value] of responseHeaders) assertHeader(name, value);
     } catch (error) {
       exchange.abort(new ExchangeClosed('the responseHeaders edit failed'));

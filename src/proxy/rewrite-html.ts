@@ -6,7 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { isThenable } from '../gateway/body.ts';
+import { refusePromise } from '../gateway/sync-callback.ts';
 import { markNotAnApp } from '../gateway/not-an-app.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
@@ -188,16 +188,11 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
   }, { dropsLastModified: true, etagVersion: version });
 }
 
-/**
- * `handler`, refusing a promise it answers ({@link ElementHandler}): a `TypeError` the body
- * fails with, the promise's own rejection handled (unhandled, it would end the process).
- */
+/** `handler`, refusing a promise it answers ({@link ElementHandler}): a `TypeError` the body fails with. */
 function synchronous(selector: string, handler: ElementHandler): ElementHandler {
   return (element, req) => {
-    const answer: unknown = handler(element, req);
-    if (!isThenable(answer)) return;
-    Promise.resolve(answer).then(undefined, () => {});
-    throw new TypeError(
+    refusePromise(
+      handler(element, req),
       `rewriteHtml: the handler for ${JSON.stringify(selector)} answered a promise: handlers run as the tag streams past and cannot be waited for (the tag is sent by then); make it synchronous, and look up what it needs in a middleware above the filter`,
     );
   };
