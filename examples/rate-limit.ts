@@ -48,8 +48,15 @@ interface Bucket {
   updated: number;
 }
 
+/**
+ * Every key of `T` given, and not `undefined`: `Required<T>` keeps the `| undefined` an option
+ * is declared with (`key?: T | undefined`), which then fails to compile under
+ * `exactOptionalPropertyTypes`.
+ */
+type Settled<T> = { [K in keyof T]-?: Exclude<T[K], undefined> };
+
 /** The checked options and the buckets of one `rateLimit(…)` call. */
-interface Limiter extends Required<RateLimitOptions> {
+interface Limiter extends Settled<RateLimitOptions> {
   buckets: Map<string, Bucket>;
 }
 
