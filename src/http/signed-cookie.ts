@@ -7,7 +7,7 @@
  */
 import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
-import { LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
+import { type CookieOptions, LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
 import { booleanOption, kindOf } from '../gateway/option-names.ts';
 
@@ -22,8 +22,12 @@ export interface SignedCookieAttributes {
    * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name. `false`: never.
    */
   secure?: boolean | undefined;
-  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none' | undefined;
+  /**
+   * `SameSite` cookie attribute, `'strict'`, `'lax'` or `'none'`, or capitalized (`'Lax'`, as
+   * Flask's `SESSION_COOKIE_SAMESITE` is written), as `CookieOptions.sameSite`; default `'lax'`.
+   * `'none'` needs `secure: true`.
+   */
+  sameSite?: CookieOptions['sameSite'];
   /**
    * `Path` cookie attribute, starting with `/` (a `TypeError` otherwise: browsers ignore any
    * other, RFC 6265bis §5.6.4); default `'/'` (the only one a `__Host-` cookie may have).
@@ -67,7 +71,7 @@ export class SignedCookie {
   readonly #signer: Signer;
   /** The `secure` option as given: `undefined` lets {@link setCookie}'s caller decide. */
   readonly #secure: boolean | undefined;
-  readonly #attributes: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
+  readonly #attributes: { path: string; domain?: string; secure: boolean; sameSite: NonNullable<CookieOptions['sameSite']>; httpOnly: true };
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
