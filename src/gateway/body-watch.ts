@@ -13,8 +13,8 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
  *
  * `end`, `close` and `error` may return a promise: the consumer learns of the finish (the last
  * `next()` answers done or throws, `return()` answers) only once it has settled (and `chunk`:
- * the chunk is handed on once it has). What else a
- * hook returns is ignored and adds no wait, so a hook may be any function, such as
+ * the chunk is handed on once it has). What else a hook returns is ignored and adds no wait,
+ * so a hook may be any function, such as
  * `() => log.write('done\n')` whose `write` answers a boolean (Node's streams). A hook that
  * throws, or whose promise rejects, hands that error to the consumer instead (as a `finally`
  * block would). On a sync body a promise cannot be waited for (see `options.async` of

@@ -255,8 +255,8 @@ export function printable(value: unknown, text: (value: unknown) => string = Str
 /**
  * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
  * `log`, by default standard error ({@link stderrLog}). Never throws: when `log.write` throws,
- * or the promise it answers rejects, the line goes to standard error instead, so a broken log stream cannot turn error handling
- * into a crash.
+ * or the promise it answers rejects, the line goes to standard error instead, so a broken log
+ * stream cannot turn error handling into a crash.
  */
 export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   const line = formatError(requestLine, error);
