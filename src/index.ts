@@ -21,7 +21,7 @@ export type { EventStreamOptions, ServerSentEvent } from './response/event-strea
 export { type Handler, type MiddlewareHandler, type MiddlewareHooks, Request } from './request/request.ts';
 export type { HandlerResult } from './request/application.ts';
 export type { BlankOptions } from './request/blank.ts';
-export { DEFAULT_TEXT_LIMITS, type FormOptions, type ReadOptions } from './request/body.ts';
+export { DEFAULT_TEXT_LIMITS, type FormOptions, type JsonOptions, type ReadOptions } from './request/body.ts';
 export { defineMiddleware } from './request/middleware.ts';
 export { type ExceptionClass, HTTPException, type HTTPExceptionOptions, type RequestLike } from './exceptions/base.ts';
 export { HTTPRedirection, HTTPMultipleChoices, HTTPMovedPermanently, HTTPFound, HTTPSeeOther, HTTPNotModified, HTTPUseProxy, HTTPTemporaryRedirect, HTTPPermanentRedirect } from './exceptions/redirects.ts';

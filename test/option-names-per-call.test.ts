@@ -53,7 +53,7 @@ describe('the body readers check their options per call', () => {
       await wrong.body?.cancel();
       expect(failures).toHaveLength(1);
       expect(failures[0]).toBeInstanceOf(TypeError);
-      expect((failures[0] as Error).message).toBe('req.json: unknown option "maxsize" (options: maxBodySize)');
+      expect((failures[0] as Error).message).toBe('req.json: unknown option "maxsize" (options: maxBodySize, maxDepth)');
       const right = await fetch(`${url}?size=right`, { method: 'POST', body: '{"a":1}', headers: { 'Content-Type': 'application/json' } });
       expect(right.status).toBe(200);
       expect(await right.json()).toEqual({ got: { a: 1 } });

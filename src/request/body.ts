@@ -19,6 +19,7 @@ import { refuseContentCoding } from '../forms/content-coding.ts';
 import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
 import { cleanupEnviron } from './cleanup.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { jsonDeeperThan } from '../http/json-depth.ts';
 
 /** Options of the body readers `stream()`, `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
@@ -35,6 +36,28 @@ export interface ReadOptions {
 
 /** Every option of {@link ReadOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
 const READ_OPTIONS = { maxBodySize: true } as const satisfies OptionNames<ReadOptions>;
+
+/** Options of `req.json()`: those of every body reader ({@link ReadOptions}) and `maxDepth`. */
+export interface JsonOptions extends ReadOptions {
+  /**
+   * Maximum nesting of the JSON value, in **levels**: each array or object is one (`[[1]]` is
+   * 2, `{"a":[]}` 2, a scalar 0; brackets inside strings are not counted). Default 1000
+   * (Python's recursion limit; serde_json stops at 128, Go's `encoding/json` at 10 000); a
+   * positive integer, or `Infinity` for no limit; anything else (`0`, `NaN`, `'10'`) is a
+   * `TypeError`. A deeper body is a 400 (`HTTPBadRequest`, naming `maxDepth`), decided by one
+   * pass over the text before `JSON.parse` (none for a body under `2 × maxDepth` characters):
+   * `JSON.parse` takes any depth, but `JSON.stringify` (so `Response.json()`) of the value
+   * overflows the stack from about 5 000 levels, a 10 KB `[[[…]]]` body, so nothing the app
+   * stores or echoes fails to be written back.
+   */
+  maxDepth?: number | undefined;
+}
+
+/** Every option of {@link JsonOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const JSON_OPTIONS = { ...READ_OPTIONS, maxDepth: true } as const satisfies OptionNames<JsonOptions>;
+
+/** The `maxDepth` of `req.json()` when none is given ({@link JsonOptions.maxDepth}). */
+const DEFAULT_JSON_DEPTH = 1000;
 
 /**
  * The default {@link ReadOptions} of `req.text()` and `req.json()`: `maxBodySize` 1 MiB
@@ -213,10 +236,14 @@ export abstract class RequestBody {
    *   property value in JSON at position 12 (line 1 column 13)`, and never quotes the body:
    *   V8's and JavaScriptCore's messages do, a password or card number the answer would carry
    *   to every log and error tracker on its way; Werkzeug and Fastify quote none either);
-   *   HTTPUnsupportedMediaType (415) for a body sent with a `Content-Encoding`, as `text()`;
-   *   and as `bytes()`.
+   *   HTTPBadRequest (400) for a body nested deeper than `options.maxDepth` arrays and objects,
+   *   default 1000, decided before the parse (`maxDepth exceeded: the JSON body is nested
+   *   deeper than 1000 levels (the default of req.json()): pass req.json({ maxDepth }) to raise
+   *   it`); HTTPUnsupportedMediaType (415) for a body sent with a `Content-Encoding`, as
+   *   `text()`; TypeError (rejects) for a `maxDepth` that is no positive integer or `Infinity`
+   *   (`0`, `NaN`, `'10'`); and as `bytes()`.
    */
-  async json<T = unknown>(options?: ReadOptions): Promise<T> {
+  async json<T = unknown>(options?: JsonOptions): Promise<T> {
     refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
     const bytes = await readText(this, options, 'json');
     if (bytes.byteLength === 0) throw new HTTPBadRequest('The body is empty: a JSON value was expected.');
@@ -226,6 +253,8 @@ export abstract class RequestBody {
     } catch {
       throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
     }
+    const maxDepth = options?.maxDepth ?? DEFAULT_JSON_DEPTH;
+    if (jsonDeeperThan(text, maxDepth)) throw tooDeep(maxDepth, options?.maxDepth === undefined);
     try {
       return JSON.parse(text) as T;
     } catch (error) {
@@ -432,7 +461,7 @@ function defaultLimitExceeded(maxBodySize: number, reader: 'text' | 'json'): HTT
  * The body bytes for `text()` or `json()`: within `options.maxBodySize`, or
  * {@link DEFAULT_TEXT_LIMITS} when none is given, whose 413 names the reader and how to raise it.
  */
-function readText(req: RequestBody, options: ReadOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
+function readText(req: RequestBody, options: JsonOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
   checkReadOptions(options, reader);
   const given = options?.maxBodySize;
   if (given !== undefined) return readWhole(req, given, tooLarge);
@@ -440,23 +469,37 @@ function readText(req: RequestBody, options: ReadOptions | undefined, reader: 't
 }
 
 /**
- * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()` and `json()`: the former
- * name `limit`, another unknown key (`maxsize`: `checkOptions`, naming `req.${reader}`), and a
- * `maxBodySize` that is no size (`'10mb'`, `NaN`, `null`, a negative number), which every
- * comparison with a length would take for no limit at all (or refuse every body) rather than
- * fail, as the form limits are checked (`resolveLimits`). Nothing but a comparison when no
- * options are given.
+ * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()` and `json()` (and the
+ * {@link JsonOptions} of `json()`): the former name `limit`, another unknown key (`maxsize`:
+ * `checkOptions`, naming `req.${reader}`), a `maxBodySize` that is no size (`'10mb'`, `NaN`,
+ * `null`, a negative number), which every comparison with a length would take for no limit at
+ * all (or refuse every body) rather than fail, as the form limits are checked
+ * (`resolveLimits`), and a `maxDepth` that is no positive integer or `Infinity` (`NaN` would
+ * lift it, `0` refuse every array). Nothing but a comparison when no options are given.
  *
  * @throws TypeError naming what to write.
  */
-function checkReadOptions(options: ReadOptions | undefined, reader: 'stream' | 'bytes' | 'text' | 'json'): void {
+function checkReadOptions(options: JsonOptions | undefined, reader: 'stream' | 'bytes' | 'text' | 'json'): void {
   if (options === undefined) return;
   refuseFormerLimit(options);
-  checkOptions(`req.${reader}`, options, READ_OPTIONS, 'first');
+  checkOptions(`req.${reader}`, options, reader === 'json' ? JSON_OPTIONS : READ_OPTIONS, 'first');
   const size = options?.maxBodySize;
   if (size !== undefined && (typeof size !== 'number' || Number.isNaN(size) || size < 0)) {
     throw new TypeError(`maxBodySize must be a non-negative number of bytes (Infinity for no limit), got ${String(size)}`);
   }
+  const depth = options?.maxDepth;
+  if (depth !== undefined && !(typeof depth === 'number' && depth >= 1 && (Number.isInteger(depth) || depth === Infinity))) {
+    throw new TypeError(`maxDepth must be a positive integer (Infinity for no limit), got ${typeof depth === 'string' ? JSON.stringify(depth) : String(depth)}`);
+  }
+}
+
+/**
+ * The 400 of `req.json()` for a body nested deeper than `maxDepth`; past the default, the
+ * detail says how to raise it, as the 413 past the default `maxBodySize` does.
+ */
+function tooDeep(maxDepth: number, byDefault: boolean): HTTPBadRequest {
+  const raise = byDefault ? ' (the default of req.json()): pass req.json({ maxDepth }) to raise it' : '';
+  return new HTTPBadRequest(`maxDepth exceeded: the JSON body is nested deeper than ${maxDepth} levels${raise}`);
 }
 
 /**

@@ -21,7 +21,7 @@ import { type LayerHooks, hooksMiddleware } from './hooks.ts';
 import { sendLinkHints } from '../gateway/early-hints.ts';
 
 export { splitHost } from '../http/host.ts';
-export type { FormOptions, ReadOptions } from './body.ts';
+export type { FormOptions, JsonOptions, ReadOptions } from './body.ts';
 export type { HandlerResult } from './application.ts';
 export type { BlankOptions } from './blank.ts';
 
