@@ -17,37 +17,42 @@ import { checkChunk, closeBody, closingSource, openBody } from './body.ts';
  * @param onError - told when the body fails while being read (its `next()` throws or
  *   rejects, or a chunk is not a `Uint8Array`); the iterator is then closed and the stream
  *   errored with that error, which a server turns into a cut connection.
+ * @param length - the body's length in bytes when its app declared one (its `Content-Length`),
+ *   else -1 (the default). Given to the stream as workerd's `expectedLength`, so that workerd
+ *   sends that `Content-Length` instead of dropping it and sending the body chunked; other
+ *   runtimes ignore it. The body is not checked against it here (see `resumeSteps`).
  */
 export function toReadableStream(
   body: Body,
   onCloseError?: (error: unknown) => void,
   onError?: (error: unknown) => void,
+  length = -1,
 ): ReadableStream<Uint8Array> {
   const iterator = openBody(body);
   let cancelled = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(controller) {
-        try {
-          const step = await iterator.next();
-          // A step that settles after a cancel has nowhere to go: the iterator is being closed.
-          if (cancelled) return;
-          if (step.done) controller.close();
-          else controller.enqueue(checkChunk(step.value));
-        } catch (error) {
-          if (cancelled) return;
-          onError?.(error);
-          void closeBody(iterator, onCloseError);
-          throw error;
-        }
-      },
-      cancel() {
-        cancelled = true;
-        return closeBody(iterator, onCloseError);
-      },
+  const source: { pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void>; cancel(): Promise<void>; expectedLength?: number } = {
+    async pull(controller) {
+      try {
+        const step = await iterator.next();
+        // A step that settles after a cancel has nowhere to go: the iterator is being closed.
+        if (cancelled) return;
+        if (step.done) controller.close();
+        else controller.enqueue(checkChunk(step.value));
+      } catch (error) {
+        if (cancelled) return;
+        onError?.(error);
+        void closeBody(iterator, onCloseError);
+        throw error;
+      }
     },
-    { highWaterMark: 0 },
-  );
+    cancel() {
+      cancelled = true;
+      return closeBody(iterator, onCloseError);
+    },
+  };
+  // workerd's extension of the underlying source (other runtimes ignore the member).
+  if (length >= 0) source.expectedLength = length;
+  return new ReadableStream<Uint8Array>(source, { highWaterMark: 0 });
 }
 
 /** The streams a server took over to drop the rest of (see {@link dropStream}). */

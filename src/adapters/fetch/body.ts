@@ -32,5 +32,5 @@ export function resumeBody(
   waitUntil: ((promise: Promise<unknown>) => void) | undefined,
   stop?: StreamStop,
 ): ReadableStream<Uint8Array> {
-  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil, stop), onError, onError);
+  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil, stop), onError, onError, declared);
 }
