@@ -26,6 +26,7 @@ import { ENVIRON_OPTIONS } from '../environ-rules.ts';
 import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';
 import { serverOrigin } from './origin.ts';
+import { fieldOctets, inWorkers } from './workers.ts';
 import { limitBody } from '../body-limit.ts';
 
 /**
@@ -92,10 +93,13 @@ const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsg
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
 let fieldCount = 0;
 
-/** `Headers.prototype.forEach` callback (no `[name, value]` array per field, unlike `for…of`). */
+/**
+ * `Headers.prototype.forEach` callback (no `[name, value]` array per field, unlike `for…of`).
+ * On workerd the value is turned back into its octets ({@link fieldOctets}).
+ */
 function addHeader(this: Environ, value: string, name: string): void {
   const key = fieldKey(fieldCount++, name);
-  if (key !== '') addField(this, key, value);
+  if (key !== '') addField(this, key, inWorkers ? fieldOctets(value) : value);
 }
 
 /**

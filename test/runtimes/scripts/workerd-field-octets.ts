@@ -1,0 +1,19 @@
+/**
+ * A Worker for test/runtimes/workerd-field-octets.test.ts: answers, as JSON, the request's
+ * `X-Name` field as the environ holds it and as `req.headers` reads it (each as its character
+ * codes), and the `c` cookie as `req.cookies` decodes it.
+ */
+import { Request, Response } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
+
+const codes = (text: string | null | undefined) => (text == null ? null : [...text].map((c) => c.codePointAt(0)));
+
+const app = Request.application((req) =>
+  Response.json({
+    environ: codes(req.environ.HTTP_X_NAME as string | undefined),
+    header: codes(req.headers.get('X-Name')),
+    cookie: req.cookies.c ?? null,
+  }),
+);
+
+export default { fetch: toFetchHandler(app) };

@@ -1,0 +1,53 @@
+/**
+ * Request field values with octets above 0x7F under `toFetchHandler` on workerd: the app sees
+ * each octet as one character U+0080–U+00FF (docs/spec.md §2.2), as under `serve()`, Bun and
+ * Deno. workerd decodes field values as UTF-8, so `X-Name: café` sent in UTF-8 reached the app
+ * as `café` (4 characters, where every other server gives the 5 of its octets) and `€` as
+ * U+20AC, outside the range the spec promises: an app that decodes its fields from latin-1
+ * octets, as it must under `serve()`, read other text on workerd. Over a real socket on 127.0.0.1.
+ */
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, startWorkerd } from './rows.ts';
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startWorkerd(fileURLToPath(new URL('./scripts/workerd-field-octets.ts', import.meta.url)), '/');
+});
+afterAll(() => server?.stop());
+
+/** Sends a GET with the field lines given as raw octets; answers the JSON body. */
+function send(fields: Buffer): Promise<{ environ: number[] | null; header: number[] | null; cookie: string | null }> {
+  const { hostname, port } = new URL(server.origin);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.end(Buffer.concat([Buffer.from(`GET / HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n`), fields, Buffer.from('\r\n')]));
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)));
+    });
+  });
+}
+
+it('hands a field value over as its octets, one character U+0000–U+00FF each', async () => {
+  const value = Buffer.from('café €', 'utf8');
+  const { environ, header } = await send(Buffer.concat([Buffer.from('X-Name: '), value, Buffer.from('\r\n')]));
+  expect(environ).toEqual([...value]);
+  expect(header).toEqual([...value]);
+});
+
+it('leaves an ASCII field value as it is', async () => {
+  const { environ } = await send(Buffer.from('X-Name: plain text\r\n'));
+  expect(environ).toEqual([...Buffer.from('plain text')]);
+});
+
+it('still decodes a cookie sent in UTF-8 as its text', async () => {
+  const { cookie } = await send(Buffer.concat([Buffer.from('Cookie: c='), Buffer.from('café €', 'utf8'), Buffer.from('\r\n')]));
+  expect(cookie).toBe('café €');
+});
