@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 /** Sends a GET with the field lines given as raw octets; answers the JSON body. */
-function send(fields: Buffer): Promise<{ environ: number[] | null; header: number[] | null; cookie: string | null }> {
+function send(fields: Buffer): Promise<{ environ: number[] | null; header: number[] | null; cookie: string | null; head: Buffer }> {
   const { hostname, port } = new URL(server.origin);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname, () => {
@@ -29,8 +29,9 @@ function send(fields: Buffer): Promise<{ environ: number[] | null; header: numbe
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      resolve(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)));
+      const bytes = Buffer.concat(chunks);
+      const end = bytes.indexOf('\r\n\r\n');
+      resolve({ ...JSON.parse(bytes.subarray(end + 4).toString('utf8')), head: bytes.subarray(0, end) });
     });
   });
 }
@@ -40,6 +41,14 @@ it('hands a field value over as its octets, one character U+0000–U+00FF each',
   const { environ, header } = await send(Buffer.concat([Buffer.from('X-Name: '), value, Buffer.from('\r\n')]));
   expect(environ).toEqual([...value]);
   expect(header).toEqual([...value]);
+});
+
+it('sends a field value the app gives as octets as those octets', async () => {
+  // The app sends back the request's field as the environ holds it: the octets go out as they came.
+  const value = Buffer.from('café €', 'utf8');
+  const { head } = await send(Buffer.concat([Buffer.from('X-Name: '), value, Buffer.from('\r\n')]));
+  const line = head.toString('latin1').split('\r\n').find((field) => /^x-echo:/i.test(field));
+  expect(line === undefined ? undefined : [...Buffer.from(line.slice(line.indexOf(':') + 1).trim(), 'latin1')]).toEqual([...value]);
 });
 
 it('leaves an ASCII field value as it is', async () => {

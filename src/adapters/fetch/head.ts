@@ -6,7 +6,7 @@
  */
 import { hasNoContent } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
-import { inWorkers } from './workers.ts';
+import { fieldsAsText, inWorkers } from './workers.ts';
 import { assertHeader } from '../../gateway/fields.ts';
 
 /** What a fetch `Response` is built from. */
@@ -105,10 +105,11 @@ const APPEND_FIELDS = typeof (globalThis as { Deno?: unknown }).Deno === 'object
  * when no name repeats, which the runtimes build their `Headers` from fastest, else the
  * pairs), or on Deno appended to the new response's `headers` (see {@link APPEND_FIELDS}).
  * The fields and their checks are the same either way: the Fetch Standard fills `Headers`
- * from an init by the same append.
+ * from an init by the same append. On workerd, values of octets above 0x7F go as the text
+ * those octets are the UTF-8 of (`fieldsAsText`), so that the same octets go out.
  */
 export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, head: FetchHead): Response {
-  const fields = head.fields;
+  const fields = inWorkers ? fieldsAsText(head.fields) : head.fields;
   if (inWorkers && isCoded(fields)) {
     return new globalThis.Response(body, { status: head.code, statusText: head.reason, headers: toInit(fields), encodeBody: 'manual' } as ResponseInit);
   }

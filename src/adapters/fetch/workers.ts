@@ -27,3 +27,40 @@ export function fieldOctets(value: string): string {
   for (let j = 0; j < bytes.length; j++) octets += String.fromCharCode(bytes[j]!);
   return octets;
 }
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The response fields an app gave, with each value whose characters are octets above 0x7F
+ * (U+0080–U+00FF, docs/spec.md §5) made the text whose UTF-8 those octets are: workerd sends
+ * a value's characters as UTF-8, so the octets of `café` (`cafÃ©`) went out coded twice, and a
+ * field value the app passed on from the request (the environ's octets, {@link fieldOctets})
+ * came back other than it was sent. Octets that are no UTF-8 (a latin-1 `é`) cannot go out as
+ * they are on workerd: such a value is left, and workerd sends its characters' UTF-8. The
+ * array is returned as it is when no value changes.
+ */
+export function fieldsAsText(fields: Array<[string, string]>): Array<[string, string]> {
+  let out = fields;
+  for (let i = 0; i < fields.length; i++) {
+    const value = fields[i]![1];
+    const text = octetsAsText(value);
+    if (text === value) continue;
+    if (out === fields) out = fields.slice();
+    out[i] = [fields[i]![0], text];
+  }
+  return out;
+}
+
+/** `value`'s characters as octets, decoded as UTF-8; `value` itself when ASCII, or when its octets are no UTF-8. */
+function octetsAsText(value: string): string {
+  let i = 0;
+  while (i < value.length && value.charCodeAt(i) < 0x80) i++;
+  if (i === value.length) return value;
+  const bytes = new Uint8Array(value.length);
+  for (let j = 0; j < value.length; j++) bytes[j] = value.charCodeAt(j);
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return value;
+  }
+}

@@ -1,19 +1,23 @@
 /**
  * A Worker for test/runtimes/workerd-field-octets.test.ts: answers, as JSON, the request's
  * `X-Name` field as the environ holds it and as `req.headers` reads it (each as its character
- * codes), and the `c` cookie as `req.cookies` decodes it.
+ * codes), and the `c` cookie as `req.cookies` decodes it; the `X-Name` field goes back as the
+ * answer's `X-Echo` field, as the environ holds it.
  */
 import { Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 
 const codes = (text: string | null | undefined) => (text == null ? null : [...text].map((c) => c.codePointAt(0)));
 
-const app = Request.application((req) =>
-  Response.json({
+const app = Request.application((req) => {
+  const res = Response.json({
     environ: codes(req.environ.HTTP_X_NAME as string | undefined),
     header: codes(req.headers.get('X-Name')),
     cookie: req.cookies.c ?? null,
-  }),
-);
+  });
+  const name = req.environ.HTTP_X_NAME as string | undefined;
+  if (name !== undefined) res.headers.set('X-Echo', name);
+  return res;
+});
 
 export default { fetch: toFetchHandler(app) };
