@@ -12,6 +12,7 @@ import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import { READ_HOOK, type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
 import { originDates } from '../http/origin-dates.ts';
+import { fieldOctets, inWorkers } from '../gateway/workers.ts';
 
 /** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -81,9 +82,9 @@ export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Cl
     // 407 must carry it; `fetch()` never yields one, a handler's own does), and so does a 426's
     // `Upgrade` (see `isRequiredUpgrade`).
     if (name === 'set-cookie' || (CONNECTION_FIELDS.has(name) && !isRequiredUpgrade(name, response.status))) continue;
-    fields.push([name, value]);
+    fields.push([name, inWorkers ? fieldOctets(value) : value]);
   }
-  for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
+  for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', inWorkers ? fieldOctets(cookie) : cookie]);
   const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
   const body = response.body === null ? null : fromReadableStream(response.body, undefined, bodyClosedEarly);
   const res = new Class(body, { status, headers: fields, contentType: null });

@@ -277,7 +277,9 @@ export class Response implements ParseCache {
    * not carry: serve it to a HEAD; without one it has none (not the empty body's `0`, RFC 9110
    * §8.6; the server sends `0` for a GET). A body already read (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
    * `Content-Encoding` and `Content-Length` of the encoded one: delete those two fields from a
-   * `fetch()` answer with `Content-Encoding` before sending it on.
+   * `fetch()` answer with `Content-Encoding` before sending it on. On workerd, whose `Headers`
+   * hold field values as text decoded from UTF-8, each value is taken as its UTF-8 octets, one
+   * character U+0000–U+00FF each (docs/spec.md §5), as the other runtimes give them.
    *
    * @throws TypeError when the fetch response's body was already used, or for a network-error
    *   response (`Response.error()`: type `"error"`, status 0: WHATWG Fetch's "network error"), which

@@ -6,7 +6,7 @@
  */
 import type { Environ } from '../../gateway/types.ts';
 import { lazyEnvironKey } from '../environ-rules.ts';
-import { inWorkers } from './workers.ts';
+import { inWorkers } from '../../gateway/workers.ts';
 
 /** Bun's `Server` (the second argument of `Bun.serve`'s `fetch`). */
 interface BunServer {

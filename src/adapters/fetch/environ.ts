@@ -26,7 +26,7 @@ import { ENVIRON_OPTIONS } from '../environ-rules.ts';
 import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';
 import { serverOrigin } from './origin.ts';
-import { fieldOctets, inWorkers } from './workers.ts';
+import { fieldOctets, inWorkers } from '../../gateway/workers.ts';
 import { limitBody } from '../body-limit.ts';
 
 /**

@@ -16,7 +16,7 @@ import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
-import { inWorkers } from './workers.ts';
+import { inWorkers, octetsAsText } from '../../gateway/workers.ts';
 import { redirectToCleanPath } from '../../middleware/clean-path.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 
@@ -83,7 +83,8 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
   const named = connectionOptions(environ.HTTP_CONNECTION as string | undefined);
   for (const [name, value] of new EnvironHeaders(environ)) {
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && lower !== 'expect' && named?.has(lower) !== true) headers.append(name, value);
+    // On workerd, the octets as the text its `Headers` give a handler (see `octetsAsText`).
+    if (!HOP_BY_HOP.has(lower) && lower !== 'expect' && named?.has(lower) !== true) headers.append(name, inWorkers ? octetsAsText(value) : value);
   }
   if (strip) {
     headers.delete('X-Forwarded-Prefix');

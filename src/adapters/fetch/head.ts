@@ -6,7 +6,7 @@
  */
 import { hasNoContent } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
-import { fieldsAsText, inWorkers } from './workers.ts';
+import { fieldsAsText, inWorkers } from '../../gateway/workers.ts';
 import { assertHeader } from '../../gateway/fields.ts';
 
 /** What a fetch `Response` is built from. */

@@ -51,13 +51,21 @@ export function fieldsAsText(fields: Array<[string, string]>): Array<[string, st
   return out;
 }
 
-/** `value`'s characters as octets, decoded as UTF-8; `value` itself when ASCII, or when its octets are no UTF-8. */
-function octetsAsText(value: string): string {
+/**
+ * `value`'s characters as octets (U+0000–U+00FF each), decoded as UTF-8: the text workerd's
+ * `Headers` would have given for those octets. `value` itself when it is ASCII, when a
+ * character is past U+00FF (no octet), or when its octets are no UTF-8.
+ */
+export function octetsAsText(value: string): string {
   let i = 0;
   while (i < value.length && value.charCodeAt(i) < 0x80) i++;
   if (i === value.length) return value;
   const bytes = new Uint8Array(value.length);
-  for (let j = 0; j < value.length; j++) bytes[j] = value.charCodeAt(j);
+  for (let j = 0; j < value.length; j++) {
+    const code = value.charCodeAt(j);
+    if (code > 0xff) return value;
+    bytes[j] = code;
+  }
   try {
     return decoder.decode(bytes);
   } catch {
