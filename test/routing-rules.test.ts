@@ -6,7 +6,7 @@
 import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { HTTPPermanentRedirect, Request, Response } from 'tsgi';
 import { mount } from 'tsgi/middleware';
-import { RouteMap } from 'tsgi/routing';
+import { type MatchedRule, RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
@@ -253,5 +253,16 @@ describe('redirectTo', () => {
     expect(() => new RouteMap({ a: { path: '/a/<int:id>', redirectTo: 'b/<id>' } })).toThrow("/a/<int:id> (a): redirectTo must be a path starting with '/'");
     expect(() => new RouteMap({ a: { path: '/a/<int:id>', redirectTo: '/b/<int:id>' } })).toThrow('"<int:id>" names none of the rule\'s placeholders (id)');
     expect(() => new RouteMap({ a: { path: '/a', redirectTo: '/b?x=1' } })).toThrow('without query or fragment');
+  });
+});
+
+describe('routes.lookup', () => {
+  it('shows the matched rule as Werkzeug\'s Rule does (endpoint, pattern, methods), its compiled form kept out of the types', () => {
+    const routes = new RouteMap({ item: '/items/<int:id>' });
+    const found = routes.lookup('GET', '/items/3');
+    if (found.kind !== 'match') throw new Error(`expected a match, got ${found.kind}`);
+    expect(found.values).toEqual({ id: 3 });
+    expect([found.rule.endpoint, found.rule.pattern, [...found.rule.methods].sort()]).toEqual(['item', '/items/<int:id>', ['GET', 'HEAD']]);
+    expectTypeOf(found.rule).toEqualTypeOf<MatchedRule>();
   });
 });

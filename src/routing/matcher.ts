@@ -19,13 +19,26 @@ class Node {
   readonly tails: CompiledRule[] = [];
 }
 
-/** What a lookup found. */
-export type Lookup =
+/**
+ * The rule a lookup matched, as `routes.lookup` shows it (Werkzeug's `Rule`: `rule`,
+ * `endpoint`, `methods`).
+ */
+export interface MatchedRule {
+  /** The endpoint's name (the key in the rules given to `RouteMap`). */
+  readonly endpoint: string;
+  /** The rule's path pattern as written (`'/items/<int:id>'`), Werkzeug's `Rule.rule`. */
+  readonly pattern: string;
+  /** The methods it answers, upper case (`HEAD` added with `GET`). */
+  readonly methods: ReadonlySet<string>;
+}
+
+/** What a lookup found: {@link Lookup} for users, {@link Found} (the compiled rule) in the matcher. */
+type LookupOf<Rule> =
   | {
       /** Which outcome: `match`, `method` (405), `slash`, `merge` or `redirect` (redirects) or `none` (404); the other keys depend on it. */
       readonly kind: 'match';
       /** The rule that matched the path and method. */
-      readonly rule: CompiledRule;
+      readonly rule: Rule;
       /** Its placeholders' converted values and its `defaults`, by name (own properties, `__proto__` included). */
       readonly values: Record<string, unknown>;
     }
@@ -47,12 +60,18 @@ export type Lookup =
   | { readonly kind: 'redirect'; readonly to: string }
   | { readonly kind: 'none' };
 
-const NONE: Lookup = Object.freeze({ kind: 'none' });
+/** What a lookup found (`routes.lookup`, `urls.lookup`): the outcome, and for a match the rule and its values. */
+export type Lookup = LookupOf<MatchedRule>;
+
+/** What a lookup found, with the compiled rule: the matcher's own answer. */
+export type Found = LookupOf<CompiledRule>;
+
+const NONE: Found = Object.freeze({ kind: 'none' });
 /** The dynamic edges a `.` or `..` segment tries: none (see `walk`). */
 const NO_EDGES: Node['dynamic'] = [];
 /** True for `.` and `..`, the texts no placeholder in one segment takes (see `walk`). */
 const isDotSegment = (text: string): boolean => text === '.' || text === '..';
-const SLASH: Lookup = Object.freeze({ kind: 'slash' });
+const SLASH: Found = Object.freeze({ kind: 'slash' });
 
 /**
  * The values of `rule` from the converted texts in path order, then its defaults, each an own
@@ -223,7 +242,7 @@ export class Matcher {
    * `method`; its `redirectTo`) gives `redirect` (or `none` when a template cannot hold the values). `OPTIONS`, which
    * every rule answers, is looked up as any method, then matched at that path (see `#options`).
    */
-  lookup(path: string, method: string | null, host: string | null = null): Lookup {
+  lookup(path: string, method: string | null, host: string | null = null): Found {
     return method === 'OPTIONS' ? this.#options(path, host) : this.#find(path, method, host);
   }
 
@@ -239,7 +258,7 @@ export class Matcher {
    * path answers gets it; where another rule answers a method itself (a `POST` handler next to a
    * `GET` alias), its methods, whatever the order the rules are written in.
    */
-  #options(path: string, host: string | null): Lookup {
+  #options(path: string, host: string | null): Found {
     const chosen = this.#find(path, null, host);
     if (chosen.kind === 'redirect' && this.#redirectsEveryMethod(path, host)) return chosen;
     if (chosen.kind !== 'match' && chosen.kind !== 'redirect') return chosen;
@@ -257,7 +276,7 @@ export class Matcher {
     return true;
   }
 
-  #find(path: string, method: string | null, host: string | null): Lookup {
+  #find(path: string, method: string | null, host: string | null): Found {
     const found = this.#lookup(path, method, host);
     if (found.kind === 'match') return found.rule.redirects ? redirected(found, method) : found;
     if (found.kind === 'slash' || !this.#mergeRules || path.indexOf('//') === -1) return found;
@@ -270,7 +289,7 @@ export class Matcher {
    * rules (the 405 is answered after the redirect); after a `method`, only a rule there
    * that answers it.
    */
-  #merged(path: string, method: string | null, host: string | null, found: Lookup): Lookup {
+  #merged(path: string, method: string | null, host: string | null, found: Found): Found {
     const merged = mergeSlashes(path);
     const wanted = found.kind === 'none' ? null : method;
     const there = this.#lookup(merged, wanted, host);
@@ -281,7 +300,7 @@ export class Matcher {
     return slashed.kind === 'match' && slashed.rule.mergeSlashes ? { kind: 'merge', path: `${merged}/` } : found;
   }
 
-  #lookup(path: string, method: string | null, host: string | null): Lookup {
+  #lookup(path: string, method: string | null, host: string | null): Found {
     const exact = this.#exact.get(path);
     if (exact !== undefined && method !== null) {
       for (const rule of exact) {
@@ -323,7 +342,7 @@ export class Matcher {
     return found.kind === 'none' ? this.#search(host, `${path}/`, segments, method) : slashed;
   }
 
-  #search(host: string | null, path: string, segments: string[], method: string | null, looseOnly = false): Lookup {
+  #search(host: string | null, path: string, segments: string[], method: string | null, looseOnly = false): Found {
     const search: Search = { path, host, segments, method, converted: [], looseOnly, allowed: null };
     const found = walk(this.#root, 0, search);
     if (found) return found;
@@ -336,14 +355,14 @@ export class Matcher {
  * the redirect, `none` when its `redirectTo` template cannot be written with the values, else
  * the match.
  */
-function redirected(found: Lookup & { kind: 'match' }, method: string | null): Lookup {
+function redirected(found: Found & { kind: 'match' }, method: string | null): Found {
   const to = redirectOf(found.rule, found.values, method);
   if (to === undefined) return found;
   return to === null ? NONE : { kind: 'redirect', to };
 }
 
 /** Depth-first search from `node` at segment `i`; `undefined` when nothing matched here. */
-function walk(node: Node, i: number, search: Search): Lookup | undefined {
+function walk(node: Node, i: number, search: Search): Found | undefined {
   const { segments, converted } = search;
   if (i === segments.length) {
     const found = pick(node.rules, search, converted);
@@ -415,7 +434,7 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
  * `pick` is not an answer: the other rules are tried, and the 405 or the redirect whatever the
  * method is decided after the search).
  */
-function withTrailingSlash(found: Lookup | undefined): Lookup | undefined {
+function withTrailingSlash(found: Found | undefined): Found | undefined {
   if (found?.kind !== 'match') return undefined;
   return found.rule.strictSlashes ? SLASH : found;
 }
@@ -424,7 +443,7 @@ function withTrailingSlash(found: Lookup | undefined): Lookup | undefined {
  * The first of `rules` that answers the method, noting the methods of those that do not
  * (unless `note` is false: rules for the path with a slash it lacks are not its rules).
  */
-function pick(rules: CompiledRule[], search: Search, converted: unknown[], note = true): Lookup | undefined {
+function pick(rules: CompiledRule[], search: Search, converted: unknown[], note = true): Found | undefined {
   for (const rule of rules) {
     if (search.looseOnly && rule.strictSlashes) continue;
     let values = converted;
