@@ -5,20 +5,13 @@
  * `error` hook told, the response cut); on a sync body it goes to `closeError`. Never an
  * unhandled rejection, which ends the Node process.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { wrapBody } from 'tsgi/middleware';
 import { rawExchange, sleep, start, until } from './node-helpers.ts';
+import { recordUnhandledRejections } from './helpers.ts';
 
-let unhandled: unknown[];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = recordUnhandledRejections();
 
 /** Three chunks, produced one by one; `finished` once its `finally` has run. */
 function threeChunks(): { app: App; finished: () => boolean } {

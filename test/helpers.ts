@@ -1,4 +1,5 @@
 /** Small helpers shared by test files (not a test file itself). */
+import { afterEach, beforeEach } from 'vitest';
 
 /** The error a promise rejects with; fails the test when it resolves instead. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -38,3 +39,22 @@ export function generator(seed: number): Generator {
  * before the head (a 500 instead of a cut, a `Content-Length` on a stream).
  */
 export const afterTheHeadWait = (): Promise<void> => new Promise((resolve) => setTimeout(() => setTimeout(resolve, 0), 0));
+
+/**
+ * Records the process's unhandled rejections during each test of the file calling it (at its top
+ * level: it registers `beforeEach`/`afterEach`): the reasons, emptied before each test. A
+ * rejection left unhandled ends a Node server's process, so a test of a failure path asserts
+ * this stays empty.
+ */
+export function recordUnhandledRejections(): unknown[] {
+  const reasons: unknown[] = [];
+  const record = (reason: unknown) => void reasons.push(reason);
+  beforeEach(() => {
+    reasons.length = 0;
+    process.on('unhandledRejection', record);
+  });
+  afterEach(() => {
+    process.off('unhandledRejection', record);
+  });
+  return reasons;
+}

@@ -4,21 +4,16 @@
  * disk) fails as one that throws: `accessLog` reports it on `tsgi.errors`, the server's error
  * line falls back to standard error. Never an unhandled rejection, which ends the Node process.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
 import { rawExchange, start, until } from './node-helpers.ts';
+import { recordUnhandledRejections } from './helpers.ts';
 
 const diskFull = { write: async (_line: string): Promise<void> => Promise.reject(new Error('disk full')) };
 
-let unhandled: unknown[];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', onUnhandled);
-});
+const unhandled = recordUnhandledRejections();
 afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
   vi.restoreAllMocks();
 });
 /** Lets a rejection left unhandled be reported (after the microtasks of this turn). */

@@ -6,20 +6,15 @@
  * `500` as for a function that throws, and its promise's rejection is never left unhandled,
  * which ends the Node process.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { type ProxyApp, proxy } from 'tsgi/proxy';
 import { rawExchange, sleep, start, until } from './node-helpers.ts';
+import { recordUnhandledRejections } from './helpers.ts';
 
-let unhandled: unknown[];
-const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+const unhandled = recordUnhandledRejections();
 const gateways: ProxyApp[] = [];
-beforeEach(() => {
-  unhandled = [];
-  process.on('unhandledRejection', onUnhandled);
-});
 afterEach(async () => {
-  process.off('unhandledRejection', onUnhandled);
   await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
 });
 
