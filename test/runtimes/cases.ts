@@ -70,10 +70,19 @@ export const CASES: Case[] = [
   },
   {
     name: 'SCRIPT_NAME, PATH_INFO, escapes',
-    async run({ base, prefix }) {
+    async run({ base, prefix }, row) {
       const target = `${prefix}/env/caf%C3%A9/a%20b/x%2Fy?q=%20x&y`;
-      const env = json(await request(`${new URL(base).origin}${target}`));
-      expect(env).toMatchObject({ SCRIPT_NAME: prefix, PATH_INFO: '/env/café/a b/x/y', QUERY_STRING: 'q=%20x&y', REQUEST_URI: target });
+      const reply = await request(`${new URL(base).origin}${target}`);
+      if (row.name === 'express') {
+        // Express matched its routes against `x%2Fy`, the app would read `x/y`: sent to the
+        // spelling both read alike (docs/server.md, "Inside Express"), the other escapes kept.
+        expect(reply.status).toBe(308);
+        const plain = `${prefix}/env/caf%C3%A9/a%20b/x/y?q=%20x&y`;
+        expect(reply.headers.location).toBe(plain);
+        expect(json(await request(`${new URL(base).origin}${plain}`))).toMatchObject({ SCRIPT_NAME: prefix, PATH_INFO: '/env/café/a b/x/y', QUERY_STRING: 'q=%20x&y', REQUEST_URI: plain });
+        return;
+      }
+      expect(json(reply)).toMatchObject({ SCRIPT_NAME: prefix, PATH_INFO: '/env/café/a b/x/y', QUERY_STRING: 'q=%20x&y', REQUEST_URI: target });
     },
   },
   {
