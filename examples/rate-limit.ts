@@ -7,8 +7,9 @@
  *   so it stacks in `compose()` as it is, and they are checked at once (`RangeError`), not at
  *   the first request;
  * - each `rateLimit(…)` call has its own buckets, one per `req.remoteAddr` (the client's, under
- *   `proxyFix` behind a proxy): `capacity` requests at once, then `refillPerSecond`; a bucket
- *   full again is forgotten, so memory follows the clients of the last minute, not of ever;
+ *   `proxyFix` behind a proxy), an IPv6 one by its /56 (`ipv6Subnet`): `capacity` requests at
+ *   once, then `refillPerSecond`; a bucket full again is forgotten, so memory follows the
+ *   clients of the last minute, not of ever;
  * - past that, `429 Too Many Requests` with `Retry-After` (whole seconds), thrown as
  *   `HTTPTooManyRequests`: `errorPages`, `accessLog` and `requestId` see it as any other answer;
  * - the app below reads what is left with the typed key `remainingKey`.
@@ -35,6 +36,15 @@ export interface RateLimitOptions {
    * another key there.
    */
   key?: ((req: Request) => string | null) | undefined;
+  /**
+   * The prefix length, in bits, an IPv6 `req.remoteAddr` is counted by when `key` is not given:
+   * a whole number from 1 to 128. Default 56, as express-rate-limit's `ipv6Subnet`: an ISP gives
+   * each customer a /64 or a /56, and a client may send from any address in it, so a bucket per
+   * address would let it make each request from a new one. `64` for networks that give out
+   * /64s, `128` for a bucket per address. IPv4 addresses, `::ffff:`-mapped ones (a dual-stack
+   * socket's IPv4 clients) included, count one by one.
+   */
+  ipv6Subnet?: number | undefined;
   /** The clock, in milliseconds. Default `Date.now`; tests pass their own. */
   now?: (() => number) | undefined;
 }
@@ -102,16 +112,41 @@ function forgetFull(limiter: Limiter, now: number): void {
  * answers `429 Too Many Requests` with `Retry-After`. Buckets are kept in memory, per call,
  * for the clients seen in the last `capacity / refillPerSecond` seconds.
  *
- * @throws RangeError for a `capacity` below 1 or a `refillPerSecond` not above 0.
+ * @throws RangeError for a `capacity` below 1, a `refillPerSecond` not above 0, or an
+ *   `ipv6Subnet` that is no whole number from 1 to 128.
  */
 export const rateLimit: Middleware<RateLimitOptions> = (app, options = {}) => {
   const capacity = options.capacity ?? 60;
   const refillPerSecond = options.refillPerSecond ?? 1;
   if (!(capacity >= 1)) throw new RangeError(`rateLimit: capacity must be at least 1 (got ${capacity})`);
   if (!(refillPerSecond > 0)) throw new RangeError(`rateLimit: refillPerSecond must be above 0 (got ${refillPerSecond})`);
-  const key = options.key ?? ((req: Request) => req.remoteAddr);
-  return layer(app, { capacity, refillPerSecond, key, now: options.now ?? Date.now, buckets: new Map() });
+  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) throw new RangeError(`rateLimit: ipv6Subnet must be a whole number from 1 to 128 (got ${ipv6Subnet})`);
+  const key = options.key ?? ((req: Request) => (req.remoteAddr === null ? null : clientKey(req.remoteAddr, ipv6Subnet)));
+  return layer(app, { capacity, refillPerSecond, key, ipv6Subnet, now: options.now ?? Date.now, buckets: new Map() });
 };
+
+/**
+ * The bucket of a client address: an IPv4 one (or an IPv4-mapped IPv6 one, `::ffff:192.0.2.7`)
+ * as dotted quads; an IPv6 one as its first `bits` bits (`2001:db8:1:200::/56` for
+ * `2001:DB8:1:2ff::7`), whatever form it is written in; anything else (a zone, `fe80::1%eth0`)
+ * as it is.
+ */
+function clientKey(address: string, bits: number): string {
+  if (!address.includes(':')) return address;
+  // The URL parser writes an IPv6 address in its one RFC 5952 form, any embedded IPv4 in hex.
+  const host = URL.parse(`http://[${address}]/`)?.hostname.slice(1, -1);
+  if (host === undefined) return address;
+  const [head = '', tail] = host.split('::');
+  const words = (part: string) => (part === '' ? [] : part.split(':').map((word) => Number.parseInt(word, 16)));
+  const groups = tail === undefined ? words(head) : [...words(head), ...words(tail)];
+  if (tail !== undefined) groups.splice(words(head).length, 0, ...Array<number>(8 - groups.length).fill(0));
+  if (groups.slice(0, 5).every((word) => word === 0) && groups[5] === 0xffff) {
+    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
+  }
+  const kept = groups.map((word, i) => word & (0xffff << (16 - Math.min(16, Math.max(0, bits - 16 * i)))) & 0xffff);
+  return `${kept.map((word) => word.toString(16)).join(':')}/${bits}`;
+}
 
 /** Three requests at once, then one a second; the page says how many are left. */
 export const app = rateLimit(

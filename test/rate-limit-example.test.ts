@@ -101,4 +101,33 @@ describe('examples/rate-limit.ts', () => {
       await server.close();
     }
   });
+
+  it('counts an IPv6 client by its /56, so a client cannot pick a new address of its own prefix for each guess', async () => {
+    // An ISP gives each customer a /64 or a /56, and any address in it is theirs to send from:
+    // keyed on the whole address, a login limit was no limit (express-rate-limit's ipv6Subnet).
+    const stack = compose((inner) => proxyFix(inner, { xFor: 1, trust: 'loopback' }), (inner) => rateLimit(inner, { capacity: 1, refillPerSecond: 0.001 }));
+    const server = await serve(stack(left), { host: '127.0.0.1', port: 0 });
+    try {
+      const from = (address: string) => fetch(server.url, { headers: { 'x-forwarded-for': address } });
+      expect((await from('2001:db8:1:2::1')).status).toBe(200);
+      expect((await from('2001:db8:1:2::2')).status).toBe(429);
+      expect((await from('2001:DB8:1:FF:0:0:0:7')).status).toBe(429); // the same /56, written otherwise
+      expect((await from('2001:db8:1:100::1')).status).toBe(200); // the next /56
+      // IPv4 clients (mapped, as a dual-stack socket reports them) stay one bucket per address.
+      expect((await from('::ffff:198.51.100.7')).status).toBe(200);
+      expect((await from('::ffff:198.51.100.8')).status).toBe(200);
+      expect((await from('198.51.100.7')).status).toBe(429);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('takes ipv6Subnet: 128 for a bucket per address, and checks it at once', async () => {
+    const client = new TestClient(rateLimit(left, { capacity: 1, ipv6Subnet: 128 }));
+    await client.get('/', { environ: { REMOTE_ADDR: '2001:db8::1' } });
+    await client.get('/', { environ: { REMOTE_ADDR: '2001:db8::2' } });
+    await client.get('/', { environ: { REMOTE_ADDR: '2001:db8:0::1' }, status: 429 });
+    expect(() => rateLimit(left, { ipv6Subnet: 0 })).toThrow(RangeError);
+    expect(() => rateLimit(left, { ipv6Subnet: 56.5 })).toThrow('ipv6Subnet must be a whole number from 1 to 128');
+  });
 });
