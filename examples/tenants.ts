@@ -21,6 +21,11 @@
  *   from `acme.example.com` to `bob.example.com` would verify there too; the login is not taken
  *   on another tenant's host.
  * - **CORS per tenant.** Each tenant lists the origins of its own front ends.
+ * - **No posts from another tenant.** Every tenant's subdomain is the same *site* as the others,
+ *   so the `SameSite=Lax` session cookie goes with a form another tenant's page posts here (a
+ *   forged login, the victim's browser signed into the poster's account): `crossOriginProtection`
+ *   refuses it (`Sec-Fetch-Site: same-site`, or an `Origin` of another host), letting through
+ *   the tenant's own front ends, the origins its CORS lists.
  *
  * ```sh
  * # tenantSite behind the CLI's proxyFix, so the access log shows the client's address:
@@ -33,7 +38,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type App, HTTPNotFound, HTTPSeeOther, Request, Response, compose, defineEnvironKey, defineMiddleware } from 'tsgi';
-import { CookieSessions, cors, mount, proxyFix, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, cors, crossOriginProtection, mount, proxyFix, sessionOf } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 
 /** A tenant, as a database row would hold it. */
@@ -131,6 +136,19 @@ const tenantCors = (app: App): App =>
     credentials: true,
   });
 
+/**
+ * Refuses the posts of other origins, another tenant's subdomain among them (the same site, so the
+ * `Lax` session cookie goes with them), but the tenant's own front ends (read from the environ,
+ * as its CORS policy is). Inside `tenantCors`, so its 403 carries the CORS fields.
+ */
+const tenantCsrf = (app: App): App =>
+  crossOriginProtection(app, {
+    exempt: (environ) => {
+      const origin = environ.HTTP_ORIGIN;
+      return typeof origin === 'string' && (tenantKey.get(environ)?.origins.includes(origin) ?? false);
+    },
+  });
+
 /** The marketing site, on fixed hosts. */
 const www = Request.application((req) => new Response(`Sign up, or go to https://acme.${PARENT_DOMAIN}/ (you asked for ${req.hostname})`));
 
@@ -138,7 +156,7 @@ const www = Request.application((req) => new Response(`Sign up, or go to https:/
 export const tenantSite: App = mount({
   [`http://www.${PARENT_DOMAIN}/`]: www,
   [`http://${PARENT_DOMAIN}/`]: Request.application((req) => new HTTPSeeOther(`${req.scheme}://www.${PARENT_DOMAIN}${req.pathQs}`)),
-  '/': compose(withTenant, tenantCors, sessions.middleware)(site),
+  '/': compose(withTenant, tenantCors, tenantCsrf, sessions.middleware)(site),
 });
 
 // One load balancer in front, on this machine or a private network.

@@ -71,6 +71,25 @@ describe('examples/tenants.ts', () => {
     expect(JSON.parse(copied.body.toString())).toEqual({ tenant: 'bob', user: null });
   });
 
+  it("refuses a login posted from another tenant's page, a sibling subdomain the Lax cookie goes to", async () => {
+    const post = (origin: string, site: string) =>
+      forwarded('acme.example.com', '/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', origin, 'sec-fetch-site': site },
+        body: 'user=mallory',
+      });
+    const forged = await post('https://bob.example.com', 'same-site');
+    expect(forged.status).toBe(403);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+    // An older browser, judged by Origin alone.
+    const older = await forwarded('acme.example.com', '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://bob.example.com' }, body: 'user=mallory' });
+    expect(older.status).toBe(403);
+    // The tenant's own pages, and its own front ends (which CORS lets read with cookies), still log in.
+    expect((await post('https://acme.example.com', 'same-origin')).status).toBe(303);
+    expect((await post('https://app.acme.test', 'cross-site')).status).toBe(303);
+    expect((await forwarded('bob.example.com', '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://app.acme.test', 'sec-fetch-site': 'cross-site' }, body: 'user=x' })).status).toBe(403);
+  });
+
   it('exports tenantSite without proxyFix, for tsgi serve --proxy-headers: it reads the Host as it comes', async () => {
     const direct = await serve(tenantSite, { port: 0 });
     try {
