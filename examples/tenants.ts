@@ -37,7 +37,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { type App, HTTPNotFound, HTTPSeeOther, Request, Response, compose, defineEnvironKey, defineMiddleware } from 'tsgi';
+import { type App, HTTPBadRequest, HTTPNotFound, HTTPSeeOther, Request, Response, compose, defineEnvironKey, defineMiddleware } from 'tsgi';
 import { CookieSessions, cors, crossOriginProtection, mount, proxyFix, sessionOf } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 
@@ -110,6 +110,9 @@ function userOf(req: Request): string | undefined {
   return session.get('tenant') === tenantOf(req).id ? session.get<string>('user') : undefined;
 }
 
+/** The longest user name taken at login, in UTF-16 code units (at most 300 bytes of UTF-8). */
+const MAX_USER_LENGTH = 100;
+
 const routes = new RouteMap({
   home: '/',
   login: { path: '/login', methods: ['POST'] },
@@ -120,6 +123,8 @@ const site = routes.app({
   home: (req, _values, urls) => new Response(`${tenantOf(req).name}: ${userOf(req) ?? 'not logged in'} (${urls.build('home', {}, { external: true })})`),
   login: async (req, _values, urls) => {
     const user = (await req.form()).get('user') ?? '';
+    // The name goes into the session cookie, which cannot pass 4096 bytes: a longer one would be a 500.
+    if (user.length > MAX_USER_LENGTH) throw new HTTPBadRequest(`The user name is longer than ${MAX_USER_LENGTH} characters.`);
     const session = sessionOf(req);
     session.clear();
     session.set('tenant', tenantOf(req).id);

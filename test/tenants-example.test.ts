@@ -90,6 +90,17 @@ describe('examples/tenants.ts', () => {
     expect((await forwarded('bob.example.com', '/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://app.acme.test', 'sec-fetch-site': 'cross-site' }, body: 'user=x' })).status).toBe(403);
   });
 
+  it('answers 400 to a user name too long for the session cookie, not a 500', async () => {
+    const res = await forwarded('acme.example.com', '/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `user=${'a'.repeat(5000)}`,
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.toString()).toContain('The user name is longer than 100 characters.');
+    expect(res.headers['set-cookie']).toBeUndefined();
+  });
+
   it('exports tenantSite without proxyFix, for tsgi serve --proxy-headers: it reads the Host as it comes', async () => {
     const direct = await serve(tenantSite, { port: 0 });
     try {
