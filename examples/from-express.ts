@@ -113,6 +113,8 @@ const locals = defineMiddleware({
 
 /** `express.json()`'s and `express.urlencoded()`'s default `limit`, `'100kb'`. */
 const BODY_LIMIT = 100 * 1024;
+/** The longest user name taken at sign-in, in UTF-16 code units: it is kept in the session cookie. */
+const MAX_USER_LENGTH = 100;
 /** multer's `limits.fileSize` of the photo upload. */
 const PHOTO_LIMIT = 1024 * 1024;
 
@@ -220,6 +222,8 @@ function siteApp(): App {
       const form = await req.form({ maxBodySize: BODY_LIMIT }); // express.urlencoded(): 413 past the limit
       const user = form.getOne('user').trim(); // 400 when missing or given twice
       if (user === '') throw new HTTPUnprocessableContent('Give a user name.');
+      // It goes into the session cookie, which cannot pass 4096 bytes: a longer name would be a 500.
+      if (user.length > MAX_USER_LENGTH) throw new HTTPUnprocessableContent(`The user name is longer than ${MAX_USER_LENGTH} characters.`);
       const session = sessionOf(req);
       session.clear(); // a new session for the login (express-session's req.session.regenerate())
       session.set('user', user);
