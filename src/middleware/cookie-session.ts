@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
+import { type AppLike, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { keepPrivate, sharedCacheMayStore } from '../http/shared-cache.ts';
@@ -13,7 +13,7 @@ import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { onThrown } from './on-thrown.ts';
-import { type Flash, type SessionState, Session, sealSession } from './session.ts';
+import { type Flash, type SessionState, Session, markSessionRead, sealSession } from './session.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link CookieSessions}. */
@@ -110,6 +110,8 @@ export class CookieSessions {
   /** How long a saved session stays valid, in seconds. */
   readonly maxAge: number;
   readonly #cookie: SignedCookie;
+  /** The sessions this object's middleware made, so that {@link CookieSessions.load} counts a read of its own only. */
+  readonly #sessions = new WeakSet<Session>();
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
@@ -168,7 +170,8 @@ export class CookieSessions {
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
     return (environ, startResponse) => {
-      const session = new Session(() => this.load(environ));
+      const session = new Session(() => this.#stored(environ));
+      this.#sessions.add(session);
       sessionKey.set(environ, session);
       let started = false;
       const start: StartResponse = (status, headers, error) => {
@@ -190,9 +193,24 @@ export class CookieSessions {
    * The session stored in the request's cookie (a `Request` or an environ): its values and
    * pending flash messages, or `null` when there is no valid cookie (tampered, expired,
    * malformed, signed with a key no longer listed). Never throws.
+   *
+   * Below this object's middleware, before the response head (an `errorPages` layout showing
+   * the user, docs/middleware.md), it counts as a read of the request's session, as
+   * `sessionOf(req).get` does: the response gets `Vary: Cookie` and, when the session held
+   * values or flashes, is kept out of shared caches, since the page may show them (a 404 is
+   * cacheable by default, RFC 9110 §15.1). After the head (a log line, a streamed body) or
+   * outside the middleware (a WebSocket upgrade handler) it changes nothing.
    */
   load(req: RequestLike): SessionState | null {
-    const signed = this.#cookie.read(environOf(req)!.HTTP_COOKIE);
+    const environ = environOf(req)!;
+    const session = sessionKey.get(environ);
+    if (session !== undefined && this.#sessions.has(session)) markSessionRead(session);
+    return this.#stored(environ);
+  }
+
+  /** The session stored in `environ`'s cookie, or `null` (see {@link CookieSessions.load}). */
+  #stored(environ: Environ): SessionState | null {
+    const signed = this.#cookie.read(environ.HTTP_COOKIE);
     if (signed === null) return null;
     const { i: issued, d: data, f: flashes } = (signed.json ?? {}) as { i?: unknown; d?: unknown; f?: unknown };
     const now = this.#cookie.now() / 1000;

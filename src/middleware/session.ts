@@ -35,6 +35,14 @@ export interface SealedSession extends SessionState {
 export let sealSession: (session: Session, exposed: () => boolean) => SealedSession;
 
 /**
+ * Counts the session as read when its stored state was read another way
+ * (`CookieSessions.load` on a request below the middleware: an `errorPages` layout), so the
+ * response varies on `Cookie` and a page made from a visitor's values is kept private. Nothing
+ * once the head was sent (a log line's read): the middleware's alone.
+ */
+export let markSessionRead: (session: Session) => void;
+
+/**
  * The session of the request (`sessionOf(req)` below a `CookieSessions` middleware): string
  * keys to JSON values, plus flash messages for the next request.
  *
@@ -67,6 +75,9 @@ export class Session {
       session.#sealed = true;
       session.#exposed = exposed;
       return { ...state, accessed: session.#accessed, modified: session.#modified };
+    };
+    markSessionRead = (session) => {
+      if (!session.#sealed) session.#accessed = true;
     };
   }
 
