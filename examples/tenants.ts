@@ -28,11 +28,13 @@
  *   the tenant's own front ends, the origins its CORS lists.
  *
  * ```sh
- * # tenantSite behind the CLI's proxyFix, so the access log shows the client's address:
- * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/tenants.ts:tenantSite --proxy-headers
+ * # tenantSite behind the CLI's proxyFix, so the access log shows the client's address; the
+ * # flags are app's proxyFix options (X-Forwarded-Host too, from a loopback or private peer):
+ * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/tenants.ts:tenantSite --proxy-headers --forwarded-host --forwarded-allow-ips loopback,uniquelocal
  * ```
- * `app` is `tenantSite` with its own `proxyFix`, for `serve(app)` (under `tsgi serve`, without
- * `--proxy-headers`: one `proxyFix` per stack).
+ * Without `--forwarded-host` the tenant is looked up from the load balancer's own `Host`: every
+ * request is a 404. `app` is `tenantSite` with its own `proxyFix`, for `serve(app)` (under
+ * `tsgi serve`, without `--proxy-headers`: one `proxyFix` per stack).
  *
  * @module
  */
