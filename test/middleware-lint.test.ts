@@ -366,7 +366,10 @@ describe('lint: the body', () => {
   it('finds abandoned bodies, and counts closed and finished ones as done', async () => {
     const app = lint((_e, start) => {
       start('200 OK', []);
-      return [enc.encode('a'), enc.encode('b')];
+      return (function* () {
+        yield enc.encode('a');
+        yield enc.encode('b');
+      })();
     });
     const environ = () => Request.blank('/path').environ;
     // Finished.

@@ -148,7 +148,8 @@ export function checkBodyType(body: unknown): asserts body is Body {
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * The body with every chunk checked; sync when the app's was. `settle` runs once, when the
+ * The body with every chunk checked; sync when the app's was, an array (checked at once) when
+ * the app's was one and `startResponse` was called. `settle` runs once, when the
  * body is finished, closed or failed. Body bytes answered to a HEAD request (`head`) are no
  * breach: docs/spec.md §7.2 has the app avoid them (SHOULD NOT) and the server drop them, so
  * `warn` is told once, with the rule, as Werkzeug's lint leaves them to the server too.
@@ -239,6 +240,10 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
         return this;
       },
     };
+    // An array after startResponse is whole: checked now (a breach throws from the app call,
+    // a 500, as the server checks an array before the head) and handed on as an array, so the
+    // server frames it as the app's own, with Content-Length rather than chunked.
+    if (Array.isArray(body) && state.started) return [...it];
     return it;
   }
   const it: AsyncIterableIterator<Uint8Array> = {

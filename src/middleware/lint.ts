@@ -70,7 +70,8 @@ function warnedOf(app: AppLike): Set<string> {
  *   many bytes as Content-Length says (not checked for HEAD and 304); `next()` is not called
  *   again before the previous one settled; the body is iterated to the end or closed with `return()`
  *   (see {@link LintedApp.assertClosed}; a body garbage-collected while open is reported to
- *   `tsgi.errors`).
+ *   `tsgi.errors`), but for an array returned after `startResponse`, checked at once and handed
+ *   on as an array, so the server frames it with `Content-Length` as it would the app's own.
  *
  * **Warnings**, for what is discouraged but allowed, are process warnings of type
  * `'LintWarning'` (`process.emitWarning`, as Werkzeug's lint calls `warnings.warn`; see

@@ -185,14 +185,15 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   }
   let head: ReturnType<typeof checkHead>;
   const inMemory = Array.isArray(started.body) ? (started.body as unknown[]) : null;
+  /** The bytes of an array body, every chunk counted (a HEAD reads two steps of it only). */
+  let arrayLength = 0;
   try {
     head = checkHead(started);
     // An array body is checked before the head goes out, so its faults answer 500.
     if (inMemory !== null) {
-      let length = 0;
-      for (const chunk of inMemory) length += checkChunk(chunk).byteLength;
-      if (head.declared !== -1 && head.declared !== length && environ.REQUEST_METHOD !== 'HEAD' && !hasNoContent(head.code)) {
-        throw new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${length} bytes`);
+      for (const chunk of inMemory) arrayLength += checkChunk(chunk).byteLength;
+      if (head.declared !== -1 && head.declared !== arrayLength && environ.REQUEST_METHOD !== 'HEAD' && !hasNoContent(head.code)) {
+        throw new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${arrayLength} bytes`);
       }
     }
   } catch (error) {
@@ -289,7 +290,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // A 205 frames its empty content, whatever the app gave, as the server frames it.
   if (head.code === 205) headers.push(['Content-Length', '0']);
   else if (head.declared === -1) {
-    if (known && !isBodilessStatus(head.code) && (!noBody || body.byteLength !== 0)) headers.push(['Content-Length', String(body.byteLength)]);
+    // An array is framed by all its bytes, those of a HEAD the server drops included.
+    const size = inMemory !== null ? arrayLength : body.byteLength;
+    if (known && !isBodilessStatus(head.code) && (!noBody || size !== 0)) headers.push(['Content-Length', String(size)]);
   } else if (!noBody && head.declared !== body.byteLength) {
     const error = new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${body.byteLength} bytes`);
     // A body that ended by its second step is framed with the head, as the server frames it: a 500.
