@@ -130,6 +130,21 @@ describe('request bodies', () => {
     const both = await client.post('/', { form: { b: '2' }, files: { f: { filename: 'a.txt', content: 'x' } } });
     expect(((await both.json()) as { contentType: string }).contentType).toBe('multipart/form-data');
   });
+
+  it("refuse a query or form given as a string (Werkzeug's query_string='a=1'), where its characters went as fields", async () => {
+    let called = 0;
+    const client = new TestClient((environ, startResponse) => {
+      called++;
+      return echo(environ, startResponse);
+    });
+    // vitest strips the types without checking them: a suite ported from Werkzeug runs this as written.
+    await expect(client.get('/items', { query: 'page=2&tag=a' as unknown as Record<string, string> })).rejects.toThrow(
+      new TypeError("GET /items: query is fields ({ name: 'value' } or [name, value] pairs), not a string: write it in the URL ('/items?page=2')"),
+    );
+    await expect(client.post('/items', { form: 'a=1' as unknown as Record<string, string> })).rejects.toThrow(/^POST \/items: form is fields .*not a string: send it as body/);
+    await expect(client.post('/items', { form: 'a=1' as unknown as Record<string, string>, files: { f: { filename: 'a.txt', content: 'x' } } })).rejects.toThrow(TypeError);
+    expect(called).toBe(0);
+  });
 });
 
 describe('request bodies, as fetch() sends them', () => {

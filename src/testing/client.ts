@@ -148,7 +148,9 @@ export class TestClient {
    *   options that are not a plain object or hold an unknown key, before the app is called
    *   (`client.post: unknown option "jsonn": did you mean "json"?`, where a misspelled `json`
    *   would send no body). With `buffered: false`, what comes after the head (a cut, output on
-   *   `tsgi.errors`) rejects the read of the body instead, or `res.close()`.
+   *   `tsgi.errors`) rejects the read of the body instead, or `res.close()`. A `query` or
+   *   `form` that is a string (Werkzeug's `query_string='a=1'`) rejects with a TypeError too,
+   *   where its characters would have gone as fields.
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
@@ -158,6 +160,10 @@ export class TestClient {
     const bodies = (['json', 'form', 'files', 'body'] as const).filter((key) => options[key] !== undefined);
     if (bodies.length > 1 && bodies.join() !== 'form,files') {
       throw new TypeError(`${method.toUpperCase()} ${url}: give one body: json, form (with files) or body, not ${bodies.join(' and ')}`);
+    }
+    // Werkzeug's `query_string='a=1'`, `data='a=1'`: a string's characters would go as fields (`a=undefined&%3D=undefined…`).
+    for (const [key, instead] of [['query', "write it in the URL ('/items?page=2')"], ['form', 'send it as body, with its Content-Type in headers']] as const) {
+      if (typeof options[key] === 'string') throw new TypeError(`${method.toUpperCase()} ${url}: ${key} is fields ({ name: 'value' } or [name, value] pairs), not a string: ${instead}`);
     }
     const target = this.#resolve(url);
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
