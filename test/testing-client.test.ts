@@ -253,6 +253,18 @@ describe('redirects', () => {
     expect(res.url).toBe('http://localhost/echo');
   });
 
+  it("refuse a followRedirects that is no count (Werkzeug's follow_redirects=True), where true followed one and failed on the next", async () => {
+    for (const value of [true, '2', -1, 1.5, Number.NaN]) {
+      // vitest strips the types without checking them: a suite ported from Werkzeug runs `followRedirects: true` as written.
+      const count = value as unknown as number;
+      await expect(client.get('/twice', { followRedirects: count })).rejects.toThrow(
+        new TypeError(`GET /twice: followRedirects is the number of redirects to follow (a non-negative integer, 5 for Werkzeug's follow_redirects=True), got ${typeof value === 'string' ? `"${value}"` : String(value)}`),
+      );
+      expect(() => new TestClient(app, { followRedirects: count })).toThrow(/^new TestClient: followRedirects is the number of redirects to follow/);
+    }
+    expect((await new TestClient(app, { followRedirects: 2 }).get('/twice')).history).toHaveLength(2);
+  });
+
   it('307/308 keep the method and body', async () => {
     const res = await client.put('/temporary', { json: { a: 1 }, followRedirects: 1 });
     expect(await res.json()).toMatchObject({ method: 'PUT', query: 'kept', body: '{"a":1}', contentType: 'application/json' });

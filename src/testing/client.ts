@@ -24,7 +24,7 @@ import { hostUrl } from './host-url.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
-import { type Hop, isCredential, nextHop } from './redirect.ts';
+import { type Hop, isCredential, nextHop, redirectCount } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
 import { StreamedInput, isStreamedBody } from './streamed-input.ts';
@@ -73,7 +73,8 @@ export class TestClient {
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
    * @throws TypeError for an invalid `baseUrl`, a `shutdownSignal` that is not an
-   *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, or an Express, Connect or Koa app given as
+   *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, a
+   *   `followRedirects` that is no non-negative integer (`true`), or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
    *   tested here on its own).
    */
@@ -94,6 +95,7 @@ export class TestClient {
       lint: booleanOption('new TestClient', 'lint', options.lint, true),
       allowErrors: booleanOption('new TestClient', 'allowErrors', options.allowErrors),
       cookies: booleanOption('new TestClient', 'cookies', options.cookies, true),
+      followRedirects: redirectCount('new TestClient', options.followRedirects),
     };
     this.#shutdown = shutdownWatchOf(options.shutdownSignal);
     this.cookies = new CookieJar(`${base.origin}/`);
@@ -186,7 +188,7 @@ export class TestClient {
   /** Runs the chain that begins with `first` (`call` names it in a failure): its redirects followed as its options say. */
   async #run(first: Hop, call: string): Promise<TestResponse> {
     const { options } = first;
-    const limit = options.followRedirects ?? this.#options.followRedirects ?? 0;
+    const limit = redirectCount(call, options.followRedirects) ?? this.#options.followRedirects ?? 0;
     const history: TestResponse[] = [];
     let hop = first;
     for (;;) {

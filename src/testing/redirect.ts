@@ -30,6 +30,20 @@ export interface Hop {
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * `value`, the `followRedirects` option, when it is a count of redirects: a non-negative
+ * integer; `undefined` as it is (the default applies).
+ *
+ * @param where - what the message names first (`new TestClient`, `GET /items`).
+ * @throws TypeError for anything else: `true` (Werkzeug's `follow_redirects=True`), which
+ *   followed one redirect and failed on the next as "more than true", `'2'`, -1, 1.5, NaN.
+ */
+export function redirectCount(where: string, value: unknown): number | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 0)) return value;
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw new TypeError(`${where}: followRedirects is the number of redirects to follow (a non-negative integer, 5 for Werkzeug's follow_redirects=True), got ${shown}`);
+}
 /**
  * The credentials not sent on after a redirect to another origin: `Authorization` (Fetch,
  * HTTP-redirect fetch: "delete `Authorization`" when the origin changes), and, as fetch
