@@ -249,7 +249,7 @@ export class TestClient {
     );
     // A browser's navigation, judged at the URL the app sees (its Host, where cookies are filed):
     // the fields it adds replace the client's, the call's replace them. The hop keeps it so, for its redirect.
-    const navigation = hop.navigation === undefined ? undefined : (hop.navigation = arrived(hop.navigation, hostUrl(url, [...headers, ...own])));
+    const navigation = hop.navigation === undefined ? undefined : (hop.navigation = arrived(hop.navigation, hostUrl(url, [...headers, ...own], options.environ)));
     if (navigation?.current !== undefined) {
       const added = navigationHeaders(navigation, method, navigation.current).filter(([name]) => !own.has(name));
       const names = new Set(added.map(([name]) => name.toLowerCase()));
@@ -261,7 +261,7 @@ export class TestClient {
     if (held?.type != null && !headers.some(([name]) => name.toLowerCase() === 'content-type')) headers.push(['Content-Type', held.type]);
     const useCookies = this.#options.cookies !== false;
     // Cookies are filed under the host the app sees, as Werkzeug's client and curl file them.
-    const jarUrl = hostUrl(url, headers).href;
+    const jarUrl = hostUrl(url, headers, options.environ).href;
     const cookie = useCookies ? this.cookies.header(jarUrl, navigation === undefined ? undefined : sameSiteContext(navigation, method)) : '';
     if (cookie) headers.push(['Cookie', cookie]);
     withQuery(url, options.query);
@@ -347,7 +347,7 @@ export class TestClient {
     const res = testResponse(answer, {
       request: new Request(environ),
       // As the app saw it (at the host a Host field names): the page's forms and links resolve against it.
-      url: hostUrl(url, headers).href,
+      url: hostUrl(url, headers, options.environ).href,
       history,
       earlyHints: hints.sent,
       get errors() {

@@ -98,7 +98,7 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   const { query: _query, ...kept } = hop.options;
   let headers = fieldsAsRead(kept.headers);
   // The URL the request went to, as the app saw it: at the host its Host field named.
-  const from = hostUrl(hop.url, headers);
+  const from = hostUrl(hop.url, headers, kept.environ);
   // Not `URL.parse`: Node 22.1 on, and `engines` says 22.
   const url = URL.canParse(location, from.href) ? new URL(location, from.href) : null;
   // Fetch's redirect step fails such a fetch too (a network error): there is nowhere to go.
