@@ -7,7 +7,6 @@
 import { type ShutdownWatch, shutdownWatchOf } from '../gateway/shutdown.ts';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HeaderList } from '../http/header-list.ts';
-import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
@@ -21,6 +20,7 @@ import { isValidHost } from '../http/host.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
 import { hostUrl } from './host-url.ts';
+import { type MountPoint, callMountPoint, mountPointAt } from './mount-point.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
@@ -64,7 +64,8 @@ export class TestClient {
   readonly #options: TestClientOptions;
   /** The watch of `options.shutdownSignal`, which ends live event streams. */
   readonly #shutdown: ShutdownWatch | undefined;
-  readonly #scriptRoot: string;
+  /** The base URL as a mount point; a call's `environ` may name another (`SCRIPT_NAME`). */
+  readonly #mount: MountPoint;
   /** The base URL's origin, where the client's own `Host` field applies. */
   readonly #baseOrigin: string;
   readonly #remotePort = String(nextPort === 65535 ? (nextPort = 49152) : nextPort++);
@@ -82,13 +83,9 @@ export class TestClient {
     refuseNodeFramework(app, 'TestClient');
     this.app = toApp(app);
     checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
-    const base = new URL(options.baseUrl ?? 'http://localhost');
-    base.search = '';
-    base.hash = '';
-    base.pathname = base.pathname.replace(/\/+$/, '');
-    this.baseUrl = base.href.replace(/\/$/, '');
-    this.#scriptRoot = unquotePath(base.pathname.replace(/\/+$/, ''));
-    this.#baseOrigin = base.origin;
+    this.#mount = mountPointAt(options.baseUrl ?? 'http://localhost');
+    this.baseUrl = this.#mount.url;
+    this.#baseOrigin = new URL(this.baseUrl).origin;
     // Checked once here: `'false'` is truthy, and would let errors pass (or `lint: 'true'` be off).
     this.#options = {
       ...options,
@@ -98,7 +95,7 @@ export class TestClient {
       followRedirects: redirectCount('new TestClient', options.followRedirects),
     };
     this.#shutdown = shutdownWatchOf(options.shutdownSignal);
-    this.cookies = new CookieJar(`${base.origin}/`);
+    this.cookies = new CookieJar(`${this.#baseOrigin}/`);
   }
 
   /** A GET request (see {@link TestClient.request}). */
@@ -167,11 +164,13 @@ export class TestClient {
     for (const [key, instead] of [['query', "write it in the URL ('/items?page=2')"], ['form', 'send it as body, with its Content-Type in headers']] as const) {
       if (typeof options[key] === 'string') throw new TypeError(`${method.toUpperCase()} ${url}: ${key} is fields ({ name: 'value' } or [name, value] pairs), not a string: ${instead}`);
     }
-    const target = this.#resolve(url);
+    // A `SCRIPT_NAME` in the call's environ is its mount point, as the base URL's path is: `url` is relative to it.
+    const mount = callMountPoint(this.#mount, options.environ);
+    const target = this.#resolve(url, mount);
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
-    const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from).href);
+    const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from, mount).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
   }
 
@@ -206,11 +205,11 @@ export class TestClient {
     }
   }
 
-  /** A path relative to the base URL, or an absolute URL, as a URL. */
-  #resolve(url: string): URL {
+  /** A path relative to the URL of `mount` (the call's mount point), or an absolute URL, as a URL. */
+  #resolve(url: string, mount: MountPoint): URL {
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return new URL(url);
-    if (url === '' || url.startsWith('?')) return new URL(`${this.baseUrl}${url}`);
-    const base = new URL(`${this.baseUrl}/`);
+    if (url === '' || url.startsWith('?')) return new URL(`${mount.url}${url}`);
+    const base = new URL(`${mount.url}/`);
     if (!url.startsWith('/')) return new URL(url, base);
     // After the origin, so a path that starts with `//` stays a path: resolved on its own,
     // `//evil.example/` would name another host.
@@ -265,6 +264,10 @@ export class TestClient {
     const cookie = useCookies ? this.cookies.header(jarUrl, navigation === undefined ? undefined : sameSiteContext(navigation, method)) : '';
     if (cookie) headers.push(['Cookie', cookie]);
     withQuery(url, options.query);
+    // The URL is split at the call's mount point (its environ's `SCRIPT_NAME`, else the base URL's
+    // path), which sets `SCRIPT_NAME`: `''` for a redirect outside it, as Werkzeug's client does.
+    const mount = callMountPoint(this.#mount, options.environ);
+    const { SCRIPT_NAME: _mountedAt, ...overrides } = options.environ ?? {};
     const extra: Partial<Environ> = {
       REMOTE_PORT: this.#remotePort,
       'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
@@ -273,10 +276,10 @@ export class TestClient {
       // The work run after the answer (`res.callOnClose`): the call settles once it has.
       'tsgi.wait_until': (promise: Promise<unknown>) => void waiting.push(promise),
       ...(this.#shutdown === undefined ? {} : { 'tsgi.shutdown_signal': this.#shutdown.signal }),
-      ...options.environ,
+      ...(mount === this.#mount ? options.environ : overrides),
     };
     const body = { json: options.json, form: options.form, files: options.files, body: held?.bytes ?? (isStreamedBody(options.body) ? options.body : undefined) };
-    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
+    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: mount.root, headers, body }, extra);
     const input = environ['tsgi.input'];
     // A streamed body the app left unread is stopped once the exchange is over, as the
     // connection the server closes (a generator's `finally` runs); not waited for mid-pull.

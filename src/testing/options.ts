@@ -76,7 +76,15 @@ export interface RequestOptions {
    * `allowErrors`, itself default false: output there throws a `TestClientError` quoting it.
    */
   allowErrors?: boolean | undefined;
-  /** Extra environ keys, set last (WebTest's `extra_environ`). */
+  /**
+   * Extra environ keys, set last (WebTest's `extra_environ`, Werkzeug's `environ_overrides`),
+   * on the redirects followed too. A `SCRIPT_NAME` (`''` or starting with `/`) among them is the
+   * call's mount point, as a base URL's path is (Werkzeug's client reads it so on a redirect):
+   * `url` is relative to it (`client.get('/start', { environ: { SCRIPT_NAME: '/x' } })` asks
+   * for `/x/start`: `SCRIPT_NAME` `/x`, `PATH_INFO` `/start`), and a URL followed under it is
+   * split there (a `Location` of `http://localhost/x/next`: `PATH_INFO` `/next`), one outside
+   * it reaching the app with an empty `SCRIPT_NAME`.
+   */
   environ?: Partial<Environ> | undefined;
   /**
    * Read the body whole before the call resolves; default `true`. With `false` (Werkzeug's
