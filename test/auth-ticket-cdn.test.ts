@@ -42,3 +42,30 @@ describe('AuthTickets reissueTime behind a CDN', () => {
     expect(await lines('/Set-Cookie')).toHaveLength(1); // the one field a shared cache drops
   });
 });
+
+describe('AuthTickets: the login and logout answers behind a CDN', () => {
+  it('keeps an answer that sets or deletes the ticket cookie out of shared caches, as CookieSessions does (socket)', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    // A page whose caching the app (or a layer stamping every page) set for anonymous visitors.
+    const site = Request.application((req) => {
+      const res = new Response('welcome', { headers: { 'Cache-Control': 'public, max-age=60, s-maxage=600', 'CDN-Cache-Control': 'max-age=600', 'Surrogate-Control': 'max-age=600' } });
+      if (req.pathInfo === '/login') tickets.remember(res, 'alice');
+      if (req.pathInfo === '/logout') tickets.forget(res);
+      return res;
+    });
+    const server = await start(tickets.middleware(site));
+    const alice = tickets.sign('alice').value;
+    for (const [path, cookie] of [['/login', undefined], ['/login', `auth_tkt=${alice}`], ['/logout', `auth_tkt=${alice}`]] as const) {
+      const res = await request(`${server.url}${path}`, { headers: cookie === undefined ? {} : { cookie } });
+      expect(res.headers['set-cookie'], path).toHaveLength(1);
+      // Stored by a CDN, alice's ticket (or its deletion) would go to every visitor of the URL.
+      expect(res.headers['cache-control'], `${path} ${cookie ?? ''}`).toBe('max-age=60, private');
+      expect(res.headers['cdn-cache-control'], path).toBeUndefined();
+      expect(res.headers['surrogate-control'], path).toBeUndefined();
+    }
+    // A page that sets no ticket cookie keeps the caching the app gave it.
+    const page = await request(`${server.url}/`);
+    expect(page.headers['cache-control']).toBe('public, max-age=60, s-maxage=600');
+    expect(page.headers['cdn-cache-control']).toBe('max-age=600');
+  });
+});

@@ -6,7 +6,7 @@
 import { type AppLike, type Body, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf, isHTTPException } from '../exceptions/base.ts';
-import { sharedFreshness } from '../http/shared-cache.ts';
+import { keepPrivate, sharedFreshness } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { onThrown } from './on-thrown.ts';
@@ -207,6 +207,13 @@ export class AuthTickets {
    * It never refuses a request: guard pages in the app
    * (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
    *
+   * A response that sets or deletes the ticket cookie (the app's `remember` or `forget`) is
+   * kept out of shared caches, as `CookieSessions` does for its cookie: unless its
+   * `Cache-Control` says `private` (bare) or `no-store`, `public` and `s-maxage` are dropped and
+   * `private` added (RFC 9111 §5.2.2.7), and `CDN-Cache-Control`, `<name>-CDN-Cache-Control`
+   * and `Surrogate-Control` (RFC 9213), which a CDN obeys over it, are removed; a cache would
+   * otherwise hand the user's ticket, or its deletion, to every visitor of the URL.
+   *
    * On an https request, the ticket cookie of the response (the app's `remember` or `forget`,
    * or the reissue) is `Secure` unless the `secure` option is `false`
    * ({@link AuthTicketOptions.secure}).
@@ -236,7 +243,8 @@ export class AuthTickets {
       const https = environ['tsgi.url_scheme'] === 'https';
       // On https, the ticket cookie the app set (`remember`, `forget`) is made `Secure`, unless
       // the `secure` option says otherwise: they write into a response, with no request at hand.
-      const respond: StartResponse = https ? (status, headers, error) => startResponse(status, this.#cookie.secureFields(headers), error) : startResponse;
+      // An answer setting or deleting the ticket cookie (a login, a logout) is this visitor's alone.
+      const respond: StartResponse = (status, headers, error) => startResponse(status, this.#keepCookiePrivate(https ? this.#cookie.secureFields(headers) : headers), error);
       // The same for an `HTTPException` the app throws with the cookie (the redirect after a
       // login), which escapes to be answered by whatever is outside (`serve()`).
       const call = (start: StartResponse) => (https ? this.#secureThrown(() => inner(environ, start)) : inner(environ, start));
@@ -386,6 +394,18 @@ export class AuthTickets {
   #setCookie(value: string, ticket: Ticket, https = false): string {
     const lifetime = { maxAge: ticket.expires - ticket.issued, expires: new Date(ticket.expires * 1000) };
     return this.#cookie.setCookie(value, ticket.session ? undefined : lifetime, https);
+  }
+
+  /**
+   * `headers`, kept out of shared caches ({@link keepPrivate}: `private`, without `public`,
+   * `s-maxage` and the CDN-targeted fields) when they set or delete the ticket cookie: a cache
+   * would hand the ticket (or its deletion) to every visitor of the URL.
+   */
+  #keepCookiePrivate(headers: Array<[string, string]>): Array<[string, string]> {
+    if (!Array.isArray(headers) || !headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return headers; // not an array: the server refuses it
+    const list = new HeaderList(headers);
+    keepPrivate(list);
+    return list.list;
   }
 
   /**
