@@ -258,10 +258,10 @@ function isButton(control: Control): boolean {
  * disabled and nameless controls skipped, and those inside a `<datalist>`, checkboxes and radios only when checked, every
  * selected option, the submitter's own name and value (an image button's `.x` and `.y`), a
  * file input's files (an empty file when none was chosen), a hidden `_charset_` field (any
- * case) as `UTF-8`, the encoding the client sends, and after a text control with a `dirname`,
+ * case) as `charset`, the name of the encoding the form is sent in (default `UTF-8`), and after a text control with a `dirname`,
  * that name with the control's directionality (`ltr` or `rtl`, see {@link directionality}).
  */
-export function entries(controls: Control[], submitter: Control | null): Array<[string, string | FileSpec]> {
+export function entries(controls: Control[], submitter: Control | null, charset = 'UTF-8'): Array<[string, string | FileSpec]> {
   const list: Array<[string, string | FileSpec]> = [];
   for (const control of controls) {
     if (control.disabled || inDatalist(control.element)) continue;
@@ -276,8 +276,8 @@ export function entries(controls: Control[], submitter: Control | null): Array<[
     if (control.type === 'select') {
       for (const option of control.options) if (option.selected && !option.disabled) list.push([control.name, option.value]);
     } else if (control.type === 'hidden' && control.name.toLowerCase() === '_charset_') {
-      // The encoding the form is sent in, whatever the value says (§4.10.21.4): the client sends UTF-8.
-      list.push([control.name, 'UTF-8']);
+      // The encoding the form is sent in, whatever the value says (§4.10.21.4).
+      list.push([control.name, charset]);
     } else if (control.type === 'file') {
       if (control.files.length === 0) list.push([control.name, { filename: '', content: new Uint8Array(0), contentType: 'application/octet-stream' }]);
       for (const file of control.files) list.push([control.name, file]);

@@ -10,6 +10,7 @@ import { HeaderList } from '../http/header-list.ts';
 import type { RequestOptions } from './options.ts';
 import type { Control } from './form-controls.ts';
 import { type Element, attribute } from './html.ts';
+import { urlencode } from './form-encoding.ts';
 
 /** The enctype of a form or button: `multipart/form-data`, `text/plain`, else urlencoded. */
 export function normaliseEnctype(value: string | null): string {
@@ -40,7 +41,9 @@ function withEmptyQuery(url: URL): string {
  * page, as browsers send them: HTML §4.10.21.4) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
  * is not multipart sends its name. `options` go along (status, headers…). The action resolves
  * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
- * page's own URL (HTML §4.10.21.3).
+ * page's own URL (HTML §4.10.21.3). A GET's query and a urlencoded body are written in
+ * `encoding`, the form's (`formEncoding`: the page's charset, or its `accept-charset`), with
+ * no `charset` parameter, as browsers send them; multipart and `text/plain` bodies in UTF-8.
  */
 export function submission(
   form: Element,
@@ -48,6 +51,7 @@ export function submission(
   list: Array<[string, string | FileSpec]>,
   at: { page: string; base: string },
   options: RequestOptions,
+  encoding = 'utf-8',
 ): { method: string; url: string; options: RequestOptions } {
   const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
   const method = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
@@ -63,7 +67,7 @@ export function submission(
   }
   const fields = list.map(([name, value]): [string, string] => [crlf(name), crlf(typeof value === 'string' ? value : value.filename)]);
   if (method === 'GET') {
-    action.search = new URLSearchParams(fields).toString();
+    action.search = urlencode(fields, encoding);
     return { method, url: action.search === '' ? withEmptyQuery(action) : action.href, options };
   }
   if (enctype === 'text/plain') {
@@ -71,5 +75,7 @@ export function submission(
     // `text/plain`, no charset, as browsers send it (HTML §4.10.21.3, "post to data"); the body is UTF-8.
     return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain']] } };
   }
-  return { method, url: action.href, options: { ...options, form: fields } };
+  if (encoding === 'utf-8') return { method, url: action.href, options: { ...options, form: fields } };
+  const body = urlencode(fields, encoding);
+  return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'application/x-www-form-urlencoded']] } };
 }

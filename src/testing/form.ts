@@ -10,6 +10,7 @@ import { type Control, entries, formControls, isSubmitter, sanitized, selectOpti
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
+import { encodingLabel, formEncoding } from './form-encoding.ts';
 
 /** How a form sends a request: the client's `request(method, url, options)`. */
 export type Send<R> = (method: string, url: string, options: RequestOptions) => Promise<R>;
@@ -53,10 +54,16 @@ export class HtmlForm<R = unknown> {
   /** The page's base URL (its `<base href>`), which a non-empty action resolves against. */
   readonly #baseUrl: string;
   readonly #send: Send<R>;
+  /** The encoding the form is submitted in: the page's charset, or the one its `accept-charset` names. */
+  readonly #encoding: string;
 
-  /** Made by `res.forms` and `res.form()`, from the page's parsed document. */
-  constructor(document: Document, element: Element, pageUrl: string, send: Send<R>) {
+  /**
+   * Made by `res.forms` and `res.form()`, from the page's parsed document; `documentEncoding` is
+   * the charset the page was decoded in (default UTF-8).
+   */
+  constructor(document: Document, element: Element, pageUrl: string, send: Send<R>, documentEncoding = 'utf-8') {
     this.element = element;
+    this.#encoding = formEncoding(element, documentEncoding);
     this.#controls = formControls(document, element);
     this.#pageUrl = pageUrl;
     this.#baseUrl = documentBaseUrl(document, pageUrl);
@@ -125,7 +132,7 @@ export class HtmlForm<R = unknown> {
   getAll(name: string): string[] {
     this.#named(name);
     const values: string[] = [];
-    for (const [key, value] of entries(this.#controls, null)) if (key === name && typeof value === 'string') values.push(value);
+    for (const [key, value] of entries(this.#controls, null, encodingLabel(this.#encoding))) if (key === name && typeof value === 'string') values.push(value);
     return values;
   }
 
@@ -223,7 +230,7 @@ export class HtmlForm<R = unknown> {
 
   /** The entries the form would send, in order, with `button` (a name or label) as the button used; without one, the default button (none when it is disabled). */
   values(button?: string): Array<[string, string | FileSpec]> {
-    return entries(this.#controls, this.#submitter(button, false));
+    return entries(this.#controls, this.#submitter(button, false), encodingLabel(this.#encoding));
   }
 
   /**
@@ -231,13 +238,17 @@ export class HtmlForm<R = unknown> {
    * first submit button (as pressing Enter does; `form.submit(options)` too); `options` are those of any request
    * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
    * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
-   * (fields before files), as its `enctype` says. It is sent as a browser sends it, from the
+   * (fields before files), as its `enctype` says. The query and a urlencoded body are in the
+   * encoding a browser picks (HTML §4.10.21.7): the page's charset (its `Content-Type`), or
+   * the first one the form's `accept-charset` names, a character it cannot hold as `&#N;`; a
+   * hidden `_charset_` field sends its name (`Shift_JIS`). It is sent as a browser sends it, from the
    * page's URL (`from`, see `RequestOptions.from`): `Origin` on a POST, the `Sec-Fetch-*`
    * fields, the cookies `SameSite` lets through.
    *
    * @returns what the client answers.
    * @throws TestClientError when there is no such button, or, without one named, when the
-   *   first submit button is disabled (Enter does not submit then, HTML §4.10.21.2); TypeError (rejects) for options
+   *   first submit button is disabled (Enter does not submit then, HTML §4.10.21.2), and (rejects)
+   *   for a page in an encoding it cannot write (`iso-2022-jp`, `gb18030`); TypeError (rejects) for options
    *   that are not a plain object or hold an unknown key (`form.submit: unknown option
    *   "stauts": did you mean "status"?`).
    */
@@ -250,7 +261,13 @@ export class HtmlForm<R = unknown> {
     }
     const submitter = this.#submitter(button);
     // A browser's navigation from this page (see RequestOptions.from), unless the call says another page.
-    const request = submission(this.element, submitter, entries(this.#controls, submitter), { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl });
+    const list = entries(this.#controls, submitter, encodingLabel(this.#encoding));
+    let request: ReturnType<typeof submission>;
+    try {
+      request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
+    } catch (error) {
+      return Promise.reject(error); // an encoding this client cannot write
+    }
     return this.#send(request.method, request.url, request.options);
   }
 }

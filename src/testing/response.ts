@@ -16,6 +16,7 @@ import { TestClientError } from './error.ts';
 import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 import { decodedBody } from '../proxy/decode-content.ts';
+import { encodingName } from '../proxy/text-codec.ts';
 
 /** The keys of `res.click`'s query: a {@link LinkQuery}'s and a request's options. */
 const CLICK_OPTIONS = { ...LINK_QUERY, ...REQUEST_OPTIONS } as const satisfies OptionNames<LinkQuery & RequestOptions>;
@@ -237,7 +238,9 @@ export class TestResponse extends Response {
   /** Every `<form>` of the page, in order (WebTest's `res.forms`); each read gives fresh forms with the page's values. */
   get forms(): Array<HtmlForm<TestResponse>> {
     const { send, url } = contextOf(this);
-    return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send));
+    // The page's encoding, as `textBody` decoded it: a form is submitted in it.
+    const encoding = encodingName(this.charset ?? 'utf-8') ?? 'utf-8';
+    return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send, encoding));
   }
 
   /**

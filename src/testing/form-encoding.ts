@@ -1,0 +1,105 @@
+/**
+ * The character encoding a browser submits a form in (HTML Living Standard §4.10.21.7, "pick an
+ * encoding for the form"), and the `application/x-www-form-urlencoded` serializer in it (URL
+ * Standard §5.2 with an encoding override), so a page in Shift_JIS or windows-1251 posts its
+ * fields as a browser would: in the page's charset, undeclared.
+ *
+ * @module
+ */
+import { characterReference, encodingName, textCodec } from '../proxy/text-codec.ts';
+import { type Element, attribute } from './html.ts';
+import { TestClientError } from './error.ts';
+
+/**
+ * The WHATWG encoding the form is submitted in: the first label of its `accept-charset` that
+ * names an encoding (UTF-8 when it names none), else `documentEncoding`, the charset the page
+ * was decoded in; UTF-16 (and `replacement`) become UTF-8, as a browser's "get an output
+ * encoding" makes them. Lower case, as `TextDecoder.encoding` writes it (`shift_jis`).
+ */
+export function formEncoding(form: Element, documentEncoding: string): string {
+  const accept = attribute(form, 'accept-charset');
+  let encoding = encodingName(documentEncoding) ?? 'utf-8';
+  if (accept !== null) {
+    const labels = accept.split(/[\t\n\f\r ]+/).filter(Boolean);
+    encoding = labels.map(encodingName).find((name) => name !== null) ?? 'utf-8';
+  }
+  return encoding === 'utf-16le' || encoding === 'utf-16be' || encoding === 'replacement' ? 'utf-8' : encoding;
+}
+
+/**
+ * The name a browser gives `encoding` in a hidden `_charset_` field (WHATWG Encoding's names:
+ * `UTF-8`, `Shift_JIS`, `windows-1251`, `ISO-8859-2`).
+ */
+export function encodingLabel(encoding: string): string {
+  return SPECIAL_NAMES[encoding] ?? (/^(?:utf|iso|koi|ibm|euc|gbk)/.test(encoding) ? encoding.toUpperCase() : encoding);
+}
+
+const SPECIAL_NAMES: Readonly<Record<string, string>> = { shift_jis: 'Shift_JIS', big5: 'Big5', gb18030: 'gb18030' };
+
+/** The bytes a URL's urlencoded serializer leaves as they are (URL Standard §5.2). */
+const UNRESERVED = /^[*\-._0-9A-Za-z]$/;
+
+/**
+ * `fields` serialized as `application/x-www-form-urlencoded` text in `encoding` (URL Standard
+ * §5.2, "urlencoded serializer" with an encoding override): each name and value encoded, a
+ * character the encoding cannot hold written as a numeric character reference (`&#10003;`,
+ * WHATWG Encoding's "html" error mode, as browsers encode a form), the bytes percent-encoded
+ * but for `*-._` and alphanumerics, a space as `+`. UTF-8 gives what `URLSearchParams` writes.
+ *
+ * @throws TestClientError for an encoding this client cannot write (`gb18030`, `iso-2022-jp`).
+ */
+export function urlencode(fields: ReadonlyArray<readonly [string, string]>, encoding: string): string {
+  const encode = encoder(encoding);
+  const serialize = (text: string) => {
+    let out = '';
+    for (const byte of encode(text)) {
+      const char = String.fromCharCode(byte);
+      out += byte === 0x20 ? '+' : UNRESERVED.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+    return out;
+  };
+  return fields.map(([name, value]) => `${serialize(name)}=${serialize(value)}`).join('&');
+}
+
+/** Code point → bytes, per double-byte encoding, read off the platform's decoder. */
+const tables = new Map<string, Map<number, number[]>>();
+
+/** The East Asian encodings whose characters take one or two bytes: their decoder read backwards gives every mapping. */
+const DOUBLE_BYTE = new Set(['shift_jis', 'euc-jp', 'euc-kr', 'big5', 'gbk']);
+
+/** An encoder for `encoding` in the "html" error mode (a character it cannot hold: `&#N;`). */
+function encoder(encoding: string): (text: string) => Uint8Array {
+  const codec = textCodec(encoding); // UTF-8 and the single-byte encodings
+  if (codec !== null) return (text) => codec.encode(text.toWellFormed(), characterReference);
+  if (!DOUBLE_BYTE.has(encoding)) {
+    throw new TestClientError(`this client cannot submit a form in ${encoding}: serve the page in UTF-8, a single-byte or double-byte charset, or send the body yourself (client.post(url, { body }))`);
+  }
+  const table = tableOf(encoding);
+  return (text) => {
+    const bytes: number[] = [];
+    for (const char of text.toWellFormed()) {
+      const code = char.codePointAt(0)!;
+      const mapped = code < 0x80 ? [code] : table.get(code);
+      if (mapped !== undefined) bytes.push(...mapped);
+      else for (const c of characterReference(char)) bytes.push(c.charCodeAt(0));
+    }
+    return Uint8Array.from(bytes);
+  };
+}
+
+/** Every character `encoding` writes in one or two bytes, with the first bytes that decode to it. */
+function tableOf(encoding: string): Map<number, number[]> {
+  let table = tables.get(encoding);
+  if (table !== undefined) return table;
+  table = new Map();
+  const decoder = new TextDecoder(encoding);
+  const add = (bytes: number[]) => {
+    const text = decoder.decode(Uint8Array.from(bytes));
+    const code = text.codePointAt(0)!;
+    if (text !== '\uFFFD' && text.length === String.fromCodePoint(code).length && code >= 0x80 && !table!.has(code)) table!.set(code, bytes);
+  };
+  for (let byte = 0x80; byte <= 0xff; byte++) add([byte]);
+  for (let lead = 0x81; lead <= 0xfe; lead++) for (let trail = 0x40; trail <= 0xfe; trail++) add([lead, trail]);
+  tables.set(encoding, table);
+  return table;
+}

@@ -1,0 +1,67 @@
+/**
+ * tsgi/testing submits a form in the encoding a browser picks for it (HTML §4.10.21.7): the
+ * page's charset, or the first one its `accept-charset` names, with no `charset` parameter, so a
+ * legacy page's form reaches the app in the bytes a browser sends (the forms.md recipe for pages
+ * in Shift_JIS decodes them).
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { TestClient, TestClientError } from 'tsgi/testing';
+
+/** Shift_JIS bytes of `<form …>` pages: 東京 is 93 8C 8B 9E, 日本 is 93 FA 96 7B. */
+const sjis = (hex: string) => Uint8Array.from(hex.split(' ').map((h) => Number.parseInt(h, 16)));
+const TOKYO = sjis('93 8C 8B 9E');
+
+/** Serves `page` (bytes or text) at `/` with `contentType`; echoes what a form sends anywhere else. */
+const appWith = (page: Uint8Array | string, contentType: string) =>
+  Request.application(async (req) => {
+    if (req.pathInfo === '/') return new Response(typeof page === 'string' ? new TextEncoder().encode(page) : page, { headers: { 'Content-Type': contentType } });
+    // The forms.md recipe: a form in the page's charset, undeclared, read as Shift_JIS.
+    const sentType = req.headers.get('Content-Type');
+    const named = /;\s*charset=/i.test(sentType ?? '');
+    if (req.contentType === 'application/x-www-form-urlencoded' && !named) req.charset = 'shift_jis';
+    const raw = req.method === 'GET' ? req.queryString : await req.text();
+    const form = req.method === 'GET' ? [...req.query.entries()] : [...(await req.form()).entries()];
+    return Response.json({ contentType: sentType, raw, form });
+  });
+
+const html = (form: string) => `<!doctype html><title>t</title>${form}`;
+
+describe('a form submitted in the page encoding', () => {
+  it('posts a Shift_JIS page form in Shift_JIS, _charset_ naming it, as a browser does', async () => {
+    const bytes = new Uint8Array([...new TextEncoder().encode(html('<form method="post" action="/save"><input name="city" value="')), ...TOKYO,
+      ...new TextEncoder().encode('"><input type="hidden" name="_charset_"></form>')]);
+    const page = await new TestClient(appWith(bytes, 'text/html; charset=Shift_JIS')).get('/');
+    const form = page.form();
+    expect(form.get('city')).toBe('東京');
+    const res = await form.set('city', '東京 日本').submit();
+    expect(await res.json()).toEqual({
+      contentType: 'application/x-www-form-urlencoded',
+      raw: 'city=%93%8C%8B%9E+%93%FA%96%7B&_charset_=Shift_JIS',
+      form: [['city', '東京 日本'], ['_charset_', 'Shift_JIS']],
+    });
+  });
+
+  it('puts a GET form of a windows-1251 page in the query in windows-1251, a character it cannot hold as a reference', async () => {
+    const page = await new TestClient(appWith(html('<form action="/search"><input name="q"></form>'), 'text/html; charset=windows-1251')).get('/');
+    const res = await page.form().set('q', 'Мир ✓').submit();
+    expect(((await res.json()) as { raw: string }).raw).toBe('q=%CC%E8%F0+%26%2310003%3B');
+  });
+
+  it('takes the first encoding accept-charset names over the page one, and UTF-8 when it names none', async () => {
+    const client = new TestClient(appWith(html('<form method="post" action="/a" accept-charset="x-none shift_jis utf-8"><input name="c" value="東京"></form><form method="post" action="/b" accept-charset="x-none"><input name="c" value="東京"></form>'), 'text/html; charset=utf-8'));
+    const page = await client.get('/');
+    expect(((await (await page.form(0).submit()).json()) as { raw: string }).raw).toBe('c=%93%8C%8B%9E');
+    expect(((await (await page.form(1).submit()).json()) as { raw: string }).raw).toBe('c=%E6%9D%B1%E4%BA%AC');
+  });
+
+  it('posts a UTF-8 page form in UTF-8, as before', async () => {
+    const page = await new TestClient(appWith(html('<form method="post" action="/s"><input name="c" value="東京"><input type="hidden" name="_charset_"></form>'), 'text/html')).get('/');
+    expect(((await (await page.form().submit()).json()) as { raw: string }).raw).toBe('c=%E6%9D%B1%E4%BA%AC&_charset_=UTF-8');
+  });
+
+  it('refuses a form in an encoding it cannot write, rather than send UTF-8 the app would misread', async () => {
+    const page = await new TestClient(appWith(html('<form method="post" action="/s"><input name="c" value="x"></form>'), 'text/html; charset=iso-2022-jp')).get('/');
+    await expect(page.form().submit()).rejects.toThrow(TestClientError);
+  });
+});
