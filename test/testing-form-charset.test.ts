@@ -55,6 +55,12 @@ describe('a form submitted in the page encoding', () => {
     expect(((await (await page.form(1).submit()).json()) as { raw: string }).raw).toBe('c=%E6%9D%B1%E4%BA%AC');
   });
 
+  it('puts a GET form of a gb18030 page in the query in gb18030, written with iconv-lite', async () => {
+    const page = await new TestClient(appWith(html('<form action="/search"><input name="q"></form>'), 'text/html; charset=gb18030')).get('/');
+    const res = await page.form().set('q', '东京').submit();
+    expect(((await res.json()) as { raw: string }).raw).toBe('q=%B6%AB%BE%A9');
+  });
+
   it('posts a UTF-8 page form in UTF-8, as before', async () => {
     const page = await new TestClient(appWith(html('<form method="post" action="/s"><input name="c" value="東京"><input type="hidden" name="_charset_"></form>'), 'text/html')).get('/');
     expect(((await (await page.form().submit()).json()) as { raw: string }).raw).toBe('c=%E6%9D%B1%E4%BA%AC&_charset_=UTF-8');

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { Buffer } from 'node:buffer';
+import iconv from 'iconv-lite';
 import { characterReference, encodingName, textCodec } from '../proxy/text-codec.ts';
 import { type Element, attribute } from './html.ts';
 import { TestClientError } from './error.ts';
@@ -46,7 +48,8 @@ const UNRESERVED = /^[*\-._0-9A-Za-z]$/;
  * WHATWG Encoding's "html" error mode, as browsers encode a form), the bytes percent-encoded
  * but for `*-._` and alphanumerics, a space as `+`. UTF-8 gives what `URLSearchParams` writes.
  *
- * @throws TestClientError for an encoding this client cannot write (`gb18030`, `iso-2022-jp`).
+ * @throws TestClientError for an encoding this client cannot write (`iso-2022-jp`); the
+ *   East Asian multi-byte ones are written with iconv-lite.
  */
 export function urlencode(fields: ReadonlyArray<readonly [string, string]>, encoding: string): string {
   const encode = encoder(encoding);
@@ -61,45 +64,21 @@ export function urlencode(fields: ReadonlyArray<readonly [string, string]>, enco
   return fields.map(([name, value]) => `${serialize(name)}=${serialize(value)}`).join('&');
 }
 
-/** Code point → bytes, per double-byte encoding, read off the platform's decoder. */
-const tables = new Map<string, Map<number, number[]>>();
-
-/** The East Asian encodings whose characters take one or two bytes: their decoder read backwards gives every mapping. */
-const DOUBLE_BYTE = new Set(['shift_jis', 'euc-jp', 'euc-kr', 'big5', 'gbk']);
-
 /** An encoder for `encoding` in the "html" error mode (a character it cannot hold: `&#N;`). */
 function encoder(encoding: string): (text: string) => Uint8Array {
   const codec = textCodec(encoding); // UTF-8 and the single-byte encodings
   if (codec !== null) return (text) => codec.encode(text.toWellFormed(), characterReference);
-  if (!DOUBLE_BYTE.has(encoding)) {
-    throw new TestClientError(`this client cannot submit a form in ${encoding}: serve the page in UTF-8, a single-byte or double-byte charset, or send the body yourself (client.post(url, { body }))`);
+  if (!iconv.encodingExists(encoding)) {
+    throw new TestClientError(`this client cannot submit a form in ${encoding}: serve the page in UTF-8 or another charset iconv-lite writes, or send the body yourself (client.post(url, { body }))`);
   }
-  const table = tableOf(encoding);
+  // iconv-lite (Shift_JIS, EUC-JP, EUC-KR, Big5, GBK, gb18030) writes `?` for a character the
+  // encoding cannot hold: one character at a time, such a `?` is told apart and made a reference.
   return (text) => {
-    const bytes: number[] = [];
+    const parts: Uint8Array[] = [];
     for (const char of text.toWellFormed()) {
-      const code = char.codePointAt(0)!;
-      const mapped = code < 0x80 ? [code] : table.get(code);
-      if (mapped !== undefined) bytes.push(...mapped);
-      else for (const c of characterReference(char)) bytes.push(c.charCodeAt(0));
+      const bytes = iconv.encode(char, encoding);
+      parts.push(char !== '?' && bytes.length === 1 && bytes[0] === 0x3f ? Buffer.from(characterReference(char), 'latin1') : bytes);
     }
-    return Uint8Array.from(bytes);
+    return Buffer.concat(parts);
   };
-}
-
-/** Every character `encoding` writes in one or two bytes, with the first bytes that decode to it. */
-function tableOf(encoding: string): Map<number, number[]> {
-  let table = tables.get(encoding);
-  if (table !== undefined) return table;
-  table = new Map();
-  const decoder = new TextDecoder(encoding);
-  const add = (bytes: number[]) => {
-    const text = decoder.decode(Uint8Array.from(bytes));
-    const code = text.codePointAt(0)!;
-    if (text !== '\uFFFD' && text.length === String.fromCodePoint(code).length && code >= 0x80 && !table!.has(code)) table!.set(code, bytes);
-  };
-  for (let byte = 0x80; byte <= 0xff; byte++) add([byte]);
-  for (let lead = 0x81; lead <= 0xfe; lead++) for (let trail = 0x40; trail <= 0xfe; trail++) add([lead, trail]);
-  tables.set(encoding, table);
-  return table;
 }
