@@ -84,7 +84,7 @@ const cuts = new WeakMap<() => void, () => void>();
  * had not answered: calls the watches, once, in order, and marks the slot (`null`: a watch set
  * afterwards is called at once). Nothing happens once the head was settled (the server clears
  * `tsgi.head_settled` then), so a server may call it at every close. The watches run in the
- * request's async context when the server keeps it (`HeadWait.tellingGone`: the Node adapter),
+ * request's async context when the server keeps it (`HeadWait.tellingGone`: the Node adapter, `toFetchHandler`),
  * so a line `accessLog` writes then sees the request's `AsyncLocalStorage` store (OpenTelemetry's
  * span). An error a watch throws
  * is logged to `tsgi.errors` with the request line, and the others still run. Harmless

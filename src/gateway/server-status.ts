@@ -63,6 +63,13 @@ export interface HeadWait {
    * the test client): see {@link afterResponseSent}.
    */
   onSent?: ((then: (complete: boolean) => void) => void) | undefined;
+  /**
+   * Wraps the work a layer leaves in {@link pending} so that it runs in the async context it was
+   * left in (an `AsyncLocalStorage` store of a middleware, through `bindBody`): lent by a server
+   * that settles the head from its own context and keeps no request context of its own
+   * (`toFetchHandler`). Absent: the work runs as it is, in the server's context.
+   */
+  keeping?: ((then: () => void) => () => void) | undefined;
 }
 
 /**
@@ -115,7 +122,7 @@ export function settleHead(environ: Environ): void {
 export function afterHeadSettled(environ: Environ, then: () => void): void {
   const wait = headSettledKey.get(environ);
   if (wait === undefined || wait.pending === null) then();
-  else (wait.pending ??= []).push(then);
+  else (wait.pending ??= []).push(wait.keeping === undefined ? then : wait.keeping(then));
 }
 
 /**

@@ -12,6 +12,7 @@ import type { HeadWait } from '../../gateway/server-status.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { isThenable } from '../../gateway/body.ts';
 import { stoppedWithClient } from '../../request/input.ts';
+import { keptContext } from './kept-context.ts';
 
 /** What {@link untilClientLeaves} answers when the client left first. */
 export const LEFT: unique symbol = Symbol('left');
@@ -61,14 +62,18 @@ export function stoppedOnLeaving(request: globalThis.Request, error: unknown): b
 /**
  * The {@link HeadWait} `toFetchHandler` lends a request (`tsgi.head_settled`), with a `gone`
  * slot: it is also the `abort` listener on the request's signal (`handleEvent`), so watching
- * costs no closure, and nothing (not even reading `request.signal`, which runtimes create on
- * first read) until a layer watches.
+ * costs no listener closure, and nothing (not even reading `request.signal`, which runtimes
+ * create on first read) until a layer watches. What layers leave for later (the watches, the
+ * work waiting for the head) runs in the async context they left it in (`keptContext`), so
+ * `accessLog`'s line sees a middleware's `AsyncLocalStorage` store, as under `serve()`.
  */
 export class FetchHeadWait implements HeadWait {
   pending: Array<() => void> | null | undefined = undefined;
   gone: (() => void) | Array<() => void> | false | null = false;
   /** The request's signal while this wait listens to it (a layer watches and the app works). */
   private signal: AbortSignal | undefined = undefined;
+  /** Runs the watches in the async context the first was set in (see {@link tellingGone}). */
+  private inWatchContext: ((work: () => void) => void) | undefined = undefined;
   private readonly environ: Environ;
 
   constructor(environ: Environ) {
@@ -83,8 +88,27 @@ export class FetchHeadWait implements HeadWait {
       tellClientGone(this.environ);
       return;
     }
+    this.inWatchContext = keptContext(this.environ);
     this.signal = signal;
     signal.addEventListener('abort', this, { once: true });
+  }
+
+  /**
+   * `HeadWait.tellingGone`: the watches run in the async context the first was set in, while
+   * the app was called (a middleware's `AsyncLocalStorage` store, which `accessLog`'s 499 line
+   * reads), not in the signal's `abort` listener's.
+   */
+  tellingGone(tell: () => void): void {
+    const run = this.inWatchContext;
+    this.inWatchContext = undefined;
+    if (run === undefined) tell();
+    else run(tell);
+  }
+
+  /** `HeadWait.keeping`: the work a layer leaves for the head runs in the context it was left in. */
+  keeping(then: () => void): () => void {
+    const run = keptContext(this.environ);
+    return () => run(then);
   }
 
   /** The request's signal aborted (the client went away): tells the watches. */
