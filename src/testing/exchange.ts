@@ -18,6 +18,7 @@ import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
+import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
 
@@ -176,8 +177,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     return internalError();
   };
   // As the server: a layer above may see the body end while the app is called (`timeout` and
-  // `compress` take its first step); what it leaves for the head waits until runApp is over.
-  awaitHead(environ);
+  // `compress` take its first step); what it leaves for the head waits until runApp is over,
+  // then runs in the async context it was left in (a middleware's store, through `bindBody`).
+  awaitHead(environ, { pending: undefined, keeping: (then) => keptWork(environ, then) });
   try {
     started = await callApp(app, environ, report);
   } catch (error) {

@@ -12,7 +12,7 @@ import type { HeadWait } from '../../gateway/server-status.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { isThenable } from '../../gateway/body.ts';
 import { stoppedWithClient } from '../../request/input.ts';
-import { keptContext } from './kept-context.ts';
+import { keptContext, keptWork } from '../../gateway/kept-context.ts';
 
 /** What {@link untilClientLeaves} answers when the client left first. */
 export const LEFT: unique symbol = Symbol('left');
@@ -107,8 +107,7 @@ export class FetchHeadWait implements HeadWait {
 
   /** `HeadWait.keeping`: the work a layer leaves for the head runs in the context it was left in. */
   keeping(then: () => void): () => void {
-    const run = keptContext(this.environ);
-    return () => run(then);
+    return keptWork(this.environ, then);
   }
 
   /** The request's signal aborted (the client went away): tells the watches. */
