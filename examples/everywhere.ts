@@ -16,7 +16,7 @@
  * | `/form` | a multipart form: fields and files |
  * | `/cookies` | the `Cookie` field as received; sets two cookies |
  * | `/redirect` | 302 to `/text`, built from `req.applicationUrl` (mount prefix kept) |
- * | `/session` | a login: `POST` (`user=…`) stores the user and a flash message in the `CookieSessions` session and logs in with an `AuthTickets` ticket, and redirects (303, two `Set-Cookie`); `GET` answers the session's user, the ticket's (`REMOTE_USER`) and the flashes as JSON; `DELETE` logs out |
+ * | `/session` | a login: `POST` (`user=…`) stores the user and a flash message in the `CookieSessions` session and logs in with an `AuthTickets` ticket, and redirects (303, two `Set-Cookie`; 422 for a name over 100 characters); `GET` answers the session's user, the ticket's (`REMOTE_USER`) and the flashes as JSON; `DELETE` logs out |
  * | `/missing` | `404`, as text, HTML or JSON by `Accept` |
  * | `/error/before`, `/error/after` | an app error before the headers (500) and after (a cut body) |
  * | `/unavailable` | a raw app's body raising `HTTPServiceUnavailable` before the headers: its 503 page |
@@ -43,6 +43,7 @@ import {
   HTTPMethodNotAllowed,
   HTTPNotFound,
   HTTPServiceUnavailable,
+  HTTPUnprocessableContent,
   Request,
   Response,
   compose,
@@ -66,6 +67,9 @@ const hangups = { started: 0, closed: 0 };
  */
 const sessions = new CookieSessions({ secret: 'everywhere: a demo session secret, public, never for real' });
 const tickets = new AuthTickets({ secret: 'everywhere: a demo ticket secret, public, never for real' });
+
+/** The longest user name `/session` takes, in UTF-16 code units: it is kept in the session cookie. */
+const MAX_USER_LENGTH = 100;
 
 /** The environ keys `/env` shows. */
 const SHOWN = [
@@ -200,6 +204,8 @@ const main = Request.application(async (req) => {
       const session = sessionOf(req);
       if (req.method === 'POST') {
         const user = (await req.form()).get('user') ?? '';
+        // The session cookie cannot pass 4096 bytes: a longer name would be a 500.
+        if (user.length > MAX_USER_LENGTH) throw new HTTPUnprocessableContent(`The user name is longer than ${MAX_USER_LENGTH} characters.`);
         session.set('user', user);
         session.flash(`Welcome, ${user}`, 'info');
         const seeOther = redirect(`${req.applicationUrl}/session`, 303);

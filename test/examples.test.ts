@@ -780,6 +780,14 @@ describe('examples/everywhere.ts /session', () => {
     await client.delete('/session', { status: 204 });
     expect(await (await client.get('/session')).json()).toEqual({ user: null, remoteUser: null, flashes: [] });
   });
+
+  it('answers 422 to a user name too long for the session cookie, setting no cookie, where it was a 500', async () => {
+    const client = new TestClient(everywhere.app);
+    const refused = await client.post('/session', { form: { user: 'x'.repeat(5000) }, status: 422 });
+    expect(await refused.text()).toContain('longer than 100 characters');
+    expect(refused.headers.getAll('set-cookie')).toEqual([]);
+    await client.post('/session', { form: { user: 'x'.repeat(100) }, status: 303 });
+  });
 });
 
 describe('examples/everywhere.ts middleware stack (the runtimes suite sends the same over http on every server)', () => {
