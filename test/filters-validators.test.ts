@@ -44,7 +44,9 @@ beforeAll(async () => {
     res.setHeader('Last-Modified', MODIFIED);
     // Weak comparison (RFC 9110 §13.1.2), as nginx and most servers answer If-None-Match.
     const bare = resource.etag.replace(/^W\//, '');
-    if (inm !== undefined && inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare)) {
+    const named = inm !== undefined && inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === bare);
+    // If-Modified-Since only without If-None-Match (RFC 9110 §13.2.2).
+    if (named || (inm === undefined && req.headers['if-modified-since'] === MODIFIED)) {
       res.statusCode = 304;
       res.end();
       return;
@@ -123,6 +125,26 @@ describe('rewritten responses drop Last-Modified (nginx: sub_filter_last_modifie
     expect([image304.status, image304.etag, image304.lastModified]).toEqual([304, '"i1"', MODIFIED]);
     const decoded = await get('/decoded/gz');
     expect([decoded.body, decoded.etag, decoded.lastModified]).toEqual(['Hello', 'W/"g1"', MODIFIED]);
+  });
+});
+
+describe('a revalidation by date alone (If-Modified-Since, no If-None-Match)', () => {
+  async function dated(path: string) {
+    const reply = await request(`${server.url}${path}`, { headers: { 'If-Modified-Since': MODIFIED } });
+    return [reply.status, reply.headers.etag, reply.headers['last-modified']];
+  }
+
+  it("decodeContent: the 304 carries the weak tag the decoded 200 had, which a cache's stored copy matches", async () => {
+    const decoded = await get('/decoded/gz');
+    expect([decoded.etag, decoded.lastModified]).toEqual(['W/"g1"', MODIFIED]);
+    // RFC 9111 §4.3.4: the upstream's strong "g1" would name no stored response; W/"g1" names this one.
+    expect(await dated('/decoded/gz')).toEqual([304, 'W/"g1"', MODIFIED]);
+  });
+
+  it('rewriteHtml: left as it is, since what it rewrites has no date to be revalidated with', async () => {
+    expect((await get('/html/page')).lastModified).toBeUndefined();
+    // So a date comes from what the filter left alone (an image), whose strong tag is kept.
+    expect(await dated('/html/img')).toEqual([304, '"i1"', MODIFIED]);
   });
 });
 

@@ -78,6 +78,42 @@ describe('compress: every 304 carries the Vary of its 200', () => {
     expect(await varyOf(app, '/', { 'if-modified-since': DATE })).toEqual([304, 'Accept-Encoding']);
   });
 
+  it('a date only, where the app has a strong tag: the weak tag the coded 200 had, for a client of a coding', async () => {
+    // RFC 9111 §4.3.4: a cache updates the stored responses the 304's strong tag names; the coded
+    // 200 it holds has W/"abc". A weak tag selects by weak comparison: the coded and identity 200.
+    const app = compress(page({ ETag: '"abc"', 'Last-Modified': DATE, 'Accept-Ranges': 'bytes' }));
+    const server = await start(lint(app));
+    const zipped = await request(server.url, { headers: GZIP });
+    expect([zipped.headers['content-encoding'], zipped.headers.etag]).toEqual(['gzip', 'W/"abc"']);
+    for (const method of ['GET', 'HEAD']) {
+      const again = await request(server.url, { method, headers: { ...GZIP, 'if-modified-since': DATE } });
+      expect([again.status, again.headers.etag, again.headers.vary, again.headers['accept-ranges']], method).toEqual([304, 'W/"abc"', 'Accept-Encoding', undefined]);
+    }
+    // A client of no coding keeps the identity 200: the app's tag.
+    const plain = await request(server.url, { headers: { 'if-modified-since': DATE } });
+    expect([plain.status, plain.headers.etag]).toEqual([304, '"abc"']);
+    expect((await request(server.url, { headers: { 'accept-encoding': 'identity', 'if-modified-since': DATE } })).headers.etag).toBe('"abc"');
+    // If-None-Match names the 200 the client holds, the identity one here (as before).
+    const named = await request(server.url, { headers: { ...GZIP, 'if-none-match': '"abc"', 'if-modified-since': DATE } });
+    expect([named.status, named.headers.etag]).toEqual([304, '"abc"']);
+    // A 304 telling its 200 was not coded keeps the app's tag: no-transform, its own Vary, a type left alone.
+    const image: App = (_environ, startResponse) => {
+      startResponse('304 Not Modified', [['ETag', '"p"'], ['Content-Type', 'image/png']]);
+      return [];
+    };
+    const kept: Array<[App, boolean]> = [
+      [compress(page({ ETag: '"nt"', 'Last-Modified': DATE, 'Cache-Control': 'no-transform' })), true],
+      [compress(page({ ETag: '"ae"', 'Last-Modified': DATE, Vary: 'Accept-Encoding' })), true],
+      // Not under `lint`: it warns of a 304 with a type (rightly).
+      [compress(image), false],
+    ];
+    for (const [app304, linted] of kept) {
+      const keeper = await start(linted ? lint(app304) : app304);
+      const res = await request(keeper.url, { headers: { ...GZIP, 'if-modified-since': DATE } });
+      expect([res.status, res.headers.etag?.startsWith('W/')], res.headers.etag).toEqual([304, false]);
+    }
+  });
+
   it('a 304 the app answered itself, on the raw interface, without a type', async () => {
     const calls = { n: 0 };
     const server = await start(lint(compress(raw([['ETag', '"v1"']], 'text/html', calls))));

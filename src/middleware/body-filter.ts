@@ -135,11 +135,43 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
     weak = true;
   }
   if (!weak) return false;
-  headers.set('ETag', formatEtag(etag.tag, true));
-  // The client's stored 200 had none of these (markTransformed dropped them), and a cache merges
-  // the 304's fields into it: the app's would tell it of byte ranges and digests of other bytes.
-  dropByteFields(headers);
+  setTransformedValidator(headers, formatEtag(etag.tag, true));
   return true;
+}
+
+/**
+ * {@link weakenNotModified} for a `304` to a GET or HEAD without `If-None-Match` (a revalidation
+ * by `If-Modified-Since` alone, as `curl -z` and caches keeping dates only send): when its `ETag`
+ * is strong (`"x"`) and it has no `Cache-Control: no-transform`, sets `ETag: W/"x"`, drops the
+ * fields {@link markTransformed} drops, and answers true; otherwise changes nothing and
+ * answers false. For a filter that would transform the 200: the caller decides.
+ *
+ * Such a request does not tell which 200 the client holds. The 304 carries the validator the
+ * 200 to the same request would carry (RFC 9110 §15.4.5), `W/"x"` for a transformed one; and a
+ * cache updates only the stored responses a strong validator in the 304 names (RFC 9111
+ * §4.3.4), so the app's `"x"` would refresh nothing where the transformed 200 is stored. A weak
+ * validator selects by weak comparison, which `"x"` and `W/"x"` both pass: the 304 refreshes
+ * the stored 200, transformed or not (an untransformed one then keeps the weak tag).
+ */
+export function weakenDatedNotModified(environ: Environ, headers: HeaderList): boolean {
+  if (environ.HTTP_IF_NONE_MATCH !== undefined) return false;
+  const method = environ.REQUEST_METHOD;
+  if ((method !== 'GET' && method !== 'HEAD') || isNoTransform(headers)) return false;
+  const etag = parseEtag(headers.get('etag'));
+  if (etag === null || etag.weak) return false;
+  setTransformedValidator(headers, formatEtag(etag.tag, true));
+  return true;
+}
+
+/**
+ * Gives a 304 the validator of a transformed 200: `etag` (a weak `ETag` value, `W/"x"`), and
+ * none of the fields {@link markTransformed} dropped from that 200 (a cache merges the 304's
+ * fields into the stored one, RFC 9111 §3.2: the app's would tell it of byte ranges and
+ * digests of other bytes).
+ */
+function setTransformedValidator(headers: HeaderList, etag: string): void {
+  headers.set('ETag', etag);
+  dropByteFields(headers);
 }
 
 /**
@@ -151,8 +183,7 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
 function versionNotModified(environ: Environ, headers: HeaderList, version: string): boolean {
   const etag = parseEtag(headers.get('etag'));
   if (etag === null || !namesVersioned(environ.HTTP_IF_NONE_MATCH as string | undefined, etag, version)) return false;
-  headers.set('ETag', versionedEtag(etag, version));
-  dropByteFields(headers);
+  setTransformedValidator(headers, versionedEtag(etag, version));
   return true;
 }
 
@@ -183,7 +214,9 @@ export interface BodyFilterOptions {
    * which changes when the rules do, so it is dropped from the transformed response and from a
    * 304 that may answer for one: one whose `ETag` is weak, or made weak here (nginx's
    * `sub_filter_last_modified off`, its default). Default false: decoding or compressing keeps
-   * the content, and the date.
+   * the content, and the date. It also tells which 200 a revalidation by date alone stands
+   * for (see {@link bodyFilter}): with it, one the filter left alone, as what it transformed
+   * had no date.
    */
   dropsLastModified?: boolean | undefined;
   /**
@@ -210,6 +243,14 @@ export interface BodyFilterOptions {
  * for the server to refuse. With `changesContent` (the default), a part
  * of a response it would transform is replaced by the transformed whole (see
  * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
+ *
+ * A 304 carries the validator of the transformed 200 the client holds: the `If-None-Match`
+ * tells which ({@link weakenNotModified}, and the version's tag). Without one (a revalidation by
+ * `If-Modified-Since` alone), a filter that keeps the date (no `dropsLastModified`:
+ * `decodeContent`) weakens a strong `ETag` ({@link weakenDatedNotModified}), since the 200 it
+ * transformed went out with its date and the weak tag, which the app's strong one would not
+ * refresh in a cache (RFC 9111 §4.3.4); one that drops the date (`rewriteHtml`, `replaceText`)
+ * leaves such a 304 alone: the client's date is of a response it did not transform (an image).
  */
 export function bodyFilter(app: AppLike, transformation: ChooseTransform, options: BodyFilterOptions = {}): App {
   const inner = toApp(app);
@@ -245,7 +286,12 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
       // The tag of these rules first: a client holding a page of no version as well (cached
       // before the version was set) is told the current one is fresh, not the old one.
       const notModified = statusCode(started.status) === 304;
-      const variant = notModified && ((version !== undefined && versionNotModified(environ, headers, version)) || weakenNotModified(environ, headers));
+      const variant =
+        notModified &&
+        ((version !== undefined && versionNotModified(environ, headers, version)) ||
+          weakenNotModified(environ, headers) ||
+          // By a date alone: a filter that drops the date sent it with nothing it transformed.
+          (!dropsLastModified && weakenDatedNotModified(environ, headers)));
       // Any 304 with a weak tag may be one of a rewritten page (the upstream's tag was weak, or a
       // filter below weakened it), which had no Last-Modified; a 304 with a tag needs none
       // (RFC 9110 §15.4.5), so an untransformed page loses nothing. A strong tag is never one

@@ -20,7 +20,13 @@ import { parseHttpDate } from '../http/dates.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
-import { appContentLength, isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
+import {
+  appContentLength,
+  isNoTransform,
+  markTransformed,
+  weakenDatedNotModified,
+  weakenNotModified,
+} from './body-filter.ts';
 import { type Route, routeOf, withoutFields, withoutRange } from './ask-without-range.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -122,7 +128,13 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * image). A 304 usually has no type (tsgi's own have none), so it cannot tell whether its 200
  * was compressible: the app is not asked again, and the 304 of an image without a type gets a
  * `Vary` its 200 lacked (a cache merges it into the stored 200, RFC 9111 §4.3.4, at worst
- * keeping one copy per coding).
+ * keeping one copy per coding). Such a 304 to a request without `If-None-Match` (revalidated by
+ * `If-Modified-Since` alone), from a client that takes a coding of `encodings`, is sent with
+ * `W/"x"` for the app's strong `"x"` too, without the fields compressing drops: the request
+ * does not tell which 200 the client holds, and a cache updates only the stored responses
+ * that a strong tag in the 304 names (RFC 9111 §4.3.4), so `"x"` would refresh no coded 200
+ * (stored with `W/"x"`), where a weak tag selects by weak comparison, which both pass (an
+ * identity 200 refreshed by it keeps `W/"x"`).
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
  * sent with a `Content-Length`; its chunks are checked as the server checks them (a string
@@ -191,7 +203,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
     const decision = started.status.startsWith('304')
-      ? decideNotModified(environ, headers, choice)
+      ? decideNotModified(environ, acceptEncoding, headers, choice)
       : decide(environ, acceptEncoding, started.status, headers, known, choice);
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
@@ -372,14 +384,27 @@ function decide(
  * does not tell whether its 200 was one `compress` adds `Vary` to; the app is not asked again
  * (a second call would cost its work for a 200 on every such revalidation), so the `Vary` is
  * added unless the 304 itself tells otherwise: no GET or HEAD, `Vary: Accept-Encoding` (or
- * `*`) already, `Cache-Control: no-transform`, or a `Content-Type` that `filter` refuses.
+ * `*`) already, `Cache-Control: no-transform`, or a `Content-Type` that `filter` refuses. A
+ * 304 given that `Vary`, to a request without `If-None-Match` from a client that takes one of
+ * the codings, gets a strong `ETag` weakened ({@link weakenDatedNotModified}): the client may
+ * hold the coded 200, which only a weak tag refreshes (RFC 9111 §4.3.4).
  */
-function decideNotModified(environ: Environ, headers: HeaderList, options: Choice): Decision {
+function decideNotModified(
+  environ: Environ,
+  acceptEncoding: string | undefined,
+  headers: HeaderList,
+  options: Choice,
+): Decision {
   if (weakenNotModified(environ, headers)) return VARY_ONLY;
   const method = environ.REQUEST_METHOD;
   if ((method !== 'GET' && method !== 'HEAD') || variesByCoding(headers) || isNoTransform(headers)) return NONE;
   const type = headers.get('content-type');
-  return type !== null && !options.filter(type, environ) ? NONE : VARY_ONLY;
+  if (type !== null && !options.filter(type, environ)) return NONE;
+  // No `If-None-Match` to tell which 200 the client holds: a client of a coding may hold the
+  // coded one, which a weak tag refreshes and the app's strong one does not (RFC 9111 §4.3.4).
+  const coded = chooseCoding(acceptEncoding, options.encodings) !== null;
+  if (coded) weakenDatedNotModified(environ, headers);
+  return VARY_ONLY;
 }
 
 /** True when the response's `Vary` names `Accept-Encoding` or is `*`. */
