@@ -1,6 +1,7 @@
 /**
  * `etag`: an ETag for every 200 in memory to a GET, and the 304s, 412s and ranges it allows,
- * over a real socket; HEAD, streamed, POST, 404 and no-store answers untouched; with
+ * over a real socket; a HEAD carrying the GET body tagged as GET; a HEAD without a body
+ * (a `Response`'s), streamed, POST, 404 and no-store answers untouched; with
  * `compress` in both orders; under the TestClient.
  */
 import { gunzipSync } from 'node:zlib';
@@ -131,7 +132,7 @@ describe('etag over a socket', () => {
     }
   });
 
-  it('HEAD passes through as HEAD: the app is asked once, as HEAD; no tag is computed, no 304 made', async () => {
+  it("HEAD to a Response (its body dropped) passes through as HEAD: asked once, as HEAD; no tag, no 304", async () => {
     const server = await start(etag(site));
     calls.length = 0;
     const head = await request(`${server.url}/page`, { method: 'HEAD' });
@@ -145,6 +146,32 @@ describe('etag over a socket', () => {
     // An app's own tag on a HEAD is the app's to serve: untouched too.
     const own = await request(`${server.url}/own`, { method: 'HEAD' });
     expect(own.headers.etag).toBe('"v7"');
+  });
+
+  it('HEAD to a raw app that returns its GET body: the tag GET gets, and the 304 and 412 GET gets', async () => {
+    // The smallest raw app answers HEAD as GET; the server drops the bytes (spec §7.2), etag hashes them.
+    const server = await start(etag(raw));
+    const tag = strongEtag(bytes('hello, world'));
+    const get = await request(`${server.url}/list`);
+    const head = await request(`${server.url}/list`, { method: 'HEAD' });
+    expect([head.status, head.headers.etag, head.headers['content-length'], head.body.byteLength]).toEqual([200, tag, '12', 0]);
+    expect(head.headers['accept-ranges']).toBe(get.headers['accept-ranges']);
+    const matched = await request(`${server.url}/list`, { method: 'HEAD', headers: { 'If-None-Match': tag } });
+    expect([matched.status, matched.headers.etag, matched.body.byteLength]).toEqual([304, tag, 0]);
+    const other = await request(`${server.url}/list`, { method: 'HEAD', headers: { 'If-Match': '"other"' } });
+    expect([other.status, other.body.byteLength]).toEqual([412, 0]);
+    // A streamed body is not read: untouched, as for GET.
+    expect((await request(`${server.url}/generator`, { method: 'HEAD' })).headers.etag).toBeUndefined();
+  });
+
+  it('HEAD with bytes that belie the declared Content-Length: not the GET body, untouched', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', '99']]);
+      return [bytes('hello, world')];
+    };
+    const server = await start(etag(app));
+    const head = await request(server.url, { method: 'HEAD' });
+    expect([head.status, head.headers.etag, head.headers['content-length']]).toEqual([200, undefined, '99']);
   });
 
   it('Range: a 206 of the tagged 200; If-Range with the tag gets the part, with another tag the whole', async () => {

@@ -13,6 +13,7 @@ import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
+import { appContentLength } from './body-filter.ts';
 
 /**
  * What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before
@@ -69,10 +70,24 @@ function chunksOf(body: Body): Uint8Array[] | null {
 }
 
 /**
- * Adds an `ETag` to every `200` answered to a GET whose body is in memory, and serves
- * it conditionally (RFC 9110 §13): a `304 Not Modified` to an `If-None-Match` that names the
- * tag (weak comparison, §13.1.2; `*` too), a `412` to an `If-Match` that does not (strong
- * comparison, §13.1.1), and `206` parts for `Range` (with `If-Range` naming a strong tag). The
+ * True when `chunks`, the body in memory of a `200` answered to HEAD, are the GET body: a raw
+ * app that answers HEAD as GET (the server drops the bytes, docs/spec.md §7.2). Not when they
+ * are empty (an app that knows HEAD, a `Response`: they say nothing of the GET body), nor when
+ * they do not add up to the app's `Content-Length` (that GET would be the server's 500).
+ */
+function isGetBody(chunks: Uint8Array[], headers: HeaderList): boolean {
+  let size = 0;
+  for (const chunk of chunks) size += chunk.byteLength;
+  const declared = appContentLength(headers);
+  return size > 0 && (declared === -1 || declared === size);
+}
+
+/**
+ * Adds an `ETag` to every `200` answered to a GET (or HEAD, see below) whose body is in
+ * memory, and serves it conditionally (RFC 9110 §13): a `304 Not Modified` to an
+ * `If-None-Match` that names the tag (weak comparison, §13.1.2; `*` too), a `412` to an
+ * `If-Match` that does not (strong comparison, §13.1.1), and `206` parts for `Range` (with
+ * `If-Range` naming a strong tag). The
  * conditions are evaluated by the same code as `new Response(body, { conditionalResponse: true })`
  * (docs/conditional.md), `Last-Modified` and `If-Modified-Since` included. A 304 keeps
  * `ETag`, `Cache-Control`, `Expires`, `Vary`, `Last-Modified`, `Date`, `Content-Location`
@@ -85,8 +100,8 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * bytes or JSON gives, or a raw app's `[bytes]`. Passed through untouched, never read: a
  * streamed body (a generator, an async iterable, a stream: its bytes are not known before
  * they are sent, and buffering them would hold a whole download in memory), a status other
- * than `200`, a method other than GET (not even asked about: the app is called directly),
- * and an answer with `Cache-Control: no-store` (nothing will revalidate it).
+ * than `200`, a method other than GET and HEAD (not even asked about: the app is called
+ * directly), and an answer with `Cache-Control: no-store` (nothing will revalidate it).
  *
  * A layer between this one and the app that watches the body (`accessLog`, `lint`, a
  * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
@@ -104,11 +119,18 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * then; a GET without `Range` or `If-Match` never is. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
  *
- * A HEAD passes through untouched, as in Django's `ConditionalGetMiddleware`: the app answers
- * it without a body, so there is nothing to hash, and asking the app for a GET instead would
- * make a `proxy` below fetch the upstream's whole body and a file app open the file. RFC 9110
- * §9.3.2 lets a HEAD omit a field whose value comes from generating the content; an app that
- * wants its HEAD tagged sets the tag itself (`res.addEtag()` with `conditionalResponse`).
+ * A HEAD gets the tag GET gets when its `200`'s body is in memory and not empty: a raw app
+ * that returns its GET body to HEAD too (the server drops the bytes, docs/spec.md §7.2), as
+ * Werkzeug's `add_etag` and WebOb's `conditional_response` tag a HEAD response that keeps its
+ * body. So `curl -I` shows the tag, and a conditional HEAD gets its `304` or `412` (never a
+ * `206`: ranges are for GET, RFC 9110 §14.2; nor is the app asked again). Any other HEAD
+ * passes through untouched (Django's `ConditionalGetMiddleware` leaves every HEAD alone): an
+ * empty body, which a `Response` (its body is dropped for HEAD) and any app that knows HEAD
+ * answer, says nothing of the GET body; a streamed one is not read; bytes that do not add up to
+ * the app's `Content-Length` are not the GET body. Asking the app for a GET instead would make a
+ * `proxy` below fetch the upstream's whole body and a file app open the file; RFC 9110 §9.3.2
+ * lets a HEAD omit a field whose value comes from generating the content. An app that wants
+ * such a HEAD tagged sets the tag itself (`res.addEtag()` with `conditionalResponse`).
  *
  * Place it inside `compress`: `compress(etag(app))` hashes the identity bytes, `compress`
  * weakens the tag on a compressed answer (`"x"` → `W/"x"`) and turns the 304 back into that
@@ -133,10 +155,13 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
   checkOptions('etag', options, ETAG_OPTIONS);
   const weak = booleanOption('etag', 'weak', options.weak);
   return async (environ, startResponse) => {
-    if (environ.REQUEST_METHOD !== 'GET') return inner(environ, startResponse);
+    const method = environ.REQUEST_METHOD;
+    if (method !== 'GET' && method !== 'HEAD') return inner(environ, startResponse);
     // Where the request was routed from (a `mount` below moves its prefix), read only for a
-    // request the app may judge without the tag: a plain GET allocates nothing more.
-    const route: Route | null = environ.HTTP_RANGE !== undefined || environ.HTTP_IF_MATCH !== undefined ? routeOf(environ) : null;
+    // request the app may judge without the tag: a plain GET allocates nothing more. Not for
+    // HEAD: it has no ranges, and its whole asked again is seldom in memory.
+    const judging = environ.HTTP_RANGE !== undefined || environ.HTTP_IF_MATCH !== undefined;
+    const route: Route | null = method === 'GET' && judging ? routeOf(environ) : null;
     let started = await callApp(inner, environ);
     // The app's own part, 416 or 412 (in memory: nothing to close), kept until the whole asked
     // again turns out to be one this layer tags; else it is what is sent.
@@ -149,7 +174,7 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     let headers: HeaderList | null = null;
     if (chunks !== null) {
       headers = new HeaderList(started.headers);
-      if (noStore(headers)) headers = null;
+      if (noStore(headers) || (method === 'HEAD' && !isGetBody(chunks, headers))) headers = null;
     }
     if (headers === null) {
       if (judged !== null) {
