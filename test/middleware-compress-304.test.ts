@@ -96,6 +96,12 @@ describe('compress: every 304 carries the Vary of its 200', () => {
     // If-None-Match names the 200 the client holds, the identity one here (as before).
     const named = await request(server.url, { headers: { ...GZIP, 'if-none-match': '"abc"', 'if-modified-since': DATE } });
     expect([named.status, named.headers.etag]).toEqual([304, '"abc"']);
+    // `If-None-Match: *` names no 200 either: the weak tag, as to a date alone.
+    for (const method of ['GET', 'HEAD']) {
+      const star = await request(server.url, { method, headers: { ...GZIP, 'if-none-match': '*' } });
+      expect([star.status, star.headers.etag, star.headers.vary], method).toEqual([304, 'W/"abc"', 'Accept-Encoding']);
+    }
+    expect((await request(server.url, { headers: { 'if-none-match': '*' } })).headers.etag).toBe('"abc"');
     // A 304 telling its 200 was not coded keeps the app's tag: no-transform, its own Vary, a type left alone.
     const image: App = (_environ, startResponse) => {
       startResponse('304 Not Modified', [['ETag', '"p"'], ['Content-Type', 'image/png']]);

@@ -140,8 +140,9 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
 }
 
 /**
- * {@link weakenNotModified} for a `304` to a GET or HEAD without `If-None-Match` (a revalidation
- * by `If-Modified-Since` alone, as `curl -z` and caches keeping dates only send): when its `ETag`
+ * {@link weakenNotModified} for a `304` to a GET or HEAD whose `If-None-Match` names no tag: none
+ * (a revalidation by `If-Modified-Since` alone, as `curl -z` and caches keeping dates only send)
+ * or `*` (RFC 9110 §13.1.2: any current representation): when its `ETag`
  * is strong (`"x"`) and it has no `Cache-Control: no-transform`, sets `ETag: W/"x"`, drops the
  * fields {@link markTransformed} drops, and answers true; otherwise changes nothing and
  * answers false. For a filter that would transform the 200: the caller decides.
@@ -154,7 +155,8 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
  * the stored 200, transformed or not (an untransformed one then keeps the weak tag).
  */
 export function weakenDatedNotModified(environ: Environ, headers: HeaderList): boolean {
-  if (environ.HTTP_IF_NONE_MATCH !== undefined) return false;
+  const named = environ.HTTP_IF_NONE_MATCH as string | undefined;
+  if (named !== undefined && named.trim() !== '*') return false;
   const method = environ.REQUEST_METHOD;
   if ((method !== 'GET' && method !== 'HEAD') || isNoTransform(headers)) return false;
   const etag = parseEtag(headers.get('etag'));

@@ -385,9 +385,9 @@ function decide(
  * (a second call would cost its work for a 200 on every such revalidation), so the `Vary` is
  * added unless the 304 itself tells otherwise: no GET or HEAD, `Vary: Accept-Encoding` (or
  * `*`) already, `Cache-Control: no-transform`, or a `Content-Type` that `filter` refuses. A
- * 304 given that `Vary`, to a request without `If-None-Match` from a client that takes one of
- * the codings, gets a strong `ETag` weakened ({@link weakenDatedNotModified}): the client may
- * hold the coded 200, which only a weak tag refreshes (RFC 9111 §4.3.4).
+ * 304 given that `Vary`, to a request without `If-None-Match` (or with `*`) from a client that
+ * takes one of the codings, gets a strong `ETag` weakened ({@link weakenDatedNotModified}): the
+ * client may hold the coded 200, which only a weak tag refreshes (RFC 9111 §4.3.4).
  */
 function decideNotModified(
   environ: Environ,
@@ -400,7 +400,7 @@ function decideNotModified(
   if ((method !== 'GET' && method !== 'HEAD') || variesByCoding(headers) || isNoTransform(headers)) return NONE;
   const type = headers.get('content-type');
   if (type !== null && !options.filter(type, environ)) return NONE;
-  // No `If-None-Match` to tell which 200 the client holds: a client of a coding may hold the
+  // No `If-None-Match` tag to tell which 200 the client holds: a client of a coding may hold the
   // coded one, which a weak tag refreshes and the app's strong one does not (RFC 9111 §4.3.4).
   const coded = chooseCoding(acceptEncoding, options.encodings) !== null;
   if (coded) weakenDatedNotModified(environ, headers);
