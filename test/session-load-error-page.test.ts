@@ -75,4 +75,25 @@ describe('sessions.load in a page below the session middleware', () => {
     expect(streamed.headers['cache-control']).toBe('public, max-age=60');
     expect(streamed.headers.vary).toBeUndefined();
   });
+
+  it("another CookieSessions' load below this middleware does not count as a read of its session (socket)", async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const other = new CookieSessions({ secret: SECRET });
+    const server = await start(site(sessions));
+    const cookie = /^([^;]*)/.exec((await request(`${server.url}/login`)).headers['set-cookie']![0]!)![1]!;
+    const page = await start(
+      sessions.middleware(
+        Request.application(
+          (req) =>
+            new Response(`user: ${String(other.load(req)?.data.get('user'))}`, {
+              headers: { 'Cache-Control': 'public, max-age=60' },
+            }),
+        ),
+      ),
+    );
+    const res = await request(page.url, { headers: { cookie } });
+    expect(res.body.toString()).toBe('user: bob');
+    expect(res.headers['cache-control']).toBe('public, max-age=60');
+    expect(res.headers.vary).toBeUndefined();
+  });
 });

@@ -13,7 +13,14 @@ import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { onThrown } from './on-thrown.ts';
-import { type Flash, type SessionState, Session, markSessionRead, sealSession } from './session.ts';
+import {
+  type Flash,
+  type SessionState,
+  Session,
+  markSessionRead,
+  sealSession,
+  setSessionOwner,
+} from './session.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link CookieSessions}. */
@@ -110,8 +117,6 @@ export class CookieSessions {
   /** How long a saved session stays valid, in seconds. */
   readonly maxAge: number;
   readonly #cookie: SignedCookie;
-  /** The sessions this object's middleware made, so that {@link CookieSessions.load} counts a read of its own only. */
-  readonly #sessions = new WeakSet<Session>();
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
@@ -171,7 +176,7 @@ export class CookieSessions {
     const inner = toApp(app);
     return (environ, startResponse) => {
       const session = new Session(() => this.#stored(environ));
-      this.#sessions.add(session);
+      setSessionOwner(session, this);
       sessionKey.set(environ, session);
       let started = false;
       const start: StartResponse = (status, headers, error) => {
@@ -204,7 +209,7 @@ export class CookieSessions {
   load(req: RequestLike): SessionState | null {
     const environ = environOf(req)!;
     const session = sessionKey.get(environ);
-    if (session !== undefined && this.#sessions.has(session)) markSessionRead(session);
+    if (session !== undefined) markSessionRead(session, this);
     return this.#stored(environ);
   }
 

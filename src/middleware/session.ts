@@ -35,12 +35,19 @@ export interface SealedSession extends SessionState {
 export let sealSession: (session: Session, exposed: () => boolean) => SealedSession;
 
 /**
+ * Records `owner` (the `CookieSessions` whose middleware made the session) on a new session,
+ * for {@link markSessionRead}; the middleware's alone, once per session.
+ */
+export let setSessionOwner: (session: Session, owner: object) => void;
+
+/**
  * Counts the session as read when its stored state was read another way
  * (`CookieSessions.load` on a request below the middleware: an `errorPages` layout), so the
  * response varies on `Cookie` and a page made from a visitor's values is kept private. Nothing
- * once the head was sent (a log line's read): the middleware's alone.
+ * when `owner` is not the one {@link setSessionOwner} recorded (another `CookieSessions`'
+ * session), nor once the head was sent (a log line's read): the middleware's alone.
  */
-export let markSessionRead: (session: Session) => void;
+export let markSessionRead: (session: Session, owner: object) => void;
 
 /**
  * The session of the request (`sessionOf(req)` below a `CookieSessions` middleware): string
@@ -68,6 +75,7 @@ export class Session {
   #sealed = false;
   #exposed: () => boolean = () => false;
   #consumed: Flash[] | null = null;
+  #owner: object | null = null;
 
   static {
     sealSession = (session, exposed) => {
@@ -76,8 +84,11 @@ export class Session {
       session.#exposed = exposed;
       return { ...state, accessed: session.#accessed, modified: session.#modified };
     };
-    markSessionRead = (session) => {
-      if (!session.#sealed) session.#accessed = true;
+    setSessionOwner = (session, owner) => {
+      session.#owner = owner;
+    };
+    markSessionRead = (session, owner) => {
+      if (session.#owner === owner && !session.#sealed) session.#accessed = true;
     };
   }
 
