@@ -802,6 +802,18 @@ describe('accessLog', () => {
     expect(out.lines[0]).toMatch(/^GET \/d\?x 404 \d+\.\d{3} ms - 3\n$/);
   });
 
+  it('logs a format function that throws on tsgi.errors, writing no line', async () => {
+    const errorsSeen: string[] = [];
+    const environ = Request.blank('/f?q').environ;
+    environ['tsgi.errors'] = { write: (m) => void errorsSeen.push(m) };
+    const out = { lines: [] as string[], write(line: string) { this.lines.push(line); } };
+    const format = () => { throw new Error('bad format'); };
+    const res = await new Request(environ).getResponse(accessLog(new Response('ok'), { log: out, format }));
+    expect(await res.text()).toBe('ok');
+    expect(out.lines).toEqual([]);
+    expect(errorsSeen.join('')).toMatch(/^\[tsgi\] GET \/f\?q HTTP\/1\.1 \(accessLog could not write its line\): Error: bad format\n/);
+  });
+
   it('survives a stream that throws, and refuses unknown formats', async () => {
     const errorsSeen: string[] = [];
     const environ = Request.blank('/').environ;

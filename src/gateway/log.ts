@@ -260,24 +260,29 @@ export function printable(value: unknown, text: (value: unknown) => string = Str
  */
 export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   const line = formatError(requestLine, error);
-  writeLog(log ?? stderrLog, line, () => stderrLog.write(line));
+  let pending: PromiseLike<unknown> | undefined;
+  try {
+    pending = writeLog(log ?? stderrLog, line);
+  } catch {
+    stderrLog.write(line);
+    return;
+  }
+  if (pending !== undefined) Promise.resolve(pending).then(undefined, () => stderrLog.write(line));
 }
 
 /**
- * Writes `line` to `log`. `LogStream.write` returns `unknown`, so it may answer a promise (an
- * async stream's: a `FileHandle`'s `appendFile`); what fails, a throw or that promise's
- * rejection, goes to `failed`, never to the caller nor left an unhandled rejection, which ends
- * the Node process.
+ * Writes `line` to `log`, and answers the promise `log.write` answered, if any (an async
+ * stream's: a `FileHandle`'s `appendFile`), else `undefined` (Node's streams). `LogStream.write`
+ * returns `unknown`; the caller takes that promise's rejection at once
+ * (`Promise.resolve(pending).then(undefined, onFailure)`), so that it is never left an unhandled
+ * rejection, which ends the Node process, and handles a throw in place: no closure for a failure
+ * is made while writes succeed at once.
+ *
+ * @throws what `log.write` throws.
  */
-export function writeLog(log: LogStream, line: string, failed: (error: unknown) => void): void {
-  let written: unknown;
-  try {
-    written = log.write(line);
-  } catch (error) {
-    failed(error);
-    return;
-  }
-  if (isThenable(written)) Promise.resolve(written).then(undefined, failed);
+export function writeLog(log: LogStream, line: string): PromiseLike<unknown> | undefined {
+  const written = log.write(line);
+  return isThenable(written) ? written : undefined;
 }
 
 /**

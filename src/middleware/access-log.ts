@@ -249,19 +249,17 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         outcome,
       };
       if (outcome === 'error') entry.error = error;
-      const failed = (failure: unknown) => {
-        // A tsgi.errors line: the server's `redactQuery` (`tsgi.redact_query`) applies too.
-        const request = { REQUEST_METHOD: method, SCRIPT_NAME: '', PATH_INFO: '', QUERY_STRING: '', REQUEST_URI: url, SERVER_PROTOCOL: environ.SERVER_PROTOCOL, 'tsgi.redact_query': environ['tsgi.redact_query'] };
-        logError(environ['tsgi.errors'], `${requestLine(request)} (accessLog could not write its line)`, failure);
-      };
-      let written: string;
+      let pending: PromiseLike<unknown> | undefined;
       try {
-        written = `${oneLine(String(build(entry)))}\n`;
+        pending = writeLog(out, `${oneLine(String(build(entry)))}\n`);
       } catch (failure) {
-        failed(failure);
+        lineFailed(environ, method, url, failure);
         return;
       }
-      writeLog(out, written, failed);
+      if (pending !== undefined) {
+        const failed = (failure: unknown) => lineFailed(environ, method, url, failure);
+        Promise.resolve(pending).then(undefined, failed);
+      }
     };
     const start: StartResponse = (s, headers, error) => {
       startResponse(s, headers, error);
@@ -346,6 +344,25 @@ function stoppedAsAsked(environ: Environ, error: unknown): boolean {
  */
 function answeredStatus(environ: Environ, error: unknown): number {
   return answeringException(environ, error)?.code ?? 0;
+}
+
+/**
+ * Logs to `tsgi.errors` that the line of the request (`method`, its logged target `url`) could
+ * not be made or written (`failure`: the format function's or the log stream's). The request
+ * line is the access line's, with the server's `redactQuery` (`tsgi.redact_query`) applied too.
+ */
+function lineFailed(environ: Environ, method: string, url: string, failure: unknown): void {
+  const request = {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: '',
+    PATH_INFO: '',
+    QUERY_STRING: '',
+    REQUEST_URI: url,
+    SERVER_PROTOCOL: environ.SERVER_PROTOCOL,
+    'tsgi.redact_query': environ['tsgi.redact_query'],
+  };
+  const line = `${requestLine(request)} (accessLog could not write its line)`;
+  logError(environ['tsgi.errors'], line, failure);
 }
 
 /** `value` when it is a non-empty string, else `null`: an environ value as an entry field. */
