@@ -8,6 +8,7 @@
  * @module
  */
 import { defineEnvironKey } from './environ-key.ts';
+import { ASCII_ESCAPE, asciiOfEscape } from './ascii-escape.ts';
 
 /** What a redacted value is written as (pino's `censor` default). */
 export const REDACTED = '[Redacted]';
@@ -95,9 +96,6 @@ function redactWith(url: string, secret: ReadonlySet<string>): string {
   return out + url.slice(end);
 }
 
-/** An escape of an ASCII byte: what a name that is not UTF-8 as a whole is decoded by. */
-const ASCII_ESCAPE = /%([0-7][0-9A-Fa-f])/g;
-
 /** A parameter name percent-decoded (`+` as a space); never throws (see {@link redactQuery}). */
 function decodeName(raw: string): string {
   const name = raw.includes('+') ? raw.replaceAll('+', ' ') : raw;
@@ -105,6 +103,6 @@ function decodeName(raw: string): string {
   try {
     return decodeURIComponent(name);
   } catch {
-    return name.replace(ASCII_ESCAPE, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    return name.replace(ASCII_ESCAPE, (_, hex: string) => asciiOfEscape(hex));
   }
 }

@@ -7,9 +7,8 @@
 import { quotePath } from '../../http/url.ts';
 import { ABSOLUTE_FORM } from './environ.ts';
 import { cleanPath } from '../../middleware/clean-path.ts';
+import { ASCII_ESCAPE, asciiOfEscape } from '../../gateway/ascii-escape.ts';
 
-/** A percent-escape of an ASCII byte. */
-const ASCII_ESCAPE = /%([0-7][0-9A-Fa-f])/g;
 /** What `quotePath` writes as it is: RFC 3986 `pchar` (unreserved, sub-delims, `:`, `@`) and `/`. */
 const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/;
 
@@ -21,7 +20,7 @@ const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/;
 function hasPlainEscape(path: string): boolean {
   if (!path.includes('%')) return false;
   for (const match of path.matchAll(ASCII_ESCAPE)) {
-    if (PLAIN.test(String.fromCharCode(Number.parseInt(match[1]!, 16)))) return true;
+    if (PLAIN.test(asciiOfEscape(match[1]!))) return true;
   }
   return false;
 }
