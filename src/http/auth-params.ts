@@ -8,6 +8,7 @@
 import { isToken } from '../gateway/fields.ts';
 import { kindOf } from '../gateway/option-names.ts';
 import { type Cursor, quoteString } from './syntax.ts';
+import { addNameOnce } from './unique-names.ts';
 
 /** token68 (RFC 9110 §11.2): base64-ish characters, then optional `=` padding. */
 export const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -78,6 +79,10 @@ export function mustBeString(value: unknown, what: string): string {
   throw new TypeError(`${what} must be a string, got ${typeof value === 'object' && value !== null ? kindOf(value) : String(value)}`);
 }
 
+/** The message for an auth-param name given twice, in any case (see {@link formatAuthParams}). */
+const authParamTwice = (name: string) =>
+  `auth-param ${JSON.stringify(name)} is given twice (names are case-insensitive, RFC 9110 §11.2)`;
+
 /**
  * Formats auth-params as `name="value", …`: values are quoted-strings, except those named in
  * `tokenForm` (lower case) when they are tokens (Digest requires it: {@link CHALLENGE_TOKEN_FORM},
@@ -94,9 +99,7 @@ export function formatAuthParams(params: Readonly<Record<string, string>>, token
   return Object.entries(params)
     .map(([name, given]: [string, unknown]) => {
       if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
-      const lower = name.toLowerCase();
-      if (names.has(lower)) throw new TypeError(`auth-param ${JSON.stringify(name)} is given twice (names are case-insensitive, RFC 9110 §11.2)`);
-      names.add(lower);
+      const lower = addNameOnce(names, name, authParamTwice);
       const value = mustBeString(given, `auth-param ${JSON.stringify(name)}`);
       const token = tokenForm.has(lower) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;

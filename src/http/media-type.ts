@@ -12,6 +12,7 @@
  */
 import contentType from 'content-type';
 import { Cursor } from './syntax.ts';
+import { addNameOnce } from './unique-names.ts';
 
 /** A media type split into its type and parameters (RFC 9110 §8.3.1). */
 export interface MediaType {
@@ -112,6 +113,11 @@ export function isMediaType(type: string): boolean {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(type);
 }
 
+/** The message for a parameter given twice, in any case (see {@link formatMediaType}). */
+const parameterTwice = (name: string) =>
+  `invalid media type parameters: parameter ${JSON.stringify(name)} ` +
+  'is given twice (names are case-insensitive)';
+
 /**
  * Formats a media type and parameters into a `Content-Type` value, quoting where needed.
  *
@@ -121,11 +127,7 @@ export function isMediaType(type: string): boolean {
  */
 export function formatMediaType(type: string, parameters: Record<string, string> = {}): string {
   const names = new Set<string>();
-  for (const name of Object.keys(parameters)) {
-    const lower = name.toLowerCase();
-    if (names.has(lower)) throw new TypeError(`invalid media type parameters: parameter ${JSON.stringify(name)} is given twice (names are case-insensitive)`);
-    names.add(lower);
-  }
+  for (const name of Object.keys(parameters)) addNameOnce(names, name, parameterTwice);
   return contentType.format({ type, parameters });
 }
 
