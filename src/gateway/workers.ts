@@ -11,6 +11,12 @@ export const inWorkers = (globalThis as { navigator?: { userAgent?: string } }).
 
 const encoder = new TextEncoder();
 
+/** True when every character of `value` is ASCII (below U+0080), the common field value. */
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
 /**
  * A request field value as the octets it was sent as, one character U+0000–U+00FF each
  * (docs/spec.md §2.2, as Node's parser, Bun and Deno give them), from workerd's `Headers`,
@@ -19,9 +25,7 @@ const encoder = new TextEncoder();
  * made each a U+FFFD, whose own octets (EF BF BD) are given.
  */
 export function fieldOctets(value: string): string {
-  let i = 0;
-  while (i < value.length && value.charCodeAt(i) < 0x80) i++;
-  if (i === value.length) return value;
+  if (isAscii(value)) return value;
   const bytes = encoder.encode(value);
   let octets = '';
   for (let j = 0; j < bytes.length; j++) octets += String.fromCharCode(bytes[j]!);
@@ -57,9 +61,7 @@ export function fieldsAsText(fields: Array<[string, string]>): Array<[string, st
  * character is past U+00FF (no octet), or when its octets are no UTF-8.
  */
 export function octetsAsText(value: string): string {
-  let i = 0;
-  while (i < value.length && value.charCodeAt(i) < 0x80) i++;
-  if (i === value.length) return value;
+  if (isAscii(value)) return value;
   const bytes = new Uint8Array(value.length);
   for (let j = 0; j < value.length; j++) {
     const code = value.charCodeAt(j);
