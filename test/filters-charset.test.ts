@@ -5,9 +5,10 @@
  * (WHATWG Encoding, "decode"), and the bound on what is held back to find out.
  */
 import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { type HtmlElement, replaceText, rewriteHtml } from 'tsgi/proxy';
+import { type HtmlElement, proxy, replaceText, rewriteHtml } from 'tsgi/proxy';
 import { request, start } from './node-helpers.ts';
 
 /** An app answering `type` with `chunks` (latin1 strings: one character per byte), each its own body chunk. */
@@ -334,5 +335,80 @@ describe('rewriteHtml: an XHTML page that declares its encoding in its XML decla
   it('leaves the page alone from the declaration on when it names ISO-2022-JP', async () => {
     const jis = '<?xml version="1.0" encoding="ISO-2022-JP"?><p>\x1B$B<p>!\x1B(B</p>';
     expect(await served(rewriteHtml(source('application/xhtml+xml', [jis]), { elements: { p: (el: HtmlElement) => el.before('*') } }))).toBe(jis);
+  });
+});
+
+describe('rewriteHtml through proxy: an HTML page that declares no charset anywhere', () => {
+  // A legacy site's windows-1252 page, behind proxy, served by a raw upstream with no charset in
+  // its Content-Type, no BOM and no <meta>: rewriteHtml reads and writes it as replaceText does
+  // (WHATWG HTML §13.2.3.1: windows-1252 when its first 1024 bytes are not UTF-8).
+  const legacy =
+    '<!DOCTYPE html><html><head><title>Caf\xE9</title></head><body><p title="caf\xE9 \x80">na\xEFve</p></body></html>';
+
+  /**
+   * The page a client gets when a raw upstream serves `body` (latin1, cut at `cuts`, each piece
+   * written on its own) as `type`, through proxy and `rewriteHtml` with `elements`.
+   */
+  async function throughProxy(
+    body: string,
+    type: string,
+    cuts: number[],
+    elements: Record<string, (el: HtmlElement) => void>,
+  ): Promise<string> {
+    const upstream = net.createServer((socket) => {
+      socket.once('data', async () => {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nConnection: close\r\n\r\n`);
+        for (const [i, at] of [0, ...cuts].entries()) {
+          socket.write(Buffer.from(body.slice(at, cuts[i] ?? body.length), 'latin1'));
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        socket.end();
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const origin = proxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    try {
+      return await served(rewriteHtml(origin, { elements }));
+    } finally {
+      await origin.close();
+      await new Promise((resolve) => upstream.close(resolve));
+    }
+  }
+
+  it('reads its attributes in windows-1252 and writes them back in it, byte for byte where untouched, whatever the chunks', async () => {
+    const expected = legacy.replace('title="caf\xE9 \x80"', 'title="caf\xE9 \x80 &#10003;" data-seen="caf\xE9 \x80"');
+    for (const cuts of [[], [legacy.indexOf('\xE9')], [legacy.indexOf('<p') + 2, legacy.indexOf('\x80')]]) {
+      const seen: Array<string | null> = [];
+      const elements = {
+        p: (el: HtmlElement) => {
+          seen.push(el.getAttribute('title'));
+          const title = el.getAttribute('title');
+          el.setAttribute('title', `${title} \u2713`).setAttribute('data-seen', title!);
+        },
+      };
+      expect(await throughProxy(legacy, 'text/html', cuts, elements), `cut at ${cuts.join()}`).toBe(expected);
+      expect(seen).toEqual(['café €']);
+    }
+  });
+
+  it('reads a tag before the <meta> in the charset the <meta> declares, as browsers do', async () => {
+    const early = '<html><head><title lang="caf\xE9">t</title><meta charset=windows-1252></head></html>';
+    const seen: Array<string | null> = [];
+    const read = { title: (el: HtmlElement) => void seen.push(el.getAttribute('lang')) };
+    const body = await throughProxy(early, 'text/html', [early.indexOf('<meta') + 3], read);
+    expect(body).toBe(early);
+    expect(seen).toEqual(['café']);
+  });
+
+  it('keeps reading a UTF-8 page, and one whose Content-Type names its charset, as before', async () => {
+    // Undeclared but UTF-8 so far: read as UTF-8, written as references, which any charset reads.
+    const utf8 = '<p title="caf\xC3\xA9">x</p>';
+    const mark = {
+      p: (el: HtmlElement) => void el.setAttribute('title', `${el.getAttribute('title')} \u2713`),
+    };
+    expect(await throughProxy(utf8, 'text/html', [], mark)).toBe('<p title="caf&#233; &#10003;">x</p>');
+    const declared = await throughProxy(utf8, 'text/html; charset=utf-8', [], mark);
+    expect(declared).toBe('<p title="caf\xC3\xA9 \xE2\x9C\x93">x</p>');
+    expect(await throughProxy(legacy, 'text/html; charset=utf-8', [], {})).toBe(legacy);
   });
 });

@@ -4,9 +4,8 @@
  * `encoding` of its XML declaration (RFC 7303 §4.3), and in HTML a `<meta charset>` in the
  * first 1024 bytes (WHATWG HTML §13.2.3.2, "prescan a byte stream to determine its
  * encoding"), and, for an HTML page that declares none, windows-1252 when those bytes are not
- * UTF-8 ({@link undeclaredCharset}). Shared by `rewriteHtml` (which reads the `<meta>` off its own
- * tokenizer) and `replaceText` ({@link CharsetSniffer}, which must know the charset before it
- * decodes a byte).
+ * UTF-8 ({@link undeclaredCharset}). One decision for `replaceText` and `rewriteHtml`
+ * ({@link charsetSniffer}), which must know the charset before they read a byte of text.
  *
  * @module
  */
@@ -133,6 +132,9 @@ function undeclaredCharset(head: Uint8Array, whole: boolean): 'utf-8' | 'windows
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/** Nothing read after a byte order mark: the `Content-Type` names the charset. */
+const DECLARED: SniffedDeclarations = { xml: false, meta: false, legacy: false };
+
 /** What {@link CharsetSniffer} reads after a byte order mark, for a body whose `Content-Type` names no charset. */
 export interface SniffedDeclarations {
   /** The `encoding` of an XML declaration at the start ({@link xmlDeclarationCharset}): XML types. */
@@ -161,6 +163,13 @@ export interface SniffedDeclarations {
 export class CharsetSniffer {
   /** The WHATWG name of the charset, once decided (by {@link push} answering bytes, or {@link end}). */
   charset: string | undefined;
+  /**
+   * True once decided when {@link charset} is the fallback (the declared charset, or UTF-8): no
+   * byte order mark, no declaration read in the bytes, and no legacy page (windows-1252).
+   * `rewriteHtml` then writes what it adds to a page that declares no charset as character
+   * references, which any charset reads.
+   */
+  defaulted = false;
   /** The bytes held back (fewer than {@link PRESCAN_BYTES}). */
   private held = EMPTY;
   /** What is looked for next: a BOM, then an XML declaration, then a `<meta>`. */
@@ -212,7 +221,8 @@ export class CharsetSniffer {
     this.meta.write(bytes.toString('latin1', this.scanned, head));
     this.scanned = head;
     if (this.found !== undefined) return this.decide(this.found, bytes);
-    return head === PRESCAN_BYTES ? this.decide(this.undeclared(bytes.subarray(0, PRESCAN_BYTES), false), bytes) : this.hold(bytes, view);
+    if (head < PRESCAN_BYTES) return this.hold(bytes, view);
+    return this.undeclared(bytes.subarray(0, PRESCAN_BYTES), false, bytes);
   }
 
   /**
@@ -221,12 +231,18 @@ export class CharsetSniffer {
    * bytes held.
    */
   end(): Uint8Array {
-    return this.decide(this.found ?? this.undeclared(this.held, true), this.held);
+    const held = this.held;
+    if (this.found !== undefined) return this.decide(this.found, held);
+    return this.undeclared(held, true, held);
   }
 
-  /** The charset when the bytes declare none: {@link undeclaredCharset} of `head` with `declarations.legacy`, else the fallback. */
-  private undeclared(head: Uint8Array, whole: boolean): string {
-    return this.declarations.legacy ? undeclaredCharset(head, whole) : this.fallback;
+  /**
+   * Decides when the bytes declare no charset: windows-1252 with `declarations.legacy` when
+   * `head` is not UTF-8 ({@link undeclaredCharset}), else the fallback ({@link defaulted}).
+   */
+  private undeclared(head: Uint8Array, whole: boolean, bytes: Buffer): Buffer {
+    const legacy = this.declarations.legacy && undeclaredCharset(head, whole) === 'windows-1252';
+    return legacy ? this.decide('windows-1252', bytes) : this.decide(this.fallback, bytes, true);
   }
 
   private hold(bytes: Buffer, view: boolean): undefined {
@@ -234,11 +250,28 @@ export class CharsetSniffer {
     return undefined;
   }
 
-  private decide(charset: string, bytes: Buffer): Buffer {
+  private decide(charset: string, bytes: Buffer, defaulted = false): Buffer {
     this.charset = charset;
+    this.defaulted = defaulted;
     this.meta?.destroy();
     this.meta = null;
     this.held = EMPTY;
     return bytes;
   }
+}
+
+/**
+ * The {@link CharsetSniffer} of a body of media type `type` (lower-case, no parameters) whose
+ * `Content-Type` names `declared` ({@link contentTypeCharset}): the one decision of
+ * `replaceText` and `rewriteHtml`, so that they read a page alike: a byte order mark; else
+ * `declared`; else an XML type's XML declaration (`application/xml`, `text/xml`, `+xml`:
+ * `application/xhtml+xml` too), an HTML page's `<meta>` (`text/html`,
+ * `application/xhtml+xml`), windows-1252 for a `text/html` page whose first 1024 bytes are not
+ * UTF-8; else UTF-8. `declared` and that UTF-8 are the fallback ({@link CharsetSniffer.defaulted}).
+ */
+export function charsetSniffer(type: string, declared: string | undefined): CharsetSniffer {
+  if (declared !== undefined) return new CharsetSniffer(declared, DECLARED);
+  const html = type === 'text/html' || type === 'application/xhtml+xml';
+  const xml = type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml');
+  return new CharsetSniffer('utf-8', { xml, meta: html, legacy: type === 'text/html' });
 }

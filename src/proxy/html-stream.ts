@@ -8,8 +8,7 @@
 import { once } from 'node:events';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
-import { type ByteText, bomText, byteText } from './html-text.ts';
-import { PRESCAN_BYTES, xmlDeclarationCharset } from './charset-sniff.ts';
+import type { ByteText } from './html-text.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 import { OpenElements } from './html-open-elements.ts';
@@ -60,47 +59,39 @@ export class HtmlRewrite {
   private readonly open: OpenElements<Watch>;
   private dropping = 0;
   private readonly rules: readonly Rule[];
-  private text: ByteText;
-  private sniff: ((tag: StartTag) => ByteText | null | undefined) | undefined;
+  private readonly text: ByteText;
   /** The input not yet sent (or dropped), from source offset {@link sent}. */
   private source = '';
   private sent = 0;
   private out = '';
-  /** The document's first bytes while fewer than 3 have come (a byte order mark's length); null once read. */
-  private leading: string | null = '';
-  /** An XHTML document's first bytes while its XML declaration may still name its charset; null once read (or not looked for). */
-  private prologue: string | null;
 
   /**
-   * @param sniff Called with each start tag while the charset is not known, until one answers:
-   *   the conversions of the charset it declares (`<meta charset>` ending within the first
-   *   1024 bytes: `metaCharset`), undefined when it declares none, or null when it declares one
-   *   whose bytes are not ASCII-compatible (ISO-2022-JP): the rewrite then stops after that tag,
-   *   and the rest passes through untouched, as it does past `maxTokenBytes`.
+   * @param text The conversions of the document's charset, decided before its first byte is
+   *   read (`charsetSniffer`: a byte order mark, the `Content-Type`, an XML declaration, a
+   *   `<meta>`, a legacy page's windows-1252).
    * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
    *   before the rewrite gives up and passes the rest through (see the class).
    * @param xml True for an XHTML document (`application/xhtml+xml`), read as XML reads it: a
-   *   self-closing tag of any element is the whole element; and, while the charset is not known
-   *   (`sniff` given), in the `encoding` of the XML declaration it starts with, before any
-   *   `<meta>` (RFC 7303 §4.3, as `replaceText` reads it).
+   *   self-closing tag of any element is the whole element.
    */
-  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null | undefined, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
+  constructor(
+    rules: readonly Rule[],
+    text: ByteText,
+    maxTokenBytes = MAX_TOKEN_BYTES,
+    xml = false,
+  ) {
     this.stream.xml = xml;
     this.open = new OpenElements((watch) => this.close(watch, ''), xml);
     this.rules = rules;
     this.maxTokenBytes = maxTokenBytes;
     this.text = text;
-    this.sniff = sniff;
-    this.prologue = xml && sniff !== undefined ? '' : null;
     const stream = this.stream;
     stream.on('startTag', (tag: StartTag) => this.onStartTag(tag));
     stream.on('endTag', (tag: EndTag) => this.onEndTag(tag));
-    // Once the rewrite stopped in the middle of a chunk (an unreadable charset declared), the tokens of the rest are not looked at.
-    const pass = (token: Located) => this.through || this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
+    const pass = (token: Located) => this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
     stream.on('text', pass);
     stream.on('comment', pass);
     stream.on('doctype', (token: Located) => {
-      if (this.through) return;
       const at = token.sourceCodeLocation;
       if (at) this.open.doctype(this.source.slice(at.startOffset - this.sent, at.endOffset - this.sent));
       pass(token);
@@ -109,64 +100,12 @@ export class HtmlRewrite {
 
   write(bytes: string): string {
     if (this.through) return bytes;
-    if (this.leading !== null) this.readBom(this.leading + bytes.slice(0, 3 - this.leading.length));
-    const readable = this.prologue === null || this.readXmlDeclaration(bytes);
     this.source += bytes;
-    if (!readable) {
-      this.giveUp();
-      return this.take();
-    }
     this.stream.write(bytes);
-    // A <meta> declared a charset that cannot be read byte by byte: the rest went through.
-    if (this.through) return this.take();
     this.pass(this.stream.settled());
     this.stream.relieve();
     if (this.source.length > this.maxTokenBytes) this.giveUp();
     return this.take();
-  }
-
-  /**
-   * Reads the first 3 bytes (`leading`, as many as came): a UTF-8 byte order mark makes the
-   * document UTF-8, whatever the `Content-Type` or a `<meta>` declare ({@link bomText}). Decided
-   * before the chunk that completes them is parsed: no tag ends in fewer bytes, so none was read
-   * in another charset.
-   */
-  private readBom(leading: string): void {
-    if (leading.length < 3) {
-      this.leading = leading;
-      return;
-    }
-    const text = bomText(leading);
-    if (text !== null) [this.text, this.sniff] = [text, undefined];
-    this.leading = null;
-  }
-
-  /**
-   * Reads the charset an XHTML document's XML declaration names (`<?xml version="1.0"
-   * encoding="ISO-8859-1"?>`, {@link xmlDeclarationCharset}) from its first bytes, `bytes` the
-   * next of them; decided before the chunk that completes the declaration is parsed (no tag
-   * comes before it). Answers false when it names one the rewriter cannot read (ISO-2022-JP):
-   * the rest then passes through untouched.
-   */
-  private readXmlDeclaration(bytes: string): boolean {
-    // A byte order mark decided already.
-    if (this.sniff === undefined) {
-      this.prologue = null;
-      return true;
-    }
-    const head = this.prologue + bytes.slice(0, PRESCAN_BYTES - this.prologue!.length);
-    const declared = xmlDeclarationCharset(head);
-    if (declared === undefined && head.length < PRESCAN_BYTES) {
-      this.prologue = head;
-      return true;
-    }
-    this.prologue = null;
-    if (typeof declared !== 'string') return true;
-    const text = byteText(declared);
-    this.sniff = undefined;
-    if (text === null) return false;
-    this.text = text;
-    return true;
   }
 
   /** Stops rewriting: closes what waits for an end tag, and lets what is held back through. */
@@ -218,21 +157,9 @@ export class HtmlRewrite {
   }
 
   private onStartTag(tag: StartTag): void {
-    if (this.through) return;
     const raw = this.takeTag(tag);
     // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
     const name = tag.tagName.toLowerCase();
-    if (this.sniff !== undefined) {
-      const declared = this.sniff(tag);
-      if (declared === null) {
-        // Its bytes are not text this tokenizer can read (ISO-2022-JP's kanji are pairs of ASCII
-        // bytes, `<` among them): the tag as it was, and the rest of the page untouched.
-        this.emit(raw);
-        this.giveUp();
-        return;
-      }
-      if (declared !== undefined) [this.text, this.sniff] = [declared, undefined];
-    }
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
     // What the tag implies ends (an open `<p>` at `<div>`) ends before it.
@@ -277,7 +204,6 @@ export class HtmlRewrite {
   }
 
   private onEndTag(tag: EndTag): void {
-    if (this.through) return;
     const raw = this.takeTag(tag);
     // What is inside its element ends first (their appended content before the tag), then its element.
     const watch = this.open.end(tag.tagName.toLowerCase());

@@ -9,7 +9,6 @@
 import { Buffer } from 'node:buffer';
 import { decodeHTMLAttribute } from 'entities/decode';
 import { type TextCodec, characterReference, encodingName, textCodec } from './text-codec.ts';
-import { bomEncoding } from '../http/charset.ts';
 
 /** Conversions between text and the byte form of one document. */
 export interface ByteText {
@@ -53,17 +52,6 @@ export function byteText(charset: string | undefined): ByteText | null {
       return decodeHTMLAttribute(text.replace(/\r\n?/g, '\n').replaceAll('\0', '\uFFFD'));
     },
   };
-}
-
-/**
- * The conversions of UTF-8 when `leading`, the first 3 bytes of a document (a byte string), are
- * its byte order mark ({@link bomEncoding}), else null. A BOM decides the charset before the
- * `Content-Type` parameter and any `<meta>` (WHATWG Encoding, "decode"; HTML's encoding sniffing
- * algorithm), as browsers read it: a UTF-8 page served as `charset=iso-8859-1` by a server's
- * default is read as UTF-8.
- */
-export function bomText(leading: string): ByteText | null {
-  return bomEncoding(Buffer.from(leading, 'latin1')) === 'utf-8' ? byteText('utf-8') : null;
 }
 
 /** `&`, `<`, `>` escaped, for text content. */

@@ -13,7 +13,7 @@ import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { characterReference, textCodec } from './text-codec.ts';
-import { CharsetSniffer, contentTypeCharset } from './charset-sniff.ts';
+import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link replaceText}. */
@@ -170,8 +170,10 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
     // Markup writes a character its charset cannot hold as a reference, as rewriteHtml does; other text has no way.
     const unencodable = html || xml ? characterReference : undefined;
-    const sniffed = declared === undefined ? { xml, meta: html, legacy: type.type === 'text/html' } : { xml: false, meta: false, legacy: false };
-    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', sniffed), replacers, newSplitter?.() ?? null, unencodable);
+    return (body) => {
+      const sniffer = charsetSniffer(type.type, declared);
+      return replaceStream(body, sniffer, replacers, newSplitter?.() ?? null, unencodable);
+    };
   }, { dropsLastModified: true, etagVersion: version });
 }
 

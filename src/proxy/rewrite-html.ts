@@ -12,10 +12,9 @@ import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
-import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
 import { type ByteText, byteText } from './html-text.ts';
-import { contentTypeCharset, metaCharset } from './charset-sniff.ts';
+import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { parseSelector } from './html-selector.ts';
 import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
@@ -101,10 +100,11 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * to its handlers, which change attributes and insert, replace or remove content
  * ({@link HtmlElement}). Everything not touched is sent byte for byte as the app sent it,
  * whatever its charset; text and comments go out as they arrive, and only a tag split between
- * two chunks is held back until complete, so output follows input chunk by chunk (a tag cut off
- * by the end of the body goes out as it was). A tag or doctype held back past `maxTokenBytes`
- * (1 MiB) stops the rewriting: the rest of the body passes through untouched. In SVG and
- * MathML a self-closing tag (`<path/>`) is a whole element, and in an `application/xhtml+xml`
+ * two chunks is held back until complete, so output follows input chunk by chunk once the
+ * charset is known (below; a tag cut off by the end of the body goes out as it was). A tag or
+ * doctype held back past `maxTokenBytes` (1 MiB) stops the rewriting: the rest of the body
+ * passes through untouched. In SVG and MathML a self-closing tag (`<path/>`) is a whole
+ * element, and in an `application/xhtml+xml`
  * page any self-closing tag (`<div/>`, `<script src="a.js"/>`), as browsers read XHTML (XML).
  * An element ends where browsers end it: at its end tag, or, left out (`<li>`, `<p>`, `<td>`,
  * `<option>` on legacy pages), where HTML implies it, at the next `<li>` or the parent's end tag
@@ -114,15 +114,21 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
- * (UTF-16 and ISO-2022-JP are left alone; a page whose `<meta>` declares ISO-2022-JP passes
- * through untouched from that tag on, as past `maxTokenBytes`): UTF-8 when the body starts with
- * its byte order mark (as browsers read it, whatever is declared), else the `Content-Type`
- * parameter (one whose label no browser knows, `charset=None`, is ignored, as browsers ignore
- * it), or else, for `application/xhtml+xml`, the `encoding` of the XML declaration it
- * starts with (RFC 7303 §4.3, as `replaceText` reads it), or else the one a
- * `<meta charset>` (or `<meta http-equiv=content-type>`) ending within the first 1024 bytes
- * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
- * prescan reads it, and as `replaceText` does);
+ * (UTF-16 and ISO-2022-JP, declared anywhere, pass through untouched), found as `replaceText`
+ * finds it, by the same code: UTF-8 when the body starts with its byte order mark (as browsers
+ * read it, whatever is declared), else the `Content-Type` parameter (one whose label no browser
+ * knows, `charset=None`, is ignored, as browsers ignore it), or else, for
+ * `application/xhtml+xml`, the `encoding` of the XML declaration it starts with (RFC 7303
+ * §4.3), or else the one a `<meta charset>` (or `<meta http-equiv=content-type>`) ending
+ * within the first 1024 bytes declares (one that starts before byte 1024 and ends after it
+ * declares nothing, as HTML's prescan reads it), elements before that `<meta>` included; or
+ * else, for `text/html`, windows-1252 when its first 1024 bytes (all of a shorter body) are not
+ * UTF-8 (a legacy page, read as browsers read an undeclared one, WHATWG HTML §13.2.3.1). A page
+ * that declares none and is UTF-8 so far is read as UTF-8, and what a handler writes in it
+ * that is not ASCII as character references (`&#233;`), which any charset reads. Until the
+ * charset is known, the first bytes of a page without a `charset` parameter are held back:
+ * fewer than 1024, until a `<meta>` declares one (a page with the parameter: at most 2, the
+ * start of a byte order mark);
  * attribute values are read and written in it. Like every body filter, it drops
  * `Content-Length` (a body that does not keep to it still fails, as without a filter) and
  * `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
@@ -184,7 +190,10 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
     const xml = type.type === 'application/xhtml+xml';
-    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes, xml);
+    return (body) => {
+      const sniffer = charsetSniffer(type.type, charset);
+      return rewriteBody(body, bound, text, sniffer, maxTokenBytes, xml);
+    };
   }, { dropsLastModified: true, etagVersion: version });
 }
 
@@ -202,22 +211,63 @@ function synchronous(selector: string, handler: ElementHandler): ElementHandler 
 markNotAnApp(rewriteHtml, 'rewriteHtml, a response filter, not an app: give it the app whose HTML it rewrites, rewriteHtml(app, { elements: { … } }), as rewriteHtml(proxy(upstream), { … })');
 
 /**
- * The conversions of the charset a `<meta>` tag declares, undefined when it declares none, or
- * null for one the rewriter cannot read (ISO-2022-JP: {@link byteText}).
+ * The body rewritten once `sniffer` found its charset (the bytes it holds back meanwhile
+ * included): read in `text`, the `Content-Type`'s (or no charset), when the bytes decided none
+ * ({@link CharsetSniffer.defaulted}), else in the one they decided; one the rewriter cannot read
+ * (UTF-16, ISO-2022-JP: {@link byteText}) passes the body through untouched.
  */
-function sniffMeta(tag: StartTag): ByteText | null | undefined {
-  const declared = metaCharset(tag);
-  return declared === undefined ? undefined : byteText(declared);
-}
-
-async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined, maxTokenBytes: number, xml: boolean): AsyncGenerator<Uint8Array, void, undefined> {
-  const rewrite = new HtmlRewrite(rules, text, sniff, maxTokenBytes, xml);
+async function* rewriteBody(
+  body: Body,
+  rules: Rule[],
+  text: ByteText,
+  sniffer: CharsetSniffer,
+  maxTokenBytes: number,
+  xml: boolean,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  /** Undefined while the charset is not known; null for one the rewriter cannot read. */
+  let rewrite: HtmlRewrite | null | undefined;
   for await (const chunk of body) {
-    const out = rewrite.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+    const bytes = rewrite === undefined ? sniffer.push(chunk) : chunk;
+    if (bytes === undefined) continue;
+    rewrite ??= rewriting(sniffer, rules, text, maxTokenBytes, xml);
+    if (rewrite === null) {
+      if (bytes.byteLength > 0) yield bytes;
+      continue;
+    }
+    const out = rewrite.write(latin1(bytes));
     if (out !== '') yield Buffer.from(out, 'latin1');
   }
-  const rest = await rewrite.end();
+  let rest = '';
+  if (rewrite === undefined) {
+    // The body ended before the charset was known: all of it is held back.
+    const held = sniffer.end();
+    rewrite = rewriting(sniffer, rules, text, maxTokenBytes, xml);
+    if (rewrite === null) {
+      if (held.byteLength > 0) yield held;
+      return;
+    }
+    rest = rewrite.write(latin1(held));
+  }
+  if (rewrite === null) return;
+  rest += await rewrite.end();
   if (rest !== '') yield Buffer.from(rest, 'latin1');
+}
+
+/** The rewrite of a page in the charset `sniffer` decided; null for one it cannot read. */
+function rewriting(
+  sniffer: CharsetSniffer,
+  rules: Rule[],
+  text: ByteText,
+  maxTokenBytes: number,
+  xml: boolean,
+): HtmlRewrite | null {
+  const decided = sniffer.defaulted ? text : byteText(sniffer.charset);
+  return decided === null ? null : new HtmlRewrite(rules, decided, maxTokenBytes, xml);
+}
+
+/** Bytes as the rewriter reads them: one character per byte. */
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
 /** Maps the link attributes of an element from the upstream to the public URL. */
