@@ -70,4 +70,21 @@ describe('a form submitted in the page encoding', () => {
     const page = await new TestClient(appWith(html('<form method="post" action="/s"><input name="c" value="x"></form>'), 'text/html; charset=iso-2022-jp')).get('/');
     await expect(page.form().submit()).rejects.toThrow(TestClientError);
   });
+
+  it('reads a page whose charset only its <meta> declares in it, and posts its form in it, as a browser does', async () => {
+    // WHATWG HTML §13.2.3.2: with no charset in the Content-Type, the <meta> in the first 1024 bytes decides.
+    const ascii = (text: string) => new TextEncoder().encode(text);
+    for (const meta of ['<meta charset="shift_jis">', '<meta http-equiv="Content-Type" content="text/html; charset=Shift_JIS">']) {
+      const bytes = new Uint8Array([
+        ...ascii(`<!doctype html>${meta}<title>`), ...TOKYO, ...ascii('</title><form method="post" action="/save"><input name="city" value="'),
+        ...TOKYO, ...ascii('"><input type="hidden" name="_charset_"></form>'),
+      ]);
+      const page = await new TestClient(appWith(bytes, 'text/html')).get('/');
+      expect(page.textBody, meta).toContain('<title>東京</title>');
+      expect(await page.text(), meta).toBe(page.textBody);
+      expect(page.form().get('city'), meta).toBe('東京');
+      const res = await page.form().set('city', '東京 日本').submit();
+      expect(((await res.json()) as { raw: string }).raw, meta).toBe('city=%93%8C%8B%9E+%93%FA%96%7B&_charset_=Shift_JIS');
+    }
+  });
 });

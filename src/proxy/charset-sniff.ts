@@ -135,6 +135,9 @@ const EMPTY: Buffer = Buffer.alloc(0);
 /** Nothing read after a byte order mark: the `Content-Type` names the charset. */
 const DECLARED: SniffedDeclarations = { xml: false, meta: false, legacy: false };
 
+/** The charset of a body that declares none (told apart by {@link CharsetSniffer.defaulted}). */
+const FALLBACK = 'utf-8';
+
 /** What {@link CharsetSniffer} reads after a byte order mark, for a body whose `Content-Type` names no charset. */
 export interface SniffedDeclarations {
   /** The `encoding` of an XML declaration at the start ({@link xmlDeclarationCharset}): XML types. */
@@ -273,5 +276,23 @@ export function charsetSniffer(type: string, declared: string | undefined): Char
   if (declared !== undefined) return new CharsetSniffer(declared, DECLARED);
   const html = type === 'text/html' || type === 'application/xhtml+xml';
   const xml = type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml');
-  return new CharsetSniffer('utf-8', { xml, meta: html, legacy: type === 'text/html' });
+  return new CharsetSniffer(FALLBACK, { xml, meta: html, legacy: type === 'text/html' });
+}
+
+/**
+ * The charset a whole HTML document (`type`: `text/html` or `application/xhtml+xml`, lower-case,
+ * no parameters) declares in its own bytes, found by the code `replaceText` and `rewriteHtml`
+ * read a page with ({@link CharsetSniffer}): a byte order mark, in XHTML the `encoding` of its
+ * XML declaration, a `<meta charset>` or `<meta http-equiv="Content-Type">` that ends within the
+ * first 1024 bytes (WHATWG HTML §13.2.3.2), as its WHATWG name (`shift_jis`). Undefined when
+ * they declare none, and for any other type: the caller's default applies (the legacy
+ * windows-1252 of an undeclared page is not guessed here). For a browser's reading of a page
+ * whose `Content-Type` names no charset (the test client's).
+ */
+export function documentCharset(bytes: Uint8Array, type: string): string | undefined {
+  if (type !== 'text/html' && type !== 'application/xhtml+xml') return undefined;
+  const xml = type === 'application/xhtml+xml';
+  const sniffer = new CharsetSniffer(FALLBACK, { xml, meta: true, legacy: false });
+  if (sniffer.push(bytes) === undefined) sniffer.end();
+  return sniffer.defaulted ? undefined : sniffer.charset;
 }

@@ -239,8 +239,9 @@ export class HtmlForm<R = unknown> {
    * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
    * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
    * (fields before files), as its `enctype` says. The query and a urlencoded body are in the
-   * encoding a browser picks (HTML §4.10.21.7): the page's charset (its `Content-Type`), or
-   * the first one the form's `accept-charset` names, a character it cannot hold as `&#N;`; a
+   * encoding a browser picks (HTML §4.10.21.7): the page's charset (its `Content-Type`, else
+   * the `<meta charset>` in its first 1024 bytes: `res.textBody`), or the first one the
+   * form's `accept-charset` names, a character it cannot hold as `&#N;`; a
    * hidden `_charset_` field sends its name (`Shift_JIS`). It is sent as a browser sends it, from the
    * page's URL (`from`, see `RequestOptions.from`): `Origin` on a POST, the `Sec-Fetch-*`
    * fields, the cookies `SameSite` lets through.

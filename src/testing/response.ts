@@ -16,7 +16,7 @@ import { TestClientError } from './error.ts';
 import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 import { decodedBody } from '../proxy/decode-content.ts';
-import { encodingName } from '../proxy/text-codec.ts';
+import { pageEncoding } from './page-encoding.ts';
 
 /** The keys of `res.click`'s query: a {@link LinkQuery}'s and a request's options. */
 const CLICK_OPTIONS = { ...LINK_QUERY, ...REQUEST_OPTIONS } as const satisfies OptionNames<LinkQuery & RequestOptions>;
@@ -197,7 +197,11 @@ export class TestResponse extends Response {
   }
 
   /**
-   * The body decoded as text with the response's charset (UTF-8 by default), synchronously.
+   * The body decoded as text in the page's encoding, as a browser reads it, synchronously: the
+   * `charset` of its `Content-Type`; else, for an HTML page, the one a byte order mark or a
+   * `<meta charset>` (`<meta http-equiv="Content-Type" content="…; charset=…">`) in its first
+   * 1024 bytes declares (WHATWG HTML §13.2.3.2); else UTF-8. A charset the platform does not
+   * know counts as none.
    *
    * @throws TestClientError while the body is streamed (`buffered: false`): `await res.text()`
    *   reads it whole first.
@@ -210,10 +214,21 @@ export class TestResponse extends Response {
       });
     }
     try {
-      return new TextDecoder(this.charset ?? 'utf-8').decode(body);
+      return new TextDecoder(pageEncoding(this.headers.get('content-type'), body)).decode(body);
     } catch {
-      return new TextDecoder().decode(body); // a charset the platform does not know: UTF-8
+      return new TextDecoder().decode(body); // one no decoder reads (`replacement`): UTF-8
     }
+  }
+
+  /**
+   * The whole body as text, read as {@link textBody} reads it (in the page's encoding, which a
+   * `<meta charset>` may declare), once {@link bytes} has read a streamed body to its end.
+   *
+   * @throws (rejects with) what `bytes()` throws.
+   */
+  override async text(): Promise<string> {
+    await this.bytes();
+    return this.textBody;
   }
 
   #document(): Document {
@@ -238,9 +253,10 @@ export class TestResponse extends Response {
   /** Every `<form>` of the page, in order (WebTest's `res.forms`); each read gives fresh forms with the page's values. */
   get forms(): Array<HtmlForm<TestResponse>> {
     const { send, url } = contextOf(this);
+    const document = this.#document();
     // The page's encoding, as `textBody` decoded it: a form is submitted in it.
-    const encoding = encodingName(this.charset ?? 'utf-8') ?? 'utf-8';
-    return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send, encoding));
+    const encoding = pageEncoding(this.headers.get('content-type'), this.body as Uint8Array);
+    return select(document, 'form').map((form) => new HtmlForm(document, form, url, send, encoding));
   }
 
   /**
