@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { type App, Request, Response, defineMiddleware } from 'tsgi';
+import { type App, Request, Response, compose, defineMiddleware } from 'tsgi';
+import { errors, requestId } from 'tsgi/middleware';
 import { TestClient, TestClientError } from 'tsgi/testing';
 import { deferred, sleep, start, until, within } from './node-helpers.ts';
 
@@ -73,6 +74,29 @@ describe('callOnClose over a socket', () => {
       await until(() => server.log.text.includes('queue is down'));
       expect(server.log.text).toContain('GET /fail');
       expect(await (await fetch(`${server.url}/next`)).text()).toBe('ok\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('names the request id of requestId in the line, as errors does', async () => {
+    const handler = Request.application(() => {
+      const res = Response.json({ received: true }, { status: 202 });
+      res.callOnClose(() => Promise.reject(new Error('queue is down')));
+      return res;
+    });
+    const server = await start(compose(requestId, errors)(handler));
+    try {
+      const answer = await fetch(`${server.url}/hook`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'X-Request-Id': 'delivery-42' },
+      });
+      expect([answer.status, answer.headers.get('x-request-id')]).toEqual([202, 'delivery-42']);
+      await until(() => server.log.text.includes('queue is down'));
+      expect(server.log.text).toContain(
+        '[tsgi] POST /hook HTTP/1.1 (callOnClose) request_id=delivery-42: Error: queue is down',
+      );
     } finally {
       await server.close();
     }

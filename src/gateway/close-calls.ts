@@ -11,6 +11,7 @@ import type { Body, Environ, LogStream } from './types.ts';
 import { wrapBody } from './body-watch.ts';
 import { logError, requestLine } from './log.ts';
 import { closeErrorLogger } from './call-app.ts';
+import { requestIdLabel } from './request-id-key.ts';
 
 /** A function run once the response is sent; what it returns is awaited before the next one. */
 export type CloseCall = () => unknown;
@@ -31,7 +32,8 @@ export interface CloseCalls {
  * or was closed early (`return()`: the client left; the calls start once the body's own
  * `return()` has settled, so its `finally` has run). Each call's promise is
  * awaited before the next one starts; what one throws or rejects with is logged to
- * `environ['tsgi.errors']` with the request line and `(callOnClose)`, and the next still runs.
+ * `environ['tsgi.errors']` with the request line, `(callOnClose)` and, under `requestId`, the
+ * request's id (`… (callOnClose) request_id=9b2e…: Error: …`), and the next still runs.
  * The whole run is handed to `environ['tsgi.wait_until']` when the server provides it.
  * The body keeps its kind (a sync body stays sync) and its errors reach the consumer unchanged;
  * what its `return()` throws when closed early is logged to `environ['tsgi.errors']`, as the
@@ -66,7 +68,7 @@ export function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<voi
       try {
         await call();
       } catch (error) {
-        logError(log, `${requestLine(environ)} (callOnClose)`, error);
+        logError(log, `${requestLine(environ)} (callOnClose)${requestIdLabel(environ)}`, error);
       }
     }
   });

@@ -49,7 +49,8 @@ export abstract class ResponseServing {
    * per request, they accumulate), as Werkzeug's do.
    *
    * What a function throws or rejects with is logged to `tsgi.errors` (the server's `log`),
-   * as `[tsgi] POST /hook HTTP/1.1 (callOnClose): …`, and the next one still runs; the server
+   * as `[tsgi] POST /hook HTTP/1.1 (callOnClose): …` (with ` request_id=…` before the colon
+   * under `requestId`), and the next one still runs; the server
    * keeps serving. `serve()`'s graceful `close()` (so `tsgi serve` on SIGTERM) waits for work
    * still running, until its `timeout`; the `TestClient`'s call settles once the work has, and
    * fails on what it logged; on a Worker it goes to `ctx.waitUntil`. Under `toNodeHandler`, and
