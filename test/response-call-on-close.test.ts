@@ -115,6 +115,23 @@ describe('callOnClose over a socket', () => {
     await stuck.close({ timeout: 200 });
     expect(Date.now() - begun).toBeLessThan(2000);
   });
+
+  it('says in its log when it stopped waiting for work, nothing when all of it ended', async () => {
+    const work = { finished: false };
+    const server = await start(slowWork(work));
+    expect((await fetch(server.url)).status).toBe(200);
+    await server.close({ timeout: 5000 });
+    expect(server.log.text).toBe('');
+
+    const stuck = await start(stuckWork());
+    expect((await fetch(stuck.url)).status).toBe(200);
+    expect((await fetch(stuck.url)).status).toBe(200);
+    await stuck.close({ timeout: 200 });
+    expect(stuck.log.text).toBe(
+      'tsgi: the graceful close stopped waiting at its timeout for the work still running after ' +
+        'the answers (res.callOnClose, tsgi.wait_until): it ends with the process\n',
+    );
+  });
 });
 
 describe('callOnClose and close({ timeout: Infinity })', () => {

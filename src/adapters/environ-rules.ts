@@ -41,8 +41,10 @@ export interface EnvironOptions {
   /**
    * Where app errors are logged: the `tsgi.errors` of every request, and where the server
    * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`); under
-   * `serve()`, also its connection-limit warning (`tsgi: connection limit reached …`). Default
-   * standard error (`stderrLog`). Pass `{ write }` to capture them.
+   * `serve()`, also its connection-limit warning (`tsgi: connection limit reached …`) and the
+   * line of its `close()` when it stopped waiting for work after the answers (`tsgi: the
+   * graceful close stopped waiting …`). Default standard error (`stderrLog`). Pass
+   * `{ write }` to capture them.
    */
   log?: LogStream | undefined;
   /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */

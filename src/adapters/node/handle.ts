@@ -5,11 +5,13 @@
  */
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import { constants } from 'node:os';
+import type { LogStream } from '../../gateway/types.ts';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
+import { stderrLog, writeLog } from '../../gateway/log.ts';
 import { shownValue } from '../../gateway/shown.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
@@ -48,7 +50,11 @@ export interface ServerHandle {
    * milliseconds, 2 s at most, and the work below), and
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    * Then it waits for the work apps handed over to run after their answers
-   * (`res.callOnClose`, `tsgi.wait_until`), until `timeout` milliseconds after the call.
+   * (`res.callOnClose`, `tsgi.wait_until`), until `timeout` milliseconds after the call; work
+   * still running then is named in `serve()`'s `log` (`tsgi: the graceful close stopped
+   * waiting at its timeout for the work still running after the answers …`), as a Worker's
+   * runtime reports the `waitUntil()` tasks it cancels: a webhook answered `202` whose
+   * processing was cut is otherwise lost without a word.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
@@ -107,9 +113,15 @@ function isListenerArgument(value: unknown): boolean {
  * else where its address says (a descriptor's socket may be either kind; a cluster worker
  * cannot see the path of a Unix socket its primary listens on, and names none). `close()`
  * sets `state.closing`, closes idle connections as they become idle, and cuts the rest at the
- * earliest deadline asked.
+ * earliest deadline asked; work after the answers still running when it stops waiting is
+ * named in `log` (`serve()`'s, standard error by default).
  */
-export function handleOf(listener: Listener, state: ServerState, path: string | undefined): ServerHandle {
+export function handleOf(
+  listener: Listener,
+  state: ServerState,
+  path: string | undefined,
+  log: LogStream = stderrLog,
+): ServerHandle {
   const server = listener.server;
   const address = path ?? (server.address() as Partial<AddressInfo> | string | null);
   let url: string;
@@ -202,6 +214,7 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
               await Promise.race([settledAll(state.waiting), givenUp]);
               workWait = false;
               clearTimeout(workDue);
+              if (state.waiting.size > 0) noteWorkLeft(log);
             }
             resolve();
           });
@@ -233,6 +246,21 @@ async function appsAndBodies(state: ServerState): Promise<void> {
   if (state.answering > 0) await new Promise<void>((resolve) => (state.onAnswered = resolve));
   state.onAnswered = undefined;
   await Promise.all(state.pumping);
+}
+
+/**
+ * Writes to `log` that `close()` stopped waiting for the work handed over after the answers
+ * (`res.callOnClose`, `tsgi.wait_until`) still running: `tsgi: the graceful close stopped
+ * waiting at its timeout for the work still running after the answers (res.callOnClose,
+ * tsgi.wait_until): it ends with the process`. (No count: a request's upload cleanup is handed
+ * over too, chained after its work.) Never throws (a failing `log` falls back to standard
+ * error, as `logError` does).
+ */
+function noteWorkLeft(log: LogStream): void {
+  const line =
+    'tsgi: the graceful close stopped waiting at its timeout for the work still running after' +
+    ' the answers (res.callOnClose, tsgi.wait_until): it ends with the process\n';
+  writeLog(log, line, () => stderrLog.write(line));
 }
 
 /** Settles once every promise in `waiting` has, including those added meanwhile. */

@@ -330,7 +330,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     });
   }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path, mode: options.pathMode });
-  return handleOf(listener, state, path);
+  return handleOf(listener, state, path, options.log);
 }
 
 /**
