@@ -259,10 +259,18 @@ export function printable(value: unknown, text: (value: unknown) => string = Str
  * stream cannot turn error handling into a crash.
  */
 export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
-  const line = formatError(requestLine, error);
+  writeLineOrStderr(log ?? stderrLog, formatError(requestLine, error));
+}
+
+/**
+ * Writes `line` (ended by its own `\n`) to `log`; when `log.write` throws, or the promise it
+ * answers rejects, the line goes to standard error ({@link stderrLog}) instead. Never throws:
+ * for the server's own lines, which a broken log stream must not turn into a crash.
+ */
+export function writeLineOrStderr(log: LogStream, line: string): void {
   let pending: PromiseLike<unknown> | undefined;
   try {
-    pending = writeLog(log ?? stderrLog, line);
+    pending = writeLog(log, line);
   } catch {
     stderrLog.write(line);
     return;

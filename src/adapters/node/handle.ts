@@ -11,7 +11,7 @@ import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
-import { stderrLog, writeLog } from '../../gateway/log.ts';
+import { stderrLog, writeLineOrStderr } from '../../gateway/log.ts';
 import { shownValue } from '../../gateway/shown.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
@@ -260,7 +260,7 @@ function noteWorkLeft(log: LogStream): void {
   const line =
     'tsgi: the graceful close stopped waiting at its timeout for the work still running after' +
     ' the answers (res.callOnClose, tsgi.wait_until): it ends with the process\n';
-  writeLog(log, line, () => stderrLog.write(line));
+  writeLineOrStderr(log, line);
 }
 
 /** Settles once every promise in `waiting` has, including those added meanwhile. */
