@@ -5,7 +5,9 @@
  * `text/event-stream` and sends `data: <ISO time>` every second (an async generator as the
  * body, streamed as it is produced). When the client goes away the server closes the body with
  * `return()`, so the generator's `finally` runs and the timer is cleared; `tsgi.signal` wakes
- * the wait at once. Its test reads two events with the test client's `buffered: false`
+ * the wait at once. So it does at the server's shutdown (`tsgi serve` on SIGTERM): the server
+ * ends the stream and aborts `tsgi.signal` first, so the wait needs no `tsgi.shutdown_signal`.
+ * Its test reads two events with the test client's `buffered: false`
  * (test/examples.test.ts), as a test of an endless stream must.
  *
  * ```sh
@@ -25,7 +27,10 @@ const PAGE = `<!doctype html>
 </script>
 `;
 
-/** Resolves once `ms` milliseconds have passed, or at once when `signal` aborts (the client left). */
+/**
+ * Resolves once `ms` milliseconds have passed, or at once when `signal` aborts (the client
+ * left, or the server ended the stream).
+ */
 function tick(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);

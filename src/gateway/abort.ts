@@ -19,6 +19,8 @@ export function clientDisconnected(): DOMException {
  * The reason `tsgi.shutdown_signal` is aborted with when the server begins a graceful shutdown
  * (`close()`, `tsgi serve` on SIGTERM): a `DOMException` named `AbortError` with the message
  * `server shutting down`, so work that stops on it reads as stopped as asked ({@link isAbort}).
+ * The Node adapter's `tsgi.signal` aborts with it too when the shutdown ends the answer: an
+ * event stream it ends, a request it cuts at its timeout.
  */
 export function serverShuttingDown(): DOMException {
   return new DOMException('server shutting down', 'AbortError');
@@ -29,7 +31,9 @@ export function serverShuttingDown(): DOMException {
  * (the client left, a HEAD answered with the GET's fields, a layer that drops the answer): a
  * `DOMException` named `AbortError` with the message `response body closed before its end`,
  * so the stream's source tells the abort from a failure ({@link isAbort}); React's
- * `renderToReadableStream` hands it to `onError` for each boundary it abandons.
+ * `renderToReadableStream` hands it to `onError` for each boundary it abandons. The Node
+ * adapter's `tsgi.signal` aborts with it when the server does not send the rest of a streamed
+ * body (a HEAD answered with the GET's fields).
  */
 export function bodyClosedEarly(): DOMException {
   return new DOMException('response body closed before its end', 'AbortError');

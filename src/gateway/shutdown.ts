@@ -79,6 +79,13 @@ export function eventStreamKind(headers: ReadonlyArray<readonly [string, string]
  */
 export class ShutdownWatch {
   readonly signal: AbortSignal;
+  /**
+   * Set by a server when it cuts the connections still open at the end of its graceful
+   * shutdown (`serve()`'s `close()` at its `timeout`, or `close({ timeout: 0 })`): a request's
+   * `tsgi.signal` that aborts from then on was cut by the server, not left by its client
+   * ({@link wasCut}). `false` until then, and under a server that cuts nothing itself.
+   */
+  cut = false;
   readonly #ends = new Set<() => void>();
 
   constructor(signal: AbortSignal) {
@@ -126,6 +133,15 @@ export function shutdownWatchFor(signal: AbortSignal): ShutdownWatch {
   let watch = watches.get(signal);
   if (watch === undefined) watches.set(signal, (watch = new ShutdownWatch(signal)));
   return watch;
+}
+
+/**
+ * True once the server whose shutdown signal is `signal` (a request's `tsgi.shutdown_signal`)
+ * cut the connections still open at the end of its graceful shutdown ({@link ShutdownWatch.cut}).
+ * Looks the watch up without making one.
+ */
+export function wasCut(signal: AbortSignal): boolean {
+  return watches.get(signal)?.cut === true;
 }
 
 /**

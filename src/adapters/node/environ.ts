@@ -4,14 +4,13 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { closeEmitter, isHttp2, responseGone } from './http2-compat.ts';
-import { exchangeOf, isNodeResponse, setExchange } from './exchange-key.ts';
+import { isHttp2 } from './http2-compat.ts';
+import { setExchange } from './exchange-key.ts';
+import { SIGNAL_PROPERTY } from './request-signal.ts';
 import { sendNodeEarlyHints } from './early-hints.ts';
 import { setClientCertificateKeys } from './client-certificate.ts';
-import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
-import { clientDisconnected } from '../../gateway/abort.ts';
 import { ReadableInput } from '../../gateway/readable-input.ts';
 import type { ReadTimeout } from '../../gateway/read-timeout.ts';
 import type { RefusalListener, RefusedRequest } from './refused.ts';
@@ -27,7 +26,6 @@ import {
   decodePath,
   environConstructor,
   fieldKey,
-  lazyEnvironKey,
 } from '../environ-rules.ts';
 import { ENVIRON_OPTIONS } from '../environ-rules.ts';
 import type { OptionNames } from '../../gateway/option-names.ts';
@@ -151,7 +149,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  * dropped before anything else (`REQUEST_URI` included), as gunicorn and Werkzeug drop it.
  * `tsgi.input` reads the request stream as the app asks (never buffered ahead; see
  * `ReadableInput`); `tsgi.signal` is created on first
- * use and aborts when the client goes away before the response is complete.
+ * use and aborts when the client goes away before the response is complete, or when the server
+ * ends an answer still being produced (see `request-signal.ts`).
  *
  * @param res - the response, so `tsgi.signal` can tell a hang-up from a finished exchange;
  *   without it the signal aborts when the request stream closes before it was read whole.
@@ -326,27 +325,4 @@ function fieldCount(raw: readonly string[], http2: boolean): number {
     count++;
   }
   return count;
-}
-
-/** `tsgi.signal`: created on first read, then kept; writable, as a plain property. */
-const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
-  const source = exchangeOf(environ) as IncomingMessage | ServerResponse;
-  return isNodeResponse(source) ? abortSignalFor(source.req as IncomingMessage, source) : abortSignalFor(source as IncomingMessage, undefined);
-});
-
-/** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
-function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {
-  const controller = new AbortController();
-  // On HTTP/2 the stream: a HEAD reset before its answer closes no response (see closeEmitter).
-  const target = res === undefined ? req : closeEmitter(res);
-  // `writableEnded` too: Node's HTTP/2 response reports itself finished when its stream is
-  // reset, though the answer never ended (an upload the client cancelled).
-  const gone = () => !(res ? res.writableEnded && res.writableFinished : req.complete);
-  const abort = () => {
-    if (gone()) controller.abort(clientDisconnected());
-  };
-  // `req.socket` is null once an app has destroyed the request stream.
-  if ((res === undefined ? req.destroyed : responseGone(res)) || (req.socket as Socket | null)?.destroyed) abort();
-  else target.once('close', abort);
-  return controller.signal;
 }

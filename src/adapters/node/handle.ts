@@ -9,6 +9,7 @@ import type { LogStream } from '../../gateway/types.ts';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
+import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
 import { stderrLog, writeLineOrStderr } from '../../gateway/log.ts';
@@ -42,7 +43,9 @@ export interface ServerHandle {
    * `finally` blocks have run), and the apps it cut before they answered have settled (one
    * that stops on `tsgi.signal` has written its access log line). Busy keep-alive connections close as soon as their response
    * ends, and answers started meanwhile carry `Connection: close`. After `timeout`
-   * milliseconds (default 10 000) the remaining connections are cut. HTTP/2 connections get
+   * milliseconds (default 10 000) the remaining connections are cut (the `tsgi.signal` of each
+   * request cut aborts with an `AbortError` saying `server shutting down`, as that of an event
+   * stream it ends does, not `client disconnected`). HTTP/2 connections get
    * `GOAWAY` and close once their open streams are done. Calling it again answers the same
    * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
    * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
@@ -113,13 +116,16 @@ function isListenerArgument(value: unknown): boolean {
  * else where its address says (a descriptor's socket may be either kind; a cluster worker
  * cannot see the path of a Unix socket its primary listens on, and names none). `close()`
  * sets `state.closing`, closes idle connections as they become idle, and cuts the rest at the
- * earliest deadline asked; work after the answers still running when it stops waiting is
- * named in `log` (`serve()`'s, standard error by default).
+ * earliest deadline asked, marking `shutdown` (the watch of the requests' `tsgi.shutdown_signal`)
+ * cut first, so the `tsgi.signal` of a request cut then says the server shuts down; work after
+ * the answers still running when it stops waiting is named in `log` (`serve()`'s, standard
+ * error by default).
  */
 export function handleOf(
   listener: Listener,
   state: ServerState,
   path: string | undefined,
+  shutdown: ShutdownWatch,
   log: LogStream = stderrLog,
 ): ServerHandle {
   const server = listener.server;
@@ -155,7 +161,10 @@ export function handleOf(
     if (Date.now() + timeout >= deadline) return;
     deadline = Date.now() + timeout;
     clearTimeout(timer);
-    timer = setTimeout(() => listener.closeAll(), timeout);
+    timer = setTimeout(() => {
+      shutdown.cut = true;
+      listener.closeAll();
+    }, timeout);
     timer.unref();
     if (workWait) armWorkDue();
   };

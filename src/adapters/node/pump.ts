@@ -11,7 +11,8 @@ import { markBodyStarted } from './body-started.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { http2Stream, responseGone } from './http2-compat.ts';
-import { isAbort, unlessAbort } from '../../gateway/abort.ts';
+import { bodyClosedEarly, isAbort, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
+import { abortRequestSignal } from './request-signal.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
 import { raceImmediate } from '../../gateway/race-immediate.ts';
@@ -41,6 +42,11 @@ type Step = IteratorResult<Uint8Array>;
  * complete one (the last chunk, or the end of the HTTP/2 stream), so an `EventSource`
  * reconnects, to another worker, where a stream cut at the shutdown's timeout would have held
  * it until then. Such a body also stops waiting at once when the client leaves.
+ *
+ * When this ends the answer before its body's end for its own reasons (that end of an event
+ * stream: `serverShuttingDown()`; the rest of a HEAD's, 204's or 304's body:
+ * `bodyClosedEarly()`), the request's `tsgi.signal` aborts with that reason before `return()`
+ * is called, so a source that waits on it alone stops at once.
  */
 export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let iterator: BodyIterator;
@@ -51,9 +57,13 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     return;
   }
   const res = exchange.res;
-  // Closing the body after the client left: an abort is the body stopping as asked.
+  /** True once this pump ended the answer before the body's end, aborting `tsgi.signal`. */
+  let abandoned = false;
+  // Closing the body after the client left, or after this pump aborted `tsgi.signal`: an abort
+  // is the body stopping as asked.
   const onError = (error: unknown) => {
-    if (!(isAbort(error) && responseGone(res)) && !isBodyFailure(exchange.environ, error)) exchange.log(error);
+    const asked = isAbort(error) && (abandoned || responseGone(res));
+    if (!asked && !isBodyFailure(exchange.environ, error)) exchange.log(error);
   };
   let releasing: Promise<void> | undefined;
   const release = () => (releasing ??= closeBody(iterator, onError));
@@ -97,10 +107,15 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     watched = true;
     stop = streamStopOf(exchange.shutdown, exchange.headers!, exchange.environ, onDrain);
   };
-  /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
+  /**
+   * Ends the response as a complete one, and closes the body: the shutdown's end of an event
+   * stream. `tsgi.signal` aborts first, so a source waiting on it alone stops at once.
+   */
   const endNow = async () => {
     res.end();
     finished = true;
+    abandoned = true;
+    abortRequestSignal(exchange.environ, serverShuttingDown());
     await release();
   };
   const drain = () =>
@@ -168,6 +183,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     sendHead(exchange, undefined);
     if (exchange.noBody) {
       res.end();
+      // The rest of the body is not wanted (a HEAD answered with the GET's fields): its source
+      // is told before it is closed (in `finally`), so one waiting on `tsgi.signal` stops at once.
+      abandoned = true;
+      abortRequestSignal(exchange.environ, bodyClosedEarly());
       return;
     }
     if (!watched) watchEventStream();

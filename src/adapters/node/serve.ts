@@ -20,6 +20,7 @@ import { checkRedactQuery } from '../../gateway/redact-query.ts';
 import { defaultMaxConnections, firstByteTimeoutOf } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
+import { shutdownWatchFor } from '../../gateway/shutdown.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../gateway/shown.ts';
 import { hostWithPort } from './host-port.ts';
@@ -330,7 +331,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     });
   }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path, mode: options.pathMode });
-  return handleOf(listener, state, path, options.log);
+  return handleOf(listener, state, path, shutdownWatchFor(handlerOptions.shutdownSignal!), options.log);
 }
 
 /**

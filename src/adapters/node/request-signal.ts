@@ -1,0 +1,82 @@
+/**
+ * `tsgi.signal` of a Node request: "this answer is no longer wanted". It aborts when the client
+ * goes away before the response is complete, and when the server itself ends an answer still
+ * being produced: an event stream it ends at its graceful shutdown, a connection it cuts at the
+ * shutdown's timeout, a body it stops reading for its own reasons (a HEAD answered with the
+ * GET's fields).
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Environ } from '../../gateway/types.ts';
+import { clientDisconnected, serverShuttingDown } from '../../gateway/abort.ts';
+import { wasCut } from '../../gateway/shutdown.ts';
+import { lazyEnvironKey } from '../environ-rules.ts';
+import { exchangeOf, isNodeResponse } from './exchange-key.ts';
+import { closeEmitter, responseGone } from './http2-compat.ts';
+
+/**
+ * On the environ, once `tsgi.signal` was made: its controller, for the server to abort
+ * ({@link abortRequestSignal}); before that, the reason the server ended the answer with, which
+ * the signal is made aborted with. A symbol key, as `lazyEnvironKey`'s slot: spread copies keep it.
+ */
+const CONTROLLER = Symbol('tsgi.signal_controller');
+
+type Slots = Record<typeof CONTROLLER, AbortController | DOMException | undefined>;
+
+/** `tsgi.signal`: created on first read, then kept; writable, as a plain property. */
+export const SIGNAL_PROPERTY: PropertyDescriptor = lazyEnvironKey('tsgi.signal', (environ) => {
+  const source = exchangeOf(environ) as IncomingMessage | ServerResponse;
+  const res = isNodeResponse(source) ? source : undefined;
+  const controller = new AbortController();
+  const ended = (environ as unknown as Slots)[CONTROLLER];
+  (environ as unknown as Slots)[CONTROLLER] = controller;
+  if (ended instanceof DOMException) controller.abort(ended);
+  else {
+    const req = (res === undefined ? source : res.req) as IncomingMessage;
+    watchExchange(controller, req, res, environ['tsgi.shutdown_signal']);
+  }
+  return controller.signal;
+});
+
+/**
+ * Aborts `controller` when the exchange ends before the response finished: with
+ * `clientDisconnected()`, or `serverShuttingDown()` once the server cut its connections at the
+ * end of the graceful shutdown of `shutdown` ({@link wasCut}).
+ */
+function watchExchange(
+  controller: AbortController,
+  req: IncomingMessage,
+  res: ServerResponse | undefined,
+  shutdown: AbortSignal | undefined,
+): void {
+  // On HTTP/2 the stream: a HEAD reset before its answer closes no response (see closeEmitter).
+  const target = res === undefined ? req : closeEmitter(res);
+  // `writableEnded` too: Node's HTTP/2 response reports itself finished when its stream is
+  // reset, though the answer never ended (an upload the client cancelled).
+  const gone = () => !(res ? res.writableEnded && res.writableFinished : req.complete);
+  const abort = () => {
+    if (!gone()) return;
+    const cut = shutdown !== undefined && wasCut(shutdown);
+    controller.abort(cut ? serverShuttingDown() : clientDisconnected());
+  };
+  // `req.socket` is null once an app has destroyed the request stream.
+  const ended = res === undefined ? req.destroyed : responseGone(res);
+  if (ended || (req.socket as Socket | null)?.destroyed) abort();
+  else target.once('close', abort);
+}
+
+/**
+ * The server ends the answer of `environ` while its body is still being produced (an event
+ * stream at the graceful shutdown: `serverShuttingDown()`; a HEAD answered with the GET's
+ * fields: `bodyClosedEarly()`): `tsgi.signal` aborts with `reason`, before the body is closed,
+ * so a source that waits on it stops at once. A signal not made yet is made aborted. Nothing
+ * happens once it aborted (the client left first).
+ */
+export function abortRequestSignal(environ: Environ, reason: DOMException): void {
+  const slots = environ as unknown as Slots;
+  const controller = slots[CONTROLLER];
+  if (controller === undefined) slots[CONTROLLER] = reason;
+  else if (controller instanceof AbortController) controller.abort(reason);
+}
