@@ -3,7 +3,7 @@
  * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
  * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
  * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`,
- * `bearerAuth`, `compress` and `lint`, so that each reads these fields the one way.
+ * `basicAuth`, `bearerAuth`, `compress` and `lint`, so that each reads these fields the one way.
  *
  * @module
  */
@@ -63,14 +63,20 @@ export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
  */
 function cdnKeeps(headers: HeaderList, field: string): boolean {
   const lower = field.toLowerCase();
-  // Each CDN obeys its own field; the lines of one field are one list (RFC 9110 §5.3).
+  return cdnFields(headers).some((cc) => keeps(cc, lower, true));
+}
+
+/**
+ * The directives of each CDN-targeted field of `headers` (see {@link targetsCdn}), the lines
+ * of one field taken together (RFC 9110 §5.3): each CDN obeys its own.
+ */
+function cdnFields(headers: HeaderList): CacheControl[] {
   const fields = new Map<string, string[]>();
   for (const [name, value] of headers.entries()) {
     const key = name.toLowerCase();
     if (targetsCdn(key)) fields.set(key, [...(fields.get(key) ?? []), value]);
   }
-  for (const values of fields.values()) if (keeps(new CacheControl(joinCacheControlLines(values)), lower, true)) return true;
-  return false;
+  return [...fields.values()].map((values) => new CacheControl(joinCacheControlLines(values)));
 }
 
 /**
@@ -139,4 +145,41 @@ export function keepPrivate(list: HeaderList): void {
   cache.delete('s-maxage');
   cache.set('private', true);
   list.set('Cache-Control', cache.toString());
+}
+
+/**
+ * Whether a header field named `name` (any case) says how caches keep a response:
+ * `Cache-Control`, `Expires` or a CDN-targeted field (see {@link targetsCdn}). For a cheap look
+ * at a response before its fields are parsed.
+ */
+export function isCachingField(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'cache-control' || lower === 'expires' || targetsCdn(lower);
+}
+
+/**
+ * Whether `cc` lets a shared cache answer a request with `Authorization` from a stored
+ * response (RFC 9111 §3.5): `public`, `s-maxage` or `must-revalidate`.
+ */
+function sharedDespiteCredentials(cc: CacheControl): boolean {
+  return cc.public || cc.sMaxAge !== null || cc.mustRevalidate;
+}
+
+/**
+ * For the answer to a request let in by its credentials (`Authorization`: `basicAuth`,
+ * `bearerAuth`): makes it unstorable by shared caches ({@link keepPrivate}) when it gives one
+ * a lifetime ({@link sharedFreshness} `'fresh'`: `max-age`, `Expires`, a CDN-targeted field)
+ * without saying it may be shared. RFC 9111 §3.5 forbids a shared cache to answer a request
+ * with `Authorization` from a stored response unless its `Cache-Control` has `public`,
+ * `s-maxage` or `must-revalidate`: a conforming cache does as much already, this stops one
+ * that does not (nginx's `proxy_cache`). Left as it is when one of those three is in
+ * `Cache-Control` or in a CDN-targeted field (the app's word, for the caches that field
+ * addresses), when `private` (bare) or `no-store` keep it out of shared caches and no
+ * CDN-targeted field gives it a lifetime, and when it has no lifetime at all (a shared cache
+ * does not reuse it for another request with `Authorization`).
+ */
+export function keepAuthorizedPrivate(list: HeaderList): void {
+  if (sharedFreshness(list, '') !== 'fresh') return;
+  const fields = [cacheControlOf(list), ...cdnFields(list)];
+  if (!fields.some(sharedDespiteCredentials)) keepPrivate(list);
 }

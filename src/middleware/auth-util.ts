@@ -12,9 +12,11 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Environ } from '../gateway/types.ts';
+import type { Environ, StartResponse } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { mustBeString } from '../http/auth-params.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { isCachingField, keepAuthorizedPrivate, keepPrivate } from '../http/shared-cache.ts';
 
 /**
  * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where
@@ -98,4 +100,23 @@ export function setRemoteUser(environ: Environ, name: string | null, authType: s
   environ.AUTH_TYPE = authType;
   if (user !== undefined) authUserKey.set(environ, user);
   else if (authUserKey.get(environ) !== undefined) authUserKey.delete(environ);
+}
+
+/**
+ * `startResponse` for the app below an auth layer that let the request in by its credentials:
+ * the answer's caching fields pass `keepAuthorizedPrivate` (made `private` when cacheable but
+ * not said shareable, RFC 9111 §3.5), or, with `inUrl` (a token in the query, RFC 6750 §2.3:
+ * a cache keys its copy on the URL, token included), `keepPrivate` (made `private` always). An
+ * answer without caching fields is passed on untouched, unparsed, unless `inUrl`; headers
+ * that are not an array too (the server refuses them).
+ */
+export function credentialedAnswer(startResponse: StartResponse, inUrl: boolean): StartResponse {
+  return (status, headers, error) => {
+    if (!Array.isArray(headers) || (!inUrl && !headers.some(([name]) => isCachingField(name)))) {
+      return startResponse(status, headers, error);
+    }
+    const list = new HeaderList(headers);
+    (inUrl ? keepPrivate : keepAuthorizedPrivate)(list);
+    return startResponse(status, list.list, error);
+  };
 }

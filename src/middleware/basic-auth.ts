@@ -8,7 +8,7 @@ import { HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
-import { setRemoteUser } from './auth-util.ts';
+import { credentialedAnswer, setRemoteUser } from './auth-util.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
@@ -38,7 +38,12 @@ const BASIC_AUTH_OPTIONS = { realm: true, verify: true } as const satisfies Opti
  * Requires HTTP Basic credentials (RFC 7617) for every request to `app`.
  *
  * - Valid credentials: `REMOTE_USER` is set to the user name (or the string `verify`
- *   answered) and `AUTH_TYPE` to `Basic`, then `app` is called.
+ *   answered) and `AUTH_TYPE` to `Basic`, then `app` is called. Its answer, when it gives a
+ *   shared cache a lifetime (`max-age`, `Expires`, a CDN-targeted field) without saying it may
+ *   be shared (`public`, `s-maxage` or `must-revalidate`, RFC 9111 §3.5), is made `private`
+ *   (and the CDN-targeted fields removed), as a conforming shared cache would treat it: one
+ *   that ignores §3.5 (nginx's `proxy_cache`) would hand the user's page to clients without
+ *   credentials. `private` or `no-store` already, or no caching fields: left as it is.
  * - No `Authorization`, another scheme, a malformed Basic value, or refused credentials: a
  *   401 whose body is negotiated like every `HTTPException`, with
  *   `WWW-Authenticate: Basic realm="…", charset="UTF-8"` (RFC 7617 §2.1: credentials are
@@ -79,7 +84,7 @@ export function basicAuth(app: AppLike, options: BasicAuthOptions): App {
       const answer = await verify(credentials.username, credentials.password ?? '', req);
       if (answer === true || (typeof answer === 'string' && answer !== '')) {
         setRemoteUser(environ, answer === true ? credentials.username : answer, 'Basic');
-        return inner(environ, startResponse);
+        return inner(environ, credentialedAnswer(startResponse, false));
       }
     }
     const denied = new HTTPUnauthorized(undefined, { wwwAuthenticate: challenge });

@@ -3,17 +3,15 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { TOKEN68 } from '../http/auth-params.ts';
 import { Cursor } from '../http/syntax.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
-import { HeaderList } from '../http/header-list.ts';
-import { keepPrivate } from '../http/shared-cache.ts';
 import { Request } from '../request/request.ts';
-import { setRemoteUser } from './auth-util.ts';
+import { credentialedAnswer, setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
 import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
 
@@ -74,7 +72,10 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  *
  * - `Authorization: Bearer <token>` and `verify` answers a user: `AUTH_TYPE` is `Bearer`,
  *   `authUserKey` (`environ['tsgi.auth_user']`) the user, `REMOTE_USER` its name (see
- *   `userName`); `app` is called.
+ *   `userName`); `app` is called. Its answer, when it gives a shared cache a lifetime without
+ *   saying it may be shared (`public`, `s-maxage` or `must-revalidate`, RFC 9111 §3.5), is
+ *   made `private`, as `basicAuth` does; one let in by a token in the query (`allowQuery`)
+ *   always is (RFC 6750 §2.3).
  * - No credentials, or another scheme (`Basic …`): 401 with `WWW-Authenticate: Bearer
  *   realm="…"` and no error code (RFC 6750 §3.1). With `allowQuery`, an `access_token` in the
  *   query is taken beside another scheme's `Authorization` (a Basic login in front of the site).
@@ -161,7 +162,7 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
         setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
         if (userKey !== undefined) userKey.set(environ, user);
         // RFC 6750 §2.3: the URL holds the token, and a shared cache keys its copy on the URL.
-        return inner(environ, found.fromQuery ? privateAnswer(startResponse) : startResponse);
+        return inner(environ, credentialedAnswer(startResponse, found.fromQuery));
       }
       const description = 'The access token is invalid, expired or revoked.';
       refusal = new HTTPUnauthorized(description, { wwwAuthenticate: challenge('invalid_token', description) });
@@ -335,12 +336,3 @@ function nameOf<User>(user: User, userName: ((user: User) => string) | undefined
   return null;
 }
 
-/** `startResponse` with the response's caching fields made private (`keepPrivate`). */
-function privateAnswer(startResponse: StartResponse): StartResponse {
-  return (status, headers, error) => {
-    if (!Array.isArray(headers)) return startResponse(status, headers, error); // the server refuses it
-    const list = new HeaderList(headers);
-    keepPrivate(list);
-    return startResponse(status, list.list, error);
-  };
-}
