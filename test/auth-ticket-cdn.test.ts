@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response } from 'tsgi';
+import { type App, type Environ, HTTPFound, HTTPMovedPermanently, Request, Response } from 'tsgi';
 import { AuthTickets } from 'tsgi/middleware';
 import { request, start } from './node-helpers.ts';
 
@@ -67,5 +67,39 @@ describe('AuthTickets: the login and logout answers behind a CDN', () => {
     const page = await request(`${server.url}/`);
     expect(page.headers['cache-control']).toBe('public, max-age=60, s-maxage=600');
     expect(page.headers['cdn-cache-control']).toBe('max-age=600');
+  });
+});
+
+describe('AuthTickets: a login or logout redirect thrown by the app', () => {
+  it('keeps it out of shared caches, as one returned, sync or async, whatever its status (socket)', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    // A plain gateway app: the HTTPException escapes the middleware, answered by serve()
+    // (Flask's `raise redirect(...)` after `login_user`).
+    const app = (environ: Environ) => {
+      const [, how, kind, action] = environ.PATH_INFO.split('/');
+      // A 301 is cacheable by default (RFC 9110 §15.1); a 302 here says public itself.
+      const res = kind === '301' ? new HTTPMovedPermanently('/') : new HTTPFound('/');
+      if (kind === '302') res.headers.set('Cache-Control', 'public, max-age=600').set('CDN-Cache-Control', 'max-age=600');
+      if (action === 'login') tickets.remember(res, 'alice');
+      else tickets.forget(res);
+      if (how === 'async') return Promise.reject(res);
+      throw res;
+    };
+    const server = await start(tickets.middleware(app));
+    try {
+      for (const how of ['sync', 'async']) {
+        for (const [kind, expected] of [['301', 'private'], ['302', 'max-age=600, private']] as const) {
+          for (const action of ['login', 'logout']) {
+            const path = `/${how}/${kind}/${action}`;
+            const res = await request(`${server.url}${path}`);
+            expect([res.status, res.headers['set-cookie']?.length], path).toEqual([Number(kind), 1]);
+            expect(res.headers['cache-control'], path).toBe(expected);
+            expect(res.headers['cdn-cache-control'], path).toBeUndefined();
+          }
+        }
+      }
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type AppLike, type Body, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
+import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf, isHTTPException } from '../exceptions/base.ts';
 import { keepPrivate, sharedFreshness } from '../http/shared-cache.ts';
@@ -207,8 +207,10 @@ export class AuthTickets {
    * It never refuses a request: guard pages in the app
    * (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
    *
-   * A response that sets or deletes the ticket cookie (the app's `remember` or `forget`) is
-   * kept out of shared caches, as `CookieSessions` does for its cookie: unless its
+   * A response that sets or deletes the ticket cookie (the app's `remember` or `forget`),
+   * returned or thrown (an `HTTPException` such as the redirect after a login, which escapes
+   * to be answered outside), is kept out of shared caches, as `CookieSessions` does for its
+   * cookie: unless its
    * `Cache-Control` says `private` (bare) or `no-store`, `public` and `s-maxage` are dropped and
    * `private` added (RFC 9111 §5.2.2.7), and `CDN-Cache-Control`, `<name>-CDN-Cache-Control`
    * and `Surrogate-Control` (RFC 9213), which a CDN obeys over it, are removed; a cache would
@@ -239,23 +241,27 @@ export class AuthTickets {
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
+    // What the app throws (an `HTTPException` escaping to be answered outside, by `serve()`:
+    // the redirect after a login) gets the ticket cookie's fields edited as an answer does.
+    const thrownHttp = (error: unknown): never => this.#editThrown(error, false);
+    const thrownHttps = (error: unknown): never => this.#editThrown(error, true);
     return (environ, startResponse) => {
       const https = environ['tsgi.url_scheme'] === 'https';
-      // On https, the ticket cookie the app set (`remember`, `forget`) is made `Secure`, unless
-      // the `secure` option says otherwise: they write into a response, with no request at hand.
-      // An answer setting or deleting the ticket cookie (a login, a logout) is this visitor's alone.
-      const respond: StartResponse = (status, headers, error) => startResponse(status, this.#keepCookiePrivate(https ? this.#cookie.secureFields(headers) : headers), error);
-      // The same for an `HTTPException` the app throws with the cookie (the redirect after a
-      // login), which escapes to be answered by whatever is outside (`serve()`).
-      const call = (start: StartResponse) => (https ? this.#secureThrown(() => inner(environ, start)) : inner(environ, start));
+      const respond: StartResponse = (status, headers, error) =>
+        startResponse(status, this.#cookieFields(headers, https), error);
       const ticket = this.read(environ);
-      if (ticket === null) return call(respond);
-      setRemoteUser(environ, ticket.user, 'cookie');
-      authTicketKey.set(environ, ticket);
-      if (this.reissueTime === undefined || this.#cookie.seconds() - ticket.issued <= this.reissueTime) {
-        return call((status, headers, error) => respond(status, varyWhenHeuristic(headers), error));
+      let start = respond;
+      if (ticket !== null) {
+        setRemoteUser(environ, ticket.user, 'cookie');
+        authTicketKey.set(environ, ticket);
+        if (!this.#reissueDue(ticket)) {
+          start = (status, headers, error) => respond(status, varyWhenHeuristic(headers), error);
+        } else {
+          start = (status, headers, error) =>
+            respond(status, this.#reissue(ticket, headers, https), error);
+        }
       }
-      return call((status, headers, error) => respond(status, this.#reissue(ticket, headers, https), error));
+      return onThrown(() => inner(environ, start), https ? thrownHttps : thrownHttp);
     };
   };
 
@@ -372,22 +378,30 @@ export class AuthTickets {
   }
 
   /**
-   * `run()`'s answer, with the ticket cookie made `Secure` (as {@link SignedCookie.secureFields})
-   * in the headers of an `HTTPException` it throws or rejects with, before it goes on.
+   * `headers` of an answer to a request over https (`https`) or not, with the ticket cookie the
+   * app set (`remember`, `forget`) made `Secure` on https unless the `secure` option says
+   * otherwise (they write into a response, with no request at hand), and kept out of shared
+   * caches when they set or delete it ({@link AuthTickets.#keepCookiePrivate}): a login or a
+   * logout is this visitor's alone.
    */
-  #secureThrown(run: () => Body | Promise<Body>): Body | Promise<Body> {
-    const secure = (error: unknown): never => {
-      if (isHTTPException(error)) {
-        const fields = error.headers.toList();
-        const secured = this.#cookie.secureFields(fields);
-        if (secured !== fields) {
-          error.headers.clear();
-          for (const [name, value] of secured) error.headers.add(name, value);
-        }
+  #cookieFields(headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
+    return this.#keepCookiePrivate(https ? this.#cookie.secureFields(headers) : headers);
+  }
+
+  /**
+   * Throws `error` on, an `HTTPException`'s headers first edited as an answer's
+   * ({@link AuthTickets.#cookieFields}): it escapes the middleware to be answered outside.
+   */
+  #editThrown(error: unknown, https: boolean): never {
+    if (isHTTPException(error)) {
+      const fields = error.headers.toList();
+      const edited = this.#cookieFields(fields, https);
+      if (edited !== fields) {
+        error.headers.clear();
+        for (const [name, value] of edited) error.headers.add(name, value);
       }
-      throw error;
-    };
-    return onThrown(run, secure);
+    }
+    throw error;
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */
@@ -406,6 +420,11 @@ export class AuthTickets {
     const list = new HeaderList(headers);
     keepPrivate(list);
     return list.list;
+  }
+
+  /** Whether `ticket` is older than `reissueTime` (never without the option). */
+  #reissueDue(ticket: Ticket): boolean {
+    return this.reissueTime !== undefined && this.#cookie.seconds() - ticket.issued > this.reissueTime;
   }
 
   /**
