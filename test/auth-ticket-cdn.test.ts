@@ -103,3 +103,34 @@ describe('AuthTickets: a login or logout redirect thrown by the app', () => {
     }
   });
 });
+
+describe('AuthTickets: the anonymous page behind a cache that honours Vary', () => {
+  it('adds Cookie to the Vary of every answer, signed in or not, unless Vary: * (socket)', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    // REMOTE_USER is set before the app runs: whether a page read it cannot be told.
+    const site = (environ: Environ, startResponse: (status: string, headers: Array<[string, string]>) => unknown) => {
+      const headers: Array<[string, string]> = [['Cache-Control', 'public, max-age=600']];
+      if (environ.PATH_INFO === '/gzip') headers.push(['Vary', 'Accept-Encoding']);
+      if (environ.PATH_INFO === '/any') headers.push(['Vary', '*']);
+      startResponse('200 OK', headers);
+      return [new TextEncoder().encode(`Hello ${environ.REMOTE_USER ?? 'stranger'}`)];
+    };
+    const thrown = () => {
+      throw new HTTPMovedPermanently('/'); // escapes the middleware, answered by serve()
+    };
+    const server = await start(tickets.middleware((environ, startResponse) => (environ.PATH_INFO === '/moved' ? thrown() : site(environ, startResponse))));
+    try {
+      const bob = `auth_tkt=${tickets.sign('bob').value}`;
+      // A CDN storing the stranger's page under the URL alone served it to bob too, and bob's to strangers.
+      for (const cookie of [undefined, bob, 'auth_tkt=forged.x', 'theme=dark']) {
+        for (const [path, vary] of [['/', 'Cookie'], ['/gzip', 'Accept-Encoding, Cookie'], ['/any', '*'], ['/moved', 'Cookie, Accept']]) {
+          const res = await request(`${server.url}${path}`, { headers: cookie === undefined ? {} : { cookie } });
+          // serve() adds Accept to a thrown HTTPException's answer (its body is negotiated).
+          expect(res.headers.vary, `${path} ${cookie ?? ''}`).toBe(vary);
+        }
+      }
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -220,11 +220,12 @@ export class AuthTickets {
    * or the reissue) is `Secure` unless the `secure` option is `false`
    * ({@link AuthTicketOptions.secure}).
    *
-   * The answer to a request with a valid ticket (a page made for its user) gets `Cookie` in its
-   * `Vary` when a shared cache may keep it for a heuristic time (RFC 9111 §4.2.2: no
-   * `Cache-Control` lifetime nor `Expires`, neither `private` nor `no-store`; a CDN such as
-   * Fastly stores such a 200 an hour by default), so the cache serves it only to requests with
-   * the same cookie; one whose caching fields say how shared caches keep it is left as it is.
+   * Every answer that passes the middleware (returned, or an `HTTPException` thrown) gets
+   * `Cookie` in its `Vary` (RFC 9110 §12.5.5; nothing is added to `Vary: *`), a logged-in
+   * user's page and an anonymous one alike: the user is set before the app runs, so whether a
+   * page depends on it cannot be told, and a cache that honours `Vary` must neither hand a
+   * user's page to others nor the anonymous page to a logged-in user (as `CookieSessions` adds
+   * it to every answer whose session was read).
    *
    * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
    * the response, as its headers pass (the body is not touched), except on a response
@@ -235,9 +236,8 @@ export class AuthTickets {
    * `Surrogate-Control`, which a CDN obeys over `Cache-Control: private`, RFC 9213), where the
    * cookie could be served to others; the next request reissues
    * instead. A reissue on a response without such freshness, which a shared cache may still
-   * keep for a heuristic time (RFC 9111 §4.2.2: a `Last-Modified` is enough), adds `Cookie` to
-   * its `Vary` (unless `private` or `no-store` keep it out of shared caches), so a cache serves
-   * it only to requests with the same cookie: this user's.
+   * keep for a heuristic time (RFC 9111 §4.2.2: a `Last-Modified` is enough), is served by a
+   * cache only to requests with the same cookie (this user's), by the `Vary: Cookie` above.
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
@@ -254,9 +254,7 @@ export class AuthTickets {
       if (ticket !== null) {
         setRemoteUser(environ, ticket.user, 'cookie');
         authTicketKey.set(environ, ticket);
-        if (!this.#reissueDue(ticket)) {
-          start = (status, headers, error) => respond(status, varyWhenHeuristic(headers), error);
-        } else {
+        if (this.#reissueDue(ticket)) {
           start = (status, headers, error) =>
             respond(status, this.#reissue(ticket, headers, https), error);
         }
@@ -378,14 +376,16 @@ export class AuthTickets {
   }
 
   /**
-   * `headers` of an answer to a request over https (`https`) or not, with the ticket cookie the
+   * `headers` of an answer to a request over https (`https`) or not, with `Cookie` in their
+   * `Vary` (the app may have read the user, set before it ran), with the ticket cookie the
    * app set (`remember`, `forget`) made `Secure` on https unless the `secure` option says
    * otherwise (they write into a response, with no request at hand), and kept out of shared
    * caches when they set or delete it ({@link AuthTickets.#keepCookiePrivate}): a login or a
    * logout is this visitor's alone.
    */
   #cookieFields(headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    return this.#keepCookiePrivate(https ? this.#cookie.secureFields(headers) : headers);
+    const varied = varyOnCookie(headers);
+    return this.#keepCookiePrivate(https ? this.#cookie.secureFields(varied) : varied);
   }
 
   /**
@@ -432,41 +432,30 @@ export class AuthTickets {
    * the ticket cookie themselves or allow a shared cache to store the response.
    */
   #reissue(ticket: Ticket, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    if (headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return varyWhenHeuristic(headers);
+    if (headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return headers;
     // Served fresh to others by a shared cache or a CDN: the cookie would go to them too.
-    const storage = sharedFreshness(new HeaderList(headers), 'set-cookie');
-    if (storage === 'fresh') return headers;
+    if (sharedFreshness(new HeaderList(headers), 'set-cookie') === 'fresh') return headers;
     const { value, ticket: fresh } = this.sign(ticket.user, {
       maxAge: ticket.expires - ticket.issued,
       persistent: !ticket.session,
       ...(ticket.data !== undefined ? { data: ticket.data } : {}),
     });
-    const reissued: Array<[string, string]> = [...headers, ['Set-Cookie', this.#setCookie(value, fresh, https)]];
     // Without explicit freshness a shared cache may still keep it, fresh for a heuristic time
-    // (RFC 9111 §4.2.2): `Vary: Cookie` keeps it for requests with this user's cookie alone.
-    return storage === 'heuristic' ? varyOnCookie(reissued) : reissued;
+    // (RFC 9111 §4.2.2): the answer's `Vary: Cookie` keeps it for this user's cookie alone.
+    return [...headers, ['Set-Cookie', this.#setCookie(value, fresh, https)]];
   }
 }
 
-/** `headers` with `Cookie` added to their `Vary` (through `vary`, as `compress` adds `Accept-Encoding`; `*` stays). */
-function varyOnCookie(headers: Array<[string, string]>): Array<[string, string]> {
-  const list = new HeaderList(headers);
-  appendVary(list.list, 'Cookie');
-  return list.list;
-}
-
 /**
- * `headers` of an answer made for a logged-in user with `Cookie` added to their `Vary` when a
- * shared cache may keep it for a heuristic time (`sharedFreshness`), else as they are: a CDN
- * storing 200s without caching fields, and not keying them on `Cookie`, would hand the user's
- * page to every visitor of the URL.
+ * A copy of `headers` with `Cookie` added to their `Vary` (through `vary`, as `compress` adds
+ * `Accept-Encoding`: once, and nothing after `*`), or `headers` when not an array (the server
+ * refuses them).
  */
-function varyWhenHeuristic(headers: Array<[string, string]>): Array<[string, string]> {
-  if (!Array.isArray(headers)) return headers; // the server refuses it
-  const list = new HeaderList(headers);
-  if (sharedFreshness(list, '') !== 'heuristic') return headers;
-  appendVary(list.list, 'Cookie');
-  return list.list;
+function varyOnCookie(headers: Array<[string, string]>): Array<[string, string]> {
+  if (!Array.isArray(headers)) return headers;
+  const varied = headers.slice();
+  appendVary(varied, 'Cookie');
+  return varied;
 }
 
 /**
