@@ -250,6 +250,29 @@ export function parseCookieHeader(header: string | null | undefined): Record<str
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /**
+ * Every value of the cookie `name` in a `Cookie` request header, in the order sent, as sent
+ * (neither unquoted nor decoded); `[]` when there is none. Pairs are split as
+ * {@link parseCookieHeader} splits them (at `;`, then the first `=`; spaces and tabs around
+ * names and values dropped; a pair with no `=` skipped), which keeps only the first value of a
+ * name. For a signed cookie that another of the same name, planted by a sibling subdomain
+ * (`Domain=example.com`) and sent first, must not hide (RFC 6265bis §8.6). Never throws.
+ */
+export function cookieValues(header: string, name: string): string[] {
+  const values: string[] = [];
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq === -1 || trimSpaces(pair.slice(0, eq)) !== name) continue;
+    values.push(trimSpaces(pair.slice(eq + 1)));
+  }
+  return values;
+}
+
+/** `text` without the spaces and tabs around it, as the `cookie` package trims names and values. */
+function trimSpaces(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/**
  * `text`, one character per byte, read as UTF-8 when its bytes are valid UTF-8 (a leading
  * EF BB BF kept as U+FEFF, as Werkzeug keeps it); else `text` as it is.
  */

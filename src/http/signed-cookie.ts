@@ -7,7 +7,13 @@
  */
 import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
-import { type CookieOptions, LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
+import {
+  type CookieOptions,
+  LATEST_EXPIRES,
+  cookieValues,
+  deletionOptions,
+  serializeSetCookie,
+} from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
 import { booleanOption, kindOf } from '../gateway/option-names.ts';
 
@@ -110,12 +116,33 @@ export class SignedCookie {
     this.now = options.now ?? Date.now;
   }
 
-  /** The verified payload of this cookie in a `Cookie` header, or `null`. Never throws. */
-  read(header: unknown): { json: unknown } | null {
-    if (typeof header !== 'string' || !header.includes(this.name)) return null;
+  /**
+   * What `accept` makes of the verified payload of the first cookie of this name in a `Cookie`
+   * header whose signature verifies and that `accept` takes (answers other than `null` for: a
+   * payload well-formed and not expired), or `null`. The others of the name are skipped, not
+   * errors: a sibling subdomain can plant one (`Domain=example.com`) that the browser sends
+   * first (RFC 6265bis §8.6), which would otherwise log the user out. The header is scanned for
+   * them only when the first fails and the name occurs again. Never throws (unless `accept`).
+   */
+  read<T>(header: unknown, accept: (signed: { json: unknown }) => T | null): T | null {
+    if (typeof header !== 'string') return null;
+    const at = header.indexOf(this.name);
+    if (at === -1) return null;
     // The value as sent: a signed value is plain base64url, so a quoted or percent-encoded one
     // is another spelling of it, refused rather than decoded.
-    return this.verify(parseCookie(header, { decode: (raw) => raw })[this.name]);
+    const first = this.#accepted(parseCookie(header, { decode: (raw) => raw })[this.name], accept);
+    if (first !== null || !header.includes(this.name, at + this.name.length)) return first;
+    for (const value of cookieValues(header, this.name)) {
+      const found = this.#accepted(value, accept);
+      if (found !== null) return found;
+    }
+    return null;
+  }
+
+  /** What `accept` makes of `value`'s verified payload, or `null` (not signed by a key of ours). */
+  #accepted<T>(value: string | undefined, accept: (signed: { json: unknown }) => T | null): T | null {
+    const signed = this.verify(value);
+    return signed === null ? null : accept(signed);
   }
 
   /** The verified payload of a cookie value, or `null`. Never throws. */

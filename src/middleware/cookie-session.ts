@@ -215,8 +215,14 @@ export class CookieSessions {
 
   /** The session stored in `environ`'s cookie, or `null` (see {@link CookieSessions.load}). */
   #stored(environ: Environ): SessionState | null {
-    const signed = this.#cookie.read(environ.HTTP_COOKIE);
-    if (signed === null) return null;
+    return this.#cookie.read(environ.HTTP_COOKIE, this.#state);
+  }
+
+  /**
+   * The session a verified cookie payload holds, or `null` when malformed or expired (an arrow,
+   * bound once: no closure per request).
+   */
+  readonly #state = (signed: { json: unknown }): SessionState | null => {
     const { i: issued, d: data, f: flashes } = (signed.json ?? {}) as { i?: unknown; d?: unknown; f?: unknown };
     const now = this.#cookie.now() / 1000;
     if (!Number.isSafeInteger(issued) || now >= (issued as number) + this.maxAge || (issued as number) > now + ALLOWED_SKEW) return null;
@@ -227,7 +233,7 @@ export class CookieSessions {
       data: new Map(Object.entries(data)),
       flashes: (list as Array<[string, string]>).map(([category, message]): Flash => ({ message, category })),
     };
-  }
+  };
 
   /**
    * `headers` with the session's `Vary`, `Set-Cookie` and `Cache-Control`, as the middleware
