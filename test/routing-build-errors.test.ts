@@ -133,3 +133,25 @@ describe('placeholders sharing a segment', () => {
     expect(urls.build('shop', { shop: 'Acme-EU', region: 'west' })).toBe('https://acme-eu-west.example.com/');
   });
 });
+
+describe('a value built into the query', () => {
+  const items = new RouteMap({ items: '/items/' });
+  const build = (values: Record<string, unknown>) => () => (items.build as (endpoint: string, values: Record<string, unknown>) => string)('items', values);
+
+  it('refuses an object (it went out as [object Object]), naming the name and what is taken', () => {
+    const taken = 'a string, number, boolean or bigint, or an array of them (null and undefined are left out)';
+    expect(build({ q: { a: 1 } })).toThrow(new TypeError(`items (/items/): the query value q is an object: give ${taken}`));
+    expect(build({ tag: ['a', { b: 2 }] })).toThrow(new TypeError(`items (/items/): the query value tag holds an object: give ${taken}`));
+    expect(build({ q: [['a']] })).toThrow('the query value q holds an object');
+    expect(build({ q: () => 1 })).toThrow('the query value q is a function');
+    expect(build({ q: Symbol('s') })).toThrow('the query value q is a symbol');
+    // A Date's String() is its local-time text, which no reader parses the same: written by the app.
+    expect(build({ since: new Date(0) })).toThrow(new TypeError(`items (/items/): the query value since is a Date: give it as text, as since.toISOString()`));
+  });
+
+  it('writes what it took before: strings, numbers, booleans, bigints and arrays of them; null and undefined left out', () => {
+    expect(items.build('items', { a: 'x y', n: 1.5, b: false, big: 12n, tag: ['a', 2, true, null, undefined], none: null, gone: undefined })).toBe(
+      '/items/?a=x+y&n=1.5&b=false&big=12&tag=a&tag=2&tag=true',
+    );
+  });
+});

@@ -51,22 +51,24 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
 /**
  * The path of `rule` with `values` (percent-encoded, not yet under `SCRIPT_NAME`) and the
  * query of the values the rule does not take (its placeholders' and defaults' names;
- * `?a=1&b=2`, or `''`): an array repeats its name, `null` and `undefined` are left out (in an array too, as Werkzeug's `url_for`). Only `values`' own properties count: a
- * placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
+ * `?a=1&b=2`, or `''`): a string, number, boolean or bigint, an array repeating its name;
+ * `null` and `undefined` are left out (in an array too, as Werkzeug's `url_for`). Only
+ * `values`' own properties count: a placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
  * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
  * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, the
  *   text does not match the converter's regex or holds a `/` its converter does not cross, or the path has a `.` or `..` segment (`..` as a
  *   `string` value, `a/../b` as a `path` one), which clients resolve away (RFC 3986 §5.2.4),
  *   or placeholders sharing a segment would be read back as other texts (`/files/<name>.<ext>`
- *   with `ext` = `tar.gz`: `a.tar` and `gz`): each URL would not lead back to the rule and values.
+ *   with `ext` = `tar.gz`: `a.tar` and `gz`): each URL would not lead back to the rule and values;
+ *   and for a query value that is none of those (an object, a `Date`: see `queryText`).
  */
 export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
-  if (!rule.sharesSegments) return { path: pathOf(rule, values), query: queryOf(rule.arguments, values) };
+  if (!rule.sharesSegments) return { path: pathOf(rule, values), query: queryOf(rule, values) };
   const texts = new Map<string, string>();
   const path = pathOf(rule, values, texts);
   checkReadBack(rule, texts);
-  return { path, query: queryOf(rule.arguments, values) };
+  return { path, query: queryOf(rule, values) };
 }
 
 /**
@@ -121,16 +123,46 @@ export function pathOf(rule: Buildable, values: Readonly<Record<string, unknown>
   return path;
 }
 
-/** The query (`?a=1&b=2`, or `''`) of the `values` not named in `taken` (a rule's placeholders and defaults). */
-function queryOf(taken: ReadonlySet<string>, values: Readonly<Record<string, unknown>>): string {
+/**
+ * The query (`?a=1&b=2`, or `''`) of the `values` not named in `rule.arguments` (its
+ * placeholders and defaults).
+ *
+ * @throws TypeError as {@link queryText}.
+ */
+function queryOf(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(values)) {
-    if (taken.has(name) || value === undefined || value === null) continue;
-    for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined && one !== null) query.append(name, String(one));
+    if (rule.arguments.has(name) || value === undefined || value === null) continue;
+    if (!Array.isArray(value)) query.append(name, queryText(rule, name, value, 'is'));
+    else for (const one of value) if (one !== undefined && one !== null) query.append(name, queryText(rule, name, one, 'holds'));
   }
   const text = query.toString();
   return text ? `?${text}` : '';
 }
+
+/**
+ * The text of one query value `value` of `name`: a string as it is, a number, boolean or
+ * bigint as `String` writes it (`1.5`, `false`, `12`).
+ *
+ * @param how - `'is'` for the value itself, `'holds'` for an item of its array (the message's
+ *   verb).
+ * @throws TypeError for any other value, naming `name` and what is taken: an object or array
+ *   (in an array), which `String` writes as `[object Object]` or joins with commas (Werkzeug's
+ *   `url_encode` writes its `str()`, never what a link meant); a `Date`, whose `String` is its
+ *   local-time text in English, told to be given as text (`toISOString()`, or the form its
+ *   reader parses); a function or a symbol.
+ */
+function queryText(rule: Buildable, name: string, value: unknown, how: 'is' | 'holds'): string {
+  const type = typeof value;
+  if (type === 'string') return value as string;
+  if (type === 'number' || type === 'boolean' || type === 'bigint') return String(value);
+  const where = `${rule.endpoint} (${rule.pattern}): the query value ${name} ${how}`;
+  if (value instanceof Date) throw new TypeError(`${where} a Date: give it as text, as ${name}.toISOString()`);
+  throw new TypeError(`${where} ${type === 'object' ? 'an object' : `a ${type}`}: give ${QUERY_TAKES}`);
+}
+
+/** What a query value may be, as {@link queryText}'s refusal says it. */
+const QUERY_TAKES = 'a string, number, boolean or bigint, or an array of them (null and undefined are left out)';
 
 /**
  * The host of `rule` (it has one) with `values`, in lower case (Werkzeug's `Rule.build` of

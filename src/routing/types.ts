@@ -166,8 +166,14 @@ type Simple<After extends string, C extends ConverterMap> = After extends `${inf
  */
 export type RouteValues<P extends string, C extends ConverterMap = {}> = { [K in keyof Entries<P, C>]: Entries<P, C>[K] };
 
-/** A value `build` puts in the query: repeated for an array, left out when `null` or `undefined`. */
-export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>;
+/**
+ * A value `build` puts in the query: repeated for an array, left out when `null` or
+ * `undefined` (in an array too). Any other value (an object, a `Date`) is a `TypeError`.
+ */
+export type QueryValue = QueryItem | null | undefined | ReadonlyArray<QueryItem | null | undefined>;
+
+/** One value of the query, as `String` writes it. */
+type QueryItem = string | number | boolean | bigint;
 
 /** The values of `build` for a route: its placeholders' values, then any extra ones for the query. */
 export type BuildValues<V> = V & Readonly<Record<string, unknown>>;
