@@ -153,6 +153,30 @@ describe('an internationalized host', () => {
     expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example.')).toMatchObject({ kind: 'match', values: { user: 'ann' } });
   });
 
+  it('builds a value in Unicode in its ASCII form, as the fixed labels are (IDNA), and matches it back', async () => {
+    const urls = idn.bind(Request.blank('/', { baseUrl: 'http://xn--bcher-kva.example' }));
+    // It threw: "jürgen.xn--bcher-kva.example" is not a valid host.
+    expect(urls.build('shop', { user: 'Jürgen' })).toBe('http://xn--jrgen-kva.xn--bcher-kva.example/shop');
+    expect(urls.build('shop', { user: 'ＡＮＮ' })).toBe('http://ann.xn--bcher-kva.example/shop');
+    expect(idn.lookup('GET', '/shop', 'xn--jrgen-kva.xn--bcher-kva.example')).toMatchObject({ kind: 'match', values: { user: 'xn--jrgen-kva' } });
+    // Over a socket, the URL built leads back to the rule.
+    const server = await start(idn.app({ books: (_req, _v, links) => links.build('shop', { user: 'jürgen' }), shop: (_req, { user }) => `shop of ${user}` }));
+    const get = async (host: string, path: string) =>
+      parseRaw((await rawExchange(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw).rest;
+    const built = new URL(await get('xn--bcher-kva.example', '/'));
+    expect(await get(built.host, built.pathname)).toBe('shop of xn--jrgen-kva');
+  });
+
+  it('refuses a value in Unicode sharing its label with other text, which has no ASCII form to match', () => {
+    const mixed = new RouteMap({ shop: { path: '/', host: '<name>-shop.example' } });
+    const urls = mixed.bind(Request.blank('/', { baseUrl: 'http://www.example' }));
+    expect(urls.build('shop', { name: 'tea' })).toBe('http://tea-shop.example/');
+    expect(() => urls.build('shop', { name: 'bü' })).toThrow(
+      new TypeError('shop (/): <name>: "bü" is in Unicode, and shares its label in <name>-shop.example: only a whole label has an ASCII form (xn--…) to write'),
+    );
+    expect(() => urls.build('shop', { name: 'bü@evil' })).toThrow(TypeError);
+  });
+
   it('refuses any() words in upper case in a host, which is matched in lower case: a rule that matched no request', () => {
     expect(() => new RouteMap({ a: { path: '/', host: '<any(EU,us):region>.example.com' } })).toThrow(
       new TypeError('<any(EU,us):region>.example.com: a host is matched in lower case, so any() never matches "EU": write <any(eu,us):region>'),

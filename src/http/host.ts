@@ -76,6 +76,19 @@ export function asciiHostName(name: string): string | null {
 }
 
 /**
+ * @internal Labels of a host name (`Jürgen`, `shop.Bücher`: a placeholder's value in a route's
+ * `host`) as a `Host` field carries them: each label in Unicode in its ASCII form
+ * (`xn--jrgen-kva`, IDNA through the WHATWG URL parser, as {@link asciiHostName}), in lower
+ * case. Read as labels, not as a whole host: `１` is `1`, where the host `１` is the IPv4
+ * address `0.0.0.1`. `null` when no URL can carry them (see {@link asciiHostName}). Never throws.
+ */
+export function asciiLabels(text: string): string | null {
+  // A last label of letters keeps the URL parser from reading digits as an IPv4 address.
+  const ascii = asciiHostName(`${text}.x`);
+  return ascii !== null && ascii.endsWith('.x') ? ascii.slice(0, -2) : null;
+}
+
+/**
  * Splits `host[:port]` into the name and the port number (`null` when absent or not a valid
  * port). IPv6 literals keep their brackets.
  */

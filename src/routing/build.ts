@@ -5,7 +5,7 @@
  * @module
  */
 import { quotePath } from '../http/url.ts';
-import { isValidHost } from '../http/host.ts';
+import { asciiLabels, isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
 import { wholeMatch } from './converters.ts';
 import { shownText, shownValue } from '../gateway/shown.ts';
@@ -20,14 +20,20 @@ const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
  * The text of `part`'s value in `values`, as its converter writes it (not yet encoded). Only
  * `values`' own properties count (see {@link buildPath}).
  *
- * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
- *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
- *   original as `cause`; other errors pass unchanged), `toUrl` answers no string, the text does not match the
- *   converter's regex, or it holds a `/` and the converter does not cross slashes (a custom
- *   one's regex `.+`: `PATH_INFO` decodes `%2F` to `/`, so the text would be read as more
- *   segments, another rule's): each URL would not lead back to the rule.
+ * @throws TypeError as {@link convertedText} and {@link checkedText}.
  */
 function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
+  return checkedText(rule, part, convertedText(rule, part, values));
+}
+
+/**
+ * The text `part`'s converter writes for its value in `values` (own properties only), unchecked.
+ *
+ * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
+ *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
+ *   original as `cause`; other errors pass unchanged), or `toUrl` answers no string.
+ */
+function convertedText(rule: Buildable, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
   // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
   const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
   if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
@@ -40,6 +46,18 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
     throw error;
   }
   if (typeof raw !== 'string') throw new TypeError(`${rule.endpoint} (${rule.pattern}): <${part.name}>: toUrl answered ${shownValue(raw)}, not a string`);
+  return raw;
+}
+
+/**
+ * `raw`, the text written for `part`, once checked to lead back to the rule.
+ *
+ * @throws TypeError when the text does not match the converter's regex, or it holds a `/` and
+ *   the converter does not cross slashes (a custom one's regex `.+`: `PATH_INFO` decodes `%2F`
+ *   to `/`, so the text would be read as more segments, another rule's): each URL would not
+ *   lead back to the rule.
+ */
+function checkedText(rule: Buildable, part: Placeholder, raw: string): string {
   // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
   if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(raw)} does not match <${part.name}>`);
   if (!part.converter.crossesSlashes && raw.includes('/')) {
@@ -165,21 +183,56 @@ function queryText(rule: Buildable, name: string, value: unknown, how: 'is' | 'h
 const QUERY_TAKES = 'a string, number, boolean or bigint, or an array of them (null and undefined are left out)';
 
 /**
+ * `raw`, the text of a host placeholder's value, as a `Host` field carries it: in Unicode
+ * (`Jürgen`), in its ASCII form (`xn--jrgen-kva`, IDNA as the WHATWG URL parser and browsers
+ * write it), as the static labels of `rule.host` are written; ASCII text as it is.
+ *
+ * @param labels - whether the placeholder fills whole labels: the ASCII form is a whole label's.
+ * @throws TypeError for text in Unicode sharing its label with other text (the pattern's, or
+ *   another placeholder's: `<name>-shop.example` with `bü`, whose label has no ASCII form the
+ *   pattern could match), or that no URL can carry (`bü@evil`).
+ */
+function hostText(rule: CompiledRule, part: Placeholder, raw: string, labels: boolean): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(raw)) return raw;
+  const where = `${rule.endpoint} (${rule.pattern}): <${part.name}>: ${shownText(raw)}`;
+  if (!labels) {
+    throw new TypeError(`${where} is in Unicode, and shares its label in ${rule.host!.text}: only a whole label has an ASCII form (xn--…) to write`);
+  }
+  const ascii = asciiLabels(raw);
+  if (ascii === null) throw new TypeError(`${where} makes no host name`);
+  return ascii;
+}
+
+/**
+ * Whether the placeholder at `parts[i]` fills whole labels of a host: the start of the host or
+ * a `.` before it, and its end, a `.` or the `:` of a port after it.
+ */
+function fillsLabels(parts: CompiledRule['parts'], i: number): boolean {
+  const before = parts[i - 1];
+  const after = parts[i + 1];
+  return (before === undefined || (typeof before === 'string' && before.endsWith('.'))) && (after === undefined || (typeof after === 'string' && /^[.:]/.test(after)));
+}
+
+/**
  * The host of `rule` (it has one) with `values`, in lower case (Werkzeug's `Rule.build` of
- * the domain part): `alice.example.com` for `<user>.example.com` and `{ user: 'Alice' }`.
+ * the domain part): `alice.example.com` for `<user>.example.com` and `{ user: 'Alice' }`; a
+ * value in Unicode in its ASCII form, as the static labels are (`{ user: 'Jürgen' }`:
+ * `xn--jrgen-kva.example.com`, IDNA; see {@link hostText}), checked by its converter so.
  *
  * @throws TypeError as {@link buildPath} (`<a>-<b>.example.com` with `b` = `c-d` is read back
  *   as `a-c` and `d`), and when the text is no valid host (`uri-host [":" port]`, RFC 9112
- *   §3.2: a space, `%`, `@`…).
+ *   §3.2: a space, `%`, `@`…), or a value in Unicode sharing its label with other text.
  */
 export function buildHost(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
   const pattern = rule.host!;
   const texts = new Map<string, string>();
   let host = '';
-  for (const part of pattern.parts) {
+  for (const [i, part] of pattern.parts.entries()) {
     if (typeof part === 'string') host += part;
     else {
-      const text = valueText(rule, part, values).toLowerCase();
+      const raw = hostText(rule, part, convertedText(rule, part, values), fillsLabels(pattern.parts, i));
+      const text = checkedText(rule, part, raw).toLowerCase();
       texts.set(part.name, text);
       host += text;
     }
