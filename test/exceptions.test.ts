@@ -497,6 +497,20 @@ describe('redirects', () => {
     expect(redirect('https://münchen.example/').getResponse(Request.blank('/')).headers.get('location')).toBe('https://xn--mnchen-3ya.example/');
   });
 
+  it('writes a non-ASCII host name after user info in punycode too, the user info percent-encoded', async () => {
+    // It went out as https://user@b%C3%BCcher.example/: a host no client can look up.
+    expect(absoluteLocation('https://user@bücher.example/', undefined)).toBe('https://user@xn--bcher-kva.example/');
+    expect(absoluteLocation('https://jürgen:pw@bücher.example:8443/ü', undefined)).toBe('https://j%C3%BCrgen:pw@xn--bcher-kva.example:8443/%C3%BC');
+    // The host is after the last @, as the WHATWG URL parser and RFC 3986 read it.
+    expect(absoluteLocation('https://bücher.example@évil.com/', undefined)).toBe('https://b%C3%BCcher.example@xn--vil-9la.com/');
+    expect(absoluteLocation('https://jürgen@example.com/', undefined)).toBe('https://j%C3%BCrgen@example.com/');
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/')));
+    const target = 'https://user@bücher.example/a b';
+    const res = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent(target)}`);
+    expect([res.status, res.headers.location]).toEqual([303, 'https://user@xn--bcher-kva.example/a%20b']);
+    expect(new URL(res.headers.location!).host).toBe(new URL(target).host);
+  });
+
   describe('cannot become an open redirect', () => {
     const targets = [
       '//evil.com',

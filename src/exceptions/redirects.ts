@@ -73,7 +73,8 @@ function checkTarget(location: string): string {
  *
  * - Spaces, control characters and non-ASCII are percent-encoded (UTF-8), so the header is
  *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them; a
- *   non-ASCII host name of an absolute target is written in punycode instead.
+ *   non-ASCII host name of an absolute target is written in punycode instead, after user info
+ *   too (`https://user@bücher.example/` → `https://user@xn--bcher-kva.example/`).
  * - In the path, the characters no URI path may hold (RFC 3986 §3.3: `"`, `<`, `>`, `^`,
  *   `` ` ``, `{`, `|`, `}`, and a `%` that starts no escape, `/100%` → `/100%25`) are
  *   percent-encoded too; in the query, those a URI's query may not
@@ -171,13 +172,20 @@ const AUTHORITY = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#\\]*)/;
 /**
  * `location` with a non-ASCII host name written in punycode (`évil.com` → `xn--vil-bma.com`,
  * IDNA as the WHATWG URL parser does it, and Werkzeug's `iri_to_uri`): percent-encoded, a host
- * name means nothing. Anything else, and a host with user info, is left as it is.
+ * name means nothing. The host is what follows the last `@` of the authority, as the WHATWG
+ * URL parser and RFC 3986 §3.2.1 read it (`https://user@bücher.example/` →
+ * `https://user@xn--bcher-kva.example/`); the user info before it is left, to be
+ * percent-encoded with the rest. Anything else is left as it is.
  */
 function punycodeHost(location: string): string {
   const match = AUTHORITY.exec(location);
-  if (match === null || !/[^\x00-\x7f]/.test(match[2]!) || match[2]!.includes('@')) return location;
+  if (match === null) return location;
+  const authority = match[2]!;
+  const at = authority.lastIndexOf('@') + 1;
+  const host = authority.slice(at);
+  if (!/[^\x00-\x7f]/.test(host)) return location;
   try {
-    return `${match[1]}${new URL(match[0]).host}${location.slice(match[0].length)}`;
+    return `${match[1]}${authority.slice(0, at)}${new URL(`${match[1]}${host}`).host}${location.slice(match[0].length)}`;
   } catch {
     return location;
   }
