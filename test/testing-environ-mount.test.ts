@@ -43,3 +43,21 @@ describe("a call's environ naming SCRIPT_NAME", () => {
     }
   });
 });
+
+describe('a base URL whose path holds [, ] or |', () => {
+  it('splits the path a browser sends ([, ] and | as they are) at the mount point, as a server mounted there does', async () => {
+    // The URL parser leaves [, ] and | in a path as they are, and so browsers and fetch send them.
+    const server = await start(mount({ '/app[1]|a': app }), { host: '127.0.0.1' });
+    const served = await fetch(`http://127.0.0.1:${server.port}/app[1]|a/page[2]`);
+    const seen = await served.json();
+    expect(seen).toEqual({ scriptName: '/app[1]|a', pathInfo: '/page[2]', uri: '/app[1]|a/page[2]' });
+    const client = new TestClient(app, { baseUrl: 'http://localhost/app[1]|a/' });
+    // It reached the app with SCRIPT_NAME '' and PATH_INFO /app[1]|a/page[2].
+    expect(await (await client.get('/page[2]')).json()).toEqual(seen);
+    // A redirect to the mount point's URL written encoded (req.applicationUrl) is split there too.
+    const followed = await client.get('/start', { followRedirects: 1 });
+    expect(await followed.json()).toEqual({ scriptName: '/app[1]|a', pathInfo: '/next', uri: '/app%5B1%5D%7Ca/next' });
+    const viaServer = await fetch(`http://127.0.0.1:${server.port}/app[1]|a/start`);
+    expect(await viaServer.json()).toEqual(await followed.json());
+  });
+});

@@ -5,7 +5,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { type BlankOptions, blankEnviron } from '../request/blank.ts';
-import { quotePath } from '../http/url.ts';
+import { quotePath, unquotePath } from '../http/url.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import type { FormFieldsInit } from '../forms/encode.ts';
@@ -48,13 +48,27 @@ function sentSearch(url: URL): string {
 
 /**
  * Splits the URL's path at the mount point: `[SCRIPT_NAME, the rest of the raw path]`, or
- * `['', path]` when the path lies outside `scriptRoot` (Werkzeug's client does the same).
+ * `['', path]` when the path lies outside `scriptRoot` (Werkzeug's client does the same). The
+ * path is compared decoded, segment by segment, as a server mounted there compares it: the
+ * URL parser leaves `[`, `]` and `|` in a path as they are, as browsers send them, so
+ * `/app[1]/x` and `/app%5B1%5D/x` (`req.applicationUrl`'s form) both lie under `/app[1]`.
+ *
+ * @throws URIError for a malformed escape or invalid UTF-8 in a segment compared.
  */
 function splitRoot(rawPath: string, scriptRoot: string): [string, string] {
   if (scriptRoot === '') return ['', rawPath];
   const prefix = quotePath(scriptRoot);
   if (rawPath === prefix || rawPath.startsWith(`${prefix}/`)) return [scriptRoot, rawPath.slice(prefix.length)];
-  return ['', rawPath];
+  let decoded = '';
+  let end = 0;
+  while (decoded.length < scriptRoot.length && end < rawPath.length) {
+    const slash = rawPath.indexOf('/', end + 1);
+    const stop = slash === -1 ? rawPath.length : slash;
+    decoded += unquotePath(rawPath.slice(end, stop));
+    end = stop;
+    if (!scriptRoot.startsWith(decoded)) return ['', rawPath];
+  }
+  return decoded === scriptRoot ? [scriptRoot, rawPath.slice(end)] : ['', rawPath];
 }
 
 /**
@@ -92,6 +106,8 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
   if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
   const environ = blankEnviron(`${rest}${sentSearch(url)}`, options);
+  // The target as sent (`/app[1]/x`), which `blankEnviron` writes from `SCRIPT_NAME` quoted.
+  environ.REQUEST_URI = `${url.pathname}${sentSearch(url)}`;
   if (streamed !== undefined && extra['tsgi.input'] === undefined) {
     const declared = environ.CONTENT_LENGTH;
     environ['tsgi.input'] = new StreamedInput(streamed, declared !== undefined && DIGITS.test(declared) ? Number(declared) : -1);
