@@ -362,6 +362,38 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(other.cookies.all().map((c) => c.name)).toEqual(['b']);
   });
 
+  it('sends back a Domain naming the host itself at localhost, an IP or [::1], host-only as browsers keep it', async () => {
+    // RFC 6265 §5.1.3: a host domain-matches a string identical to it; a Domain that is a
+    // public suffix (localhost, a single label) or an IP address is then host-only (§5.3 step 5;
+    // RFC 6265bis §5.7, Chrome's GetCookieDomainWithString).
+    const app = Request.application((req) => {
+      const domain = req.query.get('domain');
+      return new Response(JSON.stringify(req.cookies), { contentType: 'application/json', headers: domain === null ? [] : [['Set-Cookie', `session=s1; Domain=${domain}; Path=/`]] });
+    });
+    for (const [baseUrl, domain, kept] of [
+      ['http://localhost', 'localhost', 'localhost'],
+      ['http://localhost:8000', 'LocalHost', 'localhost'],
+      ['http://127.0.0.1:8000', '127.0.0.1', '127.0.0.1'],
+      ['http://[::1]:3000', '[::1]', '::1'],
+    ] as const) {
+      const client = new TestClient(app, { baseUrl });
+      await client.get(`/login?domain=${encodeURIComponent(domain)}`);
+      expect([baseUrl, await (await client.get('/')).json()]).toEqual([baseUrl, { session: 's1' }]);
+      expect([baseUrl, client.cookies.all().map((c) => [c.domain, c.hostOnly])]).toEqual([baseUrl, [[kept, true]]]);
+    }
+    // One it would never send is not kept, as browsers keep none: localhost is a public suffix
+    // of app.localhost, and ::1 names no host [::1] (lint says browsers drop it).
+    for (const [baseUrl, domain] of [['http://app.localhost', 'localhost'], ['http://[::1]', '::1'], ['http://127.0.0.1', '127.0.0.2']] as const) {
+      const client = new TestClient(app, { baseUrl, lint: false });
+      await client.get(`/login?domain=${encodeURIComponent(domain)}`);
+      expect([baseUrl, client.cookies.all()]).toEqual([baseUrl, []]);
+    }
+    // A Domain of a registrable name stays a domain cookie, sent to its subdomains.
+    const shop = new TestClient(app, { baseUrl: 'http://example.com' });
+    await shop.get('/login?domain=example.com');
+    expect(await (await shop.get('http://www.example.com/')).json()).toEqual({ session: 's1' });
+  });
+
   it('is set, read, deleted and cleared by the test, or turned off', async () => {
     const client = new TestClient(site);
     client.cookies.set('theme', 'dark').set('a', '1', { path: '/admin' });

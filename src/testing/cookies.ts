@@ -83,6 +83,29 @@ function namelessValue(line: string): string | null {
   return (equals === 0 ? pair.slice(1) : pair).replace(/^[\t ]+|[\t ]+$/g, '');
 }
 
+/** A host name the WHATWG URL parser wrote from an IPv4 address: four decimal numbers. */
+const IPV4 = /^\d+\.\d+\.\d+\.\d+$/;
+
+/**
+ * The `Domain` of a cookie set by an answer to `url` as browsers take it, from `domain`, the
+ * attribute as parsed (lower case, without its leading dot): `null`, a host-only cookie, when
+ * it names the host itself and the host is an IP address (RFC 6265bis §5.7: `127.0.0.1`,
+ * `[::1]`) or a single label (`localhost`, `testserver`: a public suffix by the Public Suffix
+ * List's default rule, kept host-only by RFC 6265 §5.3 step 5, as Chrome keeps it); `domain`
+ * itself for any other host, for tough-cookie to check.
+ *
+ * @throws Error for a cookie browsers ignore, which tough-cookie kept and never sent: at an IP
+ *   address, a `Domain` that is not that address as a URL writes it (`::1` for `[::1]`); a
+ *   single-label `Domain` that is not the host (`localhost` from `app.localhost`).
+ */
+function domainOf(domain: string, url: string): string | null {
+  const host = new URL(url).hostname;
+  const ip = host.startsWith('[') || IPV4.test(host);
+  if (!ip && domain.includes('.')) return domain;
+  if (domain === host) return null;
+  throw new Error(`cookie Domain=${domain} at ${host}: ${ip ? 'an IP address matches itself only' : 'a public suffix but the host itself'}: browsers ignore it`);
+}
+
 /**
  * The cookies a {@link TestClient} keeps across requests, by the rules of RFC 6265 (§5.3
  * storage, §5.4 retrieval) as tough-cookie implements them: the `Domain` must domain-match
@@ -126,7 +149,9 @@ export class CookieJar {
    * except (RFC 6265 §5.3 step 5) when it names the request host itself: the cookie is then
    * kept host-only. tough-cookie refuses that case too, and a single-label host (`testserver`,
    * a container's `web`) is a public suffix to it, so `Domain=testserver` set by
-   * `http://testserver` is retried without its `Domain`. A cookie whose name and value come
+   * `http://testserver` is retried without its `Domain`; `localhost` (which tough-cookie takes as
+   * a domain, and never sends to `app.localhost`) and an IP address are read first, as browsers
+   * read them (see {@link domainOf}). A cookie whose name and value come
    * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
    * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
    * (§5.7), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
@@ -147,6 +172,7 @@ export class CookieJar {
     if (nameless !== null && (nameless === '' || /^__(?:secure|host)-/i.test(nameless))) {
       throw new Error(`nameless cookie ${JSON.stringify(nameless)} is empty or reads as a prefixed one: browsers ignore it`);
     }
+    if (parsed?.domain != null) parsed.domain = domainOf(parsed.domain, url);
     // Header text is Latin-1: one character per byte, as the browser counts them.
     if (parsed !== undefined && parsed.key.length + parsed.value.length > MAX_COOKIE_SIZE) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} is over ${MAX_COOKIE_SIZE} bytes (name and value): browsers ignore it`);
