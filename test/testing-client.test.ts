@@ -147,6 +147,31 @@ describe('request bodies', () => {
   });
 });
 
+describe("a call's body and the client's Content-Type", () => {
+  const seen = Request.application(async (req) => Response.json([req.headers.get('content-type'), await req.text()]));
+  const typed = new TestClient(seen, { headers: { 'Content-Type': 'application/json' } });
+  const typeOf = async (res: Promise<{ json(): Promise<unknown> }>) => ((await (await res).json()) as [string, string])[0].replace(/boundary=.+$/, 'boundary=B');
+
+  it("labels form, json, files, URLSearchParams and FormData bodies with their own type, not the client's", async () => {
+    // The form went out labelled application/json: the app read no fields.
+    expect(await (await typed.post('/', { form: { a: '1' } })).json()).toEqual(['application/x-www-form-urlencoded', 'a=1']);
+    const text = new TestClient(seen, { headers: { 'content-type': 'text/plain' } });
+    expect(await typeOf(text.post('/', { json: { a: 1 } }))).toBe('application/json');
+    expect(await typeOf(typed.post('/', { form: { a: '1' }, files: { f: { filename: 'a.txt', content: 'x' } } }))).toBe('multipart/form-data; boundary=B');
+    expect(await typeOf(typed.post('/', { body: new URLSearchParams({ a: '1' }) }))).toBe('application/x-www-form-urlencoded;charset=UTF-8');
+    const form = new FormData();
+    form.append('a', '1');
+    expect(await typeOf(typed.post('/', { body: form }))).toBe('multipart/form-data; boundary=B');
+  });
+
+  it("keeps a type the call gives (Werkzeug's content_type), and the client's for text and bytes, which imply none of their own", async () => {
+    const own = { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' };
+    expect(await typeOf(typed.post('/', { form: { a: '1' }, headers: own }))).toBe('application/x-www-form-urlencoded; charset=utf-8');
+    expect(await typeOf(typed.post('/', { body: '{}' }))).toBe('application/json');
+    expect(await typeOf(typed.post('/', { body: encoder.encode('{}') }))).toBe('application/json');
+  });
+});
+
 describe('request bodies, as fetch() sends them', () => {
   const seen = Request.application(async (req) => Response.json([req.headers.get('content-type'), await req.text()]));
   /** The bodies fetch() takes whole: text, URLSearchParams, FormData, Blobs, bytes. */

@@ -243,8 +243,15 @@ export class TestClient {
     // to an identity provider, an absolute URL) names its own host. Its credentials stay
     // behind once a redirect went to another origin, as fetch() deletes `Authorization` then.
     const elsewhere = url.origin !== this.#baseOrigin;
+    // A body of fields (form, json, files, URLSearchParams, FormData) labels itself: the
+    // client's Content-Type would misname it (Werkzeug's EnvironBuilder derives it from data).
+    const labelled = options.json !== undefined || options.form !== undefined || options.files !== undefined || options.body instanceof URLSearchParams || options.body instanceof FormData;
     const headers: Array<[string, string]> = fieldsAsRead(this.#options.headers).filter(
-      ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host') && !(hop.leftOrigin === true && isCredential(name)),
+      ([name]) =>
+        !own.has(name) &&
+        !(elsewhere && name.toLowerCase() === 'host') &&
+        !(hop.leftOrigin === true && isCredential(name)) &&
+        !(labelled && name.toLowerCase() === 'content-type'),
     );
     // A browser's navigation, judged at the URL the app sees (its Host, where cookies are filed):
     // the fields it adds replace the client's, the call's replace them. The hop keeps it so, for its redirect.

@@ -27,15 +27,22 @@ export interface RequestOptions {
    * agent; a name repeated here is sent repeated.
    */
   headers?: HeaderListInit | undefined;
-  /** A JSON body, with `Content-Type: application/json`. */
+  /**
+   * A JSON body, with `Content-Type: application/json` unless the call's `headers` name one (the
+   * client's `headers` do not: the body labels itself, as Werkzeug's `EnvironBuilder` does).
+   */
   json?: unknown;
-  /** Form fields: `application/x-www-form-urlencoded`, or `multipart/form-data` with `files`. */
+  /**
+   * Form fields: `application/x-www-form-urlencoded`, or `multipart/form-data` with `files`;
+   * a `Content-Type` in the call's `headers` wins, the client's does not (as `json`).
+   */
   form?: FormFieldsInit | undefined;
   /** Files: a `multipart/form-data` body, `form` fields first (see `Request.blank`). */
   files?: FormFilesInit | undefined;
   /**
    * A body as `fetch()` takes one, with the `Content-Type` it gives it unless `headers` (the
-   * call's or the client's) name one (Fetch's "extract a body"): text, sent as UTF-8 with
+   * call's, or the client's but for `URLSearchParams` and `FormData`, which label themselves as
+   * `form` does) name one (Fetch's "extract a body"): text, sent as UTF-8 with
    * `text/plain;charset=UTF-8`; `URLSearchParams`, with
    * `application/x-www-form-urlencoded;charset=UTF-8`; `FormData`, as `multipart/form-data`
    * with its boundary; a `Blob` (a `File`), with its `type` if it has one; bytes (a
@@ -119,6 +126,8 @@ export interface TestClientOptions {
    * provider, an absolute URL) is asked at the host it names. An `Authorization`,
    * `Proxy-Authorization` or `Cookie` here is not sent once a followed redirect went to another
    * origin, for the rest of that chain (Fetch, HTTP-redirect fetch, deletes `Authorization`).
+   * A `Content-Type` here labels a call's text or bytes `body`, not a body of fields (`form`,
+   * `json`, `files`, `URLSearchParams`, `FormData`), which goes with its own.
    */
   headers?: HeaderListInit | undefined;
   /** Run every call under the `lint` middleware; default `true`. */
