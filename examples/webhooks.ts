@@ -40,6 +40,13 @@ export interface WebhookOptions {
   handle: (event: WebhookEvent) => unknown;
   /** Seconds a signature's timestamp may be away from now. Default 300. */
   tolerance?: number | undefined;
+  /**
+   * Seconds an event id is remembered, so a retry of it is answered as a duplicate. Default
+   * 259 200 (three days: Stripe retries a failed delivery that long). Ids older than that are let
+   * go as new events come, so memory is bounded by the events of that span. A `RangeError` for
+   * a negative or non-finite number.
+   */
+  remember?: number | undefined;
   /** The largest body accepted, bytes. Default 256 KiB. */
   maxBodySize?: number | undefined;
   /** The clock, in milliseconds. Default `Date.now`; tests pass their own. */
@@ -71,12 +78,17 @@ const isEvent = (value: unknown): value is WebhookEvent =>
 
 /**
  * The receiver: an app answering `POST` with `202` for a new event, `200` for one already
- * received, and a 4xx with a short reason otherwise. Event ids are remembered in memory (one
- * process); several workers or restarts need a shared store (a unique key in the database).
+ * received, and a 4xx with a short reason otherwise. Event ids are remembered in memory for
+ * `remember` seconds (one process); several workers or restarts need a shared store (a unique
+ * key in the database, with the time to let it go).
+ *
+ * @throws RangeError for a `remember` that is negative or not finite.
  */
 export function createWebhooks(options: WebhookOptions) {
-  const { secret, handle, tolerance = 300, maxBodySize = 256 * 1024, now = Date.now } = options;
-  const received = new Set<string>();
+  const { secret, handle, tolerance = 300, maxBodySize = 256 * 1024, remember = 3 * 24 * 3600, now = Date.now } = options;
+  if (!(remember >= 0 && Number.isFinite(remember))) throw new RangeError(`webhooks: remember must be a non-negative number of seconds, not ${remember}`);
+  /** When each event id was first received (ms), oldest first: a `Map` keeps insertion order. */
+  const received = new Map<string, number>();
   return Request.application(async (req) => {
     if (req.method !== 'POST') return new Response('Post events here.\n', { status: 405, headers: { Allow: 'POST' } });
     // No default secret: a receiver deployed without one would take forged events.
@@ -96,8 +108,13 @@ export function createWebhooks(options: WebhookOptions) {
     if (!valid) throw new HTTPBadRequest('No valid signature.');
     const event = await req.json({ maxBodySize }); // the bytes checked above, under the same limit (json()'s default is 1 MiB)
     if (!isEvent(event)) throw new HTTPBadRequest('Send {"id": string, "type": string, …}.');
+    const at = now();
+    for (const [id, seen] of received) {
+      if (at - seen < remember * 1000) break;
+      received.delete(id); // older than `remember`: a retry of it is no longer expected
+    }
     if (received.has(event.id)) return Response.json({ received: true, duplicate: true });
-    received.add(event.id);
+    received.set(event.id, at);
     const res = Response.json({ received: true }, { status: 202 });
     res.callOnClose(() => handle(event));
     return res;

@@ -35,6 +35,22 @@ describe('examples/webhooks.ts', () => {
     expect(handled).toEqual(['evt_1']);
   });
 
+  it('forgets an event id after `remember` seconds (3 days: Stripe retries that long), so memory stays bounded', async () => {
+    let now = NOW;
+    const handled: string[] = [];
+    const client = new TestClient(createWebhooks({ secret, handle: (event) => void handled.push(event.id), now: () => now }));
+    const first = JSON.stringify({ id: 'evt_old', type: 'x' });
+    await client.post('/', { body: first, headers: signed(first, now / 1000), status: 202 });
+    now += 3 * 24 * 3600 * 1000 - 1000; // a retry just within three days: still a duplicate
+    await client.post('/', { body: first, headers: signed(first, now / 1000), status: 200 });
+    now += 2000; // past them: the id was let go when the next event came
+    const next = JSON.stringify({ id: 'evt_new', type: 'x' });
+    await client.post('/', { body: next, headers: signed(next, now / 1000), status: 202 });
+    await client.post('/', { body: first, headers: signed(first, now / 1000), status: 202 });
+    expect(handled).toEqual(['evt_old', 'evt_new', 'evt_old']);
+    expect(() => createWebhooks({ secret, handle: () => {}, remember: -1 })).toThrow(RangeError);
+  });
+
   it('refuses bad deliveries with a short reason', async () => {
     const client = receiver();
     const body = JSON.stringify({ id: 'evt_2', type: 'x' });
