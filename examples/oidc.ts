@@ -147,18 +147,32 @@ export function createOidcLogin(options: OidcOptions): App {
   const timeout = options.timeout ?? 10_000;
   const sessions = new CookieSessions({ secret: sessionSecret, secure: options.secure ?? true });
 
-  /** A JSON answer of the provider; 503 when it cannot be reached, 502 when it answers nonsense (logged: both carry the cause). */
+  /** The 503 of a provider that cannot be reached or answer in time, the failure its cause. */
+  const unreachable = (cause: unknown) =>
+    new HTTPServiceUnavailable('The sign-in provider cannot be reached; try again later.', {
+      cause,
+      retryAfter: 30,
+    });
+
+  /**
+   * A JSON answer of the provider; 503 when it cannot be reached or the timeout runs out (its
+   * head or its body late), 502 when it answers nonsense (logged: both carry the cause).
+   */
   async function fromProvider<T>(url: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+    // One limit for the head and the body: a head then a stall is as late as no head at all.
+    const signal = AbortSignal.timeout(timeout);
     let res: globalThis.Response;
     try {
-      res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeout), headers: { accept: 'application/json', ...init?.headers } });
+      const headers = { accept: 'application/json', ...init?.headers };
+      res = await fetch(url, { ...init, signal, headers });
     } catch (cause) {
-      throw new HTTPServiceUnavailable('The sign-in provider cannot be reached; try again later.', { cause, retryAfter: 30 });
+      throw unreachable(cause);
     }
     let body: unknown;
     try {
       body = await res.json();
     } catch (cause) {
+      if (signal.aborted) throw unreachable(cause);
       throw new HTTPBadGateway(`The sign-in provider answered ${res.status} without JSON.`, { cause });
     }
     // Every answer used here is a JSON object: `null`, a list or a string is nonsense, not a TypeError (500) further on.

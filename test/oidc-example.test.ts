@@ -29,6 +29,8 @@ interface Faults {
   noKid?: boolean;
   /** The JWKS served, from the signing key. */
   keys?: (jwk: Record<string, unknown>) => unknown[];
+  /** The token endpoint sends its head and the start of its body, then stalls this many ms. */
+  stallBody?: number;
 }
 
 /** A mock OpenID provider; `faults` is read at each request. */
@@ -66,6 +68,15 @@ async function startProvider(faults: Faults) {
       }
       case '/token': {
         if (faults.tokenStatus) return Response.json({ error: 'server_error' }, { status: faults.tokenStatus });
+        if (faults.stallBody) {
+          const stall = faults.stallBody;
+          const body = async function* () {
+            yield new TextEncoder().encode('{"id_token":');
+            await new Promise((resolve) => setTimeout(resolve, stall));
+            yield new TextEncoder().encode('"late"}');
+          };
+          return new Response(body(), { contentType: 'application/json' });
+        }
         if ('tokenBody' in faults) return Response.json(faults.tokenBody);
         const basic = req.authorization;
         const [id, secret] = basic?.scheme === 'basic' ? [decodeURIComponent(basic.username!), decodeURIComponent(basic.password!)] : [];
@@ -333,6 +344,20 @@ describe('examples/oidc.ts', () => {
       delete faults.discovery;
       await server.close();
     }
+  });
+
+  it('answers 503 with Retry-After when the token endpoint stalls in its body past the timeout', async () => {
+    // Its head came in time, its body did not: timing out (503), not an answer without JSON (502).
+    faults.stallBody = 3000;
+    try {
+      const b = browser(app.url);
+      const res = await b.go((await toProvider(b)).callback, 'cross-site');
+      expect([res.res.status, res.res.headers.get('retry-after')]).toEqual([503, '30']);
+      expect(res.text).toContain('The sign-in provider cannot be reached');
+    } finally {
+      delete faults.stallBody;
+    }
+    expect(logged.join('')).toMatch(/GET \/callback\?.* 503: HTTPServiceUnavailable[^]*TimeoutError/);
   });
 
   it('answers 502 when the token endpoint fails and 503 when the provider is down, each logged', async () => {
