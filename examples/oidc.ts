@@ -13,8 +13,9 @@
  *   (one use: a replayed callback finds none), checks `state`, exchanges the code at the token
  *   endpoint with `fetch` (the same `redirect_uri`, the `code_verifier`, the client's secret),
  *   checks the `id_token` (RS256 signature against the provider's JWKS, `iss`, `aud`, `azp`,
- *   `exp`, `iat`, `nbf`, `nonce`), then starts a new session (`clear()`: nothing planted before the
- *   login survives it) holding the user, and redirects to the page asked for;
+ *   `exp`, `iat`, `nbf`, `nonce`, a `sub` of at most 255 characters), then starts a new
+ *   session (`clear()`: nothing planted before the login survives it) holding the user, and
+ *   redirects to the page asked for;
  * - `POST /logout` (under `crossOriginProtection`: another site cannot log a user out) clears
  *   the session.
  *
@@ -78,6 +79,8 @@ const KEYS_MAX_AGE = 10 * 60_000;
 const KEYS_REFETCH_MS = 60_000;
 /** The longest `next` kept, in bytes of UTF-8: with the rest of the pending login, well within a 4096-byte cookie. */
 const MAX_NEXT_BYTES = 512;
+/** The longest `sub` taken, in characters: OpenID Connect Core §2 allows 255 ASCII ones. */
+const MAX_SUB = 255;
 /** Seconds the provider's clock and ours may differ by, for `exp` and `iat`. */
 const SKEW = 60;
 
@@ -259,6 +262,9 @@ export function createOidcLogin(options: OidcOptions): App {
     // nbf is optional; when present the token is not valid before it (RFC 7519 §4.1.5).
     if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now + SKEW)) throw refuse('not yet valid (nbf)');
     if (typeof claims.sub !== 'string' || claims.sub === '') throw refuse('no sub');
+    // At most 255 ASCII characters (OpenID Connect Core §2): it goes into the session cookie,
+    // where a longer one could pass the 4096 bytes a browser keeps (a RangeError, a 500).
+    if (claims.sub.length > MAX_SUB) throw refuse(`sub of ${claims.sub.length} characters`);
     // The nonce ties the token to this browser's login: another one is a token injected from elsewhere.
     if (typeof claims.nonce !== 'string' || claims.nonce !== pending.nonce) throw new HTTPBadRequest('The sign-in does not belong to this browser (nonce).');
     return claims;

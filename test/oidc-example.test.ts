@@ -255,7 +255,7 @@ describe('examples/oidc.ts', () => {
     }
   });
 
-  it('refuses an ID token that does not check out (iss, aud, azp, exp, nbf, nonce, alg) and a code from another login', async () => {
+  it('refuses an ID token that does not check out (iss, aud, azp, exp, nbf, nonce, alg, sub) and a code from another login', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const [fault, status] of [
       [{ claims: { iss: 'https://evil.example' } }, 502],
@@ -267,6 +267,9 @@ describe('examples/oidc.ts', () => {
       [{ claims: { nbf: 'later' } }, 502],
       [{ claims: { nonce: 'another-login' } }, 400],
       [{ alg: 'HS256' }, 502],
+      // Over the 255 characters of OpenID Connect Core §2: the session cookie could not hold it (was a 500).
+      [{ claims: { sub: 'x'.repeat(5000) } }, 502],
+      [{ claims: { sub: 'x'.repeat(256) } }, 502],
     ] as const) {
       Object.assign(faults, fault);
       try {
@@ -278,6 +281,15 @@ describe('examples/oidc.ts', () => {
         delete faults.claims;
         delete faults.alg;
       }
+    }
+    // A sub of 255 characters, the most OpenID Connect allows, signs in.
+    faults.claims = { sub: 's'.repeat(255) };
+    try {
+      const b = browser(app.url);
+      expect((await b.go((await toProvider(b)).callback, 'cross-site')).res.status).toBe(303);
+      expect((await b.go('/', 'none')).text).toContain('Signed in as Ada');
+    } finally {
+      delete faults.claims;
     }
     // A code obtained in another browser's login (its verifier unknown here): invalid_grant, 400.
     const victim = browser(app.url);
