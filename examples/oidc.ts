@@ -27,8 +27,11 @@
  * ```sh
  * OIDC_ISSUER=https://login.example.com OIDC_CLIENT_ID=… OIDC_CLIENT_SECRET=… \
  * SESSION_SECRET=$(node -e "console.log(crypto.randomBytes(32).toString('base64url'))") \
- * node --conditions=tsgi-source src/cli/main.ts serve --proxy-headers examples/oidc.ts:app
+ * node --conditions=tsgi-source src/cli/main.ts serve --proxy-headers \
+ *   --access-log-redact code,state examples/oidc.ts:app
  * ```
+ *
+ * (`--access-log-redact` keeps the callback's one-time `code` and its `state` out of the log.)
  *
  * Register `https://<your host>/callback` as the redirect URI at the provider, exactly.
  *
@@ -54,7 +57,12 @@ export interface OidcOptions {
   scope?: string | undefined;
   /** `proxyFix` options when a proxy ends TLS in front of the app, so that `redirect_uri` is `https://` at the public host. */
   proxy?: ProxyFixOptions | undefined;
-  /** The session cookie's `Secure`: default `true` (HTTPS only). `false` for a plain-HTTP development set-up. */
+  /**
+   * The session cookie's `Secure`: default `true` (HTTPS only), and the cookie is then named
+   * `__Host-session`, which no sibling subdomain nor plain-HTTP page can set (a session of the
+   * attacker's own, pending login included, planted before the callback would sign the victim
+   * in as the attacker). `false` for a plain-HTTP development set-up: the cookie is `session`.
+   */
   secure?: boolean | undefined;
   /** Milliseconds to wait for each call to the provider. Default 10 000. */
   timeout?: number | undefined;
@@ -148,7 +156,8 @@ export function createOidcLogin(options: OidcOptions): App {
     });
   }
   const timeout = options.timeout ?? 10_000;
-  const sessions = new CookieSessions({ secret: sessionSecret, secure: options.secure ?? true });
+  const secure = options.secure ?? true;
+  const sessions = new CookieSessions({ secret: sessionSecret, secure, cookieName: secure ? '__Host-session' : 'session' });
 
   /** The 503 of a provider that cannot be reached or answer in time, the failure its cause. */
   const unreachable = (cause: unknown) =>

@@ -179,9 +179,9 @@ describe('examples/oidc.ts', () => {
     expect(done.res.status).toBe(303);
     expect(done.res.headers.get('location')).toBe('https://app.example/account?tab=1');
     const cookie = done.res.headers.getSetCookie().join('\n');
-    expect(cookie).toMatch(/^session=.*; HttpOnly; Secure; SameSite=Lax$/m);
+    expect(cookie).toMatch(/^__Host-session=.*; HttpOnly; Secure; SameSite=Lax$/m);
     // The session after the login holds the user alone: the pending login (state, nonce, verifier) is gone.
-    const payload = JSON.parse(Buffer.from(b.jar.get('session')!.split('.')[0]!, 'base64url').toString()) as { d: Record<string, unknown> };
+    const payload = JSON.parse(Buffer.from(b.jar.get('__Host-session')!.split('.')[0]!, 'base64url').toString()) as { d: Record<string, unknown> };
     expect(payload.d).toEqual({ user: { sub: 'user-42', name: 'Ada' } });
     expect((await b.go('/', 'none')).text).toContain('Signed in as Ada');
     // Replayed: the pending login was used up.
@@ -211,7 +211,7 @@ describe('examples/oidc.ts', () => {
     expect((await b.go('/logout', 'none')).res.status).toBe(405);
     const out = await b.go('/logout', 'same-origin', { method: 'POST', body: '' });
     expect(out.res.status).toBe(303);
-    expect(b.jar.has('session')).toBe(false);
+    expect(b.jar.has('__Host-session')).toBe(false);
     expect((await b.go('/', 'none')).text).toContain('Sign in');
   });
 
