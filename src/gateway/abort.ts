@@ -20,7 +20,8 @@ export function clientDisconnected(): DOMException {
  * (`close()`, `tsgi serve` on SIGTERM): a `DOMException` named `AbortError` with the message
  * `server shutting down`, so work that stops on it reads as stopped as asked ({@link isAbort}).
  * The Node adapter's `tsgi.signal` aborts with it too when the shutdown ends the answer: an
- * event stream it ends, a request it cuts at its timeout.
+ * event stream it ends, a request it cuts at its timeout; the `TestClient`'s, for an event
+ * stream its `shutdownSignal` ends.
  */
 export function serverShuttingDown(): DOMException {
   return new DOMException('server shutting down', 'AbortError');
@@ -32,8 +33,8 @@ export function serverShuttingDown(): DOMException {
  * `DOMException` named `AbortError` with the message `response body closed before its end`,
  * so the stream's source tells the abort from a failure ({@link isAbort}); React's
  * `renderToReadableStream` hands it to `onError` for each boundary it abandons. The Node
- * adapter's `tsgi.signal` aborts with it when the server does not send the rest of a streamed
- * body (a HEAD answered with the GET's fields).
+ * adapter's `tsgi.signal` (and the `TestClient`'s) aborts with it when the server does not
+ * send the rest of a streamed body (a HEAD answered with the GET's fields).
  */
 export function bodyClosedEarly(): DOMException {
   return new DOMException('response body closed before its end', 'AbortError');

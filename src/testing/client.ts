@@ -12,7 +12,7 @@ import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { fieldsAsRead, requestEnviron, withQuery } from './environ.ts';
-import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
+import { type Answer, CutResponse, type RunOptions, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
@@ -305,7 +305,16 @@ export class TestClient {
     const cutError = (error: CutResponse, response?: TestResponse) =>
       new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { response, cause: error.cause });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onCommitted: hints.committed, shutdown: this.#shutdown });
+      // `requestSignal`: the server side aborts `tsgi.signal` when it ends the answer itself.
+      const run: RunOptions = {
+        onError,
+        buffered: options.buffered,
+        onCommitted: hints.committed,
+        shutdown: this.#shutdown,
+        requestSignal: controller,
+      };
+      const app = linted ?? this.app;
+      answer = refusal !== null ? badRequest(refusal) : await runApp(app, environ, run);
     } catch (error) {
       controller.abort(error);
       await stopBody();

@@ -5,7 +5,7 @@
  * @module
  */
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
-import { unlessAbort } from '../gateway/abort.ts';
+import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
@@ -50,6 +50,15 @@ export interface RunOptions {
   onCommitted?: (() => void) | undefined;
   /** The server's shutdown: a `text/event-stream` body ends when it begins, read live or whole. */
   shutdown?: ShutdownWatch | undefined;
+  /**
+   * The controller of the request's `tsgi.signal`, aborted as the Node adapter aborts it when
+   * the server ends the answer itself while its body is still being produced, before the body
+   * is closed, so a source that waits on the signal alone stops at once: with
+   * `serverShuttingDown()` when the shutdown ends an event stream, `bodyClosedEarly()` when the
+   * rest of a streamed body is not wanted (a HEAD answered with the GET's fields, a 204, 205 or
+   * 304). Left alone once aborted (the client left first).
+   */
+  requestSignal?: AbortController | undefined;
 }
 
 /** The error of an answer cut after its head (the server resets the connection). */
@@ -216,7 +225,11 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   let rest: Step | PromiseLike<Step> | undefined;
   // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
   // (see resumeSteps), and read whole too, which then answers what came before it.
-  const stop = noBody || inMemory !== null ? undefined : streamStopOf(options.shutdown, headers, environ);
+  // Its `tsgi.signal` aborts then too, before the body is closed (see shutdownEnd).
+  const stop =
+    noBody || inMemory !== null || options.shutdown === undefined
+      ? undefined
+      : streamStopOf(options.shutdown, headers, environ, shutdownEnd(options.requestSignal));
   /**
    * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.
@@ -286,7 +299,12 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     return { status: head.status, headers, body };
   }
   stop?.dispose();
-  if (!ended && !stopped) await closeBody(iterator, report);
+  if (!ended && !stopped) {
+    // The rest of a bodiless answer's stream is not wanted: its source is told first, as the
+    // server tells it.
+    if (inMemory === null) options.requestSignal?.abort(bodyClosedEarly());
+    await closeBody(iterator, report);
+  }
   const body = concatBytes(chunks);
   const known = inMemory !== null || (ended && chunks.length <= 1 && !headOut);
   // A 205 frames its empty content, whatever the app gave, as the server frames it.
@@ -303,6 +321,14 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     throw cut(error);
   }
   return { status: head.status, headers, body: noBody ? new Uint8Array(0) : body };
+}
+
+/**
+ * What the `StreamStop` of an event stream calls once the end of its event stream is due:
+ * `tsgi.signal` (its `controller`) aborts with `serverShuttingDown()`, as under `serve()`.
+ */
+function shutdownEnd(controller: AbortController | undefined): (() => void) | undefined {
+  return controller === undefined ? undefined : () => controller.abort(serverShuttingDown());
 }
 
 /**

@@ -144,7 +144,9 @@ export interface TestClientOptions {
    * The server's shutdown, as `serve()`'s `close()` gives it (docs/spec.md §2.6): the app sees
    * it as `tsgi.shutdown_signal` (`req.shutdownSignal`), and a `text/event-stream` answer ends,
    * as a complete one, when it aborts: read with `buffered: false`, its events stop there; read
-   * whole (the default), the call answers the events sent until then. Abort it in a test to see
+   * whole (the default), the call answers the events sent until then. Its `tsgi.signal`
+   * (`req.signal`) aborts first, as under `serve()`, with an `AbortError` whose message is
+   * `server shutting down` (`serverShuttingDown()`). Abort it in a test to see
    * what a deploy does to a long poll or an event stream. Default none, as under a fetch
    * runtime without one.
    *

@@ -1,0 +1,156 @@
+/**
+ * `tsgi.signal` (`req.signal`) under the `TestClient` when the client's server side ends an
+ * answer itself, as under `serve()` (test/node-shutdown-signal.test.ts): an event stream its
+ * `shutdownSignal` ends, read as it comes or whole, and a HEAD answered with the GET's fields
+ * of a streamed body. The signal aborts then, with the reason `serve()` gives, so a quiet
+ * source that waits on it alone stops at once; a test that closes a live answer still aborts
+ * it with `client disconnected`. (`serve()`'s cut at its graceful timeout has no counterpart:
+ * the client has no connections to cut.)
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+import { deferred, encoder } from './node-helpers.ts';
+
+/** Well under a test's timeout: what "at once" allows. */
+const AT_ONCE = 1000;
+
+/** Resolves with `signal`'s reason once it aborts. */
+function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason);
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+}
+
+/** `promise`, or `'hung'` if it has not settled after {@link AT_ONCE}. */
+function atOnce<T>(promise: Promise<T>): Promise<T | 'hung'> {
+  return Promise.race([promise, new Promise<'hung'>((resolve) => setTimeout(resolve, AT_ONCE, 'hung'))]);
+}
+
+/**
+ * A quiet streamed source: it sends one chunk, then waits for its next one or the abort of
+ * `req.signal` alone (not `req.shutdownSignal`). Records the signal's reason and its `finally`.
+ */
+function quietSource(contentType: string) {
+  const reason = deferred<unknown>();
+  const cleaned = deferred();
+  const waiting = deferred();
+  const app = Request.application((req) =>
+    new Response(
+      (async function* () {
+        try {
+          yield encoder.encode(contentType === 'text/event-stream' ? 'data: one\n\n' : 'one');
+          waiting.resolve();
+          reason.resolve(await aborted(req.signal)); // the next event never comes
+        } finally {
+          cleaned.resolve();
+        }
+      })(),
+      { contentType },
+    ),
+  );
+  return { app, reason: reason.promise, cleaned: cleaned.promise, waiting: waiting.promise };
+}
+
+/** Expects `reason` to be the server's shutdown: an `AbortError` saying so. */
+function expectShutdown(reason: unknown): void {
+  expect(reason).toBeInstanceOf(DOMException);
+  expect((reason as DOMException).name).toBe('AbortError');
+  expect((reason as DOMException).message).toBe('server shutting down');
+}
+
+describe('req.signal when the TestClient\'s shutdownSignal ends an event stream', () => {
+  it('aborts, saying the server shuts down, for a stream read live, so a source waiting on it alone stops at once', async () => {
+    const { app, reason, cleaned, waiting } = quietSource('text/event-stream');
+    const stopping = new AbortController();
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const res = await client.get('/events', { buffered: false });
+    await waiting;
+    stopping.abort();
+    expect(await atOnce(res.text())).toBe('data: one\n\n');
+    expect(await atOnce(cleaned)).toBeUndefined();
+    expectShutdown(await reason);
+    expect(res.errors).toBe('');
+  });
+
+  it('aborts for a stream read whole (buffered), and the call answers the events sent until then', async () => {
+    const { app, reason, cleaned, waiting } = quietSource('text/event-stream');
+    const stopping = new AbortController();
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const answer = client.get('/events');
+    await waiting;
+    stopping.abort();
+    const res = await atOnce(answer);
+    expect(res).not.toBe('hung');
+    expect(res !== 'hung' && res.textBody).toBe('data: one\n\n');
+    expect(await atOnce(cleaned)).toBeUndefined();
+    expectShutdown(await reason);
+  });
+
+  it('is aborted already when the source reads it only after the stream was ended', async () => {
+    const gate = deferred();
+    const read = deferred<AbortSignal>();
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        yield encoder.encode('data: one\n\n');
+        await gate.promise;
+        read.resolve(environ['tsgi.signal']!);
+      })();
+    };
+    const stopping = new AbortController();
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const res = await client.get('/events', { buffered: false });
+    stopping.abort();
+    expect(await res.text()).toBe('data: one\n\n');
+    gate.resolve();
+    const late = await read.promise;
+    expect(late.aborted).toBe(true);
+    expectShutdown(late.reason);
+  });
+
+  it('still says client disconnected when the test closes a live answer during the shutdown', async () => {
+    const { app, reason, cleaned, waiting } = quietSource('application/octet-stream');
+    const stopping = new AbortController();
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const res = await client.get('/download', { buffered: false });
+    await waiting;
+    stopping.abort(); // not an event stream: the shutdown leaves it to run
+    await res.close();
+    await cleaned;
+    const got = (await reason) as DOMException;
+    expect(got.name).toBe('AbortError');
+    expect(got.message).toBe('client disconnected');
+  });
+});
+
+describe('req.signal when the TestClient stops reading a body before its end for its own reasons', () => {
+  it('aborts for a HEAD answered with the GET fields of a streamed body, so its source stops at once', async () => {
+    const reason = deferred<unknown>();
+    const cleaned = deferred();
+    // A raw app: a `Response` answers HEAD without starting its body.
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        try {
+          yield encoder.encode('one');
+          reason.resolve(await aborted(environ['tsgi.signal']!));
+        } finally {
+          cleaned.resolve();
+        }
+      })();
+    };
+    // Without lint, as under `serve()`: it would warn of the bytes the HEAD's body produces.
+    const client = new TestClient(app, { lint: false });
+    const res = await atOnce(client.head('/'));
+    expect(res).not.toBe('hung');
+    expect(res !== 'hung' && res.statusCode).toBe(200);
+    await cleaned.promise;
+    const got = (await reason.promise) as DOMException;
+    expect(got).toBeInstanceOf(DOMException);
+    expect(got.name).toBe('AbortError');
+    expect(got.message).toBe('response body closed before its end');
+    expect(res !== 'hung' && res.errors).toBe('');
+  });
+});
