@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response } from 'tsgi';
+import { type App, type Environ, HTTPFound, HTTPMovedPermanently, Request, Response } from 'tsgi';
 import { basicAuth, bearerAuth } from 'tsgi/middleware';
 import { basicAuthorization } from 'tsgi/http';
 import { request, start } from './node-helpers.ts';
@@ -56,6 +56,72 @@ describe('basicAuth and bearerAuth: an authenticated answer and shared caches (R
       expect(res.status).toBe(401);
       // 401 is not cacheable by default (RFC 9110 §15.1): no field to make it so.
       for (const name of ['cache-control', 'expires', 'cdn-cache-control', 'surrogate-control']) expect(res.headers[name], name).toBeUndefined();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+/**
+ * A raw app that throws a redirect (Flask's `abort(redirect(…))`), sync or async as the path's
+ * first part says, escaping the auth layer to be answered by `serve()`: `/<how>/301` without
+ * caching fields (cacheable by default, RFC 9110 §15.1, for a heuristic time, RFC 9111
+ * §4.2.2), `/<how>/301-max-age`, `/<how>/301-cdn` (a CDN's field too), `/<how>/302-public`.
+ */
+const thrower = (environ: Environ) => {
+  const [, how, kind] = environ.PATH_INFO.split('/');
+  const redirect = kind === '302-public' ? new HTTPFound('/') : new HTTPMovedPermanently('/');
+  if (kind === '301-max-age') redirect.headers.set('Cache-Control', 'max-age=60');
+  if (kind === '301-cdn') {
+    redirect.headers.set('Cache-Control', 'max-age=60').set('CDN-Cache-Control', 'max-age=600');
+  }
+  if (kind === '302-public') redirect.headers.set('Cache-Control', 'public, max-age=600');
+  if (how === 'async') return Promise.reject(redirect);
+  throw redirect;
+};
+
+const verify = (token: string) => (token === 'tok-a' ? 'alice' : null);
+const throwing: ReadonlyArray<readonly [string, App, Record<string, string>, string]> = [
+  [
+    'basicAuth',
+    basicAuth(thrower, { verify: (user, password) => user === 'alice' && password === 'pw' }),
+    { authorization: basicAuthorization('alice', 'pw') },
+    '',
+  ],
+  ['bearerAuth', bearerAuth(thrower, { verify }), { authorization: 'Bearer tok-a' }, ''],
+  [
+    'bearerAuth (token in the query)',
+    bearerAuth(thrower, { verify, allowQuery: true }),
+    {},
+    '?access_token=tok-a',
+  ],
+];
+
+describe('basicAuth and bearerAuth: a redirect the app below throws, and shared caches', () => {
+  it.each(throwing)('%s: as a returned one, sync or async (socket)', async (name, app, sent, q) => {
+    const inUrl = q !== '';
+    const server = await start(app);
+    try {
+      for (const how of ['sync', 'async']) {
+        const get = async (kind: string) => {
+          const res = await request(`${server.url}/${how}/${kind}${q}`, { headers: sent });
+          expect(res.status, `${how} ${kind}`).toBe(Number(kind.slice(0, 3)));
+          return res.headers;
+        };
+        // nginx's proxy_cache stored alice's redirect and served it to clients without credentials.
+        expect((await get('301-max-age'))['cache-control'], how).toBe('max-age=60, private');
+        const cdn = await get('301-cdn');
+        expect([cdn['cache-control'], cdn['cdn-cache-control']], how).toEqual([
+          'max-age=60, private',
+          undefined,
+        ]);
+        // The same rule as for a returned answer: no lifetime, or the app's word to share, is
+        // left as it is; a token in the URL makes it private whatever it says (RFC 6750 §2.3).
+        const what = `${name} ${how}`;
+        expect((await get('301'))['cache-control'], what).toBe(inUrl ? 'private' : undefined);
+        const shared = inUrl ? 'max-age=600, private' : 'public, max-age=600';
+        expect((await get('302-public'))['cache-control'], what).toBe(shared);
+      }
     } finally {
       await server.close();
     }

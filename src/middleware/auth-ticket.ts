@@ -5,11 +5,11 @@
  */
 import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { type RequestLike, environOf, isHTTPException } from '../exceptions/base.ts';
+import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { keepPrivate, sharedFreshness } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
-import { onThrown } from './on-thrown.ts';
+import { editThrownFields, onThrown } from './on-thrown.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
@@ -243,8 +243,10 @@ export class AuthTickets {
     const inner = toApp(app);
     // What the app throws (an `HTTPException` escaping to be answered outside, by `serve()`:
     // the redirect after a login) gets the ticket cookie's fields edited as an answer does.
-    const thrownHttp = (error: unknown): never => this.#editThrown(error, false);
-    const thrownHttps = (error: unknown): never => this.#editThrown(error, true);
+    const editHttp = (fields: Array<[string, string]>) => this.#cookieFields(fields, false);
+    const editHttps = (fields: Array<[string, string]>) => this.#cookieFields(fields, true);
+    const thrownHttp = (error: unknown): never => editThrownFields(error, editHttp);
+    const thrownHttps = (error: unknown): never => editThrownFields(error, editHttps);
     return (environ, startResponse) => {
       const https = environ['tsgi.url_scheme'] === 'https';
       const respond: StartResponse = (status, headers, error) =>
@@ -389,22 +391,6 @@ export class AuthTickets {
   #cookieFields(headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
     const varied = varyOnCookie(headers);
     return this.#keepCookiePrivate(https ? this.#cookie.secureFields(varied) : varied);
-  }
-
-  /**
-   * Throws `error` on, an `HTTPException`'s headers first edited as an answer's
-   * ({@link AuthTickets.#cookieFields}): it escapes the middleware to be answered outside.
-   */
-  #editThrown(error: unknown, https: boolean): never {
-    if (isHTTPException(error)) {
-      const fields = error.headers.toList();
-      const edited = this.#cookieFields(fields, https);
-      if (edited !== fields) {
-        error.headers.clear();
-        for (const [name, value] of edited) error.headers.add(name, value);
-      }
-    }
-    throw error;
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */

@@ -12,11 +12,12 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Environ, StartResponse } from '../gateway/types.ts';
+import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { mustBeString } from '../http/auth-params.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { isCachingField, keepAuthorizedPrivate, keepPrivate } from '../http/shared-cache.ts';
+import { editThrownFields, onThrown } from './on-thrown.ts';
 
 /**
  * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where
@@ -102,21 +103,49 @@ export function setRemoteUser(environ: Environ, name: string | null, authType: s
   else if (authUserKey.get(environ) !== undefined) authUserKey.delete(environ);
 }
 
+/** An answer's header fields, as `startResponse` takes them. */
+type Fields = Array<[string, string]>;
+
 /**
- * `startResponse` for the app below an auth layer that let the request in by its credentials:
- * the answer's caching fields pass `keepAuthorizedPrivate` (made `private` when cacheable but
- * not said shareable, RFC 9111 §3.5), or, with `inUrl` (a token in the query, RFC 6750 §2.3:
- * a cache keys its copy on the URL, token included), `keepPrivate` (made `private` always). An
- * answer without caching fields is passed on untouched, unparsed, unless `inUrl`; headers
- * that are not an array too (the server refuses them).
+ * The fields of an answer to a request an auth layer let in by its credentials: its caching
+ * fields pass `keepAuthorizedPrivate` (made `private` when cacheable but not said shareable,
+ * RFC 9111 §3.5), or, with `inUrl` (a token in the query, RFC 6750 §2.3: a cache keys its
+ * copy on the URL, token included), `keepPrivate` (made `private` always). `headers` itself
+ * when untouched: without caching fields, unparsed, unless `inUrl`; not an array (the server
+ * refuses it).
  */
-export function credentialedAnswer(startResponse: StartResponse, inUrl: boolean): StartResponse {
-  return (status, headers, error) => {
-    if (!Array.isArray(headers) || (!inUrl && !headers.some(([name]) => isCachingField(name)))) {
-      return startResponse(status, headers, error);
-    }
-    const list = new HeaderList(headers);
-    (inUrl ? keepPrivate : keepAuthorizedPrivate)(list);
-    return startResponse(status, list.list, error);
-  };
+function credentialedFields(headers: Fields, inUrl: boolean): Fields {
+  if (!Array.isArray(headers)) return headers;
+  if (!inUrl && !headers.some(([name]) => isCachingField(name))) return headers;
+  const list = new HeaderList(headers);
+  (inUrl ? keepPrivate : keepAuthorizedPrivate)(list);
+  return list.list;
+}
+
+/** {@link credentialedFields} of credentials in a header, and of a token in the URL. */
+const inHeader = (fields: Fields) => credentialedFields(fields, false);
+const inQuery = (fields: Fields) => credentialedFields(fields, true);
+/** What an `HTTPException` the app throws gets: its fields edited as an answer's, thrown on. */
+const thrownInHeader = (error: unknown): never => editThrownFields(error, inHeader);
+const thrownInQuery = (error: unknown): never => editThrownFields(error, inQuery);
+
+/**
+ * Calls `inner`, the app below an auth layer that let the request in by its credentials
+ * (`basicAuth`, `bearerAuth`), on `environ`: the fields of its answer pass
+ * {@link credentialedFields} (`inUrl`: the credentials came in the query), whether it starts
+ * one through `startResponse` or throws (or rejects with) an `HTTPException` to be answered
+ * outside the layer (`serve()`, `errors`: a redirect `abort`ed by a raw app), whose fields are
+ * edited before it goes on, as `AuthTickets` edits them.
+ *
+ * @throws what `inner` throws, an `HTTPException`'s fields edited.
+ */
+export function callCredentialed(
+  inner: App,
+  environ: Environ,
+  startResponse: StartResponse,
+  inUrl: boolean,
+): Body | Promise<Body> {
+  const start: StartResponse = (status, headers, error) =>
+    startResponse(status, credentialedFields(headers, inUrl), error);
+  return onThrown(() => inner(environ, start), inUrl ? thrownInQuery : thrownInHeader);
 }

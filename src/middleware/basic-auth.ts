@@ -8,7 +8,7 @@ import { HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
-import { credentialedAnswer, setRemoteUser } from './auth-util.ts';
+import { callCredentialed, setRemoteUser } from './auth-util.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
@@ -84,7 +84,7 @@ export function basicAuth(app: AppLike, options: BasicAuthOptions): App {
       const answer = await verify(credentials.username, credentials.password ?? '', req);
       if (answer === true || (typeof answer === 'string' && answer !== '')) {
         setRemoteUser(environ, answer === true ? credentials.username : answer, 'Basic');
-        return inner(environ, credentialedAnswer(startResponse, false));
+        return callCredentialed(inner, environ, startResponse, false);
       }
     }
     const denied = new HTTPUnauthorized(undefined, { wwwAuthenticate: challenge });

@@ -11,7 +11,7 @@ import { TOKEN68 } from '../http/auth-params.ts';
 import { Cursor } from '../http/syntax.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
-import { credentialedAnswer, setRemoteUser } from './auth-util.ts';
+import { callCredentialed, setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
 import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
 
@@ -162,7 +162,7 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
         setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
         if (userKey !== undefined) userKey.set(environ, user);
         // RFC 6750 §2.3: the URL holds the token, and a shared cache keys its copy on the URL.
-        return inner(environ, credentialedAnswer(startResponse, found.fromQuery));
+        return callCredentialed(inner, environ, startResponse, found.fromQuery);
       }
       const description = 'The access token is invalid, expired or revoked.';
       refusal = new HTTPUnauthorized(description, { wwwAuthenticate: challenge('invalid_token', description) });
