@@ -6,7 +6,7 @@
  */
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
 import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
-import { logError, requestLine } from './log.ts';
+import { logRequestError } from './log.ts';
 import { isAbort, unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
 import { neverStarted, startedTwice } from './start-errors.ts';
@@ -212,7 +212,8 @@ const ENDED: Promise<void> = Promise.resolve();
  * closure.
  */
 export function closeLogger(environ: Environ): (error: unknown) => void {
-  return (error) => logError(environ['tsgi.errors'], `${requestLine(environ)} (closing the app's body)`, error);
+  return (error) =>
+    logRequestError(environ['tsgi.errors'], environ, " (closing the app's body)", error);
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type { Environ } from './types.ts';
 import type { HeadWait } from './server-status.ts';
-import { logError, requestLine } from './log.ts';
+import { logRequestError } from './log.ts';
 import { shutdownWatchFor } from './shutdown.ts';
 
 const NOTHING = (): void => undefined;
@@ -109,7 +109,7 @@ function callWatch(environ: Environ, then: () => void): void {
   try {
     then();
   } catch (error) {
-    logError(environ['tsgi.errors'], requestLine(environ), error);
+    logRequestError(environ['tsgi.errors'], environ, '', error);
   }
 }
 

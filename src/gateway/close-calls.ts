@@ -9,9 +9,8 @@
  */
 import type { Body, Environ, LogStream } from './types.ts';
 import { wrapBody } from './body-watch.ts';
-import { logError, requestLine } from './log.ts';
+import { logRequestError } from './log.ts';
 import { closeErrorLogger } from './call-app.ts';
-import { requestIdLabel } from './request-id-key.ts';
 
 /** A function run once the response is sent; what it returns is awaited before the next one. */
 export type CloseCall = () => unknown;
@@ -68,7 +67,7 @@ export function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<voi
       try {
         await call();
       } catch (error) {
-        logError(log, `${requestLine(environ)} (callOnClose)${requestIdLabel(environ)}`, error);
+        logRequestError(log, environ, ' (callOnClose)', error);
       }
     }
   });

@@ -7,8 +7,7 @@
  */
 import type { Environ } from './types.ts';
 import { defineEnvironKey } from './environ-key.ts';
-import { logError, requestLine } from './log.ts';
-import { requestIdLabel } from './request-id-key.ts';
+import { logRequestError } from './log.ts';
 
 /**
  * `tsgi.failure_report` (internal): set by `errors` for the app below while it is called;
@@ -34,5 +33,5 @@ export function reportFailure(environ: Environ, error: unknown, status: string):
       // errors' report logs its own failures; fall back to the server's stream below.
     }
   }
-  logError(environ['tsgi.errors'], `${requestLine(environ)} ${status}${requestIdLabel(environ)}`, error);
+  logRequestError(environ['tsgi.errors'], environ, ` ${status}`, error);
 }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { logError, requestLine } from './log.ts';
+import { logRequestError } from './log.ts';
 
 /**
  * A runner, taken in the async context of the caller, that runs the work it is given in that
@@ -25,7 +25,8 @@ export function keptContext(environ: Environ): (work: () => void) => void {
   let run!: (work: () => void) => void;
   void new Promise<() => void>((resolve) => (run = resolve))
     .then((work) => work())
-    .then(undefined, (error: unknown) => logError(environ['tsgi.errors'], requestLine(environ), error));
+    .then(undefined, (error: unknown) =>
+      logRequestError(environ['tsgi.errors'], environ, '', error));
   return run;
 }
 

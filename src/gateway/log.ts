@@ -8,6 +8,7 @@ import type { Environ, LogStream } from './types.ts';
 import { causeChain } from './cause-chain.ts';
 import { redactQuery } from './redact-query.ts';
 import { isThenable } from './body.ts';
+import { requestIdLabel } from './request-id-key.ts';
 
 /** The process's standard error where there is one (Node, Bun, Deno), else `undefined`. */
 const stderr = (globalThis as { process?: { stderr?: { write?: unknown } } }).process?.stderr;
@@ -254,12 +255,38 @@ export function printable(value: unknown, text: (value: unknown) => string = Str
 
 /**
  * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
- * `log`, by default standard error ({@link stderrLog}). Never throws: when `log.write` throws,
- * or the promise it answers rejects, the line goes to standard error instead, so a broken log
- * stream cannot turn error handling into a crash.
+ * `log`, by default standard error ({@link stderrLog}). For a request the server has an environ
+ * of, use {@link logRequestError}, which names its id too; this is for the lines written before
+ * there is one (a refused request, an upgrade handler's failure). Never throws: when
+ * `log.write` throws, or the promise it answers rejects, the line goes to standard error
+ * instead, so a broken log stream cannot turn error handling into a crash.
  */
 export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   writeLineOrStderr(log ?? stderrLog, formatError(requestLine, error));
+}
+
+/** What {@link logRequestError} reads of a request: its {@link requestLine}'s keys, its id. */
+export type LoggedRequest = Pick<Environ, RequestLineKeys> & {
+  readonly 'tsgi.redact_query'?: unknown;
+  readonly 'tsgi.request_id'?: unknown;
+};
+
+/**
+ * Logs an error about the request of `environ` as {@link logError} does, its line naming the
+ * request: its {@link requestLine}, then `note` (`''`, or a space and what failed: ` 500`,
+ * ` (callOnClose)`), then the id `requestId` gave it, if any (`requestIdLabel`): `[tsgi] GET /x
+ * HTTP/1.1 (callOnClose) request_id=9b2e…: <stack>\n`. The one way a line about one request is
+ * written, by the servers, the `TestClient` and the middleware, so each line of a request is
+ * found by the id its answer carried (`X-Request-Id`). The line is made only here, on the error
+ * path. Never throws.
+ */
+export function logRequestError(
+  log: LogStream | undefined,
+  environ: LoggedRequest,
+  note: string,
+  error: unknown,
+): void {
+  logError(log, `${requestLine(environ)}${note}${requestIdLabel(environ)}`, error);
 }
 
 /**

@@ -6,7 +6,6 @@
  *
  * @module
  */
-import type { Environ } from './types.ts';
 import { defineEnvironKey } from './environ-key.ts';
 
 /**
@@ -17,11 +16,12 @@ export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
 
 /**
  * ` request_id=<id>` when `requestId` gave the request an id (`tsgi.request_id`), else `''`:
- * what a `tsgi.errors` line puts after its request line and status, before the colon
- * (`[tsgi] GET /boom HTTP/1.1 500 request_id=9b2e…: Error: …`). `requestId`'s ids hold no
+ * what a `tsgi.errors` line puts after its request line and status or note, before the colon
+ * (`[tsgi] GET /boom HTTP/1.1 500 request_id=9b2e…: Error: …`), as `logRequestError` writes
+ * every line about a request. `requestId`'s ids hold no
  * space or control character; `formatError` escapes control characters of one set otherwise.
  */
-export function requestIdLabel(environ: Environ): string {
-  const id = requestIdKey.get(environ);
+export function requestIdLabel(environ: { readonly 'tsgi.request_id'?: unknown }): string {
+  const id = environ['tsgi.request_id'];
   return typeof id === 'string' ? ` request_id=${id}` : '';
 }

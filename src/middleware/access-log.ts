@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { logError, requestLine, requestTarget, writeLog } from '../gateway/log.ts';
+import { logRequestError, requestLine, requestTarget, writeLog } from '../gateway/log.ts';
 import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
@@ -360,9 +360,10 @@ function lineFailed(environ: Environ, method: string, url: string, failure: unkn
     REQUEST_URI: url,
     SERVER_PROTOCOL: environ.SERVER_PROTOCOL,
     'tsgi.redact_query': environ['tsgi.redact_query'],
+    'tsgi.request_id': environ['tsgi.request_id'],
   };
-  const line = `${requestLine(request)} (accessLog could not write its line)`;
-  logError(environ['tsgi.errors'], line, failure);
+  const note = ' (accessLog could not write its line)';
+  logRequestError(environ['tsgi.errors'], request, note, failure);
 }
 
 /** `value` when it is a non-empty string, else `null`: an environ value as an entry field. */

@@ -15,7 +15,7 @@ import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
 import { forgetSharedRequest } from '../request/application.ts';
 import { declaredLength } from '../http/declared-length.ts';
-import { logError } from '../gateway/log.ts';
+import { logRequestError } from '../gateway/log.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { describe } from '../gateway/body.ts';
@@ -103,8 +103,8 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   return async (environ, startResponse) => {
     const recording = recordInput(environ, maxBodySize);
     if (recording instanceof HTTPContentTooLarge) return recording.getResponse(environ).respond(environ, startResponse);
-    const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
-    const onCloseError = (error: unknown) => logError(environ['tsgi.errors'], `${line} (cascade, closing a skipped body)`, error);
+    const onCloseError = (error: unknown) =>
+      logRequestError(environ['tsgi.errors'], environ, ' (cascade, closing a skipped body)', error);
     const saved = { ...environ };
     const pages = environ[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
     for (let i = 0; i < list.length - 1; i++) {

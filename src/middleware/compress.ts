@@ -10,7 +10,7 @@ import compressible from 'compressible';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, isThenable, openBody } from '../gateway/body.ts';
 import { isEventStreamType } from '../gateway/shutdown.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logRequestError } from '../gateway/log.ts';
 import { unlessAbort } from '../gateway/abort.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
@@ -235,7 +235,8 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     const declared = decision.declared ?? -1;
     if (signal === undefined) return closingSource(compressStream(started.body, coding, settings, declared), started.close);
     const closed = new AbortController();
-    const log = (error: unknown) => logError(environ['tsgi.errors'], `${requestLine(environ)} (compress, closing an event stream)`, error);
+    const log = (error: unknown) =>
+      logRequestError(environ['tsgi.errors'], environ, ' (compress, closing an event stream)', error);
     const close = () => {
       closed.abort();
       return started.close();

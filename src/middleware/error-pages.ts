@@ -6,7 +6,7 @@
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { describe, isThenable } from '../gateway/body.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logRequestError } from '../gateway/log.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
@@ -188,5 +188,6 @@ function pageOf(result: unknown, error: HTTPException): Response | undefined {
 
 /** Logs a failed render once, to `tsgi.errors`. */
 function logFailure(environ: Environ, error: HTTPException, failure: unknown): void {
-  logError(environ['tsgi.errors'], `${requestLine(environ)} ${error.code} (errorPages: render failed, the default page was sent)`, failure);
+  const note = ` ${error.code} (errorPages: render failed, the default page was sent)`;
+  logRequestError(environ['tsgi.errors'], environ, note, failure);
 }

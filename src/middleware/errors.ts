@@ -13,7 +13,7 @@ import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
-import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
+import { logRequestError, markLogged, wasLogged } from '../gateway/log.ts';
 import { failureReportKey } from '../gateway/failure-report.ts';
 import { stoppedWithClient } from '../request/input.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
@@ -25,7 +25,6 @@ import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
-import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link errors}. */
@@ -111,12 +110,12 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   if (debug) warnIfProduction();
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {
-      const line = `${requestLine(environ)} ${status}${requestIdLabel(environ)}`;
       const log = options.log ?? environ['tsgi.errors'];
-      logError(log, line, error);
+      logRequestError(log, environ, ` ${status}`, error);
       const hook = options.onError;
       if (!hook) return;
-      const hookFailed = (failure: unknown) => logError(log, `${line} (onError hook failed)`, failure);
+      const hookFailed = (failure: unknown) =>
+        logRequestError(log, environ, ` ${status} (onError hook failed)`, failure);
       try {
         const result = hook(error, sharedRequestOf(Request, environ));
         if (result instanceof Promise) result.catch(hookFailed);

@@ -6,9 +6,8 @@
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logRequestError } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
-import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { MAX_DELAY } from '../gateway/max-delay.ts';
@@ -119,7 +118,7 @@ export function timeout(app: AppLike, options: TimeoutOptions): App {
           clearTimeout(timer);
           return reject(error);
         }
-        if (!isAbort(error)) logError(environ['tsgi.errors'], `${requestLine(environ)} (timeout: after the ${ms} ms limit)${requestIdLabel(environ)}`, error);
+        if (!isAbort(error)) logRequestError(environ['tsgi.errors'], environ, ` (timeout: after the ${ms} ms limit)`, error);
       };
       callApp(inner, environ).then(started, failed);
     });

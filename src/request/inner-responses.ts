@@ -23,7 +23,7 @@
  */
 import { type Environ } from '../gateway/types.ts';
 import { discardBody } from '../gateway/body.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logRequestError } from '../gateway/log.ts';
 import { DROPPED_STREAMS, type Response, UNSENT_STREAM } from '../response/response.ts';
 import { TAKE_STREAM } from '../response/body.ts';
 import { CLOSE_CALLS } from '../response/serve.ts';
@@ -119,5 +119,6 @@ function unservedCalls(res: Response): boolean {
 
 /** Logs what closing an inner response's stream threw. */
 function logCloseError(environ: Environ, error: unknown): void {
-  logError(environ['tsgi.errors'], `${requestLine(environ)} (closing an inner response nobody sent)`, error);
+  const note = ' (closing an inner response nobody sent)';
+  logRequestError(environ['tsgi.errors'], environ, note, error);
 }

@@ -14,7 +14,7 @@ import { raceTimer, resumeSteps } from '../gateway/resume.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
-import { logError, requestLine, wasLogged } from '../gateway/log.ts';
+import { logRequestError, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
@@ -163,13 +163,12 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
 /** {@link runApp}'s work, the head settled once it is over. */
 async function answerOf(app: App, environ: Environ, options: RunOptions, answering: boolean): Promise<Answer> {
   const log = environ['tsgi.errors'];
-  const line = requestLine(environ);
   const report = (error: unknown) => {
     // The failed read of the request body, bare or wrapped, is the client's doing: answered as
     // its 4xx before the head, a cut after it, never logged as the app's (as the server does).
     if (isBrokenBody(error) || isBodyFailure(environ, error)) return;
     options.onError?.(error);
-    if (!wasLogged(environ, error)) logError(log, line, error); // `errors` logged it already
+    if (!wasLogged(environ, error)) logRequestError(log, environ, '', error); // `errors` logged it already
   };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.

@@ -6,7 +6,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, openBody } from '../../gateway/body.ts';
-import { logError, requestLine, stderrLog, wasLogged } from '../../gateway/log.ts';
+import { logError, logRequestError, stderrLog, wasLogged } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
@@ -92,7 +92,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   // (the app stopping on the request's signal, as asked: `stoppedOnLeaving`).
   const log = (error: unknown) => {
     if (wasLogged(environ, error) || isBodyFailure(environ, error)) return;
-    if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
+    if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logRequestError(environ['tsgi.errors'], environ, '', error);
   };
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */

@@ -8,7 +8,7 @@ import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
 import { checkChunk, isThenable } from '../../gateway/body.ts';
-import { logError, requestLine, wasLogged } from '../../gateway/log.ts';
+import { logRequestError, wasLogged } from '../../gateway/log.ts';
 import { isAbort } from '../../gateway/abort.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -309,7 +309,7 @@ export class Exchange implements ExchangeState, HeadWait {
 
   /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */
   log(error: unknown): void {
-    logError(this.environ['tsgi.errors'], requestLine(this.environ), error);
+    logRequestError(this.environ['tsgi.errors'], this.environ, '', error);
   }
 
   /**

@@ -11,7 +11,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Environ, LogStream } from '../../gateway/types.ts';
-import { logError, requestLine } from '../../gateway/log.ts';
+import { logError, logRequestError } from '../../gateway/log.ts';
 import { redactQuery } from '../../gateway/redact-query.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
@@ -140,7 +140,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   const tell =
     closed === undefined
       ? undefined
-      : (upgrade: ClosedUpgrade) => callListener(() => closed(upgrade), (error) => logError(log, `${requestLine(upgrade.environ)} (onUpgradeClosed threw)`, error));
+      : (upgrade: ClosedUpgrade) => callListener(() => closed(upgrade), (error) => logRequestError(log, upgrade.environ, ' (onUpgradeClosed threw)', error));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const started = performance.now();
     // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
