@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { appModules, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { appModules, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 
 const fixture = appModules('tsgi-cli-cut-', {
   'hangs.mjs': `export const app = (environ, start) => {
@@ -30,9 +30,42 @@ describe('tsgi serve at the end of the graceful shutdown', () => {
     run.child.kill('SIGTERM');
     expect(await hung).toBe('ECONNRESET');
     expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.out.stderr).toBe('tsgi: 1 connection still open at the end of the graceful shutdown (--timeout-graceful-shutdown 0.3 s): cutting it\n');
+    expect(run.out.stderr).toBe(
+      'tsgi: 1 connection still open at the end of the graceful shutdown' +
+        ' (--timeout-graceful-shutdown 0.3 s): cutting it, 1 request still being answered\n',
+    );
     // The cut request has its access log line, as one the app stopped on tsgi.signal would.
     expect(run.out.stdout).toMatch(/"GET \/hang HTTP\/1\.1" 499 - /);
+  });
+
+  it('says no request is being answered on the idle keep-alive connections it closes', async () => {
+    const run = cli(['serve', fixture('hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
+    const url = await servingUrl(run);
+    // Idle after their answer: SIGTERM leaves them to the keep-alive timeout (5 s), past 0.3 s.
+    const idle = [await keptConnection(url), await keptConnection(url)];
+    for (const connection of idle) expect(await connection.send('/')).toMatch(/^HTTP\/1\.1 200 /);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toBe(
+      'tsgi: 2 connections still open at the end of the graceful shutdown' +
+        ' (--timeout-graceful-shutdown 0.3 s): closing them, no request being answered on them\n',
+    );
+  });
+
+  it('counts the requests still being answered apart from the idle connections', async () => {
+    const run = cli(['serve', fixture('hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
+    const url = await servingUrl(run);
+    const idle = await keptConnection(url);
+    expect(await idle.send('/')).toMatch(/^HTTP\/1\.1 200 /);
+    const hung = await keptConnection(url);
+    void hung.send('/hang').catch(() => {});
+    await waitFor(() => run.out.stdout.includes('received /hang\n'), () => 'the request never arrived');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toBe(
+      'tsgi: 2 connections still open at the end of the graceful shutdown' +
+        ' (--timeout-graceful-shutdown 0.3 s): cutting them, 1 request still being answered\n',
+    );
   });
 
   it('logs nothing when every request finished in time', async () => {

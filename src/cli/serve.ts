@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { type Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
+import { requestsBeingAnswered } from '../adapters/node/being-answered.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
@@ -182,22 +183,37 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
 
 /**
  * Arms the warning of a graceful shutdown that runs out: `timeout` ms after it began, the
- * connections still open are counted and named as `close()` cuts them (`tsgi: 2 connections
- * still open at the end of the graceful shutdown (--timeout-graceful-shutdown 30 s): cutting
- * them`). Clear the timer it answers once `close()` has resolved.
+ * connections still open and the requests still being answered on them are counted as
+ * `close()` cuts them (see {@link cutNote}). Clear the timer it answers once `close()` has
+ * resolved.
  */
 function warnOfCut(handle: ServerHandle, timeout: number, log: CliLog): NodeJS.Timeout {
   const timer = setTimeout(() => {
     handle.server.getConnections((error, open) => {
       if (error !== null || open === 0) return;
-      const one = open === 1;
-      log.warning(
-        `${open} connection${one ? '' : 's'} still open at the end of the graceful shutdown (--timeout-graceful-shutdown ${timeout / 1000} s): cutting ${one ? 'it' : 'them'}`,
-      );
+      log.warning(cutNote(open, requestsBeingAnswered(handle.server) ?? 0, timeout));
     });
   }, timeout);
   timer.unref();
   return timer;
+}
+
+/**
+ * What the end of a graceful shutdown does to the `open` connections left, `answering` requests
+ * still being answered on them (an app working, a streamed body being sent:
+ * `requestsBeingAnswered`): `2 connections still open at the end of the graceful shutdown
+ * (--timeout-graceful-shutdown 30 s): cutting them, 1 request still being answered`; with none
+ * (idle keep-alive connections, which SIGTERM leaves to their keep-alive timeout), `…: closing
+ * them, no request being answered on them`, so that no request reads as cut.
+ */
+function cutNote(open: number, answering: number, timeout: number): string {
+  const them = open === 1 ? 'it' : 'them';
+  const left =
+    `${open} connection${open === 1 ? '' : 's'} still open at the end of the graceful shutdown` +
+    ` (--timeout-graceful-shutdown ${timeout / 1000} s)`;
+  if (answering === 0) return `${left}: closing ${them}, no request being answered on ${them}`;
+  const requests = `${answering} request${answering === 1 ? '' : 's'}`;
+  return `${left}: cutting ${them}, ${requests} still being answered`;
 }
 
 /** How long a worker waits for its primary to let it go before exiting anyway (ms). */

@@ -24,6 +24,7 @@ import { shutdownWatchFor } from '../../gateway/shutdown.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../gateway/shown.ts';
 import { hostWithPort } from './host-port.ts';
+import { keepAnswerCounts } from './being-answered.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
 import type { UpgradeCloseListener } from './upgrade-closed.ts';
 
@@ -319,6 +320,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     server.on('connect', connectRefuser(report));
   }
   const server = listener.server;
+  keepAnswerCounts(server, state);
   if (options.upgrade !== undefined) {
     acceptUpgrades(server as http.Server, {
       handler: options.upgrade,
