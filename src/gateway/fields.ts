@@ -42,7 +42,7 @@ export function isToken(value: string): boolean {
 }
 
 /** True when `value` holds field-value characters only (see {@link assertHeader}). */
-function isFieldValue(value: string): boolean {
+export function isFieldValue(value: string): boolean {
   const length = value.length;
   if (length > LOOP_CHECK_LIMIT) return !BAD_VALUE.test(value);
   for (let i = 0; i < length; i++) if (!isFieldChar(value.charCodeAt(i))) return false;

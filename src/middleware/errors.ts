@@ -66,7 +66,10 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete. A failure at the step
  *   after the first chunk, which the server takes before it sends the head, gets the server's
- *   plain 500 instead, and is logged with that status once the server answered it.
+ *   plain 500 instead (an `HTTPException`'s own answer: a proxy's 502), and is logged with that
+ *   status once the server answered it. That answer keeps the held head's fields that are no
+ *   representation's (what `requestId`, `cors`, `secureHeaders` added; not `Content-*`,
+ *   `ETag`, `Cache-Control`, `Set-Cookie`…: docs/spec.md §7.4).
  *
  * Each error is logged once (under nested `errors` layers, a mounted app's own inside the
  * site's, by the innermost), as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request

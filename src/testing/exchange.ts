@@ -21,6 +21,7 @@ import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status
 import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
+import { heldFields, keepingHeldFields } from '../gateway/held-fields.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -73,11 +74,15 @@ function cut(error: unknown): CutResponse {
 
 const INTERNAL_ERROR = new TextEncoder().encode('Internal Server Error\n');
 
-/** The server's own 500 for an app that failed before its head (see the Node adapter). */
-function internalError(): Answer {
+/**
+ * The server's own 500 for an app that failed before its head (see the Node adapter), with the
+ * `kept` fields of a head it replaces (`heldFields`, which has neither of its own).
+ */
+function internalError(kept: ReadonlyArray<[string, string]> = []): Answer {
   const headers: Array<[string, string]> = [
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['Content-Length', String(INTERNAL_ERROR.byteLength)],
+    ...kept,
   ];
   return { status: '500 Internal Server Error', headers, body: INTERNAL_ERROR };
 }
@@ -174,15 +179,24 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
   // The status is left for accessLog (as the Node adapter does) before `close` ends the app's
   // body, which writes its line.
-  const beforeHead = async (error: unknown, close?: () => unknown): Promise<Answer> => {
+  // `kept`: the fields of a head held for the body's second step, which failed (`heldFields`).
+  const beforeHead = async (
+    error: unknown,
+    close?: () => unknown,
+    kept?: Array<[string, string]>,
+  ): Promise<Answer> => {
     // A streamed body's own break that a raw app let through: the 400 the readers answer (as `serve()`).
     if (isBrokenBody(error)) error = inputFailure(error);
     const exception = answering ? null : escapedAnswer(error, report, environ);
     serverStatusKey.set(environ, exception?.code ?? 500);
     await close?.();
-    if (exception !== null) return runApp(exception.toApp(), environ, options, true);
+    if (exception !== null) {
+      const app = exception.toApp();
+      const answer = kept === undefined ? app : keepingHeldFields(app, kept);
+      return runApp(answer, environ, options, true);
+    }
     report(error);
-    return internalError();
+    return internalError(kept);
   };
   // As the server: a layer above may see the body end while the app is called (`timeout` and
   // `compress` take its first step); what it leaves for the head waits until runApp is over,
@@ -244,6 +258,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */
   let stopped = false;
+  /** True once the first chunk is in hand: a failure of the second step finds the head held. */
+  let held = false;
   try {
     // As the server: the head waits for the second step for one turn of the event loop, so a
     // failure up to there answers 500; a step that comes later finds the head out.
@@ -279,7 +295,10 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
         break;
       }
       chunks.push(checkChunk(step.value));
-      if (steps === 1) options.onCommitted?.(); // the body started: its second step runs after
+      if (steps === 1) {
+        options.onCommitted?.(); // the body started: its second step runs after
+        held = true;
+      }
       if (live && steps === 2) {
         rest = step;
         break;
@@ -287,7 +306,12 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     }
   } catch (error) {
     stop?.dispose();
-    if (steps < 2 && !headOut) return beforeHead(error, () => closeBody(iterator, report));
+    if (steps < 2 && !headOut) {
+      // The server's answer in place of a head held for the second step keeps its fields that
+      // are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…).
+      const kept = held ? heldFields(headers) : undefined;
+      return beforeHead(error, () => closeBody(iterator, report), kept);
+    }
     await closeBody(iterator, report);
     report(error);
     throw cut(error);

@@ -27,6 +27,7 @@ import { CLIENT_CLOSED } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
+import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -51,22 +52,31 @@ const streamed = new WeakSet<globalThis.Response>();
 const encoder = new TextEncoder();
 
 /**
- * A short plain-text answer the adapter makes itself (a 400 before the app, a 500). To a HEAD
+ * A short plain-text answer the adapter makes itself (a 400 before the app, a 500), with the
+ * `kept` fields of a head it replaces (`heldFields`, which has neither of its own). To a HEAD
  * (`method`) it carries no body, only the length the GET answer's has (RFC 9110 §9.3.2), as
  * the app's answers and `serve()`'s own.
  */
-function plain(code: number, statusText: string, text: string, method: string): globalThis.Response {
-  const headers = { 'Content-Type': 'text/plain; charset=utf-8' };
+function plain(
+  code: number,
+  statusText: string,
+  text: string,
+  method: string,
+  kept: ReadonlyArray<[string, string]> = [],
+): globalThis.Response {
+  const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8'], ...kept];
   if (method !== 'HEAD') return new globalThis.Response(text, { status: code, statusText, headers });
-  const length = String(encoder.encode(text).byteLength);
-  return new globalThis.Response(null, { status: code, statusText, headers: { ...headers, 'Content-Length': length } });
+  headers.push(['Content-Length', String(encoder.encode(text).byteLength)]);
+  return new globalThis.Response(null, { status: code, statusText, headers });
 }
 
 /**
  * Runs `app` on `environ` and answers its response. App errors are logged to `tsgi.errors`
  * with the request line; before the head they answer a plain 500 (an `HTTPException` answers
  * itself, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); after
- * it the body stream errors, which the runtime turns into a cut connection.
+ * it the body stream errors, which the runtime turns into a cut connection. A failure of the
+ * body's second step, while the head waited for it, is answered with the held head's fields
+ * that are no representation's (`heldFields`), as under `serve()`.
  */
 async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | undefined, answering = false): Promise<globalThis.Response> {
   let status: string | undefined;
@@ -74,6 +84,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   let committed = false;
   // Once the body's first chunk is taken the head is committed (PEP 3333), though not built yet.
   let bodyStarted = false;
+  /** True while the head waits for the body's second step: its failure keeps the head's fields. */
+  let held = false;
   const startResponse: StartResponse = (s, h, error) => {
     if (error !== undefined) {
       if (committed || bodyStarted) throw error;
@@ -151,6 +163,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     }
     const chunk = checkChunk(first.value);
     bodyStarted = true;
+    held = true;
     const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
     // head waits for this step: the head goes out then, and the stream ends after the first chunk.
@@ -160,11 +173,13 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (second?.done) {
       // One chunk and the end: the length is known, as for an array.
       iterator = undefined; // ended: nothing to close, as above
+      held = false;
       const head = fetchHead(status, headers, method, chunk.byteLength);
       committed = true;
       return fetchResponse(head.noBody ? null : chunk, head);
     }
     if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
+    held = false;
     const head = fetchHead(status, headers, method, undefined);
     committed = true;
     if (head.noBody) {
@@ -185,9 +200,16 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
     serverStatusKey.set(environ, exception?.code ?? 500);
     if (iterator !== undefined) void closeBody(iterator, log);
-    if (exception !== null) return respond(exception.toApp(), environ, undefined, true);
+    // The second step failed while the head waited for it: the answer keeps its fields that are
+    // no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…), as `serve()`'s.
+    const kept = held ? heldFields(headers) : undefined;
+    if (exception !== null) {
+      const app = exception.toApp();
+      const answer = kept === undefined ? app : keepingHeldFields(app, kept);
+      return respond(answer, environ, undefined, true);
+    }
     log(error);
-    return plain(500, 'Internal Server Error', 'Internal Server Error\n', method);
+    return plain(500, 'Internal Server Error', 'Internal Server Error\n', method, kept);
   } finally {
     stop?.dispose();
     // The head is settled (or the adapter's own answer replaced it): a line waiting for that goes.

@@ -51,13 +51,22 @@ function latin1(chunk: Uint8Array): string {
 /**
  * Sends a short answer the server makes itself (a 400 before the app, a 500 for an app error):
  * `text/plain; charset=utf-8` with its `Content-Length`, plus `Connection: close` when `close`
- * is set. On HTTP/2 neither the reason nor `Connection` exist: the stream alone ends. The
+ * is set, then the `kept` fields of a head it replaces (`heldFields`, which has none of
+ * these). On HTTP/2 neither the reason nor `Connection` exist: the stream alone ends. The
  * caller deals with an unread request body first (see `prepareUnreadBody`).
  *
  * @throws whatever `writeHead` throws (nothing has been written then).
  */
-export function endPlain(res: ServerResponse, code: number, reason: string, body: Uint8Array, close: boolean): void {
+export function endPlain(
+  res: ServerResponse,
+  code: number,
+  reason: string,
+  body: Uint8Array,
+  close: boolean,
+  kept?: ReadonlyArray<[string, string]>,
+): void {
   const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.byteLength)];
+  if (kept !== undefined) for (const [name, value] of kept) headers.push(name, value);
   if (res.req !== undefined && isHttp2(res.req)) res.writeHead(code, headers);
   else {
     if (close) headers.push('Connection', 'close');

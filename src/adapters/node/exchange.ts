@@ -30,6 +30,7 @@ import { unwatchClient, watchClient } from './client-watch.ts';
 import { resetConnection } from './reset.ts';
 import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
+import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -325,9 +326,11 @@ export class Exchange implements ExchangeState, HeadWait {
    * `tsgi.input` or an error that wraps it (`isBodyFailure`: answered as that 4xx before the
    * head, a cut after it). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
-   * access log.
+   * access log. With `held` (the body's second step failed while the head waited for it, see
+   * `pump`), the server's answer, the exception's or the plain one, keeps the held head's
+   * fields that are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…).
    */
-  fail(error: unknown): void {
+  fail(error: unknown, held = false): void {
     // The request's own body broke off (the client left mid-upload, or the parser refused the
     // body and answered 400 itself; over HTTP/2 a stream reset mid-body), and a raw app let the stream's error propagate: the
     // client's doing, answered as the body readers answer it (400), never logged as the app's.
@@ -341,17 +344,21 @@ export class Exchange implements ExchangeState, HeadWait {
     if (bodyFailure !== null) error = bodyFailure;
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
+    // Only on this failure path: the held head's fields the server's own answer keeps.
+    const kept = held && !res.headersSent ? heldFields(this.headers) : undefined;
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
       // A 5xx the `errors` middleware logged already (its body failed before the head: a proxied
       // page whose upstream died under a filter) is logged there, with the status answered here.
       const exception = escapedAnswer(error, (e) => wasLogged(this.environ, e) || this.log(e), this.environ);
       if (exception !== null) {
-        // The exception is the answer (see escapedAnswer): the app's status and fields are dropped.
+        // The exception is the answer (see escapedAnswer): the app's status and fields are
+        // dropped, but those of a held head that are no representation's.
         this.answering = true;
         serverStatusKey.set(this.environ, exception.code);
         this.status = undefined;
         this.headers = undefined;
-        this.run(exception.toApp());
+        const app = exception.toApp();
+        this.run(kept === undefined ? app : keepingHeldFields(app, kept));
         return;
       }
     }
@@ -360,15 +367,22 @@ export class Exchange implements ExchangeState, HeadWait {
     const stoppedAsAsked = inputBroke || isBodyFailure(this.environ, error) || (responseGone(res) && isAbort(error));
     if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
     try {
-      this.answerFailure(res, tooLarge);
+      this.answerFailure(res, tooLarge, kept);
     } finally {
       // The server's own answer (or the cut) replaced the app's: what waited for the head goes.
       settleHead(this.environ);
     }
   }
 
-  /** {@link fail}'s answer once the error is not the answer: a cut after the head, else a 413 or 500. */
-  private answerFailure(res: this['res'], tooLarge: boolean): void {
+  /**
+   * {@link fail}'s answer once the error is not the answer: a cut after the head, else a 413 or
+   * 500, with `kept`, the fields of a held head it replaces (`heldFields`).
+   */
+  private answerFailure(
+    res: this['res'],
+    tooLarge: boolean,
+    kept: Array<[string, string]> | undefined,
+  ): void {
     if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
@@ -381,8 +395,8 @@ export class Exchange implements ExchangeState, HeadWait {
       res.strictContentLength = false;
       this.checkUnreadBody();
       serverStatusKey.set(this.environ, tooLarge ? 413 : 500);
-      if (tooLarge) endPlain(res, 413, 'Content Too Large', TOO_LARGE, true);
-      else endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false);
+      if (tooLarge) endPlain(res, 413, 'Content Too Large', TOO_LARGE, true, kept);
+      else endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false, kept);
     } catch {
       res.destroy();
     }

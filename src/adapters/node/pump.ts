@@ -131,6 +131,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   stream?.once('close', onClose);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
+  /** True while the head is held for the second step: its failure keeps the head's fields. */
+  let held = false;
   try {
     // Fields given before the first chunk: an event stream may end at the shutdown before it,
     // also one whose app answered once the shutdown began (see `StreamStop`: an event it has at
@@ -155,6 +157,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     }
     let chunk = checkChunk(step.value);
     markBodyStarted(res);
+    held = true;
     const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown also when it begins while the head waits for this
     // step: the head goes out then, with the first chunk, and the stream ends after it.
@@ -169,6 +172,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (second !== undefined) {
       if (second.done) {
         ended = true;
+        held = false;
         sendHead(exchange, chunk.byteLength);
         // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
         if (exchange.noBody) res.end();
@@ -180,6 +184,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       }
       checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     }
+    held = false;
     sendHead(exchange, undefined);
     if (exchange.noBody) {
       res.end();
@@ -223,7 +228,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       if (next === STOP) untaken = pendingStep as Promise<Step>;
     }
   } catch (error) {
-    exchange.fail(error);
+    exchange.fail(error, held);
   } finally {
     // The head is out (`sendHead` settled it), or the server's own answer (`fail`) replaced it,
     // or the client left before it: a line waiting for that goes.

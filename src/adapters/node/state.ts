@@ -82,8 +82,12 @@ export interface ExchangeState {
    * events run (`pump` closes the body at the response's `close`).
    */
   requestContext(): AsyncResource;
-  /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
-  fail(error: unknown): void;
+  /**
+   * An app error: logged; a 500 before the headers are out; after, the connection is cut.
+   * `held`: the error is the body's second step's, while the head was held for it (see `pump`):
+   * the server's answer keeps the held head's fields that are no representation's (`heldFields`).
+   */
+  fail(error: unknown, held?: boolean): void;
 }
 
 /**

@@ -1,0 +1,190 @@
+/**
+ * The server's own error answer that replaces a head it held and never wrote (the body's
+ * second step failed: the server takes it before it sends the head) keeps the held head's
+ * fields that do not describe the failed representation or its caching, nor belong to a
+ * successful answer: `requestId`'s `X-Request-Id`, `cors`' fields and security headers stay;
+ * `Content-*`, `ETag`, `Cache-Control`, `Set-Cookie`, `Link`… go. Under `serve()` over a real
+ * socket, `toFetchHandler` (served by `@hono/node-server`) and the `TestClient` alike.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, compose } from 'tsgi';
+import { accessLog, compress, cors, errors, mount, requestId } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { toFetchHandler } from 'tsgi/fetch';
+import { TestClient } from 'tsgi/testing';
+import { type ErrorLog, encoder, errorLog, request, start } from './node-helpers.ts';
+import { serveFetch } from './fetch-helpers.ts';
+
+const ORIGIN = 'http://app.example';
+
+/** The reviewer's stack: `inner` mounted at `/api`, under requestId, cors, accessLog and errors. */
+function site(inner: App): App {
+  return compose(
+    requestId,
+    (app) => cors(app, { origin: ORIGIN }),
+    (app) => accessLog(app, { log: { write: () => undefined } }),
+    errors,
+  )(mount({ '/api': inner }));
+}
+
+/** What a client got: the status, the fields (names in lower case, repeats joined), the log. */
+interface Got {
+  status: number;
+  headers: Map<string, string>;
+  body: string;
+  errorLog: string;
+}
+
+/** A browser's JSON request from the allowed origin. */
+const BROWSER = { Origin: ORIGIN, Accept: 'application/json', 'Accept-Encoding': 'gzip' };
+
+/** The fields of a `[name, value]` list, names in lower case, repeats joined with `, `. */
+function fieldMap(pairs: Iterable<readonly [string, string]>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [name, value] of pairs) {
+    const key = name.toLowerCase();
+    map.set(key, map.has(key) ? `${map.get(key)!}, ${value}` : value);
+  }
+  return map;
+}
+
+/** A browser's request for `url` over a real socket, what it got, and `log`'s text. */
+async function browserGet(url: string, log: ErrorLog): Promise<Got> {
+  const res = await request(url, { headers: BROWSER });
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < res.rawHeaders.length; i += 2) {
+    pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
+  }
+  const headers = fieldMap(pairs);
+  return { status: res.status, headers, body: res.body.toString(), errorLog: log.text };
+}
+
+/** `app` asked for `path` by a browser: under `serve()`, `toFetchHandler` and the TestClient. */
+const holders: Array<[string, (app: App, path: string) => Promise<Got>]> = [
+  [
+    'serve()',
+    async (app, path) => {
+      const server = await start(app);
+      return browserGet(`${server.url}${path}`, server.log);
+    },
+  ],
+  [
+    'toFetchHandler',
+    async (app, path) => {
+      const log = errorLog();
+      const server = await serveFetch(toFetchHandler(app, { log }));
+      try {
+        return await browserGet(`${server.url}${path}`, log);
+      } finally {
+        await server.close();
+      }
+    },
+  ],
+  [
+    'TestClient',
+    async (app, path) => {
+      const log = errorLog();
+      const client = new TestClient(app, { lint: false, allowErrors: true, status: '*' });
+      const res = await client.get(path, { headers: BROWSER, environ: { 'tsgi.errors': log } });
+      const headers = fieldMap(res.headers);
+      return { status: res.statusCode, headers, body: res.textBody, errorLog: log.text };
+    },
+  ],
+];
+
+/** The fields of the outer layers, kept; those of the held head's representation, dropped. */
+function expectKeptAndDropped(got: Got): void {
+  expect(got.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  expect(got.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  for (const name of ['content-encoding', 'etag', 'set-cookie', 'cache-control', 'last-modified']) {
+    expect(got.headers.has(name), name).toBe(false);
+  }
+}
+
+describe('a compressed proxied answer whose upstream resets after its first bytes', () => {
+  let upstream: http.Server;
+  let url = '';
+  beforeAll(async () => {
+    upstream = http.createServer((_req, res) => {
+      res.writeHead(200, {
+        'Content-Type': 'application/json',
+        ETag: '"v1"',
+        'Last-Modified': 'Sun, 06 Dec 2026 10:00:00 GMT',
+        'Cache-Control': 'public, max-age=60',
+        'Set-Cookie': 'seen=1; Path=/',
+      });
+      res.write('[1,', () => res.socket?.destroy());
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+  for (const [holder, get] of holders) {
+    it(`gets a 502 that keeps the request id and CORS fields (${holder})`, async () => {
+      const got = await get(site(compress(proxy(url))), '/api/items');
+      expect(got.status).toBe(502);
+      expectKeptAndDropped(got);
+      expect(got.errorLog).toContain(`502 request_id=${got.headers.get('x-request-id')}`);
+    });
+  }
+});
+
+describe('a streamed body that fails at its second step, before the head is out', () => {
+  /** Gives representation, caching, security and app fields, yields `[1,`, then throws at once. */
+  const failsSecond: App = (_environ, startResponse) => {
+    startResponse('200 OK', [
+      ['Content-Type', 'application/json'],
+      ['Content-Language', 'en'],
+      ['ETag', '"v1"'],
+      ['Last-Modified', 'Sun, 06 Dec 2026 10:00:00 GMT'],
+      ['Cache-Control', 'private, max-age=60'],
+      ['CDN-Cache-Control', 'max-age=600'],
+      ['Set-Cookie', 'session=abc; Path=/; HttpOnly'],
+      ['Link', '</app.css>; rel=preload; as=style'],
+      ['Content-Security-Policy', "default-src 'self'"],
+      ['X-Frame-Options', 'DENY'],
+      ['X-Tenant', 'acme'],
+      ['Vary', 'Cookie'],
+    ]);
+    return (async function* () {
+      yield encoder.encode('[1,');
+      throw new Error('the cursor broke');
+    })();
+  };
+
+  for (const [holder, get] of holders) {
+    it(`gets the server's 500 with the fields of no representation (${holder})`, async () => {
+      const got = await get(site(failsSecond), '/api/items');
+      expect(got.status).toBe(500);
+      expect(got.body).toBe('Internal Server Error\n');
+      expect(got.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expectKeptAndDropped(got);
+      for (const name of ['content-language', 'cdn-cache-control', 'link']) {
+        expect(got.headers.has(name), name).toBe(false);
+      }
+      expect(got.headers.get('content-security-policy')).toBe("default-src 'self'");
+      expect(got.headers.get('x-frame-options')).toBe('DENY');
+      expect(got.headers.get('x-tenant')).toBe('acme');
+      expect(got.headers.get('vary')).toContain('Cookie');
+      const id = got.headers.get('x-request-id');
+      expect(got.errorLog).toContain(`500 request_id=${id}: Error: the cursor broke`);
+    });
+
+    it(`still gets a bare 500 when the body fails before its first chunk (${holder})`, async () => {
+      const failsFirst: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['X-Tenant', 'acme']]);
+        return (async function* () {
+          yield* [];
+          throw new Error('the cursor broke');
+        })();
+      };
+      // No `errors` layer: the server answers the failure itself, and held no head for it.
+      const got = await get(failsFirst, '/');
+      expect(got.status).toBe(500);
+      expect(got.headers.has('x-tenant')).toBe(false);
+    });
+  }
+});
