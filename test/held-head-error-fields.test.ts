@@ -144,6 +144,8 @@ describe('a streamed body that fails at its second step, before the head is out'
       ['CDN-Cache-Control', 'max-age=600'],
       ['Set-Cookie', 'session=abc; Path=/; HttpOnly'],
       ['Link', '</app.css>; rel=preload; as=style'],
+      ['Clear-Site-Data', '"cookies"'],
+      ['WWW-Authenticate', 'Bearer realm="api"'],
       ['Content-Security-Policy', "default-src 'self'"],
       ['X-Frame-Options', 'DENY'],
       ['X-Tenant', 'acme'],
@@ -162,7 +164,7 @@ describe('a streamed body that fails at its second step, before the head is out'
       expect(got.body).toBe('Internal Server Error\n');
       expect(got.headers.get('content-type')).toBe('text/plain; charset=utf-8');
       expectKeptAndDropped(got);
-      for (const name of ['content-language', 'cdn-cache-control', 'link']) {
+      for (const name of ['content-language', 'cdn-cache-control', 'link', 'clear-site-data', 'www-authenticate']) {
         expect(got.headers.has(name), name).toBe(false);
       }
       expect(got.headers.get('content-security-policy')).toBe("default-src 'self'");

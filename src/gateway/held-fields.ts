@@ -12,8 +12,10 @@ import { CONNECTION_FIELDS, isFieldValue, isToken, sameFieldName } from './field
  * The fields (lower case) of a held head that its replacement leaves out: they describe the
  * failed representation or its framing (RFC 9110 §8, §8.8, RFC 9530), its caching (RFC 9111
  * §5, RFC 9213, Edge Architecture's `Surrogate-Control`), or belong to the successful answer
- * it was to be (`Location`, `Refresh`, `Retry-After`, `Allow`; `Set-Cookie`, as a 5xx saves no
- * session; `Link`: preloads and relations of the page that failed).
+ * it was to be (`Location`, `Refresh`, `Retry-After`, `Allow`; `Set-Cookie` and
+ * `Clear-Site-Data`, as a 5xx saves no session and so ends none; `Link`: preloads and relations
+ * of the page that failed; `WWW-Authenticate` and `Proxy-Authenticate`, challenges of a 401 or
+ * 407, RFC 9110 §11.6.1, §11.7.1, which a 5xx is not).
  */
 const DROPPED: ReadonlySet<string> = new Set([
   'content-type',
@@ -44,6 +46,9 @@ const DROPPED: ReadonlySet<string> = new Set([
   'retry-after',
   'link',
   'allow',
+  'clear-site-data',
+  'www-authenticate',
+  'proxy-authenticate',
 ]);
 
 /** A targeted cache's own `Cache-Control` (RFC 9213 §2: `Cloudflare-CDN-Cache-Control`…). */
