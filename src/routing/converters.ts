@@ -155,8 +155,11 @@ export const uuidConverter: Converter<string> = {
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The converters `anyConverter` made: their words hold no `/` (see {@link isAnyConverter}). */
-const ANY_CONVERTERS = new WeakSet<Converter<unknown>>();
+/**
+ * The converters `anyConverter` made, with their words (none holds `/`: see
+ * {@link isAnyConverter}).
+ */
+const ANY_CONVERTERS = new WeakMap<Converter<unknown>, readonly string[]>();
 
 /** True for a converter `anyConverter` made, whose regex (its words) never matches a `/`. */
 export const isAnyConverter = (converter: Converter<unknown>): boolean => ANY_CONVERTERS.has(converter);
@@ -176,7 +179,7 @@ export function anyConverter(words: readonly string[]): Converter<string> {
     },
     weight: 30,
   };
-  ANY_CONVERTERS.add(converter as Converter<unknown>);
+  ANY_CONVERTERS.set(converter as Converter<unknown>, [...words]);
   return converter;
 }
 
@@ -328,6 +331,44 @@ export function matchesNoSlash(regex: string): boolean {
     regex === SIGNED_FLOAT ||
     /^\{\d+,\d*\}$/.test(regex.startsWith(CHARACTER) ? regex.slice(CHARACTER.length) : '')
   );
+}
+
+/**
+ * The texts a built-in converter's regex takes, as routing's backtracking check walks them
+ * (src/routing/guarded-regex.ts): `number`, decimal digits (`\d+`, `int`), with a `.` and more
+ * digits (`\d+\.\d+`, `float`), after an optional `-` when `signed`; `uuid`, its 36
+ * characters; `words`, one of `any()`'s words; `characters`, from `min` to `max` characters
+ * (code points, `null`: no most) other than `/` (`string` with `length`, `minlength` or
+ * `maxlength`).
+ */
+export type TextShape =
+  | { readonly kind: 'number'; readonly signed: boolean; readonly fraction: boolean }
+  | { readonly kind: 'uuid' }
+  | { readonly kind: 'words'; readonly words: readonly string[] }
+  | { readonly kind: 'characters'; readonly min: number; readonly max: number | null };
+
+const SHAPES: Readonly<Record<string, TextShape>> = {
+  [intConverter.regex]: { kind: 'number', signed: false, fraction: false },
+  [SIGNED_INT]: { kind: 'number', signed: true, fraction: false },
+  [floatConverter.regex]: { kind: 'number', signed: false, fraction: true },
+  [SIGNED_FLOAT]: { kind: 'number', signed: true, fraction: true },
+  [uuidConverter.regex]: { kind: 'uuid' },
+};
+
+/**
+ * What texts `converter` takes (see {@link TextShape}), read from its regex as
+ * {@link matchesNoSlash} reads it (a custom converter with the regex of `int` counts as `int`),
+ * or its words for one `anyConverter` made; `null` for `string` without lengths (any text
+ * without `/`), `path` and any other regex, of which the check knows only the fewest characters.
+ */
+export function textShape(converter: Converter<unknown>): TextShape | null {
+  const words = ANY_CONVERTERS.get(converter);
+  if (words !== undefined) return { kind: 'words', words };
+  const regex = converter.regex;
+  const shape = Object.hasOwn(SHAPES, regex) ? SHAPES[regex]! : null;
+  if (shape !== null || !regex.startsWith(CHARACTER)) return shape;
+  const lengths = /^\{(\d+),(\d*)\}$/.exec(regex.slice(CHARACTER.length));
+  return lengths ? { kind: 'characters', min: Number(lengths[1]), max: lengths[2] === '' ? null : Number(lengths[2]) } : null;
 }
 
 const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
