@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response, redirect } from 'tsgi';
 import { safeFilename } from 'tsgi/forms';
 import { cors, mount, proxyFix, proxyFixOrigKey } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
@@ -140,6 +141,41 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     expect(redirect(`http://h${given}`, 302).getResponse(Request.blank('/')).headers.get('location')).toBe(`http://h${sent}`);
     const werkzeug = python(`from werkzeug.urls import iri_to_uri\nprint(iri_to_uri(${JSON.stringify(`http://h${given}`)}))`).slice('http://h'.length);
     if (werkzeug !== sent) expect(bullet, `iri_to_uri writes ${given} as ${werkzeug}`).toMatch(/`iri_to_uri` leaves/);
+  });
+
+  it('routing.md, what differs: a Rule without methods, and a build_only one, against a RouteMap', async () => {
+    const lines = readFileSync(fileURLToPath(new URL('../docs/routing.md', import.meta.url)), 'utf8').split('\n');
+    const row = (start: string) => lines.find((line) => line.startsWith(`| ${start}`));
+    const methods = row("`Rule('/hook', endpoint='hook')` without `methods`");
+    expect(methods, 'the table has a row on a Rule without methods').toBeDefined();
+    const werkzeug = python(
+      [
+        'from werkzeug.routing import Map, Rule',
+        "from werkzeug.routing.exceptions import RequestRedirect",
+        "m = Map([Rule('/hook', endpoint='hook'), Rule('/old', redirect_to='/hook'), Rule('/static/<path:filename>', endpoint='static', build_only=True)])",
+        "a = m.bind('example.com')",
+        "print(a.match('/hook', 'POST')[0])",
+        'try:',
+        "    a.match('/old', 'POST')",
+        'except RequestRedirect as e:',
+        '    print(e.code, e.new_url)',
+        "print(a.build('static', {'filename': 'css/app.css'}))",
+        "print(a.test('/static/css/app.css'))",
+      ].join('\n'),
+    ).split('\n');
+    expect(werkzeug).toEqual(['hook', '308 http://example.com/hook', '/static/css/app.css', 'False']);
+    const routes = new RouteMap({ hook: '/hook', old: { path: '/old', redirectTo: '/hook' } });
+    const client = new TestClient(routes.app({ hook: () => 'hook' }));
+    expect((await client.post('/hook', { status: 405 })).headers.get('Allow')).toBe('GET, HEAD, OPTIONS');
+    await client.post('/old', { status: 405 });
+    expect(methods).toMatch(/`GET` and `HEAD`/);
+    expect(methods).toMatch(/`405`/);
+    // build_only: a second map, never served, builds the path Werkzeug builds.
+    const buildOnly = row("`Rule('/static/<path:filename>', build_only=True)`");
+    expect(buildOnly, 'the table has a row on build_only').toMatch(/a second `RouteMap` whose app is never served/);
+    const assets = new RouteMap({ static: '/static/<path:filename>' });
+    expect(assets.build('static', { filename: 'css/app.css' })).toBe(werkzeug[2]);
+    expect(assets.bind(Request.blank('/x', { baseUrl: 'http://example.com/shop' })).build('static', { filename: 'css/app.css' })).toBe(`/shop${werkzeug[2]}`);
   });
 });
 
