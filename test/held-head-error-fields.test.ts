@@ -1,15 +1,16 @@
 /**
- * The server's own error answer that replaces a head it held and never wrote (the body's
- * second step failed: the server takes it before it sends the head) keeps the held head's
- * fields that do not describe the failed representation or its caching, nor belong to a
- * successful answer: `requestId`'s `X-Request-Id`, `cors`' fields and security headers stay;
+ * The server's own error answer that replaces a head it held and never wrote (the body failed
+ * at its first step, or its second, which the server takes before it sends the head; not an
+ * app that threw: it held no head) keeps the held head's fields that do not describe the
+ * failed representation or its caching, nor belong to a successful answer: `requestId`'s
+ * `X-Request-Id`, `cors`' fields and security headers stay;
  * `Content-*`, `ETag`, `Cache-Control`, `Set-Cookie`, `Link`… go. Under `serve()` over a real
  * socket, `toFetchHandler` (served by `@hono/node-server`) and the `TestClient` alike.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, compose } from 'tsgi';
+import { type App, HTTPBadGateway, compose } from 'tsgi';
 import { accessLog, compress, cors, errors, mount, requestId } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
@@ -174,19 +175,94 @@ describe('a streamed body that fails at its second step, before the head is out'
       const id = got.headers.get('x-request-id');
       expect(got.errorLog).toContain(`500 request_id=${id}: Error: the cursor broke`);
     });
+  }
+});
 
-    it(`still gets a bare 500 when the body fails before its first chunk (${holder})`, async () => {
-      const failsFirst: App = (_environ, startResponse) => {
-        startResponse('200 OK', [['X-Tenant', 'acme']]);
+/** A head given before the body: fields of no representation, and of the failed one. */
+const SERVED_HEAD: ReadonlyArray<[string, string]> = [
+  ['Content-Type', 'application/json'],
+  ['ETag', '"v1"'],
+  ['Set-Cookie', 'session=abc; Path=/'],
+  ['X-Request-Id', 'req-7'],
+  ['Access-Control-Allow-Origin', ORIGIN],
+  ['X-Tenant', 'acme'],
+];
+
+/** The server's answer kept {@link SERVED_HEAD}'s fields of no representation, and no others. */
+function expectServedHeadKept(got: Got): void {
+  expect(got.headers.get('x-request-id')).toBe('req-7');
+  expect(got.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+  expect(got.headers.get('x-tenant')).toBe('acme');
+  expect(got.headers.has('etag')).toBe(false);
+  expect(got.headers.has('set-cookie')).toBe(false);
+}
+
+describe('a body that fails at its first step, the head given, with no errors layer', () => {
+  /** `startResponse` called, then a body that throws `error` before it yields anything. */
+  const failsFirst = (error: Error): App => (_environ, startResponse) => {
+    startResponse('200 OK', [...SERVED_HEAD]);
+    return (async function* () {
+      yield* [];
+      throw error;
+    })();
+  };
+
+  for (const [holder, get] of holders) {
+    it(`gets the server's 500 with the held head's kept fields (${holder})`, async () => {
+      const got = await get(failsFirst(new Error('the cursor broke')), '/');
+      expect(got.status).toBe(500);
+      expect(got.body).toBe('Internal Server Error\n');
+      expect(got.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expectServedHeadKept(got);
+      expect(got.errorLog).toContain('GET / HTTP/1.1: Error: the cursor broke');
+    });
+
+    it(`gets the exception's answer with those fields (${holder})`, async () => {
+      const got = await get(failsFirst(new HTTPBadGateway('the upstream left')), '/');
+      expect(got.status).toBe(502);
+      expectServedHeadKept(got);
+    });
+
+    it(`gets the server's 500 for a bad first chunk with those fields (${holder})`, async () => {
+      const badFirst: App = (_environ, startResponse) => {
+        startResponse('200 OK', [...SERVED_HEAD]);
         return (async function* () {
-          yield* [];
-          throw new Error('the cursor broke');
+          yield '[1,' as unknown as Uint8Array;
         })();
       };
-      // No `errors` layer: the server answers the failure itself, and held no head for it.
-      const got = await get(failsFirst, '/');
+      const got = await get(badFirst, '/');
+      expect(got.status).toBe(500);
+      expectServedHeadKept(got);
+    });
+
+    it(`gets the server's 500 for a body that is no iterable, those kept (${holder})`, async () => {
+      const noIterable: App = (_environ, startResponse) => {
+        startResponse('200 OK', [...SERVED_HEAD]);
+        return 42 as unknown as Uint8Array[];
+      };
+      const got = await get(noIterable, '/');
+      expect(got.status).toBe(500);
+      expectServedHeadKept(got);
+    });
+
+    it(`gets a bare 500 when the app threw before calling startResponse (${holder})`, async () => {
+      const throwsFirst: App = () => {
+        throw new Error('no head yet');
+      };
+      const got = await get(throwsFirst, '/');
       expect(got.status).toBe(500);
       expect(got.headers.has('x-tenant')).toBe(false);
+    });
+
+    it(`gets errors' own 500 through the outer layers, as before (${holder})`, async () => {
+      const got = await get(site(failsFirst(new Error('the cursor broke'))), '/api/items');
+      expect(got.status).toBe(500);
+      // Once: errors answered through requestId's and cors' wrappers, the server kept nothing.
+      expect(got.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(got.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+      expect(got.headers.has('x-tenant')).toBe(false);
+      const id = got.headers.get('x-request-id');
+      expect(got.errorLog).toContain(`500 request_id=${id}: Error: the cursor broke`);
     });
   }
 });

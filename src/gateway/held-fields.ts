@@ -1,7 +1,7 @@
 /**
  * The fields of a held head that the server's own error answer keeps: the head a server took
- * from the app and held, unwritten, for its body's second step (to choose the framing), when
- * that step fails and the server answers in its place.
+ * from the app with its body and held, unwritten, for the body's first chunk and second step
+ * (to choose the framing), when the body fails there and the server answers in its place.
  *
  * @module
  */

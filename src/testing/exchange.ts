@@ -22,6 +22,7 @@ import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
 import { heldFields, keepingHeldFields } from '../gateway/held-fields.ts';
+import { type GivenHead, recordingHead } from './given-head.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -138,7 +139,8 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * turn of the event loop, as the server waits for it, an invalid head or chunk, an array
  * body, or one that ended there, that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
  * and answered `500 Internal Server Error` as plain text (an `HTTPException` is the answer
- * instead, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); an
+ * instead, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run), with
+ * the fields of no representation of a head the app gave with its body (`heldFields`); an
  * error after it is logged and throws {@link CutResponse}, since the server cuts the
  * connection then (a stream that contradicts its `Content-Length` too).
  *
@@ -179,7 +181,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
   // The status is left for accessLog (as the Node adapter does) before `close` ends the app's
   // body, which writes its line.
-  // `kept`: the fields of a head held for the body's second step, which failed (`heldFields`).
+  // `kept`: the fields of a head held for the body's first two steps, which failed (`heldFields`).
   const beforeHead = async (
     error: unknown,
     close?: () => unknown,
@@ -202,10 +204,14 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // `compress` take its first step); what it leaves for the head waits until runApp is over,
   // then runs in the async context it was left in (a middleware's store, through `bindBody`).
   awaitHead(environ, { pending: undefined, keeping: (then) => keptWork(environ, then) });
+  const given: GivenHead = { answered: false, headers: undefined };
   try {
-    started = await callApp(app, environ, report);
+    started = await callApp(recordingHead(app, given), environ, report);
   } catch (error) {
-    return beforeHead(error);
+    // The body failed at its opening or first step (`callApp` takes it), the head given: the
+    // server held that head, and keeps its fields of no representation; an app that threw, none.
+    const held = given.answered && given.headers !== undefined;
+    return beforeHead(error, undefined, held ? heldFields(given.headers) : undefined);
   }
   let head: ReturnType<typeof checkHead>;
   const inMemory = Array.isArray(started.body) ? (started.body as unknown[]) : null;
@@ -258,8 +264,6 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */
   let stopped = false;
-  /** True once the first chunk is in hand: a failure of the second step finds the head held. */
-  let held = false;
   try {
     // As the server: the head waits for the second step for one turn of the event loop, so a
     // failure up to there answers 500; a step that comes later finds the head out.
@@ -295,10 +299,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
         break;
       }
       chunks.push(checkChunk(step.value));
-      if (steps === 1) {
-        options.onCommitted?.(); // the body started: its second step runs after
-        held = true;
-      }
+      if (steps === 1) options.onCommitted?.(); // the body started: its second step runs after
       if (live && steps === 2) {
         rest = step;
         break;
@@ -307,10 +308,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   } catch (error) {
     stop?.dispose();
     if (steps < 2 && !headOut) {
-      // The server's answer in place of a head held for the second step keeps its fields that
-      // are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…).
-      const kept = held ? heldFields(headers) : undefined;
-      return beforeHead(error, () => closeBody(iterator, report), kept);
+      // The server's answer in place of a head held for the body's first two steps keeps its
+      // fields that are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…).
+      return beforeHead(error, () => closeBody(iterator, report), heldFields(headers));
     }
     await closeBody(iterator, report);
     report(error);

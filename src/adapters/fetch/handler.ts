@@ -75,8 +75,9 @@ function plain(
  * with the request line; before the head they answer a plain 500 (an `HTTPException` answers
  * itself, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); after
  * it the body stream errors, which the runtime turns into a cut connection. A failure of the
- * body's second step, while the head waited for it, is answered with the held head's fields
- * that are no representation's (`heldFields`), as under `serve()`.
+ * body before its head was built (its opening, its first step or the second one the head
+ * waited for, a bad chunk in hand) is answered with that head's fields that are no
+ * representation's (`heldFields`), as under `serve()`.
  */
 async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | undefined, answering = false): Promise<globalThis.Response> {
   let status: string | undefined;
@@ -84,7 +85,10 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   let committed = false;
   // Once the body's first chunk is taken the head is committed (PEP 3333), though not built yet.
   let bodyStarted = false;
-  /** True while the head waits for the body's second step: its failure keeps the head's fields. */
+  /**
+   * True while the head the app gave waits, unbuilt, for the body's first two steps: a failure
+   * then keeps the head's fields; false once it is being built (a refused head: a bare 500).
+   */
   let held = false;
   const startResponse: StartResponse = (s, h, error) => {
     if (error !== undefined) {
@@ -131,6 +135,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       const payload = head.noBody ? null : length === 0 ? EMPTY : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
       return fetchResponse(payload, head);
     }
+    held = true;
     iterator = openBody(body);
     // An event stream whose fields came first ends at the shutdown even before its first event
     // (one whose app answered once the shutdown began too: see `StreamStop`).
@@ -151,19 +156,20 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
       if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(log));
       void closeBody(iterator, log);
+      held = false;
       const head = fetchHead(status, headers, method, 0);
       committed = true;
       return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     if (first.done) {
       iterator = undefined; // ended, not stopped early: nothing to close (spec §6), even when the head is refused
+      held = false;
       const head = fetchHead(status, headers, method, 0);
       committed = true;
       return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     const chunk = checkChunk(first.value);
     bodyStarted = true;
-    held = true;
     const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
     // head waits for this step: the head goes out then, and the stream ends after the first chunk.
@@ -200,9 +206,10 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
     serverStatusKey.set(environ, exception?.code ?? 500);
     if (iterator !== undefined) void closeBody(iterator, log);
-    // The second step failed while the head waited for it: the answer keeps its fields that are
-    // no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…), as `serve()`'s.
-    const kept = held ? heldFields(headers) : undefined;
+    // The body failed while the head waited for its first two steps: the answer keeps its fields
+    // that are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…), as
+    // `serve()`'s. An app that threw, or whose promise rejected, held no head.
+    const kept = held && headers !== undefined ? heldFields(headers) : undefined;
     if (exception !== null) {
       const app = exception.toApp();
       const answer = kept === undefined ? app : keepingHeldFields(app, kept);

@@ -326,9 +326,11 @@ export class Exchange implements ExchangeState, HeadWait {
    * `tsgi.input` or an error that wraps it (`isBodyFailure`: answered as that 4xx before the
    * head, a cut after it). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
-   * access log. With `held` (the body's second step failed while the head waited for it, see
-   * `pump`), the server's answer, the exception's or the plain one, keeps the held head's
-   * fields that are no representation's (`heldFields`: `X-Request-Id`, `Access-Control-*`…).
+   * access log. With `held` (the app answered with its body, which failed before the head
+   * was written: at its opening, its first step or the second one the head waited for, see
+   * `pump`), the server's answer, the exception's or the plain one, keeps the fields of the
+   * head the app gave that are no representation's (`heldFields`: `X-Request-Id`,
+   * `Access-Control-*`…). An app that threw, or whose promise rejected, held no head.
    */
   fail(error: unknown, held = false): void {
     // The request's own body broke off (the client left mid-upload, or the parser refused the
@@ -345,7 +347,8 @@ export class Exchange implements ExchangeState, HeadWait {
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
     // Only on this failure path: the held head's fields the server's own answer keeps.
-    const kept = held && !res.headersSent ? heldFields(this.headers) : undefined;
+    const given = this.headers;
+    const kept = held && given !== undefined && !res.headersSent ? heldFields(given) : undefined;
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
       // A 5xx the `errors` middleware logged already (its body failed before the head: a proxied
       // page whose upstream died under a filter) is logged there, with the status answered here.

@@ -27,9 +27,11 @@ type Step = IteratorResult<Uint8Array>;
  * called at once (even while a `next()` is pending), in the request's async context, and
  * nothing more is asked of it.
  * Errors go to `exchange.fail()`; this never rejects, and settles once the body ended or its
- * `return()` settled. The second step is asked for before the
- * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
- * ended), a failure of that step is still logged, as one while streaming would be.
+ * `return()` settled; a failure before the head is written (the body's opening, its
+ * first or second step, a bad chunk in hand) is told as one of a held head (`fail`'s `held`:
+ * the server's answer keeps the head's fields of no representation). The second step is asked
+ * for before the head goes out; when the exchange ends without taking it (the client left, a
+ * HEAD answer ended), a failure of that step is still logged, as one while streaming would be.
  *
  * A `text/event-stream` body ends when `exchange.shutdown` begins (the server's graceful
  * shutdown; one with a `Content-Encoding` is first given `CODED_STREAM_GRACE` to end by
@@ -53,7 +55,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   try {
     iterator = openBody(body);
   } catch (error) {
-    exchange.fail(error);
+    // The app answered: a head it gave is held, as for a failure of the body's first step.
+    exchange.fail(error, true);
     return;
   }
   const res = exchange.res;
@@ -131,25 +134,32 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   stream?.once('close', onClose);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
-  /** True while the head is held for the second step: its failure keeps the head's fields. */
+  /**
+   * True while the head the app gave is held, unwritten, for the body's first two steps: a
+   * failure then keeps the head's fields (`fail`); false once it is being sent, so a head that
+   * is refused gets a bare 500.
+   */
   let held = false;
   try {
     // Fields given before the first chunk: an event stream may end at the shutdown before it,
     // also one whose app answered once the shutdown began (see `StreamStop`: an event it has at
     // once is sent first).
     if (exchange.headers !== undefined) watchEventStream();
+    held = true;
     const firstStep = iterator.next() as Step | Promise<Step>;
     const first = await nextOf(firstStep);
     if (closed) return;
     if (first === STOP) {
       // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
       untaken = firstStep as Promise<Step>;
+      held = false;
       sendHead(exchange, 0);
       return await endNow();
     }
     let step = first;
     if (step.done) {
       ended = true;
+      held = false;
       sendHead(exchange, 0);
       res.end();
       finished = true;
@@ -157,7 +167,6 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     }
     let chunk = checkChunk(step.value);
     markBodyStarted(res);
-    held = true;
     const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown also when it begins while the head waits for this
     // step: the head goes out then, with the first chunk, and the stream ends after it.

@@ -84,8 +84,9 @@ export interface ExchangeState {
   requestContext(): AsyncResource;
   /**
    * An app error: logged; a 500 before the headers are out; after, the connection is cut.
-   * `held`: the error is the body's second step's, while the head was held for it (see `pump`):
-   * the server's answer keeps the held head's fields that are no representation's (`heldFields`).
+   * `held`: the error is the body's, before the head the app gave was written (its opening, its
+   * first step or the second one the head waited for, see `pump`): the server's answer keeps
+   * that head's fields that are no representation's (`heldFields`).
    */
   fail(error: unknown, held?: boolean): void;
 }
