@@ -175,6 +175,20 @@ describe('a streamed body that fails at its second step, before the head is out'
       const id = got.headers.get('x-request-id');
       expect(got.errorLog).toContain(`500 request_id=${id}: Error: the cursor broke`);
     });
+
+    it(`gets the server's 500 for a bad second chunk, the fields kept (${holder})`, async () => {
+      const badSecond: App = (_environ, startResponse) => {
+        startResponse('200 OK', [...SERVED_HEAD]);
+        return (async function* () {
+          yield encoder.encode('[1,');
+          yield '2]' as unknown as Uint8Array;
+        })();
+      };
+      const got = await get(badSecond, '/');
+      expect(got.status).toBe(500);
+      expect(got.body).toBe('Internal Server Error\n');
+      expectServedHeadKept(got);
+    });
   }
 });
 

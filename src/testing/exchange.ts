@@ -293,12 +293,14 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
         void closeBody(iterator, report);
         break;
       }
-      steps++;
       if (step.done) {
         ended = true;
         break;
       }
+      // Counted once its chunk passed the check: a bad one at the second step, in hand while
+      // the head is held, answers 500 with the held fields, as the server's, not a cut.
       chunks.push(checkChunk(step.value));
+      steps++;
       if (steps === 1) options.onCommitted?.(); // the body started: its second step runs after
       if (live && steps === 2) {
         rest = step;
