@@ -51,14 +51,17 @@ function fieldMap(pairs: Iterable<readonly [string, string]>): Map<string, strin
   return map;
 }
 
+/** Node's `rawHeaders` (name, value, name, value…) as `[name, value]` pairs. */
+function pairsOf(raw: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}
+
 /** A browser's request for `url` over a real socket, what it got, and `log`'s text. */
 async function browserGet(url: string, log: ErrorLog): Promise<Got> {
   const res = await request(url, { headers: BROWSER });
-  const pairs: Array<[string, string]> = [];
-  for (let i = 0; i < res.rawHeaders.length; i += 2) {
-    pairs.push([res.rawHeaders[i]!, res.rawHeaders[i + 1]!]);
-  }
-  const headers = fieldMap(pairs);
+  const headers = fieldMap(pairsOf(res.rawHeaders));
   return { status: res.status, headers, body: res.body.toString(), errorLog: log.text };
 }
 
@@ -277,6 +280,62 @@ describe('a body that fails at its first step, the head given, with no errors la
       expect(got.headers.has('x-tenant')).toBe(false);
       const id = got.headers.get('x-request-id');
       expect(got.errorLog).toContain(`500 request_id=${id}: Error: the cursor broke`);
+    });
+  }
+});
+
+// The 413 of `maxBodySize` raised at that step is the client's doing: both servers answer it
+// as `serve()` does, the held head's fields kept, and log nothing.
+describe('a request body past maxBodySize, read at the second step of the answer', () => {
+  /** Yields `[`, then reads the whole request body (chunked, past the limit) and yields it. */
+  const readsAtSecond: App = (environ, startResponse) => {
+    startResponse('200 OK', [...SERVED_HEAD]);
+    return (async function* () {
+      yield encoder.encode('[');
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of environ['tsgi.input']) chunks.push(chunk);
+      yield encoder.encode(`${chunks.length}]`);
+    })();
+  };
+  /** A chunked upload of 64 bytes, past the limit of 16. */
+  const UPLOAD = {
+    method: 'POST',
+    headers: { 'Transfer-Encoding': 'chunked' },
+    body: 'x'.repeat(64),
+  };
+  /** What `serve()` (closed after the test) or `toFetchHandler` answered to {@link UPLOAD}. */
+  const holders: Array<[string, (app: App, log: ErrorLog) => Promise<Got>]> = [
+    [
+      'serve()',
+      async (app, log) => {
+        const server = await start(app, { maxBodySize: 16, log });
+        return upload(server.url, log);
+      },
+    ],
+    [
+      'toFetchHandler',
+      async (app, log) => {
+        const server = await serveFetch(toFetchHandler(app, { maxBodySize: 16, log }));
+        try {
+          return await upload(server.url, log);
+        } finally {
+          await server.close();
+        }
+      },
+    ],
+  ];
+  const upload = async (url: string, log: ErrorLog): Promise<Got> => {
+    const res = await request(url, UPLOAD);
+    const headers = fieldMap(pairsOf(res.rawHeaders));
+    return { status: res.status, headers, body: res.body.toString(), errorLog: log.text };
+  };
+
+  for (const [holder, get] of holders) {
+    it(`gets the 413 with the held head's kept fields, not logged (${holder})`, async () => {
+      const got = await get(readsAtSecond, errorLog());
+      expect(got.status).toBe(413);
+      expectServedHeadKept(got);
+      expect(got.errorLog).toBe('');
     });
   }
 });
