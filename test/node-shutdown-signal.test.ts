@@ -10,6 +10,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
+import { aborted, expectShutdown, quietSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder, getFirstChunk, h2cGet, sleep, start, until } from './node-helpers.ts';
 
 /** Milliseconds `promise` took to settle. */
@@ -21,46 +22,6 @@ async function timed(promise: Promise<unknown>): Promise<number> {
 
 /** Well under the 2-s grace `close()` gives a body whose `return()` does not settle. */
 const AT_ONCE = 1000;
-
-/** Resolves with `signal`'s reason once it aborts. */
-function aborted(signal: AbortSignal): Promise<unknown> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(signal.reason);
-    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
-  });
-}
-
-/**
- * A quiet streamed source: it sends one chunk, then waits for its next one or the abort of
- * `req.signal` alone (no `shutdownSignal`). Records the signal's reason and its `finally`.
- */
-function quietSource(contentType: string) {
-  const reason = deferred<unknown>();
-  const cleaned = deferred();
-  const waiting = deferred();
-  const app = Request.application((req) =>
-    new Response(
-      (async function* () {
-        try {
-          yield encoder.encode(contentType === 'text/event-stream' ? 'data: one\n\n' : 'one');
-          waiting.resolve();
-          reason.resolve(await aborted(req.signal)); // the next event never comes
-        } finally {
-          cleaned.resolve();
-        }
-      })(),
-      { contentType },
-    ),
-  );
-  return { app, reason: reason.promise, cleaned: cleaned.promise, waiting: waiting.promise };
-}
-
-/** Expects `reason` to be the server's shutdown: an `AbortError` saying so. */
-function expectShutdown(reason: unknown): void {
-  expect(reason).toBeInstanceOf(DOMException);
-  expect((reason as DOMException).name).toBe('AbortError');
-  expect((reason as DOMException).message).toBe('server shutting down');
-}
 
 describe('req.signal when close() ends an event stream', () => {
   it('aborts, saying the server shuts down, so a source waiting on it alone stops at once', async () => {

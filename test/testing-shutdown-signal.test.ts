@@ -8,56 +8,17 @@
  * the client has no connections to cut.)
  */
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response } from 'tsgi';
+import { type App, Response } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
+import { aborted, expectShutdown, quietSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder } from './node-helpers.ts';
 
 /** Well under a test's timeout: what "at once" allows. */
 const AT_ONCE = 1000;
 
-/** Resolves with `signal`'s reason once it aborts. */
-function aborted(signal: AbortSignal): Promise<unknown> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(signal.reason);
-    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
-  });
-}
-
 /** `promise`, or `'hung'` if it has not settled after {@link AT_ONCE}. */
 function atOnce<T>(promise: Promise<T>): Promise<T | 'hung'> {
   return Promise.race([promise, new Promise<'hung'>((resolve) => setTimeout(resolve, AT_ONCE, 'hung'))]);
-}
-
-/**
- * A quiet streamed source: it sends one chunk, then waits for its next one or the abort of
- * `req.signal` alone (not `req.shutdownSignal`). Records the signal's reason and its `finally`.
- */
-function quietSource(contentType: string) {
-  const reason = deferred<unknown>();
-  const cleaned = deferred();
-  const waiting = deferred();
-  const app = Request.application((req) =>
-    new Response(
-      (async function* () {
-        try {
-          yield encoder.encode(contentType === 'text/event-stream' ? 'data: one\n\n' : 'one');
-          waiting.resolve();
-          reason.resolve(await aborted(req.signal)); // the next event never comes
-        } finally {
-          cleaned.resolve();
-        }
-      })(),
-      { contentType },
-    ),
-  );
-  return { app, reason: reason.promise, cleaned: cleaned.promise, waiting: waiting.promise };
-}
-
-/** Expects `reason` to be the server's shutdown: an `AbortError` saying so. */
-function expectShutdown(reason: unknown): void {
-  expect(reason).toBeInstanceOf(DOMException);
-  expect((reason as DOMException).name).toBe('AbortError');
-  expect((reason as DOMException).message).toBe('server shutting down');
 }
 
 describe('req.signal when the TestClient\'s shutdownSignal ends an event stream', () => {

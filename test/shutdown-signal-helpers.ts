@@ -1,0 +1,48 @@
+/**
+ * What test/node-shutdown-signal.test.ts (under `serve()`) and
+ * test/testing-shutdown-signal.test.ts (under the `TestClient`) share: a quiet streamed source
+ * that waits on `req.signal` alone, and the checks of the reason the signal aborts with.
+ */
+import { expect } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { deferred, encoder } from './node-helpers.ts';
+
+/** Resolves with `signal`'s reason once it aborts. */
+export function aborted(signal: AbortSignal): Promise<unknown> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason);
+    else signal.addEventListener('abort', () => resolve(signal.reason), { once: true });
+  });
+}
+
+/**
+ * A quiet streamed source: it sends one chunk, then waits for its next one or the abort of
+ * `req.signal` alone (not `req.shutdownSignal`). Records the signal's reason and its `finally`.
+ */
+export function quietSource(contentType: string) {
+  const reason = deferred<unknown>();
+  const cleaned = deferred();
+  const waiting = deferred();
+  const app = Request.application((req) =>
+    new Response(
+      (async function* () {
+        try {
+          yield encoder.encode(contentType === 'text/event-stream' ? 'data: one\n\n' : 'one');
+          waiting.resolve();
+          reason.resolve(await aborted(req.signal)); // the next event never comes
+        } finally {
+          cleaned.resolve();
+        }
+      })(),
+      { contentType },
+    ),
+  );
+  return { app, reason: reason.promise, cleaned: cleaned.promise, waiting: waiting.promise };
+}
+
+/** Expects `reason` to be the server's shutdown: an `AbortError` saying so. */
+export function expectShutdown(reason: unknown): void {
+  expect(reason).toBeInstanceOf(DOMException);
+  expect((reason as DOMException).name).toBe('AbortError');
+  expect((reason as DOMException).message).toBe('server shutting down');
+}
