@@ -93,6 +93,40 @@ describe('a rule with a host', () => {
     expect(routes.lookup('GET', '/status')).toEqual({ kind: 'none' });
     expect(routes.lookup('GET', '/', 'example.com')).toMatchObject({ kind: 'match', values: {} });
   });
+
+  it('leaves out in routes.lookup the scheme’s default port, as a served request', async () => {
+    // Over a socket, `Host: alice.example.com:80` (a client naming the default port) reaches
+    // the rule, and routes.lookup given the request's host and scheme finds the same rule.
+    const byHand = new RouteMap({ index: '/', home: { path: '/', host: '<sub>.example.com' } });
+    const found = (req: Request) => {
+      const lookup = byHand.lookup(req.method, req.pathInfo, req.host, req.scheme);
+      return lookup.kind === 'match' ? lookup.rule.endpoint : lookup.kind;
+    };
+    const server = await start(byHand.app({
+      index: (req) => `index, lookup ${found(req)}`,
+      home: (req, { sub }) => `home of ${sub}, lookup ${found(req)}`,
+    }));
+    const get = async (host: string) => {
+      const raw = `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+      return parseRaw((await rawExchange(server.port, raw)).raw).rest;
+    };
+    expect(await get('alice.example.com:80')).toBe('home of alice, lookup home');
+    expect(await get('Alice.Example.com.:80')).toBe('home of alice, lookup home');
+    // Another port is part of the host, for the app as for routes.lookup.
+    expect(await get('alice.example.com:443')).toBe('index, lookup index');
+    expect(await get('alice.example.com:8080')).toBe('index, lookup index');
+    const endpointOn = (host: string, scheme?: string) => {
+      const lookup = byHand.lookup('GET', '/', host, scheme);
+      return lookup.kind === 'match' ? `${lookup.rule.endpoint} ${JSON.stringify(lookup.values)}` : lookup.kind;
+    };
+    expect(endpointOn('alice.example.com:443', 'https')).toBe('home {"sub":"alice"}');
+    expect(endpointOn('alice.example.com:80', 'https')).toBe('index {}');
+    // The scheme in any case, as RFC 3986 §3.1 reads it.
+    expect(endpointOn('alice.example.com:80', 'HTTP')).toBe('home {"sub":"alice"}');
+    // Without a scheme no port is a default one: the host is matched as given (Map.bind's).
+    expect(endpointOn('alice.example.com:80')).toBe('index {}');
+    expect(endpointOn('alice.example.com')).toBe('home {"sub":"alice"}');
+  });
 });
 
 describe('building a URL for a rule with a host', () => {
@@ -150,6 +184,8 @@ describe('an internationalized host', () => {
     expect(idn.lookup('GET', '/', 'xn--bcher-kva.example')).toMatchObject({ kind: 'match' });
     // routes.lookup reads a host given in Unicode as the request's would be sent.
     expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example:80')).toMatchObject({ kind: 'none' });
+    const withScheme = idn.lookup('GET', '/shop', 'Ann.Bücher.example:80', 'http');
+    expect(withScheme).toMatchObject({ kind: 'match', values: { user: 'ann' } });
     expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example.')).toMatchObject({ kind: 'match', values: { user: 'ann' } });
   });
 

@@ -30,6 +30,16 @@ export function hostOf(environ: Environ): string {
 }
 
 /**
+ * @internal `name` with `:port`, unless `port` is the default port of `scheme` (in lower case,
+ * as `tsgi.url_scheme` holds it: `http` 80, `https` 443, see {@link DEFAULT_PORTS}), which a
+ * URL leaves out and Werkzeug's `get_host` drops: `example.com` for port 80 over `http`,
+ * `example.com:8080`; a scheme without a default port (`''`) keeps every port. Never throws.
+ */
+export function withPort(name: string, port: number, scheme: string): string {
+  return port === DEFAULT_PORTS[scheme] ? name : `${name}:${port}`;
+}
+
+/**
  * @internal A host name as hosts are compared: in lower case (RFC 3986 §3.2.2) and without a
  * trailing dot, so the fully qualified `Example.com.` is `example.com` (the root label names
  * the same host, RFC 1034 §3.1); an IPv6 literal in the one form of its address, brackets kept

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { DEFAULT_PORTS, comparableHostName } from '../http/host.ts';
+import { comparableHostName, withPort } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
 import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
@@ -85,10 +85,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   get host(): string {
     if (this.#host === undefined) {
       const req = this.#req;
-      const name = comparableHostName(req.hostname);
-      const port = req.port;
       // The default port left out, as in `hostUrl`.
-      this.#host = port === DEFAULT_PORTS[req.scheme] ? name : `${name}:${port}`;
+      this.#host = withPort(comparableHostName(req.hostname), req.port, req.scheme);
     }
     return this.#host;
   }

@@ -6,7 +6,7 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { defineEnvironKey, environOf } from '../gateway/environ-key.ts';
-import { asciiHostName, comparableHostName, splitHost } from '../http/host.ts';
+import { asciiHostName, comparableHostName, splitHost, withPort } from '../http/host.ts';
 import { Response } from '../response/response.ts';
 import { Request } from '../request/request.ts';
 import type { HandlerResult } from '../request/application.ts';
@@ -164,14 +164,20 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * when only the path with its repeated slashes merged matches (see `mergeSlashes`),
    * `redirect` with `to` when the rule matched redirects (its `redirectTo`, or another rule's
    * `defaults` equal to its values; see {@link RuleSpec}), `none`.
-   * Rules with a `host` take part only when `host` is given and matches it, read as a
-   * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
-   * `alice.example.com`; a name in Unicode in its ASCII form; an IPv6 address in its RFC 5952
-   * form, `[0:0::2]` is `[::2]`); give its port unless the
-   * scheme's default (`localhost:8000`).
+   * Rules with a `host` take part only when `host` (`name[:port]`, a `Host` field's value) is
+   * given and matches it, read as a request's `Host` is (any case, a trailing dot dropped:
+   * `Alice.Example.com.` is `alice.example.com`; a name in Unicode in its ASCII form; an IPv6
+   * address in its RFC 5952 form, `[0:0::2]` is `[::2]`). With `scheme` (`req.scheme`: `http`,
+   * `https`, any case), its default port is left out, as `routes.bind(req).lookup()` and the
+   * map's app leave it out (Werkzeug's `get_host`): `alice.example.com:80` with `http` is
+   * `alice.example.com`, with `https` it keeps its port. Without `scheme`, no port is a
+   * default one and the host is matched as given, port included (Werkzeug's
+   * `Map.bind(server_name)`): `alice.example.com:80` matches no rule for `alice.example.com`.
+   * `scheme` without `host` changes nothing.
    */
-  lookup(method: string, pathInfo: string, host?: string): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method, host === undefined ? null : matchedHost(host));
+  lookup(method: string, pathInfo: string, host?: string, scheme?: string): Lookup {
+    const matched = host === undefined ? null : matchedHost(host, scheme?.toLowerCase() ?? '');
+    return this.#table.matcher.lookup(pathInfo, method, matched);
   }
 
   /**
@@ -255,12 +261,13 @@ export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> 
 /**
  * `host` (`name[:port]`) as host rules match it: the name lower case without a trailing dot,
  * in its ASCII form when written in Unicode (`bücher.example` → `xn--bcher-kva.example`), an
- * IPv6 literal in its RFC 5952 form (`[0:0::2]` → `[::2]`; see `comparableHostName`).
+ * IPv6 literal in its RFC 5952 form (`[0:0::2]` → `[::2]`; see `comparableHostName`), the
+ * port left out when it is the default of `scheme` (lower case; `''` for none).
  */
-function matchedHost(host: string): string {
+function matchedHost(host: string, scheme: string): string {
   const [written, port] = splitHost(host);
   const name = asciiHostName(written) ?? written;
-  if (port !== null) return `${comparableHostName(name)}:${port}`;
+  if (port !== null) return withPort(comparableHostName(name), port, scheme);
   // No port, or one that is none (`host:abc`): that text stays, to match no rule.
   return written.length === host.length ? comparableHostName(name) : host.toLowerCase();
 }
