@@ -19,7 +19,7 @@ import { logRequestError } from '../gateway/log.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { describe } from '../gateway/body.ts';
-import { ERROR_PAGES_KEY, type ErrorPageHook } from '../response/error-body.ts';
+import { CASCADE_SKIPS_KEY, type CascadeSkips } from '../gateway/cascade-skips.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -69,8 +69,11 @@ const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies Op
  * are removed before the next try, and the streamed answers it got through `getResponse` are
  * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
- * clean up), and its error page is never rendered: under `errorPages`, a caught status of an
- * app before the last gets the default body, the renderer being asked only for pages sent. An
+ * clean up), and its error page is never rendered: the apps before the last are told which
+ * statuses the cascade skips (`tsgi.cascade_skips`, with those a cascade further out skips),
+ * so an `errorPages` outside the cascade or inside one of those apps gives a caught status
+ * the default body, the renderer being asked only for pages sent; the last app is told only
+ * what the cascades further out skip. An
  * `HTTPException` an app throws before its head counts as its answer: one with a caught status
  * (`abort(404)` in a raw app) tries the next app, as a returned 404 does, unless the app had
  * given a status not in `catch` (its answer was taken: the next app could not get the body
@@ -106,12 +109,18 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     const onCloseError = (error: unknown) =>
       logRequestError(environ['tsgi.errors'], environ, ' (cascade, closing a skipped body)', error);
     const saved = { ...environ };
-    const pages = environ[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
+    // What the apps before the last are told this cascade skips (their error pages are not
+    // rendered), and what the cascades further out skip; the last app is told only the latter.
+    const outer = environ[CASCADE_SKIPS_KEY] as CascadeSkips | undefined;
+    let open = true;
+    const skips: CascadeSkips = (code) =>
+      (open && caught.has(code) && recording?.recording !== false) ||
+      (outer !== undefined && outer(code));
     for (let i = 0; i < list.length - 1; i++) {
       if (i > 0) await restore(environ, saved);
       if (recording !== undefined) environ['tsgi.input'] = recording.reader();
-      const trial = { open: true };
-      if (pages !== undefined) environ[ERROR_PAGES_KEY] = unrenderedWhenSkipped(pages, caught, recording, trial);
+      open = true;
+      environ[CASCADE_SKIPS_KEY] = skips;
       let started: StartedApp;
       try {
         started = await callApp(recording === undefined ? list[i]! : stopsOnAnswer(list[i]!, recording, caught), environ, onCloseError);
@@ -119,13 +128,17 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
         // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is; not after it
         // gave a status not caught (the recording is over: the next app would miss bytes).
         if (isHTTPException(error) && caught.has(error.code) && recording?.recording !== false) continue;
+        open = false;
+        unmark(environ, outer);
         throw error;
       }
       const code = statusCode(started.status);
       if (!caught.has(code) || recording?.recording === false) {
         // The answer: what this app reads from now on is not recorded, what it read is let go;
-        // its later error pages (a body failing) are rendered.
-        trial.open = false;
+        // its later error pages (a body failing) are rendered, unless a cascade further out
+        // skips them.
+        open = false;
+        unmark(environ, outer);
         recording?.stop();
         // A head the layer above refuses (a `lint` outside) closes the body it never gets.
         passHead(started, startResponse);
@@ -192,21 +205,12 @@ function stopsOnAnswer(app: App, recording: InputRecording, caught: ReadonlySet<
 }
 
 /**
- * The `errorPages` hook for an app before the last: an error page of a caught status, which the
- * cascade skips (unless the app's answer was taken already: a status not caught given first),
- * is left to the default body, cheap and unseen, instead of asking the renderer. A renderer
- * runs only for pages that are sent: one reading the session (a layout showing the user) would
- * otherwise mark the page the next app answers as made from the session (`Vary: Cookie`,
- * `Cache-Control: private`), and a failing one would log a line for a request served well.
+ * Puts back the {@link CascadeSkips} marker of the cascades further out (`outer`), or none,
+ * once an app's answer is taken: the layers above then see what those skip only.
  */
-function unrenderedWhenSkipped(
-  pages: ErrorPageHook,
-  caught: ReadonlySet<number>,
-  recording: InputRecording | undefined,
-  trial: { open: boolean },
-): ErrorPageHook {
-  return (error, environ, req, fields) =>
-    trial.open && caught.has(error.code) && recording?.recording !== false ? undefined : pages(error, environ, req, fields);
+function unmark(environ: Environ, outer: CascadeSkips | undefined): void {
+  if (outer === undefined) delete environ[CASCADE_SKIPS_KEY];
+  else environ[CASCADE_SKIPS_KEY] = outer;
 }
 
 /**

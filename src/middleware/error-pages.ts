@@ -70,6 +70,9 @@ const ERROR_PAGES_OPTIONS = { render: true } as const satisfies OptionNames<Erro
  * under nested `errorPages`, the innermost one a request went through is asked first, and the
  * pages it leaves to the default (`undefined`, or a render that failed) go to the next one
  * out, as a Flask blueprint's error handlers fall back to the app's.
+ * Inside a `cascade` (above it or below), a page of a status the cascade skips (the `404` of
+ * `directoryApp('public')` before the site) is not rendered: its default body is closed
+ * unread, and the renderer runs only for the pages sent (see `skippedByCascade`).
  * Without `errorPages`, a generated error body costs one environ read more, and a response
  * that is no error nothing.
  *

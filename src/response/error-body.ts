@@ -7,6 +7,7 @@
  * @module
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
+import { skippedByCascade } from '../gateway/cascade-skips.ts';
 import { Accept } from '../http/accept.ts';
 import { encodeText } from '../http/charset.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
@@ -107,7 +108,9 @@ export const ERROR_PAGES_KEY = 'tsgi.error_pages';
 /**
  * The custom page of `error` for this request: what the {@link ErrorPageHook} installed by
  * `errorPages` answers, or `undefined` when there is none (then the cost is one environ
- * read) or it keeps the generated body. Called only where an error body is generated.
+ * read), when it keeps the generated body, or when a `cascade` will skip an answer of that
+ * status (see `skippedByCascade`: the renderer runs only for the pages sent). Called only
+ * where an error body is generated.
  */
 export function customErrorPage(
   environ: Environ | undefined,
@@ -116,7 +119,9 @@ export function customErrorPage(
   fields?: ReadonlyArray<[string, string]>,
 ): ErrorPage | undefined {
   const hook = environ?.[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
-  return hook === undefined ? undefined : hook(error, environ!, req, fields);
+  // A page a cascade skips is never rendered: the renderer runs only for the pages sent.
+  if (hook === undefined || skippedByCascade(environ!, error.code)) return undefined;
+  return hook(error, environ!, req, fields);
 }
 
 /**
