@@ -22,6 +22,7 @@
  * @module
  */
 import { HTTPTooManyRequests, type Middleware, Request, Response, defineEnvironKey, defineMiddleware } from 'tsgi';
+import { DEFAULT_IPV6_SUBNET, clientPrefix } from 'tsgi/http';
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions {
@@ -42,7 +43,8 @@ export interface RateLimitOptions {
    * each customer a /64 or a /56, and a client may send from any address in it, so a bucket per
    * address would let it make each request from a new one. `64` for networks that give out
    * /64s, `128` for a bucket per address. IPv4 addresses, `::ffff:`-mapped ones (a dual-stack
-   * socket's IPv4 clients) included, count one by one.
+   * socket's IPv4 clients) included, count one by one (`clientPrefix` of `tsgi/http`, which
+   * `serve()`'s `maxConnectionsPerClient` counts by too).
    */
   ipv6Subnet?: number | undefined;
   /** The clock, in milliseconds. Default `Date.now`; tests pass their own. */
@@ -120,33 +122,13 @@ export const rateLimit: Middleware<RateLimitOptions> = (app, options = {}) => {
   const refillPerSecond = options.refillPerSecond ?? 1;
   if (!(capacity >= 1)) throw new RangeError(`rateLimit: capacity must be at least 1 (got ${capacity})`);
   if (!(refillPerSecond > 0)) throw new RangeError(`rateLimit: refillPerSecond must be above 0 (got ${refillPerSecond})`);
-  const ipv6Subnet = options.ipv6Subnet ?? 56;
+  const ipv6Subnet = options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET;
   if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) throw new RangeError(`rateLimit: ipv6Subnet must be a whole number from 1 to 128 (got ${ipv6Subnet})`);
-  const key = options.key ?? ((req: Request) => (req.remoteAddr === null ? null : clientKey(req.remoteAddr, ipv6Subnet)));
+  const key =
+    options.key ??
+    ((req: Request) => (req.remoteAddr === null ? null : clientPrefix(req.remoteAddr, ipv6Subnet)));
   return layer(app, { capacity, refillPerSecond, key, ipv6Subnet, now: options.now ?? Date.now, buckets: new Map() });
 };
-
-/**
- * The bucket of a client address: an IPv4 one (or an IPv4-mapped IPv6 one, `::ffff:192.0.2.7`)
- * as dotted quads; an IPv6 one as its first `bits` bits (`2001:db8:1:200::/56` for
- * `2001:DB8:1:2ff::7`), whatever form it is written in; anything else (a zone, `fe80::1%eth0`)
- * as it is.
- */
-function clientKey(address: string, bits: number): string {
-  if (!address.includes(':')) return address;
-  // The URL parser writes an IPv6 address in its one RFC 5952 form, any embedded IPv4 in hex.
-  const host = URL.parse(`http://[${address}]/`)?.hostname.slice(1, -1);
-  if (host === undefined) return address;
-  const [head = '', tail] = host.split('::');
-  const words = (part: string) => (part === '' ? [] : part.split(':').map((word) => Number.parseInt(word, 16)));
-  const groups = tail === undefined ? words(head) : [...words(head), ...words(tail)];
-  if (tail !== undefined) groups.splice(words(head).length, 0, ...Array<number>(8 - groups.length).fill(0));
-  if (groups.slice(0, 5).every((word) => word === 0) && groups[5] === 0xffff) {
-    return [groups[6]! >> 8, groups[6]! & 0xff, groups[7]! >> 8, groups[7]! & 0xff].join('.');
-  }
-  const kept = groups.map((word, i) => word & (0xffff << (16 - Math.min(16, Math.max(0, bits - 16 * i)))) & 0xffff);
-  return `${kept.map((word) => word.toString(16)).join(':')}/${bits}`;
-}
 
 /** Three requests at once, then one a second; the page says how many are left. */
 export const app = rateLimit(

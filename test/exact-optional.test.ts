@@ -60,6 +60,7 @@ describe('an option given as undefined', () => {
       firstByteTimeout: undefined,
       maxConnections: undefined,
       maxConnectionsPerClient: undefined,
+      ipv6Subnet: undefined,
       maxConcurrentRequests: undefined,
       server: undefined,
       maxBodySize: undefined,

@@ -62,3 +62,52 @@ describe('serve() at maxConnectionsPerClient', () => {
     }
   });
 });
+
+/** Opens a connection to `host` from `localAddress`, resolving once connected (or refused). */
+const openFrom = (port: number, host: string, localAddress: string) =>
+  new Promise<net.Socket>((resolve) => {
+    const socket = net.connect({ port, host, localAddress }, () => resolve(socket));
+    socket.on('error', () => resolve(socket));
+  });
+
+describe('serve() at maxConnectionsPerClient, counting an IPv6 client by its prefix', () => {
+  const REACHED = 'tsgi: connection limit per client reached (maxConnectionsPerClient 2): closing'
+    + ' the new connections of';
+  /** The log lines of a server capped at 2 per client past which 3 connections came. */
+  async function linesOf(host: string, from: string, options: { ipv6Subnet?: number } = {}) {
+    const lines: string[] = [];
+    const log = { write: (message: string) => void lines.push(message) };
+    const server = await serve(ok, { host, port: 0, maxConnectionsPerClient: 2, log, ...options });
+    const sockets: net.Socket[] = [];
+    try {
+      const to = host === '::' ? '127.0.0.1' : host;
+      for (let i = 0; i < 3; i++) sockets.push(await openFrom(server.port, to, from));
+      await until(() => sockets.some((socket) => socket.destroyed));
+      return lines;
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close({ timeout: 0 });
+    }
+  }
+
+  // Only ::1 can be bound on a test machine: another address of its /56 (which one client
+  // holds, and may connect from each) is counted with it as `::/56`, where it was counted apart.
+  it('counts ::1 by its /56 by default, and by itself with ipv6Subnet: 128', async () => {
+    expect(await linesOf('::1', '::1')).toEqual([`${REACHED} ::/56\n`]);
+    expect(await linesOf('::1', '::1', { ipv6Subnet: 128 })).toEqual([`${REACHED} ::1\n`]);
+  });
+
+  it('counts a dual-stack IPv4 client (::ffff:127.0.0.2) by its IPv4 address', async () => {
+    expect(await linesOf('::', '127.0.0.2')).toEqual([`${REACHED} 127.0.0.2\n`]);
+  });
+
+  it('refuses an ipv6Subnet that is no whole number from 1 to 128, naming it', async () => {
+    for (const ipv6Subnet of [0, 129, 56.5, Number.NaN, '56']) {
+      const got = typeof ipv6Subnet === 'string' ? `"${ipv6Subnet}" (a string)` : ipv6Subnet;
+      const options = { port: 0, maxConnectionsPerClient: 2, ipv6Subnet } as never;
+      await expect(serve(ok, options)).rejects.toThrow(new TypeError(
+        `serve: ipv6Subnet must be an integer from 1 to 128 (128: each address apart), got ${got}`,
+      ));
+    }
+  });
+});

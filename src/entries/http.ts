@@ -20,6 +20,7 @@ export { type CookieOptions, parseCookieHeader, serializeSetCookie } from '../ht
 export { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from '../http/dates.ts';
 export { type EntityTag, EtagSet, formatEtag, parseEtag, statEtag, strongCompare, strongEtag, weakCompare } from '../http/etag.ts';
 export { splitHost } from '../http/host.ts';
+export { DEFAULT_IPV6_SUBNET, clientPrefix } from '../http/client-prefix.ts';
 export { type MediaType, formatMediaType, isTextType, parseMediaType } from '../http/media-type.ts';
 export {
   type ByteRange,

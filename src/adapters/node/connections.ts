@@ -11,6 +11,7 @@ import { stderrLog } from '../../gateway/log.ts';
 import { NOTICE_INTERVAL, throttledNotice } from './throttled-notice.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
 import { shownValue } from '../../gateway/shown.ts';
+import { clientPrefix } from '../../http/client-prefix.ts';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;
@@ -55,6 +56,11 @@ export interface ConnectionCaps {
   maxConnections: number;
   /** Most connections open at once from one client address; 0: no per-client cap. */
   maxConnectionsPerClient: number;
+  /**
+   * Bits of an IPv6 client address that name the client `maxConnectionsPerClient` counts
+   * (1 to 128; 128: each address apart), as `clientPrefix` reads it.
+   */
+  ipv6Subnet: number;
 }
 
 const WAITING = Symbol('tsgi.first_byte');
@@ -63,9 +69,11 @@ type WaitingSocket = Socket & { [WAITING]?: boolean };
 
 /**
  * Caps the connections of the listening `server`: Node closes those past `maxConnections`
- * itself; a client address past `maxConnectionsPerClient` has its new connection closed at
- * once (before a TLS handshake costs anything). Either is written to `log` (standard error by
- * default) at once, then at most every 10 s while it goes on, with the count, so a flood does
+ * itself; a client past `maxConnectionsPerClient` (an IPv6 one counted by its `ipv6Subnet`
+ * prefix, an IPv4-mapped one by its IPv4 address: `clientPrefix`, once per connection) has its
+ * new connection closed at once (before a TLS handshake costs anything). Either is written to
+ * `log` (standard error by default) at once, then at most every 10 s while it goes on, with the
+ * count, so a flood does
  * not become a flood of log lines.
  */
 export function capConnections(server: NetServer, caps: ConnectionCaps, log: LogStream = stderrLog): void {
@@ -86,8 +94,8 @@ export function capConnections(server: NetServer, caps: ConnectionCaps, log: Log
   );
   const perClient = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress;
-    if (address === undefined) return;
+    if (socket.remoteAddress === undefined) return;
+    const address = clientPrefix(socket.remoteAddress, caps.ipv6Subnet);
     const open = (perClient.get(address) ?? 0) + 1;
     if (open > caps.maxConnectionsPerClient) {
       socket.destroy();

@@ -23,6 +23,7 @@ import { type ServerHandle, handleOf } from './handle.ts';
 import { shutdownWatchFor } from '../../gateway/shutdown.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../gateway/shown.ts';
+import { DEFAULT_IPV6_SUBNET } from '../../http/client-prefix.ts';
 import { hostWithPort } from './host-port.ts';
 import { keepAnswerCounts } from './being-answered.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
@@ -140,13 +141,25 @@ export interface ServeOptions extends NodeEnvironOptions {
    */
   maxConnections?: number | undefined;
   /**
-   * Most connections open at once from one client address; 0 (the default) sets no cap. The
-   * connections closed past it are logged as for `maxConnections`. Behind a proxy every
+   * Most connections open at once from one client (an IPv4 address, an IPv6 prefix: see
+   * `ipv6Subnet`); 0 (the default) sets no cap. The connections closed past it are logged as
+   * for `maxConnections`. Behind a proxy every
    * client has the proxy's address: leave it off there.
    *
    * @throws TypeError (at once) for a value that is not a non-negative integer.
    */
   maxConnectionsPerClient?: number | undefined;
+  /**
+   * The prefix length, in bits, by which `maxConnectionsPerClient` counts an IPv6 client, as
+   * express-rate-limit 8's `ipv6Subnet`: an ISP gives each customer a /64 or a /56, and a
+   * client may connect from any address of it, so a count per address would be no cap. The
+   * log names the prefix (`2001:db8:1:100::/56`). An IPv4 client, or one a dual-stack socket
+   * reports IPv4-mapped (`::ffff:192.0.2.7`), counts by its IPv4 address. Default 56; `64` for
+   * networks that give out /64s, `128` for each address apart.
+   *
+   * @throws TypeError (at once) for a value that is not an integer from 1 to 128.
+   */
+  ipv6Subnet?: number | undefined;
   /**
    * Most requests in flight at once in this process (uvicorn's `--limit-concurrency`): past
    * it a request is answered `503 Service Unavailable` without calling the app, and its
@@ -195,7 +208,7 @@ export interface ServeOptions extends NodeEnvironOptions {
 }
 
 /** Every option of {@link ServeOptions}, checked when `serve` is called (`checkOptions`); `tsc` fails when it and the type differ. */
-const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: true, path: true, pathMode: true, fd: true, tls: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, firstByteTimeout: true, maxConnections: true, maxConnectionsPerClient: true, maxConcurrentRequests: true, server: true, upgrade: true, onUpgradeClosed: true } as const satisfies OptionNames<ServeOptions>;
+const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: true, path: true, pathMode: true, fd: true, tls: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, firstByteTimeout: true, maxConnections: true, maxConnectionsPerClient: true, ipv6Subnet: true, maxConcurrentRequests: true, server: true, upgrade: true, onUpgradeClosed: true } as const satisfies OptionNames<ServeOptions>;
 
 /**
  * Serves a gateway app with `node:http`; with `tls`, `node:https`; with `http2`, `node:http2`
@@ -228,7 +241,8 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   without `tls`, `'h2c'` with it, an `http2` or `clientCertificate` or `multiprocess` that is
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize`,
- *   `maxConcurrentRequests` or `maxConnectionsPerClient` that is not a non-negative integer, a
+ *   `maxConcurrentRequests` or `maxConnectionsPerClient` that is not a non-negative integer, an
+ *   `ipv6Subnet` that is not an integer from 1 to 128, a
  *   `maxConnections` or `maxHeaders` that is not a positive integer, a `bodyTimeout` or `sendTimeout`
  *   that is not a number from 0 to 2147483647, a `firstByteTimeout` that is not a non-negative
  *   number, a `shutdownSignal` that is
@@ -253,6 +267,12 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   // Node takes `NaN` for no cap at all (not even the default) and a negative one for a cap below every connection.
   const maxConnections = countOption('maxConnections', options.maxConnections ?? defaultMaxConnections(), 1);
   const maxConnectionsPerClient = countOption('maxConnectionsPerClient', options.maxConnectionsPerClient ?? 0, 0, ' (0: no cap)');
+  const ipv6Subnet = options.ipv6Subnet ?? DEFAULT_IPV6_SUBNET;
+  if (!Number.isInteger(ipv6Subnet) || ipv6Subnet < 1 || ipv6Subnet > 128) {
+    const got = shownValue(ipv6Subnet);
+    const hint = '(128: each address apart)';
+    throw new TypeError(`serve: ipv6Subnet must be an integer from 1 to 128 ${hint}, got ${got}`);
+  }
   if (options.fd !== undefined) {
     if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
@@ -291,6 +311,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     firstByteTimeout: firstByteTimeoutOf(options.firstByteTimeout),
     maxConnections,
     maxConnectionsPerClient,
+    ipv6Subnet,
     // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
     // versions): keep one more than our limit so the handler sees the excess and answers 431
     // (see NodeEnvironOptions.maxHeaders).
