@@ -88,3 +88,32 @@ describe('a form submitted in the page encoding', () => {
     }
   });
 });
+
+describe('a page that declares no charset', () => {
+  // windows-1252 bytes (parsed as `sjis` parses hex): € is 80 (latin1 has none), é E9, ü FC.
+  const ascii = (text: string) => new TextEncoder().encode(text);
+  const page = (before: string, hex: string) =>
+    new Uint8Array([...ascii(html(`${before}<form method="post" action="/save"><input name="city" value="`)),
+      ...sjis(hex), ...ascii('"><input type="hidden" name="_charset_"></form>')]);
+  const raw = async (res: { json(): Promise<unknown> }) =>
+    ((await res.json()) as { raw: string }).raw;
+
+  it('is read as windows-1252 when its first 1024 bytes are not UTF-8, its form posted in it', async () => {
+    // WHATWG HTML §13.2.3.1: no BOM, charset parameter or <meta>: the legacy default, as
+    // replaceText reads it.
+    const res = await new TestClient(appWith(page('', '5A FC 72 69 63 68 20 80'), 'text/html')).get('/');
+    expect(res.textBody).toContain('value="Zürich €"');
+    expect(await res.text()).toBe(res.textBody);
+    expect(res.form().get('city')).toBe('Zürich €');
+    expect(await raw(await res.form().set('city', 'café €').submit())).toBe(
+      'city=caf%E9+%80&_charset_=windows-1252',
+    );
+  });
+
+  it('is read as UTF-8 when its first 1024 bytes are UTF-8, a byte past them not', async () => {
+    const bytes = page(`<!--${'x'.repeat(1024)}-->`, 'E9');
+    const res = await new TestClient(appWith(bytes, 'text/html')).get('/');
+    expect(res.form().get('city')).toBe('\uFFFD');
+    expect(await raw(await res.form().set('city', 'é').submit())).toBe('city=%C3%A9&_charset_=UTF-8');
+  });
+});

@@ -281,18 +281,18 @@ export function charsetSniffer(type: string, declared: string | undefined): Char
 
 /**
  * The charset a whole HTML document (`type`: `text/html` or `application/xhtml+xml`, lower-case,
- * no parameters) declares in its own bytes, found by the code `replaceText` and `rewriteHtml`
- * read a page with ({@link CharsetSniffer}): a byte order mark, in XHTML the `encoding` of its
- * XML declaration, a `<meta charset>` or `<meta http-equiv="Content-Type">` that ends within the
- * first 1024 bytes (WHATWG HTML §13.2.3.2), as its WHATWG name (`shift_jis`). Undefined when
- * they declare none, and for any other type: the caller's default applies (the legacy
- * windows-1252 of an undeclared page is not guessed here). For a browser's reading of a page
- * whose `Content-Type` names no charset (the test client's).
+ * no parameters) is read in when its `Content-Type` names none, decided as `replaceText` and
+ * `rewriteHtml` decide it ({@link charsetSniffer}): a byte order mark, in XHTML the `encoding`
+ * of its XML declaration, a `<meta charset>` or `<meta http-equiv="Content-Type">` that ends
+ * within the first 1024 bytes (WHATWG HTML §13.2.3.2), else, for a `text/html` page whose first
+ * 1024 bytes (all of a shorter one) are not UTF-8, windows-1252 (HTML §13.2.3.1's legacy
+ * default); as its WHATWG name (`shift_jis`). Undefined when none of these applies (a page
+ * whose first bytes are UTF-8), and for any other type: the caller's default (UTF-8) applies.
+ * For a browser's reading of a page whose `Content-Type` names no charset (the test client's).
  */
 export function documentCharset(bytes: Uint8Array, type: string): string | undefined {
   if (type !== 'text/html' && type !== 'application/xhtml+xml') return undefined;
-  const xml = type === 'application/xhtml+xml';
-  const sniffer = new CharsetSniffer(FALLBACK, { xml, meta: true, legacy: false });
+  const sniffer = charsetSniffer(type, undefined);
   if (sniffer.push(bytes) === undefined) sniffer.end();
   return sniffer.defaulted ? undefined : sniffer.charset;
 }

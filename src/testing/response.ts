@@ -200,8 +200,9 @@ export class TestResponse extends Response {
    * The body decoded as text in the page's encoding, as a browser reads it, synchronously: the
    * `charset` of its `Content-Type`; else, for an HTML page, the one a byte order mark or a
    * `<meta charset>` (`<meta http-equiv="Content-Type" content="…; charset=…">`) in its first
-   * 1024 bytes declares (WHATWG HTML §13.2.3.2); else UTF-8. A charset the platform does not
-   * know counts as none.
+   * 1024 bytes declares (WHATWG HTML §13.2.3.2); else windows-1252 for a `text/html` page whose
+   * first 1024 bytes are not UTF-8 (§13.2.3.1, the legacy default); else UTF-8. A charset the
+   * platform does not know counts as none.
    *
    * @throws TestClientError while the body is streamed (`buffered: false`): `await res.text()`
    *   reads it whole first.
