@@ -31,7 +31,9 @@
  *   --access-log-redact code,state examples/oidc.ts:app
  * ```
  *
- * (`--access-log-redact` keeps the callback's one-time `code` and its `state` out of the log.)
+ * (`--access-log-redact` keeps the callback's one-time `code` and its `state` out of the log;
+ * `--proxy-headers` applies `proxyFix` outside the app, so do not pass `proxy` too; add
+ * `--forwarded-host` when the proxy does not pass the public `Host`.)
  *
  * Register `https://<your host>/callback` as the redirect URI at the provider, exactly.
  *
@@ -55,7 +57,14 @@ export interface OidcOptions {
   sessionSecret: string | undefined;
   /** Scopes asked for; `openid` first. Default `'openid profile email'`. */
   scope?: string | undefined;
-  /** `proxyFix` options when a proxy ends TLS in front of the app, so that `redirect_uri` is `https://` at the public host. */
+  /**
+   * `proxyFix` options when a proxy ends TLS in front of the app, so that `redirect_uri` is
+   * `https://` at the public host: for running this app alone. `proxyFix` is then inside the
+   * returned app, and middleware you wrap around it (`secureHeaders`, `errors`, `accessLog`)
+   * still sees `http` (no HSTS) and the proxy's address. Under your own middleware, leave this
+   * out and put `proxyFix` outermost yourself, or serve with `tsgi serve --proxy-headers`
+   * (docs/sessions.md, "Signing in with OpenID Connect"). Default: none.
+   */
   proxy?: ProxyFixOptions | undefined;
   /**
    * The session cookie's `Secure`: default `true` (HTTPS only), and the cookie is then named
@@ -142,9 +151,9 @@ function jwtPart(text: string): Record<string, unknown> | null {
 
 /**
  * The login routes and a home page, with their middleware: `proxyFix` (when `options.proxy`
- * says so), `crossOriginProtection` and the session. Without the issuer, client or session
- * secret, an app saying so at `/` and answering 503 everywhere else, so nothing runs with a
- * default secret.
+ * says so: for this app alone; under middleware of your own, put `proxyFix` outermost instead),
+ * `crossOriginProtection` and the session. Without the issuer, client or session secret, an app
+ * saying so at `/` and answering 503 everywhere else, so nothing runs with a default secret.
  */
 export function createOidcLogin(options: OidcOptions): App {
   const { issuer, clientId, clientSecret, sessionSecret } = options;

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, HTTPBadRequest, HTTPFound, HTTPUnauthorized, Request, Response, type ServerHandle, serve } from 'tsgi';
-import { mount } from 'tsgi/middleware';
+import { mount, proxyFix, secureHeaders } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { createOidcLogin, safeNext } from '../examples/oidc.ts';
 
@@ -410,5 +410,52 @@ describe('examples/oidc.ts', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('examples/oidc.ts under outer middleware, behind a TLS-ending proxy', () => {
+  let provider: Awaited<ReturnType<typeof startProvider>>;
+  beforeAll(async () => {
+    provider = await startProvider({});
+  });
+  afterAll(async () => {
+    await provider?.server.close().catch(() => undefined);
+  });
+  const login = (proxy?: { xProto: 1; xHost: 1; trust: 'loopback' }) =>
+    createOidcLogin({
+      issuer: provider.issuer,
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      sessionSecret: randomBytes(32).toString('base64url'),
+      proxy,
+    });
+  const behindProxy = { xProto: 1, xHost: 1, trust: 'loopback' } as const;
+  /** `GET /` then `/login` through the proxy: the HSTS field and the `redirect_uri`. */
+  async function through(app: App) {
+    const server = await serve(app, { host: '127.0.0.1', port: 0 });
+    try {
+      const headers = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'app.example' };
+      const home = await fetch(server.url, { headers });
+      const to = await fetch(new URL('/login', server.url), { headers, redirect: 'manual' });
+      const redirectUri = new URL(to.headers.get('location')!).searchParams.get('redirect_uri');
+      return { hsts: home.headers.get('strict-transport-security'), redirectUri };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('its proxy option fixes what it sees only: an outer secureHeaders sees http', async () => {
+    // What docs/sessions.md warns of: proxyFix inside the returned app.
+    expect(await through(secureHeaders(login(behindProxy)))).toEqual({
+      hsts: null,
+      redirectUri: 'https://app.example/callback',
+    });
+  });
+
+  it('with proxyFix outermost, as docs/sessions.md says, every layer sees https', async () => {
+    expect(await through(proxyFix(secureHeaders(login()), behindProxy))).toEqual({
+      hsts: 'max-age=31536000; includeSubDomains',
+      redirectUri: 'https://app.example/callback',
+    });
   });
 });
