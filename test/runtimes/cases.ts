@@ -39,6 +39,16 @@ const CSP = /^default-src 'self'; script-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)
 const LOGIN = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
 const MiB = 1024 * 1024;
+
+/**
+ * The `tsgi.errors` line of a request to `path` (`prefix` included) failing with `failure`: the
+ * request line, then the id `requestId` gave it (`request_id=…`, captured), then the failure.
+ */
+function errorLine(path: string, failure: string): RegExp {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`\\[tsgi\\] GET ${escape(path)} HTTP/1\\.1 request_id=([0-9a-f-]{36}): ${escape(failure)}`);
+}
+
 /** How long the 50 MB upload pauses half-way, ms. */
 const PAUSE_MS = 500;
 /** Server pid → growth of its peak memory during the 50 MB upload, bytes (for the report). */
@@ -289,7 +299,7 @@ export const CASES: Case[] = [
       expect(reply.status).toBe(500);
       expect(reply.body).toBe('Internal Server Error\n');
       await eventually(async () => {
-        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/error/before HTTP/1.1: Error: the app failed before the headers`);
+        expect(server.output()).toMatch(errorLine(`${server.prefix}/error/before`, 'Error: the app failed before the headers'));
       });
     },
   },
@@ -301,7 +311,8 @@ export const CASES: Case[] = [
       expect(reply.headers['retry-after']).toBe('120');
       expect(reply.body).toContain('down for maintenance');
       await eventually(async () => {
-        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/unavailable HTTP/1.1: HTTPServiceUnavailable: down for maintenance`);
+        const id = errorLine(`${server.prefix}/unavailable`, 'HTTPServiceUnavailable: down for maintenance').exec(server.output())?.[1];
+        expect(id).toBe(reply.headers['x-request-id']);
       });
     },
   },
@@ -313,7 +324,8 @@ export const CASES: Case[] = [
       expect(reply.body).toBe('partial\n');
       expect(reply.complete).toBe(false);
       await eventually(async () => {
-        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/error/after HTTP/1.1: Error: the body failed after the headers`);
+        const id = errorLine(`${server.prefix}/error/after`, 'Error: the body failed after the headers').exec(server.output())?.[1];
+        expect(id).toBe(reply.headers['x-request-id']);
       });
     },
   },
