@@ -71,8 +71,9 @@ function checkedText(rule: Buildable, part: Placeholder, raw: string): string {
  * query of the values the rule does not take (its placeholders' and defaults' names;
  * `?a=1&b=2`, or `''`): a string, number, boolean or bigint, an array repeating its name;
  * `null` and `undefined` are left out (in an array too, as Werkzeug's `url_for`). Only
- * `values`' own properties count: a placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
- * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
+ * `values`' own properties count: a placeholder named `constructor` or `toString` needs its
+ * own value, not the prototype's (a `__proto__` value is given as `{ ['__proto__']: v }`, not
+ * `{ __proto__: v }`, which sets the prototype).
  *
  * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, the
  *   text does not match the converter's regex or holds a `/` its converter does not cross, or the path has a `.` or `..` segment (`..` as a
