@@ -4,7 +4,7 @@
  * that waits on `req.signal` alone, and the checks of the reason the signal aborts with.
  */
 import { expect } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { deferred, encoder } from './node-helpers.ts';
 
 /** Resolves with `signal`'s reason once it aborts. */
@@ -45,4 +45,32 @@ export function expectShutdown(reason: unknown): void {
   expect(reason).toBeInstanceOf(DOMException);
   expect((reason as DOMException).name).toBe('AbortError');
   expect((reason as DOMException).message).toBe('server shutting down');
+}
+
+/**
+ * A raw app answering with a streamed body (a `Response` answers HEAD without starting its
+ * body): one chunk, then a wait on `tsgi.signal`. Records the signal's reason and its `finally`.
+ */
+export function rawStreamSource() {
+  const reason = deferred<unknown>();
+  const cleaned = deferred();
+  const app: App = (environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+    return (async function* () {
+      try {
+        yield encoder.encode('one');
+        reason.resolve(await aborted(environ['tsgi.signal']!));
+      } finally {
+        cleaned.resolve();
+      }
+    })();
+  };
+  return { app, reason: reason.promise, cleaned: cleaned.promise };
+}
+
+/** Expects `reason` to be the abort of a body the server stopped reading before its end. */
+export function expectClosedEarly(reason: unknown): void {
+  expect(reason).toBeInstanceOf(DOMException);
+  expect((reason as DOMException).name).toBe('AbortError');
+  expect((reason as DOMException).message).toBe('response body closed before its end');
 }
