@@ -8,7 +8,7 @@ import { MultiDict, queryPairs } from '../datastructures/multidict.ts';
 import { type ParsedValues, PARSED, fromEnviron, liveField } from '../http/descriptors.ts';
 import type { Environ } from '../gateway/types.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
-import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
+import { DEFAULT_PORTS, hostOf, splitHost, withPort } from '../http/host.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 
@@ -177,8 +177,7 @@ export abstract class RequestUrl {
   /** `scheme://host[:port]`, the port left out when it is the scheme's default. */
   get hostUrl(): string {
     const scheme = this.scheme;
-    const port = this.port;
-    return port === DEFAULT_PORTS[scheme] ? `${scheme}://${this.hostname}` : `${scheme}://${this.hostname}:${port}`;
+    return `${scheme}://${withPort(this.hostname, this.port, scheme)}`;
   }
 
   /** The URL of the mount point: `hostUrl` + quoted `SCRIPT_NAME` (WebOb `application_url`). */
