@@ -46,7 +46,8 @@ export function spaApp(dist: string, api: App): App {
     '/assets': directoryApp(`${dist}/assets`, { ...immutable, precompressed: true }),
     // Files first, then the page for any other GET; neither reads a request body, so a POST's
     // is never read (cascade records only what an app it skips reads) before its 405.
-    '/': cascade([directoryApp(dist, { precompressed: true }), historyFallback(fileApp(`${dist}/index.html`))]),
+    // `catch: [404]`: a POST to a file of the build gets that file's 405, not the page's 404.
+    '/': cascade([directoryApp(dist, { precompressed: true }), historyFallback(fileApp(`${dist}/index.html`))], { catch: [404] }),
   });
 }
 

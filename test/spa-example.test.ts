@@ -61,6 +61,10 @@ describe('examples/spa.ts over a socket', () => {
     expect(JSON.parse(health.body.toString())).toEqual({ status: 'ok' });
     const post = await request(`${server.url}/settings/profile`, { method: 'POST' });
     expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    // A file of the build is there too, for GET only; a missing one is not.
+    const postFile = await request(`${server.url}/favicon.ico`, { method: 'POST' });
+    expect([postFile.status, postFile.headers.allow]).toEqual([405, 'GET, HEAD']);
+    expect((await request(`${server.url}/old-chunk.js`, { method: 'POST' })).status).toBe(404);
     // A body no app reads is not read (nor held to be replayed to the next app): its 405 comes first.
     const big = await request(`${server.url}/settings/profile`, { method: 'POST', body: new Uint8Array(8 * 1024 * 1024) });
     expect([big.status, big.headers.allow]).toEqual([405, 'GET, HEAD']);

@@ -59,8 +59,12 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
 /**
  * An app serving the files under `root`: the request's `PATH_INFO` names a file below it
  * (mount it with `mount({ '/static': directoryApp('public') })`). Each file is served as
- * `fileApp` serves one: GET/HEAD only (else 405), content type, `ETag` and `Last-Modified`,
- * 304/412, byte ranges, streamed from disk.
+ * `fileApp` serves one: GET/HEAD only, content type, `ETag` and `Last-Modified`,
+ * 304/412, byte ranges, streamed from disk. Another method gets 405 with `Allow: GET, HEAD`
+ * where a GET would find a file, a directory or its listing, and the 404 a GET gets
+ * elsewhere (WebOb's `DirectoryApp`, nginx for a POST): so in
+ * `cascade([directoryApp('public'), site], { catch: [404] })` a `POST /logo.png` is 405 and a
+ * `POST /login` goes on to `site`.
  *
  * Paths are joined safely (see `safeSegments`): a path with a `..` segment (sent as `..`,
  * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`) or a drive letter answers **404**,
@@ -130,8 +134,10 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   };
 
   return async (environ, startResponse) => {
-    const method = environ.REQUEST_METHOD;
-    if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
+    // Another method is refused (405) only where a GET finds something: a path with nothing
+    // there is a 404 whatever the method, as in WebOb's `DirectoryApp` and nginx (a POST).
+    const readOnly = environ.REQUEST_METHOD === 'GET' || environ.REQUEST_METHOD === 'HEAD';
+    const notAllowed = () => new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
     const notFound = () => new HTTPNotFound().respond(environ, startResponse);
     const pathInfo = environ.PATH_INFO;
     const segments = safeSegments(pathInfo);
@@ -166,6 +172,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     // Type and download name go by the name asked for, not a symlink target's (serve-static,
     // Werkzeug) nor a precompressed copy's (`app.js.br` is sent as `app.js`, coded).
     const send = async (file: Located, name: string) => {
+      if (!readOnly) return notAllowed();
       if (!precompressed) return sendFile(environ, startResponse, file.path, fixed, name);
       const find = async (copy: string) => {
         const found = await locate(root, copy, follow);
@@ -177,12 +184,13 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     if (!located.directory) {
       return pathInfo.endsWith('/') ? notFound() : send(located, target);
     }
-    if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
+    if (!pathInfo.endsWith('/')) return readOnly ? redirectToSlash(environ, startResponse) : notAllowed();
     for (const name of indexes) {
       const index = await locate(realBase, path.join(located.path, name), follow);
       if (servable(index)) return send(index, path.join(target, name));
     }
     if (!listing) return notFound();
+    if (!readOnly) return notAllowed();
     let html: string;
     try {
       html = await renderListing(located.path, segments, realBase, environ, { dotfiles, follow });
