@@ -57,7 +57,7 @@ async function bothReads(
 }
 
 const urlencoded = { 'Content-Type': 'application/x-www-form-urlencoded' };
-const busy = /^the request body is being read by (the form parse \(req\.form\(\), files\(\) or params\(\)\)|req\.bytes\(\), text\(\) or json\(\)|req\.stream\(\)): await that read before reading the body again/;
+const busy = /^the request body is being read by (the form parse \(req\.form\(\), files\(\) or params\(\)\)|req\.bytes\(\), text\(\), json\(\) or copy\(\)|req\.stream\(\)): await that read before reading the body again/;
 
 describe('two reads of a request body at once, over a real socket', () => {
   it('form() then bytes(): the form gets every field, bytes() fails saying the body is being read', async () => {

@@ -22,7 +22,7 @@ import type { Environ } from './types.ts';
 export const OWNER_KEY = 'tsgi.cleanup_owner';
 
 /** The environ key of the copies {@link noteCopy} notes on the owner's environ. */
-const COPIES_KEY = 'tsgi.cleanup_copies';
+export const COPIES_KEY = 'tsgi.cleanup_copies';
 
 /**
  * Notes `environ` on its owner's environ when it is a copy of it (see the module), so the

@@ -404,7 +404,7 @@ export abstract class RequestBody {
  * @param refuse - makes the 413 past `maxBodySize`.
  * @throws Error (synchronously) when another reader is reading the live body now (`claimInput`).
  */
-export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
+export function readWhole(req: { readonly environ: Environ }, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
   const environ = req.environ;
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
@@ -412,7 +412,7 @@ export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBod
 }
 
 /** What {@link readWhole} reads for, in the error of a reader started while it reads (`claimInput`). */
-const WHOLE_READER = 'req.bytes(), text() or json()';
+const WHOLE_READER = 'req.bytes(), text(), json() or copy()';
 
 /**
  * {@link readWhole}'s owner of the input it reads: it claims the input while it is read
@@ -469,7 +469,7 @@ function readText(req: RequestBody, options: JsonOptions | undefined, reader: 't
 }
 
 /**
- * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()` and `json()` (and the
+ * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()`, `json()` and `copy()` (and the
  * {@link JsonOptions} of `json()`): the former name `limit`, another unknown key (`maxsize`:
  * `checkOptions`, naming `req.${reader}`), a `maxBodySize` that is no size (`'10mb'`, `NaN`,
  * `null`, a negative number), which every comparison with a length would take for no limit at
@@ -479,7 +479,7 @@ function readText(req: RequestBody, options: JsonOptions | undefined, reader: 't
  *
  * @throws TypeError naming what to write.
  */
-function checkReadOptions(options: JsonOptions | undefined, reader: 'stream' | 'bytes' | 'text' | 'json'): void {
+export function checkReadOptions(options: JsonOptions | undefined, reader: 'stream' | 'bytes' | 'text' | 'json' | 'copy'): void {
   if (options === undefined) return;
   refuseFormerLimit(options);
   checkOptions(`req.${reader}`, options, reader === 'json' ? JSON_OPTIONS : READ_OPTIONS, 'first');

@@ -18,8 +18,8 @@ import { closeErrorLogger } from '../gateway/call-app.ts';
 import { isBodyReadable } from './input.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
-import { OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
-import { carryInnerResponses, closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
+import { COPIES_KEY, OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
+import { INNER_KEY, carryInnerResponses, closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
 
 /**
  * Takes charge of the cleanup of `environ` when nobody has: answers true for the first caller,
@@ -36,6 +36,21 @@ export function claimCleanup(environ: Environ): boolean {
 export function releaseCleanup(environ: Environ): void {
   // Not `delete`: deleting a key turns the environ into a slow dictionary-mode object.
   environ[OWNER_KEY] = false;
+}
+
+/**
+ * A copy of `environ` with `changes` (`req.copy()`, `req.copyGet()`), holding none of the
+ * original's request-end state: no form parse (the copy parses its own body), no kept inner
+ * responses, no noted copies. It keeps the owner's mark (`tsgi.cleanup_owner`), so under a
+ * `Request.application` the owner finishes what the copy leaves (a form it parses, a stream
+ * `getResponse` keeps on it), as for any spread copy (gateway/cleanup-owner.ts); with no owner,
+ * the first `getResponse` on the copy takes charge of it.
+ */
+export function copyEnviron(environ: Environ, changes: Partial<Environ>): Environ {
+  const copy: Environ = { ...environ, ...changes };
+  // Not `delete` (a slow dictionary-mode object), and no key added when the original has none.
+  for (const key of [FORM_ENVIRON_KEY, INNER_KEY, COPIES_KEY]) if (copy[key] !== undefined) copy[key] = undefined;
+  return copy;
 }
 
 /** True when a form parse has started on `environ`, so there may be files to remove. */

@@ -31,7 +31,7 @@ import { runCloseCalls } from '../gateway/close-calls.ts';
 import { noteCopy } from '../gateway/cleanup-owner.ts';
 
 /** The environ key of the list of responses {@link keepInnerResponse} keeps. */
-const INNER_KEY = 'tsgi.inner_responses';
+export const INNER_KEY = 'tsgi.inner_responses';
 
 const CLOSED: Promise<void> = Promise.resolve();
 

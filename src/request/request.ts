@@ -14,6 +14,7 @@ import { RequestUrl } from './url.ts';
 import { RequestHeaderFields } from './headers.ts';
 import { RequestConditions } from './conditional.ts';
 import { RequestBody } from './body.ts';
+import { RequestCopy } from './copy.ts';
 import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { BLANK_OPTIONS, type BlankOptions, blankEnviron } from './blank.ts';
 import { checkOptions } from '../gateway/option-names.ts';
@@ -69,7 +70,7 @@ export type MiddlewareHandler<Options, R extends Request = Request> = (
 export type MiddlewareHooks<Options, R extends Request = Request> = LayerHooks<Options, R>;
 
 // The attributes declared in request/*.ts, merged into the class (installed below).
-export interface Request extends RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication {}
+export interface Request extends RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestCopy, RequestApplication {}
 
 /**
  * A request: a thin, live view over a TSGI environ (WebOb's `Request`). Every attribute reads
@@ -283,4 +284,4 @@ export class Request implements ParseCache {
   }
 }
 
-installParts(Request, [RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication]);
+installParts(Request, [RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestCopy, RequestApplication]);
