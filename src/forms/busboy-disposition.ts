@@ -1,5 +1,5 @@
 /**
- * busboy's own `Content-Disposition` parser (busboy 1.6's internal `lib/utils.js`; busboy has no
+ * busboy's own `Content-Disposition` and part `Content-Type` parsers (busboy 1.6's internal `lib/utils.js`; busboy has no
  * `exports` map, so the file is reachable, and ships no types for it: the shape used is typed
  * here). busboy drops a part whose header this parser cannot read, without a word; the
  * multipart guard asks it first, so the parse refuses such a part instead (`multipart-guard.ts`).
@@ -25,4 +25,18 @@ const PARAMETER_DECODER = busboyUtils.getDecoder('utf8');
 /** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
 export function busboyReadsDisposition(value: string): boolean {
   return busboyUtils.parseDisposition(value, PARAMETER_DECODER) !== undefined;
+}
+
+/** busboy's `Content-Type` parser: the type and parameters, or `undefined` when it cannot read the value. */
+const parseContentType = (utils as { parseContentType(value: string): { params?: Record<string, string> } | undefined }).parseContentType;
+
+/**
+ * The `charset` busboy decodes a text part in by the part's own `Content-Type` (lower case), as
+ * busboy reads it: `undefined` when the part has none, or one busboy's parser cannot read (busboy
+ * then decodes the part in its default charset).
+ */
+export function busboyPartCharset(contentType: string | undefined): string | undefined {
+  if (contentType === undefined || contentType === '') return undefined;
+  const charset = parseContentType(contentType)?.params?.charset;
+  return typeof charset === 'string' ? charset.toLowerCase() : undefined;
 }

@@ -18,7 +18,7 @@ import { Buffer } from 'node:buffer';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { isToken } from '../gateway/fields.ts';
-import { busboyReadsDisposition } from './busboy-disposition.ts';
+import { busboyPartCharset, busboyReadsDisposition } from './busboy-disposition.ts';
 import { BUSBOY_HEADER_CAP, BUSBOY_HEADER_FIELDS, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
@@ -53,6 +53,12 @@ export interface PartHeadInfo {
   name: string | undefined;
   /** The `filename` (or decoded `filename*`) parameter, if any. */
   filename: string | undefined;
+  /**
+   * The `charset` of the part's own `Content-Type`, lower case, as busboy reads it: a text field
+   * that has one is decoded in it by busboy; one without is decoded by the form's charset
+   * (`_charset_`, else UTF-8: see `form-charset.ts`).
+   */
+  charset?: string | undefined;
   /**
    * An extended parameter (`filename*=shift_jis''…`, RFC 8187) in a charset busboy cannot
    * decode, if any: busboy then drops the whole part, so the parse refuses it instead.
@@ -144,6 +150,8 @@ export class MultipartGuard {
   #bodyBytes = 0;
   /** A file part without a filename not counted yet: a file input left empty sends one with no bytes, which is no file. */
   #uncounted = false;
+  /** The `charset` of each text field whose head was read and that busboy has not handed over yet, in body order. */
+  readonly #fieldCharsets: Array<string | undefined> = [];
 
   /** @param boundary - the `boundary` parameter of the Content-Type. */
   constructor(boundary: string, limits: FormLimits) {
@@ -154,6 +162,15 @@ export class MultipartGuard {
   /** True once the closing delimiter has been seen. */
   get complete(): boolean {
     return this.#state === END;
+  }
+
+  /**
+   * The `charset` of the part's own `Content-Type` for the next text field busboy hands over
+   * (`undefined` when it declares none), taken in body order: the guard reads each head before
+   * busboy does.
+   */
+  takeFieldCharset(): string | undefined {
+    return this.#fieldCharsets.shift();
   }
 
   /** True while the bytes pushed last end inside a text field's content (its end not seen yet). */
@@ -317,6 +334,7 @@ export class MultipartGuard {
     if (part.kind === 'field' && ++this.#fields > limits.maxFields) {
       throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
     }
+    if (part.kind === 'field') this.#fieldCharsets.push(part.charset);
     this.#part = part;
     this.#bodyBytes = 0;
     this.#state = BODY;
@@ -402,7 +420,8 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
   const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
-  return { kind: isFile ? 'file' : 'field', name, filename, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition) };
+  const charset = isFile ? undefined : busboyPartCharset(headers.get('content-type'));
+  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition) };
 }
 
 interface DispositionParams {

@@ -11,6 +11,7 @@ import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
+import { FormCharset } from './form-charset.ts';
 import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
 import { openInput } from '../gateway/input.ts';
 import { ByteList } from '../gateway/byte-list.ts';
@@ -80,10 +81,23 @@ export async function parseMultipart(
   const uploads: Array<FileUpload | undefined> = [];
   const fail = (error: unknown): void => latch.fail(error);
 
+  /** The text fields in body order, those without a charset of their own (`raw`) decoded at the end by `charset`. */
+  const fields: Array<[name: string, value: string, raw: boolean]> = [];
+  const charset = new FormCharset();
+
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, fail, {
-      field: (name, value) => {
-        if (!latch.failed) target.fields.add(name, value);
+    openParser(boundary, limits, guard, fail, {
+      field: (name, value, raw) => {
+        if (latch.failed) return;
+        if (raw) {
+          try {
+            charset.note(name, value);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+        }
+        fields.push([name, value, raw]);
       },
       file: (name, stream, info) => {
         const slot = uploads.length;
@@ -151,6 +165,8 @@ export async function parseMultipart(
     await latch.guard(endParser(bb));
     await latch.guard(Promise.all(tasks));
     if (latch.failed) throw latch.failure;
+    // Decoded once the whole form is read: a `_charset_` field names the charset of them all.
+    for (const [name, value, raw] of fields) target.fields.add(name, raw ? charset.decode(value) : value);
     for (const upload of uploads) if (upload && !isNoFileChosen(upload)) target.files.add(upload.fieldName, upload);
     return received;
   } catch (error) {
@@ -242,8 +258,13 @@ export class FailureLatch {
 
 /** What {@link openParser} hands over: each text field whole, each file as busboy's stream. */
 export interface PartHandlers {
-  /** A text field, `name` `''` when the part had none. Not called for a field past `maxFieldSize`. */
-  field(name: string, value: string): void;
+  /**
+   * A text field, `name` `''` when the part had none. Not called for a field past
+   * `maxFieldSize`. `value` is decoded when the part names its own `charset`; without one
+   * (`raw` true: every field a browser sends) it is the field's bytes read as latin1 text, for
+   * the caller to decode in the form's charset (`FormCharset`).
+   */
+  field(name: string, value: string, raw: boolean): void;
   /** A file part; its stream must be read (or resumed) for the parse to go on (busboy's backpressure). */
   file(name: string, stream: Readable, info: busboy.FileInfo): void;
 }
@@ -263,13 +284,22 @@ export interface PartHandlers {
  * @param boundary - the `boundary` parameter, checked by {@link checkBoundary}.
  * @throws HTTPBadRequest (400) for a boundary busboy cannot read.
  */
-export function openParser(boundary: string, limits: FormLimits, fail: (error: unknown) => void, handlers: PartHandlers): busboy.Busboy {
+export function openParser(
+  boundary: string,
+  limits: FormLimits,
+  guard: MultipartGuard,
+  fail: (error: unknown) => void,
+  handlers: PartHandlers,
+): busboy.Busboy {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       // A checked boundary holds no quote nor backslash: quoted as it is.
       headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
       defParamCharset: 'utf8',
+      // A field without a charset of its own comes as its bytes (one character a byte), decoded
+      // by the caller in the form's charset: UTF-8, or its `_charset_` field's (form-charset.ts).
+      defCharset: 'latin1',
       preservePath: true,
       limits: {
         fieldSize: limits.maxFieldSize + 1,
@@ -288,12 +318,13 @@ export function openParser(boundary: string, limits: FormLimits, fail: (error: u
   parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
   parser.on('field', (name: string | undefined, value: string | undefined, info) => {
+    const declared = guard.takeFieldCharset();
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
     // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
     // windows-1252, read as it) or UTF-16LE; for any other its decoder answers undefined
     // (mscdex/busboy#380), and the bytes are gone.
     else if (value === undefined) fail(undecodableField(name));
-    else handlers.field(name ?? '', value);
+    else handlers.field(name ?? '', value, declared === undefined);
   });
   parser.on('file', (name: string | undefined, stream, info) => {
     const filename = info.filename ?? '';

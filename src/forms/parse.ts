@@ -90,8 +90,10 @@ export class ParsedForm implements AsyncDisposable {
  *   `form-data` `Content-Disposition` (none, another type such as `attachment`: RFC 7578 §4.2)
  *   or with one busboy cannot read, a delimiter followed by neither CRLF nor `--`,
  *   truncated body, no closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
- *   urlencoded body in a charset it cannot decode, or a multipart text part in a charset other than
- *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError (rejects) for an
+ *   urlencoded body in a charset it cannot decode, a multipart text part in a charset other than
+ *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field), or a multipart `_charset_`
+ *   field naming no charset it decodes (one it decodes is the charset of the text fields
+ *   without one of their own: HTML's form submission, RFC 7578 §4.6); TypeError (rejects) for an
  *   invalid option, options that are not a plain object or an unknown one (`parseForm: unknown
  *   option "maxFileSise": did you mean "maxFileSize"?`).
  */

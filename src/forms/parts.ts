@@ -15,6 +15,7 @@ import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
 import { FailureLatch, ParserFeed, endParser, malformed, openParser, writeParser } from './multipart.ts';
 import { MultipartGuard } from './multipart-guard.ts';
+import { FormCharset } from './form-charset.ts';
 import { FORM_ENVIRON_KEY, FORM_READER, planForm } from './parse.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { readFailure } from './input.ts';
@@ -209,10 +210,21 @@ async function* multipartParts(
     return { kind: 'open-file', part, skip };
   };
 
+  const charset = new FormCharset();
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, fail, {
-      field: (name, value) => {
-        queue.push({ kind: 'field', fieldName: name, value });
+    openParser(boundary, limits, guard, fail, {
+      field: (name, value, raw) => {
+        if (raw) {
+          try {
+            charset.note(name, value);
+          } catch (error) {
+            fail(error);
+            return;
+          }
+        }
+        // Streamed: a `_charset_` field decides the fields after it (browsers send it where the
+        // form has its hidden input, first in most), those before are read as UTF-8.
+        queue.push({ kind: 'field', fieldName: name, value: raw ? charset.decode(value) : value });
         notify();
       },
       file: (name, stream, info) => {

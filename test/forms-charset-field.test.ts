@@ -1,0 +1,82 @@
+/**
+ * A multipart form's `_charset_` field (HTML form submission, RFC 7578 §4.6): a browser fills a
+ * hidden input named `_charset_` with the encoding it sent the form in (a legacy page's:
+ * Shift_JIS, windows-1252…), and the text fields without a charset of their own are decoded in
+ * it. Over a real socket (`serve`, port 0), through `req.form()` and `req.parts()`.
+ */
+import { Buffer } from 'node:buffer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Request, Response, serve } from 'tsgi';
+
+const BOUNDARY = '----tsgi-charset-field';
+
+/** A multipart body of `parts`: `[name, bytes, partContentType?]`. */
+function multipart(parts: Array<[string, Uint8Array | string, string?]>): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [name, value, type] of parts) {
+    let head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n`;
+    if (type !== undefined) head += `Content-Type: ${type}\r\n`;
+    chunks.push(Buffer.from(`${head}\r\n`, 'latin1'), Buffer.from(value), Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+/** 東京 in Shift_JIS. */
+const TOKYO_SJIS = Uint8Array.of(0x93, 0x8c, 0x8b, 0x9e);
+
+const app = Request.application(async (req) => {
+  if (req.pathInfo === '/parts') {
+    const fields: Array<[string, string]> = [];
+    for await (const part of req.parts()) if (part.kind === 'field') fields.push([part.fieldName, part.value]);
+    return Response.json(fields);
+  }
+  return Response.json((await req.form()).toJSON());
+});
+
+let server: Awaited<ReturnType<typeof serve>>;
+beforeAll(async () => {
+  server = await serve(app, { port: 0 });
+});
+afterAll(async () => {
+  await server.close();
+});
+
+const post = (path: string, body: Buffer) =>
+  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
+
+describe('the _charset_ field of a multipart form', () => {
+  it('decodes the text fields of a Shift_JIS page in Shift_JIS, wherever _charset_ comes in the form', async () => {
+    const res = await post('/', multipart([['city', TOKYO_SJIS], ['_charset_', 'Shift_JIS'], ['note', 'plain']]));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ city: ['東京'], _charset_: ['Shift_JIS'], note: ['plain'] });
+  });
+
+  it('decodes windows-1252 (iso-8859-1 read as browsers read it): 0x80 is €', async () => {
+    const res = await post('/', multipart([['_charset_', 'ISO-8859-1'], ['price', Uint8Array.of(0x80, 0x35)]]));
+    expect(await res.json()).toEqual({ _charset_: ['ISO-8859-1'], price: ['€5'] });
+  });
+
+  it('leaves a part that names its own charset to it, and reads UTF-8 without _charset_', async () => {
+    const own = await post('/', multipart([['_charset_', 'shift_jis'], ['a', 'é', 'text/plain; charset=utf-8']]));
+    expect(await own.json()).toEqual({ _charset_: ['shift_jis'], a: ['é'] });
+    const utf8 = await post('/', multipart([['a', 'é東京'], ['b', Uint8Array.of(0xff)]]));
+    expect(await utf8.json()).toEqual({ a: ['é東京'], b: ['\uFFFD'] });
+    const empty = await post('/', multipart([['_charset_', ''], ['a', 'é']]));
+    expect(await empty.json()).toEqual({ _charset_: [''], a: ['é'] });
+  });
+
+  it('answers 415 for a _charset_ naming no charset the server decodes', async () => {
+    const res = await post('/', multipart([['_charset_', 'klingon'], ['a', 'b']]));
+    expect(res.status).toBe(415);
+    expect(await res.text()).toMatch(/_charset_/);
+  });
+
+  it('req.parts() decodes the fields after _charset_ in it', async () => {
+    const res = await post('/parts', multipart([['_charset_', 'shift_jis'], ['city', TOKYO_SJIS]]));
+    expect(await res.json()).toEqual([
+      ['_charset_', 'shift_jis'],
+      ['city', '東京'],
+    ]);
+  });
+});
