@@ -70,6 +70,14 @@ describe('req.copy() over a socket', () => {
     });
   });
 
+  it('copies a GET without a body at once', async () => {
+    const res = await fetch(`${server.url}/audit/list`);
+    expect(res.status).toBe(200);
+    const { audit, page } = (await res.json()) as Record<string, Record<string, unknown>>;
+    expect([audit!.scriptName, audit!.pathInfo, audit!.query, audit!.form]).toEqual(['/audit', '/list', 'copied=1', null]);
+    expect([page!.scriptName, page!.pathInfo, page!.query]).toEqual(['', '/audit/list', '']);
+  });
+
   it('answers 413 when the body to copy is larger than maxBodySize', async () => {
     const res = await fetch(`${server.url}/audit/big`, {
       method: 'POST',
