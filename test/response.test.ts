@@ -415,9 +415,10 @@ describe('Response: body', () => {
     expect((await again.text())).toBe('done');
   });
 
-  it('readBody refuses chunks that are not bytes', async () => {
-    const res = new Response(['text' as unknown as Uint8Array]);
+  it('readBody refuses chunks that are not bytes, nor text (read as UTF-8)', async () => {
+    const res = new Response([42 as unknown as Uint8Array]);
     await expect(res.bytes()).rejects.toThrow(TypeError);
+    expect(await new Response(['text']).text()).toBe('text');
   });
 
   it('contentLength get and set', () => {

@@ -11,16 +11,18 @@ import { decodeText } from '../http/charset.ts';
 /**
  * What a response body can be set to: text (encoded with the response charset), bytes (a
  * `Uint8Array`, an `ArrayBuffer`, or any other typed array / `DataView`, taken as its bytes),
- * or a sync/async iterable of `Uint8Array` chunks that is streamed as it is produced. `null`
- * and `undefined` mean an empty body.
+ * or a sync/async iterable of chunks that is streamed as it is produced (a generator, a Node
+ * `Readable`, a web `ReadableStream`). A chunk is a `Uint8Array` (a `Buffer`) or a string, sent
+ * as UTF-8 whatever the response charset (Werkzeug's `iter_encoded`: `Readable.from(['a'])`, a
+ * Node stream after `setEncoding('utf8')`). `null` and `undefined` mean an empty body.
  */
 export type ResponseBody =
   | string
   | Uint8Array
   | ArrayBuffer
   | ArrayBufferView
-  | Iterable<Uint8Array>
-  | AsyncIterable<Uint8Array>
+  | Iterable<Uint8Array | string>
+  | AsyncIterable<Uint8Array | string>
   | null
   | undefined;
 
@@ -75,8 +77,8 @@ export abstract class ResponseBodyReaders {
    * memory (the body becomes those bytes, with their `Content-Length`), so it can be read
    * again, as fetch's `bytes()` but repeatable; a body in memory answers at once.
    *
-   * @throws (rejects with) what the stream throws; TypeError for a chunk that is not a
-   *   `Uint8Array`, and for a stream that can be read once (a generator, a Node or web stream)
+   * @throws (rejects with) what the stream throws; TypeError for a chunk that is neither a
+   *   `Uint8Array` nor a string (strings are read as UTF-8, see {@link ResponseBody}), and for a stream that can be read once (a generator, a Node or web stream)
    *   and was already sent, or is being read by another call.
    */
   async bytes(): Promise<Uint8Array> {

@@ -11,6 +11,7 @@ import { bodyClosedEarly } from '../gateway/abort.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import { READ_HOOK, type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
+import { bytesOnly } from './text-chunks.ts';
 import { originDates } from '../http/origin-dates.ts';
 import { fieldOctets, inWorkers } from '../gateway/workers.ts';
 
@@ -86,7 +87,7 @@ export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Cl
   }
   for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', inWorkers ? fieldOctets(cookie) : cookie]);
   const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
-  const body = response.body === null ? null : fromReadableStream(response.body, undefined, bodyClosedEarly);
+  const body = response.body === null ? null : bytesOnly(fromReadableStream(response.body, undefined, bodyClosedEarly));
   const res = new Class(body, { status, headers: fields, contentType: null });
   // No body: maybe the answer to a HEAD, whose `Content-Length` is the length of the GET body it
   // does not carry, or none (RFC 9110 §8.6). The length declared is kept, as `getResponse` keeps a

@@ -16,6 +16,7 @@ import { PARSED, type ParseCache, type ParsedValues, installParts } from '../htt
 import { toStatus } from './status.ts';
 import { type ContentTypeInit, ResponseContentType, initContentType } from './content-type.ts';
 import { ResponseBodyReaders, type ResponseBody, TAKE_STREAM, isOneShot, streamTakenError } from './body.ts';
+import { bytesOnly, encodeTextChunks } from './text-chunks.ts';
 
 export type { ResponseBody } from './body.ts';
 import { ResponseValidators } from './validators.ts';
@@ -258,7 +259,7 @@ export class Response implements ParseCache {
     options?: EventStreamOptions,
   ): R {
     const heartbeat = eventStreamHeartbeat(events, options);
-    return new this(eventStreamBody(events, heartbeat), {
+    return new this(bytesOnly(eventStreamBody(events, heartbeat)), {
       contentType: 'text/event-stream',
       headers: [
         ['Cache-Control', 'no-cache'],
@@ -345,7 +346,9 @@ export class Response implements ParseCache {
    * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
    * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
    * sent: a 304 keeps a length it was given; `0` under 205); setting an iterable removes
-   * Content-Length (sets `0` under 205) and streams it. To read it whatever it is,
+   * Content-Length (sets `0` under 205) and streams it, its string chunks as UTF-8 (see
+   * {@link ResponseBody}: the getter then answers a wrapper that yields bytes, except for an
+   * array of bytes and a Node stream in byte mode, answered as set). To read it whatever it is,
    * `await res.bytes()`, `text()` or `json()`. A stream that can be read once, replaced before
    * it was sent or read, is closed when the request ends if `req.getResponse()` gave this
    * response inside a `Request.application` (docs/request.md, "Running apps"); a no-op when
@@ -374,7 +377,7 @@ export class Response implements ParseCache {
     else if (ArrayBuffer.isView(value)) this.#setBytes(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     else if (isAsyncIterable(value) || isIterable(value)) {
       this.#bytes = EMPTY;
-      this.#stream = value;
+      this.#stream = encodeTextChunks(value);
       if (this.#code === 205) replaceField(this.headers.list, 'Content-Length', '0');
       else this.headers.delete('content-length');
     } else {

@@ -5,6 +5,7 @@
  * @module
  */
 import { Response } from '../response/response.ts';
+import { bytesOnly } from '../response/text-chunks.ts';
 import type { Request } from '../request/request.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -47,7 +48,7 @@ const DOCUMENTS = new WeakMap<TestResponse, Document>();
 export function testResponse(answer: Answer, context: ExchangeContext): TestResponse {
   const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
   const declared = answer.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1] ?? null;
-  res.body = answer.body;
+  res.body = answer.body instanceof Uint8Array ? answer.body : bytesOnly(answer.body);
   if (declared === null) res.headers.delete('content-length');
   else res.headers.set('Content-Length', declared);
   CONTEXT.set(res, context);

@@ -1,0 +1,108 @@
+/**
+ * Text chunks in a `Response`'s streamed body, encoded as UTF-8 as they are read (Werkzeug's
+ * `Response.iter_encoded`): the gateway interface carries bytes only (PEP 3333), the `Response`
+ * wrapper takes a stream of strings too (`Readable.from(['a', 'b'])`, a Node stream after
+ * `setEncoding('utf8')`, an async generator of text).
+ *
+ * @module
+ */
+import type { Body } from '../gateway/types.ts';
+import { type BodyIterator, isAsyncIterable, isThenable, openBody } from '../gateway/body.ts';
+import { encodeText } from '../http/charset.ts';
+import { isOneShot } from './body.ts';
+
+/** A streamed body a `Response` is given: chunks of bytes or of text. */
+export type TextOrBytesStream = Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
+
+/** Bodies known to yield bytes only: left as they are by {@link encodeTextChunks}. */
+const BYTES = new WeakSet<object>();
+
+/**
+ * @internal Marks `body` as yielding bytes only (an app's gateway body, a fetch body, a wrapper
+ * of a body already encoded), so that a `Response` given it streams it as it is. Answers `body`.
+ */
+export function bytesOnly<T extends object>(body: T): T {
+  BYTES.add(body);
+  return body;
+}
+
+type Step = IteratorResult<Uint8Array | string>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** The step with its string chunk as UTF-8: one `typeof` per chunk. */
+function encodeStep(step: Step): IteratorResult<Uint8Array> {
+  return !step.done && typeof step.value === 'string' ? { done: false, value: encodeText(step.value) } : (step as IteratorResult<Uint8Array>);
+}
+
+/**
+ * @internal `body` as a {@link Body} whose string chunks are UTF-8 bytes. Left as it is: a body
+ * marked {@link bytesOnly}, an array holding no string (one holding some is copied, each
+ * string encoded, so it stays an array: re-iterable, sync), a Node stream in byte mode (neither
+ * `objectMode` nor `setEncoding`: `fs.createReadStream(path)`). Any other iterable is wrapped
+ * once: the wrapper stays sync for a sync body and async for an async one, is one-shot when
+ * `body` is (see `isOneShot`), opens `body` as a server does (`openBody`: a Node stream is
+ * destroyed, a web stream cancelled when closed early) at its first `next()` or `return()`, and
+ * passes `return()` on. Chunks that are neither strings nor bytes are passed on, for the
+ * server's chunk check to refuse.
+ */
+export function encodeTextChunks(body: TextOrBytesStream): Body {
+  if (BYTES.has(body)) return body as Body;
+  if (Array.isArray(body)) {
+    const chunks = body as ReadonlyArray<unknown>;
+    for (let i = 0; i < chunks.length; i++) {
+      if (typeof chunks[i] === 'string') return chunks.map((chunk) => (typeof chunk === 'string' ? encodeText(chunk) : chunk)) as Uint8Array[];
+    }
+    return body as Body;
+  }
+  const node = body as { pipe?: unknown; readableObjectMode?: unknown; readableEncoding?: unknown };
+  if (typeof node.pipe === 'function' && node.readableObjectMode === false && node.readableEncoding === null) return body as Body;
+  const async = isAsyncIterable(body);
+  const wrapper = isOneShot(body as Body) ? encodedIterator(body, async) : reiterable(body, async);
+  return bytesOnly(wrapper);
+}
+
+/** An iterable that opens a new {@link encodedIterator} over `body` each time it is iterated. */
+function reiterable(body: TextOrBytesStream, async: boolean): Body {
+  return async
+    ? { [Symbol.asyncIterator]: () => encodedIterator(body, true) as AsyncIterableIterator<Uint8Array> }
+    : { [Symbol.iterator]: () => encodedIterator(body, false) as IterableIterator<Uint8Array> };
+}
+
+/** One pass over `body`, string chunks encoded (see {@link encodeTextChunks}). */
+function encodedIterator(body: TextOrBytesStream, async: boolean): IterableIterator<Uint8Array> | AsyncIterableIterator<Uint8Array> {
+  let iterator: BodyIterator | undefined;
+  const open = () => (iterator ??= openBody(body as Body));
+  /** Closes `body`, opening it first (a stream is destroyed or cancelled unread); one that cannot be opened holds nothing. */
+  const close = (value?: unknown) => {
+    if (iterator === undefined) {
+      try {
+        open();
+      } catch {
+        return DONE;
+      }
+    }
+    return iterator!.return?.(value) ?? DONE;
+  };
+  if (async) {
+    const it: AsyncIterableIterator<Uint8Array> = {
+      next: () => {
+        let step: Step | PromiseLike<Step>;
+        try {
+          step = open().next();
+        } catch (error) {
+          return Promise.reject(error); // a body that cannot be opened fails its first step, as any async step
+        }
+        return isThenable<Step>(step) ? Promise.resolve(step).then(encodeStep) : Promise.resolve(encodeStep(step));
+      },
+      return: async (value?: unknown) => (await close(value)) as IteratorResult<Uint8Array>,
+      [Symbol.asyncIterator]: () => it,
+    };
+    return it;
+  }
+  const it: IterableIterator<Uint8Array> = {
+    next: () => encodeStep((open() as Iterator<Uint8Array | string>).next()),
+    return: (value?: unknown) => close(value) as IteratorResult<Uint8Array>,
+    [Symbol.iterator]: () => it,
+  };
+  return it;
+}
