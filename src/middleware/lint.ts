@@ -9,7 +9,7 @@ import { type App, type AppLike, type Body, type Environ, type LogStream, type S
 import { type LintWarn, checkEnviron, emitLintWarning, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, keepHeaders, wrapChecked } from './lint-response.ts';
 import { checkCookieDomains } from './lint-cookie-domain.ts';
-import { escapeRequestLine } from '../gateway/log.ts';
+import { type LoggedRequest, escapeRequestLine, logRequestError } from '../gateway/log.ts';
 
 export { LintError, checkEnviron } from './lint-environ.ts';
 
@@ -102,15 +102,13 @@ export function lint(app: AppLike): LintedApp {
     emitLintWarning(rule, detail);
   };
   let nextId = 0;
-  const registry = new FinalizationRegistry<{ id: number; errors: LogStream }>(({ id, errors }) => {
+  // A body collected while open is a line about its request, as every `tsgi.errors` line about
+  // one: its request line and id (`[tsgi] GET /x HTTP/1.1 request_id=…: lint: …`).
+  const registry = new FinalizationRegistry<{ id: number; errors: LogStream; request: LoggedRequest }>(({ id, errors, request }) => {
     const what = open.get(id);
     if (what === undefined) return;
     open.delete(id);
-    try {
-      errors.write(`[tsgi] lint: the body must be iterated to the end or closed with return() (abandoned: ${what})\n`);
-    } catch {
-      // The stream is gone.
-    }
+    logRequestError(errors, request, '', `lint: the body must be iterated to the end or closed with return() (abandoned: ${what})`);
   });
 
   const linted = (async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
@@ -121,6 +119,8 @@ export function lint(app: AppLike): LintedApp {
     // The decoded path may hold a line feed or an escape sequence (`%0A`, `%1B`): the warnings
     // and the report of an abandoned body name the request on one line.
     const what = escapeRequestLine(`${method} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`);
+    // The request line as the server got it: a `mount` below moves the prefix into SCRIPT_NAME.
+    const request = loggedRequest(environ);
     const state: ResponseState = { status: 0, length: null, started: false, chunked: false };
     const start: StartResponse = (status, headers, error) => {
       if (state.chunked && error === undefined) fail('startResponse must not be called again once the body started');
@@ -135,7 +135,8 @@ export function lint(app: AppLike): LintedApp {
     const id = nextId++;
     open.set(id, what);
     const wrapper = wrapChecked(body, state, method === 'HEAD', () => open.delete(id), (rule) => warn(rule, what));
-    registry.register(wrapper, { id, errors: environ['tsgi.errors'] });
+    // The id now: a `requestId` below lint has set it.
+    registry.register(wrapper, { id, errors: environ['tsgi.errors'], request: { ...request, 'tsgi.request_id': environ['tsgi.request_id'] } });
     return wrapper;
   }) as unknown as LintedApp & { openBodies: number };
 
@@ -147,4 +148,21 @@ export function lint(app: AppLike): LintedApp {
     fail('the body must be iterated to the end or closed with return()', `abandoned: ${list}`);
   };
   return linted;
+}
+
+/**
+ * What the line about `environ`'s request needs (`logRequestError`), kept apart from the environ
+ * so that a body's registration holds no more of the request than these keys.
+ */
+function loggedRequest(environ: Environ): LoggedRequest {
+  return {
+    REQUEST_METHOD: environ.REQUEST_METHOD,
+    SCRIPT_NAME: environ.SCRIPT_NAME,
+    PATH_INFO: environ.PATH_INFO,
+    QUERY_STRING: environ.QUERY_STRING,
+    REQUEST_URI: environ.REQUEST_URI,
+    SERVER_PROTOCOL: environ.SERVER_PROTOCOL,
+    'tsgi.redact_query': environ['tsgi.redact_query'],
+    'tsgi.request_id': environ['tsgi.request_id'],
+  };
 }
