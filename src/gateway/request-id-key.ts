@@ -15,6 +15,14 @@ import { defineEnvironKey } from './environ-key.ts';
 export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
 
 /**
+ * The field that carries the request's id, lowercased (`x-request-id`, or `requestId`'s
+ * `header`), set by `requestId` with {@link requestIdKey} (`tsgi.request_id_field`, internal):
+ * `proxy` drops an upstream's answer field of that name, so the client gets this gateway's id,
+ * the one its log lines hold.
+ */
+export const requestIdFieldKey = defineEnvironKey<string>('tsgi.request_id_field');
+
+/**
  * ` request_id=<id>` when `requestId` gave the request an id (`tsgi.request_id`), else `''`:
  * what a `tsgi.errors` line puts after its request line and status or note, before the colon
  * (`[tsgi] GET /boom HTTP/1.1 500 request_id=9b2e…: Error: …`), as `logRequestError` writes

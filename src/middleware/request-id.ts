@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { requestIdKey } from '../gateway/request-id-key.ts';
+import { requestIdFieldKey, requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
@@ -107,6 +107,7 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
   if (typeof header !== 'string' || !isToken(header)) throw new TypeError(`requestId: header must be a field name, not ${JSON.stringify(header)}`);
   if (REFUSED_HEADERS.has(header.toLowerCase())) throw new TypeError(`requestId: header cannot be ${header}: the id would replace the request's own value`);
   const key = headerEnvironKey(header);
+  const field = header.toLowerCase();
   const trustIncoming = booleanOption('requestId', 'trustIncoming', options.trustIncoming, true);
   const generate = options.generate ?? (() => randomUUID());
   return (environ, startResponse) => {
@@ -120,6 +121,7 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
       environ[key] = id;
     }
     requestIdKey.set(environ, id);
+    requestIdFieldKey.set(environ, field);
     return callWithHeadEdit(inner, environ, startResponse, (headers) => withId(headers, header, id));
   };
 }

@@ -27,6 +27,7 @@ import { earlyHintsForwarder } from './early-hints.ts';
 import { eventStreamKind } from '../gateway/shutdown.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
 import { undecodedTransferCoding } from './transfer-coding.ts';
+import { withoutUpstreamRequestId } from './request-id-field.ts';
 
 /** The empty first chunk that sends an event stream's head before its first event. */
 const EMPTY = new Uint8Array(0);
@@ -62,6 +63,10 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   `X-Forwarded-*` and `Via` are added; {@link ProxyOptions.requestHeaders} and
  *   {@link ProxyOptions.responseHeaders} edit the rest. `Expect: 100-continue` is answered by
  *   the server when the body is first read, so it is not forwarded.
+ * - **One request id end to end**: under `requestId` (outside the proxy), the id goes upstream
+ *   in the request, and an upstream's answer field of the id's name (`X-Request-Id`) is left
+ *   out, so the client gets the gateway's id, the one its log lines hold, as Envoy sets
+ *   `x-request-id` in the answer; without `requestId` the upstream's passes as it is.
  * - **`103 Early Hints`** from the upstream are passed on where the server can send them
  *   (`tsgi.early_hints`): their `Link` fields only, one link each, after the
  *   {@link ProxyOptions.responseHeaders} edits, the first 8 of a request (a 1xx has no
@@ -227,7 +232,8 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     try {
       // The edits are this gateway's (an object's were checked when built): a function that
       // throws, or leaves a field that cannot be sent, is its error (500), not the upstream's.
-      responseHeaders = applyEdits(forwarded, options.responseHeaders, environ, 'responseHeaders');
+      // The upstream's own request id would hide the one `requestId` above forwarded and logs.
+      responseHeaders = applyEdits(withoutUpstreamRequestId(forwarded, environ), options.responseHeaders, environ, 'responseHeaders');
       if (typeof options.responseHeaders === 'function') for (const [name, value] of responseHeaders) assertHeader(name, value);
     } catch (error) {
       exchange.abort(new ExchangeClosed('the responseHeaders edit failed'));
