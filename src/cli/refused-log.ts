@@ -64,6 +64,8 @@ function entryOf(refused: RefusedRequest, redact: ((url: string) => string) | un
     referer: redact === undefined ? field('referer') : redactedOrNull(field('referer'), redact),
     userAgent: field('user-agent'),
     duration: 0,
+    upstreamHeaderTime: null,
+    upstreamResponseTime: null,
     outcome: 'end',
   };
 }

@@ -50,6 +50,8 @@ function entryOf(closed: ClosedUpgrade, redact: ((url: string) => string) | unde
     referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
     userAgent: stringOrNull(environ.HTTP_USER_AGENT),
     duration: closed.duration,
+    upstreamHeaderTime: null,
+    upstreamResponseTime: null,
     outcome: closed.status === CLIENT_CLOSED ? 'close' : 'end',
   };
 }

@@ -7,6 +7,7 @@
 export { type ProxyApp, proxy } from '../proxy/proxy.ts';
 export type { ProxyOptions, ProxyTlsOptions } from '../proxy/proxy-options.ts';
 export type { HeaderEdits } from '../proxy/header-edits.ts';
+export { type UpstreamTiming, upstreamTimingKey } from '../gateway/upstream-timing-key.ts';
 export { type RewriteLocationOptions, rewriteLocation } from '../proxy/rewrite-location.ts';
 export type { UpstreamUrls } from '../proxy/url-map.ts';
 export { decodeContent } from '../proxy/decode-content.ts';

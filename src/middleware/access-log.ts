@@ -19,6 +19,7 @@ import { isBrokenOff } from '../gateway/readable-input.ts';
 import { isBodyReadable, stoppedWithClient } from '../request/input.ts';
 import { meterInput } from '../gateway/input-meter.ts';
 import { requestIdKey } from './request-id.ts';
+import { upstreamTimingKey } from '../gateway/upstream-timing-key.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** What is known about a request when its log line is written. */
@@ -93,6 +94,18 @@ export interface AccessLogEntry {
    */
   duration: number;
   /**
+   * Milliseconds from `proxy` sending the request upstream to the upstream's response head
+   * coming in (nginx's `$upstream_header_time`, in ms): `null` when no `proxy` below sent the
+   * request, or no head came (a `502`, a `504`, the client gone first). See `upstreamTimingKey`.
+   */
+  upstreamHeaderTime: number | null;
+  /**
+   * Milliseconds from `proxy` sending the request upstream to the end of the exchange: its
+   * body's last byte read, or its failure (nginx's `$upstream_response_time`, in ms); `null`
+   * when no `proxy` below sent the request.
+   */
+  upstreamResponseTime: number | null;
+  /**
    * How the response ended: `end` (the client got the whole answer: the body ended and, under
    * `serve()` and `toNodeHandler`, its last byte was handed to the connection; or the server
    * ended an event stream at its graceful shutdown, closing the body; or the head of an answer
@@ -163,7 +176,9 @@ const ACCESS_LOG_OPTIONS = { log: true, format: true, redactQuery: true } as con
  *   Datadog): the entry's fields in snake_case, `time` in ISO 8601 UTC, `duration_ms`,
  *   `body_bytes_read` (the request body bytes the app read, see {@link AccessLogEntry.bodyBytesRead}),
  *   `null` for what is unknown, `request_id` (the id `requestId` gave the request, never the
- *   client's raw `X-Request-Id`) and `error` (its message; with outcome `error`) only when known:
+ *   client's raw `X-Request-Id`) and `error` (its message; with outcome `error`) only when known,
+ *   and for a request a `proxy` below sent upstream `upstream_header_ms` and
+ *   `upstream_response_ms` (nginx's `$upstream_header_time` and `$upstream_response_time`, in ms):
  *   `{"time":"2000-10-10T20:55:36.123Z","remote_addr":"127.0.0.1","remote_user":null,
  *   "method":"GET","url":"/a.gif","protocol":"HTTP/1.1","status":200,"bytes":2326,
  *   "body_bytes_read":0,"duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
@@ -231,6 +246,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       logged = true;
       // The server answered in place of the app: none of the app's bytes reached the client.
       const replaced = serverStatusKey.get(environ);
+      const upstream = upstreamTimingKey.get(environ);
       const entry: AccessLogEntry = {
         environ,
         remoteAddr: stringOrNull(environ.REMOTE_ADDR),
@@ -246,6 +262,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
         duration: performance.now() - started,
+        upstreamHeaderTime: upstream?.header ?? null,
+        upstreamResponseTime: upstream?.response ?? null,
         outcome,
       };
       if (outcome === 'error') entry.error = error;
@@ -421,7 +439,8 @@ export function formatAccessEntry(entry: AccessLogEntry, format: AccessLogFormat
  * One line of the `json` format: the keys are the {@link AccessLogEntry}'s in snake_case, as
  * nginx's variables (`$remote_addr`, `$remote_user`, `$status`, `$request_id`) and tsgi's
  * environ keys are, flat (a pipeline indexes them without unnesting), in this order. `null`
- * stands for what is unknown; `request_id` and `error` are there only when known.
+ * stands for what is unknown; `request_id` and `error` are there only when known, and so are
+ * `upstream_header_ms` and `upstream_response_ms`, for a request a `proxy` sent upstream.
  */
 export interface JsonAccessRecord {
   /** When the request reached `accessLog`: ISO 8601 in UTC, with milliseconds (`2000-10-10T20:55:36.123Z`). */
@@ -461,6 +480,14 @@ export interface JsonAccessRecord {
   request_id?: string | undefined;
   /** With outcome `error`: the error's message (no stack: that goes to the error log). */
   error?: string | null | undefined;
+  /**
+   * As {@link AccessLogEntry.upstreamHeaderTime} (nginx's `$upstream_header_time`, in ms),
+   * rounded to the microsecond; `null` when no head came. Absent, with
+   * `upstream_response_ms`, when neither is known: no `proxy` sent the request upstream.
+   */
+  upstream_header_ms?: number | null | undefined;
+  /** As {@link AccessLogEntry.upstreamResponseTime} (nginx's `$upstream_response_time`, in ms), rounded to the microsecond. */
+  upstream_response_ms?: number | null | undefined;
 }
 
 /** The {@link JsonAccessRecord} of `entry`. */
@@ -475,7 +502,7 @@ export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
     status: entry.status,
     bytes: entry.bytes,
     body_bytes_read: entry.bodyBytesRead,
-    duration_ms: Math.round(entry.duration * 1000) / 1000,
+    duration_ms: toMicroseconds(entry.duration),
     referer: entry.referer,
     user_agent: entry.userAgent,
     outcome: entry.outcome,
@@ -484,7 +511,17 @@ export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
   const id = stringOrNull(requestIdKey.get(entry.environ));
   if (id !== null) record.request_id = id;
   if (entry.outcome === 'error') record.error = errorMessage(entry.error);
+  // Only for a request a `proxy` sent upstream: the lines of the others keep their keys.
+  if (entry.upstreamResponseTime !== null || entry.upstreamHeaderTime !== null) {
+    record.upstream_header_ms = entry.upstreamHeaderTime === null ? null : toMicroseconds(entry.upstreamHeaderTime);
+    record.upstream_response_ms = entry.upstreamResponseTime === null ? null : toMicroseconds(entry.upstreamResponseTime);
+  }
   return record;
+}
+
+/** Milliseconds rounded to the microsecond (`3.25`), as the `json` format writes times. */
+function toMicroseconds(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
 }
 
 /**

@@ -28,6 +28,7 @@ import { eventStreamKind } from '../gateway/shutdown.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
 import { undecodedTransferCoding } from './transfer-coding.ts';
 import { withoutUpstreamRequestId } from './request-id-field.ts';
+import { type UpstreamTiming, upstreamTimingKey } from '../gateway/upstream-timing-key.ts';
 
 /** The empty first chunk that sends an event stream's head before its first event. */
 const EMPTY = new Uint8Array(0);
@@ -67,6 +68,10 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   in the request, and an upstream's answer field of the id's name (`X-Request-Id`) is left
  *   out, so the client gets the gateway's id, the one its log lines hold, as Envoy sets
  *   `x-request-id` in the answer; without `requestId` the upstream's passes as it is.
+ * - **Timing**: the upstream's time to its head and to the end of its answer, in ms from when
+ *   the request was sent, goes in the environ (`upstreamTimingKey`, `tsgi.upstream_timing`),
+ *   which `accessLog` logs (`upstream_header_ms`, `upstream_response_ms`), as nginx's
+ *   `$upstream_header_time` and `$upstream_response_time`.
  * - **`103 Early Hints`** from the upstream are passed on where the server can send them
  *   (`tsgi.early_hints`): their `Link` fields only, one link each, after the
  *   {@link ProxyOptions.responseHeaders} edits, the first 8 of a request (a 1xx has no
@@ -195,9 +200,13 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     const onEarlyHints = earlyHintsForwarder(environ, options.responseHeaders);
     let exchange!: UpstreamExchange;
     let head!: UpstreamHead;
+    // nginx's $upstream_header_time and $upstream_response_time, for `accessLog`: from the first send.
+    const timing: UpstreamTiming = { header: null, response: null };
+    upstreamTimingKey.set(environ, timing);
+    const sentAt = performance.now();
     for (let attempt = 1; ; attempt++) {
       let answer: Promise<UpstreamHead>;
-      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal'], onEarlyHints);
+      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal'], onEarlyHints, timing, sentAt);
       try {
         head = await answer;
         break;
@@ -308,7 +317,8 @@ const TRACE_REFUSED = 'TRACE is not forwarded: its echo would show the request, 
  * Sends `request` upstream through `dispatcher` (the body read from `input`, when there is
  * one) and answers the exchange and its head, taken before the dispatch (a dispatcher may
  * answer at once, a `MockAgent` does, and the exchange lets go of its head when it is over);
- * the client leaving (`signal`) aborts it; an interim 103's fields go to `onEarlyHints`.
+ * the client leaving (`signal`) aborts it; an interim 103's fields go to `onEarlyHints`; its
+ * times, from `sentAt`, to `timing`.
  */
 function startExchange(
   dispatcher: Dispatcher,
@@ -317,9 +327,12 @@ function startExchange(
   timeouts: ExchangeTimeouts,
   signal: AbortSignal | undefined,
   onEarlyHints: UpstreamExchange['onEarlyHints'],
+  timing: UpstreamTiming,
+  sentAt: number,
 ): [UpstreamExchange, Promise<UpstreamHead>] {
   const exchange = new UpstreamExchange(timeouts);
   exchange.onEarlyHints = onEarlyHints;
+  exchange.timeFrom(timing, sentAt);
   if (signal) {
     const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
     if (signal.aborted) onAbort();

@@ -6,6 +6,7 @@
  */
 import { type Dispatcher, errors } from './undici.ts';
 import { endingReset } from './upstream-socket.ts';
+import type { UpstreamTiming } from '../gateway/upstream-timing-key.ts';
 
 /** The upstream's response head. */
 export interface UpstreamHead {
@@ -76,6 +77,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private headSettled = false;
   /** Called once the exchange is over, however it ended. */
   onFinish: (() => void) | undefined = undefined;
+  /**
+   * Where the exchange writes its times (see {@link UpstreamExchange.timeFrom}): the head's
+   * when it comes in, the end's when the exchange is over.
+   */
+  private timing: UpstreamTiming | undefined = undefined;
+  /** `performance.now()` when the request was first sent, for {@link timing}. */
+  private sentAt = 0;
   /** Called with the fields of each interim `103 Early Hints` before the head; must not throw. */
   onEarlyHints: ((headers: UpstreamHead['headers']) => void) | undefined = undefined;
   private resolveHead!: (head: UpstreamHead) => void;
@@ -121,6 +129,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
       this.rejectHead = reject;
     });
     this.headPromise.catch(() => undefined);
+  }
+
+  /**
+   * Records in `timing` the milliseconds from `sentAt` (a `performance.now()`) to the final
+   * head (`header`) and to the end of the exchange, however it ended (`response`).
+   */
+  timeFrom(timing: UpstreamTiming, sentAt: number): void {
+    this.timing = timing;
+    this.sentAt = sentAt;
   }
 
   /** Aborts the upstream request (at once, or as soon as it starts); a no-op once it ended. */
@@ -230,6 +247,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
       return;
     }
     this.headIn = true;
+    if (this.timing !== undefined) this.timing.header = performance.now() - this.sentAt;
     if (this.timeouts !== undefined) this.arm(this.timeouts.body);
     // RFC 9110 §6.4.1: a 204 or 304 has no content, whatever its Content-Length says (a 304's
     // is the 200's length, which undici would take for a body that never came).
@@ -313,6 +331,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
 
   private finish(): void {
     this.disarm();
+    if (this.timing !== undefined) {
+      this.timing.response = performance.now() - this.sentAt;
+      this.timing = undefined;
+    }
     if (this.headSettled) this.release();
     const done = this.onFinish;
     this.onFinish = undefined;
