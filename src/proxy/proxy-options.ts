@@ -65,6 +65,8 @@ export interface ProxyOptions {
    * starts going out; while the request body streams, only the time spent waiting on the
    * upstream counts (each chunk sent restarts it, a slow client stops it); default 60 000, at
    * most 2147483647 (a longer timer would run out after 1 ms: every request a 504). Past it: 504.
+   * A request that waits for a connection of the default pool (all {@link connections} busy,
+   * or a new one opening) waits within it too, and starts it afresh once it goes out.
    */
   headersTimeout?: number | undefined;
   /**
@@ -75,10 +77,24 @@ export interface ProxyOptions {
    */
   bodyTimeout?: number | undefined;
   /**
+   * Most connections the default pool opens to the upstream at once; default 256, as many as
+   * an nginx worker proxies at once with its default `worker_connections 512` (a client's and
+   * an upstream's each) and as Node's `http.Agent` keeps idle (`maxFreeSockets`). A request
+   * past it waits for a free connection, and that wait counts in `headersTimeout` (past it:
+   * 504), so a burst, or an upstream that hangs, neither opens a connection per request
+   * (undici's own default: unlimited, until the upstream or this process runs out of them)
+   * nor holds clients for ever. Each streamed answer (an event stream) holds one for its
+   * whole life: raise it for a gateway of many long streams. A positive whole number, or
+   * `Infinity` for no limit; not with `dispatcher` (give yours its own).
+   *
+   * @throws TypeError (from `proxy`) for another value, or with `dispatcher`.
+   */
+  connections?: number | undefined;
+  /**
    * The undici dispatcher to send requests through (a `Pool`, an `Agent` with your TLS
    * options, a `MockAgent` in tests). Default: a `Pool` of keep-alive connections to the
-   * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` applies
-   * to the default pool only, and so does the reading on past an upload the upstream cut off
+   * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` and
+   * `connections` apply to the default pool only, and so does the reading on past an upload the upstream cut off
    * after answering early (docs/proxy.md, an answer before the upload is done): through your
    * own dispatcher such an answer may be a 502. So does seeing the reset that ends an answer
    * without length (HTTP/1.0, or neither Content-Length nor chunked): through your own
@@ -113,7 +129,7 @@ export interface ProxyOptions {
 }
 
 /** Every option of {@link ProxyOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
-const PROXY_OPTIONS = { preserveHost: true, stripScriptName: true, xForwarded: true, requestHeaders: true, responseHeaders: true, connectTimeout: true, headersTimeout: true, bodyTimeout: true, dispatcher: true, tls: true } as const satisfies OptionNames<ProxyOptions>;
+const PROXY_OPTIONS = { preserveHost: true, stripScriptName: true, xForwarded: true, requestHeaders: true, responseHeaders: true, connectTimeout: true, headersTimeout: true, bodyTimeout: true, connections: true, dispatcher: true, tls: true } as const satisfies OptionNames<ProxyOptions>;
 
 /**
  * The TLS settings of {@link ProxyOptions.tls}: these node:tls `connect` options, typed and
@@ -153,6 +169,8 @@ export interface ProxySettings {
   connectTimeout: number;
   headersTimeout: number;
   bodyTimeout: number;
+  /** The default pool's most connections (undici's `connections`): `null` for no limit. */
+  connections: number | null;
   preserveHost: boolean;
   xForwarded: boolean;
   stripScriptName: boolean;
@@ -168,7 +186,8 @@ export interface ProxySettings {
  * Checks the upstream URL and the options.
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
- *   fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an invalid name or
+ *   fragment; a timeout that is not a positive number up to 2147483647 ms; a `connections` that
+ *   is no positive whole number or `Infinity`, or one given with `dispatcher`; header edits with an invalid name or
  *   value, or request edits that set a field the HTTP client writes itself (`checkRequestEdits`);
  *   `tls` options Node cannot use; a `preserveHost`, `xForwarded` or `stripScriptName` that is
  *   not a boolean; options that are not a plain object or hold an unknown key
@@ -191,6 +210,7 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
     connectTimeout: timeout(options.connectTimeout, 10_000, 'connectTimeout'),
     headersTimeout: timeout(options.headersTimeout, 60_000, 'headersTimeout'),
     bodyTimeout: timeout(options.bodyTimeout, 60_000, 'bodyTimeout'),
+    connections: connectionLimit(options),
     preserveHost: booleanOption('proxy', 'preserveHost', options.preserveHost),
     xForwarded: booleanOption('proxy', 'xForwarded', options.xForwarded, true),
     stripScriptName: booleanOption('proxy', 'stripScriptName', options.stripScriptName, true),
@@ -258,6 +278,26 @@ function parseUpstream(upstream: string | URL): URL {
     throw new TypeError('proxy: the upstream URL must not have credentials, a query or a fragment (use requestHeaders for Authorization)');
   }
   return url;
+}
+
+/** Connections the default pool opens at most, unless `connections` says otherwise (see {@link ProxyOptions.connections}). */
+const DEFAULT_CONNECTIONS = 256;
+
+/**
+ * The default pool's `connections`: {@link DEFAULT_CONNECTIONS}, the option's whole number, or
+ * `null` (undici's "unlimited") for `Infinity`.
+ *
+ * @throws TypeError for a value that is no positive whole number or `Infinity`, or one given with `dispatcher`.
+ */
+function connectionLimit(options: ProxyOptions): number | null {
+  const value = options.connections;
+  if (value === undefined) return DEFAULT_CONNECTIONS;
+  if (options.dispatcher !== undefined) throw new TypeError('proxy: connections applies to the default pool: give your dispatcher its own limit instead');
+  if (value === Infinity) return null;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TypeError(`proxy: connections must be a positive whole number (or Infinity), not ${String(value)}`);
+  }
+  return value;
 }
 
 function timeout(value: number | undefined, fallback: number, name: string): number {

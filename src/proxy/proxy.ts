@@ -143,7 +143,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * ```
  * @param upstream - an `http:` or `https:` URL, optionally with a base path.
  * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
- *   query or a fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an
+ *   query or a fragment; a timeout that is not a positive number up to 2147483647 ms; a
+ *   `connections` that is no positive whole number or `Infinity`, or one given with `dispatcher`; header edits with an
  *   invalid name or value, or `requestHeaders` that set a field the HTTP client writes itself
  *   (`Transfer-Encoding`, `Keep-Alive`, `Upgrade`, `Expect`; a `Content-Length` that is not
  *   digits; a thrown `TypeError`, answered 500, when a function edit sets one); `tls` given with
@@ -157,7 +158,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
-  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) });
+  const dispatcher = options.dispatcher ?? new Pool(origin, { connections: settings.connections, connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) });
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
     // Its own pool closed (`close()` called, at shutdown): undici would refuse the request (a
@@ -342,6 +343,8 @@ function startExchange(
   const head = exchange.head;
   if (input !== null) exchange.uploading();
   dispatcher.dispatch({ ...request, body: input === null ? null : requestBody(input, exchange) }, exchange);
+  // A request waiting for a free connection of the pool waits within headersTimeout.
+  exchange.dispatched();
   return [exchange, head];
 }
 

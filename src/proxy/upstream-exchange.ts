@@ -194,11 +194,26 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     return this.uploadFailure;
   }
 
+  /**
+   * Starts the head's timeout once the request is handed to the dispatcher: until undici
+   * starts it on a connection ({@link onRequestStart}, which starts the timeout afresh), it
+   * waits for a free one of the pool's (`connections`), and that wait is the upstream's too.
+   */
+  dispatched(): void {
+    if (this.controller !== undefined || this.timeouts === undefined || this.clientPending) return;
+    if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
+    this.arm(this.timeouts.headers);
+  }
+
   /** The timer's end: the head, or the next body chunk, did not come in time. */
   timedOut(): void {
     this.timer = undefined;
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
-    const error = this.headIn ? new errors.BodyTimeoutError() : new errors.HeadersTimeoutError();
+    const error = this.headIn
+      ? new errors.BodyTimeoutError()
+      : this.controller === undefined
+        ? new errors.HeadersTimeoutError('Headers Timeout Error: no connection to the upstream was ready within headersTimeout (all of the pool\'s busy, or connecting)')
+        : new errors.HeadersTimeoutError();
     if (this.controller && !this.controller.aborted) this.controller.abort(error);
     else this.onResponseError(undefined, error);
   }
@@ -225,8 +240,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.closedWith !== undefined) controller.abort(this.closedWith);
-    else if (this.timeouts !== undefined && !this.clientPending) this.arm(this.timeouts.headers);
+    // Aborted, or timed out waiting for a connection (answered 504 already): not sent.
+    const stopped = this.closedWith ?? this.failure;
+    if (stopped !== undefined) controller.abort(stopped);
+    else if (this.timeouts !== undefined && !this.clientPending) {
+      // The wait for a connection is over: the head's time starts afresh (the same timer, as
+      // {@link dispatched} armed it for `headers` too: no second one made).
+      if (this.timer !== undefined) this.timer.refresh();
+      else this.arm(this.timeouts.headers);
+    }
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHead['headers'], statusMessage?: string): void {

@@ -1,0 +1,110 @@
+/**
+ * proxy()'s default pool opens at most 256 connections to its upstream (`connections`): more
+ * requests at once wait for a free one, and the wait counts in `headersTimeout`. Counted on a
+ * real node:http upstream's `connection` events, through serve() on 127.0.0.1.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
+import { request, start } from './node-helpers.ts';
+
+let upstream: http.Server;
+let origin = '';
+let connections = 0;
+/** How long the upstream holds each answer, ms (`/fast` none, `/stream` streams for 2 s). */
+const SLOW = 300;
+/** The burst of the first test: its answers are held until all of it is in, or for 3 s. */
+const BURST = 300;
+/** The held answers of `/gate`, or null once they were let go. */
+let gated: http.ServerResponse[] | null = [];
+
+function openGate(): void {
+  for (const res of gated ?? []) res.end('ok');
+  gated = null;
+}
+const proxies: ProxyApp[] = [];
+
+beforeAll(async () => {
+  upstream = http.createServer((req, res) => {
+    if (req.url === '/gate') {
+      if (gated === null) return void res.end('ok');
+      if (gated.push(res) === 1) setTimeout(openGate, 3000);
+      if (gated.length === BURST) openGate();
+      return;
+    }
+    if (req.url === '/fast') return void res.end('ok');
+    if (req.url === '/stream') {
+      // A streamed answer that holds its connection for 2 s, its head and first chunk at once.
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('streaming ');
+      return void setTimeout(() => res.end('done'), 2000);
+    }
+    setTimeout(() => res.end('ok'), SLOW);
+  });
+  upstream.maxConnections = 10_000;
+  upstream.on('connection', () => connections++);
+  await new Promise<void>((resolve) => upstream.listen({ port: 0, host: '127.0.0.1', backlog: 1024 }, resolve));
+  origin = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.close()));
+  upstream.closeAllConnections();
+  await new Promise<void>((resolve) => upstream.close(() => resolve()));
+});
+
+async function gateway(options?: ProxyOptions) {
+  const app = proxy(origin, options);
+  proxies.push(app);
+  return start(app);
+}
+
+/** `count` requests at once through `url`: their statuses. */
+function burst(url: string, count: number): Promise<number[]> {
+  return Promise.all(Array.from({ length: count }, () => request(url).then((res) => res.status)));
+}
+
+describe('the default pool', () => {
+  it('opens at most 256 connections for 300 requests at once to an upstream that holds them', async () => {
+    const server = await gateway();
+    connections = 0;
+    const statuses = await burst(`${server.url}/gate`, BURST);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(connections).toBeGreaterThan(0);
+    expect(connections).toBeLessThanOrEqual(256);
+  }, 60_000);
+
+  it('opens at most `connections`', async () => {
+    const server = await gateway({ connections: 4 });
+    connections = 0;
+    const statuses = await burst(`${server.url}/slow`, 20);
+    expect(statuses.every((status) => status === 200)).toBe(true);
+    expect(connections).toBeLessThanOrEqual(4);
+  }, 30_000);
+
+  it('answers 504 to a request that waits past headersTimeout for a free connection', async () => {
+    const server = await gateway({ connections: 1, headersTimeout: 300 });
+    // The one connection streams an answer for 2 s: a second request waits for it.
+    const held = request(`${server.url}/stream`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    const waiting = await request(`${server.url}/fast`);
+    expect(waiting.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(server.log.text).toMatch(/504: upstream .*no connection to the upstream was ready within headersTimeout/);
+    const stream = await held;
+    expect([stream.status, stream.body.toString()]).toEqual([200, 'streaming done']);
+    // The connection is free again: the next request goes through.
+    expect((await request(`${server.url}/fast`)).status).toBe(200);
+  }, 30_000);
+
+  it('refuses a connections that is no positive whole number, or one given with dispatcher', () => {
+    for (const bad of [0, -1, 1.5, Number.NaN, '8']) {
+      expect(() => proxy(origin, { connections: bad as number })).toThrow(TypeError);
+    }
+    expect(() => proxy(origin, { connections: 8, dispatcher: {} as never })).toThrow(/connections/);
+    const unbounded = proxy(origin, { connections: Infinity });
+    proxies.push(unbounded);
+  });
+});
