@@ -101,6 +101,20 @@ describe('upstream timing', () => {
     expect(line.upstream_response_ms).toEqual(expect.any(Number));
   });
 
+  it("knows the head's time when responseHeaders runs: a Server-Timing field", async () => {
+    const app = proxy(origin, {
+      responseHeaders: (headers, environ) => {
+        const header = upstreamTimingKey.get(environ)?.header;
+        if (typeof header === 'number') headers.set('server-timing', `upstream;dur=${header.toFixed(1)}`);
+      },
+    });
+    proxies.push(app);
+    const server = await start(app);
+    const res = await request(`${server.url}/slow`);
+    const [, dur] = /^upstream;dur=(\d+\.\d)$/.exec(String(res.headers['server-timing']))!;
+    expect(Number(dur)).toBeGreaterThanOrEqual(HEAD_DELAY - 5);
+  });
+
   it('leaves the keys out of the line of a request no proxy answered', async () => {
     const { app, lines } = logged(Request.application(() => new Response('here')));
     const server = await start(app);
