@@ -74,7 +74,8 @@ const ID_SHAPE = /^[A-Za-z0-9!#$%&()*+,\-./:;=?@[\]^_{|}~]{1,200}$/;
  *   `requestIdKey.get(entry.environ)`);
  * - put in the request's own `X-Request-Id` field (`HTTP_X_REQUEST_ID`), so `proxy` passes it
  *   to the services behind (as nginx's `proxy_set_header X-Request-Id $request_id`);
- * - added to the response's `X-Request-Id`, unless the app set that field itself, on every
+ * - added to the response's `X-Request-Id`, unless the app set that field itself (a `proxy`
+ *   below leaves its upstream's out, so the client gets this id, as Envoy answers it), on every
  *   answer: streamed bodies untouched, `HTTPException` pages (which it answers, a 5xx logged
  *   with its status and the id, by an `errors` above, which tells its `onError`) included, so
  *   a user reporting an error can quote it.
