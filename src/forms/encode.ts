@@ -10,6 +10,7 @@ import { concatBytes } from '../gateway/body.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { formatMediaType } from '../http/media-type.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
+import { escapeFormDataName } from './form-data-name.ts';
 import { isBoundary } from './multipart.ts';
 
 /** A file to put in a multipart body. */
@@ -91,10 +92,11 @@ export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
  * browser sends them in the order of the controls on the page), see
  * {@link encodeMultipartEntries}.
  *
- * Names and filenames go in quoted strings as UTF-8; `"` and `\` are backslash-escaped (busboy
- * reads them back exactly) and control characters are percent-encoded (`%0D`, `%0A`, as the
- * HTML standard does for CR and LF), so those few do not round-trip. Values and file contents
- * are sent byte for byte.
+ * Names and filenames go in quoted strings as UTF-8, escaped as browsers escape them (HTML
+ * Living Standard, "multipart/form-data encoding algorithm"): `"` as `%22`, CR as `%0D`, LF as
+ * `%0A`, a backslash as it is; the form readers (and `Request.formData()`) read those three
+ * back. Other control characters are percent-encoded too (`%09`), and are read back as written.
+ * Values and file contents are sent byte for byte.
  *
  * @example
  * ```ts
@@ -155,14 +157,14 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
   const parts: Array<{ head: string; content: Uint8Array }> = [];
   for (const [name, value] of entries) {
     if (typeof value === 'string') {
-      parts.push({ head: `Content-Disposition: form-data; name="${quote(name)}"`, content: encoder.encode(value) });
+      parts.push({ head: `Content-Disposition: form-data; name="${escapeFormDataName(name)}"`, content: encoder.encode(value) });
       continue;
     }
     checkOptions('encodeMultipartEntries', value, FILE_SPEC, { option: `files.${name}` });
     if (value.contentType !== undefined) assertFieldValue('Content-Type', value.contentType); // no CR or LF to start a header of its own
     const type = value.contentType ?? (mime.lookup(value.filename) || 'application/octet-stream');
     parts.push({
-      head: `Content-Disposition: form-data; name="${quote(name)}"; filename="${quote(value.filename)}"\r\nContent-Type: ${type}`,
+      head: `Content-Disposition: form-data; name="${escapeFormDataName(name)}"; filename="${escapeFormDataName(value.filename)}"\r\nContent-Type: ${type}`,
       content: typeof value.content === 'string' ? encoder.encode(value.content) : value.content,
     });
   }
@@ -177,11 +179,6 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
   return { body: concatBytes(chunks), contentType: formatMediaType('multipart/form-data', { boundary }) };
-}
-
-function quote(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\\"]/g, '\\$&').replace(/[\u0000-\u001f\u007f]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 function randomBoundary(): string {

@@ -16,6 +16,7 @@ import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
 import { openInput } from '../gateway/input.ts';
 import { ByteList } from '../gateway/byte-list.ts';
 import { readFailure } from './input.ts';
+import { unescapeFormDataName } from './form-data-name.ts';
 
 /** A valid RFC 2046 §5.1.1 boundary: 1–70 `bchars`, not ending in a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
@@ -271,7 +272,8 @@ export interface PartHandlers {
 
 /**
  * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
- * parameters, paths kept in filenames, and busboy's own limits set just past `limits` as a
+ * parameters (names and filenames with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
+ * as browsers escape them: `unescapeFormDataName`), paths kept in filenames, and busboy's own limits set just past `limits` as a
  * backstop (busboy fires when a size is *reached*; {@link MultipartGuard} enforces ours first).
  * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
  * text part in a `charset` busboy cannot decode).
@@ -317,7 +319,8 @@ export function openParser(
   parser.on('error', (error) => fail(malformed(error)));
   parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
-  parser.on('field', (name: string | undefined, value: string | undefined, info) => {
+  parser.on('field', (rawName: string | undefined, value: string | undefined, info) => {
+    const name = rawName === undefined ? undefined : unescapeFormDataName(rawName);
     const declared = guard.takeFieldCharset();
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
     // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
@@ -326,7 +329,9 @@ export function openParser(
     else if (value === undefined) fail(undecodableField(name));
     else handlers.field(name ?? '', value, declared === undefined);
   });
-  parser.on('file', (name: string | undefined, stream, info) => {
+  parser.on('file', (rawName: string | undefined, stream, rawInfo) => {
+    const name = rawName === undefined ? undefined : unescapeFormDataName(rawName);
+    const info = rawInfo.filename === undefined ? rawInfo : { ...rawInfo, filename: unescapeFormDataName(rawInfo.filename) };
     const filename = info.filename ?? '';
     stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
     stream.on('limit', () => {
