@@ -720,3 +720,49 @@ describe('req.parts() over a req.stream({ maxBodySize }) put in tsgi.input (a pe
     expect(JSON.parse(res.body.toString())).toEqual({ names: ['a', 'f=10000'] });
   });
 });
+
+describe('req.parts() claims the body at the loop\'s first step, not at the call (Werkzeug reads its stream lazily), over a real socket', () => {
+  it('parts() called but not iterated leaves the body to req.form(); the loop started after it is refused, naming the form parse', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1' }, { f: { filename: 'f.txt', content: 'F' } });
+    const server = await start(
+      Request.application(async (req) => {
+        const parts = req.parts();
+        const form = await req.form();
+        const files = await req.files();
+        const later = await parts.next().then(
+          () => 'iterated',
+          (error: Error) => `${error.constructor.name}: ${error.message}`,
+        );
+        return Response.json({ fields: [...form], files: [...files].map(([name, file]) => [name, file.filename]), later });
+      }),
+    );
+    const res = await request(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({
+      fields: [['a', '1']],
+      files: [['f', 'f.txt']],
+      later: 'Error: the request body was read by the form parse (req.form(), files() or params()) and not kept: read it with await req.bytes() first to keep it',
+    });
+  });
+
+  it('a loop started reads the body for itself: req.form() after its first part names req.parts()', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1', b: '2' });
+    const server = await start(
+      Request.application(async (req) => {
+        const parts = req.parts();
+        const first = await parts.next();
+        const form = await req.form().then(
+          () => 'read',
+          (error: Error) => error.message,
+        );
+        await parts.return?.();
+        return Response.json({ first: (first.value as FormPart).fieldName, form });
+      }),
+    );
+    const res = await request(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect(JSON.parse(res.body.toString())).toEqual({
+      first: 'a',
+      form: 'the request body was read by req.parts() and not kept: read it with await req.bytes() first to keep it',
+    });
+  });
+});

@@ -16,7 +16,7 @@ import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './li
 import { FailureLatch, ParserFeed, endParser, malformed, openParser, writeParser } from './multipart.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { FormCharset } from './form-charset.ts';
-import { FORM_ENVIRON_KEY, FORM_READER, planForm } from './parse.ts';
+import { FORM_ENVIRON_KEY, FORM_READER, type FormPlan, planForm } from './parse.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { readFailure } from './input.ts';
 import { safeFilename } from './upload.ts';
@@ -75,15 +75,29 @@ const READER = 'req.parts()';
 
 /**
  * The parts of the request's form body, for `req.parts()`: see `RequestBody.parts`. Refusals
- * that need no reading are thrown here, before the first part is asked for.
+ * that need no reading (the plan's 413, 400, 415) are thrown here, at the call; the body is
+ * claimed only at the loop's first `next()` (see {@link claimedParts}).
  *
  * @throws as `RequestBody.parts`.
  */
 export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): AsyncIterableIterator<FormPart> {
   const contentLength = declaredLength(environ);
   const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { ...options, spoolThreshold: undefined, tmpDir: undefined, contentLength });
+  if (plan.type === null || environ['tsgi.input'] === undefined) return noParts();
+  return claimedParts(environ, plan);
+}
+
+/**
+ * The parts, the body claimed when the loop asks for its first part (an async generator's body
+ * runs at its first `next()`), as Werkzeug's `request.stream` is taken only when read: a
+ * `req.parts()` called but never iterated leaves the body to another reader (`await
+ * req.form()`), and that loop, started after it, is refused with the form parse's
+ * consumed-body error. A loop that has started owns the body: the readers after it get
+ * `the request body was read by req.parts() and not kept`.
+ */
+async function* claimedParts(environ: Environ, plan: FormPlan): AsyncGenerator<FormPart, void, undefined> {
   const input: AsyncIterable<Uint8Array> | undefined = environ['tsgi.input'];
-  if (plan.type === null || input === undefined) return noParts();
+  if (input === undefined) return;
   if (input instanceof FailedInput) throw input.error;
   if (environ[FORM_ENVIRON_KEY] instanceof Promise && !(input instanceof BufferedInput)) {
     throw consumedBody(FORM_READER);
@@ -94,7 +108,10 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   // error, during the loop or after it, never "being read by".
   claimInput(input, READER);
   consumeInput(environ, input, READER);
-  if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits, plan.charset);
+  if (plan.type === 'application/x-www-form-urlencoded') {
+    yield* urlencodedParts(input, plan.limits, plan.charset);
+    return;
+  }
   // A read of the body that fails (a limit, a malformed body, a client gone) is left for later
   // readers, and for the rule that answers an app error wrapping it (`bodyFailureBehind`), in
   // place of the consumed body's error; a body kept by `bytes()` stays readable.
@@ -102,7 +119,7 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   const spoil = (failure: unknown): void => {
     if (consumed !== input && isHTTPException(failure)) spoilInput(environ, consumed, failure);
   };
-  return multipartParts(input, plan.boundary!, plan.limits, spoil);
+  yield* multipartParts(input, plan.boundary!, plan.limits, spoil);
 }
 
 async function* noParts(): AsyncGenerator<FormPart, void, undefined> {

@@ -333,7 +333,12 @@ export abstract class RequestBody {
    * `application/x-www-form-urlencoded` bodies (fields only) are read; any other type gives no
    * parts, without reading the body, as `form()` gives an empty form.
    *
-   * The body is read once and not kept: `form()`, `files()`, `bytes()`… afterwards throw an
+   * The body is claimed when the loop asks for its first part, not when `parts()` is called
+   * (as Werkzeug's `request.stream` is taken only when read): a `parts()` never iterated leaves
+   * the body to `await req.form()`, and the loop started after that throws the form parse's
+   * `Error` (`the request body was read by the form parse (req.form(), files() or params())
+   * and not kept: …`). Once the loop has started, the body is read once and not kept: `form()`,
+   * `files()`, `bytes()`… afterwards throw an
    * `Error` (`the request body was read by req.parts() and not kept: …`), or, once a read of a
    * multipart body failed, its 413 or 400 (which also answers an app error wrapping it, such as
    * a sink's `TypeError: fetch failed`: see `bodyFailureBehind`), and `parts()` after them
@@ -354,9 +359,10 @@ export abstract class RequestBody {
    * @throws (at once, before reading) HTTPContentTooLarge (413) for a declared `Content-Length`
    *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
    *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
-   *   one in a charset no decoder knows; the `Error` of an earlier reader that did not keep the
-   *   body, or of one still reading it (`the request body is being read by …`); TypeError for an invalid limit, an unknown option (`req.parts: unknown option
-   *   "maxpart": did you mean "maxParts"?`) or the former option name `limit`. While iterating,
+   *   one in a charset no decoder knows; TypeError for an invalid limit, an unknown option (`req.parts: unknown option
+   *   "maxpart": did you mean "maxParts"?`) or the former option name `limit`. At the first
+   *   step of the loop: the `Error` of an earlier reader that did not keep the body, or of one
+   *   still reading it (`the request body is being read by …`). While iterating,
    *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
    *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
    *   HTTPBadRequest (400) for a malformed or truncated body or one the client broke off,
