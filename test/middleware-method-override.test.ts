@@ -238,3 +238,24 @@ describe('methodOverride', () => {
     expect(refused.headers.allow).toBe('GET, HEAD, OPTIONS, PUT');
   });
 });
+
+describe('methodOverride and QUERY (httpbis safe-method-w-body), over a real socket', () => {
+  const search = new RouteMap({ search: { path: '/search', methods: ['QUERY'] } }).app({
+    search: async (req) => new Response(`${req.method}|${originalMethodKey.get(req) ?? '-'}|${(await req.form()).get('q')}`),
+  });
+
+  it('is not in the default methods: a POST naming QUERY is a 400, the app not called', async () => {
+    const server = await start(lint(methodOverride(search)));
+    const res = await send(`${server.url}/search?_method=QUERY`, 'POST', FORM, 'q=tsgi');
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('must name one of PUT, PATCH, DELETE');
+  });
+
+  it('may be allowed: a POST search form becomes a QUERY with its body, from the query or the form field', async () => {
+    const server = await start(lint(methodOverride(search, { methods: ['PUT', 'PATCH', 'DELETE', 'QUERY'] })));
+    expect(await send(`${server.url}/search?_method=query`, 'POST', FORM, 'q=tsgi')).toMatchObject({ status: 200, body: 'QUERY|POST|tsgi' });
+    expect(await send(`${server.url}/search`, 'POST', FORM, 'q=tsgi&_method=QUERY')).toMatchObject({ status: 200, body: 'QUERY|POST|tsgi' });
+    // a QUERY sent as itself passes as it is
+    expect(await send(`${server.url}/search`, 'QUERY', FORM, 'q=direct')).toMatchObject({ status: 200, body: 'QUERY|-|direct' });
+  });
+});

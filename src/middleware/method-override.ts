@@ -49,7 +49,13 @@ export interface MethodOverrideOptions {
    * The methods a `POST` may become, in upper case. Default `['PUT', 'PATCH', 'DELETE']`.
    * Never `GET`, `HEAD`, `OPTIONS`, `TRACE` or `CONNECT`: a safe method (RFC 9110 §9.2.1) is
    * let through by checks that only guard unsafe ones (a CSRF token check), and would be
-   * answered from caches.
+   * answered from caches. `QUERY` (IETF httpbis "The HTTP QUERY Method", safe and idempotent,
+   * with a body) may be listed, and is not by default: a search form whose fields would make a
+   * URL too long posts them, and the app answers it as the `QUERY` it stands for, body and all
+   * (`methods: ['PUT', 'PATCH', 'DELETE', 'QUERY']`). Unlike a `GET`, no cache answers a
+   * `POST` with a stored `QUERY` response (the body is in its key, the method is `POST`), and
+   * a CSRF check outside `methodOverride` judges the `POST`; keep `QUERY` handlers free of
+   * side effects, as RFC 9110 §9.2.1 asks of a safe method.
    */
   methods?: readonly string[] | undefined;
   /**
