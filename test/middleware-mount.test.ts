@@ -2,6 +2,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
 import { lint, mount } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
 import { cleanPath } from '../src/middleware/clean-path.ts';
 import { parseRaw, rawExchange } from './node-helpers.ts';
 
@@ -363,6 +364,34 @@ describe('mount and OPTIONS *', () => {
   it('answers OPTIONS * 404 when no app is mounted at the root', async () => {
     await withServer(mount({ '/api': where('api') }), async (_url, port) => {
       expect((await options(port)).status).toBe(404);
+    });
+  });
+
+  it('a RouteMap at the root answers OPTIONS * 404, as Werkzeug\'s map does: no rule names the server; nor does the 204 of its OPTIONS', async () => {
+    const routes = new RouteMap({ home: '/', note: { path: '/notes/<int:id>', methods: ['GET', 'PUT'] }, rest: '/<path:rest>' });
+    const site = routes.app({ home: () => new Response('home'), note: () => new Response('note'), rest: () => new Response('rest') });
+    for (const app of [site, mount({ '/': site, '/api': site }), mount({ 'http://h/': mount({ '/': site }) })]) {
+      await withServer(app, async (_url, port) => {
+        const res = await options(port);
+        expect(res.status).toBe(404);
+        expect(res.headers.some(([name]) => name.toLowerCase() === 'allow')).toBe(false);
+      });
+    }
+  });
+
+  it('the outermost app answers OPTIONS * itself when it wants to (200 with Allow), before mount', async () => {
+    const site = mount({ '/': where('root'), '/api': where('api') });
+    const app: App = (environ, startResponse) => {
+      if (environ.REQUEST_METHOD === 'OPTIONS' && environ.PATH_INFO === '*') {
+        startResponse('200 OK', [['Allow', 'GET, HEAD, OPTIONS, POST'], ['Content-Length', '0']]);
+        return [];
+      }
+      return site(environ, startResponse);
+    };
+    await withServer(app, async (_url, port) => {
+      const res = await options(port);
+      expect(res.status).toBe(200);
+      expect(res.headers).toContainEqual(['Allow', 'GET, HEAD, OPTIONS, POST']);
     });
   });
 });
