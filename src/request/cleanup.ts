@@ -16,6 +16,7 @@ import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody, wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
 import { isBodyReadable } from './input.ts';
+import { BufferedInput } from '../gateway/input.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
 import { COPIES_KEY, OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
@@ -121,7 +122,15 @@ export async function finishRequest(environ: Environ): Promise<void> {
  */
 async function cleanupAll(environ: Environ, copies: Environ[]): Promise<void> {
   for (const copy of copies) if (copy[FORM_ENVIRON_KEY] !== environ[FORM_ENVIRON_KEY]) await cleanupEnviron(copy);
+  const form = environ[FORM_ENVIRON_KEY];
   await cleanupEnviron(environ);
+  // A body kept in memory (`await req.bytes()` before the parse) replays: the parsed form, whose
+  // files are gone now, is forgotten, so an app run again on this environ (a raw layer retrying
+  // it) parses the body anew rather than read removed files. A body read once keeps its form:
+  // there is nothing to parse again, and its files in memory stay readable.
+  if (form instanceof Promise && environ[FORM_ENVIRON_KEY] === form && environ['tsgi.input'] instanceof BufferedInput) {
+    environ[FORM_ENVIRON_KEY] = undefined;
+  }
 }
 
 /**
