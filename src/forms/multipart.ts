@@ -273,8 +273,9 @@ export interface PartHandlers {
 /**
  * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
  * parameters (names and filenames with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
- * as browsers escape them: `unescapeFormDataName`), paths kept in filenames, and busboy's own limits set just past `limits` as a
- * backstop (busboy fires when a size is *reached*; {@link MultipartGuard} enforces ours first).
+ * as browsers escape them: `unescapeFormDataName`), paths kept in filenames, and busboy's own
+ * limits set just past `limits` as a backstop (busboy fires when a size is *reached*;
+ * {@link MultipartGuard} enforces ours first).
  * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
  * text part in a `charset` busboy cannot decode).
  *
