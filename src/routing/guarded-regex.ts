@@ -15,12 +15,14 @@
  * characters, and not past a `/` when its converter never matches one (`matchesNoSlash`). A
  * text whose end no walk reaches cannot match, and the regex is not run; for the built-in
  * converters one that passes does match, found without backtracking over other splits. A
- * custom converter's regex is not walked: with two `string` placeholders or more in its segment,
- * a text its regex refuses at the end still costs the backtracking.
+ * custom converter's regex is not walked, so a rule with one (its regex neither a built-in's nor
+ * `path`'s) is matched past the check by `split-match.ts`, which decides each split point once,
+ * and not by the regex, which would still backtrack on a text the custom regex refuses.
  *
  * @module
  */
-import { type Converter, type TextShape, matchesNoSlash, textShape, uuidConverter, wholeMatch } from './converters.ts';
+import { type Converter, type TextShape, matchesNoSlash, pathConverter, textShape, uuidConverter, wholeMatch } from './converters.ts';
+import { SplitMatcher } from './split-match.ts';
 
 /**
  * A step of the check: a static text, or a placeholder: the texts its built-in converter takes
@@ -36,6 +38,8 @@ export class GuardedRegExp extends RegExp {
   readonly #steps: readonly Step[];
   /** True when a step has a `shape`: the text is then walked whole, `/` or not. */
   readonly #shaped: boolean;
+  /** Matches in place of the regex when a placeholder's regex is not walked (see `isWalked`). */
+  readonly #split: SplitMatcher | null;
 
   constructor(source: string, flags: string, parts: GuardedParts) {
     super(source, flags);
@@ -53,14 +57,26 @@ export class GuardedRegExp extends RegExp {
     }
     this.#steps = steps;
     this.#shaped = steps.some((step) => typeof step !== 'string' && step.shape !== null);
+    this.#split = parts.some((part) => typeof part !== 'string' && !isWalked(part.converter)) ? new SplitMatcher(parts) : null;
   }
 
   override exec(text: string): RegExpExecArray | null {
     // A segment or a host holds no `/`: without shapes, each step's earliest end decides.
     const could = !this.#shaped && !text.includes('/') ? fitsEarliest(this.#steps, text) : couldMatch(this.#steps, text);
-    return could ? super.exec(text) : null;
+    if (!could) return null;
+    if (this.#split === null) return super.exec(text);
+    const captures = this.#split.match(text);
+    return captures === null ? null : Object.assign([text, ...captures] as [string, ...string[]], { index: 0, input: text, groups: undefined });
   }
 }
+
+/**
+ * True when the check knows the texts `converter`'s regex takes (a built-in's, `path`'s, or the
+ * same regex), so that a text passing it is matched by the regex without backtracking over
+ * splits; false for a custom converter's own regex.
+ */
+const isWalked = (converter: Converter<unknown>): boolean =>
+  textShape(converter) !== null || matchesNoSlash(converter.regex) || converter.regex === pathConverter.regex;
 
 /**
  * The longest text walked in buffers kept between checks (the check is synchronous and runs no
