@@ -7,6 +7,7 @@
  */
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 import { redirectOf } from './endpoint.ts';
+import { RuleList } from './rule-list.ts';
 
 class Node {
   /** Children by the exact text of the next segment. */
@@ -14,9 +15,9 @@ class Node {
   /** Children by a dynamic segment, tried in weight order. */
   readonly dynamic: Array<{ segment: Segment; node: Node }> = [];
   /** Rules whose segments end here. */
-  readonly rules: CompiledRule[] = [];
+  readonly rules = new RuleList();
   /** Rules that match the rest of the path from here whole (a slash-crossing placeholder). */
-  readonly tails: CompiledRule[] = [];
+  readonly tails = new RuleList(tailWeight);
 }
 
 /**
@@ -129,51 +130,11 @@ function matchHost(pattern: HostPattern, host: string | null): unknown[] | undef
   return convert(match, pattern.placeholders, values) ? values : undefined;
 }
 
-/**
- * The order of rules at the same path by their host, lower first: a static host, then
- * placeholder hosts by weight (`<any(v1,v2):v>.api.example.com` before `<user>.example.com`),
- * then the rules without a host, as Werkzeug tries a host's static parts first.
- */
-const hostWeight = (rule: CompiledRule): number => rule.host?.weight ?? Number.MAX_VALUE;
-
-/** Adds `rule` to `rules` after those of the same host weight or lower, so it wins on its host. */
-function insert(rules: CompiledRule[], rule: CompiledRule): void {
-  const weight = hostWeight(rule);
-  const at = rules.findIndex((r) => hostWeight(r) > weight);
-  if (at === -1) rules.push(rule);
-  else rules.splice(at, 0, rule);
-}
-
-/** Methods every `GET` rule (`HEAD`) or none in particular (`OPTIONS`) answers: not what makes two rules duplicates. */
-const IMPLIED = new Set(['HEAD', 'OPTIONS']);
-
-/**
- * Throws when `rule` matches the same requests as one of `rules` (those ending at its trie
- * node: the same segments), added before it: the same tail and host, methods equal or sharing
- * one but `HEAD` and `OPTIONS`, and not a rule without strict slashes after a strict one (it
- * answers the path with a slash the other does not). The earlier rule always answered, so this
- * one never did (Werkzeug 3.2's `DuplicateRuleError`).
- *
- * @throws TypeError naming both rules and the methods they share.
- */
-function refuseDuplicate(rules: readonly CompiledRule[], rule: CompiledRule): void {
-  for (const other of rules) {
-    if (other.tail?.key !== rule.tail?.key || other.host?.key !== rule.host?.key || (other.strictSlashes && !rule.strictSlashes)) continue;
-    const shared = [...rule.methods].filter((m) => other.methods.has(m));
-    const own = shared.filter((m) => !IMPLIED.has(m));
-    const equal = shared.length === rule.methods.size && shared.length === other.methods.size;
-    if (own.length === 0 && !equal) continue;
-    throw new TypeError(
-      `new RouteMap: ${rule.endpoint} (${rule.pattern}) matches the requests ${other.endpoint} (${other.pattern}) does, for ${(own.length > 0 ? own : shared).join(', ')}: it would never answer them (give the rules other methods, or remove one)`,
-    );
-  }
-}
-
 /** The trie of a rule set. */
 export class Matcher {
   readonly #root = new Node();
   /** Rules without placeholders by their whole path: the common case in one lookup. */
-  readonly #exact = new Map<string, CompiledRule[]>();
+  readonly #exact = new Map<string, RuleList>();
   /** True once a rule ends with `/`: only then can a path without one be redirected. */
   #slashRules = false;
   /** True once a rule has `mergeSlashes`: only then is a path with `//` tried merged. */
@@ -192,9 +153,9 @@ export class Matcher {
     if (rule.parts.every((part) => typeof part === 'string')) {
       // The pattern as compiled (its slashes merged with mergeSlashes): its one static part.
       const text = rule.parts.join('');
-      const list = this.#exact.get(text) ?? [];
-      insert(list, rule);
-      this.#exact.set(text, list);
+      let list = this.#exact.get(text);
+      if (list === undefined) this.#exact.set(text, (list = new RuleList()));
+      list.add(rule);
     }
     let node = this.#root;
     for (const segment of rule.segments) {
@@ -212,11 +173,13 @@ export class Matcher {
       }
       node = edge.node;
     }
-    refuseDuplicate(rule.tail ? node.tails : node.rules, rule);
     if (rule.tail) {
-      node.tails.push(rule);
-      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b) || hostWeight(a) - hostWeight(b));
-    } else insert(node.rules, rule);
+      node.tails.refuseDuplicate(rule);
+      node.tails.add(rule);
+    } else {
+      node.rules.refuseDuplicate(rule);
+      node.rules.add(rule);
+    }
   }
 
   /**
@@ -303,12 +266,8 @@ export class Matcher {
   #lookup(path: string, method: string | null, host: string | null): Found {
     const exact = this.#exact.get(path);
     if (exact !== undefined && method !== null) {
-      for (const rule of exact) {
-        if (!rule.methods.has(method)) continue;
-        if (rule.host === null) return { kind: 'match', rule, values: rule.defaults === null ? {} : valuesOf(rule, []) };
-        const values = matchHost(rule.host, host);
-        if (values !== undefined) return { kind: 'match', rule, values: valuesOf(rule, values) };
-      }
+      const found = exactMatch(exact.inOrder(host), method, host);
+      if (found !== undefined) return found;
     }
     if (path.charCodeAt(0) !== 47 /* / */ && path !== '') return NONE;
     // The segments after the leading '/' ('' for a trailing one); what split('/') gives, cheaper.
@@ -348,6 +307,17 @@ export class Matcher {
     if (found) return found;
     return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
   }
+}
+
+/** The first of `rules` (of a static path) answering `method` on `host`, else `undefined`. */
+function exactMatch(rules: readonly CompiledRule[], method: string, host: string | null): Found | undefined {
+  for (const rule of rules) {
+    if (!rule.methods.has(method)) continue;
+    if (rule.host === null) return { kind: 'match', rule, values: rule.defaults === null ? {} : valuesOf(rule, []) };
+    const values = matchHost(rule.host, host);
+    if (values !== undefined) return { kind: 'match', rule, values: valuesOf(rule, values) };
+  }
+  return undefined;
 }
 
 /**
@@ -403,11 +373,11 @@ function walk(node: Node, i: number, search: Search): Found | undefined {
       converted.length = depth;
     }
   }
-  if (node.tails.length > 0 && i < segments.length) {
+  if (!node.tails.empty && i < segments.length) {
     let offset = 1;
     for (let j = 0; j < i; j++) offset += segments[j]!.length + 1;
     const rest = search.path.slice(offset);
-    for (const rule of node.tails) {
+    for (const rule of node.tails.inOrder(search.host)) {
       const tail = rule.tail!;
       let match = tail.regex.exec(rest);
       // A tail that needs a trailing slash the path lacks (/docs/<path:page>/ for /docs/a/b), as above.
@@ -418,7 +388,7 @@ function walk(node: Node, i: number, search: Search): Found | undefined {
       if (tail.inSegment.some((regex, k) => regex !== null && !regex.test(match[k + 1]!))) continue;
       const depth = converted.length;
       if (convert(match, tail.placeholders, converted)) {
-        const found = pick([rule], search, converted, !slash);
+        const found = pickFrom([rule], search, converted, !slash);
         const answer = slash ? withTrailingSlash(found) : found;
         if (answer) return answer;
       }
@@ -443,7 +413,12 @@ function withTrailingSlash(found: Found | undefined): Found | undefined {
  * The first of `rules` that answers the method, noting the methods of those that do not
  * (unless `note` is false: rules for the path with a slash it lacks are not its rules).
  */
-function pick(rules: CompiledRule[], search: Search, converted: unknown[], note = true): Found | undefined {
+function pick(rules: RuleList, search: Search, converted: unknown[], note = true): Found | undefined {
+  return pickFrom(rules.inOrder(search.host), search, converted, note);
+}
+
+/** {@link pick} over `rules` in their order. */
+function pickFrom(rules: readonly CompiledRule[], search: Search, converted: unknown[], note: boolean): Found | undefined {
   for (const rule of rules) {
     if (search.looseOnly && rule.strictSlashes) continue;
     let values = converted;

@@ -52,6 +52,8 @@ export interface HostPattern {
   readonly placeholders: readonly Placeholder[];
   /** Identifies host patterns that match and convert the same hosts the same way (see {@link partsKey}). */
   readonly key: string;
+  /** The host itself when the pattern has no placeholder (as compared: lower case, its port kept); else `null`. */
+  readonly literal: string | null;
   /**
    * Lower is tried first among rules with a host at the same path: 0 without placeholders
    * (`api.example.com` before `<user>.example.com`), else as a segment's weight.
@@ -468,7 +470,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
   if (placeholders.length === 0 && !isValidHost(parts.join(''))) {
     throw new TypeError(`${where}: no Host can be ${shownText(parts.join(''))} (RFC 9112 §3.2: a uri-host and a port up to 65535), so no Host matches it`);
   }
-  return { text: host, parts, regex: wholeRegex(parts), key: partsKey(parts), placeholders, weight: weightOf(parts, placeholders) };
+  const literal = placeholders.length === 0 ? parts.join('') : null;
+  return { text: host, parts, regex: wholeRegex(parts), key: partsKey(parts), literal, placeholders, weight: weightOf(parts, placeholders) };
 }
 
 /**
