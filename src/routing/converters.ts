@@ -28,7 +28,11 @@ export interface Converter<T> {
    * the text `p{L}`): match more and check the property in {@link Converter.toValue}; so is a
    * code point escape (`\u{41}`, there `u` 41 times): write `\u0041`. It cannot
    * match `/` unless {@link Converter.crossesSlashes} is set, even when it would (`.+`): its
-   * text is one segment's, or part of one, after a `path` placeholder too.
+   * text is one segment's, or part of one, after a `path` placeholder too. Sharing a segment,
+   * tail or host with other placeholders (`/q/<a>-<slug:s>`), it takes the longest text the
+   * ones after it leave, as a greedy regex does (a lazy `+?` one too), found without
+   * backtracking: in time linear in the text for a regex that is one character class repeated
+   * (`[a-z-]+`, `\w{2,8}`), at most quadratic for any other (docs/routing.md#which-rule-answers).
    */
   readonly regex: string;
   /**
