@@ -6,7 +6,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, passHead } from '../gateway/call-app.ts';
+import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
@@ -242,7 +243,10 @@ export interface BodyFilterOptions {
  * `Content-Length` all the same, as the server checks it: a stream that ends short of it or
  * runs past it throws the server's `TypeError` (a logged 500 before the head, a cut connection
  * after it), and bytes in memory that do not add up to it pass untransformed, with the field,
- * for the server to refuse. With `changesContent` (the default), a part
+ * for the server to refuse. A body that fails before its first chunk, once the app gave its
+ * head, is passed on as it came (that head, untouched, then the failure): the server answers
+ * it as without the filter, keeping the head's fields of no representation (docs/spec.md
+ * §7.4). With `changesContent` (the default), a part
  * of a response it would transform is replaced by the transformed whole (see
  * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
  *
@@ -261,7 +265,7 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
   const changesContent = options.changesContent ?? true;
   const dropsLastModified = options.dropsLastModified ?? false;
   const version = options.etagVersion;
-  return async (environ, startResponse) => {
+  return passingFirstStepFailure(async (environ, startResponse) => {
     // Where the request was routed to before the app ran (a `mount` below moves the prefix into
     // `SCRIPT_NAME`): the request for the whole of a part is routed from the same place.
     // HEAD too: an app that honours Range on HEAD (some do) would otherwise describe a part of
@@ -319,7 +323,7 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
     const body = transform(keepingLength(started.body, declared));
     // A transformation closed before its first chunk must still close the app's body.
     return isAsyncIterable(body) ? closingSource(body, started.close) : body;
-  };
+  });
 }
 
 /** An app's answer, and what a filter would do with it. */
@@ -333,7 +337,7 @@ interface Answer {
 
 /** Calls `app`, and asks `choose` about the answer when it is transformable. */
 async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Promise<Answer> {
-  const started = await callApp(app, environ);
+  const started = await callAppKeepingHead(app, environ);
   const headers = new HeaderList();
   headers.list.push(...started.headers);
   const transform = isTransformable(statusCode(started.status), headers) ? choose(headers, environ) : null;

@@ -15,7 +15,8 @@ import { unlessAbort } from '../gateway/abort.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, passHead } from '../gateway/call-app.ts';
+import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
@@ -150,7 +151,10 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * past it (a `TypeError`, as the server's own check; bytes in memory that do not add up to it
  * are passed on uncompressed, for the server to refuse); when the client leaves, the app's
  * body is closed (`return()`) at once, also while it waits for its next event (an idle event
- * stream).
+ * stream). A body that fails before its first chunk, once the app gave its head, is passed on
+ * as it came (that head, untouched, then the failure), so the server answers it as without
+ * `compress`: its 500 or the exception's answer, keeping the head's fields of no
+ * representation (`X-Request-Id`, `Access-Control-*`: docs/spec.md §7.4).
  *
  * @example
  * ```ts
@@ -192,13 +196,13 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
   const settings: Settings = { level, quality, zstdLevel };
   const choice: Choice = { encodings, threshold, filter };
 
-  return async (environ, startResponse) => {
+  return passingFirstStepFailure(async (environ, startResponse) => {
     // Read before the app runs: a layer below may change it while it calls its own app
     // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
     const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;
     // Where the request was routed from (a `mount` below moves its prefix), for asking again.
     const route = resumesByDate(environ) ? routeOf(environ) : null;
-    let started = await callApp(inner, environ);
+    let started = await callAppKeepingHead(inner, environ);
     if (route !== null) started = await resumedAnswer(inner, environ, route, acceptEncoding, started, choice);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
@@ -242,7 +246,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       return started.close();
     };
     return closingSource(compressStream(started.body, coding, settings, declared, { signal, closed: closed.signal, log }), close);
-  };
+  });
 }
 
 interface Settings {
@@ -304,10 +308,10 @@ async function resumedAnswer(app: App, environ: Environ, route: Route, acceptEnc
   // Not awaited: a generator's `finally` runs at once up to its first `await`; one that never
   // settles must not hold the request.
   first.close();
-  const whole = await withoutRange(environ, route, () => callApp(app, environ));
+  const whole = await withoutRange(environ, route, () => callAppKeepingHead(app, environ));
   if (part === 'yes' || isCoded(environ, acceptEncoding, whole, options)) return whole;
   whole.close();
-  return withoutFields(environ, route, [], () => callApp(app, environ));
+  return withoutFields(environ, route, [], () => callAppKeepingHead(app, environ));
 }
 
 /** True when {@link decide} gives `started`, an answer that is no 304, a coding. */

@@ -5,7 +5,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, passHead } from '../gateway/call-app.ts';
+import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
@@ -132,6 +133,10 @@ function isGetBody(chunks: Uint8Array[], headers: HeaderList): boolean {
  * lets a HEAD omit a field whose value comes from generating the content. An app that wants
  * such a HEAD tagged sets the tag itself (`res.addEtag()` with `conditionalResponse`).
  *
+ * A body that fails before its first chunk, once the app gave its head, is passed on as it
+ * came (that head, then the failure), so the server answers it as without `etag`, keeping the
+ * head's fields of no representation (docs/spec.md §7.4).
+ *
  * Place it inside `compress`: `compress(etag(app))` hashes the identity bytes, `compress`
  * weakens the tag on a compressed answer (`"x"` → `W/"x"`) and turns the 304 back into that
  * weak tag, and a revalidation costs a hash, not a compression. `etag(compress(app))` is
@@ -154,7 +159,7 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
   const inner = toApp(app);
   checkOptions('etag', options, ETAG_OPTIONS);
   const weak = booleanOption('etag', 'weak', options.weak);
-  return async (environ, startResponse) => {
+  return passingFirstStepFailure(async (environ, startResponse) => {
     const method = environ.REQUEST_METHOD;
     if (method !== 'GET' && method !== 'HEAD') return inner(environ, startResponse);
     // Where the request was routed from (a `mount` below moves its prefix), read only for a
@@ -162,13 +167,13 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     // HEAD: it has no ranges, and its whole asked again is seldom in memory.
     const judging = environ.HTTP_RANGE !== undefined || environ.HTTP_IF_MATCH !== undefined;
     const route: Route | null = method === 'GET' && judging ? routeOf(environ) : null;
-    let started = await callApp(inner, environ);
+    let started = await callAppKeepingHead(inner, environ);
     // The app's own part, 416 or 412 (in memory: nothing to close), kept until the whole asked
     // again turns out to be one this layer tags; else it is what is sent.
     let judged: StartedApp | null = null;
     if (route !== null && judgedWithoutTag(started)) {
       judged = started;
-      started = await withoutFields(environ, route, JUDGED_WITHOUT_TAG, () => callApp(inner, environ));
+      started = await withoutFields(environ, route, JUDGED_WITHOUT_TAG, () => callAppKeepingHead(inner, environ));
     }
     const chunks = started.status.startsWith('200') ? chunksOf(started.body) : null;
     let headers: HeaderList | null = null;
@@ -192,5 +197,5 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     const body = concatBytes(chunks!);
     if (!headers.has('content-length')) headers.set('Content-Length', body.byteLength);
     return servePlanned({ statusCode: 200, status: started.status, headers, body, length: body.byteLength }, environ, startResponse);
-  };
+  });
 }

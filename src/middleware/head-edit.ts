@@ -11,6 +11,7 @@ import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { pullFirstChunk } from '../gateway/call-app.ts';
 import { sameFieldName } from '../gateway/fields.ts';
+import { failingBody } from '../gateway/first-step-failure.ts';
 
 /**
  * @internal Calls `app` with a `startResponse` that hands the app's headers through `edit`
@@ -20,7 +21,9 @@ import { sameFieldName } from '../gateway/fields.ts';
  * is reported as a failure answered here, `reportFailure`: to the `errors` above, its log line
  * and `onError`, else to `tsgi.errors` with its status and request id), and so is one its body raises before it
  * called `startResponse` (a generator starting lazily: its first chunk is pulled here); any
- * other error propagates. When the app had started a response before throwing, the
+ * other error propagates. A lazy body that called `startResponse` and then failed before its
+ * first chunk is answered as a body that fails at its first step, as the server would have
+ * seen it without this layer. When the app had started a response before throwing, the
  * exception's replaces it (PEP 3333's `exc_info`).
  *
  * `edit` gets the app's header list as given (maybe not an array: the server refuses that),
@@ -50,17 +53,22 @@ export function callWithHeadEdit(
   } catch (error) {
     return rescue(error);
   }
-  if (isThenable(body)) return body.then((value) => (started ? value : startLazily(value, environ, rescue)), rescue);
-  return started ? body : startLazily(body, environ, rescue);
+  // After a lazy start, the body's failure is passed on as the body's (the head is given).
+  const failed = (error: unknown): Body => (started ? failingBody(error) : rescue(error));
+  if (isThenable(body)) return body.then((value) => (started ? value : startLazily(value, environ, failed)), rescue);
+  return started ? body : startLazily(body, environ, failed);
 }
 
 /**
  * An app that calls `startResponse` from its body (a generator, PEP 3333's lazy start) has not
  * started when it returns: its first chunk is pulled here, so an `HTTPException` it raises
  * before starting is answered by `rescue` (with the edited fields) rather than by the server.
+ * One it raises, or any failure, once it called `startResponse` is the body's failure at its
+ * first step, passed on as such (`failingBody`): the server answers it as without this layer,
+ * keeping the fields of the head it holds (the edited ones among them).
  */
-function startLazily(body: Body, environ: Environ, rescue: (error: unknown) => Body): Promise<Body> {
-  return pullFirstChunk(body, environ).then((pulled) => pulled.body, rescue);
+function startLazily(body: Body, environ: Environ, failed: (error: unknown) => Body): Promise<Body> {
+  return pullFirstChunk(body, environ).then((pulled) => pulled.body, failed);
 }
 
 /**

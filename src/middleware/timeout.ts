@@ -5,7 +5,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp } from '../gateway/call-app.ts';
+import { callAppKeepingHead, failureOf, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { logRequestError } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
@@ -60,7 +61,10 @@ const TIMEOUT_OPTIONS = { ms: true, status: true } as const satisfies OptionName
  * 5000 ms limit): <stack>`, except an `AbortError` or `TimeoutError`, the app stopping as
  * asked. The timer is cleared as soon as the head comes; an app that never settles is never
  * waited for. JavaScript cannot stop synchronous code: an app that blocks the event loop is
- * only timed out once it yields.
+ * only timed out once it yields. A body that fails before its first chunk in time, once the
+ * app gave its head, is passed on as it came (that head, then the failure), so the server
+ * answers it as without `timeout`, keeping the head's fields of no representation
+ * (docs/spec.md §7.4).
  *
  * @example
  * ```ts
@@ -87,7 +91,7 @@ export function timeout(app: AppLike, options: TimeoutOptions): App {
   if (status !== 503 && status !== 504) throw new TypeError(`timeout: status must be 503 or 504, not ${String(status)}`);
   const reason = `The application did not answer within ${ms} ms.`;
   const expired = () => (status === 503 ? new HTTPServiceUnavailable(reason) : new HTTPGatewayTimeout(reason));
-  return (environ, startResponse) => {
+  return passingFirstStepFailure((environ, startResponse) => {
     const deadline = new AbortController();
     const client = environ['tsgi.signal'];
     environ['tsgi.signal'] = client === undefined ? deadline.signal : AbortSignal.any([client, deadline.signal]);
@@ -116,11 +120,12 @@ export function timeout(app: AppLike, options: TimeoutOptions): App {
       const failed = (error: unknown) => {
         if (!late) {
           clearTimeout(timer);
-          return reject(error);
+          return reject(error); // a body's first-step failure: answered as without this layer
         }
-        if (!isAbort(error)) logRequestError(environ['tsgi.errors'], environ, ` (timeout: after the ${ms} ms limit)`, error);
+        const failure = failureOf(error);
+        if (!isAbort(failure)) logRequestError(environ['tsgi.errors'], environ, ` (timeout: after the ${ms} ms limit)`, failure);
       };
-      callApp(inner, environ).then(started, failed);
+      callAppKeepingHead(inner, environ).then(started, failed);
     });
-  };
+  });
 }

@@ -7,7 +7,8 @@
 import zlib from 'node:zlib';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, passHead } from '../gateway/call-app.ts';
+import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { decoderOutput } from '../middleware/decoder-output.ts';
 import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
@@ -104,12 +105,12 @@ export function decodedBody(body: Body, contentEncoding: string): AsyncGenerator
  * started it), and the client's value put back then, or when `app` throws.
  */
 function askingDecodable(app: App): App {
-  return async (environ, startResponse) => {
+  return passingFirstStepFailure(async (environ, startResponse) => {
     const client = environ.HTTP_ACCEPT_ENCODING;
     environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, DECODABLE, OFFERED);
     let started: StartedApp;
     try {
-      started = await callApp(app, environ);
+      started = await callAppKeepingHead(app, environ);
     } finally {
       // `delete`, not `undefined`: an `HTTP_*` key holds a string when present.
       if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
@@ -117,7 +118,7 @@ function askingDecodable(app: App): App {
     }
     passHead(started, startResponse);
     return started.body;
-  };
+  });
 }
 
 /** A zlib header (RFC 1950 §2.2): deflate method, and a check value that divides by 31. */

@@ -7,7 +7,8 @@
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
 import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp } from '../gateway/call-app.ts';
+import { FirstStepFailure, callAppKeepingHead } from '../gateway/first-step-failure.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { raceTimer, resumeSteps } from '../gateway/resume.ts';
@@ -22,7 +23,6 @@ import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
 import { heldFields, keepingHeldFields } from '../gateway/held-fields.ts';
-import { type GivenHead, recordingHead } from './given-head.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -204,14 +204,13 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // `compress` take its first step); what it leaves for the head waits until runApp is over,
   // then runs in the async context it was left in (a middleware's store, through `bindBody`).
   awaitHead(environ, { pending: undefined, keeping: (then) => keptWork(environ, then) });
-  const given: GivenHead = { answered: false, headers: undefined };
   try {
-    started = await callApp(recordingHead(app, given), environ, report);
+    started = await callAppKeepingHead(app, environ, report);
   } catch (error) {
     // The body failed at its opening or first step (`callApp` takes it), the head given: the
     // server held that head, and keeps its fields of no representation; an app that threw, none.
-    const held = given.answered && given.headers !== undefined;
-    return beforeHead(error, undefined, held ? heldFields(given.headers) : undefined);
+    if (error instanceof FirstStepFailure) return beforeHead(error.error, undefined, heldFields(error.headers));
+    return beforeHead(error);
   }
   let head: ReturnType<typeof checkHead>;
   const inMemory = Array.isArray(started.body) ? (started.body as unknown[]) : null;
