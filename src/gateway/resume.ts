@@ -1,6 +1,6 @@
 /**
  * A streamed body after its head: a server takes the body's first chunk, looks at the second
- * step for as long as one turn of the event loop ({@link raceTimer}) to learn whether the
+ * step for as long as one turn of the event loop (`raceImmediate`) to learn whether the
  * length is known, sends the head, and then resumes the body ({@link resumeSteps}).
  *
  * @module
@@ -11,27 +11,6 @@ import { unlessAbort } from './abort.ts';
 import { checkDeclaredLength, checkNotLonger } from './head-rules.ts';
 
 type Step = IteratorResult<Uint8Array>;
-
-/**
- * Resolves with what `promise` resolves with if it settles before the next macrotask (a
- * `setTimeout` of 0), else with `undefined`; rejects if it rejects first. A step that is not
- * ready by then is left to come later: the head goes out without waiting for it.
- */
-export function raceTimer<T>(promise: PromiseLike<T>): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), 0);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * The rest of a body once its head is out: `first`, then `next` (the step already asked for,

@@ -11,7 +11,8 @@ import { type StartedApp } from '../gateway/call-app.ts';
 import { FirstStepFailure, callAppKeepingHead } from '../gateway/first-step-failure.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { raceTimer, resumeSteps } from '../gateway/resume.ts';
+import { resumeSteps } from '../gateway/resume.ts';
+import { raceImmediate } from '../gateway/race-immediate.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
@@ -146,7 +147,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  *
  * With `buffered: false` (Werkzeug's `buffered=False`) a streamed body is not read whole: the
  * answer comes once its head would go out, as the server decides it: after the first chunk,
- * and the second step if it comes within one turn of the event loop (`raceTimer`; a body
+ * and the second step if it comes within one turn of the event loop (`raceImmediate`, as `serve()`; a body
  * that ends there is whole, with its `Content-Length`). The rest is the answer's body, an
  * async iterator (`resumeSteps`): a failure of it, a length that contradicts `Content-Length`
  * included, is logged and thrown as {@link CutResponse} by its `next()`, the app's iterator
@@ -258,7 +259,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
    * goes out then, as it does when the shutdown ends an event stream within that turn.
    */
   const headWait = async (step: PromiseLike<Step>): Promise<Step | undefined> => {
-    const waited = await raceTimer(stop === undefined ? step : (stop.race(step) as PromiseLike<Step | typeof STOP>));
+    const waited = await raceImmediate(stop === undefined ? step : (stop.race(step) as PromiseLike<Step | typeof STOP>));
     return waited === STOP ? undefined : waited;
   };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */

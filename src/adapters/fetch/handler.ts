@@ -19,7 +19,7 @@ import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOpt
 import { booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
-import { raceTimer } from '../../gateway/resume.ts';
+import { raceImmediate } from '../../gateway/race-immediate.ts';
 import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
@@ -174,7 +174,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
     // head waits for this step: the head goes out then, and the stream ends after the first chunk.
     if (!watched && headers !== undefined) stop = streamStopOf(shutdown, headers, environ);
-    const waited = isThenable<Step>(pending) ? await raceTimer(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
+    const waited = isThenable<Step>(pending) ? await raceImmediate(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
     const second = waited === STOP ? undefined : waited;
     if (second?.done) {
       // One chunk and the end: the length is known, as for an array.
