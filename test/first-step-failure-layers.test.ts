@@ -1,6 +1,6 @@
 /**
  * A layer that takes the app's first step itself (`compress`, `timeout`, `etag`, the body
- * filters `rewriteHtml`, `replaceText`, `decodeContent`) is not there for a body that fails at
+ * filters `rewriteHtml`, `replaceText`, `decodeContent`, `cascade`) is not there for a body that fails at
  * that step: with no `errors` layer, the client gets what the server answers without the layer
  * (its 500, or the exception's answer), with the held head's fields of no representation and
  * `requestId`'s id, and the same log line. Under `serve()` over a real socket, `toFetchHandler`
@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPBadGateway } from 'tsgi';
-import { compress, etag, requestId, timeout } from 'tsgi/middleware';
+import { cascade, compress, etag, requestId, timeout } from 'tsgi/middleware';
 import { decodeContent, replaceText, rewriteHtml } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
@@ -80,7 +80,7 @@ const holders: Array<[string, (app: App) => Promise<Got>]> = [
   ],
 ];
 
-/** The layers that take the first step themselves. */
+/** The layers that take the first step themselves (`cascade` of the apps before its last). */
 const layers: Array<[string, (app: App) => App]> = [
   ['compress', (app) => compress(app, { threshold: 0 })],
   ['timeout', (app) => timeout(app, { ms: 60_000 })],
@@ -88,6 +88,8 @@ const layers: Array<[string, (app: App) => App]> = [
   ['rewriteHtml', (app) => rewriteHtml(app, { elements: { p: (el) => void el.setAttribute('class', 'x') } })],
   ['replaceText', (app) => replaceText(app, { replacements: [['old', 'new']] })],
   ['decodeContent', (app) => decodeContent(app)],
+  // Not its last app: cascade takes its first step, to see whether its status is skipped.
+  ['cascade', (app) => cascade([app, () => [new TextEncoder().encode('fallback')]])],
 ];
 
 /** A page's head: fields of its representation, and fields of none. */

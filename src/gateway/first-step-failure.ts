@@ -1,8 +1,8 @@
 /**
  * A body that failed at its opening or first step once its app had given its head, as a layer
  * that took that step itself (to learn the status: `compress`, `timeout`, `etag`, the body
- * filters) passes it on: the app's head, then a body that fails with the same error at its
- * first step. The server then answers as it does without the layer (docs/spec.md §7.4): its
+ * filters, `cascade`; `callWithHeadEdit` for a lazy start) passes it on: the app's head, then
+ * a body that fails with the same error at its first step. The server then answers as it does without the layer (docs/spec.md §7.4): its
  * own 500, or the exception's answer, keeping the held head's fields of no representation
  * (`heldFields`), and the layers above see what they would have seen.
  *
@@ -14,9 +14,9 @@ import { type StartedApp, callApp } from './call-app.ts';
 
 /**
  * @internal {@link callApp} for a layer that passes the app's answer on and must not be there
- * when its body fails at its first step (`compress`, `timeout`, `etag`, the body filters): a
- * body that fails at its opening or first step once the app answered with it and gave its head
- * rejects with a {@link FirstStepFailure} carrying that head and the failure, which the layer's
+ * when its body fails at its first step (`compress`, `timeout`, `etag`, the body filters,
+ * `cascade`): a body that fails at its opening or first step once the app answered with it and
+ * gave its head rejects with a {@link FirstStepFailure} carrying that head and the failure, which the layer's
  * {@link passingFirstStepFailure} answers as the app's answer (the head, then a body failing
  * with the same error), so the server answers as without the layer (its 500 or the exception's,
  * the held head's fields of no representation kept). Anything else rejects as from `callApp`:

@@ -16,7 +16,8 @@ import { finishSkipped } from '../request/cleanup.ts';
 import { forgetSharedRequest } from '../request/application.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { logRequestError } from '../gateway/log.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, passHead } from '../gateway/call-app.ts';
+import { callAppKeepingHead, failureOf, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { describe } from '../gateway/body.ts';
 import { CASCADE_SKIPS_KEY, type CascadeSkips } from '../gateway/cascade-skips.ts';
@@ -79,7 +80,10 @@ const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies Op
  * given a status not in `catch` (its answer was taken: the next app could not get the body
  * whole; a caught status it gives after that is sent as it is); any other
  * propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
- * propagate too: put `errors()` outside the cascade.
+ * propagate too: put `errors()` outside the cascade. A body that fails before its first chunk,
+ * once its app gave a head the cascade takes, is passed on as it came (that head, then the
+ * failure), so the server answers it as without the cascade, keeping the head's fields of no
+ * representation (docs/spec.md §7.4).
  *
  * @example
  * ```ts
@@ -103,7 +107,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   const last = list[list.length - 1]!;
   // One app, nothing to try before it: the app itself, unless a body limit is to be kept.
   if (list.length === 1 && maxBodySize === undefined) return last;
-  return async (environ, startResponse) => {
+  return passingFirstStepFailure(async (environ, startResponse) => {
     const recording = recordInput(environ, maxBodySize);
     if (recording instanceof HTTPContentTooLarge) return recording.getResponse(environ).respond(environ, startResponse);
     const onCloseError = (error: unknown) =>
@@ -123,13 +127,15 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       environ[CASCADE_SKIPS_KEY] = skips;
       let started: StartedApp;
       try {
-        started = await callApp(recording === undefined ? list[i]! : stopsOnAnswer(list[i]!, recording, caught), environ, onCloseError);
+        started = await callAppKeepingHead(recording === undefined ? list[i]! : stopsOnAnswer(list[i]!, recording, caught), environ, onCloseError);
       } catch (error) {
         // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is; not after it
         // gave a status not caught (the recording is over: the next app would miss bytes).
-        if (isHTTPException(error) && caught.has(error.code) && recording?.recording !== false) continue;
+        const failure = failureOf(error);
+        if (isHTTPException(failure) && caught.has(failure.code) && recording?.recording !== false) continue;
         open = false;
         unmark(environ, outer);
+        // A body that failed at its first step, its head given, is passed on as it came.
         throw error;
       }
       const code = statusCode(started.status);
@@ -160,7 +166,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       } else recording.close();
     }
     return last(environ, startResponse);
-  };
+  });
 }
 
 /**
