@@ -124,6 +124,25 @@ describe('timeout', () => {
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/fail HTTP\/1\.1 \(timeout: after the 50 ms limit\): Error: late failure of \/fail\n\s+at /);
   });
 
+  it("logs a late body's failure at its first step as it was thrown, its head given", async () => {
+    // Answered after the limit with a sync body, whose first step fails as it is taken.
+    const failsFirst: App = async (_environ, startResponse) => {
+      await sleep(100);
+      startResponse('200 OK', [['Content-Type', 'text/plain'], ['X-Tenant', 'acme']]);
+      return (function* () {
+        yield* [];
+        throw new Error('late first step');
+      })();
+    };
+    const server = await start(timeout(failsFirst, { ms: 30 }));
+    const res = await request(`${server.url}/late`);
+    expect(res.status).toBe(503);
+    await until(() => server.log.text !== '');
+    await sleep(50);
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/late HTTP\/1\.1 \(timeout: after the 30 ms limit\): Error: late first step\n\s+at /);
+  });
+
   it('names the request id of requestId around it in the late failure\'s log line', async () => {
     const failing: App = async () => {
       await sleep(100);
