@@ -11,7 +11,8 @@ import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
-import { EMPTY_INPUT } from '../gateway/input.ts';
+import { EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { decoderOutput } from './decoder-output.ts';
 import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -176,22 +177,39 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
     if (declared !== null && declared > maxSize) return tooLarge(maxSize).respond(environ, startResponse);
     // An environ without `tsgi.input` has an empty body, as the readers read it.
     const coded = streamInput(environ, environ['tsgi.input'] ?? EMPTY_INPUT, maxSize);
-    environ['tsgi.input'] = decodedInput(coded, listed.map((coding) => accepted.get(coding)!).reverse(), maxSize);
+    environ['tsgi.input'] = decodedInput(environ, coded, listed.map((coding) => accepted.get(coding)!).reverse(), maxSize);
     environ['tsgi.input_terminated'] = true;
     for (const name of CODED_FIELDS) delete (environ as Partial<Environ>)[name];
     return inner(environ, startResponse);
   };
 }
 
-/** `coded` undone by each of `codings` in turn, each decoder's output at most `maxSize` bytes; started by the first read. */
-function decodedInput(coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCoding[], maxSize: number): AsyncIterable<Uint8Array> {
-  return {
+/**
+ * `coded` undone by each of `codings` in turn, each decoder's output at most `maxSize` bytes;
+ * started by the first read. A read that fails with a client error (the `413` past `maxSize`,
+ * the `400` of corrupt data or of a client gone) leaves `environ`'s `tsgi.input` failed with it
+ * (`spoilInput`), as the body readers' failures do: a raw app that iterates `tsgi.input` and
+ * wraps the error in its own (`new Error('…', { cause })`) is answered that 4xx, not a 500.
+ */
+function decodedInput(environ: Environ, coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCoding[], maxSize: number): AsyncIterable<Uint8Array> {
+  const input: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]() {
       let body = coded;
       for (const coding of codings) body = decoded(body, coding, maxSize);
-      return body[Symbol.asyncIterator]();
+      return spoiling(environ, input, body)[Symbol.asyncIterator]();
     },
   };
+  return input;
+}
+
+/** `body`, the chunks of `input`; a client error (4xx) it throws is left in `environ` (`spoilInput`) before it is thrown on. */
+async function* spoiling(environ: Environ, input: AsyncIterable<Uint8Array>, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  try {
+    yield* body;
+  } catch (error) {
+    if (isHTTPException(error) && error.code < 500) spoilInput(environ, input, error);
+    throw error;
+  }
 }
 
 /**
