@@ -103,6 +103,12 @@ export class OpenElements<W> {
   private quirks = true;
   /** A start tag or doctype has been seen: a doctype after it is ignored. */
   private started = false;
+  /**
+   * The form element pointer (§13.2.6.4.7 "in body"): set by a `form` opened outside a
+   * `template`, cleared only by a `</form>` outside one, even when another end tag ended the
+   * form before (`<div><form></div>`).
+   */
+  private formPointer = false;
 
   private readonly ended: (watch: W) => void;
   private readonly xml: boolean;
@@ -126,6 +132,16 @@ export class OpenElements<W> {
   }
 
   /**
+   * True for a start tag the browser drops, which opens nothing and ends nothing: an HTML
+   * `form` while the form element pointer is set and no `template` is open (§13.2.6.4.7 "in
+   * body": `<form><form>` builds one form, which the first `</form>` ends). Asked before
+   * {@link start}; never in XHTML.
+   */
+  drops(name: string, foreign: boolean): boolean {
+    return name === 'form' && !foreign && !this.xml && this.formPointer && this.last('template') === -1;
+  }
+
+  /**
    * Ends what the start tag `name` (lower-case) implies ends, before it; answers whether the
    * element is foreign (`foreign`: read in SVG or MathML; true also for an integration point,
    * `foreignObject`, `mi`, whose content is read as HTML).
@@ -146,6 +162,7 @@ export class OpenElements<W> {
 
   /** Opens the element of the last start tag (not for a void element), with `watch` attached. */
   push(name: string, foreign: boolean, watch: W | undefined): void {
+    if (name === 'form' && !foreign && !this.xml && this.last('template') === -1) this.formPointer = true;
     const at = this.stack.length;
     const entry: Entry<W> = { name, foreign, watch, closed: false };
     this.stack.push(entry);
@@ -170,6 +187,7 @@ export class OpenElements<W> {
    * element (undefined when nothing is, or the tag ends nothing).
    */
   end(name: string): W | undefined {
+    if (name === 'form' && !this.xml && this.last('template') === -1) this.formPointer = false;
     const own = this.xml ? Math.max(this.last(name), this.last(name, true)) : this.endTarget(name);
     if (own === -1) return undefined;
     const entry = this.stack[own]!;

@@ -160,6 +160,11 @@ export class HtmlRewrite {
     const raw = this.takeTag(tag);
     // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
     const name = tag.tagName.toLowerCase();
+    // A tag the browser drops (`<form>` inside an open form) is no element: passed as it came, matched by nothing.
+    if (this.open.drops(name, this.stream.foreign)) {
+      this.emit(raw);
+      return;
+    }
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
     // What the tag implies ends (an open `<p>` at `<div>`) ends before it.

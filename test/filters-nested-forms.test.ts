@@ -1,0 +1,72 @@
+/**
+ * rewriteHtml on a `<form>` start tag inside an open form: browsers drop it (the tree
+ * builder's form element pointer, WHATWG HTML §13.2.6.4.7 "in body"), so the first `</form>`
+ * ends the outer form. The rewriter's selectors and handlers see the forms the browser builds:
+ * the dropped tag passes through untouched, matched by nothing. Over a real socket, the page
+ * sent in small chunks (tags split between them).
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, serve } from 'tsgi';
+import { type ElementHandler, rewriteHtml } from 'tsgi/proxy';
+import { request } from './node-helpers.ts';
+
+/** An app answering `html` in chunks of 5 bytes. */
+function page(html: string): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]);
+    return (async function* () {
+      const bytes = Buffer.from(html, 'utf8');
+      for (let at = 0; at < bytes.length; at += 5) yield bytes.subarray(at, at + 5);
+    })();
+  };
+}
+
+/** The body of `html` rewritten with `elements`, over a socket on 127.0.0.1. */
+async function rewritten(html: string, elements: Record<string, ElementHandler>): Promise<string> {
+  const server = await serve(rewriteHtml(page(html), { elements }), { host: '127.0.0.1', port: 0 });
+  try {
+    const reply = await request(server.url);
+    expect(reply.status).toBe(200);
+    return reply.body.toString('utf8');
+  } finally {
+    await server.close();
+  }
+}
+
+const NESTED = '<!DOCTYPE html><p>text<form id=outer action=/a><input name=x><form id=inner action=/b><input name=y></form><input name=z></form><p>end';
+
+describe('rewriteHtml and a form inside an open form', () => {
+  it('matches only the outer form, whose append() lands before the first </form>, where browsers end it', async () => {
+    const seen: string[] = [];
+    const out = await rewritten(NESTED, {
+      form: (el) => {
+        seen.push(el.getAttribute('id') ?? '');
+        el.append('<input type=hidden name=csrf value=t>', { html: true });
+      },
+    });
+    expect(seen).toEqual(['outer']);
+    expect(out).toBe(
+      '<!DOCTYPE html><p>text<form id=outer action=/a><input name=x><form id=inner action=/b><input name=y><input type=hidden name=csrf value=t></form><input name=z></form><p>end',
+    );
+  });
+
+  it('remove() and after() on the outer form act up to the first </form>, where browsers end it', async () => {
+    const removed = await rewritten(NESTED, { 'form[id=outer]': (el) => el.remove() });
+    expect(removed).toBe('<!DOCTYPE html><p>text<input name=z></form><p>end');
+    const after = await rewritten(NESTED, { 'form[id=outer]': (el) => el.after('|') });
+    expect(after).toBe('<!DOCTYPE html><p>text<form id=outer action=/a><input name=x><form id=inner action=/b><input name=y></form>|<input name=z></form><p>end');
+  });
+
+  it('drops a later <form> while the form pointer is set, even once its form was ended by another end tag, until a </form>', async () => {
+    const seen: string[] = [];
+    const html = '<div><form id=one></div><form id=two></form><form id=three></form>';
+    await rewritten(html, { form: (el) => seen.push(el.getAttribute('id') ?? '') });
+    expect(seen).toEqual(['one', 'three']);
+  });
+
+  it('keeps each form inside a template, which sets no form pointer', async () => {
+    const seen: string[] = [];
+    await rewritten('<form id=page><template><form id=t1></form><form id=t2></form></template></form>', { form: (el) => seen.push(el.getAttribute('id') ?? '') });
+    expect(seen).toEqual(['page', 't1', 't2']);
+  });
+});
