@@ -139,8 +139,8 @@ describe('decodeBody', () => {
   });
 
   it('stops a decompression bomb at the decoded limit while streaming, the decoder having made little more than the limit', async () => {
-    // Counts every byte a gzip decoder makes, read or not (zlib's createGunzip cannot be replaced).
-    const gunzip = zlib.Gunzip.prototype as unknown as { push(chunk: unknown, encoding?: BufferEncoding): boolean };
+    // Counts every byte a gzip decoder makes, read or not: each member's raw inflater (zlib's createInflateRaw cannot be replaced).
+    const gunzip = zlib.InflateRaw.prototype as unknown as { push(chunk: unknown, encoding?: BufferEncoding): boolean };
     let produced = 0;
     gunzip.push = function (this: typeof gunzip, chunk: unknown, encoding?: BufferEncoding) {
       if (chunk instanceof Uint8Array) produced += chunk.byteLength;

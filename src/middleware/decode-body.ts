@@ -14,6 +14,7 @@ import { streamInput } from '../request/stream-input.ts';
 import { EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { decoderOutput } from './decoder-output.ts';
+import { GzipMembers } from './gzip-members.ts';
 import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -50,11 +51,15 @@ export interface DecodeBodyOptions {
 /** Every option of {@link DecodeBodyOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
 const DECODE_BODY_OPTIONS = { maxSize: true, codings: true, maxCodings: true } as const satisfies OptionNames<DecodeBodyOptions>;
 
-type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
+type Decoder = zlib.InflateRaw | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
 
-/** The decoder of each coding, made when a reader starts reading (`deflate` is the zlib format, RFC 1950). */
+/**
+ * The node:zlib decoder of each coding, made when a reader starts reading (`deflate` is the
+ * zlib format, RFC 1950); for gzip, the raw inflater of each member, whose framing
+ * {@link GzipMembers} reads.
+ */
 const DECODERS: Record<DecodeBodyCoding, () => Decoder> = {
-  gzip: () => zlib.createGunzip(),
+  gzip: () => zlib.createInflateRaw(),
   deflate: () => zlib.createInflate(),
   br: () => zlib.createBrotliDecompress(),
   zstd: createZstdDecoder,
@@ -107,7 +112,9 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * for a declared `Content-Length` past `maxSize` (before `100 Continue`). While the body is
  * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
- * and a `400` naming the coding for data that is corrupt or cut off, or for a zstd frame whose
+ * and a `400` naming the coding for data that is corrupt or cut off, one saying so for bytes
+ * after the last gzip member that start no member (concatenated members are decoded in turn,
+ * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them), or for a zstd frame whose
  * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
  * only while its reader takes it (at most zlib's 16 KiB chunk and 16 KiB waiting), so a
  * decompression bomb (a few kB of gzip that inflate to gigabytes, in one member or in many) is
@@ -212,41 +219,60 @@ async function* spoiling(environ: Environ, input: AsyncIterable<Uint8Array>, bod
   }
 }
 
+/** A decoding of one body: what each chunk (`null`: the end) decodes to, and whether bytes that are none of the coding's follow its data. */
+interface Decoding {
+  output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined>;
+  /** True once bytes that are no gzip member, nor zero padding, follow the last member. */
+  trailing(): boolean;
+  destroy(): void;
+}
+
+/** The decoding of `coding`, failing with `fail`: gzip member by member ({@link GzipMembers}), the others by one node:zlib decoder. */
+function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown): Decoding {
+  if (coding === 'gzip') {
+    const members = new GzipMembers(fail);
+    return { output: (chunk) => members.output(chunk), trailing: () => members.trailing === 'other', destroy: () => members.destroy() };
+  }
+  const z = DECODERS[coding]();
+  // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
+  z.on('error', ignore);
+  return { output: (chunk) => decoderOutput(z, chunk, fail), trailing: () => false, destroy: () => z.destroy() };
+}
+
 /**
  * `source` decoded from `coding`, pulled: a chunk is written to the decoder only once all the
  * output of the one before was taken, and the decoder, which stops while 16 KiB of its output
  * wait unread, decodes no further ahead than that. Closing the result closes `source`.
  *
  * @throws (the iteration rejects with) HTTPContentTooLarge (413) past `maxSize` decoded bytes;
- *   HTTPBadRequest (400) for data the decoder refuses or that ends early; the error of
- *   `source` unchanged.
+ *   HTTPBadRequest (400) for data the decoder refuses or that ends early, and for bytes after
+ *   the last gzip member that start none (zero bytes aside: padding, as gzip(1) reads it); the
+ *   error of `source` unchanged.
  */
 async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCoding, maxSize: number): AsyncGenerator<Uint8Array, void, undefined> {
-  let z: Decoder | undefined;
+  let decoding: Decoding | undefined;
   let size = 0;
   try {
     for await (const chunk of source) {
       if (chunk.byteLength === 0) continue;
-      if (z === undefined) {
-        z = DECODERS[coding]();
-        // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
-        z.on('error', ignore);
-      }
-      for await (const output of decoderOutput(z, chunk, corrupt(coding))) {
+      decoding ??= decodingOf(coding, corrupt(coding));
+      for await (const output of decoding.output(chunk)) {
         size += output.byteLength;
         if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
         yield output;
       }
+      if (decoding.trailing()) throw new HTTPBadRequest(`The body has bytes after its ${coding} data.`);
     }
     // Not a byte: an empty body, as without a coding (zlib would call it cut off), and as decodeContent reads one.
-    if (z === undefined) return;
-    for await (const output of decoderOutput(z, null, corrupt(coding))) {
+    if (decoding === undefined) return;
+    for await (const output of decoding.output(null)) {
       size += output.byteLength;
       if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
       yield output;
     }
+    if (decoding.trailing()) throw new HTTPBadRequest(`The body has bytes after its ${coding} data.`);
   } finally {
-    z?.destroy();
+    decoding?.destroy();
   }
 }
 

@@ -11,6 +11,7 @@ import { type StartedApp, passHead } from '../gateway/call-app.ts';
 import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { decoderOutput } from '../middleware/decoder-output.ts';
+import { GzipMembers } from '../middleware/gzip-members.ts';
 import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
@@ -40,7 +41,9 @@ const DECODABLE = Object.keys(CODINGS);
  * came); a 206 of an encoded body (or a 416) to a range request is replaced by the
  * whole, decoded (the app is asked again without `Range`), so a client never gets encoded
  * bytes where the whole would be decoded. A body with another coding, or several, passes
- * through untouched.
+ * through untouched. A gzip body of several members (RFC 1952 §2.2) is decoded whole, member
+ * by member; bytes after the last member that start no member end the body there, unread, as
+ * browsers ignore them (they read the first member only), where node:zlib's gunzip would fail.
  *
  * So that the app below (a `proxy`) is not answered in a coding it cannot decode, which would
  * pass every filter above untouched, the request's `Accept-Encoding` is narrowed while the app
@@ -126,17 +129,16 @@ function isZlibHeader(first: Uint8Array): boolean {
   return first.byteLength >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
 }
 
-type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | zlib.ZstdDecompress;
+type Decoder = zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | zlib.ZstdDecompress;
 
 /**
  * The decoder for `coding`; `first` (at least 2 bytes, unless the body is shorter) tells zlib
  * deflate from raw. Its output comes in zlib's chunks (16 KiB), and it stops decoding while
  * 16 KiB of output wait unread (the streams' default high-water mark): that is the backpressure.
  */
-function decoder(coding: Decoding, first: Uint8Array): Decoder {
+function decoder(coding: Exclude<Decoding, 'gzip'>, first: Uint8Array): Decoder {
   if (coding === 'br') return zlib.createBrotliDecompress();
   if (coding === 'zstd') return createZstdDecoder();
-  if (coding === 'gzip') return zlib.createGunzip();
   return isZlibHeader(first) ? zlib.createInflate() : zlib.createInflateRaw();
 }
 
@@ -148,6 +150,10 @@ function decoder(coding: Decoding, first: Uint8Array): Decoder {
  * the result early closes `body` (the `for await` does).
  */
 async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
+  if (coding === 'gzip') {
+    yield* gunzipStream(body);
+    return;
+  }
   let z: Decoder | undefined;
   try {
     for await (const chunk of leading(body, 2)) {
@@ -175,6 +181,31 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
     }
   } finally {
     z?.destroy();
+  }
+}
+
+/**
+ * {@link decodeStream} for gzip, member by member ({@link GzipMembers}): concatenated members
+ * (RFC 1952 §2.2) are all decoded, as gunzip and node:zlib decode them, and bytes after the
+ * last one that start no member end the body there, the rest unread, as browsers ignore them
+ * (Chrome and Firefox read the first member and drop whatever follows it).
+ */
+async function* gunzipStream(body: Body): AsyncGenerator<Uint8Array, void, undefined> {
+  const members = new GzipMembers((error) => corrupt('gzip', error));
+  try {
+    let started = false;
+    for await (const chunk of leading(body, 2)) {
+      if (chunk.byteLength === 0) {
+        yield chunk;
+        continue;
+      }
+      started = true;
+      yield* members.output(chunk);
+      if (members.trailing !== 'none') return;
+    }
+    if (started) yield* members.output(null);
+  } finally {
+    members.destroy();
   }
 }
 
