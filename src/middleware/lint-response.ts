@@ -10,6 +10,7 @@ import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields
 import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { sharedCacheKeeps } from '../http/shared-cache.ts';
+import { isRelayed } from '../gateway/relayed.ts';
 import { type LintWarn, fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
@@ -125,10 +126,12 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   if (cookies && sharedCacheKeeps(new HeaderList(headers as Array<[string, string]>), 'set-cookie')) {
     warn('Set-Cookie on a response a shared cache may store (public, s-maxage, or a CDN-Cache-Control or Surrogate-Control lifetime): a CDN may hand the cookie to other visitors (RFC 9111 §7.3); add Cache-Control private, or no-cache="Set-Cookie"', status);
   }
-  if (code === 401 && !challenged) fail('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
-  if (code === 405 && !allowed) fail('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
-  if (code === 407 && !proxyChallenged) fail('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);
-  if (code === 426 && !upgrades) fail('a 426 response must carry Upgrade with the protocols to switch to (RFC 9110 §15.5.22)', status);
+  // The server generating the status MUST send these fields: an upstream's head relayed as it came (`proxy`) is warned of, not refused.
+  const required = isRelayed(headers) ? (rule: string, detail: string) => warn(`${rule}; relayed from the upstream as it came`, detail) : fail;
+  if (code === 401 && !challenged) required('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
+  if (code === 405 && !allowed) required('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
+  if (code === 407 && !proxyChallenged) required('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);
+  if (code === 426 && !upgrades) required('a 426 response must carry Upgrade with the protocols to switch to (RFC 9110 §15.5.22)', status);
   if (code === 205 && length !== null && length !== 0) fail('a 205 response has no content: Content-Length 0 or none (RFC 9110 §15.3.6)', status);
   state.status = code;
   state.length = length;

@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, Pool } from './undici.ts';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
+import { markRelayed } from '../gateway/relayed.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { CLIENT_CLOSED, isReasonPhrase } from '../gateway/status.ts';
@@ -300,6 +301,8 @@ function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startRes
  * its connection, paused once 64 KiB are queued, and keep `close()` from resolving, for ever.
  */
 function passHead(exchange: UpstreamExchange, startResponse: StartResponse, status: string, headers: Array<[string, string]>): void {
+  // The upstream's head: `lint` leaves the fields its status MUST carry to the origin (a warning, not a refusal).
+  markRelayed(headers);
   try {
     startResponse(status, headers);
   } catch (error) {

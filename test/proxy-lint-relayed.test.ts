@@ -1,0 +1,101 @@
+/**
+ * `lint` around `proxy`, over real sockets: an upstream's answer the proxy passes on as it came
+ * is not refused for a field only the origin MUST send (RFC 9110: "the origin server MUST
+ * generate an Allow header field in a 405", "the server generating a 401 response MUST send a
+ * WWW-Authenticate"): lint warns of it instead, so a `TestClient` or a linted dev server shows
+ * the upstream's 405 rather than a 500. An app's own such answer is still refused. The
+ * common upstream answers (chunked, a 304 and a HEAD with Content-Length, a 204) pass with no
+ * warning.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { App } from 'tsgi';
+import { lint } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { rawExchange, start } from './node-helpers.ts';
+
+const upstreams: net.Server[] = [];
+afterEach(() => {
+  for (const server of upstreams.splice(0)) server.close();
+});
+
+/** A raw upstream that answers every request with `answer`, then closes. */
+function rawUpstream(answer: string): Promise<string> {
+  return new Promise((resolve) => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.end(answer)));
+    upstreams.push(server);
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`));
+  });
+}
+
+/** The process warnings (`LintWarning`) emitted while `run` runs. */
+async function warningsOf(run: () => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const onWarning = (warning: Error) => {
+    if (warning.name === 'LintWarning') warnings.push(warning.message);
+  };
+  process.on('warning', onWarning);
+  try {
+    await run();
+    // process.emitWarning emits on the next tick.
+    await new Promise((resolve) => setImmediate(resolve));
+  } finally {
+    process.off('warning', onWarning);
+  }
+  return warnings;
+}
+
+/** What a linted proxy of an upstream answering `answer` sends to `method /`, and what lint warned. */
+async function linted(answer: string, method = 'GET'): Promise<{ raw: string; log: string; warnings: string[] }> {
+  const url = await rawUpstream(answer);
+  // A fresh app each time: lint warns once per app and rule.
+  const server = await start(lint(proxy(url)));
+  let raw = '';
+  const warnings = await warningsOf(async () => {
+    raw = (await rawExchange(Number(new URL(server.url).port), `${method} / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n`)).raw;
+  });
+  return { raw, log: server.log.text, warnings };
+}
+
+describe('lint around proxy', () => {
+  it('passes on an upstream 405 without Allow, 401 without a challenge and 426 without Upgrade, warning that the origin left the field out', async () => {
+    const answers: Array<[status: string, rule: RegExp]> = [
+      ['405 Method Not Allowed', /a 405 response must carry Allow .*relayed from the upstream as it came/],
+      ['401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed from the upstream as it came/],
+      ['426 Upgrade Required', /a 426 response must carry Upgrade .*relayed from the upstream as it came/],
+    ];
+    for (const [status, rule] of answers) {
+      const { raw, log, warnings } = await linted(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno`);
+      expect(raw.split('\r\n')[0], status).toBe(`HTTP/1.1 ${status}`);
+      expect(raw.endsWith('\r\n\r\nno'), status).toBe(true);
+      expect(log, status).toBe('');
+      expect(warnings, status).toEqual([expect.stringMatching(rule)]);
+    }
+  });
+
+  it('still refuses an app\'s own 405 without Allow (a 500, the LintError logged)', async () => {
+    const own: App = (_environ, startResponse) => {
+      startResponse('405 Method Not Allowed', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode('no')];
+    };
+    const server = await start(lint(own));
+    const { raw } = await rawExchange(Number(new URL(server.url).port), 'GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
+    expect(raw.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(server.log.text).toContain('LintError: lint: a 405 response must carry Allow');
+  });
+
+  it('passes the common upstream answers with no warning: chunked with a trailer, a 304 and a HEAD with Content-Length, a 204, a close-delimited body', async () => {
+    const cases: Array<[name: string, method: string, answer: string, first: string]> = [
+      ['chunked', 'GET', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n', 'HTTP/1.1 200 OK'],
+      ['304', 'GET', 'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 1234\r\nCache-Control: max-age=60\r\n\r\n', 'HTTP/1.1 304 Not Modified'],
+      ['HEAD', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n', 'HTTP/1.1 200 OK'],
+      ['204', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 204 No Content'],
+      ['close-delimited', 'GET', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello', 'HTTP/1.1 200 OK'],
+      ['h2c advertised', 'GET', 'HTTP/1.1 200 OK\r\nUpgrade: h2,h2c\r\nConnection: Upgrade, Keep-Alive\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok', 'HTTP/1.1 200 OK'],
+    ];
+    for (const [name, method, answer, first] of cases) {
+      const { raw, log, warnings } = await linted(answer, method);
+      expect([name, raw.split('\r\n')[0], log, warnings]).toEqual([name, first, '', []]);
+    }
+  });
+});
