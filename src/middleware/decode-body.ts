@@ -15,7 +15,7 @@ import { EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { decoderOutput } from './decoder-output.ts';
 import { GzipMembers } from './gzip-members.ts';
-import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
+import { WINDOW_TOO_LARGE, ZstdFrames, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
@@ -114,7 +114,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
  * and a `400` naming the coding for data that is corrupt or cut off, one saying so for bytes
  * after the last gzip member that start no member (concatenated members are decoded in turn,
- * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them), or for a zstd frame whose
+ * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them; the frames of
+ * a zstd body of several too, RFC 8878 §3.1), or for a zstd frame whose
  * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
  * only while its reader takes it (at most zlib's 16 KiB chunk and 16 KiB waiting), so a
  * decompression bomb (a few kB of gzip that inflate to gigabytes, in one member or in many) is
@@ -227,11 +228,15 @@ interface Decoding {
   destroy(): void;
 }
 
-/** The decoding of `coding`, failing with `fail`: gzip member by member ({@link GzipMembers}), the others by one node:zlib decoder. */
+/** The decoding of `coding`, failing with `fail`: gzip member by member ({@link GzipMembers}), zstd frame by frame ({@link ZstdFrames}), the others by one node:zlib decoder. */
 function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown): Decoding {
   if (coding === 'gzip') {
     const members = new GzipMembers(fail);
     return { output: (chunk) => members.output(chunk), trailing: () => members.trailing === 'other', destroy: () => members.destroy() };
+  }
+  if (coding === 'zstd') {
+    const frames = new ZstdFrames(fail);
+    return { output: (chunk) => frames.output(chunk), trailing: () => false, destroy: () => frames.destroy() };
   }
   const z = DECODERS[coding]();
   // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.

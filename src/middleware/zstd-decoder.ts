@@ -5,6 +5,7 @@
  * @module
  */
 import zlib from 'node:zlib';
+import { decoderOutput } from './decoder-output.ts';
 
 /**
  * The largest zstd window a decoder takes, log2 bytes: 2^23 (8 MiB), the most RFC 9659 §3 lets
@@ -26,3 +27,62 @@ export function createZstdDecoder(): zlib.ZstdDecompress {
 export function isWindowTooLarge(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'ZSTD_error_frameParameter_windowTooLarge';
 }
+
+/**
+ * A zstd body decoded frame after frame (RFC 8878 §3.1: zstd data is one or more frames, as
+ * `cat a.zst b.zst` makes): node:zlib's decoder goes on to the next frame only across writes
+ * and stops at the end of a frame inside one, the rest of that write unread, so that rest is
+ * given to a new decoder ({@link createZstdDecoder}). Its output comes as {@link decoderOutput}'s
+ * does, with the same backpressure.
+ */
+export class ZstdFrames {
+  private z: zlib.ZstdDecompress | undefined;
+  private readonly fail: (error: unknown) => unknown;
+
+  /** @param fail What the iteration of {@link output} rejects with, made of the decoder's error. */
+  constructor(fail: (error: unknown) => unknown) {
+    this.fail = fail;
+  }
+
+  /**
+   * What `chunk` decodes to (for `null`, the end of the body), yielded as it is made.
+   *
+   * @throws (the iteration rejects with) what `fail` makes of the decoder's error: data that is
+   *   no zstd frame, a frame cut off by the end of the body, a window past 8 MiB.
+   */
+  async *output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined> {
+    if (chunk === null) {
+      if (this.z !== undefined) yield* decoderOutput(this.z, null, this.fail);
+      return;
+    }
+    let rest = chunk;
+    while (rest.byteLength > 0) {
+      const fresh = this.z === undefined;
+      const z = (this.z ??= this.make());
+      const before = z.bytesWritten;
+      yield* decoderOutput(z, rest, this.fail);
+      const used = z.bytesWritten - before;
+      if (used >= rest.byteLength) return;
+      // A new decoder that takes no byte would be made again and again.
+      if (used === 0 && fresh) throw this.fail(new Error('the zstd decoder took no byte of the data'));
+      // The frame ended inside this chunk: the next one gets its own decoder.
+      rest = rest.subarray(used);
+      z.destroy();
+      this.z = undefined;
+    }
+  }
+
+  /** Destroys the decoder (the caller's `finally`). */
+  destroy(): void {
+    this.z?.destroy();
+  }
+
+  private make(): zlib.ZstdDecompress {
+    const z = createZstdDecoder();
+    // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
+    z.on('error', ignore);
+    return z;
+  }
+}
+
+function ignore(): void {}

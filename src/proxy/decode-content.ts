@@ -12,7 +12,7 @@ import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-st
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { decoderOutput } from '../middleware/decoder-output.ts';
 import { GzipMembers } from '../middleware/gzip-members.ts';
-import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
+import { WINDOW_TOO_LARGE, ZstdFrames, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
 
@@ -44,6 +44,7 @@ const DECODABLE = Object.keys(CODINGS);
  * through untouched. A gzip body of several members (RFC 1952 §2.2) is decoded whole, member
  * by member; bytes after the last member that start no member end the body there, unread, as
  * browsers ignore them (they read the first member only), where node:zlib's gunzip would fail.
+ * A zstd body of several frames (RFC 8878 §3.1) is decoded whole, frame after frame.
  *
  * So that the app below (a `proxy`) is not answered in a coding it cannot decode, which would
  * pass every filter above untouched, the request's `Accept-Encoding` is narrowed while the app
@@ -129,16 +130,15 @@ function isZlibHeader(first: Uint8Array): boolean {
   return first.byteLength >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
 }
 
-type Decoder = zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | zlib.ZstdDecompress;
+type Decoder = zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
 
 /**
  * The decoder for `coding`; `first` (at least 2 bytes, unless the body is shorter) tells zlib
  * deflate from raw. Its output comes in zlib's chunks (16 KiB), and it stops decoding while
  * 16 KiB of output wait unread (the streams' default high-water mark): that is the backpressure.
  */
-function decoder(coding: Exclude<Decoding, 'gzip'>, first: Uint8Array): Decoder {
+function decoder(coding: 'deflate' | 'br', first: Uint8Array): Decoder {
   if (coding === 'br') return zlib.createBrotliDecompress();
-  if (coding === 'zstd') return createZstdDecoder();
   return isZlibHeader(first) ? zlib.createInflate() : zlib.createInflateRaw();
 }
 
@@ -150,8 +150,8 @@ function decoder(coding: Exclude<Decoding, 'gzip'>, first: Uint8Array): Decoder 
  * the result early closes `body` (the `for await` does).
  */
 async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
-  if (coding === 'gzip') {
-    yield* gunzipStream(body);
+  if (coding === 'gzip' || coding === 'zstd') {
+    yield* framedStream(body, coding);
     return;
   }
   let z: Decoder | undefined;
@@ -185,13 +185,16 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
 }
 
 /**
- * {@link decodeStream} for gzip, member by member ({@link GzipMembers}): concatenated members
- * (RFC 1952 §2.2) are all decoded, as gunzip and node:zlib decode them, and bytes after the
- * last one that start no member end the body there, the rest unread, as browsers ignore them
- * (Chrome and Firefox read the first member and drop whatever follows it).
+ * {@link decodeStream} for gzip, member by member ({@link GzipMembers}), and zstd, frame by
+ * frame ({@link ZstdFrames}): concatenated members (RFC 1952 §2.2) and frames (RFC 8878
+ * §3.1) are all decoded, as gunzip and zstd decode them. Bytes after the last gzip member that
+ * start no member end the body there, the rest unread, as browsers ignore them (Chrome and
+ * Firefox read the first member and drop whatever follows it).
  */
-async function* gunzipStream(body: Body): AsyncGenerator<Uint8Array, void, undefined> {
-  const members = new GzipMembers((error) => corrupt('gzip', error));
+async function* framedStream(body: Body, coding: 'gzip' | 'zstd'): AsyncGenerator<Uint8Array, void, undefined> {
+  const fail = (error: unknown) => corrupt(coding, error);
+  const members = coding === 'gzip' ? new GzipMembers(fail) : undefined;
+  const decoding = members ?? new ZstdFrames(fail);
   try {
     let started = false;
     for await (const chunk of leading(body, 2)) {
@@ -200,12 +203,12 @@ async function* gunzipStream(body: Body): AsyncGenerator<Uint8Array, void, undef
         continue;
       }
       started = true;
-      yield* members.output(chunk);
-      if (members.trailing !== 'none') return;
+      yield* decoding.output(chunk);
+      if (members !== undefined && members.trailing !== 'none') return;
     }
-    if (started) yield* members.output(null);
+    if (started) yield* decoding.output(null);
   } finally {
-    members.destroy();
+    decoding.destroy();
   }
 }
 

@@ -1,0 +1,58 @@
+/**
+ * zstd bodies of several frames (`cat a.zst b.zst`; RFC 8878 §3.1: zstd data is one or more
+ * frames), over a real socket: `decodeContent` and `decodeBody` decode every frame, whether
+ * the frames come in one chunk (node:zlib's decoder stopped at the end of the first, the rest
+ * dropped) or apart; bytes after the last frame that are none are corrupt data.
+ */
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { decodeBody } from 'tsgi/middleware';
+import { decodeContent } from 'tsgi/proxy';
+import { request, start } from './node-helpers.ts';
+
+/** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
+const hasZstd = typeof zlib.zstdCompressSync === 'function';
+const frame = (text: string | Buffer) => zlib.zstdCompressSync(text);
+
+/** An app answering `chunks` as a zstd-coded text/plain body. */
+function zstdPage(chunks: Uint8Array[]): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'text/plain'], ['Content-Encoding', 'zstd']]);
+    return (async function* () {
+      for (const chunk of chunks) yield chunk;
+    })();
+  };
+}
+
+describe.skipIf(!hasZstd)('zstd frames one after another', () => {
+  const hello = frame('hello ');
+  const world = frame('world');
+  const big = Buffer.from('zstd frames, one after another. '.repeat(5000));
+
+  it('decodeContent decodes every frame, in one chunk or apart, a large one too', async () => {
+    const bodies: Array<[Uint8Array[], string]> = [
+      [[Buffer.concat([hello, world])], 'hello world'],
+      [[hello, world], 'hello world'],
+      [[Buffer.concat([hello, world.subarray(0, 3)]), world.subarray(3)], 'hello world'],
+      [[Buffer.concat([frame(big), hello, world])], `${big.toString()}hello world`],
+    ];
+    for (const [chunks, text] of bodies) {
+      const server = await start(decodeContent(zstdPage(chunks)));
+      const res = await request(server.url);
+      expect([res.status, res.body.byteLength, res.body.toString() === text]).toEqual([200, Buffer.byteLength(text), true]);
+      expect(server.log.text).toBe('');
+    }
+  });
+
+  it('decodeBody decodes every frame for the reader, and answers bytes after them that are no frame 400', async () => {
+    const echo = Request.application(async (req) => new Response(await req.text()));
+    const server = await start(decodeBody(echo));
+    const post = (body: Uint8Array) => request(server.url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'zstd' } });
+    const both = await post(Buffer.concat([hello, world]));
+    expect([both.status, both.body.toString()]).toEqual([200, 'hello world']);
+    const garbage = await post(Buffer.concat([hello, Buffer.from('garbage')]));
+    expect([garbage.status, garbage.body.toString()]).toEqual([400, expect.stringContaining('The body is not valid zstd data.')]);
+    expect(server.log.text).toBe('');
+  });
+});
