@@ -3,7 +3,8 @@
  * their last member, over a real socket: `decodeContent` (responses) decodes every member and
  * ignores what follows the last one, as browsers do (Chrome and Firefox stop after the first
  * member); `decodeBody` (requests) decodes every member, takes zero padding (as gzip(1) and
- * node:zlib do) and answers any other bytes after them with a `400` that says so.
+ * node:zlib do) and answers any other bytes after them with a `400` that says so, as it
+ * answers bytes after the end of a deflate or Brotli stream.
  */
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -83,13 +84,22 @@ describe('decodeBody and bytes after a gzip member', () => {
     }
   });
 
-  it('answers other bytes after the last member 400, saying so', async () => {
+  it('answers other bytes after the last member 400, saying so, and any byte after a deflate or Brotli stream', async () => {
     const server = await start(decodeBody(echo));
     for (const tail of ['\n', 'garbage', '\x1f', '\x00\x00x']) {
       for (const chunked of [false, true]) {
         const res = await post(server.url, Buffer.concat([hello, world, bytes(tail)]), chunked);
         expect([JSON.stringify(tail), res.status, res.body.toString()]).toEqual([JSON.stringify(tail), 400, expect.stringContaining('The body has bytes after its gzip data.')]);
       }
+    }
+    // A deflate or Brotli stream has one end: bytes after it were dropped unread.
+    const coded: Array<[string, Buffer]> = [['deflate', zlib.deflateSync('hello world')], ['br', zlib.brotliCompressSync('hello world')]];
+    for (const [coding, data] of coded) {
+      const send = (body: Uint8Array) => request(server.url, { method: 'POST', body, headers: { 'Content-Type': 'text/plain', 'Content-Encoding': coding } });
+      const clean = await send(data);
+      expect([coding, clean.status, clean.body.toString()]).toEqual([coding, 200, 'hello world']);
+      const after = await send(Buffer.concat([data, bytes('\n')]));
+      expect([coding, after.status, after.body.toString()]).toEqual([coding, 400, expect.stringContaining(`The body has bytes after its ${coding} data.`)]);
     }
     // A corrupt member is still corrupt data.
     const corrupt = await post(server.url, Buffer.concat([hello, bytes('\x1f\x8b\x08\x00garbage-after-a-header')]));

@@ -113,7 +113,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
  * and a `400` naming the coding for data that is corrupt or cut off, one saying so for bytes
- * after the last gzip member that start no member (concatenated members are decoded in turn,
+ * after the coded data (after the last gzip member, bytes that start no member; after the end
+ * of a deflate or Brotli stream, any; concatenated gzip members are decoded in turn,
  * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them; the frames of
  * a zstd body of several too, RFC 8878 §3.1), or for a zstd frame whose
  * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
@@ -223,7 +224,7 @@ async function* spoiling(environ: Environ, input: AsyncIterable<Uint8Array>, bod
 /** A decoding of one body: what each chunk (`null`: the end) decodes to, and whether bytes that are none of the coding's follow its data. */
 interface Decoding {
   output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined>;
-  /** True once bytes that are no gzip member, nor zero padding, follow the last member. */
+  /** True once bytes follow the coded data: for gzip, bytes that are no member nor zero padding after the last member; for deflate and Brotli, any byte after the end of the stream. */
   trailing(): boolean;
   destroy(): void;
 }
@@ -241,7 +242,13 @@ function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown)
   const z = DECODERS[coding]();
   // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
   z.on('error', ignore);
-  return { output: (chunk) => decoderOutput(z, chunk, fail), trailing: () => false, destroy: () => z.destroy() };
+  // A deflate or Brotli stream has one end: node:zlib leaves the bytes written after it unread.
+  let written = 0;
+  const output = (chunk: Uint8Array | null) => {
+    if (chunk !== null) written += chunk.byteLength;
+    return decoderOutput(z, chunk, fail);
+  };
+  return { output, trailing: () => z.bytesWritten < written, destroy: () => z.destroy() };
 }
 
 /**
@@ -251,7 +258,8 @@ function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown)
  *
  * @throws (the iteration rejects with) HTTPContentTooLarge (413) past `maxSize` decoded bytes;
  *   HTTPBadRequest (400) for data the decoder refuses or that ends early, and for bytes after
- *   the last gzip member that start none (zero bytes aside: padding, as gzip(1) reads it); the
+ *   the last gzip member that start none (zero bytes aside: padding, as gzip(1) reads it) or
+ *   after the end of a deflate or Brotli stream; the
  *   error of `source` unchanged.
  */
 async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCoding, maxSize: number): AsyncGenerator<Uint8Array, void, undefined> {
