@@ -45,6 +45,14 @@ describe.skipIf(!hasZstd)('zstd frames one after another', () => {
     }
   });
 
+  it('refuses a body of more than 1024 frames ending inside one chunk as corrupt (a decoder each), where it dropped all but the first', async () => {
+    const flood = Buffer.concat(Array.from({ length: 1100 }, () => frame('')));
+    const server = await start(decodeContent(zstdPage([flood])));
+    const res = await request(server.url);
+    expect([res.status, res.body.toString()]).toEqual([502, expect.stringContaining('not valid zstd')]);
+    expect(server.log.text).toContain('more than 1024 zstd frames');
+  });
+
   it('decodeBody decodes every frame for the reader, and answers bytes after them that are no frame 400', async () => {
     const echo = Request.application(async (req) => new Response(await req.text()));
     const server = await start(decodeBody(echo));

@@ -13,6 +13,14 @@ import { decoderOutput } from './decoder-output.ts';
 
 /** The most bytes a member's header may have (its optional name, comment and extra field included) before the data counts as corrupt. */
 const MAX_HEADER = 64 * 1024 + 1024;
+/**
+ * The members read here one by one; the rest of a body of more goes to one node:zlib gunzip,
+ * which decodes members one after another in C: a raw inflater per member costs a stream and
+ * a round trip to zlib's thread pool each, and a flood of empty members (20 bytes each) would
+ * cost a hundred times what gunzip spends on it. Past them, bytes after the last member are
+ * corrupt data again (gunzip's rule; zero padding aside).
+ */
+export const FRAMED_MEMBERS = 16;
 /** The header flags (RFC 1952 §2.3.1). */
 const FHCRC = 0x02;
 const FEXTRA = 0x04;
@@ -72,14 +80,17 @@ function uint32(bytes: Uint8Array, at: number): number {
  * (the length, and the CRC-32 where node:zlib has `crc32`: Node 22.2 and later). Members follow
  * one another (RFC 1952 §2.2); once bytes that start no member (no valid member header, or
  * one cut off by the end of the body) follow one, decoding stops and {@link trailing} says
- * what they were; a later member whose data is corrupt is corrupt data. Its output comes as {@link decoderOutput}'s does, with
+ * what they were; a later member whose data is corrupt is corrupt data. Past
+ * {@link FRAMED_MEMBERS} members, the rest goes to node:zlib's gunzip. Its output comes as {@link decoderOutput}'s does, with
  * the same backpressure.
  */
 export class GzipMembers {
   /** What follows the last member, once known (`'none'` until then, and for a body that ends with a member). */
   trailing: GzipTrailing = 'none';
   private z: zlib.InflateRaw | undefined;
-  private state: 'header' | 'data' | 'trailer' | 'next' | 'after' = 'header';
+  /** The gunzip of the members after the first {@link FRAMED_MEMBERS}. */
+  private rest: zlib.Gunzip | undefined;
+  private state: 'header' | 'data' | 'trailer' | 'next' | 'after' | 'gunzip' = 'header';
   /** Header or trailer bytes gathered across chunks. */
   private held: Uint8Array[] = [];
   private heldLength = 0;
@@ -109,6 +120,9 @@ export class GzipMembers {
     let rest = chunk;
     while (rest.byteLength > 0) {
       switch (this.state) {
+        case 'gunzip':
+          yield* decoderOutput(this.rest!, rest, this.fail);
+          return;
         case 'after':
           if (this.trailing === 'zeros' && rest.some((byte) => byte !== 0)) this.trailing = 'other';
           return;
@@ -119,7 +133,16 @@ export class GzipMembers {
           this.held = [start.bytes];
           this.heldLength = start.bytes.byteLength;
           if (start.bytes[0] === 0x1f && start.bytes[1] === 0x8b) {
-            this.state = 'header';
+            if (this.members < FRAMED_MEMBERS) {
+              this.state = 'header';
+              break;
+            }
+            this.state = 'gunzip';
+            this.rest = zlib.createGunzip();
+            this.rest.on('error', ignore);
+            this.held = [];
+            this.heldLength = 0;
+            yield* decoderOutput(this.rest, start.bytes, this.fail);
             break;
           }
           this.state = 'after';
@@ -184,10 +207,15 @@ export class GzipMembers {
   /** Destroys the member's inflater (the caller's `finally`). */
   destroy(): void {
     this.z?.destroy();
+    this.rest?.destroy();
   }
 
   /** The end of the body: the member's data ended, and its trailer complete, else `unexpected end of file`. */
   private async *finish(): AsyncGenerator<Buffer, void, undefined> {
+    if (this.state === 'gunzip') {
+      yield* decoderOutput(this.rest!, null, this.fail);
+      return;
+    }
     if (this.state === 'data') {
       yield* this.counted(decoderOutput(this.z!, null, this.fail));
       this.endData();

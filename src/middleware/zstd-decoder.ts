@@ -29,14 +29,23 @@ export function isWindowTooLarge(error: unknown): boolean {
 }
 
 /**
+ * The most frames {@link ZstdFrames} gives a decoder of their own in one body: each costs a
+ * stream and a round trip to zlib's thread pool, and a flood of empty frames (9 bytes each)
+ * would cost that per 9 bytes. A body with more frames ending inside its chunks is refused as
+ * corrupt data (it was cut short at the first, silently).
+ */
+export const MAX_ZSTD_FRAMES = 1024;
+
+/**
  * A zstd body decoded frame after frame (RFC 8878 §3.1: zstd data is one or more frames, as
  * `cat a.zst b.zst` makes): node:zlib's decoder goes on to the next frame only across writes
  * and stops at the end of a frame inside one, the rest of that write unread, so that rest is
- * given to a new decoder ({@link createZstdDecoder}). Its output comes as {@link decoderOutput}'s
- * does, with the same backpressure.
+ * given to a new decoder ({@link createZstdDecoder}), up to {@link MAX_ZSTD_FRAMES} of them. Its
+ * output comes as {@link decoderOutput}'s does, with the same backpressure.
  */
 export class ZstdFrames {
   private z: zlib.ZstdDecompress | undefined;
+  private decoders = 0;
   private readonly fail: (error: unknown) => unknown;
 
   /** @param fail What the iteration of {@link output} rejects with, made of the decoder's error. */
@@ -69,6 +78,7 @@ export class ZstdFrames {
       rest = rest.subarray(used);
       z.destroy();
       this.z = undefined;
+      if (++this.decoders >= MAX_ZSTD_FRAMES) throw this.fail(new Error(`more than ${MAX_ZSTD_FRAMES} zstd frames ending inside the body's pieces`));
     }
   }
 
