@@ -340,7 +340,7 @@ describe('forms', () => {
     const text = new TextDecoder().decode(await req.bytes());
     expect(text).toBe(
       `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nn\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="x \\"q\\".txt"\r\nContent-Type: text/x-custom\r\n\r\nabc\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="x %22q%22.txt"\r\nContent-Type: text/x-custom\r\n\r\nabc\r\n` +
         `--${boundary}--\r\n`,
     );
     expect(req.contentLength).toBe(text.length);
