@@ -4,6 +4,7 @@
  *
  * @module
  */
+import cluster from 'node:cluster';
 
 /**
  * Environment variable set by a manager on the processes it starts: the port they bind (the
@@ -11,6 +12,19 @@
  * shares it, even after `$PORT` changed in the `--env-file` they read again.
  */
 export const PORT_ENV = 'TSGI_BOUND_PORT';
+
+/**
+ * Environment variable (`'1'`) that the primary of `--workers` sets on its workers. A
+ * node:cluster worker without it has another primary (pm2's cluster mode runs the command in
+ * workers of its daemon), which prints no start line for it, stops it with a signal of its own
+ * choice (pm2's SIGINT) and reads no heartbeat: it serves as one process does.
+ */
+export const WORKER_ENV = 'TSGI_WORKER';
+
+/** Whether this process is a worker of `tsgi serve --workers`, not merely a node:cluster worker. */
+export function isOwnWorker(): boolean {
+  return cluster.isWorker && process.env[WORKER_ENV] === '1';
+}
 
 /** Environment variable that marks the child process of `--reload`. */
 export const RELOAD_CHILD_ENV = 'TSGI_RELOAD_CHILD';

@@ -25,7 +25,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
-import { RELOAD_SOCKET_ENV } from './messages.ts';
+import { RELOAD_SOCKET_ENV, isOwnWorker } from './messages.ts';
 import { refusedLogger } from './refused-log.ts';
 import { upgradeLogger } from './upgrade-log.ts';
 import { RELOAD_SOCKET_FD } from './reload-socket.ts';
@@ -56,7 +56,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     if (command.udsMode !== undefined) options.pathMode = command.udsMode;
   }
   // A worker inherits the socket on a descriptor of its own (shareActivatedSocket).
-  else if (command.fd !== undefined) options.fd = cluster.isWorker ? ownDescriptor(WORKER_SOCKET_FD) : command.fd;
+  else if (command.fd !== undefined) options.fd = isOwnWorker() ? ownDescriptor(WORKER_SOCKET_FD) : command.fd;
   else {
     options.host = command.host;
     options.port = port;

@@ -16,9 +16,13 @@ import { type CliIO, processIO } from './io.ts';
 import { listenFailure } from './listen-error.ts';
 import { LoadError, ModuleError } from './load.ts';
 import { serveLog } from './log.ts';
-import { RELOAD_CHILD_ENV } from './messages.ts';
+import { RELOAD_CHILD_ENV, isOwnWorker } from './messages.ts';
 import { takeActivatedSocket } from './socket-activation.ts';
 import { version } from './version.ts';
+
+/** Why `--workers` is refused in a node:cluster worker that `tsgi serve --workers` did not start. */
+const FOREIGN_WORKERS =
+  "--workers cannot start workers in a node:cluster worker of another primary (pm2's cluster mode): let that primary start the instances (pm2 -i), or run tsgi serve --workers alone (pm2's fork mode)";
 
 /** The first line of an error's message, for one-line reports. */
 function firstLine(error: unknown): string {
@@ -50,6 +54,9 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
         ignoreDebugSignal(serveLog(command, io));
         // In the process systemd started: a worker's descriptor 3 is not the socket (shareActivatedSocket).
         if (command.fd !== undefined && cluster.isPrimary) takeActivatedSocket(command.fd, env);
+        // pm2's cluster mode runs the command in node:cluster workers of its daemon, where no
+        // worker can be forked: that primary starts the instances, each one process.
+        if (workers !== undefined && cluster.isWorker && !isOwnWorker()) throw new UsageError(FOREIGN_WORKERS);
         if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
         if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await (await import('./reload.ts')).runReloader(command, io);
         return await (await import('./serve.ts')).serveInProcess(command, io);

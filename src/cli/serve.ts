@@ -18,7 +18,7 @@ import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
-import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
+import { type ListeningMessage, PORT_ENV, isConnectionMessage, isOwnWorker, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { PASSWORD_ENV } from './serve-args.ts';
 import { buildStack, upgradeStack } from './stack.ts';
@@ -46,7 +46,7 @@ import { version } from './version.ts';
  * graceful shutdown, when it is only logged), and is only logged without TLS: the code is not
  * reloaded.
  *
- * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
+ * Managed (a worker of `--workers`, or the child of `--reload`; not a node:cluster worker of another primary, pm2's, which serves as one process): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
  * {@link RetiringMessage} (the child of `--reload` then stops, and its supervisor starts the next), stopping after an unhandled rejection sends a {@link StoppingMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
  * manager, which gets the terminal's and the service manager's signals too, stops it with
@@ -63,7 +63,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // The passphrase is in `command.ssl` (SIGHUP reads the key again with it): not for the app,
   // nor the processes it starts. A manager keeps it in its own environment for the next child.
   delete process.env[PASSWORD_ENV];
-  const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';
+  // A worker of another node:cluster primary (pm2's cluster mode) is not managed: it serves,
+  // announces and stops as one process, its primary sending it the signals.
+  const worker = isOwnWorker();
+  const managed = worker || process.env[RELOAD_CHILD_ENV] === '1';
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
   // Ctrl-C reaches every process of the terminal's group, workers too.
@@ -104,15 +107,15 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   let retire!: (reason: string) => void;
   const retired = new Promise<string>((resolve) => (retire = resolve));
   // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
-  if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
+  if (managed && !worker) process.once('disconnect', () => retire('as its supervisor is gone'));
   const onLimit = (served: number) => {
     // A worker's primary replaces it; the supervisor of --reload starts a new child once this one stopped.
     if (managed) process.send?.({ type: 'tsgi:retiring', served } satisfies RetiringMessage);
-    if (!cluster.isWorker) retire(`after ${served} requests (--limit-max-requests)`);
+    if (!worker) retire(`after ${served} requests (--limit-max-requests)`);
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
   // The primary of --workers says it once, not each worker.
-  if (command.ssl !== undefined && !cluster.isWorker) warnOfValidity(log, command.ssl.certfile);
+  if (command.ssl !== undefined && !worker) warnOfValidity(log, command.ssl.certfile);
   // A signal while the module loads (an export awaiting a database that does not answer)
   // stops at once: there is nothing in flight, and the load may never end. So does the child of
   // --reload whose supervisor is gone (`retired`), which would otherwise hold the supervisor's
@@ -144,13 +147,13 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   else announce(log, { url: handle.url, command, version: version() });
   // The connections the supervisor of --reload accepted on the socket it shares with this child.
   const server = handle.server;
-  if (managed && !cluster.isWorker) {
+  if (managed && !worker) {
     process.on('message', (message, socket) => {
       if (isConnectionMessage(message) && socket instanceof Socket) adoptConnection(server, socket);
     });
   }
   const rejections = watchRejections(log);
-  if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {
+  if (worker && command.timeoutWorkerHealthcheck > 0) {
     startHeartbeat(command.timeoutWorkerHealthcheck, (message) => {
       if (process.connected) process.send?.(message);
     });
@@ -162,12 +165,12 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   ]);
   // A worker stopping by itself has its primary start its successor now, not at its exit:
   // with it the last worker listening, no connection would be taken until then.
-  if ('own' in stop && cluster.isWorker && process.connected) process.send?.({ type: 'tsgi:stopping' } satisfies StoppingMessage);
+  if ('own' in stop && worker && process.connected) process.send?.({ type: 'tsgi:stopping' } satisfies StoppingMessage);
   if (stop.signal === 'SIGINT') interrupted = true;
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,
   // so a proxy never sends a request on one as it closes; Ctrl-C and --reload close them now.
-  const reloadChild = managed && !cluster.isWorker;
+  const reloadChild = managed && !worker;
   closeStarted = true;
   // Set before `close()` sets its own cut, so it fires first and counts what that cuts.
   const cutting = warnOfCut(handle, command.timeoutGracefulShutdown, log);

@@ -31,7 +31,7 @@ import { prepareManaged } from './managed.ts';
 import { shareActivatedSocket } from './socket-activation.ts';
 import { warnOfValidity } from './tls-validity.ts';
 import { Watchdog } from './healthcheck.ts';
-import { isServingMessage } from './messages.ts';
+import { WORKER_ENV, isServingMessage } from './messages.ts';
 import { MAX_TIMER } from './values.ts';
 import { version } from './version.ts';
 
@@ -419,7 +419,8 @@ class Primary {
  */
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
   const log = serveLog(command, io);
-  const env = await prepareManaged(command);
+  // Marked as its own: a node:cluster worker of another primary (pm2's) serves as one process.
+  const env = { ...(await prepareManaged(command)), [WORKER_ENV]: '1' };
   if (command.ssl !== undefined) warnOfValidity(log, command.ssl.certfile);
   if (command.fd !== undefined) shareActivatedSocket(command.fd);
   // Workers hold SIGUSR1 back from their first instruction, before their listener exists.
