@@ -10,7 +10,7 @@ export type { HeaderEdits } from '../proxy/header-edits.ts';
 export { type UpstreamTiming, upstreamTimingKey } from '../gateway/upstream-timing-key.ts';
 export { type RewriteLocationOptions, rewriteLocation } from '../proxy/rewrite-location.ts';
 export type { UpstreamUrls } from '../proxy/url-map.ts';
-export { decodeContent } from '../proxy/decode-content.ts';
+export { type DecodeContentOptions, decodeContent } from '../proxy/decode-content.ts';
 export { type ElementHandler, type RewriteHtmlOptions, rewriteHtml } from '../proxy/rewrite-html.ts';
 export { type ContentOptions, type HtmlElement } from '../proxy/html-element.ts';
 export { type ReplaceTextOptions, replaceText } from '../proxy/replace-text.ts';

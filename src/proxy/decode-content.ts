@@ -5,7 +5,11 @@
  * @module
  */
 import zlib from 'node:zlib';
-import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { chooseCoding } from '../http/coding-choice.ts';
+import { HeaderList, appendVary } from '../http/header-list.ts';
+import { parseMediaType } from '../http/media-type.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { type StartedApp, passHead } from '../gateway/call-app.ts';
 import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
@@ -15,6 +19,7 @@ import { GzipMembers } from '../middleware/gzip-members.ts';
 import { WINDOW_TOO_LARGE, ZstdFrames, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
+import { isTextType } from './text-types.ts';
 
 type Decoding = 'gzip' | 'deflate' | 'br' | 'zstd';
 const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
@@ -26,6 +31,23 @@ if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
 const OFFERED = Object.keys(CODINGS).filter((name) => name !== 'x-gzip');
 /** The codings kept in the `Accept-Encoding` sent upstream when the client names them. */
 const DECODABLE = Object.keys(CODINGS);
+
+/** Options of {@link decodeContent}. */
+export interface DecodeContentOptions {
+  /**
+   * Decides from the `Content-Type` (the lower-case essence, `text/html`) whether a filter
+   * above reads the body, so that it is decoded for every client. A response it refuses (a
+   * PDF, an image, a type-less body) is decoded only for a client whose `Accept-Encoding` does
+   * not take its coding (as nginx's `gunzip on`); a client that takes it gets the upstream's
+   * bytes, `Content-Length`, strong `ETag` and `206` parts as they came. Either way such a
+   * response gets `Vary: Accept-Encoding`. Default: the text `replaceText` reads (`text/*`,
+   * HTML included, JSON, JavaScript, XML, XHTML); `() => true` decodes every response.
+   */
+  filter?: ((contentType: string, environ: Environ) => boolean) | undefined;
+}
+
+/** Every option of {@link DecodeContentOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const DECODE_CONTENT_OPTIONS = { filter: true } as const satisfies OptionNames<DecodeContentOptions>;
 
 /**
  * Decodes response bodies sent with `Content-Encoding: gzip` (or `x-gzip`), `deflate` (zlib or
@@ -68,6 +90,12 @@ const DECODABLE = Object.keys(CODINGS);
  * the decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
  * check)`), so the server cuts the connection, or answers 502 if the head is not out yet.
  *
+ * Only the text the filters read (`filter`: by default `text/*`, JSON, JavaScript, XML) is
+ * decoded for every client; another type (a gzip'd PDF from an Apache that gzips every type) is
+ * passed on still encoded, with its length and ranges, to a client that takes its coding, and
+ * decoded for one that does not, with `Vary: Accept-Encoding` either way.
+ *
+ * @throws TypeError when built, for an unknown option.
  * @example
  * ```ts
  * import { compress } from 'tsgi/middleware';
@@ -77,12 +105,26 @@ const DECODABLE = Object.keys(CODINGS);
  * export const app = compress(rewriteHtml(decodeContent(proxy(OLD)), { elements: { … } }));
  * ```
  */
-export function decodeContent(app: AppLike): App {
-  return bodyFilter(askingDecodable(toApp(app)), (headers) => {
+export function decodeContent(app: AppLike, options: DecodeContentOptions = {}): App {
+  checkOptions('decodeContent', options, DECODE_CONTENT_OPTIONS);
+  const filter = options.filter ?? isTextType;
+  if (typeof filter !== 'function') throw new TypeError('decodeContent: filter must be a function (contentType, environ) => boolean');
+  /** The coding decodeContent would decode, and whether only for a client that does not take it. */
+  const judge = (headers: HeaderList, environ: Environ): { coding: Decoding; forClient: boolean } | null => {
     const values = headers.getAll('content-encoding');
     if (values.length !== 1) return null;
     const coding = CODINGS[values[0]!.trim().toLowerCase()];
     if (coding === undefined) return null;
+    const type = parseMediaType(headers.get('content-type')).type;
+    return { coding, forClient: type === '' || !filter(type, environ) };
+  };
+  return bodyFilter(askingDecodable(toApp(app), judge), (headers, environ) => {
+    const judged = judge(headers, environ);
+    if (judged === null) return null;
+    const { coding, forClient } = judged;
+    // No filter reads it: decoded only for a client that does not take the coding (the
+    // client's Accept-Encoding is back in the environ once the app's head is known).
+    if (forClient && chooseCoding(clientCodings(environ), [coding]) !== null) return null;
     headers.delete('content-encoding');
     return (body) => decodeStream(body, coding);
   });
@@ -106,9 +148,10 @@ export function decodedBody(body: Body, contentEncoding: string): AsyncGenerator
  * `app` called with the request's `Accept-Encoding` narrowed to the codings decodeContent
  * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), until its
  * status is known ({@link callApp}: an app that starts its answer lazily, in its body, has
- * started it), and the client's value put back then, or when `app` throws.
+ * started it), and the client's value put back then, or when `app` throws. A response `judge`
+ * would decode only for a client that does not take its coding gets `Vary: Accept-Encoding`.
  */
-function askingDecodable(app: App): App {
+function askingDecodable(app: App, judge: (headers: HeaderList, environ: Environ) => { forClient: boolean } | null): App {
   return passingFirstStepFailure(async (environ, startResponse) => {
     const client = environ.HTTP_ACCEPT_ENCODING;
     environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, DECODABLE, OFFERED);
@@ -120,9 +163,20 @@ function askingDecodable(app: App): App {
       if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
       else environ.HTTP_ACCEPT_ENCODING = client;
     }
-    passHead(started, startResponse);
+    // Decoded or not as the client's Accept-Encoding takes the coding: the answer varies on it.
+    const headers = new HeaderList(started.headers);
+    if (judge(headers, environ)?.forClient === true) {
+      appendVary(headers.list, 'Accept-Encoding');
+      passHead(started, startResponse, headers.list);
+    } else passHead(started, startResponse);
     return started.body;
   });
+}
+
+/** The client's `Accept-Encoding`, `undefined` when it sent none. */
+function clientCodings(environ: Environ): string | undefined {
+  const value = environ.HTTP_ACCEPT_ENCODING;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /** A zlib header (RFC 1950 §2.2): deflate method, and a check value that divides by 31. */

@@ -11,6 +11,7 @@ import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
 import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
+import { isTextType } from './text-types.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { characterReference, textCodec } from './text-codec.ts';
 import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
@@ -54,22 +55,6 @@ export interface ReplaceTextOptions {
 
 /** Every option of {@link ReplaceTextOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
 const REPLACE_TEXT_OPTIONS = { replacements: true, maxMatchLength: true, filter: true, version: true } as const satisfies OptionNames<ReplaceTextOptions>;
-
-/**
- * The JavaScript MIME types outside `text/*` (WHATWG MIME Sniffing §4.6): the legacy
- * `application/x-javascript`, which old servers' mime.types still send for `.js`, among them.
- */
-const JAVASCRIPT: ReadonlySet<string> = new Set(['application/javascript', 'application/ecmascript', 'application/x-javascript', 'application/x-ecmascript']);
-
-function isText(type: string): boolean {
-  return (
-    type.startsWith('text/') ||
-    type === 'application/json' || type.endsWith('+json') ||
-    JAVASCRIPT.has(type) ||
-    type === 'application/xml' || type.endsWith('+xml') ||
-    isJsonLinesType(type)
-  );
-}
 
 /**
  * Replaces strings or RegExp matches in text responses as they stream, matching across chunk
@@ -153,7 +138,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
   if (!Number.isInteger(maxMatchLength) || maxMatchLength < 1) throw new TypeError('replaceText: maxMatchLength must be a whole number of characters >= 1');
   const pairs = [...options.replacements];
   for (const [pattern, replacement] of pairs) new TextReplacer(pattern, replacement, maxMatchLength);
-  const filter = options.filter ?? isText;
+  const filter = options.filter ?? isTextType;
   const version = checkVersion('replaceText', options.version);
   return bodyFilter(inner, (headers, environ) => {
     const type = parseMediaType(headers.get('content-type'));
