@@ -37,6 +37,12 @@ async function mapped(html: string): Promise<string> {
 }
 
 describe('rewriteHtml({ upstream }) maps every link a page loads from', () => {
+  it('maps each URL of the ping list of <a> and <area>, which the browser POSTs to when the link is followed', async () => {
+    const html = (at: string, a: string, b: string) => `<a href="${at}/x" ping="${a}">x</a><map><area href="${at}/y" ping="${b}"></map>`;
+    expect(await mapped(html('', 'http://old.example.com/track  /count', '/t')))
+      .toBe(html('/legacy', 'http://www.example.com/legacy/track  /legacy/count', '/legacy/t'));
+  });
+
   it("maps SVG's <use>, <image>, <feImage> and <script> references, href and xlink:href (an icon sprite), leaving a fragment alone", async () => {
     const svg = (a: string, b: string, c: string, d: string) =>
       `<svg><use href="${a}"/><use xlink:href="${b}"></use><image href="${c}" width=9 /><filter><feImage xlink:href="${d}"/></filter><use href="#local"/><script href="${d}"></script></svg>`;

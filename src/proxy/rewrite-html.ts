@@ -41,7 +41,7 @@ export interface RewriteHtmlOptions {
   elements?: Record<string, ElementHandler> | undefined;
   /**
    * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
-   * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, the
+   * each URL of `srcset`, `imagesrcset` and the `ping` of `<a>` and `<area>`, `action`, `formaction`, `poster`, `data`, the
    * `background` of `<body>`, `<table>`, `<td>` and `<th>`, SVG's `href` and `xlink:href` of
    * `<a>`, `<use>`, `<image>`, `<feImage>` and `<script>`, and the URL of
    * `<meta http-equiv=refresh>`),
@@ -84,10 +84,11 @@ const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
  * The attributes of each element that hold a URL the browser follows or loads from. SVG's
  * references (`<use>` of an icon sprite, `<image>`, `<feImage>`, `<script>`) are `href` or the
  * older `xlink:href`; `background` is the image of a legacy `<body>` or table, which browsers
- * still load (Apache's mod_proxy_html maps it too).
+ * still load (Apache's mod_proxy_html maps it too); `ping` of `<a>` and `<area>` is a list of
+ * URLs the browser POSTs to when the link is followed.
  */
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
-  a: ['href', 'xlink:href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src', 'href', 'xlink:href'], iframe: ['src'], frame: ['src'],
+  a: ['href', 'xlink:href', 'ping'], area: ['href', 'ping'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src', 'href', 'xlink:href'], iframe: ['src'], frame: ['src'],
   embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
   button: ['formaction'], form: ['action'], object: ['data'],
   use: ['href', 'xlink:href'], image: ['href', 'xlink:href'], feimage: ['href', 'xlink:href'],
@@ -270,6 +271,21 @@ function latin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
 }
 
+/**
+ * Each URL of a list separated by ASCII white space (`ping`, HTML's "set of space-separated
+ * tokens") mapped by `toPublic`, the white space kept; `undefined` when none is mapped.
+ */
+function mapUrlList(value: string, toPublic: (url: string) => string | undefined): string | undefined {
+  let changed = false;
+  const mapped = value.replace(/[^\t\n\f\r ]+/g, (url) => {
+    const to = toPublic(url);
+    if (to === undefined || to === url) return url;
+    changed = true;
+    return to;
+  });
+  return changed ? mapped : undefined;
+}
+
 /** Maps the link attributes of an element from the upstream to the public URL. */
 function linkHandler(map: UrlMap): ElementHandler {
   return (element, req) => {
@@ -284,7 +300,8 @@ function linkHandler(map: UrlMap): ElementHandler {
     for (const name of LINK_ATTRIBUTES[element.tagName] ?? []) {
       const value = element.getAttribute(name);
       if (value === null) continue;
-      const mapped = SRCSET_ATTRIBUTES.has(name) ? mapSrcset(value, (url) => map.toPublic(url, base)) : map.toPublic(value, base);
+      const toPublic = (url: string): string | undefined => map.toPublic(url, base);
+      const mapped = SRCSET_ATTRIBUTES.has(name) ? mapSrcset(value, toPublic) : name === 'ping' ? mapUrlList(value, toPublic) : toPublic(value);
       if (mapped !== undefined && mapped !== value) element.setAttribute(name, mapped);
     }
   };
