@@ -59,7 +59,9 @@ const REPLACE_TEXT_OPTIONS = { replacements: true, maxMatchLength: true, filter:
 /**
  * Replaces strings or RegExp matches in text responses as they stream, matching across chunk
  * boundaries (see {@link ReplaceTextOptions.maxMatchLength}), with the results of
- * `String.prototype.replace` over the whole text. The body is decoded in its
+ * `String.prototype.replaceAll` over the whole text: every occurrence of a string, every match
+ * of a RegExp with or without its `g` flag (nginx's `sub_filter` replaces the first only, by
+ * default). The body is decoded in its
  * charset, replaced, and encoded back in the same charset. The charset is found as browsers
  * find it: UTF-8 (or UTF-16) when the body starts with that byte order mark, whatever is
  * declared (WHATWG Encoding, "decode"; the BOM is kept); else the `Content-Type` parameter
