@@ -13,7 +13,8 @@ import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { isTextType } from './text-types.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
-import { characterReference, textCodec } from './text-codec.ts';
+import { characterReference, encodingName, textCodec } from './text-codec.ts';
+import { utf8Escaping } from './utf8-escape.ts';
 import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -84,8 +85,10 @@ const REPLACE_TEXT_OPTIONS = { replacements: true, maxMatchLength: true, filter:
  * `decodeContent` below), pass through untouched. A replacement character the
  * charset cannot hold (`✓` in a windows-1252 page) is sent, in HTML and XML, as a numeric
  * character reference (`&#10003;`), as `rewriteHtml` writes it and browsers read it; in other
- * text, which has no such escape, as `?`. Invalid UTF-8 in a body read as UTF-8 comes out as
- * U+FFFD: in an undeclared HTML page, only where it first appears past byte 1024.
+ * text, which has no such escape, as `?`. A byte that is not UTF-8 in a body read as UTF-8
+ * (an undeclared HTML page whose legacy bytes come after byte 1024, an undeclared stylesheet)
+ * comes back as it came, for the browser to read as it would have; a RegExp sees it as one
+ * character U+DC80 to U+DCFF (Python's `surrogateescape`).
  *
  * Like every body filter, it drops `Content-Length` (a body that does not keep to it still
  * fails, as without a filter) and `Accept-Ranges`, weakens a strong
@@ -226,7 +229,8 @@ function replacing(
   splitter: UnitSplitter | null,
   unencodable: ((char: string) => string) | undefined,
 ): ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null {
-  const codec = textCodec(charset);
+  // UTF-8 keeps its bytes that are not UTF-8, for the browser to read as it would have.
+  const codec = encodingName(charset) === 'utf-8' ? utf8Escaping : textCodec(charset);
   if (codec === null) return null;
   const decoder = codec.decoder();
   const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);

@@ -7,12 +7,17 @@
  */
 import { Buffer } from 'node:buffer';
 
+/** What a {@link TextCodec} decodes with: `TextDecoder`'s streaming `decode`. */
+export interface StreamDecoder {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
 /** A charset the filters can decode and encode. */
 export interface TextCodec {
   /** The WHATWG name: `utf-8`, `windows-1252`, … */
   readonly encoding: string;
   /** A fresh decoder; use `decode(chunk, { stream: true })` so characters split between chunks survive. */
-  decoder(): InstanceType<typeof TextDecoder>;
+  decoder(): StreamDecoder;
   /**
    * Encodes `text`; a character the charset cannot hold becomes `unencodable(char)` (which must
    * answer ASCII), by default `?`.
