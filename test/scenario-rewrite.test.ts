@@ -321,7 +321,8 @@ describe('a rewriting proxy in front of a legacy site', () => {
     gc();
     const held = process.memoryUsage();
     const grew = held.heapUsed + held.external - before.heapUsed - before.external;
-    expect(grew).toBeLessThan(TEN_MB / 2);
+    // About 3 MB here (buffers on the way, the test's own objects); holding the page would be over 10.
+    expect(grew).toBeLessThan(6 * 1024 * 1024);
     for (let step = await iterator.next(); !step.done; step = await iterator.next()) size += step.value.length;
     expect(size).toBeGreaterThan(TEN_MB);
   }, 15_000);
