@@ -345,6 +345,24 @@ describe('directoryApp over a socket', () => {
     expect((await raw(server.port, '/outdir/public/hello.txt')).status).toBe(200);
   });
 
+  it('refuses a segment ending in a dot or a space (Windows opens `secret.txt` for `secret.txt.`), and lists none', async () => {
+    const pub = mkdtempSync(path.join(dir, 'trailing-'));
+    // Linux keeps these names as they are; Windows strips the dots and spaces, so a guard above
+    // that refuses `/secret.txt` would let `/secret.txt.` open the same file there.
+    for (const name of ['secret.txt.', 'secret.txt ', 'secret.txt. .', 'plain.txt']) writeFileSync(path.join(pub, name), SECRET);
+    mkdirSync(path.join(pub, 'dir.'));
+    writeFileSync(path.join(pub, 'dir.', 'x.txt'), SECRET);
+    const server = await start(directoryApp(pub, { listing: true }));
+    for (const target of ['/secret.txt.', '/secret.txt%20', '/secret.txt.%20.', '/dir./x.txt', '/dir./', '/.ENV', '/.Env.']) {
+      const res = await raw(server.port, target);
+      expect([target, res.status], target).toEqual([target, 404]);
+    }
+    expect((await raw(server.port, '/plain.txt')).status).toBe(200);
+    const listing = (await raw(server.port, '/')).rest;
+    expect(listing).toContain('plain.txt');
+    expect(listing).not.toMatch(/secret|dir\./);
+  });
+
   it('follows symlinks out of the root only when followSymlinks is set', async () => {
     const server = await start(directoryApp(root, { followSymlinks: true }));
     const res = await raw(server.port, '/outlink.txt');
@@ -711,7 +729,8 @@ describe('safeSegments', () => {
     expect(safeSegments('/a/./b//c/')).toEqual(['a', 'b', 'c']);
     expect(safeSegments('')).toEqual([]);
     for (const bad of ['/..', '/a/../b', '/a\\b', '/a\0', '/C:', '/c:/x', '/a/D:x']) expect(safeSegments(bad), bad).toBeNull();
-    expect(safeSegments('/a..b/..c/c..')).toEqual(['a..b', '..c', 'c..']);
+    expect(safeSegments('/a..b/..c')).toEqual(['a..b', '..c']);
+    for (const bad of ['/c..', '/a./b', '/a ', '/...', '/a. ']) expect(safeSegments(bad), bad).toBeNull();
   });
 
   it('is what the app uses: a body read in-process equals the file', async () => {

@@ -17,7 +17,12 @@ import path from 'node:path';
  *   elsewhere);
  * - a NUL character (`%00`), which truncates paths in C libraries;
  * - a segment that starts like a Windows drive (`C:`), or any `:` on Windows (drives,
- *   alternate data streams).
+ *   alternate data streams: `secret.txt::$DATA` opens `secret.txt`);
+ * - a segment that ends in a dot or a space (`secret.txt.`, `secret.txt%20`, `dir.`), on
+ *   every platform: Windows strips them and opens `secret.txt`, so a rule above that names
+ *   the file as stored (a guard on `/secret.txt`, a deny list) would not see it asked for.
+ *   nginx and IIS refuse such names on Windows; they are refused everywhere here so that a
+ *   tree is served alike on all (Windows cannot hold such a name anyway).
  *
  * Empty and `.` segments are dropped (`//a/./b` is `a/b`; `directoryApp` redirects such a path to
  * its clean URL before it gets here), so an absolute `PATH_INFO` is
@@ -30,6 +35,7 @@ export function safeSegments(pathInfo: string): string[] | null {
     if (segment === '' || segment === '.') continue;
     if (segment === '..') return null;
     if (/^[A-Za-z]:/.test(segment) || (process.platform === 'win32' && segment.includes(':'))) return null;
+    if (segment.endsWith('.') || segment.endsWith(' ')) return null;
     segments.push(segment);
   }
   return segments;

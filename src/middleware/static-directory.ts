@@ -67,7 +67,8 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * `POST /login` goes on to `site`.
  *
  * Paths are joined safely (see `safeSegments`): a path with a `..` segment (sent as `..`,
- * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`) or a drive letter answers **404**,
+ * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`), a drive letter, or a segment
+ * ending in a dot or a space (`secret.txt.`, which Windows opens as `secret.txt`) answers **404**,
  * exactly as a file that does not exist, so probing learns nothing. A path with repeated
  * slashes or a `.` segment (`//admin/x`, `/./admin/x`) answers **308** to its clean URL, as
  * `mount` does (under `mount` it never gets here): served as `/admin/x` at once, it would go
@@ -321,7 +322,7 @@ interface Entry {
 /**
  * The HTML listing of `directory` (the one `segments` name): directories first, then files,
  * each group by name (code-point order). It lists what a request for the entry would be served, by the rules of
- * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`, one that is no UTF-8), no dotfile (but as
+ * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`, `x.`, one that is no UTF-8), no dotfile (but as
  * `dotfiles` says, and `.well-known` at the root), no link out of the root (unless followed),
  * broken or to a dotfile, no socket or device, no file the process may not read nor directory
  * it may not list (403).
