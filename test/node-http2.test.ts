@@ -742,7 +742,7 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     }
   });
 
-  it('holds an HTTP/2 header list to the bytes HTTP/1.1 takes (maxHeaderSize): the largest head HTTP/1.1 serves is served, one well past it is reset (ENHANCE_YOUR_CALM)', async () => {
+  it('holds an HTTP/2 header list to the bytes HTTP/1.1 takes (maxHeaderSize): the largest head HTTP/1.1 serves is served, one past it is 431, one past twice it is reset (ENHANCE_YOUR_CALM)', async () => {
     const server = await start((_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return [bytes('served')];
@@ -764,9 +764,12 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     try {
       const h2 = (pad: number) => h2request(session, '/', { headers: { ...Object.fromEntries(fields(pad)), cookie: cookies } });
       expect((await h2(largest)).status).toBe(200);
-      // Advertised (16 384 + 40 octets for each of 289 lines), and enforced before the app.
-      expect(session.remoteSettings.maxHeaderListSize).toBe(27_944);
-      await expect(h2(2 * 16_384)).rejects.toThrow('NGHTTP2_ENHANCE_YOUR_CALM');
+      // 16 384 + 40 octets for each of 289 lines is answered 431 past it, as HTTP/1.1 answers;
+      // twice that is advertised, and Node resets a stream past it before the app.
+      const refused = await h2(2 * 16_384);
+      expect([refused.status, refused.body.toString()]).toEqual([431, 'Request Header Fields Too Large: the header list is larger than 27944 octets\n']);
+      expect(session.remoteSettings.maxHeaderListSize).toBe(2 * 27_944);
+      await expect(h2(2 * 27_944)).rejects.toThrow('NGHTTP2_ENHANCE_YOUR_CALM');
       // The session serves on.
       expect((await h2(0)).status).toBe(200);
     } finally {
@@ -774,21 +777,58 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     }
   });
 
-  it('takes the HTTP/2 header list size from server: { maxHeaderSize }, and a maxHeaderListSize of server: { settings } over it', async () => {
+  it('answers a header list past the limit 431 in the first flight too (before the client acknowledged SETTINGS), that stream alone, over h2c and TLS', async () => {
+    const release = deferred();
+    const app: App = async (environ, startResponse) => {
+      if (environ.PATH_INFO === '/slow') await release.promise;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('served')];
+    };
+    const big = { 'x-big': 'v'.repeat(30_000) }; // past 27 944 octets, within what nghttp2 takes
+    const expected = [431, 'Request Header Fields Too Large: the header list is larger than 27944 octets\n'];
+    for (const options of [{ http2: 'h2c' as const }, { http2: true, tls: tls() }]) {
+      const server = await start(app, options);
+      const refused: unknown[] = [];
+      const session = options.http2 === 'h2c' ? http2.connect(server.url) : connect(server.url);
+      try {
+        // Sent at once, with the client's preface: Node's own limit does not hold yet.
+        const slow = h2request(session, '/slow');
+        const first = await h2request(session, '/', { headers: big });
+        refused.push([first.status, first.body.toString()]);
+        await new Promise((resolve) => session.ping(resolve)); // SETTINGS acknowledged by now
+        const later = await h2request(session, '/', { headers: big });
+        refused.push([later.status, later.body.toString()]);
+        expect(refused).toEqual([expected, expected]);
+        // The other stream and the session serve on.
+        release.resolve();
+        expect((await slow).status).toBe(200);
+        expect((await h2request(session, '/')).status).toBe(200);
+        expect(session.destroyed).toBe(false);
+      } finally {
+        session.close();
+      }
+    }
+  });
+
+  it('takes the HTTP/2 header list size from server: { maxHeaderSize }, and a maxHeaderListSize (or its alias maxHeaderSize) of server: { settings } over it', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', []);
       return [];
     };
-    const large = { 'x-large': 'v'.repeat(40_000) };
+    // Below Node's client's 64 KiB header block (its `maxSendHeaderBlockLength`).
+    const fields = (octets: number) => ({ 'x-large': 'v'.repeat(octets) });
     for (const [server, size] of [
-      [{ maxHeaderSize: 65_536 }, 65_536 + 40 * 289],
-      [{ settings: { maxHeaderListSize: 100_000, maxConcurrentStreams: 10 } }, 100_000],
+      [{ maxHeaderSize: 32_768 }, 32_768 + 40 * 289],
+      [{ settings: { maxHeaderListSize: 50_000, maxConcurrentStreams: 10 } }, 50_000],
+      [{ settings: { maxHeaderSize: 40_000 } as http2.Settings }, 40_000],
     ] as const) {
       const handle = await start(app, { http2: 'h2c', server });
       const session = await settledSession(handle.url);
       try {
-        expect((await h2request(session, '/', { headers: large })).status).toBe(200);
-        expect(session.remoteSettings).toMatchObject({ maxHeaderListSize: size });
+        expect((await h2request(session, '/', { headers: fields(size - 1_000) })).status).toBe(200);
+        expect((await h2request(session, '/', { headers: fields(size) })).status).toBe(431);
+        // Advertised twice the size answered 431 (see h2HeaderLimits).
+        expect(session.remoteSettings).toMatchObject({ maxHeaderListSize: 2 * size });
       } finally {
         session.close();
       }

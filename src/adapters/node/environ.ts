@@ -46,10 +46,18 @@ export const WAIT_UNTIL_OPTION: unique symbol = Symbol('tsgi.wait_until_option')
  */
 export const READ_TIMEOUT_OPTION: unique symbol = Symbol('tsgi.read_timeout_option');
 
-/** `NodeEnvironOptions` as `serve()` and the handler pass them: with `tsgi.wait_until` and the body timeout. */
+/**
+ * Under `serve()` with HTTP/2, the header list size (octets, RFC 9113 §6.5.2) past which an
+ * HTTP/2 request is answered `431` before the app sees it (`h2HeaderLimits`). Not exported
+ * from the package: `toNodeHandler` leaves HTTP/2 header lists to the server it is mounted on.
+ */
+export const HEADER_LIST_SIZE_OPTION: unique symbol = Symbol('tsgi.header_list_size_option');
+
+/** `NodeEnvironOptions` as `serve()` and the handler pass them: with `tsgi.wait_until`, the body timeout and the HTTP/2 header list size. */
 export type ServerEnvironOptions = NodeEnvironOptions & {
   [WAIT_UNTIL_OPTION]?: ((promise: Promise<unknown>) => void) | undefined;
   [READ_TIMEOUT_OPTION]?: ReadTimeout | undefined;
+  [HEADER_LIST_SIZE_OPTION]?: number | undefined;
 };
 
 /**

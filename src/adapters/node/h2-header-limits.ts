@@ -37,31 +37,62 @@ const LINE_OVERHEAD = 40;
 /** The largest `SETTINGS_MAX_HEADER_LIST_SIZE` (RFC 9113 §6.5.2: a 32-bit value), which Node checks. */
 const MAX_SETTING = 2 ** 32 - 1;
 
-/** What {@link h2HeaderLimits} gives the `http2.create*Server` call. */
+/**
+ * How far past the header list size `serve()` answers `431` for Node resets a stream itself:
+ * the `SETTINGS_MAX_HEADER_LIST_SIZE` advertised, and enforced by Node once acknowledged, is
+ * this many times that size. Node resets a stream past its setting before any handler sees it
+ * (`RST_STREAM` `ENHANCE_YOUR_CALM`, no answer), so the setting is kept above the size that is
+ * answered `431`; it still bounds what one stream's header list may hold in memory.
+ */
+const HARD_LIMIT_FACTOR = 2;
+
+/** What {@link h2HeaderLimits} gives the `http2.create*Server` call, and the size answered `431`. */
 export interface H2HeaderLimits {
   /** Field lines a request may carry (pseudo-fields included), past which Node resets its stream. */
   maxHeaderListPairs: number;
-  /** The HTTP/2 settings, `maxHeaderListSize` among them unless the user's settings set it. */
+  /**
+   * The HTTP/2 settings: `maxHeaderListSize` is {@link HARD_LIMIT_FACTOR} times
+   * {@link H2HeaderLimits.headerListSize} (at most 2^32-1); the user's other settings as given.
+   */
   settings: http2.Settings;
+  /**
+   * The most octets a request's header list may take (RFC 9113 §6.5.2: each field line's name
+   * and value plus 32, pseudo-fields included) before the server answers it `431`
+   * ({@link headerListSize}).
+   */
+  headerListSize: number;
 }
 
 /**
  * The header list limits of the HTTP/2 server of `serve()`, from `maxHeadersCount` (Node's
  * HTTP/1 field count) and the user's `server` options, which win (`maxHeaderListPairs`, each
  * of `settings`). `maxHeaderListPairs`: `maxHeadersCount` and 188 lines (pseudo-fields and
- * Cookie crumbs). `settings.maxHeaderListSize`, advertised to the client and enforced by Node
- * (it resets a stream past it, `ENHANCE_YOUR_CALM`, before any handler sees it): the HTTP/1.1
- * `maxHeaderSize` (the user's `server.maxHeaderSize`, else Node's, 16 KiB unless
+ * Cookie crumbs). `headerListSize`, past which a request is answered `431` as over HTTP/1.1:
+ * the user's `settings.maxHeaderListSize` (or its alias `settings.maxHeaderSize`), else the
+ * HTTP/1.1 `maxHeaderSize` (the user's `server.maxHeaderSize`, else Node's, 16 KiB unless
  * `--max-http-header-size` says otherwise) plus 40 octets per line of `maxHeaderListPairs`, so
  * that every head HTTP/1.1 takes is taken as an HTTP/2 header list (16 384 + 40 × 289 = 27 944
- * octets by default, where Node sets no limit but nghttp2's 8 `CONTINUATION` frames). Left out
- * when the user's `settings` give `maxHeaderListSize` or its alias `maxHeaderSize`.
+ * octets by default). `settings.maxHeaderListSize`, advertised to the client and enforced by
+ * Node once acknowledged: twice that (55 888 by default), so that a list past `headerListSize`
+ * reaches the server to be answered; only past twice it does Node reset the stream.
  */
 export function h2HeaderLimits(maxHeadersCount: number, server: http.ServerOptions & http2.ServerOptions): H2HeaderLimits {
   const maxHeaderListPairs = server.maxHeaderListPairs ?? maxHeadersCount + PSEUDO_FIELDS + COOKIE_CRUMBS;
   // `maxHeaderSize` is Node's alias of `maxHeaderListSize` in settings (it wins, with a warning).
-  const given: http2.Settings & { maxHeaderSize?: number } = server.settings ?? {};
-  if (given.maxHeaderListSize !== undefined || given.maxHeaderSize !== undefined) return { maxHeaderListPairs, settings: { ...H2_SETTINGS, ...given } };
-  const maxHeaderListSize = Math.min(MAX_SETTING, (server.maxHeaderSize ?? http.maxHeaderSize) + LINE_OVERHEAD * maxHeaderListPairs);
-  return { maxHeaderListPairs, settings: { ...H2_SETTINGS, maxHeaderListSize, ...given } };
+  const { maxHeaderSize: alias, ...given }: http2.Settings & { maxHeaderSize?: number } = server.settings ?? {};
+  const headerListSize = Math.min(MAX_SETTING, alias ?? given.maxHeaderListSize ?? (server.maxHeaderSize ?? http.maxHeaderSize) + LINE_OVERHEAD * maxHeaderListPairs);
+  const maxHeaderListSize = Math.min(MAX_SETTING, HARD_LIMIT_FACTOR * headerListSize);
+  return { maxHeaderListPairs, settings: { ...H2_SETTINGS, ...given, maxHeaderListSize }, headerListSize };
+}
+
+/**
+ * The size of a request's header list as RFC 9113 §6.5.2 counts it, and Node against its
+ * setting: each field line's name and value, plus 32 octets, pseudo-fields and each Cookie
+ * crumb included. `raw` alternates names and values (`rawHeaders`), whose strings hold one
+ * character per octet as Node decodes them (Latin-1).
+ */
+export function headerListSize(raw: readonly string[]): number {
+  let size = 0;
+  for (let i = 0; i < raw.length; i++) size += raw[i]!.length;
+  return size + 16 * raw.length;
 }

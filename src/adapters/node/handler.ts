@@ -10,7 +10,9 @@ import { type App, type AppLike, type Environ, toApp } from '../../gateway/types
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
-import { ABSOLUTE_FORM, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { ABSOLUTE_FORM, HEADER_LIST_SIZE_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { headerListSize } from './h2-header-limits.ts';
+import { HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { expressPlainLocation } from './express-raw-path.ts';
@@ -174,6 +176,7 @@ export function createHandler(
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
+  const maxListSize = options[HEADER_LIST_SIZE_OPTION];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (waitsForTurn(req, res, () => handle(req, res))) return;
     if (limited && !admit(req, res, state!, report)) return;
@@ -183,6 +186,12 @@ export function createHandler(
     // so an absolute URL would name the host and scheme behind the proxy.
     let plain: App | null = null;
     try {
+      // Node holds an HTTP/2 header list to its setting only once the client acknowledged it
+      // (and the setting is kept above this size): past it, answered as HTTP/1.1 answers a head
+      // past `maxHeaderSize`, that stream alone.
+      if (maxListSize !== undefined && isHttp2(req) && headerListSize(req.rawHeaders) > maxListSize) {
+        throw new HTTPRequestHeaderFieldsTooLarge(`the header list is larger than ${maxListSize} octets`);
+      }
       // Under toNodeHandler, middleware before it may have edited req.headers.
       environ = buildEnviron(req, res, options, (embedded && editedRawHeaders(req)) || req.rawHeaders);
       const framing = framingError(environ);

@@ -56,6 +56,8 @@ export interface Listener {
   readonly scheme: 'http' | 'https';
   /** The servers that emit `request` and `checkContinue` (one, or two for h2c). */
   readonly requestServers: readonly NetServer[];
+  /** With HTTP/2, the header list size past which a request is answered `431` (`h2HeaderLimits`); else undefined. */
+  readonly h2HeaderListSize: number | undefined;
   /**
    * Stops accepting connections; `done` runs once every connection has closed. `idle: 'close'`
    * closes the idle HTTP/1 connections now (Node's `server.close()`); `'expire'` leaves them
@@ -108,7 +110,7 @@ export function createListener(options: ListenerOptions): Listener {
     maxSendHeaderBlockLength: (options.server as http2.ServerOptions).maxSendHeaderBlockLength ?? DEFAULT_HEADER_BLOCK_LIMIT,
   };
   // Its `settings` hold the user's over tsgi's: they go after `options.server`, whose own would replace tsgi's.
-  const h2Limits = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
+  const { headerListSize, ...h2Limits } = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
   if (tls !== undefined) {
     const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
     let server: https.Server | http2.Http2SecureServer;
@@ -129,7 +131,7 @@ export function createListener(options: ListenerOptions): Listener {
     capConnections(server, options, options.log);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
-    return withClose(server, 'https', [server], sessions);
+    return withClose(server, 'https', [server], sessions, options.http2 === true ? headerListSize : undefined);
   }
   const server = http.createServer({ ...http1Options, ...(options.server as http.ServerOptions) });
   server.maxHeadersCount = options.maxHeadersCount;
@@ -147,7 +149,7 @@ export function createListener(options: ListenerOptions): Listener {
   keepPeerAddress(server);
   capConnections(server, options, options.log);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
-  return withClose(server, 'http', requestServers, sessions);
+  return withClose(server, 'http', requestServers, sessions, options.http2 === 'h2c' ? headerListSize : undefined);
 }
 
 /**
@@ -167,7 +169,7 @@ function trackSocket(open: Set<Socket>, socket: Socket): void {
  * The {@link Listener} of `server`: idle HTTP/1 connections closed by Node, sessions by
  * `sessions`, and every connection `server` accepted cut by `closeAll`.
  */
-function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined): Listener {
+function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined, h2HeaderListSize: number | undefined): Listener {
   const http1 = server as Partial<Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'>>;
   // Node's `closeAllConnections` knows only the connections its HTTP/1 parser has: not one
   // still in the TLS handshake (nothing sent, or a ClientHello cut short), nor h2c's (a
@@ -180,6 +182,7 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
     server,
     scheme,
     requestServers,
+    h2HeaderListSize,
     stop(idle, done) {
       if (idle === 'close') {
         server.close(() => done());
