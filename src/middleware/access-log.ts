@@ -227,11 +227,6 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const url = redact === undefined ? requestTarget(environ) : redact(requestTarget(environ));
     // `requestLine(environ)`, with the target redacted or not as `url` is (not as the adapter's `tsgi.redact_query` asks).
     const line = `${method} ${url} ${environ.SERVER_PROTOCOL}`;
-    // Read now, while the client is connected: on Bun, `toFetchHandler` asks the runtime for the
-    // address on the first read (`server.requestIP()`), which answers null once the client has
-    // left, when the line of a stream it hung up on is written. The read caches it in the environ;
-    // the line reads the key again, so a `proxyFix` below still puts its address there.
-    void environ.REMOTE_ADDR;
     // A request without a body (a GET) leaves the server's request stream unwrapped.
     const bodyBytesRead = meters ? meterInput(environ, isBodyReadable(environ)) : undefined;
     let status = 0;

@@ -5,7 +5,6 @@
  * @module
  */
 import type { Environ } from '../../gateway/types.ts';
-import { lazyEnvironKey } from '../environ-rules.ts';
 import { inWorkers } from '../../gateway/workers.ts';
 
 /** Bun's `Server` (the second argument of `Bun.serve`'s `fetch`). */
@@ -25,53 +24,46 @@ interface NodeBindings {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
-/** The client's address and port as Bun or Deno tell them, `undefined` when they do not. */
-function peerOf(environ: Environ): { address?: string; port?: string } | undefined {
-  const env = environ['tsgi.fetch_env'] as Partial<BunServer & DenoInfo>;
-  if (typeof env.requestIP === 'function') {
-    const info = env.requestIP(environ['tsgi.fetch_request'] as globalThis.Request);
-    return info ? { address: info.address, port: String(info.port) } : undefined;
-  }
-  const remote = env.remoteAddr;
-  return remote ? { address: remote.hostname, port: remote.port === undefined ? undefined : String(remote.port) } : undefined;
-}
-
-/** Where an environ keeps its peer once the runtime was asked (see {@link peerOnce}). */
-const PEER = Symbol('tsgi.fetch_peer');
-
-/** The peer of a request whose runtime did not say. */
-const NO_PEER: { address?: string; port?: string } = {};
-
 /**
- * The peer, asked of the runtime once, when `REMOTE_ADDR` or `REMOTE_PORT` is first read:
- * Bun's `server.requestIP()` costs about 2 µs per call, more than the rest of the environ,
- * and Deno's `info.remoteAddr` about 0.7 µs the first time for each request.
+ * The client's address and port as Bun (`env` its `Server`) or Deno (`env` its
+ * `ServeHandlerInfo`) tell them, `undefined` when they do not, or when asking throws (Deno's
+ * `TypeError: Request closed` for a request already over): the address is optional, never
+ * worth a 500.
  */
-function peerOnce(environ: Environ): { address?: string; port?: string } {
-  const slots = environ as unknown as Record<symbol, { address?: string; port?: string } | undefined>;
-  return (slots[PEER] ??= peerOf(environ) ?? NO_PEER);
+function peerOf(request: globalThis.Request, env: Partial<BunServer & DenoInfo>): { address?: string; port?: string } | undefined {
+  try {
+    if (typeof env.requestIP === 'function') {
+      const info = env.requestIP(request);
+      return info ? { address: info.address, port: String(info.port) } : undefined;
+    }
+    const remote = env.remoteAddr;
+    return remote ? { address: remote.hostname, port: remote.port === undefined ? undefined : String(remote.port) } : undefined;
+  } catch {
+    return undefined;
+  }
 }
-
-const LAZY_ADDRESS = lazyEnvironKey('REMOTE_ADDR', (environ) => peerOnce(environ).address);
-const LAZY_PORT = lazyEnvironKey('REMOTE_PORT', (environ) => peerOnce(environ).port);
 
 /**
  * Sets `REMOTE_ADDR`, `REMOTE_PORT` and, where known, `SERVER_PROTOCOL` from the runtime:
  *
- * - Bun: `server.requestIP(request)` (`env` is the `Server`), asked when first read;
- * - Deno: `info.remoteAddr` (`env` is the `ServeHandlerInfo`), read when first needed;
+ * - Bun: `server.requestIP(request)` (`env` is the `Server`);
+ * - Deno: `info.remoteAddr` (`env` is the `ServeHandlerInfo`);
  * - `@hono/node-server`: the socket of `env.incoming`, and its HTTP version;
  * - srvx: `request.ip`;
  * - Cloudflare Workers: the `CF-Connecting-IP` field, which Cloudflare's edge sets (a local
  *   `workerd` passes on whatever the client sent), and `request.cf.httpProtocol`.
  *
- * Anywhere else both stay `undefined`.
+ * Anywhere else both stay `undefined`. Bun and Deno are asked now, as the request comes in,
+ * not when the app first reads the key: once the answer is over Bun 1.4 answers `null` and
+ * Deno 2.9 throws `TypeError: Request closed`, and an app may read the address then (a log
+ * line or cleanup run after the answer, the `finally` of a stream whose client left).
  */
 export function setClientAddress(environ: Environ, request: globalThis.Request, env: unknown): void {
   if (isObject(env)) {
     if (typeof env.requestIP === 'function' || 'remoteAddr' in env) {
-      Object.defineProperty(environ, 'REMOTE_ADDR', LAZY_ADDRESS);
-      Object.defineProperty(environ, 'REMOTE_PORT', LAZY_PORT);
+      const peer = peerOf(request, env as Partial<BunServer & DenoInfo>);
+      environ.REMOTE_ADDR = peer?.address;
+      environ.REMOTE_PORT = peer?.port;
       return;
     }
     if (isObject(env.incoming)) {

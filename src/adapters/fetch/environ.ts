@@ -130,9 +130,8 @@ function fetchEnvironFields(
   this.SERVER_NAME = options.serverName ?? (hostname.charCodeAt(0) === 91 /* [ */ ? hostname.slice(1, -1) : hostname);
   this.SERVER_PORT = String(options.serverPort ?? (hasPort ? authority.slice(colon + 1) : scheme === 'https' ? '443' : '80'));
   this.SERVER_PROTOCOL = 'HTTP/1.1';
-  // REMOTE_ADDR and REMOTE_PORT come last, from setClientAddress: on Bun and Deno as lazy
-  // accessors, which a data property written here first would have to become, and turning a
-  // data property into an accessor leaves the object in V8's slow dictionary mode.
+  // REMOTE_ADDR and REMOTE_PORT come last, from setClientAddress, added in the same order for
+  // every request, so that every environ has one V8 shape.
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
   // No body (`request.body` is `null`): the readers' shared empty input, a `BufferedInput`, which
