@@ -170,6 +170,31 @@ describe('CookieSessions', () => {
     expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096/);
   });
 
+  it('logs which values make a session cookie too large: its size, the limit, the largest keys and a flash too large (socket)', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const app = Request.application((req) => {
+      const session = sessionOf(req);
+      session.set('user', 'bob');
+      if (req.pathInfo === '/values') {
+        session.set('notes', 'n'.repeat(1500));
+        session.set('cart', ['c'.repeat(2500)]);
+        session.set('prefs', { theme: 'dark' });
+      } else {
+        session.flash(`Added ${'x'.repeat(5000)}`);
+      }
+      return new Response('saved?');
+    });
+    const server = await start(sessions.middleware(app));
+    const values = await request(`${server.url}/values`);
+    expect(values.status).toBe(500);
+    // The largest first, by their JSON's bytes (the cookie holds 4/3 as many, base64url); the values themselves are not logged.
+    expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096 \(browsers would drop it\): largest "cart" \(2504 bytes of JSON\), "notes" \(1502\), "prefs" \(16\)/);
+    expect(server.log.text).not.toContain('nnnn');
+    const flash = await request(`${server.url}/flash`);
+    expect(flash.status).toBe(500);
+    expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096 \(browsers would drop it\): largest the newest flash message \(50\d\d bytes of JSON\), "user" \(5\)/);
+  });
+
   it('drops the oldest flashes to fit 4096 bytes: 200 failed logins not followed to the page are no 500s (socket)', async () => {
     // The server flashes on the client's behalf: a client posting a failed login again and
     // again, never following the redirect that shows the flash, piled the messages up until

@@ -13,6 +13,7 @@ import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { onThrown } from './on-thrown.ts';
+import { largestSessionParts } from './session-size.ts';
 import {
   type Flash,
   type SessionState,
@@ -169,8 +170,12 @@ export class CookieSessions {
    * as Flask's and Rails', and a client that never follows the redirects after its failed logins
    * piles them up).
    *
-   * @throws RangeError, from `startResponse` (a 500 the server logs), when the session's values
-   *   alone would make the cookie over 4096 bytes: the message gives the size.
+   * @throws RangeError, from `startResponse` (a 500 the server logs, the cookie left as it was),
+   *   when the session's values alone would make the cookie over 4096 bytes, or its newest
+   *   flash message alone does not fit beside them: the message gives the size, the limit and
+   *   the largest keys with the bytes of their JSON (`largest "cart" (2504 bytes of JSON),
+   *   "user" (5)`), never their values. Failing loudly, where Flask sends a cookie the browser
+   *   drops: a session silently lost is a user silently logged out.
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
@@ -256,7 +261,12 @@ export class CookieSessions {
       const value = this.#signFitting(issued, data, flashes);
       const size = this.#size(value);
       if (size > MAX_SIGNED_LENGTH) {
-        throw new RangeError(`the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): store less in the session`);
+        // Too large from its values, or from its newest flash beside them (see #signFitting): name the largest.
+        const flash = flashes.length > 0 && this.#size(this.#cookie.sign({ i: issued, d: Object.fromEntries(data) })) <= MAX_SIGNED_LENGTH ? flashes.at(-1) : undefined;
+        throw new RangeError(
+          `the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): largest ${largestSessionParts(data, flash)}; ` +
+            'store less in the session (large data server-side, with an id in the session) and bound what comes from the request',
+        );
       }
       const maxAge = Math.floor(this.maxAge);
       list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }, https));
