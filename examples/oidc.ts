@@ -6,16 +6,17 @@
  * - `GET /login?next=/path` keeps a new `state`, `nonce` and PKCE `code_verifier` (random, from
  *   WebCrypto) in the signed session, with the `redirect_uri` built from the request (`https://`
  *   and the public host behind a proxy, under `proxyFix`) and the page to go back to, checked to
- *   be a path on this site; then redirects (303) to the provider's authorization endpoint with
- *   the S256 `code_challenge`;
+ *   be a path on this site, beside the logins other tabs have in progress (at most 5, keyed by
+ *   `state`); then redirects (303) to the provider's authorization endpoint with the S256
+ *   `code_challenge`;
  * - `GET /callback?code=…&state=…` (a top-level navigation from the provider's site, so the
- *   `SameSite=Lax` session cookie comes with it) takes the pending login out of the session
- *   (one use: a replayed callback finds none), checks `state`, exchanges the code at the token
+ *   `SameSite=Lax` session cookie comes with it) takes the pending login whose `state` it names
+ *   out of the session (one use: a replayed callback finds none), exchanges the code at the token
  *   endpoint with `fetch` (the same `redirect_uri`, the `code_verifier`, the client's secret),
  *   checks the `id_token` (RS256 signature against the provider's JWKS, `iss`, `aud`, `azp`,
  *   `exp`, `iat`, `nbf`, `nonce`, a `sub` of at most 255 characters), then starts a new
- *   session (`clear()`: nothing planted before the login survives it) holding the user, and
- *   redirects to the page asked for;
+ *   session (`clear()`: nothing planted before the login survives it but the other tabs' logins
+ *   in progress) holding the user, and redirects to the page asked for;
  * - `POST /logout` (under `crossOriginProtection`: another site cannot log a user out) clears
  *   the session.
  *
@@ -41,7 +42,7 @@
  */
 import type { webcrypto } from 'node:crypto';
 import { HTTPBadGateway, HTTPBadRequest, HTTPForbidden, HTTPSeeOther, HTTPServiceUnavailable, type App, Request, Response, compose } from 'tsgi';
-import { CookieSessions, type ProxyFixOptions, crossOriginProtection, proxyFix, safeCompare, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, type ProxyFixOptions, type Session, crossOriginProtection, proxyFix, safeCompare, sessionOf } from 'tsgi/middleware';
 import { escapeHtml } from 'tsgi/http';
 import { RouteMap } from 'tsgi/routing';
 
@@ -90,6 +91,10 @@ interface Pending {
 
 /** How long a login may take at the provider. */
 const PENDING_MS = 10 * 60_000;
+/** The most logins in progress kept at once (tabs signing in together), newest first kept. */
+const MAX_PENDING = 5;
+/** The most bytes of JSON they take together in the session cookie (4096 bytes, base64url: 4/3 as many). */
+const MAX_PENDING_BYTES = 2048;
 /** How long the provider's keys are used before they are fetched again, ms: a key it withdrew stops verifying within this. */
 const KEYS_MAX_AGE = 10 * 60_000;
 /** The shortest time between two fetches of the keys for a token naming a key not in the set, ms. */
@@ -122,6 +127,29 @@ export function safeNext(next: string | null | undefined): string {
   if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   if (/[\x00-\x1f\x7f]/.test(next)) return '/'; // a tab or line break: browsers drop tabs (`/\t/evil.example` is `//evil.example`)
   return next;
+}
+
+/** The logins in progress in `session` not yet expired, oldest first (several tabs may be signing in at once). */
+function pendingLogins(session: Session): Pending[] {
+  const list = session.get<Pending[]>('oidc');
+  return Array.isArray(list) ? list.filter((p) => Date.now() - p.at <= PENDING_MS) : [];
+}
+
+/**
+ * Keeps `list` (oldest first) as the logins in progress: the newest {@link MAX_PENDING}, fewer
+ * when their `next` pages are long (at most {@link MAX_PENDING_BYTES} of JSON together, so the
+ * cookie stays within 4096 bytes), the newest always; none removes the key.
+ */
+function keepPending(session: Session, list: Pending[]): void {
+  const kept: Pending[] = [];
+  let bytes = 0;
+  for (const pending of list.slice(-MAX_PENDING).reverse()) {
+    bytes += Buffer.byteLength(JSON.stringify(pending));
+    if (kept.length > 0 && bytes > MAX_PENDING_BYTES) break;
+    kept.unshift(pending);
+  }
+  if (kept.length > 0) session.set('oidc', kept);
+  else session.delete('oidc');
 }
 
 /** The provider's discovery document: what this example uses of it (OpenID Connect Discovery 1.0 §3). */
@@ -317,8 +345,10 @@ export function createOidcLogin(options: OidcOptions): App {
         next: safeNext(req.query.get('next')),
         at: Date.now(),
       };
-      // One login at a time per browser: a second tab's login replaces this one.
-      sessionOf(req).set('oidc', pending);
+      // Kept under its state beside the logins of other tabs in progress (as Authlib keeps one per state):
+      // a second tab's login does not replace this one.
+      const session = sessionOf(req);
+      keepPending(session, [...pendingLogins(session), pending]);
       const challenge = base64url(await crypto.subtle.digest('SHA-256', utf8.encode(pending.verifier)));
       const target = new URL(authorization_endpoint);
       for (const [name, value] of Object.entries({
@@ -336,14 +366,18 @@ export function createOidcLogin(options: OidcOptions): App {
 
     callback: async (req) => {
       const session = sessionOf(req);
-      const pending = session.get<Pending>('oidc');
-      session.delete('oidc'); // one use, whatever comes next: a replayed callback finds nothing
-      if (pending === undefined || Date.now() - pending.at > PENDING_MS) {
+      const list = pendingLogins(session);
+      if (list.length === 0) {
+        session.delete('oidc'); // expired ones
         throw new HTTPBadRequest('No sign-in is in progress in this browser (expired, already used, or started elsewhere).');
       }
       const state = req.query.get('state');
-      // Compared in constant time, as every token is (`safeCompare`), though this one is single-use.
-      if (state === undefined || !safeCompare(state, pending.state)) throw new HTTPBadRequest('The sign-in state does not match.');
+      // The pending login of this answer, by its state; each compared in constant time, as every token is (`safeCompare`).
+      const pending = state === undefined ? undefined : list.find((p) => safeCompare(state, p.state));
+      // A forged or stale answer: the logins in progress stay (it cannot cancel another tab's).
+      if (pending === undefined) throw new HTTPBadRequest('The sign-in state does not match.');
+      const others = list.filter((p) => p !== pending);
+      keepPending(session, others); // one use, whatever comes next: a replayed callback finds nothing
       const error = req.query.get('error');
       if (error !== undefined) {
         // access_denied: the user said no at the provider. Its error_description is the provider's text, not shown.
@@ -365,8 +399,10 @@ export function createOidcLogin(options: OidcOptions): App {
       if (status === 400 && body.error === 'invalid_grant') throw new HTTPBadRequest('The sign-in code was refused (already used or expired); sign in again.');
       if (status !== 200) throw new HTTPBadGateway(`The sign-in provider's token endpoint answered ${status}.`, { cause: new Error(String(JSON.stringify(body)).slice(0, 200)) });
       const claims = await checkIdToken(body.id_token, pending);
-      // A new session for the login: nothing planted before it carries over (session fixation).
+      // A new session for the login: nothing planted before it carries over (session fixation), but for
+      // the logins other tabs of this browser have in progress, so that theirs still complete.
       session.clear();
+      keepPending(session, others);
       session.set('user', { sub: claims.sub, ...(typeof claims.name === 'string' ? { name: claims.name.slice(0, 200) } : {}) });
       return new HTTPSeeOther(pending.next);
     },

@@ -191,6 +191,39 @@ describe('examples/oidc.ts', () => {
     expect((await b.go('/', 'none')).text).toContain('Signed in as Ada');
   });
 
+  it('signs in from two tabs at once: each pending login is kept under its state, and the later callback still finds its own', async () => {
+    const b = browser(app.url);
+    const first = await toProvider(b, '/first');
+    const second = await toProvider(b, '/second');
+    // The first tab's answer: the second tab's login did not replace its pending login.
+    const one = await b.go(first.callback, 'cross-site');
+    expect([one.res.status, one.res.headers.get('location')]).toEqual([303, 'https://app.example/first']);
+    // The second tab's answer, after the first tab's login started a new session: its pending login was carried over.
+    const two = await b.go(second.callback, 'cross-site');
+    expect([two.res.status, two.res.headers.get('location')]).toEqual([303, 'https://app.example/second']);
+    const payload = JSON.parse(Buffer.from(b.jar.get('__Host-session')!.split('.')[0]!, 'base64url').toString()) as { d: Record<string, unknown> };
+    expect(payload.d).toEqual({ user: { sub: 'user-42', name: 'Ada' } });
+    // Each used once.
+    expect((await b.go(first.callback, 'cross-site')).res.status).toBe(400);
+  });
+
+  it('keeps at most 5 pending logins, fewer when their next pages are long: the oldest go first, and the cookie never passes 4096 bytes', async () => {
+    const b = browser(app.url);
+    const tabs = [];
+    for (let i = 0; i < 6; i++) tabs.push(await toProvider(b, `/tab${i}`));
+    expect(Buffer.byteLength(b.jar.get('__Host-session')!)).toBeLessThan(4096);
+    const oldest = await b.go(tabs[0]!.callback, 'cross-site');
+    expect([oldest.res.status, oldest.text.trim().split('\n').pop()]).toEqual([400, 'The sign-in state does not match.']);
+    for (const i of [5, 1]) expect((await b.go(tabs[i]!.callback, 'cross-site')).res.headers.get('location')).toBe(`https://app.example/tab${i}`);
+    // Next pages of 512 bytes each: a few fit in the cookie, the newest always.
+    const long = browser(app.url);
+    const longTabs = [];
+    for (let i = 0; i < 5; i++) longTabs.push(await toProvider(long, `/${String(i).repeat(511)}`));
+    expect(Buffer.byteLength(long.jar.get('__Host-session')!)).toBeLessThan(4096);
+    expect((await long.go(longTabs[0]!.callback, 'cross-site')).res.status).toBe(400);
+    expect((await long.go(longTabs[4]!.callback, 'cross-site')).res.status).toBe(303);
+  });
+
   it('follows the whole login in-process with the TestClient, the provider mounted at its host (docs/sessions.md)', async () => {
     const login: App = createOidcLogin({ issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: randomBytes(32).toString('base64url') });
     const client = new TestClient(mount({ [`${provider.issuer}/`]: provider.app, '/': login }), { baseUrl: 'https://app.example' });
@@ -244,8 +277,11 @@ describe('examples/oidc.ts', () => {
     const { callback } = await toProvider(b);
     const wrong = await b.go(callback.replace(/state=[^&]+/, 'state=forged'), 'cross-site');
     expect([wrong.res.status, wrong.text.trim().split('\n').pop()]).toEqual([400, 'The sign-in state does not match.']);
-    // The wrong state used the pending login up: the real answer is refused too.
-    expect((await b.go(callback, 'cross-site')).res.status).toBe(400);
+    // A forged answer cannot cancel a login in progress: the real one still signs in.
+    expect((await b.go(callback, 'cross-site')).res.status).toBe(303);
+    // Its pending login used, a second one is a replay: none is in progress any more.
+    const replay = await b.go(callback, 'cross-site');
+    expect([replay.res.status, replay.text.trim().split('\n').pop()]).toEqual([400, 'No sign-in is in progress in this browser (expired, already used, or started elsewhere).']);
     faults.deny = true;
     try {
       const denied = await b.go((await toProvider(b)).callback, 'cross-site');
