@@ -32,7 +32,11 @@ export interface AuthTicketOptions extends SignedCookieAttributes {
   secret?: string | Uint8Array | undefined;
   /**
    * Several keys, for rotation: tickets are signed with the first and accepted when signed
-   * with any. To rotate, put the new key first and drop the old one after `maxAge`.
+   * with any. To rotate on a rolling deploy, where processes with the old key alone still run
+   * and would refuse what the new key signs: `[oldKey, newKey]` on every process first (accept
+   * the new key, still sign with the old), then `[newKey, oldKey]`, then `[newKey]` after
+   * `maxAge` (Django's `SECRET_KEY_FALLBACKS`; docs/sessions.md, "Rotating the key"). A leaked
+   * key: `[newKey]` at once.
    * Give `secret` or `secrets`, not both (a `TypeError`).
    */
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
