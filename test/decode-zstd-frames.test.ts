@@ -2,7 +2,7 @@
  * zstd bodies of several frames (`cat a.zst b.zst`; RFC 8878 §3.1: zstd data is one or more
  * frames), over a real socket: `decodeContent` and `decodeBody` decode every frame, whether
  * the frames come in one chunk (node:zlib's decoder stopped at the end of the first, the rest
- * dropped) or apart; bytes after the last frame that are none are corrupt data.
+ * dropped) or apart; bytes after the last frame that start none are ignored in a response (as after gzip) and a 400 that says so in a request.
  */
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -53,6 +53,26 @@ describe.skipIf(!hasZstd)('zstd frames one after another', () => {
     expect(server.log.text).toContain('more than 1024 zstd frames');
   });
 
+  it('decodeContent ignores bytes after the last frame that start none, in its chunk or a later one, as it ignores them after gzip', async () => {
+    for (const tail of ['\n', 'garbage', '\x28\xb5\x2f\x00junk']) {
+      const after = Buffer.from(tail, 'latin1');
+      for (const chunks of [[Buffer.concat([hello, world, after])], [hello, world, after], [Buffer.concat([hello, world]), after, Buffer.from('more')]]) {
+        const server = await start(decodeContent(zstdPage(chunks)));
+        const res = await request(server.url);
+        expect([JSON.stringify(tail), chunks.length, res.status, res.body.toString()]).toEqual([JSON.stringify(tail), chunks.length, 200, 'hello world']);
+        expect(server.log.text).toBe('');
+      }
+    }
+    // A body that starts with no frame is still no zstd (a 502), and a later frame cut short
+    // is corrupt data (the head went out with the first frame's text: the connection is cut).
+    const noFrame = await start(decodeContent(zstdPage([Buffer.from('garbage')])));
+    expect((await request(noFrame.url)).status).toBe(502);
+    expect(noFrame.log.text).toContain('not valid zstd');
+    const cut = await start(decodeContent(zstdPage([hello, world.subarray(0, world.byteLength - 2)])));
+    await expect(request(cut.url)).rejects.toThrow();
+    expect(cut.log.text).toContain('not valid zstd');
+  });
+
   it('decodeBody decodes every frame for the reader, and answers bytes after them that are no frame 400', async () => {
     const echo = Request.application(async (req) => new Response(await req.text()));
     const server = await start(decodeBody(echo));
@@ -60,7 +80,9 @@ describe.skipIf(!hasZstd)('zstd frames one after another', () => {
     const both = await post(Buffer.concat([hello, world]));
     expect([both.status, both.body.toString()]).toEqual([200, 'hello world']);
     const garbage = await post(Buffer.concat([hello, Buffer.from('garbage')]));
-    expect([garbage.status, garbage.body.toString()]).toEqual([400, expect.stringContaining('The body is not valid zstd data.')]);
+    expect([garbage.status, garbage.body.toString()]).toEqual([400, expect.stringContaining('The body has bytes after its zstd data.')]);
+    const noFrame = await post(Buffer.from('garbage'));
+    expect([noFrame.status, noFrame.body.toString()]).toEqual([400, expect.stringContaining('The body is not valid zstd data.')]);
     expect(server.log.text).toBe('');
   });
 });

@@ -113,8 +113,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
  * and a `400` naming the coding for data that is corrupt or cut off, one saying so for bytes
- * after the coded data (after the last gzip member, bytes that start no member; after the end
- * of a deflate or Brotli stream, any; concatenated gzip members are decoded in turn,
+ * after the coded data (after the last gzip member, bytes that start no member; after the last
+ * zstd frame, bytes that start no frame; after the end of a deflate or Brotli stream, any; concatenated gzip members are decoded in turn,
  * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them; the frames of
  * a zstd body of several too, RFC 8878 §3.1), or for a zstd frame whose
  * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
@@ -224,7 +224,7 @@ async function* spoiling(environ: Environ, input: AsyncIterable<Uint8Array>, bod
 /** A decoding of one body: what each chunk (`null`: the end) decodes to, and whether bytes that are none of the coding's follow its data. */
 interface Decoding {
   output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined>;
-  /** True once bytes follow the coded data: for gzip, bytes that are no member nor zero padding after the last member; for deflate and Brotli, any byte after the end of the stream. */
+  /** True once bytes follow the coded data: for gzip, bytes that are no member nor zero padding after the last member; for zstd, bytes that start no frame after the last; for deflate and Brotli, any byte after the end of the stream. */
   trailing(): boolean;
   destroy(): void;
 }
@@ -237,7 +237,7 @@ function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown)
   }
   if (coding === 'zstd') {
     const frames = new ZstdFrames(fail);
-    return { output: (chunk) => frames.output(chunk), trailing: () => false, destroy: () => frames.destroy() };
+    return { output: (chunk) => frames.output(chunk), trailing: () => frames.trailing === 'other', destroy: () => frames.destroy() };
   }
   const z = DECODERS[coding]();
   // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.

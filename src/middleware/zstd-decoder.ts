@@ -36,17 +36,37 @@ export function isWindowTooLarge(error: unknown): boolean {
  */
 export const MAX_ZSTD_FRAMES = 1024;
 
+/** A decoder's error for data that starts no frame (no zstd magic number, nor a skippable frame's). */
+function isNoFrame(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'ZSTD_error_prefix_unknown';
+}
+
+/** What {@link ZstdFrames}' own `fail` answers for bytes that start no frame after one: the end of the frames, not a failure. */
+const AFTER_FRAMES = Symbol('bytes after the last zstd frame');
+
 /**
  * A zstd body decoded frame after frame (RFC 8878 §3.1: zstd data is one or more frames, as
  * `cat a.zst b.zst` makes): node:zlib's decoder goes on to the next frame only across writes
  * and stops at the end of a frame inside one, the rest of that write unread, so that rest is
  * given to a new decoder ({@link createZstdDecoder}), up to {@link MAX_ZSTD_FRAMES} of them. Its
  * output comes as {@link decoderOutput}'s does, with the same backpressure.
+ *
+ * Bytes after a frame that start no frame (the decoder checks the magic number only where a
+ * frame starts), in the frame's chunk or a later one, end the decoding there, the rest unread:
+ * {@link trailing} says so, for `decodeContent` to ignore them and `decodeBody` to refuse
+ * them, as `GzipMembers` does for bytes after the last gzip member. A body that starts with
+ * no frame is no zstd.
  */
 export class ZstdFrames {
+  /** `'other'` once bytes that start no frame followed a frame (decoding stopped there); `'none'` until then. */
+  trailing: 'none' | 'other' = 'none';
   private z: zlib.ZstdDecompress | undefined;
   private decoders = 0;
+  /** The body's bytes decoded so far, all in whole frames but those of the decoder's current one. */
+  private consumed = 0;
   private readonly fail: (error: unknown) => unknown;
+  /** `fail`, but {@link AFTER_FRAMES} for bytes that start no frame once a frame was read. */
+  private readonly failAt = (error: unknown): unknown => (isNoFrame(error) && this.consumed > 0 ? AFTER_FRAMES : this.fail(error));
 
   /** @param fail What the iteration of {@link output} rejects with, made of the decoder's error. */
   constructor(fail: (error: unknown) => unknown) {
@@ -54,24 +74,27 @@ export class ZstdFrames {
   }
 
   /**
-   * What `chunk` decodes to (for `null`, the end of the body), yielded as it is made.
+   * What `chunk` decodes to (for `null`, the end of the body), yielded as it is made; nothing
+   * once {@link trailing} is `'other'`.
    *
    * @throws (the iteration rejects with) what `fail` makes of the decoder's error: data that is
    *   no zstd frame, a frame cut off by the end of the body, a window past 8 MiB.
    */
   async *output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined> {
+    if (this.trailing !== 'none') return;
     if (chunk === null) {
-      if (this.z !== undefined) yield* decoderOutput(this.z, null, this.fail);
+      if (this.z !== undefined) yield* this.decode(this.z, null);
       return;
     }
     let rest = chunk;
-    while (rest.byteLength > 0) {
+    while (rest.byteLength > 0 && this.trailing === 'none') {
       const fresh = this.z === undefined;
       const z = (this.z ??= this.make());
       const before = z.bytesWritten;
-      yield* decoderOutput(z, rest, this.fail);
+      yield* this.decode(z, rest);
       const used = z.bytesWritten - before;
-      if (used >= rest.byteLength) return;
+      this.consumed += used;
+      if (used >= rest.byteLength || this.trailing !== 'none') return;
       // A new decoder that takes no byte would be made again and again.
       if (used === 0 && fresh) throw this.fail(new Error('the zstd decoder took no byte of the data'));
       // The frame ended inside this chunk: the next one gets its own decoder.
@@ -79,6 +102,18 @@ export class ZstdFrames {
       z.destroy();
       this.z = undefined;
       if (++this.decoders >= MAX_ZSTD_FRAMES) throw this.fail(new Error(`more than ${MAX_ZSTD_FRAMES} zstd frames ending inside the body's pieces`));
+    }
+  }
+
+  /** {@link decoderOutput} of `z`, ending in {@link trailing} rather than failing where bytes after a frame start none. */
+  private async *decode(z: zlib.ZstdDecompress, chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined> {
+    try {
+      yield* decoderOutput(z, chunk, this.failAt);
+    } catch (error) {
+      if (error !== AFTER_FRAMES) throw error;
+      this.trailing = 'other';
+      this.destroy();
+      this.z = undefined;
     }
   }
 

@@ -66,7 +66,8 @@ const DECODE_CONTENT_OPTIONS = { filter: true } as const satisfies OptionNames<D
  * through untouched. A gzip body of several members (RFC 1952 §2.2) is decoded whole, member
  * by member; bytes after the last member that start no member end the body there, unread, as
  * browsers ignore them (they read the first member only), where node:zlib's gunzip would fail.
- * A zstd body of several frames (RFC 8878 §3.1) is decoded whole, frame after frame.
+ * A zstd body of several frames (RFC 8878 §3.1) is decoded whole, frame after frame; bytes
+ * after the last frame that start no frame end the body there too, unread.
  *
  * So that the app below (a `proxy`) is not answered in a coding it cannot decode, which would
  * pass every filter above untouched, the request's `Accept-Encoding` is narrowed while the app
@@ -243,12 +244,12 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
  * frame ({@link ZstdFrames}): concatenated members (RFC 1952 §2.2) and frames (RFC 8878
  * §3.1) are all decoded, as gunzip and zstd decode them. Bytes after the last gzip member that
  * start no member end the body there, the rest unread, as browsers ignore them (Chrome and
- * Firefox read the first member and drop whatever follows it).
+ * Firefox read the first member and drop whatever follows it), and so do bytes after the last
+ * zstd frame that start no frame.
  */
 async function* framedStream(body: Body, coding: 'gzip' | 'zstd'): AsyncGenerator<Uint8Array, void, undefined> {
   const fail = (error: unknown) => corrupt(coding, error);
-  const members = coding === 'gzip' ? new GzipMembers(fail) : undefined;
-  const decoding = members ?? new ZstdFrames(fail);
+  const decoding = coding === 'gzip' ? new GzipMembers(fail) : new ZstdFrames(fail);
   try {
     let started = false;
     for await (const chunk of leading(body, 2)) {
@@ -258,7 +259,7 @@ async function* framedStream(body: Body, coding: 'gzip' | 'zstd'): AsyncGenerato
       }
       started = true;
       yield* decoding.output(chunk);
-      if (members !== undefined && members.trailing !== 'none') return;
+      if (decoding.trailing !== 'none') return;
     }
     if (started) yield* decoding.output(null);
   } finally {
