@@ -64,6 +64,55 @@ describe('multipart names and filenames, escaped as browsers escape them', () =>
     }
   });
 
+  it('reads a backslash in a quoted name or filename as it is, as browsers write it, a trailing one too', async () => {
+    const boundary = 'XyZ';
+    const part = (disposition: string, content: string) => `--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n${content}\r\n`;
+    const body = [
+      part('name="x\\\\y"', 'v'),
+      part('name="end\\"', 'w'),
+      part('name="up"; filename="a\\\\b.txt"', 'x'),
+      part('name="dir\\"; filename="C:\\dir\\"', 'y'),
+      part('name="q"; filename="\\"', 'z'),
+      `--${boundary}--\r\n`,
+    ].join('');
+    // As a browser sent it: the names and filenames are these bytes, backslashes and all.
+    const fields = ['x\\\\y', 'end\\'];
+    const files = [['up', 'a\\\\b.txt'], ['dir\\', 'C:\\dir\\'], ['q', '\\']];
+    // In one piece, and in pieces of 7 bytes (a head split across reads).
+    const pieces = (size: number) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = Buffer.from(body, 'latin1');
+          for (let at = 0; at < bytes.byteLength; at += size) controller.enqueue(bytes.subarray(at, at + size));
+          controller.close();
+        },
+      });
+    for (const size of [body.length, 7]) {
+      for (const query of ['', '?parts']) {
+        const res = await fetch(new URL(`/upload${query}`, server.url), {
+          method: 'POST',
+          body: pieces(size),
+          duplex: 'half',
+          headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` },
+        } as RequestInit);
+        const got = [size, query, res.status, await res.json()];
+        if (query === '') expect(got).toEqual([size, query, 200, { fields, files }]);
+        else expect(got).toEqual([size, query, 200, [...fields.map((name) => [name]), ...files]]);
+      }
+    }
+    // Node's own reader (the Fetch Standard's parser) reads the same names.
+    const read = await new globalThis.Response(body, { headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } }).formData();
+    expect([...read.keys()]).toEqual([...fields, ...files.map(([name]) => name)]);
+    expect((read.getAll('up')[0] as File).name).toBe('a\\\\b.txt');
+  });
+
+  it('reads RFC 9110 quoted-pairs where the browser reading does not fit (`\\"` inside the quotes, as curl --form-escape writes)', async () => {
+    const boundary = 'XyZ';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="up"; filename="say \\"hi\\".txt"\r\n\r\nx\r\n--${boundary}--\r\n`;
+    const res = await fetch(new URL('/upload', server.url), { method: 'POST', body, headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}` } });
+    expect(await res.json()).toEqual({ fields: [], files: [['up', 'say "hi".txt']] });
+  });
+
   it("encodeMultipartEntries' names round-trip through the parser", async () => {
     const { body, contentType } = encodeMultipartEntries([
       ['a"b\r\nc', 'v'],

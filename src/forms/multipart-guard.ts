@@ -12,6 +12,14 @@
  * byte past a limit raises 413 at once. busboy does the parsing; its limits, set just past ours, remain
  * as a backstop (see `multipart.ts`).
  *
+ * It also reads each part's names as the browser wrote them: busboy reads RFC 9110
+ * quoted-pairs in a quoted `name`/`filename` (`\\` as one backslash, and a trailing backslash
+ * escaping the closing quote, so it drops the part), where browsers escape nothing but `"`, CR
+ * and LF (as `%22`, `%0D`, `%0A`). For a `Content-Disposition` that reads the browsers' way and
+ * holds backslashes in its quoted values, the guard hands over its own reading of the names
+ * ({@link MultipartGuard.takeFieldNames}) and the offsets of those backslashes
+ * ({@link MultipartGuard.takePatches}), which busboy is given as `_`.
+ *
  * @module
  */
 import { Buffer } from 'node:buffer';
@@ -21,6 +29,7 @@ import { isToken } from '../gateway/fields.ts';
 import { busboyPartCharset, busboyReadsDisposition } from './busboy-disposition.ts';
 import { BUSBOY_HEADER_CAP, BUSBOY_HEADER_FIELDS, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+import { type BrowserDisposition, readBrowserDisposition, unescapeFormDataName } from './form-data-name.ts';
 
 const PREAMBLE = 0;
 const AFTER_DELIMITER = 1;
@@ -94,6 +103,23 @@ export interface PartHeadInfo {
    * the parse refuses the part instead (400).
    */
   extendedNameOnly?: boolean | undefined;
+  /**
+   * The offsets in the header block of the backslashes inside the quoted values of a
+   * `Content-Disposition` read as a browser wrote it ({@link readBrowserDisposition}): busboy,
+   * which reads RFC 9110 quoted-pairs (`\\` as one backslash, a trailing `\` escaping the
+   * closing quote, so the part is dropped), is given `_` there instead, and the names and
+   * filenames the app sees are {@link PartHeadInfo.name} and {@link PartHeadInfo.filename}
+   * (handed over by {@link MultipartGuard.takeFieldNames} and {@link MultipartGuard.takeFileNames}).
+   * Absent when busboy reads the value as the browser wrote it.
+   */
+  backslashes?: number[] | undefined;
+}
+
+/** A part's `name`, and `filename` when busboy would read its own (no `filename*`), read as a browser wrote them, decoded. */
+export interface BrowserNames {
+  name: string | undefined;
+  /** `undefined`: busboy's filename stands (none, or a `filename*`). */
+  filename: string | undefined;
 }
 
 /**
@@ -152,6 +178,15 @@ export class MultipartGuard {
   #uncounted = false;
   /** The `charset` of each text field whose head was read and that busboy has not handed over yet, in body order. */
   readonly #fieldCharsets: Array<string | undefined> = [];
+  /** The names read as a browser wrote them of each field (and each file) whose head was read and that busboy has not handed over yet, in body order. */
+  readonly #fieldNames: Array<BrowserNames | undefined> = [];
+  readonly #fileNames: Array<BrowserNames | undefined> = [];
+  /** Bytes pushed before the current chunk; the body offset of the current scan's first byte; that of the current part's head. */
+  #pushed = 0;
+  #base = 0;
+  #headerStart = 0;
+  /** Body offsets of the bytes busboy is given as `_` (the backslashes of {@link PartHeadInfo.backslashes}), in order. */
+  #patches: number[] = [];
 
   /** @param boundary - the `boundary` parameter of the Content-Type. */
   constructor(boundary: string, limits: FormLimits) {
@@ -173,6 +208,36 @@ export class MultipartGuard {
     return this.#fieldCharsets.shift();
   }
 
+  /**
+   * The name of the next text field busboy hands over read as a browser wrote it, when busboy's
+   * reading differs (backslashes in its quoted value: see {@link PartHeadInfo.backslashes}),
+   * else `undefined`: in body order, as {@link takeFieldCharset}.
+   */
+  takeFieldNames(): BrowserNames | undefined {
+    return this.#fieldNames.shift();
+  }
+
+  /** {@link takeFieldNames} for the next file part busboy hands over. */
+  takeFileNames(): BrowserNames | undefined {
+    return this.#fileNames.shift();
+  }
+
+  /** True while the bytes pushed last end inside a part's head (its end not seen yet): they may hold bytes to change for busboy. */
+  get inHeader(): boolean {
+    return this.#state === HEADER;
+  }
+
+  /**
+   * The body offsets of the bytes to give busboy as `_` (ascending), taken: the backslashes in
+   * the quoted `Content-Disposition` values of the heads read so far, which busboy would read as
+   * RFC 9110 escapes. Each lies in a head whose bytes the caller has held back (see {@link inHeader}).
+   */
+  takePatches(): number[] {
+    const patches = this.#patches;
+    this.#patches = [];
+    return patches;
+  }
+
   /** True while the bytes pushed last end inside a text field's content (its end not seen yet). */
   get inField(): boolean {
     return this.#state === BODY && this.#part.kind === 'field';
@@ -185,16 +250,20 @@ export class MultipartGuard {
    *   `maxPartHeaderSize`, `maxFieldSize` or `maxFileSize` as soon as the chunk goes past it.
    */
   push(chunk: Uint8Array): void {
+    const pushed = this.#pushed;
+    this.#pushed += chunk.byteLength;
     if (this.#state === END) return;
     let view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const carry = this.#carry;
     const needle = this.#needle;
     if (carry.length === 0) {
+      this.#base = pushed;
       this.#scan(view);
       return;
     }
     if (!inContent(this.#state) || view.length < needle.length) {
       this.#carry = EMPTY;
+      this.#base = pushed - carry.length;
       this.#scan(Buffer.concat([carry, view]));
       return;
     }
@@ -203,10 +272,12 @@ export class MultipartGuard {
     // whole chunk behind them (each chunk of a large upload would be copied once more).
     this.#carry = EMPTY;
     const found = Buffer.concat([carry, view.subarray(0, needle.length - 1)]).indexOf(needle);
+    this.#base = pushed;
     if (found !== -1 && found < carry.length) {
       this.#content(found);
       this.#state = AFTER_DELIMITER;
       view = view.subarray(found + needle.length - carry.length);
+      this.#base = pushed + found + needle.length - carry.length;
     } else {
       this.#content(carry.length);
     }
@@ -263,6 +334,7 @@ export class MultipartGuard {
         throw limitExceeded('maxParts', `the form has more than ${this.#limits.maxParts} parts`);
       }
       this.#state = HEADER;
+      this.#headerStart = this.#base + pos + 2;
       this.#headerBytes = 0;
       this.#busboyCount = new BusboyHeaderCount();
       this.#headerChunks = [];
@@ -335,6 +407,10 @@ export class MultipartGuard {
       throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
     }
     if (part.kind === 'field') this.#fieldCharsets.push(part.charset);
+    const names = part.backslashes === undefined ? undefined : { name: part.name, filename: part.filename };
+    if (part.kind === 'field') this.#fieldNames.push(names);
+    else this.#fileNames.push(names);
+    for (const offset of part.backslashes ?? []) this.#patches.push(this.#headerStart + offset);
     this.#part = part;
     this.#bodyBytes = 0;
     this.#state = BODY;
@@ -390,10 +466,16 @@ export function classifyPart(headerText: string): PartHeadInfo {
   /** A line that is no field (no `:`): busboy refuses the block itself, as `Malformed part header`. */
   let malformed = false;
   let fields = 0;
+  /** Where the `Content-Disposition` value starts in `headerText`; `-1` when it is folded over lines (left to busboy's reading). */
+  let dispositionAt = -1;
+  let lineAt = 0;
   for (const line of headerText.split('\r\n')) {
+    const at = lineAt;
+    lineAt += line.length + 2;
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last) {
       headers.set(last, `${headers.get(last)!} ${line.trim()}`);
+      if (last === 'content-disposition') dispositionAt = -1;
       continue;
     }
     const colon = line.indexOf(':');
@@ -403,10 +485,16 @@ export function classifyPart(headerText: string): PartHeadInfo {
     }
     if (++fields > BUSBOY_HEADER_FIELDS) return { kind: 'other', name: undefined, filename: undefined, tooManyFields: true };
     last = line.slice(0, colon).trim().toLowerCase();
-    if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
+    if (headers.has(last)) continue;
+    const value = line.slice(colon + 1);
+    headers.set(last, value.trim());
+    if (last === 'content-disposition') dispositionAt = at + colon + 1 + (value.length - value.trimStart().length);
   }
   const disposition = headers.get('content-disposition');
   if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined, undisposed: !malformed };
+  const browser = dispositionAt === -1 ? undefined : readBrowserDisposition(disposition);
+  // Backslashes in quoted values: read as the browser wrote them, busboy given `_` for each.
+  if (browser !== undefined && browser.backslashes.length > 0) return classifyBrowserPart(disposition, browser, dispositionAt, headers);
   const { type, params } = parseDisposition(disposition);
   if (type !== 'form-data') {
     // No token (`form-data name="a"`, an empty value): no type to name, a value no parser reads.
@@ -422,6 +510,33 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
   const charset = isFile ? undefined : busboyPartCharset(headers.get('content-type'));
   return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition) };
+}
+
+/**
+ * {@link classifyPart} for a `form-data` disposition whose quoted values hold backslashes, read
+ * as a browser wrote it (`browser`): names and filenames are its bytes (UTF-8, `%22`, `%0D`,
+ * `%0A` unescaped), and the part is classified, and checked readable, as busboy will read the
+ * value with `_` for each backslash (same length, so a filename of backslashes is still one).
+ */
+function classifyBrowserPart(disposition: string, browser: BrowserDisposition, dispositionAt: number, headers: Map<string, string>): PartHeadInfo {
+  const type = disposition.split(';')[0]!.trim().toLowerCase();
+  if (type !== 'form-data') {
+    return isToken(type) ? { kind: 'other', name: undefined, filename: undefined, otherType: type } : { kind: 'other', name: undefined, filename: undefined, unreadable: true };
+  }
+  let patched = disposition;
+  for (const at of browser.backslashes) patched = `${patched.slice(0, at)}_${patched.slice(at + 1)}`;
+  const part = classifyPart(`Content-Disposition: ${patched}\r\n${headers.has('content-type') ? `Content-Type: ${headers.get('content-type')!}\r\n` : ''}\r\n`);
+  const read = (key: string) => {
+    const text = browser.params.get(key);
+    return text === undefined ? undefined : unescapeFormDataName(fromLatin1(text));
+  };
+  const extended = browser.params.has('filename*');
+  return {
+    ...part,
+    name: read('name'),
+    filename: extended ? part.filename : read('filename'),
+    backslashes: browser.backslashes.map((at) => dispositionAt + at),
+  };
 }
 
 interface DispositionParams {

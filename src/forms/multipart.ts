@@ -273,7 +273,9 @@ export interface PartHandlers {
 /**
  * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
  * parameters (names and filenames with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
- * as browsers escape them: `unescapeFormDataName`), paths kept in filenames, and busboy's own
+ * as browsers escape them: `unescapeFormDataName`; a name or filename whose quoted value holds
+ * a backslash is the guard's reading, as the browser wrote it, not busboy's RFC 9110
+ * quoted-pair one: {@link MultipartGuard.takeFieldNames}), paths kept in filenames, and busboy's own
  * limits set just past `limits` as a backstop (busboy fires when a size is *reached*;
  * {@link MultipartGuard} enforces ours first).
  * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
@@ -321,7 +323,8 @@ export function openParser(
   parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
   parser.on('field', (rawName: string | undefined, value: string | undefined, info) => {
-    const name = rawName === undefined ? undefined : unescapeFormDataName(rawName);
+    const browser = guard.takeFieldNames();
+    const name = browser !== undefined ? browser.name : rawName === undefined ? undefined : unescapeFormDataName(rawName);
     const declared = guard.takeFieldCharset();
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
     // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
@@ -331,8 +334,14 @@ export function openParser(
     else handlers.field(name ?? '', value, declared === undefined);
   });
   parser.on('file', (rawName: string | undefined, stream, rawInfo) => {
-    const name = rawName === undefined ? undefined : unescapeFormDataName(rawName);
-    const info = rawInfo.filename === undefined ? rawInfo : { ...rawInfo, filename: unescapeFormDataName(rawInfo.filename) };
+    const browser = guard.takeFileNames();
+    const name = browser !== undefined ? browser.name : rawName === undefined ? undefined : unescapeFormDataName(rawName);
+    const info =
+      browser?.filename !== undefined
+        ? { ...rawInfo, filename: browser.filename }
+        : rawInfo.filename === undefined
+          ? rawInfo
+          : { ...rawInfo, filename: unescapeFormDataName(rawInfo.filename) };
     const filename = info.filename ?? '';
     stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
     stream.on('limit', () => {
@@ -364,16 +373,25 @@ const FIELD_BATCH = 64 * 1024;
 export class ParserFeed {
   readonly #guard: MultipartGuard;
   #held = new ByteList();
+  /** The body offset of the next byte written to busboy. */
+  #written = 0;
+  /** Body offsets of bytes not written yet that busboy gets as `_` (`MultipartGuard.takePatches`). */
+  #patches: number[] = [];
 
   constructor(guard: MultipartGuard) {
     this.#guard = guard;
   }
 
-  /** The bytes to write now (`chunk`, after any held back), or `undefined` to hold it back too. */
+  /**
+   * The bytes to write now (`chunk`, after any held back), or `undefined` to hold it back too:
+   * a part's head is held whole, so that the backslashes busboy would misread in it
+   * (`MultipartGuard.takePatches`) are changed (in a copy) before busboy sees any of it.
+   */
   take(chunk: Uint8Array): Uint8Array | undefined {
-    if (this.#held.size === 0 && !this.#guard.inField) return chunk;
+    const guard = this.#guard;
+    if (this.#held.size === 0 && !guard.inField && !guard.inHeader) return this.#patched(chunk);
     this.#held.push(chunk);
-    if (this.#guard.inField && this.#held.size < FIELD_BATCH) return undefined;
+    if (guard.inHeader || (guard.inField && this.#held.size < FIELD_BATCH)) return undefined;
     return this.rest();
   }
 
@@ -382,9 +400,24 @@ export class ParserFeed {
     if (this.#held.size === 0) return undefined;
     const bytes = this.#held.bytes();
     this.#held = new ByteList();
-    return bytes;
+    return this.#patched(bytes);
+  }
+
+  /** `bytes`, the next to write, with the guard's patches in them applied to a copy. */
+  #patched(bytes: Uint8Array): Uint8Array {
+    const start = this.#written;
+    this.#written += bytes.byteLength;
+    const patches = this.#patches;
+    patches.push(...this.#guard.takePatches());
+    if (patches.length === 0 || patches[0]! >= this.#written) return bytes;
+    const copy = bytes.slice();
+    while (patches.length > 0 && patches[0]! < this.#written) copy[patches.shift()! - start] = UNDERSCORE;
+    return copy;
   }
 }
+
+/** `_`, what busboy is given for a backslash it would read as an escape. */
+const UNDERSCORE = 0x5f;
 
 /** Writes `chunk` to the parser; settles once busboy took it (the read of a file part it fed may be awaited first). */
 export function writeParser(stream: busboy.Busboy, chunk: Uint8Array): Promise<void> {
