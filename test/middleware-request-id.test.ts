@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
-import { accessLog, errors, requestId, requestIdKey } from 'tsgi/middleware';
+import { accessLog, cors, errors, requestId, requestIdKey, secureHeaders } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
 
@@ -155,6 +155,26 @@ describe('requestId', () => {
     expect(reported[0]).toBeInstanceOf(HTTPBadGateway);
     expect(log.join('')).toMatch(/^\[tsgi\] GET \/q HTTP\/1\.1 502 request_id=id-10: HTTPBadGateway: The upstream did not answer\./);
     expect(wrapped.log.text).toBe('');
+  });
+
+  it('answers a lazy app’s HTTPException raised before it starts as an eager one’s: every layer’s fields, the id in the 5xx log line', async () => {
+    const eager: App = () => {
+      throw new HTTPBadGateway('The upstream did not answer.');
+    };
+    // It would call startResponse from its body (PEP 3333's lazy start), but fails first.
+    const lazy: App = () =>
+      (async function* () {
+        await Promise.resolve();
+        throw new HTTPBadGateway('The upstream did not answer.');
+      })();
+    const seen: unknown[][] = [];
+    for (const app of [eager, lazy]) {
+      const server = await start(requestId(cors(secureHeaders(app), { origin: 'https://a.test' }), { generate: () => 'id-11' }));
+      const res = await request(`${server.url}/p`, { headers: { origin: 'https://a.test' } });
+      seen.push([res.status, res.headers['x-request-id'], res.headers['access-control-allow-origin'], res.headers['x-content-type-options'], server.log.text.split('\n')[0]]);
+    }
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toEqual([502, 'id-11', 'https://a.test', 'nosniff', '[tsgi] GET /p HTTP/1.1 502 request_id=id-11: HTTPBadGateway: The upstream did not answer.']);
   });
 
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
