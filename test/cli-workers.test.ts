@@ -762,6 +762,46 @@ export const app = (environ, start) => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('--uds --workers 1: the socket never goes missing nor refuses a connection during SIGHUP replacements (the primary keeps it)', { timeout: 90_000 }, async () => {
+    const path = join(dir, 'hammered.sock');
+    const run = cli(['serve', pidApp, '--uds', path, '--workers', '1', '--no-access-log']);
+    expect(await servingUrl(run)).toBe(`unix:${path}`);
+    const failures: string[] = [];
+    const pids = new Set<number>();
+    let running = true;
+    const hammer = async () => {
+      while (running) {
+        try {
+          const body = await new Promise<string>((resolve, reject) => {
+            const req = http.get({ socketPath: path, path: '/', agent: false, timeout: 15_000 }, (res) => {
+              let text = '';
+              res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+              res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`))));
+            });
+            req.on('timeout', () => req.destroy(new Error('timeout')));
+            req.on('error', reject);
+          });
+          pids.add(Number(body));
+        } catch (error) {
+          failures.push((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+        }
+      }
+    };
+    const loops = Array.from({ length: 4 }, hammer);
+    for (let round = 1; round <= 3; round++) {
+      const before = pids.size;
+      run.child.kill('SIGHUP');
+      await waitFor(() => (run.out.stdout.match(/^Replaced 1 worker$/gm) ?? []).length === round, () => run.out.stdout + run.out.stderr, 30_000);
+      await waitFor(() => pids.size > before, () => `no answer from the new worker: ${[...pids]}`);
+    }
+    running = false;
+    await Promise.all(loops);
+    expect(failures).toEqual([]);
+    expect(pids.size).toBe(4);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
   it('a worker started by SIGHUP never changes the mode of a file put at the --uds path since (a symbolic link to a secret)', async () => {
     const path = join(dir, 'swapped.sock');
     const secret = join(dir, 'secret.env');
