@@ -802,6 +802,24 @@ export const app = (environ, start) => {
     expect((await run.exited).code).toBe(0);
   });
 
+  it('a worker stopped by hand (kill -TERM <pid>) is said to have stopped on that signal, and is replaced at once, without the back-off pause', async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    process.kill(first, 'SIGTERM');
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+    const next = await pidOnceUp(url);
+    expect(next).not.toBe(first);
+    // Quick deaths would wait 0.5 s (the worker lived under 10 s): a clean stop is no death.
+    expect(run.out.stderr).toBe(`tsgi: worker ${first} stopped cleanly on a SIGTERM not sent by the primary; starting a new one\n`);
+    // Nor does it count in the streak: a crash after it waits the first pause, 0.5 s.
+    expect(await get(`${url}/crash`).catch(() => 'cut')).toBe('cut');
+    await waitFor(() => run.out.stderr.includes(`worker ${next} died`), () => run.out.stderr);
+    expect(run.out.stderr.trimEnd().split('\n').at(-1)).toBe(`tsgi: worker ${next} died (exit code 3); starting a new one in 0.5 s`);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
   it('a worker started by SIGHUP never changes the mode of a file put at the --uds path since (a symbolic link to a secret)', async () => {
     const path = join(dir, 'swapped.sock');
     const secret = join(dir, 'secret.env');

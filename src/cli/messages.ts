@@ -71,6 +71,18 @@ export interface StoppingMessage {
 }
 
 /**
+ * Sent by a worker that stops on a signal (SIGTERM: the only one a worker stops on), before its
+ * graceful shutdown. Its primary ignores it when the signal was its own (a replacement, a stop);
+ * otherwise (`kill -TERM <pid>` by hand) it replaces the worker at once when it exits, without a
+ * back-off pause: a worker stopped on purpose did not crash.
+ */
+export interface StoppedOnSignalMessage {
+  readonly type: 'tsgi:signalled';
+  /** The signal's name, e.g. `SIGTERM`. */
+  readonly signal: string;
+}
+
+/**
  * Sent by the supervisor of `--reload` to its child with a connection it accepted on the
  * socket they share (src/cli/reload-socket.ts): the child serves it as one it accepted.
  */
@@ -84,12 +96,13 @@ export function isConnectionMessage(message: unknown): message is ConnectionMess
 }
 
 /** A message from a serving process. */
-export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage | StoppingMessage;
+export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage | StoppingMessage | StoppedOnSignalMessage;
 
 /** Whether `message` is a {@link ServingMessage}. */
 export function isServingMessage(message: unknown): message is ServingMessage {
   if (typeof message !== 'object' || message === null) return false;
   const { type } = message as { type?: unknown };
   if (type === 'tsgi:listening') return typeof (message as ListeningMessage).url === 'string';
+  if (type === 'tsgi:signalled') return typeof (message as StoppedOnSignalMessage).signal === 'string';
   return type === 'tsgi:retiring' || type === 'tsgi:alive' || type === 'tsgi:stopping';
 }

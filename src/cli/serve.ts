@@ -18,7 +18,7 @@ import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
-import { type ListeningMessage, PORT_ENV, isConnectionMessage, isOwnWorker, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
+import { type ListeningMessage, PORT_ENV, isConnectionMessage, isOwnWorker, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppedOnSignalMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { PASSWORD_ENV } from './serve-args.ts';
 import { buildStack, upgradeStack } from './stack.ts';
@@ -166,6 +166,8 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // A worker stopping by itself has its primary start its successor now, not at its exit:
   // with it the last worker listening, no connection would be taken until then.
   if ('own' in stop && worker && process.connected) process.send?.({ type: 'tsgi:stopping' } satisfies StoppingMessage);
+  // A signal its primary did not send (`kill -TERM <pid>`) has it replaced at once at its exit.
+  if (stop.signal !== '' && worker && process.connected) process.send?.({ type: 'tsgi:signalled', signal: stop.signal } satisfies StoppedOnSignalMessage);
   if (stop.signal === 'SIGINT') interrupted = true;
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,

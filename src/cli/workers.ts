@@ -2,7 +2,9 @@
  * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
  * `serveInProcess`; once that one listens it announces the address and forks the other N-1
  * (the cluster shares the listening socket). A worker that dies is replaced after a
- * {@link Backoff} pause, with its exit code or signal logged; one that stops by itself after an
+ * {@link Backoff} pause, with its exit code or signal logged; one stopped gracefully by a SIGTERM
+ * the primary did not send (`kill -TERM <pid>` by hand) is replaced at once, without a pause (it
+ * did not crash), as gunicorn does; one that stops by itself after an
  * unhandled promise rejection (it finishes its requests in flight first) is replaced as soon as
  * it says so, not at its exit. SIGINT/SIGTERM stop every worker
  * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
@@ -31,7 +33,7 @@ import { prepareManaged } from './managed.ts';
 import { shareActivatedSocket } from './socket-activation.ts';
 import { warnOfValidity } from './tls-validity.ts';
 import { Watchdog } from './healthcheck.ts';
-import { WORKER_ENV, isServingMessage } from './messages.ts';
+import { type StoppedOnSignalMessage, WORKER_ENV, isServingMessage } from './messages.ts';
 import { MAX_TIMER } from './values.ts';
 import { version } from './version.ts';
 
@@ -47,6 +49,8 @@ interface Slot {
   leaving: boolean;
   /** Sent SIGTERM (`#terminate`): an exit before that, while leaving, is a death. */
   stopped: boolean;
+  /** The signal it said it stops on (a {@link StoppedOnSignalMessage}), if any. */
+  signalled: string | undefined;
   /** The worker this one was forked to replace (SIGHUP, `--limit-max-requests`), if any. */
   readonly replacing: Slot | undefined;
   /**
@@ -125,7 +129,7 @@ class Primary {
     worker.on('error', (error: Error) => this.log.error(`worker ${worker.process.pid ?? '?'}: ${error.message}`));
     let settle!: (ready: boolean) => void;
     const ready = new Promise<boolean>((resolve) => (settle = resolve));
-    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, stopped: false, replacing, handover: undefined, ready, settle };
+    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, stopped: false, signalled: undefined, replacing, handover: undefined, ready, settle };
     this.#slots.set(worker, slot);
     return slot;
   }
@@ -135,6 +139,11 @@ class Primary {
     if (slot === undefined || !isServingMessage(message) || this.#stopping) return;
     if (message.type === 'tsgi:alive') {
       if (slot.listening) this.#watchdog?.seen(worker, Date.now());
+      return;
+    }
+    if (message.type === 'tsgi:signalled') {
+      // Its exit says the rest: one the primary asked for (leaving) is expected.
+      slot.signalled = message.signal;
       return;
     }
     if (message.type === 'tsgi:stopping') {
@@ -195,6 +204,13 @@ class Primary {
       // The first worker could not start; it has said why on stderr.
       if (code !== 1 && code !== 2) this.log.error(`worker ${pid} failed to start (${how(code, signal)})`);
       this.#stopAll(code || 1);
+      return;
+    }
+    if (slot.signalled !== undefined && code === 0) {
+      // Stopped on purpose (`kill -TERM <pid>`), gracefully: no crash, so no back-off pause and
+      // no count in the streak; replaced at once, as gunicorn's arbiter does.
+      this.log.warning(`worker ${pid} stopped cleanly on a ${slot.signalled} not sent by the primary; starting a new one`);
+      this.#fork();
       return;
     }
     const delay = this.#backoff.next(Date.now() - slot.started);
