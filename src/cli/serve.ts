@@ -136,8 +136,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // WebSockets: the export named by --upgrade, next to the app (the CLI owns the server),
   // seeing the request as the app does (--root-path, --proxy-headers).
   const upgrade = command.upgrade === undefined ? undefined : upgradeStack(await loadUpgrade(command.module, command.upgrade), command, () => unixSocket);
-  // (Cluster workers share the primary's socket; the child of --reload inherits its supervisor's.)
-  if (!cluster.isWorker && process.env[RELOAD_SOCKET_ENV] !== '1' && command.uds !== undefined) await freeSocketPath(command.uds);
+  // (Workers of --workers share their primary's socket, freed by it; the child of --reload
+  // inherits its supervisor's. A worker of another primary, pm2's, frees a stale one itself:
+  // that primary does not, and a crash of it would leave every later start EADDRINUSE.)
+  if (!worker && process.env[RELOAD_SOCKET_ENV] !== '1' && command.uds !== undefined) await freeSocketPath(command.uds, cluster.isWorker);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker, upgrade });
   unixSocket = handle.path !== undefined;

@@ -1,7 +1,8 @@
 /**
  * The Unix socket of `--uds`: a socket file left by a process that died (a crash, SIGKILL)
  * would make the next start fail with `EADDRINUSE`, so one that nobody listens on is removed
- * first, as gunicorn does. A socket something listens on, or a path that is not a socket,
+ * first, as gunicorn does (also by a worker of another node:cluster primary, pm2's, whose
+ * primary removes nothing). A socket something listens on, or a path that is not a socket,
  * is left alone.
  *
  * @module
@@ -43,12 +44,17 @@ function sameFile(a: Stats, b: Stats): boolean {
  * may not open `EACCES`: both are left alone, as is a socket replaced since it was probed
  * (another server starting at the same moment), which is probed again.
  *
+ * `shared`: this process is a node:cluster worker of a primary that is not `tsgi serve`'s
+ * (pm2's cluster mode), whose socket a sibling worker may have bound already: a live socket is
+ * left to the `listen` that follows (node:cluster shares its primary's, and reports
+ * `EADDRINUSE` for another process's), and only a stale one (the primary was killed) is removed.
+ *
  * @throws UsageError when `path` exists and is not a socket (a file, a folder, a symbolic
  *   link: never followed); an `EADDRINUSE` error when a process listens on it or its queue is
- *   full; an Error naming the connect error when it cannot be told whether one does, or
+ *   full (unless `shared`); an Error naming the connect error when it cannot be told whether one does, or
  *   naming the unlink error when the stale socket cannot be removed.
  */
-export async function freeSocketPath(path: string): Promise<void> {
+export async function freeSocketPath(path: string, shared = false): Promise<void> {
   for (;;) {
     let probed: Stats;
     try {
@@ -59,7 +65,10 @@ export async function freeSocketPath(path: string): Promise<void> {
     if (!probed.isSocket()) throw new UsageError(`--uds '${path}' exists and is not a socket`);
     const answer = await probe(path);
     if (answer === 'ENOENT') return; // removed meanwhile
-    if (answer === 'listening' || answer === 'EAGAIN') throw inUse(path);
+    if (answer === 'listening' || answer === 'EAGAIN') {
+      if (shared) return;
+      throw inUse(path);
+    }
     if (answer !== 'ECONNREFUSED') {
       throw new Error(`cannot tell whether a process listens on --uds '${path}' (connect: ${answer}): remove the socket yourself if it is stale`);
     }
