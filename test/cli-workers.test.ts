@@ -788,6 +788,8 @@ export const app = (environ, start) => {
       }
     };
     const loops = Array.from({ length: 4 }, hammer);
+    // The first worker answers before the first SIGHUP, so each round's new pid is counted apart.
+    await waitFor(() => pids.size === 1, () => `no answer: ${failures.join(', ')}`);
     for (let round = 1; round <= 3; round++) {
       const before = pids.size;
       run.child.kill('SIGHUP');
