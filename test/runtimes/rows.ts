@@ -51,7 +51,7 @@ export interface Row {
  * Spawns `command` and resolves once it printed `Serving on <url>` (or, with `url` given, once
  * that URL answers), within 30 s; rejects with its output otherwise.
  */
-async function launch(command: string, args: string[], options: { prefix?: string; url?: string; readyPath?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
+export async function launch(command: string, args: string[], options: { prefix?: string; url?: string; readyPath?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
   const child: ChildProcess = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1' },

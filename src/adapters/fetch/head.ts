@@ -21,6 +21,11 @@ export interface FetchHead {
   declared: number;
   /** True when the response carries no body: HEAD, 1xx, 204, 205, 304. */
   noBody: boolean;
+  /**
+   * True for an answer to HEAD that goes without `Content-Length` (the GET body's length is not
+   * known): {@link fetchResponse} then gives the runtime a body of unknown length, not `null`.
+   */
+  unframed: boolean;
 }
 
 /**
@@ -85,10 +90,11 @@ export function fetchHead(
   const head = method === 'HEAD';
   const bodiless = hasNoContent(code);
   if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
-  if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
+  const known = length !== undefined && length !== 0;
+  if (head && declared === -1 && known && !bodiless) {
     fields = fields === pairs ? [...pairs, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
   }
-  return { code, reason, fields, declared, noBody: head || bodiless };
+  return { code, reason, fields, declared, noBody: head || bodiless, unframed: head && declared === -1 && !known && !bodiless };
 }
 
 /**
@@ -101,14 +107,16 @@ export function fetchHead(
 const APPEND_FIELDS = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
 
 /**
- * The fetch `Response` of `head` with `body`: the fields in the constructor's init (a record
+ * The fetch `Response` of `head` with `body` (`null` for none; for a HEAD of unknown length, a
+ * body that ends at once: see {@link unknownLength}): the fields in the constructor's init (a record
  * when no name repeats, which the runtimes build their `Headers` from fastest, else the
  * pairs), or on Deno appended to the new response's `headers` (see {@link APPEND_FIELDS}).
  * The fields and their checks are the same either way: the Fetch Standard fills `Headers`
  * from an init by the same append. On workerd, values of octets above 0x7F go as the text
  * those octets are the UTF-8 of (`fieldsAsText`), so that the same octets go out.
  */
-export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, head: FetchHead): Response {
+export function fetchResponse(given: Uint8Array | ReadableStream<Uint8Array> | null, head: FetchHead): Response {
+  const body = given === null && head.unframed ? unknownLength() : given;
   const fields = inWorkers ? fieldsAsText(head.fields) : head.fields;
   if (inWorkers && isCoded(fields)) {
     return new globalThis.Response(body, { status: head.code, statusText: head.reason, headers: toInit(fields), encodeBody: 'manual' } as ResponseInit);
@@ -120,6 +128,22 @@ export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | nu
   const headers = response.headers;
   for (let i = 0; i < fields.length; i++) headers.append(fields[i]![0], fields[i]![1]);
   return response;
+}
+
+/**
+ * An empty body that ends a turn later, for an answer to HEAD without `Content-Length`: Bun and
+ * Deno frame a `null` body (and Bun a stream already ended) with `Content-Length: 0`, which a
+ * HEAD must not claim unless the GET body is empty (RFC 9110 §8.6); `serve()` sends no length
+ * there. Given this, Deno sends no length and Bun `Transfer-Encoding: chunked`, the GET's
+ * framing; no runtime sends a HEAD any content.
+ */
+function unknownLength(): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      controller.close();
+    },
+  });
 }
 
 /**
