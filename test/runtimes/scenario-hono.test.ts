@@ -34,7 +34,7 @@ function ask(origin: string, method: string, target: string, headers: Record<str
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
       res.on('end', () => {
-        const fields = ['content-type', 'content-length', 'access-control-allow-origin', 'www-authenticate', 'allow']
+        const fields = ['content-type', 'content-length', 'access-control-allow-origin', 'www-authenticate', 'allow', 'content-disposition']
           .filter((name) => res.headers[name] !== undefined)
           .map((name) => `${name}: ${res.headers[name]}`);
         resolve([res.statusCode, ...fields, text.slice(0, 40)].join(' | '));
@@ -82,6 +82,7 @@ it.each(Object.keys(SERVERS))('answers the ported Hono API the same under %s', a
       await ask(origin, 'HEAD', '/api/stream'),
       await ask(origin, 'DELETE', '/api/items'),
       await ask(origin, 'GET', '/api/boom'),
+      await ask(origin, 'GET', '/api/report/r%C3%A9sum%C3%A9'),
       await cancelStream(origin),
     ];
     expect(answers).toEqual([
@@ -101,6 +102,7 @@ it.each(Object.keys(SERVERS))('answers the ported Hono API the same under %s', a
       '200 | content-type: application/x-ndjson | ',
       '405 | content-type: application/problem+json | content-length: 124 | allow: GET, HEAD, OPTIONS, POST | {"type":"about:blank","title":"Method No',
       '500 | content-type: application/problem+json | content-length: 160 | {"type":"about:blank","title":"Internal ',
+      `200 | content-type: text/csv; charset=utf-8 | content-length: 4 | content-disposition: attachment; filename=resume.csv; filename*=UTF-8''r%C3%A9sum%C3%A9.csv | a,b\n`,
       '200 | content-type: application/json | content-length: 14 | {"id":"after"}',
     ]);
   } finally {

@@ -16,6 +16,7 @@ const routes = new RouteMap({
   download: '/api/download',
   boom: '/api/boom',
   secret: '/api/secret',
+  report: '/api/report/<name>',
 });
 
 const secret = bearerAuth(
@@ -47,6 +48,7 @@ const handlers = routes.app({
     throw new Error('boom');
   },
   secret: () => secret,
+  report: (_req, { name }) => new Response('a,b\n', { contentType: 'text/csv' }).attachment(`${name}.csv`),
 });
 
 export const app = compose(
