@@ -5,10 +5,10 @@
  * Driven over a socket: the server answers the crafted request at once and keeps serving, and
  * what matched before matches the same way.
  */
-import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
+import { timedGet } from './routing-helpers.ts';
 import { RouteMap } from 'tsgi/routing';
 
 const routes = new RouteMap({
@@ -44,18 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** GET `path` with `Host: host`; the status, the body and the milliseconds it took. */
-function get(path: string, host = 'example.com'): Promise<{ status: number; text: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${server.url}${path}`, { headers: { host } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, text, ms: performance.now() - started }));
-    });
-    req.on('error', reject);
-  });
-}
+/** GET `path` with `Host: host`, timed (see test/routing-helpers.ts). */
+const get = (path: string, host?: string) => timedGet(server.url, path, host);
 
 describe('placeholders sharing a segment or a host', () => {
   it('answers a crafted segment of 4,000 characters at once (three placeholders: 13 s before)', async () => {

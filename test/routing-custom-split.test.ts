@@ -6,10 +6,10 @@
  * split without backtracking (src/routing/split-match.ts). Driven over a socket; the split is
  * the plain regex's (property).
  */
-import http from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
+import { timedGet } from './routing-helpers.ts';
 import { type Converter, RouteMap } from 'tsgi/routing';
 
 const slug: Converter<string> = { regex: '[a-z-]+', toValue: (text) => text, toUrl: (value) => value };
@@ -44,18 +44,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** GET `path` with `Host: host`; the status, the body and the milliseconds it took. */
-function get(path: string, host = 'example.com'): Promise<{ status: number; text: string; ms: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${server.url}${path}`, { headers: { host } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, text, ms: performance.now() - started }));
-    });
-    req.on('error', reject);
-  });
-}
+/** GET `path` with `Host: host`, timed (see test/routing-helpers.ts). */
+const get = (path: string, host?: string) => timedGet(server.url, path, host);
 
 describe('a custom converter sharing a segment, a tail or a host', () => {
   it('answers a crafted 8 KB segment at once (1.5 s at 400 dashes before, growing as the fourth power)', async () => {

@@ -46,6 +46,20 @@ export class FormCharset {
   }
 
   /**
+   * {@link FormCharset.note}, its refusal (the 415) handed to `fail` rather than thrown, as the
+   * parsers report their failures: `false` when the field was refused.
+   */
+  noted(name: string, bytes: string, fail: (error: unknown) => void): boolean {
+    try {
+      this.note(name, bytes);
+      return true;
+    } catch (error) {
+      fail(error);
+      return false;
+    }
+  }
+
+  /**
    * A field's value decoded in the form's charset (see {@link FormCharset.note}); bytes it
    * cannot decode become U+FFFD, as busboy's UTF-8 decoding makes them.
    *

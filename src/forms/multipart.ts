@@ -90,14 +90,7 @@ export async function parseMultipart(
     openParser(boundary, limits, guard, fail, {
       field: (name, value, raw) => {
         if (latch.failed) return;
-        if (raw) {
-          try {
-            charset.note(name, value);
-          } catch (error) {
-            fail(error);
-            return;
-          }
-        }
+        if (raw && !charset.noted(name, value, fail)) return;
         fields.push([name, value, raw]);
       },
       file: (name, stream, info) => {

@@ -231,14 +231,7 @@ async function* multipartParts(
   const open = (): busboy.Busboy =>
     openParser(boundary, limits, guard, fail, {
       field: (name, value, raw) => {
-        if (raw) {
-          try {
-            charset.note(name, value);
-          } catch (error) {
-            fail(error);
-            return;
-          }
-        }
+        if (raw && !charset.noted(name, value, fail)) return;
         // Streamed: a `_charset_` field decides the fields after it (browsers send it where the
         // form has its hidden input, first in most), those before are read as UTF-8.
         queue.push({ kind: 'field', fieldName: name, value: raw ? charset.decode(value) : value });
