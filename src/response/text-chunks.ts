@@ -14,16 +14,33 @@ import { isOneShot } from './body.ts';
 /** A streamed body a `Response` is given: chunks of bytes or of text. */
 export type TextOrBytesStream = Iterable<Uint8Array | string> | AsyncIterable<Uint8Array | string>;
 
-/** Bodies known to yield bytes only: left as they are by {@link encodeTextChunks}. */
-const BYTES = new WeakSet<object>();
+/**
+ * The one body last marked {@link bytesOnly}, until a `Response` is given it (the mark is taken
+ * at once: `res.body = bytesOnly(body)`). One slot, not a `WeakSet`: a set that took a body a
+ * request grew until a full collection, some 50 MB of peak RSS under load.
+ */
+let marked: object | undefined;
+
+/** Set on the wrappers {@link encodeTextChunks} makes: a wrapper given again is not wrapped twice. */
+const ENCODED = Symbol('tsgi.encoded_text_chunks');
 
 /**
- * @internal Marks `body` as yielding bytes only (an app's gateway body, a fetch body, a wrapper
- * of a body already encoded), so that a `Response` given it streams it as it is. Answers `body`.
+ * @internal Marks `body` as yielding bytes only (an app's gateway body, a fetch body, an event
+ * stream), so that the `Response` it is given next, at once (`res.body = bytesOnly(body)`,
+ * `new Response(bytesOnly(body))`), streams it as it is. Answers `body`.
  */
 export function bytesOnly<T extends object>(body: T): T {
-  BYTES.add(body);
+  marked = body;
   return body;
+}
+
+/** True for a body {@link bytesOnly} just marked (the mark is taken) or a wrapper of ours. */
+function knownBytes(body: object): boolean {
+  if (body === marked) {
+    marked = undefined;
+    return true;
+  }
+  return (body as { [ENCODED]?: unknown })[ENCODED] === true;
 }
 
 type Step = IteratorResult<Uint8Array | string>;
@@ -46,7 +63,7 @@ function encodeStep(step: Step): IteratorResult<Uint8Array> {
  * server's chunk check to refuse.
  */
 export function encodeTextChunks(body: TextOrBytesStream): Body {
-  if (BYTES.has(body)) return body as Body;
+  if (knownBytes(body)) return body as Body;
   if (Array.isArray(body)) {
     const chunks = body as ReadonlyArray<unknown>;
     for (let i = 0; i < chunks.length; i++) {
@@ -58,14 +75,15 @@ export function encodeTextChunks(body: TextOrBytesStream): Body {
   if (typeof node.pipe === 'function' && node.readableObjectMode === false && node.readableEncoding === null) return body as Body;
   const async = isAsyncIterable(body);
   const wrapper = isOneShot(body as Body) ? encodedIterator(body, async) : reiterable(body, async);
-  return bytesOnly(wrapper);
+  return wrapper;
 }
 
 /** An iterable that opens a new {@link encodedIterator} over `body` each time it is iterated. */
 function reiterable(body: TextOrBytesStream, async: boolean): Body {
-  return async
-    ? { [Symbol.asyncIterator]: () => encodedIterator(body, true) as AsyncIterableIterator<Uint8Array> }
-    : { [Symbol.iterator]: () => encodedIterator(body, false) as IterableIterator<Uint8Array> };
+  const wrapper = async
+    ? { [ENCODED]: true, [Symbol.asyncIterator]: () => encodedIterator(body, true) as AsyncIterableIterator<Uint8Array> }
+    : { [ENCODED]: true, [Symbol.iterator]: () => encodedIterator(body, false) as IterableIterator<Uint8Array> };
+  return wrapper;
 }
 
 /** One pass over `body`, string chunks encoded (see {@link encodeTextChunks}). */
@@ -84,7 +102,8 @@ function encodedIterator(body: TextOrBytesStream, async: boolean): IterableItera
     return iterator!.return?.(value) ?? DONE;
   };
   if (async) {
-    const it: AsyncIterableIterator<Uint8Array> = {
+    const it: AsyncIterableIterator<Uint8Array> & { [ENCODED]: true } = {
+      [ENCODED]: true,
       next: () => {
         let step: Step | PromiseLike<Step>;
         try {
@@ -99,7 +118,8 @@ function encodedIterator(body: TextOrBytesStream, async: boolean): IterableItera
     };
     return it;
   }
-  const it: IterableIterator<Uint8Array> = {
+  const it: IterableIterator<Uint8Array> & { [ENCODED]: true } = {
+    [ENCODED]: true,
     next: () => encodeStep((open() as Iterator<Uint8Array | string>).next()),
     return: (value?: unknown) => close(value) as IteratorResult<Uint8Array>,
     [Symbol.iterator]: () => it,
