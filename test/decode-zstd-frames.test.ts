@@ -14,6 +14,21 @@ import { request, start } from './node-helpers.ts';
 /** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function';
 const frame = (text: string | Buffer) => zlib.zstdCompressSync(text);
+/**
+ * Whether node:zlib's zstd decoder reports a frame cut short: Node 24's does (`unexpected end
+ * of file`); Node 22.23's ends without a word, with the text it had, so there a cut frame
+ * cannot be told from a whole one.
+ */
+const reportsCutFrame = ((): boolean => {
+  if (!hasZstd) return false;
+  const whole = zlib.zstdCompressSync('world');
+  try {
+    zlib.zstdDecompressSync(whole.subarray(0, whole.byteLength - 2));
+    return false;
+  } catch {
+    return true;
+  }
+})();
 
 /** An app answering `chunks` as a zstd-coded text/plain body. */
 function zstdPage(chunks: Uint8Array[]): App {
@@ -68,9 +83,11 @@ describe.skipIf(!hasZstd)('zstd frames one after another', () => {
     const noFrame = await start(decodeContent(zstdPage([Buffer.from('garbage')])));
     expect((await request(noFrame.url)).status).toBe(502);
     expect(noFrame.log.text).toContain('not valid zstd');
-    const cut = await start(decodeContent(zstdPage([hello, world.subarray(0, world.byteLength - 2)])));
-    await expect(request(cut.url)).rejects.toThrow();
-    expect(cut.log.text).toContain('not valid zstd');
+    if (reportsCutFrame) {
+      const cut = await start(decodeContent(zstdPage([hello, world.subarray(0, world.byteLength - 2)])));
+      await expect(request(cut.url)).rejects.toThrow();
+      expect(cut.log.text).toContain('not valid zstd');
+    }
   });
 
   it('decodeBody decodes every frame for the reader, and answers bytes after them that are no frame 400', async () => {
