@@ -6,35 +6,15 @@
  * load, as Apache's mod_proxy_html maps it.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, serve } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { rewriteHtml } from 'tsgi/proxy';
-import { request } from './node-helpers.ts';
+import { chunkedPage, servedBody } from './filter-helpers.ts';
 
 const UPSTREAM = 'http://old.example.com';
 
-/** An app answering `html` as UTF-8 HTML in chunks of 5 bytes. */
-function page(html: string): App {
-  return (_environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]);
-    return (async function* () {
-      const bytes = Buffer.from(html, 'utf8');
-      for (let at = 0; at < bytes.length; at += 5) yield bytes.subarray(at, at + 5);
-    })();
-  };
-}
-
 /** `html` through rewriteHtml({ upstream }) mounted at /legacy, over a socket. */
-async function mapped(html: string): Promise<string> {
-  const server = await serve(mount({ '/legacy': rewriteHtml(page(html), { upstream: UPSTREAM }) }), { host: '127.0.0.1', port: 0 });
-  try {
-    const reply = await request(`${server.url}/legacy/`, { headers: { Host: 'www.example.com' } });
-    expect(reply.status).toBe(200);
-    return reply.body.toString('utf8');
-  } finally {
-    await server.close();
-  }
-}
+const mapped = (html: string): Promise<string> =>
+  servedBody(mount({ '/legacy': rewriteHtml(chunkedPage(html), { upstream: UPSTREAM }) }), '/legacy/', { Host: 'www.example.com' });
 
 describe('rewriteHtml({ upstream }) maps every link a page loads from', () => {
   it('maps each URL of the ping list of <a> and <area>, which the browser POSTs to when the link is followed', async () => {

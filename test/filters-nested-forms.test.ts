@@ -6,32 +6,12 @@
  * sent in small chunks (tags split between them).
  */
 import { describe, expect, it } from 'vitest';
-import { type App, serve } from 'tsgi';
 import { type ElementHandler, rewriteHtml } from 'tsgi/proxy';
-import { request } from './node-helpers.ts';
-
-/** An app answering `html` in chunks of 5 bytes. */
-function page(html: string): App {
-  return (_environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'text/html; charset=utf-8']]);
-    return (async function* () {
-      const bytes = Buffer.from(html, 'utf8');
-      for (let at = 0; at < bytes.length; at += 5) yield bytes.subarray(at, at + 5);
-    })();
-  };
-}
+import { chunkedPage, servedBody } from './filter-helpers.ts';
 
 /** The body of `html` rewritten with `elements`, over a socket on 127.0.0.1. */
-async function rewritten(html: string, elements: Record<string, ElementHandler>): Promise<string> {
-  const server = await serve(rewriteHtml(page(html), { elements }), { host: '127.0.0.1', port: 0 });
-  try {
-    const reply = await request(server.url);
-    expect(reply.status).toBe(200);
-    return reply.body.toString('utf8');
-  } finally {
-    await server.close();
-  }
-}
+const rewritten = (html: string, elements: Record<string, ElementHandler>): Promise<string> =>
+  servedBody(rewriteHtml(chunkedPage(html), { elements }));
 
 const NESTED = '<!DOCTYPE html><p>text<form id=outer action=/a><input name=x><form id=inner action=/b><input name=y></form><input name=z></form><p>end';
 

@@ -5,9 +5,9 @@
  * that is no text.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, serve } from 'tsgi';
+import type { App } from 'tsgi';
 import { replaceText } from 'tsgi/proxy';
-import { request } from './node-helpers.ts';
+import { servedBody } from './filter-helpers.ts';
 
 const SCRIPT = 'var api = "http://old.example.com/api";';
 
@@ -20,17 +20,8 @@ function script(type: string): App {
 }
 
 /** The body `replaceText` sends for a SCRIPT served as `type`, over a socket. */
-async function replaced(type: string): Promise<string> {
-  const app = replaceText(script(type), { replacements: [['http://old.example.com', 'https://www.example.com/legacy']] });
-  const server = await serve(app, { host: '127.0.0.1', port: 0 });
-  try {
-    const reply = await request(server.url);
-    expect(reply.status).toBe(200);
-    return reply.body.toString('utf8');
-  } finally {
-    await server.close();
-  }
-}
+const replaced = (type: string): Promise<string> =>
+  servedBody(replaceText(script(type), { replacements: [['http://old.example.com', 'https://www.example.com/legacy']] }));
 
 describe('replaceText: the default types', () => {
   it('rewrites JavaScript served under any of its MIME types, application/x-javascript included', async () => {

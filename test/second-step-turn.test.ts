@@ -28,6 +28,18 @@ const endsAfter =
 /** How the answer was framed: its `Content-Length`, or `chunked`. */
 type Framing = string;
 
+/** How a fetch handler's answer to `GET /` is framed, served by the fetch test server. */
+async function fetchFraming(handler: Parameters<typeof serveFetch>[0]): Promise<Framing> {
+  const server = await serveFetch(handler);
+  try {
+    const res = await request(`${server.url}/`);
+    expect(res.body.toString()).toBe('hello');
+    return res.headers['content-length'] ?? res.headers['transfer-encoding']!;
+  } finally {
+    await server.close();
+  }
+}
+
 const holders: Array<[string, (app: App) => Promise<Framing>]> = [
   [
     'serve()',
@@ -40,16 +52,7 @@ const holders: Array<[string, (app: App) => Promise<Framing>]> = [
   ],
   [
     'toFetchHandler',
-    async (app) => {
-      const server = await serveFetch(toFetchHandler(app));
-      try {
-        const res = await request(`${server.url}/`);
-        expect(res.body.toString()).toBe('hello');
-        return res.headers['content-length'] ?? res.headers['transfer-encoding']!;
-      } finally {
-        await server.close();
-      }
-    },
+    (app) => fetchFraming(toFetchHandler(app)),
   ],
   [
     'TestClient',
@@ -92,16 +95,7 @@ describe('on a runtime without setImmediate', () => {
     // Loaded afresh, as on such a runtime: the end of the turn is chosen when the module loads.
     const fetchEntry = await import('tsgi/fetch');
     vi.unstubAllGlobals(); // the server below runs on Node's
-    const framingOf = async (app: App): Promise<Framing> => {
-      const server = await serveFetch(fetchEntry.toFetchHandler(app));
-      try {
-        const res = await request(`${server.url}/`);
-        expect(res.body.toString()).toBe('hello');
-        return res.headers['content-length'] ?? res.headers['transfer-encoding']!;
-      } finally {
-        await server.close();
-      }
-    };
+    const framingOf = (app: App): Promise<Framing> => fetchFraming(fetchEntry.toFetchHandler(app));
     for (let i = 0; i < 3; i++) {
       expect(await framingOf(endsAfter(() => Promise.resolve()))).toBe('5');
       expect(await framingOf(endsAfter(() => new Promise((resolve) => setTimeout(resolve, 0))))).toBe('5');
