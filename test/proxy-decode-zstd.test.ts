@@ -1,7 +1,8 @@
 /**
  * `decodeContent` over a `proxy` of an upstream answering in zstd, over sockets: a frame whose
- * window is past RFC 9659's 8 MiB is a 502 naming it, one of 8 MiB decodes, and a bomb (32 kB
- * making 1 GiB) is decoded no further than the client reads.
+ * window is past RFC 9659's 8 MiB is a 502 naming it, one of 8 MiB decodes, a frame cut short
+ * is refused on every Node, and a bomb (32 kB making 1 GiB) is decoded no further than the
+ * client reads.
  */
 import http from 'node:http';
 import zlib from 'node:zlib';
@@ -15,10 +16,15 @@ const MiB = 1024 * 1024;
 /** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
 const hasZstd = typeof zlib.createZstdDecompress === 'function';
 
-/** The upstream: `/window-N` is 16 MiB of `a` in a zstd frame of window 2^N; `/bomb`, 1 GiB in a window of 128 KiB. */
+/**
+ * The upstream: `/window-N` is 16 MiB of `a` in a zstd frame of window 2^N; `/bomb`, 1 GiB in a
+ * window of 128 KiB; `/cut`, a frame of `hello world` without its last 2 bytes (its length
+ * declared as sent).
+ */
 const upstreamApp: App = (environ, startResponse) => {
   const path = environ.PATH_INFO ?? '';
-  const body = path === '/bomb' ? rleFrame(17, 2 ** 30) : rleFrame(Number(path.slice('/window-'.length)), 16 * MiB);
+  const body =
+    path === '/bomb' ? rleFrame(17, 2 ** 30) : path === '/cut' ? zlib.zstdCompressSync('hello world').subarray(0, -2) : rleFrame(Number(path.slice('/window-'.length)), 16 * MiB);
   startResponse('200 OK', [['Content-Type', 'text/plain'], ['Content-Encoding', 'zstd'], ['Content-Length', String(body.byteLength)]]);
   return [body];
 };
@@ -35,6 +41,14 @@ describe.skipIf(!hasZstd)('decodeContent: zstd from an upstream', () => {
     const fits = await request(`${server.url}/window-23`, { headers: { 'accept-encoding': 'zstd' } });
     expect([fits.status, fits.headers['content-encoding'], fits.body.byteLength]).toEqual([200, undefined, 16 * MiB]);
     expect(fits.body.every((byte) => byte === 0x61)).toBe(true);
+  });
+
+  it('refuses a frame cut short, on every Node (Node 22.23\'s decoder ends one without a word): the connection cut', async () => {
+    const upstream = await start(upstreamApp);
+    const server = await start(decodeContent(proxy(upstream.url)));
+    // The head went out with the upstream's first chunk: the refusal cuts the connection.
+    await expect(request(`${server.url}/cut`, { headers: { 'accept-encoding': 'zstd' } })).rejects.toThrow();
+    expect(server.log.messages.join('\n')).toContain('decodeContent: the response body is not valid zstd (unexpected end of file)');
   });
 
   it('decodes a zstd bomb no further than the client reads', async () => {

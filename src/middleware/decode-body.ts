@@ -116,7 +116,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * after the coded data (after the last gzip member, bytes that start no member; after the last
  * zstd frame, bytes that start no frame; after the end of a deflate or Brotli stream, any; concatenated gzip members are decoded in turn,
  * RFC 1952 §2.2, and zero bytes after them are padding, as gzip(1) reads them; the frames of
- * a zstd body of several too, RFC 8878 §3.1), or for a zstd frame whose
+ * a zstd body of several too, RFC 8878 §3.1, a frame cut short by the end of the body refused
+ * on every Node, though Node 22's decoder does not report one), or for a zstd frame whose
  * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
  * only while its reader takes it (at most zlib's 16 KiB chunk and 16 KiB waiting), so a
  * decompression bomb (a few kB of gzip that inflate to gigabytes, in one member or in many) is

@@ -10,6 +10,7 @@
 import zlib from 'node:zlib';
 import { concatBytes } from '../gateway/body.ts';
 import { decoderOutput } from './decoder-output.ts';
+import { zlibError } from './zlib-error.ts';
 
 /** The most bytes a member's header may have (its optional name, comment and extra field included) before the data counts as corrupt. */
 const MAX_HEADER = 64 * 1024 + 1024;
@@ -30,11 +31,6 @@ const RESERVED = 0xe0;
 
 /** What follows the last member: nothing, zero bytes only (padding, which gzip(1) and node:zlib accept), or other bytes. */
 export type GzipTrailing = 'none' | 'zeros' | 'other';
-
-/** A decoder's failure, as node:zlib words its own (`incorrect header check`), with zlib's code. */
-function zlibError(message: string): Error {
-  return Object.assign(new Error(message), { code: 'Z_DATA_ERROR', errno: -3 });
-}
 
 /**
  * The length of the member header at the start of `bytes`, or `null` while `bytes` may be the

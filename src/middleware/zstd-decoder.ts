@@ -6,6 +6,8 @@
  */
 import zlib from 'node:zlib';
 import { decoderOutput } from './decoder-output.ts';
+import { ZstdFrameEnds } from './zstd-frame-ends.ts';
+import { zlibError } from './zlib-error.ts';
 
 /**
  * The largest zstd window a decoder takes, log2 bytes: 2^23 (8 MiB), the most RFC 9659 §3 lets
@@ -55,12 +57,17 @@ const AFTER_FRAMES = Symbol('bytes after the last zstd frame');
  * frame starts), in the frame's chunk or a later one, end the decoding there, the rest unread:
  * {@link trailing} says so, for `decodeContent` to ignore them and `decodeBody` to refuse
  * them, as `GzipMembers` does for bytes after the last gzip member. A body that starts with
- * no frame is no zstd.
+ * no frame is no zstd. A body that ends inside a frame is refused (`unexpected end of file`)
+ * on every Node: the bytes the decoders take are followed ({@link ZstdFrameEnds}), as Node
+ * 22.23's decoder ends a frame cut short without a word, giving the text it had (Node 24's
+ * fails).
  */
 export class ZstdFrames {
   /** `'other'` once bytes that start no frame followed a frame (decoding stopped there); `'none'` until then. */
   trailing: 'none' | 'other' = 'none';
   private z: zlib.ZstdDecompress | undefined;
+  /** Where the frames of the bytes the decoders took end. */
+  private readonly frames = new ZstdFrameEnds();
   private decoders = 0;
   /** The body's bytes decoded so far, all in whole frames but those of the decoder's current one. */
   private consumed = 0;
@@ -78,12 +85,15 @@ export class ZstdFrames {
    * once {@link trailing} is `'other'`.
    *
    * @throws (the iteration rejects with) what `fail` makes of the decoder's error: data that is
-   *   no zstd frame, a frame cut off by the end of the body, a window past 8 MiB.
+   *   no zstd frame, a frame cut off by the end of the body (told here where the decoder does
+   *   not: `unexpected end of file`, zlib's `Z_BUF_ERROR`), a window past 8 MiB.
    */
   async *output(chunk: Uint8Array | null): AsyncGenerator<Buffer, void, undefined> {
     if (this.trailing !== 'none') return;
     if (chunk === null) {
       if (this.z !== undefined) yield* this.decode(this.z, null);
+      // Node 22.23's decoder ends a frame cut short without a word (Node 24's fails, as here).
+      if (this.trailing === 'none' && !this.frames.atFrameEnd) throw this.fail(zlibError('unexpected end of file', 'Z_BUF_ERROR'));
       return;
     }
     let rest = chunk;
@@ -94,7 +104,9 @@ export class ZstdFrames {
       yield* this.decode(z, rest);
       const used = z.bytesWritten - before;
       this.consumed += used;
-      if (used >= rest.byteLength || this.trailing !== 'none') return;
+      if (this.trailing !== 'none') return;
+      this.frames.read(rest.subarray(0, used));
+      if (used >= rest.byteLength) return;
       // A new decoder that takes no byte would be made again and again.
       if (used === 0 && fresh) throw this.fail(new Error('the zstd decoder took no byte of the data'));
       // The frame ended inside this chunk: the next one gets its own decoder.

@@ -67,7 +67,9 @@ const DECODE_CONTENT_OPTIONS = { filter: true } as const satisfies OptionNames<D
  * by member; bytes after the last member that start no member end the body there, unread, as
  * browsers ignore them (they read the first member only), where node:zlib's gunzip would fail.
  * A zstd body of several frames (RFC 8878 §3.1) is decoded whole, frame after frame; bytes
- * after the last frame that start no frame end the body there too, unread.
+ * after the last frame that start no frame end the body there too, unread; a frame cut short
+ * by the end of the body is corrupt data on every Node (Node 22's decoder does not report one:
+ * the frames' structure is followed as the bytes pass).
  *
  * So that the app below (a `proxy`) is not answered in a coding it cannot decode, which would
  * pass every filter above untouched, the request's `Accept-Encoding` is narrowed while the app
