@@ -72,3 +72,39 @@ describe('decodeContent decodes what the filters read', () => {
     expect(() => decodeContent(legacy!, { fliter: () => true } as never)).toThrow(TypeError);
   });
 });
+
+describe('decodeContent judges each answer once', () => {
+  /** The gateway with a `filter` that takes text only and counts its calls, and the count. */
+  async function counted(): Promise<{ url: string; calls: string[] }> {
+    await gateway();
+    const calls: string[] = [];
+    const filter = (type: string) => {
+      calls.push(type);
+      return type.startsWith('text/');
+    };
+    return { url: (await start(decodeContent(legacy!, { filter }))).url, calls };
+  }
+
+  it('calls the filter once per answer, with the same answers and Vary', async () => {
+    const { url, calls } = await counted();
+    const taken = await request(`${url}/manual.pdf`, { headers: { 'accept-encoding': 'gzip' } });
+    expect([taken.headers['content-encoding'], taken.headers.etag, /accept-encoding/i.test(String(taken.headers.vary))]).toEqual(['gzip', '"m-gz"', true]);
+    expect(calls.splice(0)).toEqual(['application/pdf']);
+    const refused = await request(`${url}/manual.pdf`, { headers: { 'accept-encoding': 'gzip;q=0, br' } });
+    expect([refused.headers['content-encoding'], refused.body.equals(PDF), /accept-encoding/i.test(String(refused.headers.vary))]).toEqual([undefined, true, true]);
+    expect(calls.splice(0)).toEqual(['application/pdf']);
+    const page = await request(`${url}/page.html`, { headers: { 'accept-encoding': 'gzip' } });
+    expect([page.headers['content-encoding'], page.body.toString().startsWith('<p>Legacy Corp</p>'), page.headers.vary]).toEqual([undefined, true, undefined]);
+    expect(calls.splice(0)).toEqual(['text/html']);
+  });
+
+  it('calls it once for a part passed on, and once for each of a part and the whole sent in its place', async () => {
+    const { url, calls } = await counted();
+    const part = await request(`${url}/manual.pdf`, { headers: { 'accept-encoding': 'gzip', range: 'bytes=0-9' } });
+    expect([part.status, part.body.length, /accept-encoding/i.test(String(part.headers.vary))]).toEqual([206, 10, true]);
+    expect(calls.splice(0)).toEqual(['application/pdf']);
+    const whole = await request(`${url}/page.html`, { headers: { 'accept-encoding': 'gzip', range: 'bytes=0-9' } });
+    expect([whole.status, whole.headers['content-encoding'], whole.body.toString().startsWith('<p>Legacy Corp</p>')]).toEqual([200, undefined, true]);
+    expect(calls.splice(0)).toEqual(['text/html', 'text/html']);
+  });
+});

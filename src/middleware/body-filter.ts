@@ -193,8 +193,10 @@ function versionNotModified(environ: Environ, headers: HeaderList, version: stri
 /**
  * Decides, from the fields of a transformable response (which it may change further), whether
  * to transform its body: answers the transformation, or null to leave the response alone.
+ * `given` is the header list as the app gave it to `startResponse` (the same array, not to be
+ * changed): what a layer below noted about this answer can be looked up by it.
  */
-export type ChooseTransform = (headers: HeaderList, environ: Environ) => ((body: Body) => Body) | null;
+export type ChooseTransform = (headers: HeaderList, environ: Environ, given: ReadonlyArray<readonly [string, string]>) => ((body: Body) => Body) | null;
 
 /** Options of {@link bodyFilter}. */
 export interface BodyFilterOptions {
@@ -261,7 +263,7 @@ export interface BodyFilterOptions {
 export function bodyFilter(app: AppLike, transformation: ChooseTransform, options: BodyFilterOptions = {}): App {
   const inner = toApp(app);
   // RFC 9110 §7.7: a response with `no-transform` (a part too: its whole has it) passes as it came.
-  const choose: ChooseTransform = (headers, environ) => (isNoTransform(headers) ? null : transformation(headers, environ));
+  const choose: ChooseTransform = (headers, environ, given) => (isNoTransform(headers) ? null : transformation(headers, environ, given));
   const changesContent = options.changesContent ?? true;
   const dropsLastModified = options.dropsLastModified ?? false;
   const version = options.etagVersion;
@@ -340,7 +342,7 @@ async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Pr
   const started = await callAppKeepingHead(app, environ);
   const headers = new HeaderList();
   headers.list.push(...started.headers);
-  const transform = isTransformable(statusCode(started.status), headers) ? choose(headers, environ) : null;
+  const transform = isTransformable(statusCode(started.status), headers) ? choose(headers, environ, started.headers) : null;
   return { started, headers, transform };
 }
 
@@ -381,7 +383,7 @@ function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes
   if (code === 416) return 'maybe';
   if (code !== 206 && !answer.headers.has('content-range')) return null;
   if (parseMediaType(answer.headers.get('content-type')).type === 'multipart/byteranges') return 'maybe';
-  return choose(new HeaderList(answer.headers), environ) === null ? null : 'yes';
+  return choose(new HeaderList(answer.headers), environ, answer.started.headers) === null ? null : 'yes';
 }
 
 /**

@@ -32,6 +32,15 @@ const OFFERED = Object.keys(CODINGS).filter((name) => name !== 'x-gzip');
 /** The codings kept in the `Accept-Encoding` sent upstream when the client names them. */
 const DECODABLE = Object.keys(CODINGS);
 
+/** What {@link decodeContent} makes of an encoded answer: the coding it would decode, and whether only for a client that does not take it. */
+interface Judgement {
+  coding: Decoding;
+  forClient: boolean;
+}
+
+/** The judgement of each answer {@link askingDecodable} judged, by the header list it passed on with it (its own). */
+type Judgements = WeakMap<ReadonlyArray<readonly [string, string]>, Judgement>;
+
 /** Options of {@link decodeContent}. */
 export interface DecodeContentOptions {
   /**
@@ -40,8 +49,11 @@ export interface DecodeContentOptions {
    * PDF, an image, a type-less body) is decoded only for a client whose `Accept-Encoding` does
    * not take its coding (as nginx's `gunzip on`); a client that takes it gets the upstream's
    * bytes, `Content-Length`, strong `ETag` and `206` parts as they came. Either way such a
-   * response gets `Vary: Accept-Encoding`. Default: the text `replaceText` reads (`text/*`,
-   * HTML included, JSON, JavaScript, XML, XHTML); `() => true` decodes every response.
+   * response gets `Vary: Accept-Encoding`. Called once per answer in a coding decodeContent
+   * reads (a range request whose part is replaced by the whole has two answers), with the
+   * client's own `Accept-Encoding` in `environ`; never for another answer. Default: the text
+   * `replaceText` reads (`text/*`, HTML included, JSON, JavaScript, XML, XHTML); `() => true`
+   * decodes every response.
    */
   filter?: ((contentType: string, environ: Environ) => boolean) | undefined;
 }
@@ -113,7 +125,7 @@ export function decodeContent(app: AppLike, options: DecodeContentOptions = {}):
   const filter = options.filter ?? isTextType;
   if (typeof filter !== 'function') throw new TypeError('decodeContent: filter must be a function (contentType, environ) => boolean');
   /** The coding decodeContent would decode, and whether only for a client that does not take it. */
-  const judge = (headers: HeaderList, environ: Environ): { coding: Decoding; forClient: boolean } | null => {
+  const judge = (headers: HeaderList, environ: Environ): Judgement | null => {
     const values = headers.getAll('content-encoding');
     if (values.length !== 1) return null;
     const coding = CODINGS[values[0]!.trim().toLowerCase()];
@@ -121,9 +133,11 @@ export function decodeContent(app: AppLike, options: DecodeContentOptions = {}):
     const type = parseMediaType(headers.get('content-type')).type;
     return { coding, forClient: type === '' || !filter(type, environ) };
   };
-  return bodyFilter(askingDecodable(toApp(app), judge), (headers, environ) => {
-    const judged = judge(headers, environ);
-    if (judged === null) return null;
+  // Each answer is judged once, below (`filter` called once): the filter reads the judgement of its head.
+  const judgements: Judgements = new WeakMap();
+  return bodyFilter(askingDecodable(toApp(app), judge, judgements), (headers, environ, given) => {
+    const judged = judgements.get(given);
+    if (judged === undefined) return null;
     const { coding, forClient } = judged;
     // No filter reads it: decoded only for a client that does not take the coding (the
     // client's Accept-Encoding is back in the environ once the app's head is known).
@@ -151,10 +165,13 @@ export function decodedBody(body: Body, contentEncoding: string): AsyncGenerator
  * `app` called with the request's `Accept-Encoding` narrowed to the codings decodeContent
  * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), until its
  * status is known ({@link callApp}: an app that starts its answer lazily, in its body, has
- * started it), and the client's value put back then, or when `app` throws. A response `judge`
- * would decode only for a client that does not take its coding gets `Vary: Accept-Encoding`.
+ * started it), and the client's value put back then, or when `app` throws. Each answer is
+ * judged here, once (`judge`, with the client's value back): an encoded one is passed on with
+ * a header list of its own, under which its judgement is kept in `judgements` for the filter
+ * above; one `judge` would decode only for a client that does not take its coding gets
+ * `Vary: Accept-Encoding`.
  */
-function askingDecodable(app: App, judge: (headers: HeaderList, environ: Environ) => { forClient: boolean } | null): App {
+function askingDecodable(app: App, judge: (headers: HeaderList, environ: Environ) => Judgement | null, judgements: Judgements): App {
   return passingFirstStepFailure(async (environ, startResponse) => {
     const client = environ.HTTP_ACCEPT_ENCODING;
     environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, DECODABLE, OFFERED);
@@ -166,12 +183,16 @@ function askingDecodable(app: App, judge: (headers: HeaderList, environ: Environ
       if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
       else environ.HTTP_ACCEPT_ENCODING = client;
     }
-    // Decoded or not as the client's Accept-Encoding takes the coding: the answer varies on it.
     const headers = new HeaderList(started.headers);
-    if (judge(headers, environ)?.forClient === true) {
-      appendVary(headers.list, 'Accept-Encoding');
-      passHead(started, startResponse, headers.list);
-    } else passHead(started, startResponse);
+    const judged = judge(headers, environ);
+    if (judged === null) {
+      passHead(started, startResponse);
+      return started.body;
+    }
+    // Decoded or not as the client's Accept-Encoding takes the coding: the answer varies on it.
+    if (judged.forClient) appendVary(headers.list, 'Accept-Encoding');
+    judgements.set(headers.list, judged);
+    passHead(started, startResponse, headers.list);
     return started.body;
   });
 }
