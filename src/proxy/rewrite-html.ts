@@ -42,7 +42,10 @@ export interface RewriteHtmlOptions {
   /**
    * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
    * each URL of `srcset`, `imagesrcset` and the `ping` of `<a>` and `<area>`, `action`, `formaction`, `poster`, `data`, the
-   * `background` of `<body>`, `<table>`, `<td>` and `<th>`, SVG's `href` and `xlink:href` of
+   * `background` of `<body>`, `<table>`, `<td>` and `<th>`, the `cite` of `<blockquote>`, `<q>`,
+   * `<del>` and `<ins>`, the `longdesc` of `<img>`, `<iframe>` and `<frame>`, an `<object>`'s
+   * `codebase`, `classid` and each URL of `archive` (the last two read against `codebase`, as
+   * HTML 4.01 §13.3 reads them), SVG's `href` and `xlink:href` of
    * `<a>`, `<use>`, `<image>`, `<feImage>` and `<script>`, and the URL of
    * `<meta http-equiv=refresh>`),
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run,
@@ -79,18 +82,27 @@ const REWRITE_HTML_OPTIONS = { elements: true, upstream: true, maxTokenBytes: tr
 
 /** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */
 const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
+/** Link attributes that hold URLs separated by white space: `ping`, and an `<object>`'s `archive` (HTML 4.01 §13.3). */
+const URL_LIST_ATTRIBUTES = new Set(['ping', 'archive']);
+/** An `<object>`'s attributes read against its `codebase`, not the page (HTML 4.01 §13.3; `data` is read against the page, as browsers read it). */
+const CODEBASE_RELATIVE = new Set(['classid', 'archive']);
 
 /**
- * The attributes of each element that hold a URL the browser follows or loads from. SVG's
- * references (`<use>` of an icon sprite, `<image>`, `<feImage>`, `<script>`) are `href` or the
- * older `xlink:href`; `background` is the image of a legacy `<body>` or table, which browsers
- * still load (Apache's mod_proxy_html maps it too); `ping` of `<a>` and `<area>` is a list of
- * URLs the browser POSTs to when the link is followed.
+ * The attributes of each element that hold a URL the browser follows or loads from, or shows
+ * as a link. SVG's references (`<use>` of an icon sprite, `<image>`, `<feImage>`, `<script>`)
+ * are `href` or the older `xlink:href`; `background` is the image of a legacy `<body>` or
+ * table, which browsers still load (Apache's mod_proxy_html maps it too); `ping` of `<a>` and
+ * `<area>` is a list of URLs the browser POSTs to when the link is followed. `cite` (the
+ * source of a quote or the reason for an edit: HTML's URL-valued attributes) and `longdesc`
+ * (a legacy long description, which screen readers follow) are loaded by no browser but
+ * exposed as links; an `<object>`'s `codebase`, `classid` and `archive` (HTML 4.01) are
+ * plugin URLs, the last two read against `codebase`: all in mod_proxy_html's default table.
  */
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
-  a: ['href', 'xlink:href', 'ping'], area: ['href', 'ping'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src', 'href', 'xlink:href'], iframe: ['src'], frame: ['src'],
-  embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
-  button: ['formaction'], form: ['action'], object: ['data'],
+  a: ['href', 'xlink:href', 'ping'], area: ['href', 'ping'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset', 'longdesc'], script: ['src', 'href', 'xlink:href'],
+  iframe: ['src', 'longdesc'], frame: ['src', 'longdesc'], embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'],
+  input: ['src', 'formaction'], button: ['formaction'], form: ['action'], object: ['data', 'codebase', 'classid', 'archive'],
+  blockquote: ['cite'], q: ['cite'], del: ['cite'], ins: ['cite'],
   use: ['href', 'xlink:href'], image: ['href', 'xlink:href'], feimage: ['href', 'xlink:href'],
   body: ['background'], table: ['background'], td: ['background'], th: ['background'],
 };
@@ -273,7 +285,7 @@ function latin1(bytes: Uint8Array): string {
 
 /**
  * Each URL of a list separated by ASCII white space (`ping`, HTML's "set of space-separated
- * tokens") mapped by `toPublic`, the white space kept; `undefined` when none is mapped.
+ * tokens"; `archive`) mapped by `toPublic`, the white space kept; `undefined` when none is mapped.
  */
 function mapUrlList(value: string, toPublic: (url: string) => string | undefined): string | undefined {
   let changed = false;
@@ -297,11 +309,15 @@ function linkHandler(map: UrlMap): ElementHandler {
       if (mapped !== undefined) element.setAttribute('content', mapped);
       return;
     }
+    // As the page has it, before it is mapped: what `classid` and `archive` are read against.
+    const codebase = element.tagName === 'object' ? element.getAttribute('codebase') : null;
+    const onPage = (url: string): string | undefined => map.toPublic(url, base);
+    const onCodebase = codebase === null ? onPage : (url: string): string | undefined => map.toPublicAgainst(url, codebase, base);
     for (const name of LINK_ATTRIBUTES[element.tagName] ?? []) {
       const value = element.getAttribute(name);
       if (value === null) continue;
-      const toPublic = (url: string): string | undefined => map.toPublic(url, base);
-      const mapped = SRCSET_ATTRIBUTES.has(name) ? mapSrcset(value, toPublic) : name === 'ping' ? mapUrlList(value, toPublic) : toPublic(value);
+      const toPublic = CODEBASE_RELATIVE.has(name) ? onCodebase : onPage;
+      const mapped = SRCSET_ATTRIBUTES.has(name) ? mapSrcset(value, toPublic) : URL_LIST_ATTRIBUTES.has(name) ? mapUrlList(value, toPublic) : toPublic(value);
       if (mapped !== undefined && mapped !== value) element.setAttribute(name, mapped);
     }
   };

@@ -127,6 +127,30 @@ export class UrlMap {
   }
 
   /**
+   * {@link UrlMap.toPublic} for a reference read against `codebase` rather than the page (HTML
+   * 4.01 §13.3: an `<object>`'s `classid` and `archive`). Only a path (`/lib/a.jar`) takes its
+   * host from what it is read against: against a codebase on another origin than the page's
+   * (`http://old.example.com/applets/`, `//cdn.example.net/`), the path is mapped as the URL it
+   * names there (`http://old.example.com/lib/a.jar`, public and absolute once mapped: right
+   * whatever the codebase becomes), or left alone when that is another host's. Any other
+   * reference, and any against a codebase of the page's origin (a path, a relative one, one
+   * that does not parse), maps as {@link UrlMap.toPublic} maps it on the page.
+   */
+  toPublicAgainst(url: string, codebase: string, base: PublicBase): string | undefined {
+    const trimmed = parserInput(url);
+    const page = `${base.origin}/`;
+    if (trimmed.charCodeAt(0) !== 47 || isSlash(trimmed.charCodeAt(1)) || !URL.canParse(codebase, page)) return this.toPublic(url, base);
+    const from = new URL(codebase, page);
+    if (URL.canParse(page) && from.origin === new URL(page).origin) return this.toPublic(url, base);
+    if ((from.protocol !== 'http:' && from.protocol !== 'https:') || !URL.canParse(trimmed, from.href)) return undefined;
+    const named = new URL(trimmed, from);
+    // A protocol-relative codebase names a host, not a scheme: the path on that host, as written.
+    const written = parserInput(codebase);
+    const where = isSlash(written.charCodeAt(0)) && isSlash(written.charCodeAt(1)) ? `//${named.host}` : named.origin;
+    return this.toPublic(where + named.pathname + named.search + named.hash, base);
+  }
+
+  /**
    * The public form of `ref` when a browser reads it as a URL of the upstream although it is not
    * written `scheme://host/…` or `//host/…` as {@link UrlMap.toPublic} matches the names:
    * `http:///host/x`, `http:\\host\x`, `http://host\x`, `\\host/x`, `/\host/x`, or `http:host/x`
