@@ -83,7 +83,10 @@ export function editsOf(element: HtmlElement): ElementEdits {
  * Content inserted is text unless `{ html: true }` is given. Text and attribute values are
  * written in the document's charset; a character it cannot hold becomes a character reference.
  * `prepend`, `append` and `setInnerContent` do nothing on void elements (`link`, `img`, `meta`,
- * …), which have no content. The end of the element is where the browser ends it: its end tag,
+ * …), which have no content. A `form` directly in a table, outside a cell, has none either: the
+ * browser pops it at once (WHATWG HTML §13.2.6.4.9 "in table"), and the fields after it are its
+ * own through the form element pointer; what they insert goes right after its start tag, and
+ * `after` writes no `</form>`, which would clear that pointer. The end of the element is where the browser ends it: its end tag,
  * or, when the source leaves that out, where HTML implies it (WHATWG HTML §13.1.2.4, "Optional
  * tags"): an `li` at the next `<li>` or `</ul>`, a `p` at a block (`<div>`) or its parent's end
  * tag, a `td` at the next cell or row, an `option` at the next `<option>`, `head` at `<body>`,

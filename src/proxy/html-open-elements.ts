@@ -134,11 +134,31 @@ export class OpenElements<W> {
   /**
    * True for a start tag the browser drops, which opens nothing and ends nothing: an HTML
    * `form` while the form element pointer is set and no `template` is open (§13.2.6.4.7 "in
-   * body": `<form><form>` builds one form, which the first `</form>` ends). Asked before
-   * {@link start}; never in XHTML.
+   * body": `<form><form>` builds one form, which the first `</form>` ends), and in a table
+   * outside a cell ({@link popsAtOnce}) while the pointer is set or a `template` is open
+   * (§13.2.6.4.9 "in table"). Asked before {@link start}; never in XHTML.
    */
   drops(name: string, foreign: boolean): boolean {
-    return name === 'form' && !foreign && !this.xml && this.formPointer && this.last('template') === -1;
+    if (name !== 'form' || foreign || this.xml) return false;
+    const template = this.last('template') !== -1;
+    return this.inTable() ? this.formPointer || template : this.formPointer && !template;
+  }
+
+  /**
+   * Takes an HTML `form` start tag in a table outside any cell or caption (`<table><form>`,
+   * `<tr><form>`, or in what the table fosters out, `<table><div><form>`: the "in table", "in
+   * table body" and "in row" insertion modes, §13.2.6.4.9): the browser inserts that form and
+   * pops it at once, an element with no content, and sets the form element pointer, through
+   * which the fields that follow are its own; it ends an open `colgroup` first, and no `p`.
+   * Answers true having done so (nothing is to be pushed), false for any other tag ({@link start}
+   * takes it). Asked after {@link drops}; never in XHTML.
+   */
+  popsAtOnce(name: string, foreign: boolean): boolean {
+    if (name !== 'form' || foreign || this.xml || !this.inTable()) return false;
+    // "In column group": anything else ends the colgroup and is read "in table".
+    if (this.topIs('colgroup')) this.endAt(this.stack.length - 1);
+    this.formPointer = true;
+    return true;
   }
 
   /**
@@ -322,6 +342,12 @@ export class OpenElements<W> {
     // "Close a p element" when one is in button scope.
     this.endAt(this.inScope(this.last('p'), BUTTON_SCOPE));
     if (HEADINGS.has(name) && HEADINGS.has(this.stack.at(-1)?.name ?? '') && !this.stack.at(-1)!.foreign) this.endAt(this.stack.length - 1);
+  }
+
+  /** True when the innermost open table is inside no cell, caption or `template`: tags are read "in table" (or "in table body", "in row"). */
+  private inTable(): boolean {
+    const table = this.last('table');
+    return table !== -1 && table > this.lastOf(TABLE_HOLDERS);
   }
 
   /** "Generate implied end tags" (but for `except`). */

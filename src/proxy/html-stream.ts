@@ -165,19 +165,29 @@ export class HtmlRewrite {
       this.emit(raw);
       return;
     }
+    // A form in a table (not in a cell) is popped as soon as it is inserted: empty, as a void element, but with no end tag to leave out.
+    if (this.open.popsAtOnce(name, this.stream.foreign)) {
+      this.rewriteStartTag(tag, name, raw, 'empty');
+      return;
+    }
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
     // What the tag implies ends (an open `<p>` at `<div>`) ends before it.
     const foreign = this.open.start(name, this.stream.foreign);
-    const watch = this.rewriteStartTag(tag, name, raw, isVoid);
+    const watch = this.rewriteStartTag(tag, name, raw, isVoid ? 'void' : 'open');
     if (!isVoid) this.open.push(name, foreign, watch);
   }
 
   /**
    * Runs the handlers on a start tag and sends it as they changed it (nothing inside a dropped
-   * element); answers the watch on its end, when a handler waits for it.
+   * element); answers the watch on its end, when a handler waits for it. `kind`: `open` for an
+   * element whose content follows; `void` for one with no content (what `prepend`, `append`
+   * and `setInnerContent` insert is dropped); `empty` for one the browser pops at once, a form in
+   * a table ({@link OpenElements.popsAtOnce}): what they insert goes right after its start tag,
+   * read as the browser reads what follows it there, and `after` follows with no end tag written
+   * (a `</form>` would clear the form element pointer, taking the fields that follow from the form).
    */
-  private rewriteStartTag(tag: StartTag, name: string, raw: string, isVoid: boolean): Watch | undefined {
+  private rewriteStartTag(tag: StartTag, name: string, raw: string, kind: 'open' | 'void' | 'empty'): Watch | undefined {
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
@@ -193,12 +203,13 @@ export class HtmlRewrite {
     this.emit(edits.before);
     if (edits.replacement !== undefined) {
       this.emit(edits.replacement);
-      if (!isVoid) return this.watch({ name: tag.tagName, append: '', after: edits.after, drop: 'all' });
+      if (kind === 'open') return this.watch({ name: tag.tagName, append: '', after: edits.after, drop: 'all' });
       this.emit(edits.after);
       return undefined;
     }
     this.emit(startTagOf(element!));
-    if (isVoid) {
+    if (kind !== 'open') {
+      if (kind === 'empty') this.emit((edits.inner ?? edits.prepend) + edits.append);
       this.emit(edits.after);
       return undefined;
     }

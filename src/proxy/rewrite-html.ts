@@ -121,7 +121,8 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * page any self-closing tag (`<div/>`, `<script src="a.js"/>`), as browsers read XHTML (XML).
  * An element ends where browsers end it: at its end tag, or, left out (`<li>`, `<p>`, `<td>`,
  * `<option>` on legacy pages), where HTML implies it, at the next `<li>` or the parent's end tag
- * ({@link HtmlElement}; docs/proxy.md, "Where an element ends").
+ * ({@link HtmlElement}; docs/proxy.md, "Where an element ends"); a `<form>` directly in a table
+ * (not in a cell) at its own start tag, as the browser pops it, empty, at once.
  * Typical uses: a stylesheet link appended to `head`, a banner prepended to `body`, links to
  * the upstream made public (`upstream`).
  *
