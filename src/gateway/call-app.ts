@@ -10,6 +10,7 @@ import { logRequestError } from './log.ts';
 import { isAbort, unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
 import { neverStarted, startedTwice } from './start-errors.ts';
+import { FirstStepFailure } from './first-step-failure.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -61,7 +62,11 @@ export interface StartedApp {
  *   signal's reason when it is an `AbortError` or `TimeoutError` (else an `AbortError`): the
  *   app was stopped, not wrong, so `timeout`, `errors()` and the server do not log it.
  */
-export async function callApp(app: App, environ: Environ, onCloseError?: (error: unknown) => void): Promise<StartedApp> {
+export function callApp(app: App, environ: Environ, onCloseError?: (error: unknown) => void): Promise<StartedApp>;
+// The signature above is the public one. `keepHead` is {@link callAppKeepingHead}'s: the head
+// is this function's own, so keeping it allocates nothing, and `callApp` gains no stack frame.
+// No default value: a parameter that has one makes every call's suspended frame 40 bytes larger.
+export async function callApp(app: App, environ: Environ, onCloseError?: (error: unknown) => void, keepHead?: boolean): Promise<StartedApp> {
   let status: string | undefined;
   let headers: Array<[string, string]> = [];
   let committed = false;
@@ -82,7 +87,15 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
   // An event stream whose fields came first also stops waiting for its first event at the
   // server's shutdown (docs/spec.md §2.6): the server cannot end what it does not hold yet.
   const shutdown = status !== undefined && eventStreamKind(headers) !== undefined ? environ['tsgi.shutdown_signal'] : undefined;
-  const pulled = await pullFirstChunk(body, environ, onCloseError, shutdown);
+  let pulled: PulledBody;
+  try {
+    pulled = await pullFirstChunk(body, environ, onCloseError, shutdown);
+  } catch (error) {
+    // The app answered and gave its head, which a layer passing the answer on sends with a body
+    // failing as this one did; no head given (a lazy app whose first step threw), there is none.
+    if (keepHead === true && status !== undefined) throw new FirstStepFailure(error, status, headers);
+    throw error;
+  }
   if (status === undefined) {
     void pulled.close();
     // Given up on before its head (the client left, a `timeout` above gave up): stopped, not wrong.
@@ -91,6 +104,25 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
   }
   committed = true;
   return { status, headers, body: pulled.body, close: pulled.close, first: pulled.first };
+}
+
+/** {@link callApp} with its implementation's `keepHead`, which its public signature leaves out. */
+const keepingHead = callApp as (app: App, environ: Environ, onCloseError: ((error: unknown) => void) | undefined, keepHead: true) => Promise<StartedApp>;
+
+/**
+ * @internal {@link callApp} for a layer that passes the app's answer on and must not be there
+ * when its body fails at its first step (`compress`, `timeout`, `etag`, the body filters,
+ * `cascade`, the `TestClient`): a body that fails at its opening or first step once the app
+ * answered with it and gave its head rejects with a {@link FirstStepFailure} carrying that head
+ * (the last `startResponse` call callApp accepted, unchecked) and the failure, which the layer's
+ * `passingFirstStepFailure` answers as the app's answer (the head, then a body failing with the
+ * same error), so the server answers as without the layer (its 500 or the exception's, the
+ * held head's fields of no representation kept; docs/spec.md §7.4). Anything else rejects as
+ * from `callApp`: an app that threw, or whose promise rejected, held no head. The head is the
+ * one callApp keeps anyway: an answer that starts costs what it costs through `callApp`.
+ */
+export function callAppKeepingHead(app: App, environ: Environ, onCloseError?: (error: unknown) => void): Promise<StartedApp> {
+  return keepingHead(app, environ, onCloseError, true);
 }
 
 /**
@@ -106,6 +138,18 @@ export function passHead(started: StartedApp, startResponse: StartResponse, head
     started.close();
     throw error;
   }
+}
+
+/** What {@link pullFirstChunk} answers. */
+interface PulledBody {
+  /** The body, its first chunk (pulled already) included; empty when it ended or was given up. */
+  body: Body;
+  /** Closes the app's body unread; settles once its own `return()` has. */
+  close(): Promise<void>;
+  /** True when the pull was given up (`tsgi.signal`, or the shutdown for an event stream). */
+  abandoned?: true;
+  /** The step that produced the first chunk, when there is one. */
+  first?: IteratorYieldResult<Uint8Array>;
 }
 
 /**
@@ -134,7 +178,7 @@ export async function pullFirstChunk(
   environ: Environ,
   onCloseError?: (error: unknown) => void,
   shutdown?: AbortSignal,
-): Promise<{ body: Body; close(): Promise<void>; abandoned?: true; first?: IteratorYieldResult<Uint8Array> }> {
+): Promise<PulledBody> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
   let abandoned: Promise<void> | undefined;

@@ -6,8 +6,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { type StartedApp, passHead } from '../gateway/call-app.ts';
-import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
+import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
+import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';

@@ -5,8 +5,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp, passHead } from '../gateway/call-app.ts';
-import { callAppKeepingHead, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
+import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
+import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';

@@ -5,8 +5,8 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp } from '../gateway/call-app.ts';
-import { callAppKeepingHead, failureOf, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
+import { type StartedApp, callAppKeepingHead } from '../gateway/call-app.ts';
+import { failureOf, passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { logRequestError } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';

@@ -7,8 +7,8 @@
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
 import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
-import { type StartedApp } from '../gateway/call-app.ts';
-import { FirstStepFailure, callAppKeepingHead } from '../gateway/first-step-failure.ts';
+import { type StartedApp, callAppKeepingHead } from '../gateway/call-app.ts';
+import { FirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { resumeSteps } from '../gateway/resume.ts';
