@@ -8,7 +8,7 @@ import type { App, Environ } from '../../gateway/types.ts';
 import { HOP_BY_HOP } from '../../gateway/fields.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
 import { quotePath } from '../../http/url.ts';
-import { rawPathParts } from '../../proxy/upstream-path.ts';
+import { rawPathParts } from '../../http/raw-path.ts';
 import { connectionOptions } from '../../proxy/forward-headers.ts';
 import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
