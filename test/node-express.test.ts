@@ -4,12 +4,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AppLike, Request, Response, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
+import { RouteMap } from 'tsgi/routing';
+import { directoryApp } from 'tsgi/middleware';
 import Koa from 'koa';
 import { errorLog, rawExchange } from './node-helpers.ts';
 
@@ -405,5 +408,35 @@ describe('a path Express matched with escapes the app would decode', () => {
       const res = await fetch(`${base}/t${target}`, { redirect: 'manual', headers: { 'x-admin': 'yes' } });
       expect([target, res.status, await res.text()]).toEqual([target, 200, `served ${path}`]);
     }
+  });
+});
+
+describe('an escaped slash in a parameter of the Express mount path', () => {
+  it('stays escaped in the URLs and redirects the app builds, so they name the same Express route', async () => {
+    const routes = new RouteMap({ issues: '/issues/', issue: '/issues/<int:id>' });
+    const issues = routes.app({
+      issues: (req, _values, urls) => Response.json({ link: urls.build('issue', { id: 1 }), external: urls.build('issue', { id: 1 }, { external: true }), app: req.applicationUrl }),
+      issue: (req, { id }) => Response.json({ id, url: req.url, path: req.path }),
+    });
+    const web = express();
+    web.use('/repos/:repo', toNodeHandler(issues));
+    const base = await listen(web);
+    // The slash redirect goes to the same repository, not to /repos/a/b/issues/ (Express: repository `a`).
+    const slash = await fetch(`${base}/repos/a%2Fb/issues`, { redirect: 'manual' });
+    expect([slash.status, slash.headers.get('location')]).toEqual([308, `${base}/repos/a%2Fb/issues/`]);
+    expect(await (await fetch(`${base}/repos/a%2Fb/issues/`)).json()).toEqual({
+      link: '/repos/a%2Fb/issues/1',
+      external: `${base}/repos/a%2Fb/issues/1`,
+      app: `${base}/repos/a%2Fb`,
+    });
+    expect(await (await fetch(`${base}/repos/a%2Fb/issues/1`)).json()).toEqual({ id: 1, url: `${base}/repos/a%2Fb/issues/1`, path: '/repos/a%2Fb/issues/1' });
+    // SCRIPT_NAME itself stays decoded (spec §2.1); a mount path without an escaped slash is quoted as before.
+    expect(await (await fetch(`${base}/repos/caf%C3%A9/issues/`)).json()).toMatchObject({ link: '/repos/caf%C3%A9/issues/1' });
+    // directoryApp's slash redirect too (test/fixtures/tsdoc is a directory).
+    const files = express();
+    files.use('/files/:owner', toNodeHandler(directoryApp(fileURLToPath(new URL('./fixtures', import.meta.url)))));
+    const filesBase = await listen(files);
+    const dir = await fetch(`${filesBase}/files/a%2Fb/tsdoc`, { redirect: 'manual' });
+    expect([dir.status, dir.headers.get('location')]).toEqual([301, `${filesBase}/files/a%2Fb/tsdoc/`]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The raw, still percent-encoded spelling of `SCRIPT_NAME` and `PATH_INFO`, found in
  * `REQUEST_URI`: decoding loses what the client wrote (`%2F` is `/` in `PATH_INFO`), and the
- * proxy and the fetch adapters need it back.
+ * proxy, the fetch adapters and the URLs a request builds under its mount point need it back.
  *
  * @module
  */
@@ -71,4 +71,27 @@ export function rawPathParts(environ: Environ): [script: string, rest: string] {
     }
   }
   return [quotePath(script), info === '*' ? info : quotePath(info)];
+}
+
+/** An escaped slash, which decoding makes a `/` that quoting cannot tell from a real one. */
+const ESCAPED_SLASH = /%2f/i;
+
+/** A raw path of `pchar`s, `/` and well-formed escapes only: safe to put in a URL as it is. */
+const URL_PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * `SCRIPT_NAME` as a URL path, for the URLs a request builds under its mount point
+ * (`req.applicationUrl`, `urls.build`, redirects): `quotePath(SCRIPT_NAME)`, except when the
+ * client spelt the mount point with an escaped slash (`/repos/a%2Fb` under Express's
+ * `use('/repos/:repo', …)`, whose `SCRIPT_NAME` is `/repos/a/b`), which quoting cannot give
+ * back: then its raw spelling from `REQUEST_URI`, so the URL names the same mount point and not
+ * `/repos/a/b`. Only the mount point: an escaped slash in `PATH_INFO` is the app's to route.
+ * Costs the common request one test of `REQUEST_URI`.
+ */
+export function quotedScriptName(environ: Environ): string {
+  const script = environ.SCRIPT_NAME ?? '';
+  const uri = environ.REQUEST_URI;
+  if (typeof uri !== 'string' || !ESCAPED_SLASH.test(uri) || !script.includes('/', 1)) return quotePath(script);
+  const [raw] = rawPathParts(environ);
+  return ESCAPED_SLASH.test(raw) && URL_PATH.test(raw) ? raw : quotePath(script);
 }

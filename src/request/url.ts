@@ -8,6 +8,7 @@ import { MultiDict, queryPairs } from '../datastructures/multidict.ts';
 import { type ParsedValues, PARSED, fromEnviron, liveField } from '../http/descriptors.ts';
 import type { Environ } from '../gateway/types.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 import { DEFAULT_PORTS, hostOf, splitHost, withPort } from '../http/host.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
@@ -180,14 +181,19 @@ export abstract class RequestUrl {
     return `${scheme}://${withPort(this.hostname, this.port, scheme)}`;
   }
 
-  /** The URL of the mount point: `hostUrl` + quoted `SCRIPT_NAME` (WebOb `application_url`). */
+  /**
+   * The URL of the mount point: `hostUrl` + quoted `SCRIPT_NAME` (WebOb `application_url`). A
+   * mount point the client spelt with an escaped slash (`/repos/a%2Fb` under Express's
+   * `use('/repos/:repo', …)`: `SCRIPT_NAME` `/repos/a/b`) keeps that spelling, so the URL names
+   * the same mount point (as do `path`, `pathUrl`, `url` and the URLs a `RouteMap` builds).
+   */
   get applicationUrl(): string {
-    return this.hostUrl + quotePath(this.scriptName);
+    return this.hostUrl + quotedScriptName(this.environ);
   }
 
-  /** The quoted path: `SCRIPT_NAME` + `PATH_INFO`, without the query (WebOb `path`). */
+  /** The quoted path: `SCRIPT_NAME` + `PATH_INFO`, without the query (WebOb `path`); the mount point as in `applicationUrl`. */
   get path(): string {
-    return quotePath(this.scriptName + this.pathInfo);
+    return quotedScriptName(this.environ) + quotePath(this.pathInfo);
   }
 
   /**
@@ -209,7 +215,7 @@ export abstract class RequestUrl {
   get pathUrl(): string {
     const pathInfo = this.pathInfo;
     if (pathInfo === '*') return this.applicationUrl;
-    return this.hostUrl + quotePath(this.scriptName + pathInfo);
+    return this.hostUrl + quotedScriptName(this.environ) + quotePath(pathInfo);
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { comparableHostName, withPort } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
 import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { Request } from '../request/request.ts';
@@ -118,7 +119,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
     const given = (values ?? {}) as Record<string, unknown>;
     const built = buildFor(endpoint, rules, given, (r) => r.host === null || buildHost(r, given) === this.host);
     const rule = built.rule;
-    const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
+    const path = `${quotedScriptName(this.#req.environ)}${built.path}${built.query}${fragment(options?.anchor)}`;
     // `'false'` is truthy: checked with one comparison, on the branch a truthy value takes anyway.
     const external = truthyOption('urls.build', 'external', options?.external);
     if (rule.host !== null) {
@@ -175,7 +176,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   #redirect(path: string): HTTPPermanentRedirect {
     const req = this.#req;
     const query = /[?#]/.test(path) ? '' : req.queryString;
-    return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(req.scriptName)}${path}${query ? `?${query}` : ''}`);
+    return new HTTPPermanentRedirect(`${req.hostUrl}${quotedScriptName(req.environ)}${path}${query ? `?${query}` : ''}`);
   }
 
   /** The methods the rules for `pathInfo` answer (`OPTIONS` included), sorted; empty when none match. */
