@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, type ServerHandle, defineEnvironKey, defineMiddleware, redirect, serve } from 'tsgi';
 import { directoryApp, mount, proxyFix } from 'tsgi/middleware';
 import { toNodeHandler } from 'tsgi/node';
+import { quotePath } from 'tsgi/http';
 import { proxy, rewriteLocation } from 'tsgi/proxy';
 import { RouteMap } from 'tsgi/routing';
 import { type ErrorLog, errorLog, sleep, until } from './node-helpers.ts';
@@ -215,6 +216,10 @@ describe('the mount prefix: Express’s mount path is SCRIPT_NAME, and what the 
     const plain = await get(`${base}/v2/r/name/%61?x=1`);
     // Express routes on the raw path, so its guards would not see /v2/r/name/a: sent there first (server.md).
     expect([plain.status, plain.headers.get('location')]).toEqual([308, '/v2/r/name/a?x=1']);
+    // encodeURIComponent's escapes of sub-delims and `@` take the same round trip; quotePath's spelling does not.
+    const email = await get(`${base}/v2/r/name/${encodeURIComponent('ada@example.com')}`);
+    expect([email.status, email.headers.get('location')]).toEqual([308, '/v2/r/name/ada@example.com']);
+    expect(await (await get(`${base}/v2/r/name/${quotePath('ada@example.com')}`)).text()).toBe('name=ada@example.com');
   });
 });
 
