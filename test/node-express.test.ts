@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AppLike, Request, Response, serve } from 'tsgi';
+import { type AppLike, Request, Response, redirect, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import { RouteMap } from 'tsgi/routing';
-import { directoryApp } from 'tsgi/middleware';
+import { directoryApp, mount } from 'tsgi/middleware';
 import Koa from 'koa';
 import { errorLog, rawExchange } from './node-helpers.ts';
 
@@ -432,6 +432,14 @@ describe('an escaped slash in a parameter of the Express mount path', () => {
     expect(await (await fetch(`${base}/repos/a%2Fb/issues/1`)).json()).toEqual({ id: 1, url: `${base}/repos/a%2Fb/issues/1`, path: '/repos/a%2Fb/issues/1' });
     // SCRIPT_NAME itself stays decoded (spec §2.1); a mount path without an escaped slash is quoted as before.
     expect(await (await fetch(`${base}/repos/caf%C3%A9/issues/`)).json()).toMatchObject({ link: '/repos/caf%C3%A9/issues/1' });
+    // A relative redirect is resolved against that spelling; so is mount()'s redirect to a clean path.
+    const nested = express();
+    nested.use('/repos/:repo', toNodeHandler(mount({ '/m': Request.application(() => redirect('next', 302)) })));
+    const nestedBase = await listen(nested);
+    const relative = await fetch(`${nestedBase}/repos/a%2Fb/m/x/`, { redirect: 'manual' });
+    expect(relative.headers.get('location')).toBe(`${nestedBase}/repos/a%2Fb/m/x/next`);
+    const { raw } = await rawExchange(Number(new URL(nestedBase).port), 'GET /repos/a%2Fb/m/x/../y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    expect(raw).toContain('\r\nLocation: http://h/repos/a%2Fb/m/y\r\n');
     // directoryApp's slash redirect too (test/fixtures/tsdoc is a directory).
     const files = express();
     files.use('/files/:owner', toNodeHandler(directoryApp(fileURLToPath(new URL('./fixtures', import.meta.url)))));

@@ -7,6 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { Response } from '../response/response.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 import { hostOf } from '../http/host.ts';
 import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkedExceptionOptions, environOf, generatedPage } from './base.ts';
 import { HTTPBadRequest } from './client-errors.ts';
@@ -113,7 +114,7 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
     // `OPTIONS *` names no path (RFC 9112 §3.3): resolved against the mount point, as `req.pathUrl` is.
     const pathInfo = environ.PATH_INFO === '*' ? '' : (environ.PATH_INFO ?? '');
     const query = environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '';
-    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${pathInfo}`)}${query}`);
+    const base = new URL(`${scheme}://${hostOf(environ)}${quotedScriptName(environ)}${quotePath(pathInfo)}${query}`);
     return new URL(target, base).href;
   } catch {
     return target;

@@ -81,7 +81,8 @@ const URL_PATH = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
 
 /**
  * `SCRIPT_NAME` as a URL path, for the URLs a request builds under its mount point
- * (`req.applicationUrl`, `urls.build`, redirects): `quotePath(SCRIPT_NAME)`, except when the
+ * (`req.applicationUrl`, `urls.build`, redirects, the base a relative `Location` is resolved
+ * against): `quotePath(SCRIPT_NAME)`, except when the
  * client spelt the mount point with an escaped slash (`/repos/a%2Fb` under Express's
  * `use('/repos/:repo', …)`, whose `SCRIPT_NAME` is `/repos/a/b`), which quoting cannot give
  * back: then its raw spelling from `REQUEST_URI`, so the URL names the same mount point and not

@@ -8,6 +8,7 @@
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { quotePath } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
 const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
@@ -47,6 +48,6 @@ export function redirectToCleanPath(environ: Environ, startResponse: StartRespon
   const cleaned = cleanPath(path, mergeSlashes);
   if (cleaned === path) return null;
   const qs = environ.QUERY_STRING;
-  const location = quotePath(`${environ.SCRIPT_NAME ?? ''}${cleaned}`) + (qs ? `?${qs}` : '');
+  const location = quotedScriptName(environ) + quotePath(cleaned) + (qs ? `?${qs}` : '');
   return new HTTPPermanentRedirect(location).respond(environ, startResponse);
 }
