@@ -21,7 +21,7 @@ const proxies: ProxyApp[] = [];
 
 beforeAll(async () => {
   // The head after HEAD_DELAY ms, a first chunk, the end BODY_DELAY ms later.
-  upstream = http.createServer((_req, res) => {
+  upstream = http.createServer((req, res) => {
     setTimeout(() => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('first ');
@@ -99,6 +99,21 @@ describe('upstream timing', () => {
     const line = JSON.parse(lines[0]!);
     expect(line.upstream_header_ms).toBeNull();
     expect(line.upstream_response_ms).toEqual(expect.any(Number));
+  });
+
+  it('logs the time to the abort for a client that leaves before the head (499), as nginx logs $upstream_response_time', async () => {
+    const { app, lines } = logged(upstreamApp());
+    const server = await start(app);
+    const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'));
+    socket.on('error', () => undefined);
+    setTimeout(() => socket.destroy(), 50);
+    await expect.poll(() => lines.length).toBe(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line.status).toBe(499);
+    // A proxied request: both keys, the head never came, the exchange ended at the abort.
+    expect(line.upstream_header_ms).toBeNull();
+    expect(line.upstream_response_ms).toBeGreaterThanOrEqual(40);
+    expect(line.upstream_response_ms).toBeLessThan(HEAD_DELAY);
   });
 
   it("knows the head's time when responseHeaders runs: a Server-Timing field", async () => {

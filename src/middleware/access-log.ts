@@ -287,8 +287,10 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     try {
       const answer = inner(environ, start);
       // A client gone before the app answered (or cut by the shutdown) is logged then (499),
-      // also when the app never settles (it ignores `tsgi.signal`), as nginx logs it.
-      if (isThenable(answer)) watchClientGone(environ, (gone = () => record('close')));
+      // also when the app never settles (it ignores `tsgi.signal`), as nginx logs it: a
+      // microtask later, once the server has aborted `tsgi.signal` as well (it tells this wait
+      // first), so that a `proxy` below has ended its exchange and its time is in the line.
+      if (isThenable(answer)) watchClientGone(environ, (gone = () => queueMicrotask(() => record('close'))));
       // The line of an answer that ended: once the head is settled and the last byte sent.
       const whenSent = () => afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close')));
       const body = wrapBody(await answer, {
