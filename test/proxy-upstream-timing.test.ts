@@ -22,6 +22,8 @@ const proxies: ProxyApp[] = [];
 beforeAll(async () => {
   // The head after HEAD_DELAY ms, a first chunk, the end BODY_DELAY ms later.
   upstream = http.createServer((req, res) => {
+    // A 304 with the Content-Length of the 200 it stands for (RFC 9110 §8.6 allows it).
+    if (req.url === '/304') return void res.writeHead(304, { ETag: '"v1"', 'Content-Length': '100' }).end();
     setTimeout(() => {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
       res.write('first ');
@@ -114,6 +116,18 @@ describe('upstream timing', () => {
     expect(line.upstream_header_ms).toBeNull();
     expect(line.upstream_response_ms).toBeGreaterThanOrEqual(40);
     expect(line.upstream_response_ms).toBeLessThan(HEAD_DELAY);
+  });
+
+  it('logs the time to the head as the end of a 304, whose Content-Length announces no body', async () => {
+    const { app, lines } = logged(upstreamApp());
+    const server = await start(app);
+    const res = await request(`${server.url}/304`, { headers: { 'if-none-match': '"v1"' } });
+    expect(res.status).toBe(304);
+    await expect.poll(() => lines.length).toBe(1);
+    const line = JSON.parse(lines[0]!);
+    expect(line.upstream_header_ms).toEqual(expect.any(Number));
+    // nginx: a 304 has no body (length 0), its exchange is over with its head.
+    expect(line.upstream_response_ms).toBe(line.upstream_header_ms);
   });
 
   it("knows the head's time when responseHeaders runs: a Server-Timing field", async () => {

@@ -269,11 +269,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
       return;
     }
     this.headIn = true;
-    if (this.timing !== undefined) this.timing.header = performance.now() - this.sentAt;
     if (this.timeouts !== undefined) this.arm(this.timeouts.body);
     // RFC 9110 §6.4.1: a 204 or 304 has no content, whatever its Content-Length says (a 304's
-    // is the 200's length, which undici would take for a body that never came).
+    // is the 200's length, which undici would take for a body that never came, failing the
+    // request later with a length mismatch).
     this.bodiless = statusCode === 204 || statusCode === 304;
+    if (this.timing !== undefined) {
+      this.timing.header = performance.now() - this.sentAt;
+      // Such an answer is whole with its head, as nginx times it (its length is 0): undici's
+      // late end or length mismatch does not move the end of the exchange.
+      if (this.bodiless) {
+        this.timing.response = this.timing.header;
+        this.timing = undefined;
+      }
+    }
     this.headSettled = true;
     this.resolveHead({ statusCode, statusMessage: statusMessage ?? '', headers });
   }
