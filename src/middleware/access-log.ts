@@ -101,8 +101,9 @@ export interface AccessLogEntry {
   upstreamHeaderTime: number | null;
   /**
    * Milliseconds from `proxy` sending the request upstream to the end of the exchange: its
-   * body's last byte read, or its failure (nginx's `$upstream_response_time`, in ms); `null`
-   * when no `proxy` below sent the request.
+   * body's last byte read (a `204`'s or `304`'s head), or its failure, or the abort when the
+   * client left (in a `499` line too) (nginx's `$upstream_response_time`, in ms); `null` when
+   * no `proxy` below sent the request.
    */
   upstreamResponseTime: number | null;
   /**
