@@ -57,12 +57,13 @@ function site(): App {
         return new Response('slow\n');
       case '/stream':
         return new Response((async function* () {
-          for (let i = 0; i < 6; i++) {
+          for (let i = 0; i < 20; i++) {
             yield text(`${i} ${spans.getStore()?.span}\n`);
             await sleep(30);
           }
         })());
       case '/events':
+        arrivals.get(req.path)?.();
         return Response.eventStream((async function* () {
           for (let i = 0; ; i++) {
             yield { data: String(i) };
@@ -223,9 +224,10 @@ describe('an observed service', () => {
 
   it('loses no line at the graceful shutdown: a slow answer finishes, an event stream ends whole', async () => {
     access.length = 0;
+    const arrived = Promise.all([arrival('/slow'), arrival('/events')]);
     const slow = get('/slow?ms=150');
     const events = get('/events');
-    await sleep(60);
+    await arrived;
     await server.close({ timeout: 2000 });
     const [slowAnswer, eventsAnswer] = await Promise.all([slow, events]);
     expect(slowAnswer).toMatchObject({ status: 200, body: 'slow\n' });
