@@ -7,6 +7,7 @@
  * ends, and docs/proxy.md's answer to slow uploads holding the upstream's connections.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -15,7 +16,7 @@ import { Request, Response, type ServerHandle, serve } from 'tsgi';
 import { CookieSessions, crossOriginProtection, decodeBody, errors, mount, proxyFix, sessionOf } from 'tsgi/middleware';
 import { type ProxyApp, proxy, rewriteLocation } from 'tsgi/proxy';
 
-/** What the upstream was asked, one line per request. */
+/** What the upstream was asked, one line per request it received whole. */
 const asked: string[] = [];
 let upstream: http.Server;
 let upstreamUrl: string;
@@ -24,9 +25,12 @@ let server: ServerHandle;
 
 beforeAll(async () => {
   upstream = http.createServer((req, res) => {
-    asked.push(`${req.method} ${req.url}`);
     req.resume();
-    req.on('end', () => res.end(`upstream saw ${req.url}`));
+    // Counted once whole: a request the proxy started and then aborted is no request the upstream serves.
+    req.on('end', () => {
+      asked.push(`${req.method} ${req.url}`);
+      res.end(`upstream saw ${req.url}`);
+    });
   });
   await new Promise<void>((done) => upstream.listen(0, '127.0.0.1', done));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
@@ -101,6 +105,36 @@ describe('requests whose framing is in doubt', () => {
     // The same framing done right goes through.
     expect(await exchange(`${head}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)).toMatch(/upstream saw \/internal\/x$/);
     expect(asked).toEqual(['POST /internal/x']);
+  });
+});
+
+describe('an HTTP/2 body that contradicts its content-length', () => {
+  it('never reaches the upstream: longer or shorter than declared, the stream (or on Node 24 the connection) is refused first', async () => {
+    const h2 = await serve(proxies[0]!, { port: 0, host: '127.0.0.1', http2: 'h2c', log: { write: () => undefined } });
+    try {
+      asked.length = 0;
+      for (const [length, body] of [['5', 'hello world'], ['0', 'GET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n'], ['50', 'hello']] as const) {
+        const outcome = await new Promise<string>((resolve) => {
+          const session = http2.connect(h2.url);
+          session.on('error', () => undefined);
+          const stream = session.request({ ':method': 'POST', ':path': '/x', 'content-length': length }, { endStream: false });
+          let answer = 'no answer';
+          stream.on('response', (head) => (answer = String(head[':status'])));
+          stream.on('error', (error: Error) => (answer = error.message));
+          stream.on('close', () => {
+            session.destroy();
+            resolve(answer);
+          });
+          stream.resume();
+          stream.end(body);
+        });
+        expect(outcome, `content-length ${length}`).toMatch(/PROTOCOL_ERROR|error code 2|^4\d\d$/);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(asked).toEqual([]);
+    } finally {
+      await h2.close({ timeout: 200 });
+    }
   });
 });
 
