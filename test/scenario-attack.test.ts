@@ -3,7 +3,9 @@
  * `proxyFix`, a login with `CookieSessions` behind `crossOriginProtection`, `decodeBody` under
  * a JSON and form API, a rewriting `proxy` to an internal upstream), over raw sockets. What
  * test/security-review.test.ts and test/hostile-input.test.ts leave out: that no request whose
- * framing is in doubt reaches the upstream, that the body limits hold on a body that never
+ * framing is in doubt reaches the upstream (HTTP/1.1, and an HTTP/2 body that contradicts its
+ * content-length), that no host outside trustedHosts reaches the URLs the service builds by an
+ * absolute-form target or X-Forwarded-Host, that the body limits hold on a body that never
  * ends, and docs/proxy.md's answer to slow uploads holding the upstream's connections.
  */
 import http from 'node:http';
@@ -105,6 +107,44 @@ describe('requests whose framing is in doubt', () => {
     // The same framing done right goes through.
     expect(await exchange(`${head}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n`)).toMatch(/upstream saw \/internal\/x$/);
     expect(asked).toEqual(['POST /internal/x']);
+  });
+});
+
+describe('host header attacks on the URLs the service builds', () => {
+  it('refuses a host not listed in trustedHosts from Host, an absolute-form target (which wins over Host) or a trusted X-Forwarded-Host', async () => {
+    const where = Request.application((req) => new Response(req.url));
+    const app = proxyFix(where, { xHost: 1, trust: 'loopback' });
+    const site = await serve(app, { port: 0, host: '127.0.0.1', trustedHosts: ['app.example'], log: { write: () => undefined } });
+    try {
+      const ask = (request: string) =>
+        new Promise<string>((resolve) => {
+          const chunks: Buffer[] = [];
+          const socket = net.connect(site.port, '127.0.0.1');
+          socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+          socket.write(`${request}Connection: close\r\n\r\n`);
+        });
+      const refused = [
+        'GET /x HTTP/1.1\r\nHost: evil.example\r\n',
+        'GET http://evil.example/x HTTP/1.1\r\nHost: app.example\r\n',
+        'GET http://evil.example:443/x HTTP/1.1\r\nHost: app.example\r\n',
+        'GET /x HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-Host: evil.example\r\n',
+        'GET /x HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-Host: app.example, evil.example\r\n',
+      ];
+      for (const request of refused) {
+        const raw = await ask(request);
+        expect(status(raw), request).toBe(400);
+        expect(raw, request).toMatch(/untrusted Host header/);
+        expect(raw, request).not.toMatch(/evil/);
+      }
+      expect(await ask('GET http://APP.example./x HTTP/1.1\r\nHost: evil.example\r\n')).toMatch(/\r\n\r\nhttp:\/\/APP\.example\.\/x$/);
+      // The connection's own Host is checked before proxyFix runs: the proxy's must be listed too.
+      expect(status(await ask('GET /x HTTP/1.1\r\nHost: evil.example\r\nX-Forwarded-Host: app.example\r\n'))).toBe(400);
+      expect(await ask('GET /x HTTP/1.1\r\nHost: app.example\r\nX-Forwarded-Host: evil.example, app.example:8443\r\n')).toMatch(/\r\n\r\nhttp:\/\/app\.example:8443\/x$/);
+    } finally {
+      await site.close({ timeout: 200 });
+    }
   });
 });
 
