@@ -229,8 +229,13 @@ describe('limits trip while streaming an endless body (urlencoded)', () => {
       return performance.now() - started;
     };
     await time(amps.subarray(0, CHUNK)); // warm
-    const run = await time(amps);
-    const yardstick = await time(value);
+    // The best of three alternating runs each: a pause of a loaded machine lands in one run, not all.
+    let run = Infinity;
+    let yardstick = Infinity;
+    for (let round = 0; round < 3; round++) {
+      run = Math.min(run, await time(amps));
+      yardstick = Math.min(yardstick, await time(value));
+    }
     expect(run, `8 MiB of '&' in ${run.toFixed(0)} ms, as one value in ${yardstick.toFixed(0)} ms`).toBeLessThan(3 * yardstick + 100);
   });
 
