@@ -85,7 +85,9 @@ export interface RequestOptions {
   allowErrors?: boolean | undefined;
   /**
    * Extra environ keys, set last (WebTest's `extra_environ`, Werkzeug's `environ_overrides`),
-   * on the redirects followed too. A `SCRIPT_NAME` (`''` or starting with `/`) among them is the
+   * on the redirects followed too, but for those that name the origin the call reached
+   * (`HTTP_HOST`, `SERVER_NAME`, `SERVER_PORT`, `tsgi.url_scheme`), dropped once a redirect goes
+   * to another origin: that URL is asked at the scheme and host it names. A `SCRIPT_NAME` (`''` or starting with `/`) among them is the
    * call's mount point, as a base URL's path is (Werkzeug's client reads it so on a redirect):
    * `url` is relative to it (`client.get('/start', { environ: { SCRIPT_NAME: '/x' } })` asks
    * for `/x/start`: `SCRIPT_NAME` `/x`, `PATH_INFO` `/start`), and a URL followed under it is

@@ -59,6 +59,21 @@ export function isCredential(name: string): boolean {
 
 /** The call's fields not sent on to another origin: its credentials, and its `Host` (the new URL names the host). */
 const crossOriginDropped = (name: string) => isCredential(name) || name.toLowerCase() === 'host';
+/**
+ * The keys of a call's `environ` that say which origin it reached (Werkzeug's
+ * `environ_overrides={'wsgi.url_scheme': 'https'}`): dropped on a redirect to another origin,
+ * whose URL says where it goes (see `hostUrl`).
+ */
+const ORIGIN_KEYS = ['HTTP_HOST', 'SERVER_NAME', 'SERVER_PORT', 'tsgi.url_scheme'] as const;
+
+/** `environ` without its {@link ORIGIN_KEYS}; `undefined` as it is. */
+function leavingOrigin(environ: RequestOptions['environ']): RequestOptions['environ'] {
+  if (environ === undefined || !ORIGIN_KEYS.some((key) => key in environ)) return environ;
+  const rest: Partial<Record<string, unknown>> = { ...environ };
+  for (const key of ORIGIN_KEYS) delete rest[key];
+  return rest as RequestOptions['environ'];
+}
+
 /** Fields that describe a request body (Fetch's request-body-header names), dropped with it. */
 const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location', 'content-length']);
 
@@ -83,7 +98,10 @@ function asksWithGet(status: number, method: string): boolean {
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
  * and curl do: a session cookie given by hand never reaches an identity provider's host), and
- * the client's own credentials for the rest of the chain ({@link Hop.leftOrigin}). A
+ * the client's own credentials for the rest of the chain ({@link Hop.leftOrigin}); so are the
+ * keys of its `environ` that named the origin it reached (`HTTP_HOST`, `SERVER_NAME`,
+ * `SERVER_PORT`, `tsgi.url_scheme`), so the new URL is asked at the scheme and host it names,
+ * as Werkzeug's client asks it. A
  * browser navigation stays one (the next request counted in when it is sent).
  *
  * @throws TestClientError for a redirect other than a 303 whose request had a streamed body
@@ -110,7 +128,11 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   }
   url.hash = '';
   const elsewhere = url.origin !== from.origin;
-  if (elsewhere) headers = headers.filter(([name]) => !crossOriginDropped(name));
+  if (elsewhere) {
+    headers = headers.filter(([name]) => !crossOriginDropped(name));
+    // The scheme and host the call's environ named were those of the origin it reached, not of this URL.
+    kept.environ = leavingOrigin(kept.environ);
+  }
   const { navigation } = hop;
   const leftOrigin = hop.leftOrigin === true || elsewhere;
   if (res.statusCode !== 303 && isStreamedBody(kept.body)) {
