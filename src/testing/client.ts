@@ -12,7 +12,7 @@ import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { fieldsAsRead, requestEnviron, withQuery } from './environ.ts';
-import { type Answer, CutResponse, type RunOptions, badRequest, runApp } from './exchange.ts';
+import { type Answer, CutResponse, type RunOptions, badRequest, runApp, sentTo } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
@@ -314,7 +314,7 @@ export class TestClient {
         requestSignal: controller,
       };
       const app = linted ?? this.app;
-      answer = refusal !== null ? badRequest(refusal) : await runApp(app, environ, run);
+      answer = refusal !== null ? sentTo(method, badRequest(refusal)) : await runApp(app, environ, run);
     } catch (error) {
       controller.abort(error);
       await stopBody();

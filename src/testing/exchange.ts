@@ -103,6 +103,16 @@ export function badRequest(detail: string): Answer {
 }
 
 /**
+ * `answer` as the server sends it to a request of `method`: to a HEAD, without the bytes of a
+ * body held whole (RFC 9110 §9.3.2), its fields, `Content-Length` included, as they are (as
+ * `serve()` sends its own `400` and `500` to a HEAD); otherwise `answer` itself.
+ */
+export function sentTo(method: string | undefined, answer: Answer): Answer {
+  if (method !== 'HEAD' || !(answer.body instanceof Uint8Array) || answer.body.byteLength === 0) return answer;
+  return { ...answer, body: new Uint8Array(0) };
+}
+
+/**
  * The head as the server sends it: the status and header pairs checked (a final status, token
  * names, field-value characters, one Content-Length of digits), hop-by-hop fields dropped, a
  * Content-Length dropped on a 204 (RFC 9110 §8.6) and on a 205, which the caller frames with
@@ -162,7 +172,8 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  */
 export async function runApp(app: App, environ: Environ, options: RunOptions = {}, answering = false): Promise<Answer> {
   try {
-    return await answerOf(app, environ, options, answering);
+    // The server's own 500 (below) goes to a HEAD without its text, as any answer.
+    return sentTo(environ.REQUEST_METHOD, await answerOf(app, environ, options, answering));
   } finally {
     settleHead(environ);
   }
