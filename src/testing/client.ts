@@ -73,7 +73,8 @@ export class TestClient {
   /**
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
-   * @throws TypeError for an invalid `baseUrl`, a `shutdownSignal` that is not an
+   * @throws TypeError for an invalid `baseUrl` or one with credentials (`http://ada:pw@localhost`,
+   *   which `fetch()` refuses too: give `headers: { authorization }`), a `shutdownSignal` that is not an
    *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, a
    *   `followRedirects` that is no non-negative integer (`true`), or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
@@ -84,6 +85,7 @@ export class TestClient {
     this.app = toApp(app);
     checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
     this.#mount = mountPointAt(options.baseUrl ?? 'http://localhost');
+    refuseCredentials('new TestClient: baseUrl', new URL(options.baseUrl ?? 'http://localhost'));
     this.baseUrl = this.#mount.url;
     this.#baseOrigin = new URL(this.baseUrl).origin;
     // Checked once here: `'false'` is truthy, and would let errors pass (or `lint: 'true'` be off).
@@ -142,7 +144,8 @@ export class TestClient {
    *   `followRedirects` allows, or the response was cut after its head (an error while
    *   streaming); TypeError (rejects; `get`, `post`… too) for a `method` that is no token
    *   (`'GE T'`, `''`: RFC 9110 §9.1), an invalid URL, one of another
-   *   scheme than http(s) (`mailto:`, which `res.click()` may meet), two bodies (`json` with
+   *   scheme than http(s) (`mailto:`, which `res.click()` may meet), one with credentials
+   *   (`http://ada:pw@localhost/`, as `fetch()` refuses it: they would go unsent), two bodies (`json` with
    *   `form`, `files` or `body`; `form` or `files` with `body`), or an invalid header, or
    *   options that are not a plain object or hold an unknown key, before the app is called
    *   (`client.post: unknown option "jsonn": did you mean "json"?`, where a misspelled `json`
@@ -169,6 +172,7 @@ export class TestClient {
     const target = this.#resolve(url, mount);
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
+    refuseCredentials(`${method.toUpperCase()} ${url}`, target);
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
     const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from, mount).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
@@ -428,6 +432,18 @@ async function settled(waiting: Array<Promise<unknown>>, call: string): Promise<
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Throws for a URL with credentials (`http://ada:secret@localhost/`), as `fetch()` refuses one
+ * (Fetch, the Request constructor), where they would go unsent: the call's `Authorization`
+ * field carries them. `where` names the call or option in the message.
+ *
+ * @throws TypeError for a URL with a user name or password.
+ */
+function refuseCredentials(where: string, url: URL): void {
+  if (url.username === '' && url.password === '') return;
+  throw new TypeError(`${where}: a URL with credentials is refused, as fetch() refuses it; send them as a field: headers: { authorization: basicAuthorization(user, password) } (tsgi/http)`);
 }
 
 /** The log text for a failure message: indented, or nothing. */
