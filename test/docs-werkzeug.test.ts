@@ -200,4 +200,43 @@ describe.skipIf(!hasFlaskCors)('the docs on Flask-CORS', () => {
     expect([flask.listed, await allowOrigin(['https://app.example.com'])]).toEqual(['https://app.example.com', null]);
     expect(said![1], 'the page must not say cors does what always_send does whatever the origins').not.toMatch(/is what `cors` does$/);
   });
+
+  it("testing.md, redirects: what Werkzeug's client does with a redirect to another host, a PUT across a 302, and an app's exception", async () => {
+    const text = page('testing.md');
+    expect(text).toContain("Werkzeug's client refuses it with `RuntimeError: Following external redirects is not supported`");
+    expect(text).toContain("Werkzeug 3.1's client turns a PUT or DELETE into a GET on a 301 or 302");
+    const werkzeug = JSON.parse(
+      python(
+        [
+          'import json, werkzeug, importlib.metadata as m',
+          'from werkzeug.test import Client',
+          'from werkzeug.wrappers import Request, Response',
+          'from werkzeug.utils import redirect',
+          '@Request.application',
+          'def app(req):',
+          "    if req.path == '/ext': return redirect('http://other.example/x')",
+          "    if req.path == '/put': return redirect('/echo', code=302)",
+          "    if req.path == '/boom': raise ZeroDivisionError()",
+          '    return Response(req.method)',
+          'c = Client(app)',
+          'out = {"version": m.version("werkzeug")}',
+          'try: c.get("/ext", follow_redirects=True)',
+          'except RuntimeError as e: out["external"] = str(e)',
+          'out["put"] = c.put("/put", data="raw", follow_redirects=True).text',
+          'try: c.get("/boom")',
+          'except ZeroDivisionError: out["raised"] = True',
+          'print(json.dumps(out))',
+        ].join('\n'),
+      ),
+    ) as { version: string; external?: string; put: string; raised?: boolean };
+    expect(werkzeug.external).toBe('Following external redirects is not supported.');
+    expect(werkzeug.raised).toBe(true);
+    // 3.2 follows Fetch (a PUT stays a PUT), as the page says.
+    expect(werkzeug.put).toBe(/^3\.1\./.test(werkzeug.version) ? 'GET' : 'PUT');
+    // tsgi keeps the PUT, and follows the other host into the app.
+    const app = Request.application((req) => (req.pathInfo === '/put' ? redirect('/echo', 302) : req.pathInfo === '/ext' ? redirect('http://other.example/x', 302) : new Response(`${req.method} ${req.host}`)));
+    const client = new TestClient(app);
+    expect((await client.put('/put', { body: 'raw', followRedirects: 1 })).textBody).toBe('PUT localhost');
+    expect((await client.get('/ext', { followRedirects: 1 })).textBody).toBe('GET other.example');
+  });
 });
