@@ -97,7 +97,7 @@ export class TestClient {
       followRedirects: redirectCount('new TestClient', options.followRedirects),
     };
     this.#shutdown = shutdownWatchOf(options.shutdownSignal);
-    this.cookies = new CookieJar(`${this.#baseOrigin}/`);
+    this.cookies = new CookieJar(`${this.#baseOrigin}/`, this.#options.cookies);
   }
 
   /** A GET request (see {@link TestClient.request}). */

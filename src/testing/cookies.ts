@@ -127,10 +127,17 @@ export class CookieJar {
   // `looseMode`: a `Set-Cookie` without `=`, or with one first, is a nameless cookie (RFC 6265bis §5.6), as browsers keep it.
   readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true, looseMode: true });
   readonly #defaultUrl: string;
+  /** False for the jar of a client made with `cookies: false`, which `set` refuses. */
+  readonly #enabled: boolean;
 
-  /** @param defaultUrl - the URL `set` and `delete` default to (the client's base URL). */
-  constructor(defaultUrl = 'http://localhost/') {
+  /**
+   * @param defaultUrl - the URL `set` and `delete` default to (the client's base URL).
+   * @param enabled - false for a client that keeps no cookies (`cookies: false`): `set` throws.
+   *   Default true.
+   */
+  constructor(defaultUrl = 'http://localhost/', enabled = true) {
     this.#defaultUrl = defaultUrl;
+    this.#enabled = enabled;
   }
 
   /** Stores the `Set-Cookie` field values of an answer to `url`; invalid ones are ignored. */
@@ -263,9 +270,11 @@ export class CookieJar {
    * `https://`/`http://` + `options.domain`): the same attributes as `res.setCookie`.
    *
    * @throws TypeError as `res.setCookie`, an unknown option included (`client.cookies.set:
-   *   unknown option "secur": did you mean "secure"?`).
+   *   unknown option "secur": did you mean "secure"?`); and on the jar of a client made with
+   *   `cookies: false`, which sends none (Werkzeug's `set_cookie` on a `use_cookies=False` client).
    */
   set(name: string, value: string, options: CookieOptions = {}): this {
+    if (!this.#enabled) throw new TypeError('client.cookies.set: this client keeps no cookies (cookies: false), so none would be sent: send a Cookie field in the call\'s headers, or make the client without cookies: false');
     checkOptions('client.cookies.set', options, COOKIE_OPTIONS, 'third');
     const base = new URL(this.#defaultUrl);
     const url = options.domain ? `${options.secure ? 'https' : base.protocol.slice(0, -1)}://${options.domain.replace(/^\./, '')}/` : base.href;
