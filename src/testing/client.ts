@@ -169,13 +169,15 @@ export class TestClient {
     }
     // A `SCRIPT_NAME` in the call's environ is its mount point, as the base URL's path is: `url` is relative to it.
     const mount = callMountPoint(this.#mount, options.environ);
-    const target = this.#resolve(url, mount);
+    // `OPTIONS *` (RFC 9112 §3.2.4) asks about the server as a whole, as under serve() and Werkzeug's client: sent at the origin's root.
+    const asterisk = url === '*' && method.toUpperCase() === 'OPTIONS';
+    const target = asterisk ? new URL('/', mount.url) : this.#resolve(url, mount);
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
     refuseCredentials(`${method.toUpperCase()} ${url}`, target);
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
     const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from, mount).href);
-    return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
+    return this.#run({ method: method.toUpperCase(), url: target, options, navigation, asterisk }, `${method.toUpperCase()} ${url}`);
   }
 
   /** `request(method, url, options)` for the method `get`, `post`… named `where`, its options checked under that name (a rejection, as `request`'s). */
@@ -290,7 +292,7 @@ export class TestClient {
       ...(mount === this.#mount ? options.environ : overrides),
     };
     const body = { json: options.json, form: options.form, files: options.files, body: held?.bytes ?? (isStreamedBody(options.body) ? options.body : undefined) };
-    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: mount.root, headers, body }, extra);
+    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: mount.root, headers, body, asterisk: hop.asterisk }, extra);
     const input = environ['tsgi.input'];
     // A streamed body the app left unread is stopped once the exchange is over, as the
     // connection the server closes (a generator's `finally` runs); not waited for mid-pull.

@@ -25,6 +25,11 @@ export interface WireRequest {
   headers: Array<[string, string]>;
   /** The body options of `Request.blank`, or a body streamed as the app reads it. */
   body: Pick<BlankOptions, 'json' | 'form' | 'files'> & { body?: BlankOptions['body'] | StreamedBody };
+  /**
+   * True for `OPTIONS *` (the asterisk-form, RFC 9112 §3.2.4): `PATH_INFO` and `REQUEST_URI`
+   * are `*` and `SCRIPT_NAME` is `''`, as `serve()` gives them; `url` names the origin.
+   */
+  asterisk?: boolean | undefined;
 }
 
 /** The fields that frame a body: a streamed body given neither is sent chunked. */
@@ -91,7 +96,7 @@ function splitRoot(rawPath: string, scriptRoot: string): [string, string] {
  */
 export function clientEnviron(request: WireRequest, extra: Partial<Environ>): Environ {
   const { url } = request;
-  const [scriptName, rest] = splitRoot(url.pathname, request.scriptRoot);
+  const [scriptName, rest] = request.asterisk === true ? ['', '/'] : splitRoot(url.pathname, request.scriptRoot);
   const streamed = isStreamedBody(request.body.body) ? request.body.body : undefined;
   let headers = request.headers;
   if (streamed !== undefined && !headers.some(([name]) => FRAMING.has(name.toLowerCase()))) headers = [...headers, ['Transfer-Encoding', 'chunked']];
@@ -108,6 +113,8 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   const environ = blankEnviron(`${rest}${sentSearch(url)}`, options);
   // The target as sent (`/app[1]/x`), which `blankEnviron` writes from `SCRIPT_NAME` quoted.
   environ.REQUEST_URI = `${url.pathname}${sentSearch(url)}`;
+  // `OPTIONS *` asks about the server: no path of a resource (docs/spec.md, the server's rule).
+  if (request.asterisk === true) environ.PATH_INFO = environ.REQUEST_URI = '*';
   if (streamed !== undefined && extra['tsgi.input'] === undefined) {
     const declared = environ.CONTENT_LENGTH;
     environ['tsgi.input'] = new StreamedInput(streamed, declared !== undefined && DIGITS.test(declared) ? Number(declared) : -1);

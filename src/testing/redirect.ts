@@ -27,6 +27,11 @@ export interface Hop {
    * included, as `fetch()` deletes `Authorization` from the request then. Absent: false.
    */
   leftOrigin?: boolean | undefined;
+  /**
+   * True for `OPTIONS *` (RFC 9112 §3.2.4, the asterisk-form): the request asks about the server,
+   * not a resource; `url` is then the origin's root, which a redirect resolves against. Absent: false.
+   */
+  asterisk?: boolean | undefined;
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
