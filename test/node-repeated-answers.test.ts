@@ -1,10 +1,11 @@
 /**
  * What the server keeps from one request to the next to answer the next one faster (the last
- * Host found valid) must never carry an answer over to a request that differs: over a real
- * socket, valid and invalid Hosts alternate on one server, each answered as it would be alone.
+ * Host found valid, the last status line parsed) must never carry an answer over to a request
+ * that differs: over a real socket, valid and invalid Hosts, statuses and `Content-Length`
+ * values alternate on one server, each answered as it would be alone.
  */
 import { describe, expect, it } from 'vitest';
-import { Request } from 'tsgi';
+import { type App, Request } from 'tsgi';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** Sends one request with `host` and answers its parsed response. */
@@ -26,5 +27,37 @@ describe('answers kept from the last request', () => {
     }
     expect(await ask(server.port, '/', 'a.example:8000')).toEqual(valid);
     expect(server.log.text).toBe('');
+  });
+
+  it('statuses and Content-Length values alternate: each is sent, or refused with a 500, as given', async () => {
+    // The status line and Content-Length come from the query: `?<status>|<length>`.
+    const app: App = (environ, startResponse) => {
+      const [status, length] = decodeURIComponent(environ.QUERY_STRING).split('|');
+      startResponse(status!, length === undefined ? [] : [['Content-Length', length]]);
+      return [new TextEncoder().encode('hello')];
+    };
+    const server = await start(app);
+    const sent = (line: string) => ({ line: `HTTP/1.1 ${line}`, length: '5', body: 'hello' });
+    const failed = { line: 'HTTP/1.1 500 Internal Server Error', length: '22', body: 'Internal Server Error\n' };
+    const cases: Array<[string, object]> = [
+      ['200 OK', sent('200 OK')],
+      ['201 Created', sent('201 Created')],
+      ['200 OK', sent('200 OK')],
+      ['200 Fine', sent('200 Fine')],
+      ['199 Early', failed],
+      ['200 OK', sent('200 OK')],
+      ['200 OK|5', sent('200 OK')],
+      ['200 OK|4', failed],
+      ['200 OK|5', sent('200 OK')],
+      ['200 OK|5a', failed],
+      ['200 OK|', failed],
+      ['200 OK|+5', failed],
+      ['200 OK|05', { ...sent('200 OK'), length: '05' }],
+    ];
+    for (const [query, expected] of cases) {
+      expect(await ask(server.port, `/?${encodeURIComponent(query)}`, '127.0.0.1'), query).toEqual(expected);
+    }
+    // One log line per 500 (the app's bad status or length).
+    expect(server.log.text.match(/TypeError/g)).toHaveLength(5);
   });
 });

@@ -10,20 +10,27 @@ import { describe } from './body.ts';
 import { neverStarted } from './start-errors.ts';
 import { type ParsedStatus, parseStatus } from './status.ts';
 
-const DIGITS = /^\d+$/;
-
 /**
  * The status the app gave, parsed, once it is known that the app called `startResponse`.
  *
  * @throws TypeError when it did not (`status` or `headers` undefined), or for an invalid or
  *   1xx status (a final answer is 200–999).
  */
-export function finalStatus(status: string | undefined, headers: unknown): ParsedStatus {
+export function finalStatus(status: string | undefined, headers: unknown): Readonly<ParsedStatus> {
   if (status === undefined || headers === undefined) throw neverStarted();
+  // An app answers the same few statuses over and over: the last one's parse is kept (one
+  // comparison instead of a slice, a regular expression and an object per response).
+  if (status === lastStatus) return lastParsed!;
   const parsed = parseStatus(status);
   if (parsed.code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(status)}`);
+  lastStatus = status;
+  lastParsed = parsed;
   return parsed;
 }
+
+/** The last status {@link finalStatus} parsed, and its parse (shared: callers only read it). */
+let lastStatus: string | undefined;
+let lastParsed: Readonly<ParsedStatus> | undefined;
 
 /**
  * Checks header pair number `index` of the app's list and tells what the server must do
@@ -53,8 +60,18 @@ export function fieldRole(pair: unknown, index: number): string {
  */
 export function declaredLength(value: string, previous: number): number {
   if (previous !== -1) throw new TypeError(`Content-Length given twice by the app: ${JSON.stringify(value)}`);
-  if (!DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
+  if (!isDigits(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
   return Number(value);
+}
+
+/** True for one or more ASCII digits (`/^\d+$/`, without a regular expression's call on every response). */
+function isDigits(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 48 || code > 57) return false;
+  }
+  return true;
 }
 
 /**
