@@ -2,10 +2,11 @@
  * What the server keeps from one request to the next to answer the next one faster (the last
  * Host found valid, the last status line parsed) must never carry an answer over to a request
  * that differs: over a real socket, valid and invalid Hosts, statuses and `Content-Length`
- * values alternate on one server, each answered as it would be alone.
+ * values alternate on one server, each answered as it would be alone. And `new Response(text)`
+ * (built without its fields being looked up) has the fields the general path gives.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, Request } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** Sends one request with `host` and answers its parsed response. */
@@ -59,5 +60,40 @@ describe('answers kept from the last request', () => {
     }
     // One log line per 500 (the app's bad status or length).
     expect(server.log.text.match(/TypeError/g)).toHaveLength(5);
+  });
+});
+
+describe('new Response(text)', () => {
+  it('has the general path’s fields and bytes, which later changes edit as usual', () => {
+    const res = new Response('héllo');
+    expect(res.headers.list).toEqual([
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Length', '6'],
+    ]);
+    expect(res.headers.list).toEqual(new Response('héllo', {}).headers.list);
+    expect(res.body).toEqual(new TextEncoder().encode('héllo'));
+    expect(res.charset).toBe('utf-8');
+    expect(res.conditionalResponse).toBe(false);
+    res.headers.set('X-Mw-1', '1');
+    res.body = 'hi';
+    expect(res.headers.list).toEqual([
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Length', '2'],
+      ['X-Mw-1', '1'],
+    ]);
+    expect(new Response('').headers.get('content-length')).toBe('0');
+  });
+});
+
+describe('new Response(text) of a subclass', () => {
+  it('still goes through the subclass’s body setter and charset', () => {
+    class Latin1Response extends Response {
+      override get charset(): string | null {
+        return 'iso-8859-1';
+      }
+    }
+    const res = new Latin1Response('é');
+    expect([...(res.body as Uint8Array)]).toEqual([0xe9]);
+    expect(res.headers.get('content-length')).toBe('1');
   });
 });

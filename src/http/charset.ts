@@ -26,7 +26,8 @@ const MAX_CODE: Record<string, number> = { 'us-ascii': 0x7f, ascii: 0x7f, 'iso-8
  *   when encoding in those.
  */
 export function encodeText(text: string, charset: string | null = 'utf-8'): Uint8Array {
-  const label = (charset ?? 'utf-8').toLowerCase();
+  // The default label, and the one `Response` passes, skip the lower-casing.
+  const label = charset === 'utf-8' ? charset : (charset ?? 'utf-8').toLowerCase();
   // Buffer.from is several times faster than TextEncoder for short strings (it may share
   // Node's 8 KiB pool, so callers must use the view, never its whole `.buffer`).
   if (label === 'utf-8' || label === 'utf8') {

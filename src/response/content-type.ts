@@ -106,8 +106,8 @@ export interface ContentTypeInit {
   charset?: string | undefined;
 }
 
-/** What `new Response()` sends without a content type: text, UTF-8. */
-const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+/** @internal What `new Response()` sends without a content type: text, UTF-8. Not exported from the package. */
+export const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 /**
  * Sets the `Content-Type` of a new response from `init` (see `ResponseInit`): `contentType`

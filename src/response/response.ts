@@ -14,7 +14,7 @@ import { HeaderList, adoptList, type HeaderListInit, replaceField } from '../htt
 import { encodeText } from '../http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { toStatus } from './status.ts';
-import { type ContentTypeInit, ResponseContentType, initContentType } from './content-type.ts';
+import { type ContentTypeInit, DEFAULT_CONTENT_TYPE, ResponseContentType, initContentType } from './content-type.ts';
 import { ResponseBodyReaders, type ResponseBody, TAKE_STREAM, isOneShot, streamTakenError } from './body.ts';
 import { bytesOnly, encodeTextChunks } from './text-chunks.ts';
 
@@ -146,6 +146,17 @@ export class Response implements ParseCache {
   constructor(body?: ResponseBody, init?: ResponseInit) {
     if (body === UNINITIALISED) {
       this.headers = init as unknown as HeaderList;
+      this.conditionalResponse = false;
+      return;
+    }
+    if (init === undefined && typeof body === 'string' && new.target === Response) {
+      // `new Response(text)`, the most common answer: the fields `initContentType` and the body
+      // setter would set (the default type, then the length), without looking each one up first.
+      // Not for a subclass, whose `body` setter or `charset` getter may be its own.
+      const bytes = encodeText(body);
+      this.headers = new HeaderList();
+      this.headers.list.push(['Content-Type', DEFAULT_CONTENT_TYPE], ['Content-Length', String(bytes.byteLength)]);
+      this.#bytes = bytes;
       this.conditionalResponse = false;
       return;
     }
