@@ -154,8 +154,10 @@ export class Response implements ParseCache {
       // setter would set (the default type, then the length), without looking each one up first.
       // Not for a subclass, whose `body` setter or `charset` getter may be its own.
       const bytes = encodeText(body);
-      this.headers = new HeaderList();
-      this.headers.list.push(['Content-Type', DEFAULT_CONTENT_TYPE], ['Content-Length', String(bytes.byteLength)]);
+      this.headers = adoptList([
+        ['Content-Type', DEFAULT_CONTENT_TYPE],
+        ['Content-Length', String(bytes.byteLength)],
+      ]);
       this.#bytes = bytes;
       this.conditionalResponse = false;
       return;
