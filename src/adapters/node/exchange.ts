@@ -195,21 +195,29 @@ export class Exchange implements ExchangeState, HeadWait {
       this.fail(error);
       return;
     }
-    if (isThenable<Body>(body)) {
-      // Counted while the app works on its answer: `close()` waits for the apps it cut.
-      if (this.state !== undefined) this.state.answering++;
-      this.settled = false; // an escaped HTTPException's answer runs again (see fail)
-      try {
-        body.then(
-          (value) => this.settle(value, false),
-          (error: unknown) => this.settle(error, true),
-        );
-      } catch (error) {
-        this.settle(error, true);
-      }
-    } else {
+    if (isThenable<Body>(body)) this.awaitBody(body);
+    else {
       this.stopWatching();
       this.send(body);
+    }
+  }
+
+  /**
+   * {@link run} for an app that answered a promise: its answer is sent once it settles. A method
+   * of its own, as is {@link pumpBody}: V8 allocates the context a closure captures (`this`
+   * here) as a function starts, and the synchronous answer makes no closure.
+   */
+  private awaitBody(body: PromiseLike<Body>): void {
+    // Counted while the app works on its answer: `close()` waits for the apps it cut.
+    if (this.state !== undefined) this.state.answering++;
+    this.settled = false; // an escaped HTTPException's answer runs again (see fail)
+    try {
+      body.then(
+        (value) => this.settle(value, false),
+        (error: unknown) => this.settle(error, true),
+      );
+    } catch (error) {
+      this.settle(error, true);
     }
   }
 
@@ -266,6 +274,11 @@ export class Exchange implements ExchangeState, HeadWait {
       }
       return;
     }
+    this.pumpBody(body);
+  }
+
+  /** {@link send} for a body that is not an array: pumped, and counted by the server while it is. */
+  private pumpBody(body: Body): void {
     const pumping = pump(this, body);
     const all = this.state?.pumping;
     if (all !== undefined) {

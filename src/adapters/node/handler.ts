@@ -178,7 +178,7 @@ export function createHandler(
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
   const maxListSize = options[HEADER_LIST_SIZE_OPTION];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
-    if (waitsForTurn(req, res, () => handle(req, res))) return;
+    if (waitsForTurn(req, res, handle)) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     // Under Express, a path it routed with escapes of plain characters: the 308 to its plain

@@ -56,6 +56,15 @@ export function guardSend(res: ServerResponse, timeout: number): void {
   const socket: Duplex | null = stream ?? res.socket;
   if (timeout <= 0 || socket === null || socket.destroyed) return;
   if (!(socket.writableNeedDrain || res.writableNeedDrain || endedFull(stream))) return;
+  armSendTimer(res, socket, stream, timeout);
+}
+
+/**
+ * {@link guardSend}'s timer, for an answer left waiting for the client. A function of its own:
+ * V8 allocates the context its closures capture as a function starts, and most answers are out
+ * at once.
+ */
+function armSendTimer(res: ServerResponse, socket: Duplex, stream: ReturnType<typeof http2Stream>, timeout: number): void {
   const cut = () => {
     stop();
     if (stream === undefined) socket.destroy();
@@ -66,9 +75,9 @@ export function guardSend(res: ServerResponse, timeout: number): void {
   function stop() {
     clearTimeout(timer);
     res.off('drain', stop);
-    socket!.off('drain', stop);
-    socket!.off('finish', stop);
-    socket!.off('close', stop);
+    socket.off('drain', stop);
+    socket.off('finish', stop);
+    socket.off('close', stop);
   }
   // The response's own `drain` (after a write that returned false) or the socket's (after
   // `end()` left data buffered): either means the client took what was waiting.
