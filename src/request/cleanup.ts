@@ -172,9 +172,23 @@ export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> 
       releaseCleanup(environ);
       return body;
     }
-    const end = () => (hasRequestEnd(environ) ? finishRequest(environ) : releaseCleanup(environ));
-    return wrapBody(body, { end, error: end, close: (returned) => returned.then(end), closeError: closeErrorLogger(environ) });
+    return endingWithBody(body, environ);
   }
+  return finishedWithBody(body, environ);
+}
+
+// The closures of `endWithBody`'s slow paths are made in functions of their own: V8 allocates
+// the context of a function whose variables a closure captures as the function starts, whether
+// or not that closure is made, and the fast path (an array, nothing to finish) makes none.
+
+/** `body` wrapped to finish the request, or only release the charge, once it ends (see {@link endWithBody}). */
+function endingWithBody(body: Body, environ: Environ): Body {
+  const end = () => (hasRequestEnd(environ) ? finishRequest(environ) : releaseCleanup(environ));
+  return wrapBody(body, { end, error: end, close: (returned) => returned.then(end), closeError: closeErrorLogger(environ) });
+}
+
+/** `body` once the request is finished: at once for an array, else as the body ends (see {@link endWithBody}). */
+function finishedWithBody(body: Body, environ: Environ): Body | Promise<Body> {
   if (Array.isArray(body)) return finishRequest(environ).then(() => body);
   return afterBody(body, () => finishRequest(environ), closeErrorLogger(environ));
 }

@@ -101,13 +101,7 @@ export abstract class ResponseServing {
   respond(environ: Environ, startResponse: StartResponse): Body {
     const calls = this[CLOSE_CALLS];
     if (calls === undefined) return serveWithoutCalls(this, environ, startResponse);
-    const body = serveWithoutCalls(this, environ, startResponse, () => {
-      // Refused: nothing is sent, and the work runs now, as for an answer without a body.
-      calls.served = true;
-      void runCloseCalls(calls.fns.slice(), environ);
-    });
-    calls.served = true;
-    return withCloseCalls(body, calls.fns, environ);
+    return serveWithCalls(this, calls, environ, startResponse);
   }
 
   /** This response as an {@link App} function. */
@@ -120,6 +114,21 @@ export abstract class ResponseServing {
     const size = this.isStreamed() ? 'streamed' : `${(this.body as Uint8Array).byteLength} bytes`;
     return `<Response ${this.status} ${this.contentType ?? '-'} ${size}>`;
   }
+}
+
+/**
+ * {@link ResponseServing.respond} for a response with `callOnClose` work: served, the work going
+ * with the body returned. A function of its own: V8 allocates the context a closure captures as
+ * the function starts, and a response without work (the common case) makes no closure.
+ */
+function serveWithCalls(res: ResponseServing, calls: CloseCalls, environ: Environ, startResponse: StartResponse): Body {
+  const body = serveWithoutCalls(res, environ, startResponse, () => {
+    // Refused: nothing is sent, and the work runs now, as for an answer without a body.
+    calls.served = true;
+    void runCloseCalls(calls.fns.slice(), environ);
+  });
+  calls.served = true;
+  return withCloseCalls(body, calls.fns, environ);
 }
 
 /**
