@@ -17,6 +17,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { isValidHost } from '../http/host.ts';
+import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
 import { hostUrl } from './host-url.ts';
@@ -76,7 +77,8 @@ export class TestClient {
    * @throws TypeError for an invalid `baseUrl` or one with credentials (`http://ada:pw@localhost`,
    *   which `fetch()` refuses too: give `headers: { authorization }`), a `shutdownSignal` that is not an
    *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, a
-   *   `followRedirects` that is no non-negative integer (`true`), or an Express, Connect or Koa app given as
+   *   `followRedirects` that is no non-negative integer (`true`), a `trustedHosts` that
+   *   `serve()` would refuse (see {@link TestClientOptions.trustedHosts}), or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
    *   tested here on its own).
    */
@@ -84,6 +86,7 @@ export class TestClient {
     refuseNodeFramework(app, 'TestClient');
     this.app = toApp(app);
     checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
+    checkTrustedHosts(options.trustedHosts);
     this.#mount = mountPointAt(options.baseUrl ?? 'http://localhost');
     refuseCredentials('new TestClient: baseUrl', new URL(options.baseUrl ?? 'http://localhost'));
     this.baseUrl = this.#mount.url;
@@ -288,6 +291,8 @@ export class TestClient {
       'tsgi.early_hints': hints.send,
       // The work run after the answer (`res.callOnClose`): the call settles once it has.
       'tsgi.wait_until': (promise: Promise<unknown>) => void waiting.push(promise),
+      // For `proxyFix`, which checks the host it forwards against them, as under serve().
+      ...(this.#options.trustedHosts === undefined ? {} : { [trustedHostsKey.name]: this.#options.trustedHosts }),
       ...(this.#shutdown === undefined ? {} : { 'tsgi.shutdown_signal': this.#shutdown.signal }),
       ...(mount === this.#mount ? options.environ : overrides),
     };
@@ -302,7 +307,7 @@ export class TestClient {
       if (streamed.pulling) void streamed.close();
       else await streamed.close();
     };
-    const refusal = refusalOf(pathError, environ, streamed !== undefined, headers);
+    const refusal = refusalOf(pathError, environ, streamed !== undefined, headers, this.#options.trustedHosts);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     // The first error the exchange logged (an app error answered 500): the failure's `cause`.
@@ -456,14 +461,22 @@ function logged(messages: string[]): string {
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
  * <why>`), or null: a path it cannot decode, several Host fields among `headers` (RFC 9112
- * §3.2; the environ keeps the last), an invalid Host; for a `streamed` body, also the framing
- * Node's parser refuses (a `Content-Length` that is not digits, or one sent with `Transfer-Encoding`).
+ * §3.2; the environ keeps the last), an invalid Host, one outside `trustedHosts` when given; for
+ * a `streamed` body, also the framing Node's parser refuses (a `Content-Length` that is not
+ * digits, or one sent with `Transfer-Encoding`).
  */
-function refusalOf(pathError: boolean, environ: Environ, streamed: boolean, headers: ReadonlyArray<readonly [string, string]>): string | null {
+function refusalOf(
+  pathError: boolean,
+  environ: Environ,
+  streamed: boolean,
+  headers: ReadonlyArray<readonly [string, string]>,
+  trustedHosts: readonly string[] | undefined,
+): string | null {
   if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
   if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) return 'several Host headers';
   const host = environ.HTTP_HOST as string | undefined;
   if (host !== undefined && !isValidHost(host)) return 'invalid Host header';
+  if (host !== undefined && trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) return 'untrusted Host header';
   const length = environ.CONTENT_LENGTH;
   if (streamed && length !== undefined) {
     if (!/^\d+$/.test(length)) return 'invalid Content-Length';

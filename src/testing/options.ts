@@ -155,6 +155,20 @@ export interface TestClientOptions {
    * @throws TypeError (from the constructor) for a value that is not an `AbortSignal`.
    */
   shutdownSignal?: AbortSignal | undefined;
+  /**
+   * The host names the app answers for, as `serve()`'s `trustedHosts` takes them (Django's
+   * `ALLOWED_HOSTS`, Werkzeug's `trusted_hosts`): a call whose `Host` names another is answered
+   * `400 Bad Request` (`Bad Request: untrusted Host header`, as the server answers it) without
+   * calling the app, and a `proxyFix` in the app checks the host it forwards against the same
+   * list, as under `serve()`. The base URL's host is one such `Host`: list it (Django's test
+   * client adds `testserver` to `ALLOWED_HOSTS` for you; nothing is added here). Default: every
+   * host, as `serve()` without the option.
+   *
+   * @throws TypeError (from the constructor) for what `serve()` refuses: a value that is no
+   *   array, an entry with a port, a wildcard (`'*.example.com'`: write `'.example.com'`), a
+   *   URL or a bare IPv6 address.
+   */
+  trustedHosts?: readonly string[] | undefined;
 }
 
 /** Every option of {@link RequestOptions}, checked per call (`client.get(url, options)`…, `checkOptions`); `tsc` fails when it and the type differ. */
@@ -174,4 +188,4 @@ export const REQUEST_OPTIONS = {
 } as const satisfies OptionNames<RequestOptions>;
 
 /** Every option of {@link TestClientOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
-export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true } as const satisfies OptionNames<TestClientOptions>;
+export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true, trustedHosts: true } as const satisfies OptionNames<TestClientOptions>;
