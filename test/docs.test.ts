@@ -221,6 +221,19 @@ export const answers = [
     expect(answers).toEqual(['deleted 3', 'saved 3: Renamed']);
   });
 
+  it('sessions.md: the Password hashes example takes the password it hashed, and nothing else', async () => {
+    const { hashPassword, checkPassword } = (await run(block('Password hashes'))) as {
+      hashPassword: (password: string) => Promise<string>;
+      checkPassword: (password: string, stored: string) => Promise<boolean>;
+    };
+    const stored = await hashPassword('correct horse');
+    expect(stored).toMatch(/^scrypt\$131072\$[\w-]{22}\$[\w-]{43}$/);
+    // Each check at the page's cost (128 MiB, within its maxmem) takes a while: three in all.
+    expect(await checkPassword('correct horse', stored)).toBe(true);
+    expect(await checkPassword('correct horsE', stored)).toBe(false);
+    for (const malformed of ['', 'scrypt', 'md5$1$a$b', 'scrypt$x$a$b']) expect(await checkPassword('correct horse', malformed)).toBe(false);
+  });
+
   it('sessions.md: the Revoking example refuses a copy of the cookie kept after the logout', async () => {
     const { seen } = await run(`${block('Revoking a login')}
 import { CookieSessions } from 'tsgi/middleware';

@@ -6,7 +6,7 @@
  * HTTPS cookies, custom 404/500 pages, method-restricted views), driven over a real socket
  * and through the TestClient, each answer compared with what Django gives the same request.
  */
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,25 @@ async function checkCsrf(req: Request, limits: FormOptions = {}): Promise<void> 
   if (expected === undefined || !safeCompare(secret, Buffer.from(expected, 'base64url'))) throw new HTTPForbidden('The CSRF token is missing or wrong.');
 }
 
+// docs/sessions.md "Password hashes", as written there but for a cheaper cost (the test's speed).
+const COST = 2 ** 12;
+function derive(password: string, salt: Buffer, cost: number): Promise<Buffer> {
+  const options = { N: cost, r: 8, p: 1, maxmem: 256 * 1024 * 1024 };
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFKC'), salt, 32, options, (error, key) => (error ? reject(error) : resolve(key))));
+}
+async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  return `scrypt$${COST}$${salt.toString('base64url')}$${(await derive(password, salt, COST)).toString('base64url')}`;
+}
+async function checkPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, cost, salt, key] = stored.split('$');
+  if (scheme !== 'scrypt' || !/^\d+$/.test(cost ?? '') || salt === undefined || key === undefined) return false;
+  const expected = Buffer.from(key, 'base64url');
+  const actual = await derive(password, Buffer.from(salt, 'base64url'), Number(cost));
+  return actual.byteLength === expected.byteLength && timingSafeEqual(actual, expected);
+}
+const DUMMY_HASH = await hashPassword(randomBytes(16).toString('base64url'));
+
 // examples/oidc.ts's safeNext, as docs/sessions.md describes it.
 function safeNext(next: string | undefined): string {
   if (next === undefined || Buffer.byteLength(next) > 512) return '/';
@@ -51,11 +70,10 @@ function safeNext(next: string | undefined): string {
   return next;
 }
 
-interface User { hash: string; salt: string; admin: boolean; name: string; avatar?: string }
+interface User { hash: string; admin: boolean; name: string; avatar?: string }
 
 function build() {
   const users = new Map<string, User>();
-  const hash = (password: string, salt: string): string => scryptSync(password, salt, 32).toString('base64url');
   const sessions = new CookieSessions({ secret: 'k'.repeat(32) });
 
   const routes = new RouteMap({
@@ -93,8 +111,7 @@ function build() {
       const user = form.get('user') ?? '';
       const password = form.get('password') ?? '';
       if (!/^[a-z]{2,20}$/.test(user) || password.length < 8 || users.has(user)) return page(req, 'Sign up', `<p class="error">Invalid</p>`, 422);
-      const salt = randomBytes(16).toString('base64url');
-      users.set(user, { hash: hash(password, salt), salt, admin: user === 'root', name: user });
+      users.set(user, { hash: await hashPassword(password), admin: user === 'root', name: user });
       sessionOf(req).flash('Account created', 'success');
       return new HTTPSeeOther(routes.build('login'));
     },
@@ -104,8 +121,9 @@ function build() {
       await checkCsrf(req, formLimits);
       const form = await req.form(formLimits);
       const record = users.get(form.get('user') ?? '');
-      const given = Buffer.from(hash(form.get('password') ?? '', record?.salt ?? 'none'), 'base64url');
-      if (record === undefined || !timingSafeEqual(given, Buffer.from(record.hash, 'base64url'))) {
+      // An unknown user costs a hash check too, so the time tells no one which names exist.
+      const matches = await checkPassword(form.get('password') ?? '', record?.hash ?? DUMMY_HASH);
+      if (record === undefined || !matches) {
         return page(req, 'Log in', '<p class="error">Wrong user name or password</p>', 200);
       }
       const session = sessionOf(req);
@@ -232,7 +250,7 @@ describe('a members site, from Django', () => {
     const jar = new Jar();
     let page = await ask(jar, '/signup');
     expect((await post(jar, '/signup', { csrf: tokenIn(page.text), user: 'ann', password: 'correct horse' })).status).toBe(303);
-    expect(site.users.get('ann')?.hash).toMatch(/^[\w-]{43}$/);
+    expect(site.users.get('ann')?.hash).toMatch(/^scrypt\$4096\$[\w-]{22}\$[\w-]{43}$/);
 
     page = await ask(jar, '/login?next=/profile');
     const before = { token: tokenIn(page.text), session: jar.values.get('session') };
@@ -243,6 +261,7 @@ describe('a members site, from Django', () => {
       expect((await login(fields, headers)).status).toBe(403);
     }
     expect((await login({ csrf: before.token, password: 'wrong horse' })).text).toContain('Wrong user name or password');
+    expect((await login({ csrf: before.token, user: 'nobody' })).text).toContain('Wrong user name or password');
     const done = await login({ csrf: before.token });
     expect([done.status, done.headers.location]).toEqual([303, `${base}/profile`]);
     // Session fixation: the cookie is another one, and the token from before the login is void (Django's rotate_token).
