@@ -85,7 +85,9 @@ export interface CloseOptions {
   /**
    * Idle HTTP/1 keep-alive connections: `'close'` (default) closes them at once; `'expire'`
    * keeps them until the keep-alive timeout (`keepAliveTimeout`) or their client ends them,
-   * and a request that comes on one meanwhile is answered, with `Connection: close`.
+   * and a request that comes on one meanwhile is answered, with `Connection: close`. Not the
+   * connection of an event stream the shutdown ends: closed after its last chunk either way,
+   * so the client reconnects to a server still running.
    *
    * `'expire'` is for a server behind a proxy that keeps upstream connections alive (nginx's
    * `keepalive`): a connection closed by the server at the moment the proxy sends a request on

@@ -9,6 +9,7 @@ import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
 import { markBodyStarted } from './body-started.ts';
 import { endWith } from './end.ts';
+import { closeAfterResponse } from './close-after-response.ts';
 import { guardSend } from './send-timeout.ts';
 import { http2Stream, responseGone } from './http2-compat.ts';
 import { bodyClosedEarly, isAbort, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
@@ -245,6 +246,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     res.off('close', onClose);
     stream?.off('close', onClose);
     stop?.dispose();
+    // An event stream that ended once the shutdown began (ended by it, or by its coding layer
+    // finishing first) takes its connection along: the client's reconnect goes elsewhere.
+    if (stop !== undefined && (finished || ended) && exchange.shutdown?.signal.aborted === true) closeAfterResponse(res);
     // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
     untaken?.then(undefined, stop?.due === true ? unlessAbort(onError) : onError);
     if (!finished && !ended) await release(); // settles once the body's finally has run (see ServerState.pumping)
