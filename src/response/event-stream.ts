@@ -59,7 +59,6 @@ const OPENING = encoder.encode(':\n\n');
 const PING = encoder.encode(': ping\n\n');
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const LINE_BREAK = /\r\n|\r|\n/;
-const TICK: unique symbol = Symbol('tick');
 /** The longest heartbeat, in seconds: `setTimeout`'s limit of 2147483647 ms (about 24.8 days). */
 const MAX_HEARTBEAT = 2_147_483.647;
 
@@ -210,8 +209,37 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
   let closed = false;
   /** Events taken from `source` so far, for the messages of `formatEvent`. */
   let taken = 0;
+  /** The source's next event being waited for, and how it settled (`undefined` while it has not). */
   let pending: Promise<IteratorResult<ServerSentEvent | string>> | undefined;
+  let outcome: { value: IteratorResult<ServerSentEvent | string> } | { error: unknown } | undefined;
+  /** Ends the wait of the step in progress: the source's event came, the heartbeat is due, or the stream closed. */
+  let wake: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * Asks the source for its next event, watched by one reaction for as long as it takes: each
+   * heartbeat's wait is a promise of its own, never a `Promise.race` with `pending`, which would
+   * leave one reaction on it per heartbeat (350 bytes each, for as long as the source is idle:
+   * megabytes a day for each quiet stream).
+   */
+  const ask = (): void => {
+    // A promise a plain iterable yields is awaited, as `for await` and `ReadableStream.from` do.
+    const asked = async ? Promise.resolve(iterator.next()) : settledStep(iterator.next() as IteratorResult<ServerSentEvent | string>);
+    pending = asked;
+    outcome = undefined;
+    asked.then(
+      (value) => {
+        if (pending !== asked) return;
+        outcome = { value };
+        wake?.();
+      },
+      (error: unknown) => {
+        if (pending !== asked) return;
+        outcome = { error };
+        wake?.();
+      },
+    );
+  };
 
   const step = async (): Promise<IteratorResult<Uint8Array>> => {
     if (closed) return DONE;
@@ -219,22 +247,23 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
       opened = true;
       return { done: false, value: OPENING };
     }
-    // A promise a plain iterable yields is awaited, as `for await` and `ReadableStream.from` do.
-    pending ??= async ? Promise.resolve(iterator.next()) : settledStep(iterator.next() as IteratorResult<ServerSentEvent | string>);
-    let result: IteratorResult<ServerSentEvent | string> | typeof TICK;
-    if (heartbeatMs > 0) {
-      const tick = new Promise<typeof TICK>((resolve) => (timer = setTimeout(resolve, heartbeatMs, TICK)));
-      try {
-        result = await Promise.race([pending, tick]);
-      } finally {
-        clearTimeout(timer);
-      }
-    } else {
-      result = await pending;
+    if (pending === undefined) ask();
+    if (outcome === undefined) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        if (heartbeatMs > 0) timer = setTimeout(resolve, heartbeatMs);
+      });
+      wake = undefined;
+      clearTimeout(timer);
     }
     if (closed) return DONE;
-    if (result === TICK) return { done: false, value: PING };
+    const settled = outcome;
+    if (settled === undefined) return { done: false, value: PING };
+    // A failed next() fails this step, and the next one again, as the awaited promise did.
+    if ('error' in settled) throw settled.error;
     pending = undefined;
+    outcome = undefined;
+    const result = settled.value;
     if (result.done) {
       closed = true;
       return DONE;
@@ -251,9 +280,11 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
     if (closed && pending === undefined) return DONE;
     closed = true;
     clearTimeout(timer);
-    // A next() of the source still waiting settles unseen; its failure is not this stream's.
-    pending?.catch(() => undefined);
+    // A next() of the source still waiting settles unseen (its reaction sees `pending` changed);
+    // its failure is not this stream's.
     pending = undefined;
+    outcome = undefined;
+    wake?.();
     await iterator.return?.();
     return DONE;
   };
