@@ -8,7 +8,9 @@
  * ```
  *
  * CommonJS dependencies (busboy) `require('stream')`; an ES module has no `require`, so each
- * such call is bundled as a small module that imports `node:stream` and exports it.
+ * such call is bundled as a small module that imports `node:stream` and exports it. The
+ * runtime's own modules (`cloudflare:workers`, for `env` at module scope) stay imports, as
+ * wrangler leaves them.
  *
  * @module
  */
@@ -49,6 +51,7 @@ export async function bundleWorker(outfile: string, entry = fileURLToPath(new UR
     target: 'es2023',
     conditions: ['tsgi-source', 'worker', 'browser'],
     mainFields: ['module', 'main'],
+    external: ['cloudflare:*'],
     plugins: [nodeBuiltins],
     logLevel: 'warning',
   });

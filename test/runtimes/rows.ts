@@ -51,10 +51,10 @@ export interface Row {
  * Spawns `command` and resolves once it printed `Serving on <url>` (or, with `url` given, once
  * that URL answers), within 30 s; rejects with its output otherwise.
  */
-export async function launch(command: string, args: string[], options: { prefix?: string; url?: string; readyPath?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
+export async function launch(command: string, args: string[], options: { prefix?: string; url?: string; readyPath?: string; cwd?: string; env?: Record<string, string>; cleanup?: () => void } = {}): Promise<RunningServer> {
   const child: ChildProcess = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -175,16 +175,19 @@ export const ROWS: Row[] = [
  * Bundles `entry` (default examples/worker.ts) as wrangler would and serves it on workerd with
  * examples/workerd.capnp, on a free port of 127.0.0.1. Ready once `readyPath` answers a 2xx
  * (the default is examples/everywhere.ts's `/hangup/status`). `compatibilityFlags`, when given,
- * replace the file's (`["nodejs_compat"]`). Rejects with workerd's output when it stops first
- * (a Worker that throws as it loads).
+ * replace the file's (`["nodejs_compat"]`); `bindings` are text bindings (a Worker's variables
+ * and secrets: `env.NAME`). Rejects with workerd's output when it stops first (a Worker that
+ * throws as it loads).
  */
-export async function startWorkerd(entry?: string, readyPath = '/hangup/status', compatibilityFlags?: string[]): Promise<RunningServer> {
+export async function startWorkerd(entry?: string, readyPath = '/hangup/status', compatibilityFlags?: string[], bindings: Record<string, string> = {}): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
   await bundleWorker(path.join(dir, 'worker.js'), entry);
   const config = readFileSync(path.join(ROOT, 'examples/workerd.capnp'), 'utf8');
-  const flags = compatibilityFlags === undefined ? undefined : `compatibilityFlags = ${JSON.stringify(compatibilityFlags)},`;
-  if (flags !== undefined && !config.includes('compatibilityFlags = ["nodejs_compat"],')) throw new Error('examples/workerd.capnp: no compatibilityFlags line to replace');
-  writeFileSync(path.join(dir, 'workerd.capnp'), flags === undefined ? config : config.replace('compatibilityFlags = ["nodejs_compat"],', flags));
+  const line = 'compatibilityFlags = ["nodejs_compat"],';
+  if (!config.includes(line)) throw new Error('examples/workerd.capnp: no compatibilityFlags line to replace');
+  const flags = compatibilityFlags === undefined ? line : `compatibilityFlags = ${JSON.stringify(compatibilityFlags)},`;
+  const texts = Object.entries(bindings).map(([name, text]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(text)})`);
+  writeFileSync(path.join(dir, 'workerd.capnp'), config.replace(line, texts.length === 0 ? flags : `${flags}\n  bindings = [ ${texts.join(', ')} ],`));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {

@@ -1,0 +1,144 @@
+/**
+ * A Cloudflare Workers developer's site ported by docs/deployment.md
+ * (test/runtimes/scripts/scenario-workers-app.ts: sessions signed with a secret binding, a login
+ * form urlencoded and multipart, CORS, ETags, streams, `callOnClose` through `ctx.waitUntil`,
+ * redirects, errors, `compress`), bundled by examples/worker-bundle.ts and run on workerd, answers
+ * the same requests as under `serve()` on Node, over a real socket on 127.0.0.1. The client's
+ * address differs on purpose (workerd: `CF-Connecting-IP`, docs/deployment.md), and is checked
+ * on its own.
+ */
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, launch, startWorkerd } from './rows.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SECRET = 'a-binding-secret-of-at-least-32-bytes!!';
+let workerd: RunningServer;
+let node: RunningServer;
+
+beforeAll(async () => {
+  [workerd, node] = await Promise.all([
+    startWorkerd(path.join(ROOT, 'test/runtimes/scripts/scenario-workers-worker.ts'), '/api/items', undefined, { SESSION_SECRET: SECRET, GREETING: 'hello' }),
+    launch(process.execPath, ['--conditions=tsgi-source', 'test/runtimes/scripts/scenario-workers-server.ts'], { env: { SESSION_SECRET: SECRET, GREETING: 'hello' } }),
+  ]);
+});
+afterAll(async () => {
+  await workerd?.stop();
+  await node?.stop();
+});
+
+interface Ask {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** One answer as text: status, the fields but those that vary by server or time, the body (latin1). */
+function ask(origin: string, { method = 'GET', path: target, headers = {}, body }: Ask): Promise<string> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: hostname, port, method, path: target, agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const fields = Object.entries(res.headers)
+          .filter(([name]) => !['date', 'connection', 'keep-alive'].includes(name))
+          .map(([name, value]) => `${name}: ${Array.isArray(value) ? value.join(' | ') : value}`)
+          .sort();
+        const text = [`${res.statusCode} ${res.statusMessage}`, ...fields, Buffer.concat(chunks).toString('latin1')].join('\n');
+        // The origin's port, and a signed session's time and MAC, differ from one server to the other.
+        resolve(text.replaceAll(origin, 'ORIGIN').replace(/session=[\w-]+\.[\w-]+/g, 'session=SIGNED').replace(/Expires=[^;]+/g, 'Expires=DATE'));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const B = 'XyZ';
+const multipart = [
+  `--${B}`, 'Content-Disposition: form-data; name="user"', '', 'bob',
+  `--${B}`, 'Content-Disposition: form-data; name="password"', '', 'pw',
+  `--${B}`, 'Content-Disposition: form-data; name="avatar"; filename="a.png"', 'Content-Type: image/png', '', 'PNGDATA',
+  `--${B}--`, '',
+].join('\r\n');
+const form = { 'content-type': 'application/x-www-form-urlencoded' };
+const FRONT = { origin: 'https://front.example' };
+
+const ASKS: Ask[] = [
+  { path: '/' },
+  { method: 'HEAD', path: '/' },
+  { path: '/', headers: { cookie: 'session=forged.value' } },
+  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=pw' },
+  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=no' },
+  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: multipart },
+  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: 'garbage' },
+  { method: 'POST', path: '/login', headers: { ...form, 'content-length': '999999' }, body: 'user=a' },
+  { path: '/api/items' },
+  { path: '/api/items', headers: { 'if-none-match': '"xxU20rBB8zsZMbJVqIOTy6z3P6A"' } },
+  { path: '/api/items', headers: FRONT },
+  { method: 'OPTIONS', path: '/api/items', headers: { ...FRONT, 'access-control-request-method': 'PUT' } },
+  { path: '/api/items', headers: { origin: 'https://evil.example' } },
+  { method: 'HEAD', path: '/api/items' },
+  { method: 'DELETE', path: '/api/items' },
+  { path: '/stream/readable' },
+  { path: '/stream/generator' },
+  { path: '/stream/generator', headers: { 'accept-encoding': 'gzip' } },
+  { method: 'HEAD', path: '/stream/generator' },
+  { path: '/big', headers: { 'accept-encoding': 'gzip, br' } },
+  { path: '/big', headers: { 'accept-encoding': 'gzip' } },
+  { path: '/big', headers: { 'accept-encoding': 'gzip', 'if-none-match': 'W/"LL6ApKRwo3ngNUa17VBGUBS76DA"' } },
+  { method: 'HEAD', path: '/big', headers: { 'accept-encoding': 'gzip' } },
+  { path: '/big', headers: { range: 'bytes=0-4' } },
+  { path: '/after' },
+  { path: '/old' },
+  { path: '/boom' },
+  { path: '/binding' },
+  { path: '/nope' },
+  { path: '/%zz' },
+  { method: 'POST', path: '/echo', body: 'hello' },
+  { method: 'POST', path: '/echo', body: Buffer.alloc(70 * 1024) },
+  { method: 'POST', path: '/echo', headers: { 'transfer-encoding': 'chunked' }, body: Buffer.alloc(70 * 1024) },
+];
+
+it('answers every request on workerd as serve() does on Node', async () => {
+  for (const request of ASKS) {
+    const [onWorkerd, onNode] = [await ask(workerd.origin, request), await ask(node.origin, request)];
+    expect(`${request.method ?? 'GET'} ${request.path}\n${onWorkerd}`).toBe(`${request.method ?? 'GET'} ${request.path}\n${onNode}`);
+  }
+});
+
+it('keeps a login’s two cookies apart, signs the session with the binding, and reads it back', async () => {
+  for (const origin of [workerd.origin, node.origin]) {
+    const login = await fetch(`${origin}/login`, { method: 'POST', body: new URLSearchParams({ user: 'cy', password: 'pw' }), redirect: 'manual' });
+    const cookies = login.headers.getSetCookie();
+    expect(cookies.map((cookie) => cookie.split('=')[0])).toEqual(['theme', 'session']);
+    const home = await fetch(`${origin}/`, { headers: { cookie: cookies.map((cookie) => cookie.split(';')[0]).join('; ') } });
+    expect(await home.text()).toBe('hi cy|cy\n');
+  }
+});
+
+it('takes the client’s address from CF-Connecting-IP on workerd, the peer on Node; the scheme and host from the URL', async () => {
+  const headers = { 'cf-connecting-ip': '203.0.113.9', 'x-forwarded-proto': 'https' };
+  const onWorkerd = JSON.parse(await (await fetch(`${workerd.origin}/whoami`, { headers })).text());
+  const onNode = JSON.parse(await (await fetch(`${node.origin}/whoami`, { headers })).text());
+  expect(onWorkerd).toEqual({ addr: '203.0.113.9', scheme: 'http', host: new URL(workerd.origin).host, url: `${workerd.origin}/whoami`, protocol: 'HTTP/1.1' });
+  expect(onNode).toEqual({ addr: '127.0.0.1', scheme: 'http', host: new URL(node.origin).host, url: `${node.origin}/whoami`, protocol: 'HTTP/1.1' });
+});
+
+it('runs the work after the answer, and a left stream’s finally, on both', async () => {
+  for (const origin of [workerd.origin, node.origin]) {
+    const before = Number(await (await fetch(`${origin}/after/status`)).text());
+    await (await fetch(`${origin}/after`)).text();
+    await expect.poll(async () => Number(await (await fetch(`${origin}/after/status`)).text()), { timeout: 3000 }).toBe(before + 1);
+
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`${origin}/stream/long`, { agent: false }, (res) => res.once('data', () => (req.destroy(), resolve())));
+      req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
+    });
+    await expect.poll(async () => (await (await fetch(`${origin}/stream/long/status`)).text()).trim(), { timeout: 3000 }).toBe('1');
+  }
+});
