@@ -176,18 +176,26 @@ export const ROWS: Row[] = [
  * examples/workerd.capnp, on a free port of 127.0.0.1. Ready once `readyPath` answers a 2xx
  * (the default is examples/everywhere.ts's `/hangup/status`). `compatibilityFlags`, when given,
  * replace the file's (`["nodejs_compat"]`); `bindings` are text bindings (a Worker's variables
- * and secrets: `env.NAME`). Rejects with workerd's output when it stops first (a Worker that
- * throws as it loads).
+ * and secrets: `env.NAME`); with `cfBlobHeader`, the request field of that name is read as JSON
+ * for `request.cf`, as Cloudflare's edge fills it. Rejects with workerd's output when it stops
+ * first (a Worker that throws as it loads).
  */
-export async function startWorkerd(entry?: string, readyPath = '/hangup/status', compatibilityFlags?: string[], bindings: Record<string, string> = {}): Promise<RunningServer> {
+export async function startWorkerd(
+  entry?: string,
+  readyPath = '/hangup/status',
+  compatibilityFlags?: string[],
+  { bindings = {}, cfBlobHeader }: { bindings?: Record<string, string>; cfBlobHeader?: string } = {},
+): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
   await bundleWorker(path.join(dir, 'worker.js'), entry);
-  const config = readFileSync(path.join(ROOT, 'examples/workerd.capnp'), 'utf8');
+  let config = readFileSync(path.join(ROOT, 'examples/workerd.capnp'), 'utf8');
   const line = 'compatibilityFlags = ["nodejs_compat"],';
-  if (!config.includes(line)) throw new Error('examples/workerd.capnp: no compatibilityFlags line to replace');
+  if (!config.includes(line) || !config.includes('http = ()')) throw new Error('examples/workerd.capnp: no compatibilityFlags line or http socket to replace');
   const flags = compatibilityFlags === undefined ? line : `compatibilityFlags = ${JSON.stringify(compatibilityFlags)},`;
   const texts = Object.entries(bindings).map(([name, text]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(text)})`);
-  writeFileSync(path.join(dir, 'workerd.capnp'), config.replace(line, texts.length === 0 ? flags : `${flags}\n  bindings = [ ${texts.join(', ')} ],`));
+  config = config.replace(line, texts.length === 0 ? flags : `${flags}\n  bindings = [ ${texts.join(', ')} ],`);
+  if (cfBlobHeader !== undefined) config = config.replace('http = ()', `http = (cfBlobHeader = ${JSON.stringify(cfBlobHeader)})`);
+  writeFileSync(path.join(dir, 'workerd.capnp'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {

@@ -20,7 +20,10 @@ let node: RunningServer;
 
 beforeAll(async () => {
   [workerd, node] = await Promise.all([
-    startWorkerd(path.join(ROOT, 'test/runtimes/scripts/scenario-workers-worker.ts'), '/api/items', undefined, { SESSION_SECRET: SECRET, GREETING: 'hello' }),
+    startWorkerd(path.join(ROOT, 'test/runtimes/scripts/scenario-workers-worker.ts'), '/api/items', undefined, {
+      bindings: { SESSION_SECRET: SECRET, GREETING: 'hello' },
+      cfBlobHeader: 'cf-blob',
+    }),
     launch(process.execPath, ['--conditions=tsgi-source', 'test/runtimes/scripts/scenario-workers-server.ts'], { env: { SESSION_SECRET: SECRET, GREETING: 'hello' } }),
   ]);
 });
@@ -127,6 +130,15 @@ it('takes the client’s address from CF-Connecting-IP on workerd, the peer on N
   const onNode = JSON.parse(await (await fetch(`${node.origin}/whoami`, { headers })).text());
   expect(onWorkerd).toEqual({ addr: '203.0.113.9', scheme: 'http', host: new URL(workerd.origin).host, url: `${workerd.origin}/whoami`, protocol: 'HTTP/1.1' });
   expect(onNode).toEqual({ addr: '127.0.0.1', scheme: 'http', host: new URL(node.origin).host, url: `${node.origin}/whoami`, protocol: 'HTTP/1.1' });
+});
+
+it('names the version of an HTTP/2 or HTTP/3 request at the edge as serve() names HTTP/2: HTTP/<major>.<minor>', async () => {
+  // Cloudflare's `request.cf.httpProtocol` says `HTTP/2` and `HTTP/3`; SERVER_PROTOCOL is
+  // `HTTP/2.0` under serve() (docs/spec.md), and an access log's line should not differ.
+  for (const [edge, expected] of [['HTTP/2', 'HTTP/2.0'], ['HTTP/3', 'HTTP/3.0'], ['HTTP/1.0', 'HTTP/1.0'], ['HTTP/1.1', 'HTTP/1.1']]) {
+    const answer = await fetch(`${workerd.origin}/whoami`, { headers: { 'cf-blob': JSON.stringify({ httpProtocol: edge }) } });
+    expect(JSON.parse(await answer.text()).protocol).toBe(expected);
+  }
 });
 
 it('runs the work after the answer, and a left stream’s finally, on both', async () => {

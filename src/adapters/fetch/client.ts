@@ -51,7 +51,8 @@ function peerOf(request: globalThis.Request, env: Partial<BunServer & DenoInfo>)
  * - `@hono/node-server`: the socket of `env.incoming`, and its HTTP version;
  * - srvx: `request.ip`;
  * - Cloudflare Workers: the `CF-Connecting-IP` field, which Cloudflare's edge sets (a local
- *   `workerd` passes on whatever the client sent), and `request.cf.httpProtocol`.
+ *   `workerd` passes on whatever the client sent), and `request.cf.httpProtocol` (`HTTP/2` and
+ *   `HTTP/3` named `HTTP/2.0` and `HTTP/3.0`, as the environ names versions).
  *
  * Anywhere else both stay `undefined`. Bun and Deno are asked now, as the request comes in,
  * not when the app first reads the key: once the answer is over Bun 1.4 answers `null` and
@@ -82,7 +83,9 @@ export function setClientAddress(environ: Environ, request: globalThis.Request, 
   } else if (inWorkers) {
     address = request.headers.get('cf-connecting-ip') ?? undefined;
     const protocol = (request as { cf?: { httpProtocol?: unknown } }).cf?.httpProtocol;
-    if (typeof protocol === 'string' && protocol.startsWith('HTTP/')) environ.SERVER_PROTOCOL = protocol;
+    // The edge says `HTTP/2` and `HTTP/3`; the environ names every version `HTTP/<major>.<minor>`.
+    const version = typeof protocol === 'string' ? /^HTTP\/(\d)(?:\.(\d))?$/.exec(protocol) : null;
+    if (version) environ.SERVER_PROTOCOL = `HTTP/${version[1]}.${version[2] ?? '0'}`;
   }
   environ.REMOTE_ADDR = address;
   environ.REMOTE_PORT = undefined;
