@@ -177,22 +177,28 @@ export const ROWS: Row[] = [
  * (the default is examples/everywhere.ts's `/hangup/status`). `compatibilityFlags`, when given,
  * replace the file's (`["nodejs_compat"]`); `bindings` are text bindings (a Worker's variables
  * and secrets: `env.NAME`); with `cfBlobHeader`, the request field of that name is read as JSON
- * for `request.cf`, as Cloudflare's edge fills it. Rejects with workerd's output when it stops
+ * for `request.cf`, as Cloudflare's edge fills it; with `assets`, a directory, the Worker's
+ * `env.ASSETS` is a service serving its files by URL path (workerd's `disk` service, in the
+ * place of Workers Static Assets). Rejects with workerd's output when it stops
  * first (a Worker that throws as it loads).
  */
 export async function startWorkerd(
   entry?: string,
   readyPath = '/hangup/status',
   compatibilityFlags?: string[],
-  { bindings = {}, cfBlobHeader }: { bindings?: Record<string, string>; cfBlobHeader?: string } = {},
+  { bindings = {}, cfBlobHeader, assets }: { bindings?: Record<string, string>; cfBlobHeader?: string; assets?: string } = {},
 ): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
   await bundleWorker(path.join(dir, 'worker.js'), entry);
   let config = readFileSync(path.join(ROOT, 'examples/workerd.capnp'), 'utf8');
   const line = 'compatibilityFlags = ["nodejs_compat"],';
-  if (!config.includes(line) || !config.includes('http = ()')) throw new Error('examples/workerd.capnp: no compatibilityFlags line or http socket to replace');
+  if (!config.includes(line) || !config.includes('http = ()') || !config.includes('services = [ (name = "main", worker = .worker) ],')) throw new Error('examples/workerd.capnp: no compatibilityFlags, http socket or services line to replace');
   const flags = compatibilityFlags === undefined ? line : `compatibilityFlags = ${JSON.stringify(compatibilityFlags)},`;
   const texts = Object.entries(bindings).map(([name, text]) => `(name = ${JSON.stringify(name)}, text = ${JSON.stringify(text)})`);
+  if (assets !== undefined) {
+    texts.push('(name = "ASSETS", service = "assets")');
+    config = config.replace('services = [ (name = "main", worker = .worker) ],', `services = [ (name = "main", worker = .worker), (name = "assets", disk = (path = ${JSON.stringify(assets)})) ],`);
+  }
   config = config.replace(line, texts.length === 0 ? flags : `${flags}\n  bindings = [ ${texts.join(', ')} ],`);
   if (cfBlobHeader !== undefined) config = config.replace('http = ()', `http = (cfBlobHeader = ${JSON.stringify(cfBlobHeader)})`);
   writeFileSync(path.join(dir, 'workerd.capnp'), config);

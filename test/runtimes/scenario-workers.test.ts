@@ -5,7 +5,7 @@
  * redirects, errors, `compress`), bundled by examples/worker-bundle.ts and run on workerd, answers
  * the same requests as under `serve()` on Node, over a real socket on 127.0.0.1. The client's
  * address differs on purpose (workerd: `CF-Connecting-IP`, docs/deployment.md), and is checked
- * on its own.
+ * on its own. Static files come from the ASSETS binding there, from `directoryApp` on Node.
  */
 import http from 'node:http';
 import path from 'node:path';
@@ -23,6 +23,7 @@ beforeAll(async () => {
     startWorkerd(path.join(ROOT, 'test/runtimes/scripts/scenario-workers-worker.ts'), '/api/items', undefined, {
       bindings: { SESSION_SECRET: SECRET, GREETING: 'hello' },
       cfBlobHeader: 'cf-blob',
+      assets: path.join(ROOT, 'examples'),
     }),
     launch(process.execPath, ['--conditions=tsgi-source', 'test/runtimes/scripts/scenario-workers-server.ts'], { env: { SESSION_SECRET: SECRET, GREETING: 'hello' } }),
   ]);
@@ -111,6 +112,16 @@ it('answers every request on workerd as serve() does on Node', async () => {
   for (const request of ASKS) {
     const [onWorkerd, onNode] = [await ask(workerd.origin, request), await ask(node.origin, request)];
     expect(`${request.method ?? 'GET'} ${request.path}\n${onWorkerd}`).toBe(`${request.method ?? 'GET'} ${request.path}\n${onNode}`);
+  }
+});
+
+it('serves static files through the ASSETS binding on workerd, as directoryApp does on Node', async () => {
+  // Only the status and the bytes: the fields are each server's own (workerd's disk service
+  // stands in for Workers Static Assets here).
+  for (const target of ['/public/hello.txt', '/public/style.css', '/public/missing.txt']) {
+    const [onWorkerd, onNode] = await Promise.all([fetch(`${workerd.origin}${target}`), fetch(`${node.origin}${target}`)]);
+    expect(onWorkerd.status).toBe(onNode.status);
+    if (onNode.ok) expect(await onWorkerd.text()).toBe(await onNode.text());
   }
 });
 

@@ -4,12 +4,14 @@
  * `cloudflare:workers`, `process.env` on Node), a binding read per request through `fetchEnvKey`,
  * a login form (urlencoded or multipart with a small file), a JSON API with CORS and ETags,
  * streamed answers (a ReadableStream and an async generator), work after the answer
- * (`callOnClose`, `ctx.waitUntil` on a Worker), redirects, errors and `compress`.
+ * (`callOnClose`, `ctx.waitUntil` on a Worker), redirects, errors and `compress`; static files
+ * under `/public` from the app the caller gives (the `ASSETS` binding on a Worker, `directoryApp`
+ * on Node).
  */
 import { HTTPMovedPermanently, HTTPSeeOther, HTTPUnauthorized, Request, Response, compose } from 'tsgi';
 import type { App } from 'tsgi';
 import { fetchEnvKey } from 'tsgi/fetch';
-import { CookieSessions, compress, cors, errors, etag, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, compress, cors, errors, etag, mount, sessionOf } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 
 const routes = new RouteMap({
@@ -111,14 +113,15 @@ const site = routes.app({
   longStatus: () => new Response(`${longClosed}\n`),
 });
 
-/** The site, its sessions signed with `secret` (at least 32 bytes). */
-export function makeApp(secret: string): App {
+/** The site, its sessions signed with `secret` (at least 32 bytes), `statics` mounted at `/public`. */
+export function makeApp(secret: string, statics: App): App {
   const sessions = new CookieSessions({ secret });
-  return compose(
+  const dynamic = compose(
     (inner) => cors(inner, { origin: ['https://front.example'], credentials: true }),
     errors,
     compress,
     etag,
     sessions.middleware,
   )(site);
+  return mount({ '/public': statics, '/': dynamic });
 }
