@@ -47,7 +47,10 @@ export interface EnvironOptions {
    * `{ write }` to capture them.
    */
   log?: LogStream | undefined;
-  /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
+  /**
+   * `tsgi.multiprocess`; default false (true under `tsgi serve --workers`, and under
+   * `toFetchHandler` on Cloudflare Workers, whose isolates share no memory).
+   */
   multiprocess?: boolean | undefined;
   /**
    * Most request header fields accepted; more answer `431 Request Header Fields Too Large`

@@ -135,12 +135,12 @@ it('keeps a login’s two cookies apart, signs the session with the binding, and
   }
 });
 
-it('takes the client’s address from CF-Connecting-IP on workerd, the peer on Node; the scheme and host from the URL', async () => {
+it('takes the client’s address from CF-Connecting-IP on workerd, the peer on Node; the scheme and host from the URL; multiprocess on workerd', async () => {
   const headers = { 'cf-connecting-ip': '203.0.113.9', 'x-forwarded-proto': 'https' };
   const onWorkerd = JSON.parse(await (await fetch(`${workerd.origin}/whoami`, { headers })).text());
   const onNode = JSON.parse(await (await fetch(`${node.origin}/whoami`, { headers })).text());
-  expect(onWorkerd).toEqual({ addr: '203.0.113.9', scheme: 'http', host: new URL(workerd.origin).host, url: `${workerd.origin}/whoami`, protocol: 'HTTP/1.1' });
-  expect(onNode).toEqual({ addr: '127.0.0.1', scheme: 'http', host: new URL(node.origin).host, url: `${node.origin}/whoami`, protocol: 'HTTP/1.1' });
+  expect(onWorkerd).toEqual({ addr: '203.0.113.9', scheme: 'http', host: new URL(workerd.origin).host, url: `${workerd.origin}/whoami`, protocol: 'HTTP/1.1', multiprocess: true });
+  expect(onNode).toEqual({ addr: '127.0.0.1', scheme: 'http', host: new URL(node.origin).host, url: `${node.origin}/whoami`, protocol: 'HTTP/1.1', multiprocess: false });
 });
 
 it('names the version of an HTTP/2 or HTTP/3 request at the edge as serve() names HTTP/2: HTTP/<major>.<minor>', async () => {

@@ -28,6 +28,7 @@ import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopO
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
+import { inWorkers } from '../../gateway/workers.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -288,8 +289,9 @@ export function toFetchHandler(app: AppLike, given: FetchHandlerOptions = {}): F
   refuseNodeFramework(app, 'toFetchHandler');
   const callable = toApp(app);
   checkOptions('toFetchHandler', given, FETCH_HANDLER_OPTIONS);
-  // Checked once here, so each request's environ reads a boolean (`'false'` is truthy).
-  const options: FetchHandlerOptions = { ...given, multiprocess: booleanOption('toFetchHandler', 'multiprocess', given.multiprocess) };
+  // Checked once here, so each request's environ reads a boolean (`'false'` is truthy). A
+  // Worker runs in many isolates at once, none sharing memory with another.
+  const options: FetchHandlerOptions = { ...given, multiprocess: booleanOption('toFetchHandler', 'multiprocess', given.multiprocess, inWorkers) };
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, 'toFetchHandler');

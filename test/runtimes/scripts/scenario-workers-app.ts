@@ -90,7 +90,7 @@ const site = routes.app({
     throw new Error('boom');
   },
   whoami: (req) =>
-    Response.json({ addr: req.remoteAddr ?? null, scheme: req.scheme, host: req.host, url: req.url, protocol: req.environ.SERVER_PROTOCOL }),
+    Response.json({ addr: req.remoteAddr ?? null, scheme: req.scheme, host: req.host, url: req.url, protocol: req.environ.SERVER_PROTOCOL, multiprocess: req.environ['tsgi.multiprocess'] }),
   async echo(req) {
     return new Response(await req.bytes(), { contentType: 'application/octet-stream' });
   },
