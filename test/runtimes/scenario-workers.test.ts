@@ -38,6 +38,8 @@ interface Ask {
   path: string;
   headers?: Record<string, string>;
   body?: string | Buffer;
+  /** The status both must answer, where the comparison alone would not show a mistake both make. */
+  status?: number;
 }
 
 /** One answer as text: status, the fields but those that vary by server or time, the body (latin1). */
@@ -76,13 +78,13 @@ const ASKS: Ask[] = [
   { path: '/' },
   { method: 'HEAD', path: '/' },
   { path: '/', headers: { cookie: 'session=forged.value' } },
-  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=pw' },
-  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=no' },
-  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: multipart },
-  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: 'garbage' },
-  { method: 'POST', path: '/login', headers: { ...form, 'content-length': '999999' }, body: 'user=a' },
+  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=pw', status: 303 },
+  { method: 'POST', path: '/login', headers: form, body: 'user=ann&password=no', status: 401 },
+  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: multipart, status: 303 },
+  { method: 'POST', path: '/login', headers: { 'content-type': `multipart/form-data; boundary=${B}` }, body: 'garbage', status: 400 },
+  { method: 'POST', path: '/login', headers: { ...form, 'content-length': '999999' }, body: 'user=a', status: 413 },
   { path: '/api/items' },
-  { path: '/api/items', headers: { 'if-none-match': '"xxU20rBB8zsZMbJVqIOTy6z3P6A"' } },
+  { path: '/api/items', headers: { 'if-none-match': '"xxU20rBB8zsZMbJVqIOTy6z3P6A"' }, status: 304 },
   { path: '/api/items', headers: FRONT },
   { method: 'OPTIONS', path: '/api/items', headers: { ...FRONT, 'access-control-request-method': 'PUT' } },
   { path: '/api/items', headers: { origin: 'https://evil.example' } },
@@ -94,24 +96,25 @@ const ASKS: Ask[] = [
   { method: 'HEAD', path: '/stream/generator' },
   { path: '/big', headers: { 'accept-encoding': 'gzip, br' } },
   { path: '/big', headers: { 'accept-encoding': 'gzip' } },
-  { path: '/big', headers: { 'accept-encoding': 'gzip', 'if-none-match': 'W/"LL6ApKRwo3ngNUa17VBGUBS76DA"' } },
+  { path: '/big', headers: { 'accept-encoding': 'gzip', 'if-none-match': 'W/"LL6ApKRwo3ngNUa17VBGUBS76DA"' }, status: 304 },
   { method: 'HEAD', path: '/big', headers: { 'accept-encoding': 'gzip' } },
-  { path: '/big', headers: { range: 'bytes=0-4' } },
+  { path: '/big', headers: { range: 'bytes=0-4' }, status: 206 },
   { path: '/after' },
-  { path: '/old' },
-  { path: '/boom' },
+  { path: '/old', status: 301 },
+  { path: '/boom', status: 500 },
   { path: '/binding' },
   { path: '/nope' },
   { path: '/%zz' },
   { method: 'POST', path: '/echo', body: 'hello' },
-  { method: 'POST', path: '/echo', body: Buffer.alloc(70 * 1024) },
-  { method: 'POST', path: '/echo', headers: { 'transfer-encoding': 'chunked' }, body: Buffer.alloc(70 * 1024) },
+  { method: 'POST', path: '/echo', body: Buffer.alloc(70 * 1024), status: 413 },
+  { method: 'POST', path: '/echo', headers: { 'transfer-encoding': 'chunked' }, body: Buffer.alloc(70 * 1024), status: 413 },
 ];
 
 it('answers every request on workerd as serve() does on Node', async () => {
   for (const request of ASKS) {
     const [onWorkerd, onNode] = [await ask(workerd.origin, request), await ask(node.origin, request)];
     expect(`${request.method ?? 'GET'} ${request.path}\n${onWorkerd}`).toBe(`${request.method ?? 'GET'} ${request.path}\n${onNode}`);
+    if (request.status !== undefined) expect(onWorkerd.slice(0, 3)).toBe(String(request.status));
   }
 });
 
