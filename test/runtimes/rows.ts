@@ -176,8 +176,9 @@ export const ROWS: Row[] = [
  * examples/workerd.capnp, on a free port of 127.0.0.1. Ready once `readyPath` answers a 2xx
  * (the default is examples/everywhere.ts's `/hangup/status`). `compatibilityFlags`, when given,
  * replace the file's (`["nodejs_compat"]`); `bindings` are text bindings (a Worker's variables
- * and secrets: `env.NAME`); with `cfBlobHeader`, the request field of that name is read as JSON
- * for `request.cf`, as Cloudflare's edge fills it; with `assets`, a directory, the Worker's
+ * and secrets: `env.NAME`); `http` are the socket's options (`cfBlobHeader`: the request field
+ * read as JSON for `request.cf`, as Cloudflare's edge fills it; `forwardedProtoHeader`: the one
+ * whose `https` makes the request URL https, as behind the edge); with `assets`, a directory, the Worker's
  * `env.ASSETS` is a service serving its files by URL path (workerd's `disk` service, in the
  * place of Workers Static Assets). Rejects with workerd's output when it stops
  * first (a Worker that throws as it loads).
@@ -186,7 +187,7 @@ export async function startWorkerd(
   entry?: string,
   readyPath = '/hangup/status',
   compatibilityFlags?: string[],
-  { bindings = {}, cfBlobHeader, assets }: { bindings?: Record<string, string>; cfBlobHeader?: string; assets?: string } = {},
+  { bindings = {}, http = {}, assets }: { bindings?: Record<string, string>; http?: { cfBlobHeader?: string; forwardedProtoHeader?: string }; assets?: string } = {},
 ): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
   await bundleWorker(path.join(dir, 'worker.js'), entry);
@@ -200,7 +201,8 @@ export async function startWorkerd(
     config = config.replace('services = [ (name = "main", worker = .worker) ],', `services = [ (name = "main", worker = .worker), (name = "assets", disk = (path = ${JSON.stringify(assets)})) ],`);
   }
   config = config.replace(line, texts.length === 0 ? flags : `${flags}\n  bindings = [ ${texts.join(', ')} ],`);
-  if (cfBlobHeader !== undefined) config = config.replace('http = ()', `http = (cfBlobHeader = ${JSON.stringify(cfBlobHeader)})`);
+  const socket = Object.entries(http).map(([name, value]) => `${name} = ${JSON.stringify(value)}`);
+  config = config.replace('http = ()', `http = (${socket.join(', ')})`);
   writeFileSync(path.join(dir, 'workerd.capnp'), config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

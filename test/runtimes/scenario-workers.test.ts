@@ -22,7 +22,7 @@ beforeAll(async () => {
   [workerd, node] = await Promise.all([
     startWorkerd(path.join(ROOT, 'test/runtimes/scripts/scenario-workers-worker.ts'), '/api/items', undefined, {
       bindings: { SESSION_SECRET: SECRET, GREETING: 'hello' },
-      cfBlobHeader: 'cf-blob',
+      http: { cfBlobHeader: 'cf-blob', forwardedProtoHeader: 'x-edge-proto' },
       assets: path.join(ROOT, 'examples'),
     }),
     launch(process.execPath, ['--conditions=tsgi-source', 'test/runtimes/scripts/scenario-workers-server.ts'], { env: { SESSION_SECRET: SECRET, GREETING: 'hello' } }),
@@ -144,6 +144,16 @@ it('takes the client’s address from CF-Connecting-IP on workerd, the peer on N
   const onNode = JSON.parse(await (await fetch(`${node.origin}/whoami`, { headers })).text());
   expect(onWorkerd).toEqual({ addr: '203.0.113.9', scheme: 'http', host: new URL(workerd.origin).host, url: `${workerd.origin}/whoami`, protocol: 'HTTP/1.1', multiprocess: true });
   expect(onNode).toEqual({ addr: '127.0.0.1', scheme: 'http', host: new URL(node.origin).host, url: `${node.origin}/whoami`, protocol: 'HTTP/1.1', multiprocess: false });
+});
+
+it('takes https from the URL the edge hands over: the scheme, a Secure session cookie, an https Location', async () => {
+  // workerd's forwardedProtoHeader makes the request URL https, as Cloudflare's edge does.
+  const edge = { 'x-edge-proto': 'https' };
+  const who = JSON.parse(await (await fetch(`${workerd.origin}/whoami`, { headers: edge })).text());
+  expect(who).toMatchObject({ scheme: 'https', url: `https://${new URL(workerd.origin).host}/whoami` });
+  const login = await fetch(`${workerd.origin}/login`, { method: 'POST', headers: edge, body: new URLSearchParams({ user: 'cy', password: 'pw' }), redirect: 'manual' });
+  expect(login.headers.get('location')).toBe(`https://${new URL(workerd.origin).host}/`);
+  expect(login.headers.getSetCookie().find((cookie) => cookie.startsWith('session='))).toMatch(/; Secure/);
 });
 
 it('names the version of an HTTP/2 or HTTP/3 request at the edge as serve() names HTTP/2: HTTP/<major>.<minor>', async () => {
