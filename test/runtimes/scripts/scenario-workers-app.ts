@@ -8,7 +8,7 @@
  * under `/public` from the app the caller gives (the `ASSETS` binding on a Worker, `directoryApp`
  * on Node).
  */
-import { HTTPMovedPermanently, HTTPSeeOther, HTTPUnauthorized, Request, Response, compose } from 'tsgi';
+import { HTTPMovedPermanently, HTTPSeeOther, HTTPUnauthorized, Response, compose } from 'tsgi';
 import type { App } from 'tsgi';
 import { fetchEnvKey } from 'tsgi/fetch';
 import { CookieSessions, compress, cors, errors, etag, mount, sessionOf } from 'tsgi/middleware';
