@@ -1,7 +1,9 @@
 /**
- * The charset of a `multipart/form-data` form's text fields: UTF-8, or the one its `_charset_`
- * field names (HTML's form submission: a hidden input named `_charset_` is sent with the
- * encoding the browser used for the form, that of a legacy page; RFC 7578 §4.6).
+ * The charset of a form's text fields: UTF-8, or the one its `_charset_` field names (HTML's
+ * form submission: a hidden input named `_charset_` is sent with the encoding the browser used
+ * for the form, that of a legacy page, whatever its enctype; RFC 7578 §4.6). A
+ * `multipart/form-data` form's, and an `application/x-www-form-urlencoded` one's that declares
+ * no `charset` (see `urlencoded.ts`).
  *
  * busboy hands each field without a `charset` of its own over as its bytes (read as latin1
  * text, one character a byte: see `openParser`); {@link FormCharset.decode} decodes them.
@@ -22,6 +24,11 @@ const ASCII = /^[\x00-\x7f]*$/;
 export class FormCharset {
   /** The decoder of the fields in another charset than UTF-8, once a `_charset_` field named one. */
   #decoder: InstanceType<typeof TextDecoder> | null = null;
+
+  /** The WHATWG encoding the fields are in: `utf-8` until a `_charset_` field names another. */
+  get encoding(): string {
+    return this.#decoder?.encoding ?? 'utf-8';
+  }
 
   /**
    * Takes note of a text field in body order: a `_charset_` field decides the charset of the

@@ -73,9 +73,10 @@ export class ParsedForm implements AsyncDisposable {
  * `parseUrlencoded`) or `multipart/form-data` (via busboy, see `parseMultipart`). Any other
  * content type, or none, answers an empty form without reading the input (Werkzeug). A
  * urlencoded body is UTF-8 (WHATWG URL Standard) unless it declares another `charset`
- * (`shift_jis`, `iso-8859-1`…), in which its escapes are decoded (WebOb); a charset the WHATWG
- * Encoding Standard does not know, or UTF-16 (where `=` and `&` are no single bytes), is
- * refused before reading.
+ * (`shift_jis`, `iso-8859-1`…), in which its escapes are decoded (WebOb), or declares none and
+ * has a `_charset_` field naming one (HTML's form submission, as a legacy page's browser sends
+ * it), in which it is all decoded; a declared charset the WHATWG Encoding Standard does not
+ * know, or UTF-16 (where `=` and `&` are no single bytes), is refused before reading.
  *
  * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
  * the parse. On failure, temporary files already written are removed, and `input` is left
@@ -91,9 +92,9 @@ export class ParsedForm implements AsyncDisposable {
  *   or with one busboy cannot read, a delimiter followed by neither CRLF nor `--`,
  *   truncated body, no closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
  *   urlencoded body in a charset it cannot decode, a multipart text part in a charset other than
- *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field), or a multipart `_charset_`
- *   field naming no charset it decodes (one it decodes is the charset of the text fields
- *   without one of their own: HTML's form submission, RFC 7578 §4.6); TypeError (rejects) for an
+ *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field), or a `_charset_` field naming
+ *   no charset it decodes (one it decodes is the charset of the text fields without one of
+ *   their own, of a urlencoded body declaring none: HTML's form submission, RFC 7578 §4.6); TypeError (rejects) for an
  *   invalid option, options that are not a plain object or an unknown one (`parseForm: unknown
  *   option "maxFileSise": did you mean "maxFileSize"?`).
  */
@@ -112,8 +113,11 @@ export interface FormPlan {
   type: 'application/x-www-form-urlencoded' | 'multipart/form-data' | null;
   /** The `boundary` parameter, checked for a multipart body (`checkBoundary`). */
   boundary: string | undefined;
-  /** The WHATWG encoding a urlencoded body is decoded in: `utf-8` unless it declared another. */
-  charset: string;
+  /**
+   * The WHATWG encoding a urlencoded body declared (`utf-8` for US-ASCII), which it is decoded
+   * in; `undefined` when it declared none: UTF-8, or the charset its `_charset_` field names.
+   */
+  charset: string | undefined;
   limits: FormLimits;
   spoolThreshold: number;
   tmpDir: string | undefined;
@@ -127,7 +131,7 @@ export interface FormPlan {
  */
 export function planForm(contentType: string | null | undefined, contentEncoding: unknown, options: ParseFormOptions): FormPlan {
   const { type, parameters } = parseMediaType(contentType);
-  const charset = type === 'application/x-www-form-urlencoded' ? urlencodedCharset(parameters.charset) : 'utf-8';
+  const charset = type === 'application/x-www-form-urlencoded' && parameters.charset !== undefined ? urlencodedCharset(parameters.charset) : undefined;
   const limits = resolveLimits(options);
   const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);

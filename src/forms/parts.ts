@@ -127,7 +127,7 @@ async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
 }
 
 /** A urlencoded body's pairs as field parts, read whole first (each within `maxFieldSize`). */
-async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits, charset: string): AsyncGenerator<FormPart, void, undefined> {
+async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits, charset: string | undefined): AsyncGenerator<FormPart, void, undefined> {
   const fields = new MultiDict<string>();
   await parseUrlencoded(input, limits, fields, undefined, charset);
   for (const [name, value] of fields) yield { kind: 'field', fieldName: name, value };

@@ -5,8 +5,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { ByteList } from '../gateway/byte-list.ts';
-import { charsetPairDecoder } from '../http/form-decoding.ts';
+import { charsetPairDecoder, formBytes } from '../http/form-decoding.ts';
 import { openInput } from '../gateway/input.ts';
+import { FormCharset } from './form-charset.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
@@ -24,7 +25,11 @@ const EQUALS = 0x3d;
  * `charset` (a WHATWG encoding name, e.g. `shift_jis`, `windows-1252`: the one the body
  * declared, as a page in that encoding submits its form), the escapes of a name and a value
  * are turned into bytes first and the bytes decoded in it (WebOb's transcoding), bytes it
- * cannot decode becoming U+FFFD too.
+ * cannot decode becoming U+FFFD too. Without one (`undefined`: the body declared none, as
+ * browsers send it), a `_charset_` field, wherever it comes, names the charset of every pair
+ * (HTML's form submission fills a hidden `_charset_` input with the encoding it sent the form
+ * in, as for a multipart form: see `form-charset.ts`), UTF-8 when there is none; the pairs are
+ * then held as bytes until the body is read, and decoded at its end.
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
@@ -33,16 +38,19 @@ const EQUALS = 0x3d;
  *
  * @returns the number of body bytes read (0 for an empty body: nothing was taken from it).
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
- *   body breaks off (see `readFailure`).
+ *   body breaks off (see `readFailure`); HTTPUnsupportedMediaType (415) for a `_charset_` field
+ *   naming no charset the server decodes (see `FormCharset.note`).
  */
 export async function parseUrlencoded(
   input: AsyncIterable<Uint8Array>,
   limits: FormLimits,
   fields: MultiDict<string>,
   signal?: AbortSignal,
-  charset = 'utf-8',
+  charset?: string,
 ): Promise<number> {
-  const parser = new PairSplitter(limits, fields, charset === 'utf-8' ? decodePair : legacyDecoder(charset));
+  const held = charset === undefined ? new CharsetFieldPairs() : null;
+  const decode = charset === undefined || charset === 'utf-8' ? decodePair : legacyDecoder(charset);
+  const parser = new PairSplitter(limits, decode, held === null ? (pair) => addPairs(fields, decode(pair)) : (pair) => held.add(pair));
   let received = 0;
   const { chunks, detach } = openInput(input);
   // An abort ends a waiting read (a Node stream's answers done); the check below then throws.
@@ -65,6 +73,7 @@ export async function parseUrlencoded(
       parser.push(step.value);
     }
     parser.endPair();
+    held?.decodeInto(fields);
     return received;
   } catch (error) {
     detach();
@@ -74,11 +83,14 @@ export async function parseUrlencoded(
   }
 }
 
-/** Splits a byte stream at `&`, counting each pair's name and value bytes as they arrive. */
+/**
+ * Splits a byte stream at `&`, counting each pair's name and value bytes as they arrive, and
+ * hands each pair's bytes to `onPair`; `decode` names a field in a limit's message.
+ */
 class PairSplitter {
   readonly #limits: FormLimits;
-  readonly #fields: MultiDict<string>;
   readonly #decode: (pair: Buffer) => Array<[string, string]>;
+  readonly #onPair: (pair: Buffer) => void;
   /** The current pair's bytes (tiny chunks copied together: see `ByteList`). */
   #pieces = new ByteList();
   #nameBytes = 0;
@@ -86,10 +98,10 @@ class PairSplitter {
   #sawEquals = false;
   #pairs = 0;
 
-  constructor(limits: FormLimits, fields: MultiDict<string>, decode: (pair: Buffer) => Array<[string, string]>) {
+  constructor(limits: FormLimits, decode: (pair: Buffer) => Array<[string, string]>, onPair: (pair: Buffer) => void) {
     this.#limits = limits;
-    this.#fields = fields;
     this.#decode = decode;
+    this.#onPair = onPair;
   }
 
   push(chunk: Uint8Array): void {
@@ -144,8 +156,47 @@ class PairSplitter {
     this.#pairs++;
     if (this.#pairs > limits.maxParts) throw limitExceeded('maxParts', `the form has more than ${limits.maxParts} parts`);
     if (this.#pairs > limits.maxFields) throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
-    for (const [name, value] of this.#decode(asBuffer(pieces.bytes()))) this.#fields.add(name, value);
+    this.#onPair(asBuffer(pieces.bytes()));
   }
+}
+
+/** Adds decoded pairs to `fields`. */
+function addPairs(fields: MultiDict<string>, pairs: Array<[string, string]>): void {
+  for (const [name, value] of pairs) fields.add(name, value);
+}
+
+/**
+ * The pairs of a body that declared no charset, held as bytes until its end: a `_charset_`
+ * field among them names the charset they are all decoded in (UTF-8 without one).
+ */
+class CharsetFieldPairs {
+  readonly #charset = new FormCharset();
+  readonly #pairs: Buffer[] = [];
+
+  /**
+   * Holds a copy of one pair's bytes, and takes note of it if it is a `_charset_` field.
+   *
+   * @throws HTTPUnsupportedMediaType (415) for a `_charset_` naming no charset the server decodes.
+   */
+  add(pair: Buffer): void {
+    const copy = Buffer.from(pair);
+    const eq = copy.indexOf(EQUALS);
+    // `_charset_` is 9 bytes, 27 when every one is escaped: a longer name is another field.
+    if (eq !== -1 && eq <= 27) this.#charset.note(latin1(copy.subarray(0, eq)), latin1(copy.subarray(eq + 1)));
+    this.#pairs.push(copy);
+  }
+
+  /** Decodes the held pairs into `fields`, in the charset their `_charset_` field named. */
+  decodeInto(fields: MultiDict<string>): void {
+    const encoding = this.#charset.encoding;
+    const decode = encoding === 'utf-8' ? decodePair : legacyDecoder(encoding);
+    for (const pair of this.#pairs) addPairs(fields, decode(pair));
+  }
+}
+
+/** The bytes a urlencoded name or value stands for, one character a byte (ASCII stays ASCII). */
+function latin1(part: Buffer): string {
+  return Buffer.from(formBytes(part)).toString('latin1');
 }
 
 /** `bytes` as a `Buffer` over the same memory. */

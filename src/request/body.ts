@@ -283,9 +283,10 @@ export abstract class RequestBody {
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset no decoder
    *   knows, or UTF-16 (another one, `shift_jis`, `iso-8859-1`…, is decoded in), a multipart text part in a
-   *   charset other than UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE, a multipart `_charset_` field
-   *   naming no charset it decodes (one it does decodes the text fields without a charset of
-   *   their own, as a browser sent them from a legacy page: docs/forms.md), or a form body sent with a
+   *   charset other than UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE, a `_charset_` field naming no
+   *   charset it decodes (one it does decodes the text fields without a charset of their own,
+   *   a urlencoded body's declaring none, as a browser sent them from a legacy page:
+   *   docs/forms.md), or a form body sent with a
    *   `Content-Encoding` (`gzip`…, not decoded: `Accept-Encoding: identity`); TypeError for an invalid limit,
    *   the former option name `limit`, an unknown option (`req.form: unknown option
    *   "maxFieldsize": did you mean "maxFieldSize"?`; rejected, as `bytes()`), or an option that differs from the one the request's form
