@@ -149,6 +149,22 @@ export function encodeMultipart(
  */
 export function encodeMultipartEntries(entries: FormEntriesInit, options: EncodeMultipartOptions = {}): EncodedForm {
   checkOptions('encodeMultipartEntries', options, ENCODE_MULTIPART_OPTIONS, 'second');
+  return encodeMultipartIn(entries, options, encodeUtf8);
+}
+
+/** UTF-8, the text encoding of {@link encodeMultipartEntries}. */
+const encodeUtf8 = (text: string): Uint8Array => encoder.encode(text);
+
+/**
+ * {@link encodeMultipartEntries} (its options checked by the caller) with the names, filenames
+ * and text values encoded by `encodeText`: UTF-8 there, the form's encoding for the test
+ * client's submission of a legacy page's form (HTML's "multipart/form-data encoding
+ * algorithm" encodes them in the encoding picked for the form). Part heads are ASCII but for
+ * the names, so an ASCII-compatible encoding writes them as UTF-8 does.
+ *
+ * @throws TypeError as {@link encodeMultipartEntries}.
+ */
+export function encodeMultipartIn(entries: FormEntriesInit, options: EncodeMultipartOptions, encodeText: (text: string) => Uint8Array): EncodedForm {
   if (options.boundary !== undefined && !isBoundary(options.boundary)) {
     throw new TypeError(
       `the multipart boundary ${JSON.stringify(options.boundary)} is no RFC 2046 boundary: 1 to 70 letters, digits, spaces and '()+_,-./:=?, not ending in a space`,
@@ -157,7 +173,7 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
   const parts: Array<{ head: string; content: Uint8Array }> = [];
   for (const [name, value] of entries) {
     if (typeof value === 'string') {
-      parts.push({ head: `Content-Disposition: form-data; name="${escapeFormDataName(name)}"`, content: encoder.encode(value) });
+      parts.push({ head: `Content-Disposition: form-data; name="${escapeFormDataName(name)}"`, content: encodeText(value) });
       continue;
     }
     checkOptions('encodeMultipartEntries', value, FILE_SPEC, { option: `files.${name}` });
@@ -175,7 +191,7 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
   }
   const chunks: Uint8Array[] = [];
   for (const part of parts) {
-    chunks.push(encoder.encode(`--${boundary}\r\n${part.head}\r\n\r\n`), part.content, encoder.encode('\r\n'));
+    chunks.push(encoder.encode(`--${boundary}\r\n`), encodeText(`${part.head}\r\n\r\n`), part.content, encoder.encode('\r\n'));
   }
   chunks.push(encoder.encode(`--${boundary}--\r\n`));
   return { body: concatBytes(chunks), contentType: formatMediaType('multipart/form-data', { boundary }) };

@@ -52,7 +52,7 @@ const UNRESERVED = /^[*\-._0-9A-Za-z]$/;
  *   East Asian multi-byte ones are written with iconv-lite.
  */
 export function urlencode(fields: ReadonlyArray<readonly [string, string]>, encoding: string): string {
-  const encode = encoder(encoding);
+  const encode = formEncoder(encoding);
   const serialize = (text: string) => {
     let out = '';
     for (const byte of encode(text)) {
@@ -64,8 +64,13 @@ export function urlencode(fields: ReadonlyArray<readonly [string, string]>, enco
   return fields.map(([name, value]) => `${serialize(name)}=${serialize(value)}`).join('&');
 }
 
-/** An encoder for `encoding` in the "html" error mode (a character it cannot hold: `&#N;`). */
-function encoder(encoding: string): (text: string) => Uint8Array {
+/**
+ * An encoder for `encoding` in the "html" error mode (a character it cannot hold: `&#N;`), as
+ * browsers encode a form's names and values, urlencoded or multipart.
+ *
+ * @throws TestClientError for an encoding this client cannot write (see {@link urlencode}).
+ */
+export function formEncoder(encoding: string): (text: string) => Uint8Array {
   const codec = textCodec(encoding); // UTF-8 and the single-byte encodings
   if (codec !== null) return (text) => codec.encode(text.toWellFormed(), characterReference);
   if (!iconv.encodingExists(encoding)) {

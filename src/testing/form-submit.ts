@@ -5,12 +5,12 @@
  *
  * @module
  */
-import { type FileSpec, encodeMultipartEntries } from '../forms/encode.ts';
+import { type FileSpec, encodeMultipartIn } from '../forms/encode.ts';
 import { HeaderList } from '../http/header-list.ts';
 import type { RequestOptions } from './options.ts';
 import type { Control } from './form-controls.ts';
 import { type Element, attribute } from './html.ts';
-import { urlencode } from './form-encoding.ts';
+import { formEncoder, urlencode } from './form-encoding.ts';
 
 /** The enctype of a form or button: `multipart/form-data`, `text/plain`, else urlencoded. */
 export function normaliseEnctype(value: string | null): string {
@@ -43,7 +43,8 @@ function withEmptyQuery(url: URL): string {
  * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
  * page's own URL (HTML §4.10.21.3). A GET's query and a urlencoded body are written in
  * `encoding`, the form's (`formEncoding`: the page's charset, or its `accept-charset`), with
- * no `charset` parameter, as browsers send them; multipart and `text/plain` bodies in UTF-8.
+ * no `charset` parameter, as browsers send them, and so are a multipart body's names, filenames
+ * and text values (file contents as they are); a `text/plain` body is UTF-8.
  */
 export function submission(
   form: Element,
@@ -62,7 +63,9 @@ export function submission(
   const multipart = enctype === 'multipart/form-data' && method === 'POST';
   if (multipart) {
     const entries = list.map(([name, value]): [string, string | FileSpec] => [crlf(name), typeof value === 'string' ? crlf(value) : value]);
-    const { body, contentType } = encodeMultipartEntries(entries);
+    // In the form's encoding, names and filenames too, as browsers encode them (HTML's
+    // "multipart/form-data encoding algorithm"); its `_charset_` field names it.
+    const { body, contentType } = encodeMultipartIn(entries, {}, formEncoder(encoding));
     return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', contentType]] } };
   }
   const fields = list.map(([name, value]): [string, string] => [crlf(name), crlf(typeof value === 'string' ? value : value.filename)]);
