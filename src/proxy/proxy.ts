@@ -196,6 +196,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       // The exchange keeps both times itself (see UpstreamExchange's timer).
       headersTimeout: 0,
       bodyTimeout: 0,
+      // undici closes the connection after each HEAD (sending `Connection: close`) in case the
+      // upstream wrongly sends a body; nginx and Envoy keep it, and so does this pool: a HEAD's
+      // answer has no body (RFC 9110 §9.3.2), and stray bytes on an idle connection end it.
+      ...(environ.REQUEST_METHOD === 'HEAD' ? { reset: false } : {}),
     };
     const input = isBodyReadable(environ) ? environ['tsgi.input'] : null;
     // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
