@@ -56,8 +56,10 @@ export interface ProxyOptions {
    */
   responseHeaders?: HeaderEdits | undefined;
   /**
-   * Time to open a connection to the upstream, ms; default 10 000, at most 2147483647 (about
-   * 24.8 days, `setTimeout`'s limit), as for the other two. Past it: 504.
+   * Time to open a connection to the upstream, ms (for `https:`, its TLS handshake included,
+   * as nginx's `proxy_connect_timeout`); default 10 000, at most 2147483647 (about 24.8 days,
+   * `setTimeout`'s limit), as for the other two. Past it: 504, to the millisecond (a Node
+   * timer, not undici's, which ticks every 499 ms). Not read with `dispatcher`.
    */
   connectTimeout?: number | undefined;
   /**

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { buildConnector } from './undici.ts';
+import { buildConnector, errors } from './undici.ts';
 
 /**
  * Write errors that say the upstream's side of the connection is gone: reset (`ECONNRESET`), or
@@ -26,14 +26,21 @@ let emitting: Error | undefined;
 /**
  * undici's connector (`buildConnector(options)`) whose sockets keep reading after a write to a
  * lost connection (see {@link readPastLostWrites}) and tell a reset to the answer it ends (see
- * {@link endingReset}). For the default pool of `proxy()`.
+ * {@link endingReset}), and whose connect timeout is a Node timer: undici's runs on its coarse
+ * clock (a tick every 499 ms), so a `timeout` of 200 ms fired after about a second, where
+ * nginx's `proxy_connect_timeout` and Envoy's `connect_timeout` hold to the millisecond. For
+ * the default pool of `proxy()`.
  *
- * @param options - undici's connect options (`timeout`, TLS options…), as `Pool` takes them.
+ * @param options - undici's connect options (`timeout` in ms until the connection, and for
+ *   TLS its handshake, is up, `0` for none; TLS options…), as `Pool` takes them.
  */
 export function upstreamConnector(options: buildConnector.BuildOptions): buildConnector.connector {
-  const connect = buildConnector(options);
-  return (target, callback) =>
-    connect(target, (error, socket) => {
+  const { timeout, ...rest } = options;
+  const connect = buildConnector({ ...rest, timeout: 0 }) as unknown as (target: buildConnector.Options, callback: buildConnector.Callback) => Socket;
+  return (target, callback) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const socket = connect(target, (error, socket) => {
+      clearTimeout(timer);
       if (socket) {
         // (undefined with an error)
         readPastLostWrites(socket);
@@ -41,6 +48,15 @@ export function upstreamConnector(options: buildConnector.BuildOptions): buildCo
       }
       (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
     });
+    if (timeout) timer = setTimeout(() => socket.destroy(connectTimeoutError(socket, target, timeout)), timeout);
+  };
+}
+
+/** undici's `ConnectTimeoutError`, with its message, for an attempt given up after `timeout` ms. */
+function connectTimeoutError(socket: Socket, target: buildConnector.Options, timeout: number): Error {
+  const attempted = socket.autoSelectFamilyAttemptedAddresses;
+  const where = Array.isArray(attempted) && attempted.length > 0 ? `addresses: ${attempted.join(', ')}` : `address: ${target.hostname}:${target.port}`;
+  return new errors.ConnectTimeoutError(`Connect Timeout Error (attempted ${where}, timeout: ${timeout}ms)`);
 }
 
 /**
