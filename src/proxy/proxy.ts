@@ -56,7 +56,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *
  * - **Bodies stream both ways** with backpressure, through undici: the request body is read
  *   from `tsgi.input` as the upstream takes it, the response body is read from the upstream
- *   as the client takes it; neither is buffered whole.
+ *   as the client takes it; neither is buffered whole. Connections to the upstream are kept
+ *   alive and reused (a `HEAD`'s too, where undici alone would close it), as nginx's and Envoy's.
  * - **The path**: the raw remainder of the request-target (from `REQUEST_URI`, so `%2F` stays
  *   `%2F`) below the upstream URL's path, and the query as sent; see
  *   {@link ProxyOptions.stripScriptName}.
