@@ -239,10 +239,10 @@ export function limitBody(app: App, maxBodySize: number): App {
 
 /**
  * Fields of the client's handshake not sent on: hop-by-hop ones (RFC 9110 §7.6.1; `Connection`
- * and `Upgrade` are set anew; those the client's `Connection` names are dropped too), the token, and the claims only this gateway may make: who the
+ * and `Upgrade` are set anew; those the client's `Connection` names are dropped too), the token, `Proxy` (httpoxy, as `proxy` drops it), and the claims only this gateway may make: who the
  * user is, and where the request came from (every `X-Forwarded-*`, {@link isForwardedClaim}).
  */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id']);
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'proxy', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id']);
 
 /**
  * The fields a service behind a proxy reads as the proxy's word on the client's address, the

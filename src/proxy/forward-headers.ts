@@ -41,11 +41,15 @@ const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
  * and the client's `Forwarded` (RFC 7239), which an upstream that trusts this proxy would read
  * as the proxy's word on the host, port, scheme and client (Spring's `ForwardedHeaderFilter`
  * prefers it to `X-Forwarded-Host`; `proxyFix` reads it with `forwarded`), for the same reason
- * its {@link CLIENT_ADDRESS_FIELDS}, and the scheme claims `Front-End-Https` (IIS, Microsoft's
- * proxies) and `X-Url-Scheme` (Rack).
+ * its {@link CLIENT_ADDRESS_FIELDS}, the scheme claims `Front-End-Https` (IIS, Microsoft's
+ * proxies) and `X-Url-Scheme` (Rack), and `Proxy`, which a CGI upstream would take for its
+ * outgoing proxy (httpoxy; nginx's published mitigation is `proxy_set_header Proxy "";`).
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
+  // httpoxy (CVE-2016-5385): a CGI or FastCGI upstream makes it `HTTP_PROXY`, which HTTP
+  // clients take for their outgoing proxy; no HTTP field of that name means anything else.
+  'proxy',
   'host',
   'expect',
   'forwarded',
@@ -75,6 +79,15 @@ export function connectionOptions(value: string | undefined): Set<string> | unde
   }
   return names;
 }
+
+/**
+ * The upstream's answer fields meant for this gateway alone, besides the hop-by-hop
+ * `Proxy-Authenticate`: `Proxy-Authentication-Info`, which answers the gateway's own proxy
+ * credentials and applies to the next client on the chain (RFC 9110 §11.7.3). Not in
+ * `HOP_BY_HOP`, which the server also applies to an app's answer: an app that is a proxy
+ * sends its own to its clients.
+ */
+const GATEWAY_ONLY_ANSWER_FIELDS: ReadonlySet<string> = new Set(['proxy-authentication-info']);
 
 /** `HTTP_ACCEPT_LANGUAGE` → `accept-language`. */
 function fieldName(key: string): string {
@@ -152,7 +165,8 @@ export function appendVia(previous: string | undefined, protocol: string | undef
 /**
  * The upstream's response fields to pass to the client, as `[name, value]` pairs: every field
  * of `headers` (as the HTTP client parsed them: lower-case names, repeated fields as arrays)
- * less the hop-by-hop ones and those named in its `Connection`, and a 204's `Content-Length`
+ * less the hop-by-hop ones, those named in its `Connection` and `Proxy-Authentication-Info`
+ * (see {@link GATEWAY_ONLY_ANSWER_FIELDS}), and a 204's `Content-Length`
  * (RFC 9110 §8.6 forbids it; nginx drops it too), with `Via` appended. A 426's
  * `Upgrade` is kept (`code`): the answer must carry it (RFC 9110 §15.5.22), and the server
  * sends it as it sends an app's, on HTTP/1.1 with `Connection: upgrade`.
@@ -168,7 +182,7 @@ export function forwardResponseHeaders(
   let via: string | undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || ((HOP_BY_HOP.has(name) || dropped?.has(name)) && !isRequiredUpgrade(name, code))) continue;
+    if (value === undefined || GATEWAY_ONLY_ANSWER_FIELDS.has(name) || ((HOP_BY_HOP.has(name) || dropped?.has(name)) && !isRequiredUpgrade(name, code))) continue;
     // RFC 9110 §8.6: a 204 carries no Content-Length (Django's sets `0`): the gateway's rule too.
     if (code === 204 && name === 'content-length') continue;
     if (name === 'via') {
