@@ -52,7 +52,7 @@ function build() {
     res.etag = tag(item);
     res.lastModified = item.updated;
     res.cacheControl.noCache = true;
-    res.headers.set('Content-Location', `${req.scriptName}/items/${item.id}`);
+    res.contentLocation = `${req.scriptName}/items/${item.id}`;
     return res;
   };
   const read = async (req: Request) => {

@@ -1,6 +1,6 @@
 /**
  * Representation and routing headers of a `Response`: `Allow`, `Content-Language`,
- * `Content-Range`, `Accept-Ranges`, `Content-Disposition`, `Location`, `WWW-Authenticate`,
+ * `Content-Range`, `Accept-Ranges`, `Content-Disposition`, `Location`, `Content-Location`, `WWW-Authenticate`,
  * `Proxy-Authenticate`.
  *
  * @module
@@ -24,6 +24,7 @@ const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
 const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), tokenListOf('Accept-Ranges', text, { refuseEmpty: 'no range unit given ("none" when no range is served, RFC 9110 §14.3)' }));
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
 const LOCATION = field(fromHeaders('Location'), text);
+const CONTENT_LOCATION = field(fromHeaders('Content-Location'), text);
 const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { join: joinChallengeLines }), wwwAuthenticate);
 // The same challenge syntax (RFC 9110 §11.7.1), so the same converter.
 const PROXY_AUTHENTICATE = field(fromHeaders('Proxy-Authenticate', { join: joinChallengeLines }), wwwAuthenticate);
@@ -143,6 +144,26 @@ export abstract class ResponseRepresentation {
   }
   set location(value: string | null) {
     LOCATION.set(this, value);
+  }
+
+  /**
+   * `Content-Location` (RFC 9110 §8.7): the URL of the representation in this response, as set
+   * (relative or absolute), or `null`. WebOb's and Werkzeug's `content_location`. A 304 keeps
+   * it; a 412 or 416 drops it (see docs/conditional.md).
+   *
+   * @example
+   * ```ts
+   * const res = Response.json(item, { status: 201 });
+   * res.location = `/items/${item.id}`;        // the new resource
+   * res.contentLocation = `/items/${item.id}`; // and this body is its representation
+   * ```
+   * @throws TypeError when set to a value a header field cannot carry, as for `location`.
+   */
+  get contentLocation(): string | null {
+    return CONTENT_LOCATION.get(this);
+  }
+  set contentLocation(value: string | null) {
+    CONTENT_LOCATION.set(this, value);
   }
 
   /**
