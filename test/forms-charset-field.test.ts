@@ -6,6 +6,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import iconv from 'iconv-lite';
 import { Request, Response, serve } from 'tsgi';
 
 const BOUNDARY = '----tsgi-charset-field';
@@ -77,6 +78,101 @@ describe('the _charset_ field of a multipart form', () => {
     expect(await res.json()).toEqual([
       ['_charset_', 'shift_jis'],
       ['city', '東京'],
+    ]);
+  });
+});
+
+/** A multipart body whose part heads are given as bytes, as a browser on a legacy page writes them: `[head, content]`. */
+function rawMultipart(parts: Array<[Uint8Array, Uint8Array | string]>): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [head, content] of parts) chunks.push(Buffer.from(`--${BOUNDARY}\r\n`), Buffer.from(head), Buffer.from('\r\n\r\n'), Buffer.from(content), Buffer.from('\r\n'));
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return Buffer.concat(chunks);
+}
+
+/** A part head `Content-Disposition: form-data; …` with `params` (text) encoded in `encoding`, as a browser writes it. */
+const head = (params: string, encoding = 'shift_jis', type?: string): Uint8Array =>
+  iconv.encode(`Content-Disposition: form-data; ${params}${type === undefined ? '' : `\r\nContent-Type: ${type}`}`, encoding);
+
+const namesApp = Request.application(async (req) => {
+  const out: Array<[string, string, string?]> = [];
+  if (req.pathInfo === '/parts') {
+    for await (const part of req.parts()) {
+      if (part.kind === 'field') out.push([part.fieldName, part.value]);
+      else out.push([part.fieldName, part.filename, await new Response(part.body).text()]);
+    }
+    return Response.json(out);
+  }
+  for (const [name, value] of (await req.form()).entries()) out.push([name, value]);
+  for (const [name, file] of (await req.files()).entries()) out.push([name, file.filename, await file.text()]);
+  return Response.json(out);
+});
+
+describe('field names and filenames of a multipart form with a _charset_ field', () => {
+  let names: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    names = await serve(namesApp, { port: 0 });
+  });
+  afterAll(async () => {
+    await names.close();
+  });
+  const send = (path: string, body: Buffer) =>
+    fetch(`${names.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
+
+  /** A Shift_JIS page's upload form: `_charset_` first, a field named 都市, a file 東京.txt and one 表.txt (0x95 0x5C: a backslash byte). */
+  const sjisForm = () =>
+    rawMultipart([
+      [head('name="_charset_"'), 'Shift_JIS'],
+      [head('name="都市"'), TOKYO_SJIS],
+      [head('name="添付"; filename="東京.txt"', 'shift_jis', 'text/plain'), 'a'],
+      [head('name="表"; filename="表.txt"', 'shift_jis', 'text/plain'), 'b'],
+    ]);
+
+  it('req.form() and req.files() read the names and filenames after _charset_ in it', async () => {
+    const res = await send('/', sjisForm());
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual([
+      ['_charset_', 'Shift_JIS'],
+      ['都市', '東京'],
+      ['添付', '東京.txt', 'a'],
+      ['表', '表.txt', 'b'],
+    ]);
+  });
+
+  it('req.parts() reads them in it too', async () => {
+    const res = await send('/parts', sjisForm());
+    expect(await res.json()).toEqual([
+      ['_charset_', 'Shift_JIS'],
+      ['都市', '東京'],
+      ['添付', '東京.txt', 'a'],
+      ['表', '表.txt', 'b'],
+    ]);
+  });
+
+  it('leaves filename* to its own charset (RFC 8187), and reads names as UTF-8 without _charset_', async () => {
+    const extended = await send(
+      '/',
+      rawMultipart([
+        [head('name="_charset_"'), 'shift_jis'],
+        [head("name=\"f\"; filename*=UTF-8''%E6%9D%B1.txt", 'latin1', 'text/plain'), 'x'],
+      ]),
+    );
+    expect(await extended.json()).toEqual([
+      ['_charset_', 'shift_jis'],
+      ['f', '東.txt', 'x'],
+    ]);
+    const utf8 = await send(
+      '/',
+      rawMultipart([
+        [head('name="都市"', 'utf-8'), 'x'],
+        [head('name="f"; filename="東京.txt"', 'utf-8', 'text/plain'), 'y'],
+        [head('name="g"; filename="東京.txt"', 'shift_jis', 'text/plain'), 'z'],
+      ]),
+    );
+    expect(await utf8.json()).toEqual([
+      ['都市', 'x'],
+      ['f', '東京.txt', 'y'],
+      ['g', '\uFFFD\uFFFD\uFFFD\uFFFD.txt', 'z'],
     ]);
   });
 });

@@ -36,6 +36,29 @@ describe('a multipart form from a Shift_JIS page', () => {
     });
   });
 
+  it('writes its field names and filenames in Shift_JIS too, and req.form() and req.files() read them back', async () => {
+    // 表 is 0x95 0x5C in Shift_JIS: a backslash byte inside the quoted filename, as a browser writes it.
+    const form =
+      '<form method="post" enctype="multipart/form-data" action="/s"><input type="hidden" name="_charset_"><input name="都市"><input type="file" name="添付"><input type="file" name="表"></form>';
+    const res = await (await new TestClient(app).get(`/?form=${encodeURIComponent(form)}`))
+      .form()
+      .set('都市', '東京')
+      .upload('添付', { filename: '東京.txt', content: 'a' })
+      .upload('表', { filename: '表.txt', content: 'b' })
+      .submit();
+    expect(await res.json()).toEqual({
+      sjis: true,
+      form: [
+        ['_charset_', 'Shift_JIS'],
+        ['都市', '東京'],
+      ],
+      files: [
+        ['添付', '東京.txt'],
+        ['表', '表.txt'],
+      ],
+    });
+  });
+
   it('keeps a UTF-8 page’s multipart form in UTF-8', async () => {
     const utf8 = Request.application(async (req) => {
       if (req.method === 'GET') return new Response('<form method="post" enctype="multipart/form-data"><input type="hidden" name="_charset_"><input name="city"></form>', { contentType: 'text/html' });

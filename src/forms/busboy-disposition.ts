@@ -13,14 +13,14 @@ import utils from 'busboy/lib/utils.js';
 type Decoder = (data: string, hint: number) => string | undefined;
 
 const busboyUtils = utils as {
-  /** busboy's decoder for `charset` (`utf8` for its `defParamCharset: 'utf8'`). */
+  /** busboy's decoder for `charset` (`latin1` for its `defParamCharset: 'latin1'`). */
   getDecoder(charset: string): Decoder;
   /** A `Content-Disposition` value's type (lower case) and parameters, or `undefined` when busboy cannot read it. */
   parseDisposition(value: string, decoder: Decoder): { type: string; params: Record<string, string> } | undefined;
 };
 
-/** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'utf8'`). */
-const PARAMETER_DECODER = busboyUtils.getDecoder('utf8');
+/** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'latin1'`: their bytes, decoded by the parser in the form's charset). */
+const PARAMETER_DECODER = busboyUtils.getDecoder('latin1');
 
 /** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
 export function busboyReadsDisposition(value: string): boolean {

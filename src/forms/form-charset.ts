@@ -6,7 +6,8 @@
  * no `charset` (see `urlencoded.ts`).
  *
  * busboy hands each field without a `charset` of its own over as its bytes (read as latin1
- * text, one character a byte: see `openParser`); {@link FormCharset.decode} decodes them.
+ * text, one character a byte: see `openParser`), and each part's field name and filename
+ * likewise (browsers write them in the form's encoding too); {@link FormCharset.decode} decodes them.
  *
  * @module
  */

@@ -113,13 +113,29 @@ export interface PartHeadInfo {
    * Absent when busboy reads the value as the browser wrote it.
    */
   backslashes?: number[] | undefined;
+  /** With {@link PartHeadInfo.backslashes}: the `name` and `filename` read as the browser wrote them, as their bytes. */
+  browserNames?: BrowserNames | undefined;
+  /** True when the part has a `filename*` (RFC 8187), which busboy reads in its own charset rather than `filename`. */
+  extendedFilename?: boolean | undefined;
 }
 
-/** A part's `name`, and `filename` when busboy would read its own (no `filename*`), read as a browser wrote them, decoded. */
+/**
+ * A part's `name`, and `filename` when busboy would read its own (no `filename*`), read as a
+ * browser wrote them: their bytes read as latin1 text (one character a byte), `%22`, `%0D` and
+ * `%0A` unescaped, for the parser to decode in the form's charset (`FormCharset`).
+ */
 export interface BrowserNames {
   name: string | undefined;
   /** `undefined`: busboy's filename stands (none, or a `filename*`). */
   filename: string | undefined;
+}
+
+/** What the guard read of a file part's names: the browser's reading when busboy's differs, and whether busboy's filename is a `filename*`. */
+export interface FileNames {
+  /** `undefined`: busboy's name and filename stand (see {@link BrowserNames}). */
+  browser: BrowserNames | undefined;
+  /** True when busboy's filename is the part's `filename*`, decoded in its own charset: not to be decoded again. */
+  extendedFilename: boolean;
 }
 
 /**
@@ -180,7 +196,7 @@ export class MultipartGuard {
   readonly #fieldCharsets: Array<string | undefined> = [];
   /** The names read as a browser wrote them of each field (and each file) whose head was read and that busboy has not handed over yet, in body order. */
   readonly #fieldNames: Array<BrowserNames | undefined> = [];
-  readonly #fileNames: Array<BrowserNames | undefined> = [];
+  readonly #fileNames: FileNames[] = [];
   /** Bytes pushed before the current chunk; the body offset of the current scan's first byte; that of the current part's head. */
   #pushed = 0;
   #base = 0;
@@ -217,9 +233,9 @@ export class MultipartGuard {
     return this.#fieldNames.shift();
   }
 
-  /** {@link takeFieldNames} for the next file part busboy hands over. */
-  takeFileNames(): BrowserNames | undefined {
-    return this.#fileNames.shift();
+  /** {@link takeFieldNames} for the next file part busboy hands over, and whether its filename is a `filename*`. */
+  takeFileNames(): FileNames {
+    return this.#fileNames.shift() ?? { browser: undefined, extendedFilename: false };
   }
 
   /** True while the bytes pushed last end inside a part's head (its end not seen yet): they may hold bytes to change for busboy. */
@@ -407,9 +423,8 @@ export class MultipartGuard {
       throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
     }
     if (part.kind === 'field') this.#fieldCharsets.push(part.charset);
-    const names = part.backslashes === undefined ? undefined : { name: part.name, filename: part.filename };
-    if (part.kind === 'field') this.#fieldNames.push(names);
-    else this.#fileNames.push(names);
+    if (part.kind === 'field') this.#fieldNames.push(part.browserNames);
+    else this.#fileNames.push({ browser: part.browserNames, extendedFilename: part.extendedFilename === true });
     for (const offset of part.backslashes ?? []) this.#patches.push(this.#headerStart + offset);
     this.#part = part;
     this.#bodyBytes = 0;
@@ -509,12 +524,14 @@ export function classifyPart(headerText: string): PartHeadInfo {
   // busboy reads the disposition with its own parser and skips the part when it fails.
   const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
   const charset = isFile ? undefined : busboyPartCharset(headers.get('content-type'));
-  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition) };
+  const extendedFilename = EXTENDED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""'));
+  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), extendedFilename };
 }
 
 /**
  * {@link classifyPart} for a `form-data` disposition whose quoted values hold backslashes, read
- * as a browser wrote it (`browser`): names and filenames are its bytes (UTF-8, `%22`, `%0D`,
+ * as a browser wrote it (`browser`): names and filenames are its bytes (`browserNames`, for the
+ * parser to decode in the form's charset; `name` and `filename` read as UTF-8 for messages; `%22`, `%0D`,
  * `%0A` unescaped), and the part is classified, and checked readable, as busboy will read the
  * value with `_` for each backslash (same length, so a filename of backslashes is still one).
  */
@@ -528,14 +545,18 @@ function classifyBrowserPart(disposition: string, browser: BrowserDisposition, d
   const part = classifyPart(`Content-Disposition: ${patched}\r\n${headers.has('content-type') ? `Content-Type: ${headers.get('content-type')!}\r\n` : ''}\r\n`);
   const read = (key: string) => {
     const text = browser.params.get(key);
-    return text === undefined ? undefined : unescapeFormDataName(fromLatin1(text));
+    return text === undefined ? undefined : unescapeFormDataName(text);
   };
   const extended = browser.params.has('filename*');
+  const name = read('name');
+  const filename = extended ? undefined : read('filename');
   return {
     ...part,
-    name: read('name'),
-    filename: extended ? part.filename : read('filename'),
+    name: name === undefined ? undefined : fromLatin1(name),
+    filename: extended ? part.filename : filename === undefined ? undefined : fromLatin1(filename),
     backslashes: browser.backslashes.map((at) => dispositionAt + at),
+    browserNames: { name, filename },
+    extendedFilename: extended,
   };
 }
 
@@ -581,7 +602,7 @@ function parseDisposition(value: string): { type: string; params: DispositionPar
 /** A `filename*` parameter in a `Content-Disposition` value. */
 const EXTENDED_FILENAME = /;\s*filename\*\s*=/i;
 
-/** Header text was read as latin1; parameter values are UTF-8 bytes (busboy's `defParamCharset: 'utf8'`). */
+/** Header text was read as latin1; parameter values read as UTF-8 bytes, for the guard's own messages (the parser decodes names in the form's charset). */
 function fromLatin1(text: string): string {
   // eslint-disable-next-line no-control-regex
   return /[^\u0000-\u007f]/.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text;

@@ -87,7 +87,7 @@ export async function parseMultipart(
   const charset = new FormCharset();
 
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, guard, fail, {
+    openParser(boundary, limits, guard, charset, fail, {
       field: (name, value, raw) => {
         if (latch.failed) return;
         if (raw && !charset.noted(name, value, fail)) return;
@@ -253,7 +253,7 @@ export class FailureLatch {
 /** What {@link openParser} hands over: each text field whole, each file as busboy's stream. */
 export interface PartHandlers {
   /**
-   * A text field, `name` `''` when the part had none. Not called for a field past
+   * A text field, `name` `''` when the part had none (names and filenames decoded by `openParser`). Not called for a field past
    * `maxFieldSize`. `value` is decoded when the part names its own `charset`; without one
    * (`raw` true: every field a browser sends) it is the field's bytes read as latin1 text, for
    * the caller to decode in the form's charset (`FormCharset`).
@@ -264,8 +264,11 @@ export interface PartHandlers {
 }
 
 /**
- * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
- * parameters (names and filenames with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
+ * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: names
+ * and filenames decoded in the form's charset as `charset` knows it when the part arrives
+ * (UTF-8, or that of a `_charset_` field before the part: browsers write them in the form's
+ * encoding, HTML's "multipart/form-data encoding algorithm"; a `filename*` in its own charset,
+ * RFC 8187), with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
  * as browsers escape them: `unescapeFormDataName`; a name or filename whose quoted value holds
  * a backslash is the guard's reading, as the browser wrote it, not busboy's RFC 9110
  * quoted-pair one: {@link MultipartGuard.takeFieldNames}), paths kept in filenames, and busboy's own
@@ -286,15 +289,21 @@ export function openParser(
   boundary: string,
   limits: FormLimits,
   guard: MultipartGuard,
+  charset: FormCharset,
   fail: (error: unknown) => void,
   handlers: PartHandlers,
 ): busboy.Busboy {
+  /** A name or filename busboy (or the guard) read as its bytes, unescaped and decoded in the form's charset. */
+  const decodeName = (raw: string | undefined, unescaped = false): string | undefined =>
+    raw === undefined ? undefined : charset.decode(unescaped ? raw : unescapeFormDataName(raw));
   let parser: busboy.Busboy;
   try {
     parser = busboy({
       // A checked boundary holds no quote nor backslash: quoted as it is.
       headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
-      defParamCharset: 'utf8',
+      // Names and filenames come as their bytes (one character a byte), decoded in the form's
+      // charset (`decodeName`); a `filename*` busboy decodes in its own charset.
+      defParamCharset: 'latin1',
       // A field without a charset of its own comes as its bytes (one character a byte), decoded
       // by the caller in the form's charset: UTF-8, or its `_charset_` field's (form-charset.ts).
       defCharset: 'latin1',
@@ -317,7 +326,7 @@ export function openParser(
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
   parser.on('field', (rawName: string | undefined, value: string | undefined, info) => {
     const browser = guard.takeFieldNames();
-    const name = browser !== undefined ? browser.name : rawName === undefined ? undefined : unescapeFormDataName(rawName);
+    const name = browser !== undefined ? decodeName(browser.name, true) : decodeName(rawName);
     const declared = guard.takeFieldCharset();
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
     // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
@@ -327,14 +336,14 @@ export function openParser(
     else handlers.field(name ?? '', value, declared === undefined);
   });
   parser.on('file', (rawName: string | undefined, stream, rawInfo) => {
-    const browser = guard.takeFileNames();
-    const name = browser !== undefined ? browser.name : rawName === undefined ? undefined : unescapeFormDataName(rawName);
+    const { browser, extendedFilename } = guard.takeFileNames();
+    const name = browser !== undefined ? decodeName(browser.name, true) : decodeName(rawName);
     const info =
       browser?.filename !== undefined
-        ? { ...rawInfo, filename: browser.filename }
+        ? { ...rawInfo, filename: decodeName(browser.filename, true) }
         : rawInfo.filename === undefined
           ? rawInfo
-          : { ...rawInfo, filename: unescapeFormDataName(rawInfo.filename) };
+          : { ...rawInfo, filename: extendedFilename ? unescapeFormDataName(rawInfo.filename) : decodeName(rawInfo.filename) };
     const filename = info.filename ?? '';
     stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
     stream.on('limit', () => {

@@ -229,7 +229,7 @@ async function* multipartParts(
 
   const charset = new FormCharset();
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, guard, fail, {
+    openParser(boundary, limits, guard, charset, fail, {
       field: (name, value, raw) => {
         if (raw && !charset.noted(name, value, fail)) return;
         // Streamed: a `_charset_` field decides the fields after it (browsers send it where the
