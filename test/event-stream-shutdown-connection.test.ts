@@ -63,4 +63,27 @@ describe('an event stream the graceful shutdown ends, with idle connections left
     });
   }
 
+  it('closes the connection also when the stream\'s own cleanup outlasts its last chunk', async () => {
+    // An event source that unsubscribes from its feed (a database, a broker) when it ends:
+    // the answer is sent, and its connection's keep-alive taken up by Node, before that is done.
+    const slowCleanup = Request.application((req) =>
+      Response.eventStream(
+        (async function* () {
+          try {
+            yield { id: '1', event: 'tick', data: '{"n":1}' };
+            await new Promise((resolve) => req.signal.addEventListener('abort', resolve, { once: true }));
+          } finally {
+            await sleep(100);
+          }
+        })(),
+      ),
+    );
+    const server = await start(slowCleanup, { keepAliveTimeout: 30_000 });
+    const { socket, seen } = await openStream(server.port!, 'identity');
+    const closing = server.close({ idle: 'expire', timeout: 5000 });
+    await within(() => seen.text.endsWith('\r\n0\r\n\r\n'), 3000, 'the last chunk');
+    await within(() => seen.ended, 1000, 'the server closing the connection');
+    await closing;
+    socket.destroy();
+  });
 });

@@ -118,6 +118,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   const endNow = async () => {
     res.end();
     finished = true;
+    // Now, not after the body's cleanup below: once the answer is sent Node detaches the socket
+    // from `res` and keeps the connection alive (a source's `finally` may take that long).
+    if (exchange.shutdown?.signal.aborted === true) closeAfterResponse(res);
     abandoned = true;
     abortRequestSignal(exchange.environ, serverShuttingDown());
     await release();
@@ -247,8 +250,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     stream?.off('close', onClose);
     stop?.dispose();
     // An event stream that ended once the shutdown began (ended by it, or by its coding layer
-    // finishing first) takes its connection along: the client's reconnect goes elsewhere.
-    if (stop !== undefined && (finished || ended) && exchange.shutdown?.signal.aborted === true) closeAfterResponse(res);
+    // finishing first) takes its connection along: the client's reconnect goes elsewhere (the
+    // shutdown's own end, `endNow`, did so already).
+    if (stop !== undefined && !abandoned && (finished || ended) && exchange.shutdown?.signal.aborted === true) closeAfterResponse(res);
     // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
     untaken?.then(undefined, stop?.due === true ? unlessAbort(onError) : onError);
     if (!finished && !ended) await release(); // settles once the body's finally has run (see ServerState.pumping)
