@@ -8,7 +8,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { HOP_BY_HOP, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hostOf } from '../http/host.ts';
-import { quotePath } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 
 /**
  * The fields that carry a client's address, which upstreams read as the client's, often before
@@ -115,8 +115,8 @@ export interface ForwardSettings {
  * the upstream would take for this proxy's).
  * Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
- * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
- * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received
+ * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, an escaped slash in it as
+ * the client spelt it: `quotedScriptName`; when it is stripped and not empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received
  * `X-Forwarded-For` or `Via` that `Connection` names is not appended to: it is dropped.
  */
 export function forwardRequestHeaders(environ: Environ, settings: ForwardSettings): Array<[string, string]> {
@@ -141,7 +141,7 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
     if (forwardedFor) pairs.push(['x-forwarded-for', forwardedFor]);
     pairs.push(['x-forwarded-proto', environ['tsgi.url_scheme']]);
     pairs.push(['x-forwarded-host', hostOf(environ)]);
-    if (settings.stripScriptName && environ.SCRIPT_NAME) pairs.push(['x-forwarded-prefix', quotePath(environ.SCRIPT_NAME)]);
+    if (settings.stripScriptName && environ.SCRIPT_NAME) pairs.push(['x-forwarded-prefix', quotedScriptName(environ)]);
   }
   pairs.push(['via', appendVia(received(environ, 'HTTP_VIA', dropped), environ.SERVER_PROTOCOL)]);
   return pairs;

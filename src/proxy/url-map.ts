@@ -7,7 +7,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { hostOf, ipv6Form } from '../http/host.ts';
-import { quotePath } from '../http/url.ts';
+import { quotedScriptName } from '../http/raw-path.ts';
 import { resolveDots } from './upstream-path.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
 
@@ -44,14 +44,14 @@ export interface PublicBase {
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
 
 /**
- * The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix, which is
- * left out when `proxy` sent it upstream (`stripScriptName: false`, {@link keptPrefixKey}):
+ * The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix (spelt as
+ * the client spelt it, see `quotedScriptName`), which is left out when `proxy` sent it upstream (`stripScriptName: false`, {@link keptPrefixKey}):
  * that upstream's paths are the public ones already.
  */
 export function publicBase(environ: Environ): PublicBase {
   const host = hostOf(environ);
   const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
-  const prefix = keptPrefixKey.get(environ) === true ? '' : quotePath(environ.SCRIPT_NAME ?? '');
+  const prefix = keptPrefixKey.get(environ) === true ? '' : quotedScriptName(environ);
   return { origin: `${environ['tsgi.url_scheme']}://${host}`, prefix, hostname };
 }
 
