@@ -7,6 +7,9 @@
 import type { Environ } from '../../gateway/types.ts';
 import { inWorkers } from '../../gateway/workers.ts';
 
+/** Cloudflare's `request.cf.httpProtocol`: `HTTP/1.1`, or `HTTP/2` and `HTTP/3` without a minor version. */
+const CF_PROTOCOL = /^HTTP\/(\d)(?:\.(\d))?$/;
+
 /** Bun's `Server` (the second argument of `Bun.serve`'s `fetch`). */
 interface BunServer {
   requestIP(request: globalThis.Request): { address: string; port: number } | null;
@@ -84,7 +87,7 @@ export function setClientAddress(environ: Environ, request: globalThis.Request, 
     address = request.headers.get('cf-connecting-ip') ?? undefined;
     const protocol = (request as { cf?: { httpProtocol?: unknown } }).cf?.httpProtocol;
     // The edge says `HTTP/2` and `HTTP/3`; the environ names every version `HTTP/<major>.<minor>`.
-    const version = typeof protocol === 'string' ? /^HTTP\/(\d)(?:\.(\d))?$/.exec(protocol) : null;
+    const version = typeof protocol === 'string' ? CF_PROTOCOL.exec(protocol) : null;
     if (version) environ.SERVER_PROTOCOL = `HTTP/${version[1]}.${version[2] ?? '0'}`;
   }
   environ.REMOTE_ADDR = address;
