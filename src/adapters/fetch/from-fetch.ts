@@ -8,7 +8,7 @@ import type { App, Environ } from '../../gateway/types.ts';
 import { HOP_BY_HOP } from '../../gateway/fields.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
 import { quotePath } from '../../http/url.ts';
-import { rawPathParts } from '../../http/raw-path.ts';
+import { quotedScriptName, rawPathParts } from '../../http/raw-path.ts';
 import { connectionOptions } from '../../proxy/forward-headers.ts';
 import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
@@ -88,7 +88,8 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
   }
   if (strip) {
     headers.delete('X-Forwarded-Prefix');
-    if (environ.SCRIPT_NAME) headers.set('X-Forwarded-Prefix', quotePath(environ.SCRIPT_NAME));
+    // As the client spelt it (an escaped slash kept: `quotedScriptName`), as `req.applicationUrl` has it.
+    if (environ.SCRIPT_NAME) headers.set('X-Forwarded-Prefix', quotedScriptName(environ));
   }
   const method = environ.REQUEST_METHOD;
   // Fetch refuses a body on GET and HEAD.
