@@ -18,6 +18,9 @@ import { http2Stream } from './http2-compat.ts';
  * would reconnect on the same connection, to the stopping server, under `close({ idle:
  * 'expire' })`: answered an empty stream there, it would wait `retry` once more before it
  * reaches a server still running.
+ *
+ * Called before `res` has finished: once it has, Node has detached the socket (`res.socket` is
+ * `null`) and kept the connection for the next request, and this does nothing.
  */
 export function closeAfterResponse(res: ServerResponse): void {
   if (http2Stream(res) !== undefined) return;
