@@ -53,6 +53,20 @@ describe('the _charset_ field of a multipart form', () => {
     expect(await res.json()).toEqual({ city: ['東京'], _charset_: ['Shift_JIS'], note: ['plain'] });
   });
 
+  it('decodes the field names after _charset_ in Shift_JIS too, as Chromium writes them (backslash and %22 kept as a browser writes them)', async () => {
+    const sjis = Buffer.from(TOKYO_SJIS).toString('latin1');
+    const body = multipart([['_charset_', 'Shift_JIS'], [`n${sjis}`, TOKYO_SJIS], [`a\\${sjis}%22`, 'x']]);
+    const res = await post('/', body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ n東京: ['東京'], _charset_: ['Shift_JIS'], ['a\\東京"']: ['x'] });
+    // Streamed, the names after the _charset_ field.
+    const parts = await post('/parts', multipart([['_charset_', 'Shift_JIS'], [`n${sjis}`, TOKYO_SJIS]]));
+    expect(await parts.json()).toEqual([
+      ['_charset_', 'Shift_JIS'],
+      ['n東京', '東京'],
+    ]);
+  });
+
   it('decodes windows-1252 (iso-8859-1 read as browsers read it): 0x80 is €', async () => {
     const res = await post('/', multipart([['_charset_', 'ISO-8859-1'], ['price', Uint8Array.of(0x80, 0x35)]]));
     expect(await res.json()).toEqual({ _charset_: ['ISO-8859-1'], price: ['€5'] });
