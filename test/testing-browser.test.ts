@@ -195,6 +195,17 @@ describe('the jar applies SameSite to a navigation', () => {
     await client.get('/');
     expect(client.cookies.all().map((c) => c.name)).toEqual(['b']);
   });
+
+  it('refuses a Partitioned cookie without Secure and keeps Secure ones at http://127.0.0.1, as Chromium does', async () => {
+    const app: App = (_environ, startResponse) => {
+      const lines = ['p=1; Partitioned', 'q=1; partitioned; Path=/', 'r=1; Secure; Partitioned; SameSite=None', 's=1; Secure'];
+      startResponse('200 OK', [...lines.map((line): [string, string] => ['Set-Cookie', line]), ['Content-Type', 'text/plain']]);
+      return [];
+    };
+    const client = new TestClient(app, { baseUrl: 'http://127.0.0.1:8000', lint: false });
+    await client.get('/');
+    expect(client.cookies.all().map((c) => c.name)).toEqual(['r', 's']);
+  });
 });
 
 describe('a cross-site form_post login, as a browser meets it', () => {

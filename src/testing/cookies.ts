@@ -118,7 +118,8 @@ function domainOf(domain: string, url: string): string | null {
  * enforced on the requests known to be a browser's (a form submitted, a link clicked, a call
  * with `from`, and their redirects: see {@link CookieJar.header}); the other calls send every
  * cookie, as a client that is no browser does. A `SameSite=None` cookie without `Secure` is
- * refused (RFC 6265bis §5.7, as browsers refuse it). A `Set-Cookie` that breaks a rule is
+ * refused (RFC 6265bis §5.7, as browsers refuse it), and so is a `Partitioned` one without
+ * `Secure` (CHIPS, as Chromium refuses it). A `Set-Cookie` that breaks a rule is
  * ignored, as browsers ignore it.
  *
  * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
@@ -161,7 +162,8 @@ export class CookieJar {
    * read them (see {@link domainOf}). A cookie whose name and value come
    * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
    * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
-   * (§5.7), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
+   * (§5.7), a `Partitioned` one without `Secure` (CHIPS, as Chromium refuses it, also at
+   * `http://127.0.0.1`; tough-cookie keeps it), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
    * without the attributes the prefix asks for (§5.7; tough-cookie matches the exact case only),
    * and one without `Secure` from a URL that is not potentially trustworthy (plain http but at
    * `localhost` or a loopback address, where browsers treat it as secure) that would replace or
@@ -186,6 +188,10 @@ export class CookieJar {
     }
     if (parsed?.sameSite?.toLowerCase() === 'none' && !parsed.secure) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} is SameSite=None without Secure: browsers ignore it`);
+    }
+    // tough-cookie keeps `Partitioned` (CHIPS) as an unknown attribute, in any case.
+    if (parsed !== undefined && !parsed.secure && parsed.extensions?.some((attribute) => attribute.trim().toLowerCase() === 'partitioned')) {
+      throw new Error(`cookie ${JSON.stringify(parsed.key)} is Partitioned without Secure: browsers ignore it`);
     }
     // The name prefixes, matched in any case (RFC 6265bis §5.7; tough-cookie matches `__Host-` and `__Secure-` only).
     const name = parsed?.key.toLowerCase() ?? '';
