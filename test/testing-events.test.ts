@@ -2,6 +2,7 @@
  * `TestResponse.events()`: a server-sent event stream read as a browser's `EventSource` reads
  * it, buffered or as it comes, the app's source closed when the test stops reading.
  */
+import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { compress } from 'tsgi/middleware';
@@ -120,6 +121,27 @@ describe('TestResponse.events()', () => {
       expect(ids).toEqual(['1', '2', '3']);
     }
   }, 5000);
+
+  it('decodes a coded stream as Chromium does: the first gzip member only, and a zstd stream with bytes after its last frame fails', async () => {
+    const sent = (coding: string, body: Uint8Array): App => (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Content-Encoding', coding]]);
+      return [body];
+    };
+    const one = Buffer.from('id: 1\ndata: a\n\n');
+    const two = Buffer.from('id: 2\ndata: b\n\n');
+    const members = await new TestClient(sent('gzip', Buffer.concat([zlib.gzipSync(one), zlib.gzipSync(two)]))).get('/');
+    const ids: string[] = [];
+    for await (const event of members.events()) ids.push(event.lastEventId);
+    expect(ids).toEqual(['1']);
+    const frames = await new TestClient(sent('zstd', Buffer.concat([zlib.zstdCompressSync(one), zlib.zstdCompressSync(two)]))).get('/');
+    const both: string[] = [];
+    for await (const event of frames.events()) both.push(event.lastEventId);
+    expect(both).toEqual(['1', '2']);
+    const junk = await new TestClient(sent('zstd', Buffer.concat([zlib.zstdCompressSync(one), Buffer.from('JUNK')]))).get('/');
+    await expect((async () => {
+      for await (const event of junk.events()) void event;
+    })()).rejects.toThrow(/zstd/);
+  });
 
   it('gives the events sent before one with an unknown field, then fails naming the field it meant', async () => {
     const app = Request.application(() => Response.eventStream([{ data: 'ok' }, {}, { type: 'price', data: '1' } as never, 'never'], { heartbeat: 0 }));

@@ -114,10 +114,17 @@ export class GzipMembers {
   /** The members decoded whole. */
   private members = 0;
   private readonly fail: (error: unknown) => unknown;
+  /** Whether the bytes after the first member are left unread, whatever they are (Chromium's reading). */
+  private readonly firstOnly: boolean;
 
-  /** @param fail What the iteration of {@link output} rejects with, made of the decoder's error. */
-  constructor(fail: (error: unknown) => unknown) {
+  /**
+   * @param fail What the iteration of {@link output} rejects with, made of the decoder's error.
+   * @param firstOnly Decode the first member only, as Chromium does: what follows it, another
+   *   member included, ends the body there ({@link trailing} `'other'`). Default false.
+   */
+  constructor(fail: (error: unknown) => unknown, firstOnly = false) {
     this.fail = fail;
+    this.firstOnly = firstOnly;
   }
 
   /**
@@ -142,6 +149,11 @@ export class GzipMembers {
           if (this.trailing === 'zeros' && rest.some((byte) => byte !== 0)) this.trailing = 'other';
           return;
         case 'next': {
+          if (this.firstOnly) {
+            this.state = 'after';
+            this.trailing = 'other';
+            return;
+          }
           const start = this.take(rest, 2);
           rest = rest.subarray(start.taken);
           if (start.bytes === null) return;

@@ -18,6 +18,7 @@ import { decoderOutput } from '../middleware/decoder-output.ts';
 import { GzipMembers } from '../middleware/gzip-members.ts';
 import { WINDOW_TOO_LARGE, ZstdFrames, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
+import { zlibError } from '../middleware/zlib-error.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
 import { isTextType } from './text-types.ts';
 
@@ -151,14 +152,16 @@ export function decodeContent(app: AppLike, options: DecodeContentOptions = {}):
  * `body` decoded from the coding `contentEncoding` names (`gzip`, `x-gzip`, `deflate`, `br`,
  * `zstd` where node:zlib has it; case-insensitive), streamed as {@link decodeContent} decodes
  * it: each chunk's output before the next chunk is asked for, `body` closed when the result is.
- * What a browser does to the body before its `EventSource` reads it (`TestResponse.events()`).
+ * What a browser does to the body before its `EventSource` reads it (`TestResponse.events()`),
+ * as Chromium does it: of a gzip body the first member only (what follows it unread), and a
+ * zstd body with bytes after its last frame that start none fails.
  *
  * @returns the decoded stream, or `null` for another coding (several codings included).
  * @throws (the iteration rejects with) HTTPBadGateway for data not valid in that coding.
  */
 export function decodedBody(body: Body, contentEncoding: string): AsyncGenerator<Uint8Array, void, undefined> | null {
   const coding = CODINGS[contentEncoding.trim().toLowerCase()];
-  return coding === undefined ? null : decodeStream(body, coding);
+  return coding === undefined ? null : decodeStream(body, coding, true);
 }
 
 /**
@@ -227,9 +230,9 @@ function decoder(coding: 'deflate' | 'br', first: Uint8Array): Decoder {
  * of the consumer. The decoder is chosen at the first 2 bytes (deflate: zlib or raw); closing
  * the result early closes `body` (the `for await` does).
  */
-async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
+async function* decodeStream(body: Body, coding: Decoding, asChromium = false): AsyncGenerator<Uint8Array, void, undefined> {
   if (coding === 'gzip' || coding === 'zstd') {
-    yield* framedStream(body, coding);
+    yield* framedStream(body, coding, asChromium);
     return;
   }
   let z: Decoder | undefined;
@@ -269,10 +272,17 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
  * start no member end the body there, the rest unread, as browsers ignore them (Chrome and
  * Firefox read the first member and drop whatever follows it), and so do bytes after the last
  * zstd frame that start no frame.
+ *
+ * `asChromium` reads the body as Chromium does (checked by test/browser/browser-network.test.ts):
+ * the first gzip member only, whatever follows it; every zstd frame, and bytes after the last
+ * that start no frame are corrupt data (a network error there).
  */
-async function* framedStream(body: Body, coding: 'gzip' | 'zstd'): AsyncGenerator<Uint8Array, void, undefined> {
+async function* framedStream(body: Body, coding: 'gzip' | 'zstd', asChromium: boolean): AsyncGenerator<Uint8Array, void, undefined> {
   const fail = (error: unknown) => corrupt(coding, error);
-  const decoding = coding === 'gzip' ? new GzipMembers(fail) : new ZstdFrames(fail);
+  const decoding = coding === 'gzip' ? new GzipMembers(fail, asChromium) : new ZstdFrames(fail);
+  const ended = (): void => {
+    if (asChromium && coding === 'zstd' && decoding.trailing !== 'none') throw fail(zlibError('unknown frame descriptor'));
+  };
   try {
     let started = false;
     for await (const chunk of leading(body, 2)) {
@@ -282,9 +292,10 @@ async function* framedStream(body: Body, coding: 'gzip' | 'zstd'): AsyncGenerato
       }
       started = true;
       yield* decoding.output(chunk);
-      if (decoding.trailing !== 'none') return;
+      if (decoding.trailing !== 'none') return ended();
     }
     if (started) yield* decoding.output(null);
+    ended();
   } finally {
     decoding.destroy();
   }

@@ -161,7 +161,9 @@ export class TestResponse extends Response {
    * }
    * ```
    * A stream sent with a `Content-Encoding` (`compress` answers one when the request's
-   * `Accept-Encoding` asks) is decoded first, as the browser decodes it: gzip, deflate, br.
+   * `Accept-Encoding` asks) is decoded first, as Chromium decodes it: gzip (its first member
+   * only, whatever follows), deflate, br, zstd (bytes after its last frame that start none fail
+   * the iteration).
    *
    * @throws TestClientError when the response is not `text/event-stream`, or is sent in another
    *   coding; (the iteration rejects
