@@ -40,6 +40,16 @@ describe('the _charset_ field of a urlencoded form', () => {
     expect(await res.json()).toEqual({ _CHARSET_: ['ISO-8859-1'], préis: ['€5'] });
   });
 
+  it('keeps the order of repeated fields when a late _charset_ re-decodes some of them', async () => {
+    const res = await post('a=%93%8C&b=x&a=plain&a=%8B%9E&%5Fcharset%5F=Shift_JIS', 'application/x-www-form-urlencoded', '/parts');
+    expect(await res.json()).toEqual([['a', '東'], ['b', 'x'], ['a', 'plain'], ['a', '京'], ['_charset_', 'Shift_JIS']]);
+  });
+
+  it('re-decodes ASCII-only escapes that read otherwise in ISO-2022-JP (ESC sequences)', async () => {
+    const res = await post('city=%1B%24B%45%6C%35%7E%1B%28B&_charset_=ISO-2022-JP');
+    expect(await res.json()).toEqual({ city: ['東京'], _charset_: ['ISO-2022-JP'] });
+  });
+
   it('reads UTF-8 without _charset_, with an empty one, or with _charset_=UTF-8', async () => {
     expect(await (await post('a=%C3%A9&b=%FF')).json()).toEqual({ a: ['é'], b: ['\uFFFD'] });
     expect(await (await post('_charset_=&a=%C3%A9')).json()).toEqual({ _charset_: [''], a: ['é'] });

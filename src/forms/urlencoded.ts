@@ -14,6 +14,8 @@ import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './l
 
 const AMP = 0x26;
 const EQUALS = 0x3d;
+const PERCENT = 0x25;
+const UNDERSCORE = 0x5f;
 
 /**
  * Parses an `application/x-www-form-urlencoded` body into `fields`, pair by pair as the bytes
@@ -29,7 +31,8 @@ const EQUALS = 0x3d;
  * browsers send it), a `_charset_` field, wherever it comes, names the charset of every pair
  * (HTML's form submission fills a hidden `_charset_` input with the encoding it sent the form
  * in, as for a multipart form: see `form-charset.ts`), UTF-8 when there is none; the pairs are
- * then held as bytes until the body is read, and decoded at its end.
+ * decoded as UTF-8 as they arrive, and those that read otherwise (not all ASCII) decoded
+ * again at the body's end once a `_charset_` names another charset.
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
@@ -48,7 +51,7 @@ export async function parseUrlencoded(
   signal?: AbortSignal,
   charset?: string,
 ): Promise<number> {
-  const held = charset === undefined ? new CharsetFieldPairs() : null;
+  const held = charset === undefined ? new CharsetFieldPairs(fields) : null;
   const decode = charset === undefined || charset === 'utf-8' ? decodePair : legacyDecoder(charset);
   const parser = new PairSplitter(limits, decode, held === null ? (pair) => addPairs(fields, decode(pair)) : (pair) => held.add(pair));
   let received = 0;
@@ -73,7 +76,7 @@ export async function parseUrlencoded(
       parser.push(step.value);
     }
     parser.endPair();
-    held?.decodeInto(fields);
+    held?.finish();
     return received;
   } catch (error) {
     detach();
@@ -166,32 +169,75 @@ function addPairs(fields: MultiDict<string>, pairs: Array<[string, string]>): vo
 }
 
 /**
- * The pairs of a body that declared no charset, held as bytes until its end: a `_charset_`
- * field among them names the charset they are all decoded in (UTF-8 without one).
+ * Text a pair decodes to the same in every charset a `_charset_` field can name, as in UTF-8:
+ * ASCII (the pair's bytes were all ASCII), bar the three controls ISO-2022-JP reads otherwise.
+ */
+const SAME_IN_EVERY_CHARSET = /^[\0-\x0d\x10-\x1a\x1c-\x7f]*$/;
+
+/**
+ * The pairs of a body that declared no charset, decoded as UTF-8 as they arrive: a
+ * `_charset_` field among them, wherever it comes, names the charset they are all in (the
+ * last one wins). Only the pairs whose bytes could read otherwise in it (not all ASCII) are
+ * held as bytes, as views of the input's chunks where a pair lies in one (the input's chunks
+ * are not reused once read: `ByteList` keeps them likewise), and decoded again at the end
+ * when one names another charset than UTF-8.
  */
 class CharsetFieldPairs {
+  readonly #fields: MultiDict<string>;
   readonly #charset = new FormCharset();
-  readonly #pairs: Buffer[] = [];
+  /** The pairs that could decode otherwise, with the index of their field in `#fields`. */
+  readonly #raw: Array<{ at: number; pair: Buffer }> = [];
+
+  constructor(fields: MultiDict<string>) {
+    this.#fields = fields;
+  }
 
   /**
-   * Holds a copy of one pair's bytes, and takes note of it if it is a `_charset_` field.
+   * Adds one pair decoded as UTF-8, and takes note of it if it is a `_charset_` field.
    *
    * @throws HTTPUnsupportedMediaType (415) for a `_charset_` naming no charset the server decodes.
    */
   add(pair: Buffer): void {
-    const copy = Buffer.from(pair);
-    const eq = copy.indexOf(EQUALS);
-    // `_charset_` is 9 bytes, 27 when every one is escaped: a longer name is another field.
-    if (eq !== -1 && eq <= 27) this.#charset.note(latin1(copy.subarray(0, eq)), latin1(copy.subarray(eq + 1)));
-    this.#pairs.push(copy);
+    const eq = pair.indexOf(EQUALS);
+    if (mayBeCharsetField(pair, eq)) this.#charset.note(latin1(pair.subarray(0, eq)), latin1(pair.subarray(eq + 1)));
+    const fields = this.#fields;
+    for (const [name, value] of decodePair(pair)) {
+      if (!SAME_IN_EVERY_CHARSET.test(name) || !SAME_IN_EVERY_CHARSET.test(value)) this.#raw.push({ at: fields.size, pair });
+      fields.add(name, value);
+    }
   }
 
-  /** Decodes the held pairs into `fields`, in the charset their `_charset_` field named. */
-  decodeInto(fields: MultiDict<string>): void {
+  /**
+   * Once the body is read: when its `_charset_` named another charset than UTF-8, the fields
+   * that read otherwise in it are decoded again, in place (the others are the same).
+   */
+  finish(): void {
     const encoding = this.#charset.encoding;
-    const decode = encoding === 'utf-8' ? decodePair : legacyDecoder(encoding);
-    for (const pair of this.#pairs) addPairs(fields, decode(pair));
+    if (encoding === 'utf-8') return;
+    const decode = charsetPairDecoder(encoding);
+    const fields = this.#fields;
+    const all = [...fields];
+    for (const { at, pair } of this.#raw) all[at] = decode(pair);
+    for (const name of fields.keys()) fields.delete(name);
+    addPairs(fields, all);
   }
+}
+
+/**
+ * Whether the name before `eq` (the pair's first `=`, -1 for none) can spell `_charset_`: 9
+ * bytes starting with `_`, or up to 27 with escapes (`%5F`); any other is another field, not
+ * decoded to check.
+ */
+function mayBeCharsetField(pair: Buffer, eq: number): boolean {
+  if (eq < 9 || eq > 27) return false;
+  if (pair[0] === UNDERSCORE) return eq === 9 || hasPercentBefore(pair, eq);
+  return pair[0] === PERCENT;
+}
+
+/** Whether `pair` has a `%` before index `end`. */
+function hasPercentBefore(pair: Buffer, end: number): boolean {
+  const percent = pair.indexOf(PERCENT);
+  return percent !== -1 && percent < end;
 }
 
 /** The bytes a urlencoded name or value stands for, one character a byte (ASCII stays ASCII). */
