@@ -200,17 +200,30 @@ export function checkFieldCount(count: number, max: number): void {
 }
 
 /**
- * Checks `HTTP_HOST`: absent, or valid (`isValidHost`: a `uri-host [ ":" port ]` without
- * percent-encoding, an IPv6 zone or a port above 65535); and, when `trustedHosts` is given,
- * naming one of them (see {@link EnvironOptions.trustedHosts}).
+ * Why a server refuses `HTTP_HOST`, or null when it takes it: absent, or valid (`isValidHost`:
+ * a `uri-host [ ":" port ]` without percent-encoding, an IPv6 zone or a port above 65535);
+ * and, when `trustedHosts` is given, naming one of them (see {@link EnvironOptions.trustedHosts}).
+ *
+ * @returns `invalid Host header` for a malformed value, `untrusted Host header` for a host
+ *   outside `trustedHosts`, null otherwise. The adapters answer it as a 400 ({@link checkHost});
+ *   the test client reports it as they would.
+ */
+export function hostRefusal(host: string | undefined, trustedHosts?: readonly string[]): string | null {
+  if (host === undefined) return null;
+  if (!isValidHost(host)) return 'invalid Host header';
+  if (trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) return 'untrusted Host header';
+  return null;
+}
+
+/**
+ * Checks `HTTP_HOST` as {@link hostRefusal} does.
  *
  * @throws HTTPBadRequest `invalid Host header` for a malformed value, `untrusted Host header`
  *   for a host outside `trustedHosts`.
  */
 export function checkHost(host: string | undefined, trustedHosts?: readonly string[]): void {
-  if (host === undefined) return;
-  if (!isValidHost(host)) throw new HTTPBadRequest('invalid Host header');
-  if (trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) throw new HTTPBadRequest('untrusted Host header');
+  const refusal = hostRefusal(host, trustedHosts);
+  if (refusal !== null) throw new HTTPBadRequest(refusal);
 }
 
 /**

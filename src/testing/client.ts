@@ -16,7 +16,7 @@ import { type Answer, CutResponse, type RunOptions, badRequest, runApp, sentTo }
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
-import { isValidHost } from '../http/host.ts';
+import { hostRefusal } from '../adapters/environ-rules.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
@@ -474,9 +474,8 @@ function refusalOf(
 ): string | null {
   if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
   if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) return 'several Host headers';
-  const host = environ.HTTP_HOST as string | undefined;
-  if (host !== undefined && !isValidHost(host)) return 'invalid Host header';
-  if (host !== undefined && trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) return 'untrusted Host header';
+  const host = hostRefusal(environ.HTTP_HOST as string | undefined, trustedHosts);
+  if (host !== null) return host;
   const length = environ.CONTENT_LENGTH;
   if (streamed && length !== undefined) {
     if (!/^\d+$/.test(length)) return 'invalid Content-Length';
