@@ -6,7 +6,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type App, type AppLike, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 
 const running: ServerHandle[] = [];
@@ -42,6 +42,27 @@ export async function start(app: AppLike, options: ServeOptions = {}): Promise<S
   const handle = await serve(app, { port: 0, log, ...options });
   running.push(handle);
   return { ...handle, close: handle.close.bind(handle), log };
+}
+
+/**
+ * Serves `app` on 127.0.0.1, port 0, for the whole suite of the calling file: started before
+ * its tests, closed after them. Read `server` and `port` inside tests (not before it started).
+ */
+export function serveForSuite(app: AppLike, options: ServeOptions = {}): { readonly server: ServerHandle; readonly port: number } {
+  let server: ServerHandle | undefined;
+  beforeAll(async () => {
+    server = await serve(app, { host: '127.0.0.1', port: 0, ...options });
+  });
+  afterAll(() => server?.close());
+  return {
+    get server() {
+      if (server === undefined) throw new Error('serveForSuite: the server is not started yet');
+      return server;
+    },
+    get port() {
+      return Number(new URL(this.server.url).port);
+    },
+  };
 }
 
 /**

@@ -5,9 +5,10 @@
  * at the base URL's port.
  */
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, type ServerHandle, serve } from 'tsgi';
+import { describe, expect, it } from 'vitest';
+import type { App } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
+import { serveForSuite } from './node-helpers.ts';
 
 /** Says at which URL it was asked; `/rel` redirects to `next`, a relative Location as a raw app may send it. */
 const app: App = (environ, startResponse) => {
@@ -19,18 +20,12 @@ const app: App = (environ, startResponse) => {
   return [new TextEncoder().encode(`${environ['tsgi.url_scheme']}://${environ.HTTP_HOST}${environ.REQUEST_URI}`)];
 };
 
-let server: ServerHandle;
-let port: number;
-beforeAll(async () => {
-  server = await serve(app, { host: '127.0.0.1', port: 0 });
-  port = Number(new URL(server.url).port);
-});
-afterAll(() => server.close());
+const served = serveForSuite(app);
 
 /** The app's answer to `GET path` with `Host: host` over the socket. */
 function overSocket(path: string, host: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+    request({ host: '127.0.0.1', port: served.port, path, headers: { host } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text));
     }).on('error', reject).end();
@@ -39,7 +34,7 @@ function overSocket(path: string, host: string): Promise<string> {
 
 describe('a Host without a port', () => {
   it('puts res.url at the default port, where the app sees the request', async () => {
-    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${port}` });
+    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${served.port}` });
     const seen = await overSocket('/page', 'app.example');
     expect(seen).toBe('http://app.example/page');
     expect((await client.get('/page', { headers: { host: 'app.example' } })).url).toBe(seen);
@@ -47,14 +42,14 @@ describe('a Host without a port', () => {
   });
 
   it('resolves a relative Location there', async () => {
-    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${port}` });
+    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${served.port}` });
     const res = await client.get('/rel', { headers: { host: 'app.example' }, followRedirects: 1 });
     expect(res.url).toBe('http://app.example/next');
     expect(res.textBody).toBe(await overSocket('/next', 'app.example'));
   });
 
   it('keeps the port a Host names', async () => {
-    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${port}` });
+    const client = new TestClient(app, { baseUrl: `http://127.0.0.1:${served.port}` });
     expect((await client.get('/page', { headers: { host: 'app.example:8080' } })).url).toBe(await overSocket('/page', 'app.example:8080'));
   });
 });

@@ -4,27 +4,22 @@
  * and `REQUEST_URI` `*` with an empty `SCRIPT_NAME`, as under `serve()` over a socket, not `/*`.
  */
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, type ServerHandle, serve } from 'tsgi';
+import { describe, expect, it } from 'vitest';
+import type { App } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
+import { serveForSuite } from './node-helpers.ts';
 
 const app: App = (environ, startResponse) => {
   startResponse('200 OK', [['Content-Type', 'text/plain'], ['Allow', 'GET, HEAD, OPTIONS']]);
   return [new TextEncoder().encode(JSON.stringify([environ.SCRIPT_NAME, environ.PATH_INFO, environ.REQUEST_URI, environ.QUERY_STRING]))];
 };
 
-let server: ServerHandle;
-let port: number;
-beforeAll(async () => {
-  server = await serve(app, { host: '127.0.0.1', port: 0 });
-  port = Number(new URL(server.url).port);
-});
-afterAll(() => server.close());
+const served = serveForSuite(app);
 
 /** The body of the answer to `OPTIONS *` sent over the socket (fetch() cannot send the asterisk-form). */
 function overSocket(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write('OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    const socket = net.connect(served.port, '127.0.0.1', () => socket.write('OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
     let text = '';
     socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4))).on('error', reject);
   });
