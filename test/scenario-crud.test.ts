@@ -5,37 +5,15 @@
  * custom 404/500 pages, `errors` logging), tested with TestClient through the page's forms, then
  * the same flows over a real socket to check that the client and `serve()` agree.
  */
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type App, type FormOptions, HTTPForbidden, HTTPNotFound, type Request, Response, compose, redirect, serve } from 'tsgi';
+import { type App, type FormOptions, HTTPNotFound, type Request, Response, compose, redirect, serve } from 'tsgi';
 import { escapeHtml as e } from 'tsgi/http';
-import { CookieSessions, errorPages, errors, methodOverride, safeCompare, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, errorPages, errors, methodOverride, sessionOf } from 'tsgi/middleware';
 import { RouteMap, type UrlsOf } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
+import { checkCsrf, csrfToken } from './fixtures/csrf.ts';
 
 const limits: FormOptions = Object.freeze({ maxFileSize: 1024, maxFiles: 1 });
-
-// docs/sessions.md "A token as well", as written there.
-function csrfSecret(req: Request): Buffer {
-  const session = sessionOf(req);
-  let secret = session.get<string>('csrf');
-  if (secret === undefined) {
-    secret = randomBytes(32).toString('base64url');
-    session.set('csrf', secret);
-  }
-  return Buffer.from(secret, 'base64url');
-}
-const xor = (a: Uint8Array, b: Uint8Array): Buffer => Buffer.from(a.map((byte, i) => byte ^ b[i]!));
-function csrfToken(req: Request): string {
-  const mask = randomBytes(32);
-  return Buffer.concat([mask, xor(mask, csrfSecret(req))]).toString('base64url');
-}
-async function checkCsrf(req: Request, options: FormOptions = {}): Promise<void> {
-  const expected = sessionOf(req).get<string>('csrf');
-  const sent = Buffer.from(req.headers.get('x-csrf-token') ?? (await req.form(options)).get('csrf') ?? '', 'base64url');
-  const secret = sent.byteLength === 64 ? xor(sent.subarray(0, 32), sent.subarray(32)) : '';
-  if (expected === undefined || !safeCompare(secret, Buffer.from(expected, 'base64url'))) throw new HTTPForbidden('The CSRF token is missing or wrong.');
-}
 
 const routes = new RouteMap({
   contacts: { path: '/contacts/', methods: ['GET', 'POST'] },

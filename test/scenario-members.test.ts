@@ -13,36 +13,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FormOptions, HTTPForbidden, HTTPSeeOther, type Request, Response, compose, serve } from 'tsgi';
 import { escapeHtml as e } from 'tsgi/http';
-import { CookieSessions, crossOriginProtection, errorPages, errors, proxyFix, safeCompare, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, crossOriginProtection, errorPages, errors, proxyFix, sessionOf } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
+import { checkCsrf, csrfToken } from './fixtures/csrf.ts';
 import { errorLog, request } from './node-helpers.ts';
 
 const spool = mkdtempSync(join(tmpdir(), 'tsgi-members-'));
 const uploadLimits: FormOptions = Object.freeze({ maxFileSize: 64 * 1024, maxFiles: 1, spoolThreshold: 1024, tmpDir: spool });
 const formLimits: FormOptions = Object.freeze({ maxFields: 20 });
-
-// docs/sessions.md "A token as well", as written there.
-function csrfSecret(req: Request): Buffer {
-  const session = sessionOf(req);
-  let secret = session.get<string>('csrf');
-  if (secret === undefined) {
-    secret = randomBytes(32).toString('base64url');
-    session.set('csrf', secret);
-  }
-  return Buffer.from(secret, 'base64url');
-}
-const xor = (a: Uint8Array, b: Uint8Array): Buffer => Buffer.from(a.map((byte, i) => byte ^ b[i]!));
-function csrfToken(req: Request): string {
-  const mask = randomBytes(32);
-  return Buffer.concat([mask, xor(mask, csrfSecret(req))]).toString('base64url');
-}
-async function checkCsrf(req: Request, limits: FormOptions = {}): Promise<void> {
-  const expected = sessionOf(req).get<string>('csrf');
-  const sent = Buffer.from(req.headers.get('x-csrf-token') ?? (await req.form(limits)).get('csrf') ?? '', 'base64url');
-  const secret = sent.byteLength === 64 ? xor(sent.subarray(0, 32), sent.subarray(32)) : '';
-  if (expected === undefined || !safeCompare(secret, Buffer.from(expected, 'base64url'))) throw new HTTPForbidden('The CSRF token is missing or wrong.');
-}
 
 // docs/sessions.md "Password hashes", as written there but for a cheaper cost (the test's speed).
 const COST = 2 ** 12;
