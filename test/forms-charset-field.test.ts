@@ -5,9 +5,11 @@
  * it. Over a real socket (`serve`, port 0), through `req.form()` and `req.parts()`.
  */
 import { Buffer } from 'node:buffer';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import iconv from 'iconv-lite';
-import { Request, Response, serve } from 'tsgi';
+import { Request, Response } from 'tsgi';
+import { formEcho } from './fixtures/form-echo.ts';
+import { serveForSuite } from './node-helpers.ts';
 
 const BOUNDARY = '----tsgi-charset-field';
 
@@ -26,25 +28,10 @@ function multipart(parts: Array<[string, Uint8Array | string, string?]>): Buffer
 /** 東京 in Shift_JIS. */
 const TOKYO_SJIS = Uint8Array.of(0x93, 0x8c, 0x8b, 0x9e);
 
-const app = Request.application(async (req) => {
-  if (req.pathInfo === '/parts') {
-    const fields: Array<[string, string]> = [];
-    for await (const part of req.parts()) if (part.kind === 'field') fields.push([part.fieldName, part.value]);
-    return Response.json(fields);
-  }
-  return Response.json((await req.form()).toJSON());
-});
-
-let server: Awaited<ReturnType<typeof serve>>;
-beforeAll(async () => {
-  server = await serve(app, { port: 0 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const served = serveForSuite(formEcho);
 
 const post = (path: string, body: Buffer) =>
-  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
+  fetch(`${served.server.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
 
 describe('the _charset_ field of a multipart form', () => {
   it('decodes the text fields of a Shift_JIS page in Shift_JIS, wherever _charset_ comes in the form', async () => {
@@ -123,15 +110,9 @@ const namesApp = Request.application(async (req) => {
 });
 
 describe('field names and filenames of a multipart form with a _charset_ field', () => {
-  let names: Awaited<ReturnType<typeof serve>>;
-  beforeAll(async () => {
-    names = await serve(namesApp, { port: 0 });
-  });
-  afterAll(async () => {
-    await names.close();
-  });
+  const names = serveForSuite(namesApp);
   const send = (path: string, body: Buffer) =>
-    fetch(`${names.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
+    fetch(`${names.server.url}${path}`, { method: 'POST', headers: { 'Content-Type': `multipart/form-data; boundary=${BOUNDARY}` }, body });
 
   /** A Shift_JIS page's upload form: `_charset_` first, a field named 都市, a file 東京.txt and one 表.txt (0x95 0x5C: a backslash byte). */
   const sjisForm = () =>

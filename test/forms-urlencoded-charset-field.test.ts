@@ -5,28 +5,14 @@
  * with no `charset` parameter: its fields are decoded in the charset it names, as a multipart
  * form's are. Over a real socket (`serve`, port 0), through `req.form()` and `req.parts()`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Request, Response, serve } from 'tsgi';
+import { describe, expect, it } from 'vitest';
+import { formEcho } from './fixtures/form-echo.ts';
+import { serveForSuite } from './node-helpers.ts';
 
-const app = Request.application(async (req) => {
-  if (req.pathInfo === '/parts') {
-    const fields: Array<[string, string]> = [];
-    for await (const part of req.parts()) if (part.kind === 'field') fields.push([part.fieldName, part.value]);
-    return Response.json(fields);
-  }
-  return Response.json((await req.form()).toJSON());
-});
-
-let server: Awaited<ReturnType<typeof serve>>;
-beforeAll(async () => {
-  server = await serve(app, { port: 0, host: '127.0.0.1' });
-});
-afterAll(async () => {
-  await server.close();
-});
+const served = serveForSuite(formEcho);
 
 const post = (body: string, type = 'application/x-www-form-urlencoded', path = '/') =>
-  fetch(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': type }, body });
+  fetch(`${served.server.url}${path}`, { method: 'POST', headers: { 'Content-Type': type }, body });
 
 describe('the _charset_ field of a urlencoded form', () => {
   it('decodes the fields of a Shift_JIS page in Shift_JIS, wherever _charset_ comes', async () => {
