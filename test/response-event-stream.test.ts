@@ -41,6 +41,27 @@ describe('Response.eventStream: the framing', () => {
     expect(steps.map((step) => (step.done ? 'done' : decoder.decode(step.value)))).toEqual([':\n\n', 'data: a\n\n', 'data: b\n\n', 'done']);
   });
 
+  it('wakes each of two overlapping next() calls with heartbeat: 0 (no timer to fall back on)', async () => {
+    const gate = deferred();
+    const res = Response.eventStream(
+      (async function* () {
+        await gate.promise;
+        yield 'a';
+        yield 'b';
+      })(),
+      { heartbeat: 0 },
+    );
+    const iterator = (res.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await iterator.next(); // the opening comment
+    const first = iterator.next();
+    const second = iterator.next();
+    gate.resolve();
+    const decoder = new TextDecoder();
+    const steps = await Promise.race([Promise.all([first, second]), sleep(1000).then(() => 'stuck' as const)]);
+    expect(steps === 'stuck' ? steps : steps.map((step) => (step.done ? 'done' : decoder.decode(step.value)))).toEqual(['data: a\n\n', 'data: b\n\n']);
+    await iterator.return?.();
+  });
+
   it('awaits the promises a plain iterable yields, in turn, as for await does; one that rejects fails the body', async () => {
     const later = (value: string, ms: number) => new Promise<string>((resolve) => setTimeout(resolve, ms, value));
     const events = [later('slow', 30), Promise.resolve({ event: 'fast', data: 'x' }), 'plain'];
