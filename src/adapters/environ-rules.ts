@@ -9,8 +9,7 @@
 import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { unquotePath } from '../http/url.ts';
-import { isValidHost } from '../http/host.ts';
-import { isTrustedHost } from '../http/trusted-hosts.ts';
+import { hostRefusal } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
 
@@ -197,22 +196,6 @@ export function addField(environ: Environ, key: string, value: string): void {
  */
 export function checkFieldCount(count: number, max: number): void {
   if (count > max) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${max} header fields`);
-}
-
-/**
- * Why a server refuses `HTTP_HOST`, or null when it takes it: absent, or valid (`isValidHost`:
- * a `uri-host [ ":" port ]` without percent-encoding, an IPv6 zone or a port above 65535);
- * and, when `trustedHosts` is given, naming one of them (see {@link EnvironOptions.trustedHosts}).
- *
- * @returns `invalid Host header` for a malformed value, `untrusted Host header` for a host
- *   outside `trustedHosts`, null otherwise. The adapters answer it as a 400 ({@link checkHost});
- *   the test client reports it as they would.
- */
-export function hostRefusal(host: string | undefined, trustedHosts?: readonly string[]): string | null {
-  if (host === undefined) return null;
-  if (!isValidHost(host)) return 'invalid Host header';
-  if (trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) return 'untrusted Host header';
-  return null;
 }
 
 /**

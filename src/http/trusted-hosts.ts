@@ -112,3 +112,19 @@ function splitPort(name: string): [string, boolean] {
   const isPort = colon > name.lastIndexOf(']') && (name.startsWith('[') || name.indexOf(':') === colon);
   return isPort ? [name.slice(0, colon), true] : [name, false];
 }
+
+/**
+ * Why a server refuses `HTTP_HOST`, or null when it takes it: absent, or valid (`isValidHost`:
+ * a `uri-host [ ":" port ]` without percent-encoding, an IPv6 zone or a port above 65535);
+ * and, when `trustedHosts` is given, naming one of them (see the adapters' `trustedHosts` option).
+ *
+ * @returns `invalid Host header` for a malformed value, `untrusted Host header` for a host
+ *   outside `trustedHosts`, null otherwise. The adapters answer it as a 400 (`checkHost` in the adapters' environ rules);
+ *   the test client reports it as they would.
+ */
+export function hostRefusal(host: string | undefined, trustedHosts?: readonly string[]): string | null {
+  if (host === undefined) return null;
+  if (!isValidHost(host)) return 'invalid Host header';
+  if (trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) return 'untrusted Host header';
+  return null;
+}

@@ -16,7 +16,7 @@ import { type Answer, CutResponse, type RunOptions, badRequest, runApp, sentTo }
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
-import { hostRefusal } from '../adapters/environ-rules.ts';
+import { hostRefusal } from '../http/trusted-hosts.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
