@@ -62,16 +62,21 @@ async function gateway(server: net.Server) {
   return start(app);
 }
 
+/** Asks `methods` of the gateway at `url` in turn: each a 200, a HEAD's body empty, a GET's `hello`. */
+async function askInTurn(url: string, methods: readonly string[], length?: string): Promise<void> {
+  for (const method of methods) {
+    const res = await request(`${url}/x`, { method });
+    expect(res.status).toBe(200);
+    if (length !== undefined) expect(res.headers['content-length']).toBe(length);
+    expect(res.body.toString()).toBe(method === 'HEAD' ? '' : 'hello');
+  }
+}
+
 describe('proxy: HEAD keeps the upstream connection', () => {
   it('sends HEAD with keep-alive and reuses the connection for the next requests (node:http upstream)', async () => {
     const gw = await gateway(nodeUpstream);
     try {
-      for (const method of ['HEAD', 'HEAD', 'GET', 'HEAD']) {
-        const res = await request(`${gw.url}/x`, { method });
-        expect(res.status).toBe(200);
-        expect(res.headers['content-length']).toBe('5');
-        expect(res.body.toString()).toBe(method === 'HEAD' ? '' : 'hello');
-      }
+      await askInTurn(gw.url, ['HEAD', 'HEAD', 'GET', 'HEAD'], '5');
       expect(seenConnection).toEqual(['keep-alive', 'keep-alive', 'keep-alive', 'keep-alive']);
       expect(nodeConnections).toBe(1);
     } finally {
@@ -82,11 +87,7 @@ describe('proxy: HEAD keeps the upstream connection', () => {
   it('reuses it when the upstream answers HEAD without a Connection field (HTTP/1.1 keeps alive by default)', async () => {
     const gw = await gateway(rawUpstream);
     try {
-      for (const method of ['HEAD', 'GET', 'HEAD', 'GET']) {
-        const res = await request(`${gw.url}/x`, { method });
-        expect(res.status).toBe(200);
-        expect(res.body.toString()).toBe(method === 'HEAD' ? '' : 'hello');
-      }
+      await askInTurn(gw.url, ['HEAD', 'GET', 'HEAD', 'GET']);
       expect(rawConnections).toBe(1);
     } finally {
       await gw.close();
@@ -98,11 +99,7 @@ describe('proxy: HEAD keeps the upstream connection', () => {
     rawConnections = 0;
     const gw = await gateway(rawUpstream);
     try {
-      for (const method of ['HEAD', 'GET', 'HEAD', 'GET']) {
-        const res = await request(`${gw.url}/x`, { method });
-        expect(res.status).toBe(200);
-        expect(res.body.toString()).toBe(method === 'HEAD' ? '' : 'hello');
-      }
+      await askInTurn(gw.url, ['HEAD', 'GET', 'HEAD', 'GET']);
       expect(rawConnections).toBeGreaterThan(1);
     } finally {
       bodyOnHead = false;
