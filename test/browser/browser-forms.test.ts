@@ -4,10 +4,9 @@
  * (urlencoded and multipart), and a `<form>` written inside a `<table>`. Run with
  * `npx vitest run --config vitest.browser.config.ts test/browser/browser-forms.test.ts`.
  */
-import { type Browser } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Request, Response, serve, type ServerHandle } from 'tsgi';
+import { servedInChromium } from './chromium.ts';
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
 
 /** What the last POST carried: its raw body (latin1), its parsed fields and files. */
 let last: { raw: string; form: [string, string][]; files: [string, string, string][] } | undefined;
@@ -44,25 +43,14 @@ const app = Request.application(async (req) => {
   return new Response('<!doctype html><title>p</title><form id="f" method="post" action="/post" enctype="multipart/form-data"></form>', { contentType: 'text/html' });
 });
 
-let browser: Browser;
-let server: ServerHandle;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  server = await serve(app, { host: '127.0.0.1', port: 0, log: { write() {} } });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close({ timeout: 1000 });
-});
+const chromium = servedInChromium(app);
 
 /** Opens `path`, runs `prepare` in the page, submits the form `#id` and waits for the POST. */
 async function submit(path: string, id: string, prepare?: string): Promise<NonNullable<typeof last>> {
   last = undefined;
-  const tab = await browser.newPage();
+  const tab = await chromium.browser.newPage();
   try {
-    await tab.goto(`${server.url}${path}`);
+    await tab.goto(`${chromium.server.url}${path}`);
     if (prepare) await tab.evaluate(prepare);
     await Promise.all([tab.waitForURL(/\/post$/), tab.evaluate(`document.getElementById(${JSON.stringify(id)}).submit()`)]);
     return last!;

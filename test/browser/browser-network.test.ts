@@ -8,9 +8,8 @@
  * `npx vitest run --config vitest.browser.config.ts test/browser/browser-network.test.ts`.
  */
 import zlib from 'node:zlib';
-import { type Browser } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { servedInChromium } from './chromium.ts';
+import { describe, expect, it } from 'vitest';
 import { type App, Request, Response, serve, type ServerHandle } from 'tsgi';
 import { rewriteHtml } from 'tsgi/proxy';
 import { TestClient } from 'tsgi/testing';
@@ -50,24 +49,13 @@ const app = rewriteHtml(
   { upstream: OLD },
 );
 
-let browser: Browser;
-let server: ServerHandle;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-  server = await serve(app, { host: '127.0.0.1', port: 0, log: { write() {} } });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close({ timeout: 1000 });
-});
+const chromium = servedInChromium(app);
 
 /** What a `fetch()` of `path` from a page of the server reads: the text, or `error` for a network error. */
 async function fetchText(path: string): Promise<string> {
-  const tab = await browser.newPage();
+  const tab = await chromium.browser.newPage();
   try {
-    await tab.goto(`${server.url}/`);
+    await tab.goto(`${chromium.server.url}/`);
     return await tab.evaluate(`fetch(${JSON.stringify(path)}).then((r) => r.text()).catch((e) => 'error: ' + e.message)`);
   } finally {
     await tab.close();
@@ -93,13 +81,13 @@ describe('content codings in Chromium', () => {
 
 describe('cookies at http://127.0.0.1', () => {
   it('keeps the Secure ones and refuses SameSite=None or Partitioned without Secure, as the TestClient jar does', async () => {
-    const context = await browser.newContext();
+    const context = await chromium.browser.newContext();
     try {
       const tab = await context.newPage();
-      await tab.goto(`${server.url}/cookies`);
+      await tab.goto(`${chromium.server.url}/cookies`);
       const kept = (await context.cookies()).map((cookie) => cookie.name).sort();
       expect(kept).toEqual(['__Host-h', '__Secure-s', 'none_sec', 'part', 'plain', 'sec']);
-      const client = new TestClient(app, { baseUrl: server.url, lint: false });
+      const client = new TestClient(app, { baseUrl: chromium.server.url, lint: false });
       await client.get('/cookies');
       expect(client.cookies.all().map((cookie) => cookie.name).sort()).toEqual(kept);
     } finally {
@@ -110,15 +98,15 @@ describe('cookies at http://127.0.0.1', () => {
 
 describe('rewriteHtml in Chromium', () => {
   it('maps every URL the page loads from the upstream to the public server', async () => {
-    const tab = await browser.newPage();
+    const tab = await chromium.browser.newPage();
     const requested: string[] = [];
     tab.on('request', (request) => requested.push(request.url()));
     try {
-      await tab.goto(`${server.url}/rw`, { waitUntil: 'networkidle' });
+      await tab.goto(`${chromium.server.url}/rw`, { waitUntil: 'networkidle' });
     } finally {
       await tab.close();
     }
-    expect(requested.filter((url) => !url.startsWith(`${server.url}/`))).toEqual([]);
+    expect(requested.filter((url) => !url.startsWith(`${chromium.server.url}/`))).toEqual([]);
     const paths = new Set(requested.map((url) => new URL(url).pathname));
     for (const path of ['/image-src.png', '/img-src.png', '/table-bg.png', '/td-bg.png', '/poster.png', '/svg-image.png', '/sprite.svg', '/input-src.png', '/object.png', '/embed.png', '/style.css', '/app.js']) {
       expect(paths, path).toContain(path);
@@ -144,7 +132,7 @@ describe('EventSource and a server shutdown', () => {
       })();
     };
     const first = await serve(events, { host: '127.0.0.1', port: 0, log: { write() {} } });
-    const tab = await browser.newPage();
+    const tab = await chromium.browser.newPage();
     let second: ServerHandle | undefined;
     try {
       await tab.goto(`${first.url}/`);
