@@ -7,7 +7,8 @@
  * targets on each of the four routes of bench/routes.ts (`/hello`, `/stack`, `/stream`,
  * `/echo`), the single-URL targets (proxies, Bun and Deno) at their URL. A warm-up per target
  * and route, then several rounds; in each round every route's targets take turns (the order
- * rotates each round, so no target always runs first or right after the same neighbour). It
+ * rotates each round and reverses every other one, so no target always runs first or right
+ * after the same neighbour). It
  * prints requests/second per target per round, then per route the medians, p99 latency, the
  * server's CPU time per request and each target's ratios to the baseline `node` on the same
  * route (for the proxy targets, `--targets proxy`, to tsgi's proxy: a ratio below 1 means
@@ -132,7 +133,11 @@ async function main(): Promise<number> {
         await prepare();
       }
       for (const group of groups) {
-        const order = group.units.map((_, i) => group.units[(i + round) % group.units.length]!);
+        // Rotated each round, and reversed every other round: a plain rotation keeps every
+        // target right after the same neighbour, whose load (heat, a lingering collector, a
+        // socket still closing) would then weigh on it in every round.
+        const rotated = group.units.map((_, i) => group.units[(i + round) % group.units.length]!);
+        const order = round % 2 === 1 ? rotated.reverse() : rotated;
         const kept: Sample[] = [];
         for (const unit of order) {
           const sample = await measure(unit);
