@@ -8,9 +8,10 @@
  * `req.rangeFor`'s options (docs/conditional.md, docs/express.md) run as written; docs/middleware-auth.md's
  * comparison of `staticUsers` with Hono's `basicAuth`, docs/middleware-method-override.md's of an unknown method with
  * Hono's `methodOverride`, docs/middleware-cors.md's of Hono's `Vary: Origin`, and docs/response.md's of `res.attachment('')` with
- * Express's, hold; the prefixes docs/middleware-proxy-fix.md says `proxyFix` ignores are ignored.
+ * Express's, hold; the prefixes docs/middleware-proxy-fix.md says `proxyFix` ignores are ignored; docs/request.md's webhook
+ * receiver checks GitHub's signature over the bytes sent, a gzip body's too (socket).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import { connect } from 'node:net';
@@ -18,7 +19,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { type CookieSessions, sessionOf } from 'tsgi/middleware';
@@ -1133,5 +1134,35 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
       expect(() => JSON.parse(text), text).not.toThrow();
       expect(text).not.toContain('internal_id');
     }
+  });
+
+  it('request.md: the webhook receiver checks the signature over the bytes sent (gzip ones too), answers a redelivery 200 and works after the 202 (socket)', async () => {
+    process.env.WEBHOOK_SECRET = 'a webhook secret for the docs test';
+    const { app, handled } = (await run(block('Receiving webhooks: a signature over the raw body', 'request.md'))) as { app: App; handled: unknown[] };
+    const server = await start(app, { host: '127.0.0.1' });
+    const deliver = async (body: string | Uint8Array, id: string, signed: string | Uint8Array = body, extra: Record<string, string> = {}) => {
+      const headers = { 'content-type': 'application/json', 'x-github-delivery': id, 'x-hub-signature-256': `sha256=${createHmac('sha256', process.env.WEBHOOK_SECRET!).update(signed).digest('hex')}`, ...extra };
+      const res = await request(server.url, { method: 'POST', body, headers });
+      return `${res.status} ${res.body.toString().trim().split('\n').pop()}`;
+    };
+    const body = JSON.stringify({ action: 'opened', number: 1 });
+    const coded = gzipSync(body);
+    const lines: string[] = [];
+    const { stdout } = process;
+    const write = stdout.write;
+    (stdout as { write: unknown }).write = (chunk: string) => (lines.push(String(chunk)), true);
+    const answers: string[] = [];
+    try {
+      answers.push(await deliver(body, 'd1'), await deliver(body, 'd1'), await deliver(coded, 'd2', coded, { 'content-encoding': 'gzip' }));
+      answers.push(await deliver(coded, 'd3', body, { 'content-encoding': 'gzip' }), await deliver(body, 'd4', `${body} `));
+      answers.push(await deliver(body, 'd5', body, { 'content-type': 'text/plain' }));
+    } finally {
+      (stdout as { write: unknown }).write = write;
+    }
+    expect(answers).toEqual(['202 {"received":true}', '200 {"duplicate":true}', '202 {"received":true}', '400 Bad signature.', '400 Bad signature.', '415 Send application/json.']);
+    expect(lines.map((line) => line.split('"')[2]!.trim().split(' ')[0])).toEqual(['202', '200', '202', '400', '400', '415']); // accessLog, combined
+    await until(() => handled.length === 2);
+    expect(handled).toEqual([JSON.parse(body), JSON.parse(body)]);
+    expect(server.log.text).toBe('');
   });
 });
