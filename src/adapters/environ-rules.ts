@@ -10,6 +10,7 @@ import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { unquotePath } from '../http/url.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
+import { credentialsRefusal, repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
 
@@ -178,15 +179,35 @@ export function fieldKey(position: number, name: string): string {
 
 /**
  * Stores one request header field under its environ `key` (from {@link headerKey}, not
- * `''`): a repeated field is joined onto the value already there (`, `, or `; ` for Cookie).
+ * `''`): a repeated field is joined onto the value already there (`, `, or `; ` for Cookie),
+ * unless it is no list (`SINGLETON_FIELDS`). Only a repeated field pays for that look-up.
  *
- * @throws HTTPBadRequest `several Host headers` for a second Host field (RFC 9112 §3.2).
+ * @throws HTTPBadRequest `several <Name> headers` for a second line of a field that is no
+ *   list (RFC 9110 §5.3): Host (RFC 9112 §3.2), Authorization, Proxy-Authorization,
+ *   Content-Type, Content-Length, Range, If-Range, If-Modified-Since, If-Unmodified-Since.
  */
 export function addField(environ: Environ, key: string, value: string): void {
   const existing = environ[key] as string | undefined;
   if (existing === undefined) environ[key] = value;
-  else if (key === 'HTTP_HOST') throw new HTTPBadRequest('several Host headers');
-  else environ[key] = joinFieldValues(key, existing, value);
+  else {
+    const refusal = repeatedFieldRefusal(key);
+    if (refusal !== null) throw new HTTPBadRequest(refusal);
+    environ[key] = joinFieldValues(key, existing, value);
+  }
+}
+
+/**
+ * Checks that `Authorization` and `Proxy-Authorization` hold one credential each, as
+ * `credentialsRefusal` reads them: for the fetch adapter, whose runtime hands over the lines
+ * of a field joined with `, ` (its `Headers`), so that a second line is found only so. One
+ * line holding two credentials cannot be told from two there, and is refused too. The Node
+ * adapter sees the lines (`addField`) and leaves one line as it is, as nginx does.
+ *
+ * @throws HTTPBadRequest `more than one credential in Authorization` (or `Proxy-Authorization`).
+ */
+export function checkCredentials(environ: Environ): void {
+  const refusal = credentialsRefusal(environ);
+  if (refusal !== null) throw new HTTPBadRequest(refusal);
 }
 
 /**

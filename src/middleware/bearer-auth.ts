@@ -8,7 +8,7 @@ import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/c
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { TOKEN68 } from '../http/auth-params.ts';
-import { Cursor } from '../http/syntax.ts';
+import { hasSecondCredential } from '../http/second-credential.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { callCredentialed, setRemoteUser } from './auth-util.ts';
@@ -256,34 +256,6 @@ function formatScope(scope: string | readonly string[]): string {
 }
 
 type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'invalid' } | { kind: 'token'; token: string; fromQuery: boolean };
-
-/**
- * Whether an `Authorization` value holds a second credential after a comma (`auth-scheme`
- * then a space, a comma or the end: two lines joined with `, `), quoted-strings aside; an
- * auth-param (`, c=d`) is not one.
- */
-function hasSecondCredential(value: string): boolean {
-  return /,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s|,|$)/.test(withoutQuotedStrings(value));
-}
-
-/**
- * `value` with each quoted-string emptied (`""`), in one pass. From an unclosed one on, the
- * rest is kept as it is: every later quote is unclosed too (the scan from the first one met
- * each of them escaped), and a regex retried from each of them took time quadratic in the
- * length of a hostile header.
- */
-function withoutQuotedStrings(value: string): string {
-  const c = new Cursor(value);
-  let out = '';
-  for (;;) {
-    const quote = value.indexOf('"', c.pos);
-    if (quote === -1) return out + value.slice(c.pos);
-    out += value.slice(c.pos, quote);
-    c.pos = quote;
-    if (c.quoted() === null) return out + value.slice(quote);
-    out += '""';
-  }
-}
 
 /** Where the request carries its token (RFC 6750 §2.1, §2.3), or why it is malformed. */
 function findToken(environ: Environ, allowQuery: boolean): Found {

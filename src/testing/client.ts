@@ -17,6 +17,8 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
+import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
+import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
@@ -460,8 +462,9 @@ function logged(messages: string[]): string {
 
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
- * <why>`), or null: a path it cannot decode, several Host fields among `headers` (RFC 9112
- * §3.2; the environ keeps the last), an invalid Host, one outside `trustedHosts` when given; for
+ * <why>`), or null: a path it cannot decode, several lines of a field that is no list among
+ * `headers` (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the
+ * environ keeps the last Host), an invalid Host, one outside `trustedHosts` when given; for
  * a `streamed` body, also the framing Node's parser refuses (a `Content-Length` that is not
  * digits, or one sent with `Transfer-Encoding`).
  */
@@ -473,13 +476,32 @@ function refusalOf(
   trustedHosts: readonly string[] | undefined,
 ): string | null {
   if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
-  if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) return 'several Host headers';
+  const repeated = repeatedSingleton(headers);
+  if (repeated !== null) return repeated;
   const host = hostRefusal(environ.HTTP_HOST as string | undefined, trustedHosts);
   if (host !== null) return host;
   const length = environ.CONTENT_LENGTH;
   if (streamed && length !== undefined) {
     if (!/^\d+$/.test(length)) return 'invalid Content-Length';
     if (environ.HTTP_TRANSFER_ENCODING !== undefined) return 'Content-Length with Transfer-Encoding';
+  }
+  return null;
+}
+
+/**
+ * The server's reason for a field that is no list given twice among `headers` (`several
+ * Authorization headers`, names compared without regard to case), or null.
+ */
+function repeatedSingleton(headers: ReadonlyArray<readonly [string, string]>): string | null {
+  const seen = new Set<string>();
+  for (const [name] of headers) {
+    if (name.includes('_')) continue; // dropped, as the server drops it
+    const key = headerEnvironKey(name);
+    if (seen.has(key)) {
+      const refusal = repeatedFieldRefusal(key);
+      if (refusal !== null) return refusal;
+    }
+    seen.add(key);
   }
   return null;
 }

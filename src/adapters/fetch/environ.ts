@@ -15,6 +15,7 @@ import {
   type EnvironOptions,
   addField,
   applyScriptName,
+  checkCredentials,
   checkFieldCount,
   checkHost,
   decodePath,
@@ -170,7 +171,8 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  * and `req.isBodyReadable` say so.
  *
  * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 in the path or an invalid
- *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPContentTooLarge for a
+ *   Host, or an `Authorization` or `Proxy-Authorization` holding more than one credential
+ *   (`more than one credential in Authorization`: the runtime joined two lines with `, `); HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPContentTooLarge for a
  *   declared `Content-Length` past `maxBodySize`; HTTPNotFound for a path outside
  *   `scriptName` (already checked by the caller).
  */
@@ -193,6 +195,8 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   fieldCount = 0;
   request.headers.forEach(addHeader, environ);
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
+  // The runtime joined repeated lines (`Headers`): a second credential is seen only so.
+  checkCredentials(environ);
   // A body whose length no Content-Length field announced (known only once the fields are in).
   if (request.body !== null && environ.CONTENT_LENGTH === undefined) environ['tsgi.input_terminated'] = true;
   // A body the runtime dropped (Bun, Deno and @hono/node-server drop a GET's): its announced

@@ -150,7 +150,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  *
  * `PATH_INFO` is the path percent-decoded as UTF-8; `QUERY_STRING` and `REQUEST_URI` are raw;
  * one `HTTP_*` key per header with repeated headers joined by `, ` (`; ` for Cookie, RFC 9110
- * §5.3, RFC 6265 §5.4) and header names containing `_` dropped (as nginx and gunicorn do).
+ * §5.3, RFC 6265 §5.4), but for the fields that are no list, and header names containing `_`
+ * dropped (as nginx and gunicorn do).
  * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2); the
  * Host field it replaces must still be there on HTTP/1.1, and valid (§3.2).
  * A `#fragment`, which no request-target has (RFC 9112 §3.2) but Node's parsers let through, is
@@ -170,7 +171,10 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   included); no Host, or several, on HTTP/1.1 or a higher HTTP/1 minor version (RFC 9112 §3.2,
  *   §2.3), an absolute-form target's
  *   included; on HTTP/2, a Host field that differs
- *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
+ *   from `:authority` (RFC 9113 §8.3.1); two lines of a field that is no list (`several
+ *   Authorization headers`: Authorization, Proxy-Authorization, Content-Type, Content-Length,
+ *   Range, If-Range, If-Modified-Since, If-Unmodified-Since; RFC 9110 §5.3, as nginx).
+ *   `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
  *   `HTTPVersionNotSupported` (505, RFC 9110 §15.6.6) for an HTTP/1 request line of another
  *   version than 1.0 or 1.1 (`HTTP/2.0`, which is no HTTP/2 there; `GET /`, HTTP/0.9).
