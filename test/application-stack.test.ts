@@ -70,6 +70,28 @@ describe('a stack of Request.application layers', () => {
     expect(await kept.text()).toBe('kept body');
   });
 
+  it('hands each layer a header list it can add any number of fields to, in order', async () => {
+    const many = defineMiddleware<{ n: number }>(async (req, app, { n }) => {
+      const res = await req.getResponse(app);
+      for (let i = 1; i <= n; i++) res.headers.add(`X-Add-${n}`, String(i));
+      return res;
+    });
+    const handler = Request.application(() => new Response('body', { headers: [['ETag', '"e"']] }));
+    const app = many(many(many(handler, { n: 1 }), { n: 7 }), { n: 3 });
+    const out = await served(app, '/');
+    const added = out.headers.filter(([n]) => n.startsWith('X-Add-'));
+    expect(added).toEqual([
+      ['X-Add-1', '1'],
+      ...[1, 2, 3, 4, 5, 6, 7].map((i) => ['X-Add-7', String(i)]),
+      ['X-Add-3', '1'],
+      ['X-Add-3', '2'],
+      ['X-Add-3', '3'],
+    ]);
+    // No empty slot either (`every` would skip one): each index holds a field.
+    expect(Array.from(out.headers, (pair) => Array.isArray(pair) && pair.length === 2)).not.toContain(false);
+    expect(out.headers.slice(0, 3).map(([n]) => n)).toEqual(['ETag', 'Content-Type', 'Content-Length']);
+  });
+
   it('hands a layer no body for a 205 or a HEAD answered with a string, as the gateway interface does (socket)', async () => {
     // A layer that reads the body it got and says what it saw (an etag, a size log would).
     const seen = defineMiddleware({
