@@ -14,7 +14,8 @@ type Step = IteratorResult<Uint8Array>;
 
 /**
  * The rest of a body once its head is out: `first`, then `next` (the step already asked for,
- * maybe still pending), then the iterator's other chunks, each checked (`checkChunk`). With
+ * maybe still pending; `undefined` when none was, as after an empty first chunk, which sends
+ * the head at once), then the iterator's other chunks, each checked (`checkChunk`). With
  * `declared` (the app's `Content-Length`, else -1) the iteration throws as soon as the body
  * proves longer, or at its end when it was shorter, so the client sees a cut rather than a
  * wrong length. `return()` closes the iterator and settles once the app's own `return()` has;
@@ -29,7 +30,7 @@ type Step = IteratorResult<Uint8Array>;
  */
 export function resumeSteps(
   first: Uint8Array,
-  next: Step | PromiseLike<Step>,
+  next: Step | PromiseLike<Step> | undefined,
   iterator: BodyIterator,
   declared: number,
   onError: (error: unknown) => void,

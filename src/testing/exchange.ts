@@ -158,7 +158,8 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * With `buffered: false` (Werkzeug's `buffered=False`) a streamed body is not read whole: the
  * answer comes once its head would go out, as the server decides it: after the first chunk,
  * and the second step if it comes within one turn of the event loop (`raceImmediate`, as `serve()`; a body
- * that ends there is whole, with its `Content-Length`). The rest is the answer's body, an
+ * that ends there is whole, with its `Content-Length`), but for an empty first chunk, which
+ * sends the head at once (docs/spec.md §6: what fails after it is a cut). The rest is the answer's body, an
  * async iterator (`resumeSteps`): a failure of it, a length that contradicts `Content-Length`
  * included, is logged and thrown as {@link CutResponse} by its `next()`, the app's iterator
  * closed; its `return()` closes the app's iterator and settles when that has. An array body,
@@ -310,9 +311,19 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
       }
       // Counted once its chunk passed the check: a bad one at the second step, in hand while
       // the head is held, answers 500 with the held fields, as the server's, not a cut.
-      chunks.push(checkChunk(step.value));
+      const chunk = checkChunk(step.value);
+      chunks.push(chunk);
       steps++;
-      if (steps === 1) options.onCommitted?.(); // the body started: its second step runs after
+      if (steps === 1) {
+        options.onCommitted?.(); // the body started: its second step runs after
+        // An empty first chunk sends the head at once, as the server sends it (spec §4, §6):
+        // its second step is not waited for, and what fails from there on is a cut.
+        if (chunk.byteLength === 0) {
+          headOut = true;
+          if (live) break; // `rest` undefined: the second step is asked for as the body is read
+          if (noBody) break;
+        }
+      }
       if (live && steps === 2) {
         rest = step;
         break;
@@ -330,7 +341,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     throw cut(error);
   }
   options.onCommitted?.();
-  if (rest !== undefined) {
+  if (live && (rest !== undefined || headOut)) {
     const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, stop), report);
     return { status: head.status, headers, body };
   }

@@ -13,7 +13,7 @@ type Step = IteratorResult<Uint8Array>;
 
 /**
  * The rest of a body as a pull-based `ReadableStream`: {@link resumeSteps} (`first`, then
- * `next`, then the iterator's other chunks, checked against `declared`), so the stream errors
+ * `next`, the step already asked for, if any, then the iterator's other chunks, checked against `declared`), so the stream errors
  * on a length the body contradicts and the client sees a cut. Cancelling closes the iterator
  * (`return()`); `onError` is told of a failure of the body or of its `return()`.
  *
@@ -25,7 +25,7 @@ type Step = IteratorResult<Uint8Array>;
  */
 export function resumeBody(
   first: Uint8Array,
-  next: Step | PromiseLike<Step>,
+  next: Step | PromiseLike<Step> | undefined,
   iterator: BodyIterator,
   declared: number,
   onError: (error: unknown) => void,

@@ -171,26 +171,34 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     }
     const chunk = checkChunk(first.value);
     bodyStarted = true;
-    const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
-    // head waits for this step: the head goes out then, and the stream ends after the first chunk.
+    // head waits for the second step: the head goes out then, and the stream ends after the first chunk.
     if (!watched && headers !== undefined) stop = streamStopOf(shutdown, headers, environ);
-    const waited = isThenable<Step>(pending) ? await raceImmediate(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
-    const second = waited === STOP ? undefined : waited;
-    if (second?.done) {
-      // One chunk and the end: the length is known, as for an array.
-      iterator = undefined; // ended: nothing to close, as above
-      held = false;
-      const head = fetchHead(status, headers, method, chunk.byteLength);
-      committed = true;
-      return fetchResponse(head.noBody ? null : chunk, head);
+    /** The second step, asked for while the head waits; none after an empty first chunk. */
+    let pending: Step | Promise<Step> | undefined;
+    let second: Step | undefined;
+    // An empty first chunk commits the head (spec §4, §6): it is built now, its body a stream,
+    // so what the body does next (a `startResponse` with an error, which throws then) comes
+    // after the head: a failure errors the stream, never a complete-looking 500.
+    if (chunk.byteLength !== 0) {
+      pending = iterator.next() as Step | Promise<Step>;
+      const waited = isThenable<Step>(pending) ? await raceImmediate(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
+      second = waited === STOP ? undefined : waited;
+      if (second?.done) {
+        // One chunk and the end: the length is known, as for an array.
+        iterator = undefined; // ended: nothing to close, as above
+        held = false;
+        const head = fetchHead(status, headers, method, chunk.byteLength);
+        committed = true;
+        return fetchResponse(head.noBody ? null : chunk, head);
+      }
+      if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     }
-    if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     held = false;
     const head = fetchHead(status, headers, method, undefined);
     committed = true;
     if (head.noBody) {
-      if (second === undefined) (pending as Promise<Step>).then(undefined, stop?.due === true ? unlessAbort(log) : log);
+      if (second === undefined) (pending as Promise<Step> | undefined)?.then(undefined, stop?.due === true ? unlessAbort(log) : log);
       void closeBody(iterator, log);
       return fetchResponse(null, head);
     }
@@ -252,8 +260,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * `accessLog` logs its `499` then). `env` and `ctx` are in the environ as `tsgi.fetch_env`
  * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
  *
- * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
- * goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
+ * The answer: a body in memory (an array, or a stream that ends right after its first chunk,
+ * not an empty one: that commits the head at once, docs/spec.md §6) goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
  * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`;
  * a client that leaves before the body's first chunk (the request's signal aborts) has it run
  * then, not at that chunk, which may never come, and the answer nobody reads is an empty

@@ -24,14 +24,15 @@ type Step = IteratorResult<Uint8Array>;
 /**
  * Sends a streamed body with backpressure: the next chunk is asked for only once the last
  * one was accepted. The headers wait for the first chunk; a body that ends at its second
- * step is sent with Content-Length. When the client leaves, the iterator's `return()` is
+ * step is sent with Content-Length. An empty first chunk sends them at once (spec §6: it
+ * commits the head), its second step not waited for, so a failure after it is a cut. When the client leaves, the iterator's `return()` is
  * called at once (even while a `next()` is pending), in the request's async context, and
  * nothing more is asked of it.
  * Errors go to `exchange.fail()`; this never rejects, and settles once the body ended or its
  * `return()` settled; a failure before the head is written (the body's opening, its
  * first or second step, a bad chunk in hand) is told as one of a held head (`fail`'s `held`:
  * the server's answer keeps the head's fields of no representation). The second step is asked
- * for before the head goes out; when the exchange ends without taking it (the client left, a
+ * for before the head goes out (but after an empty first chunk); when the exchange ends without taking it (the client left, a
  * HEAD answer ended), a failure of that step is still logged, as one while streaming would be.
  *
  * A `text/event-stream` body ends when `exchange.shutdown` begins (the server's graceful
@@ -171,31 +172,38 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     }
     let chunk = checkChunk(step.value);
     markBodyStarted(res);
-    const pending = iterator.next() as Step | Promise<Step>;
-    // An event stream ends at the shutdown also when it begins while the head waits for this
-    // step: the head goes out then, with the first chunk, and the stream ends after it.
-    if (!watched && exchange.headers !== undefined) watchEventStream();
+    /** The second step, asked for while the head waits; none after an empty first chunk. */
+    let pending: Step | Promise<Step> | undefined;
     let second: Step | undefined;
-    if (isThenable<Step>(pending)) {
-      const waited = await raceImmediate(nextOf(pending) as PromiseLike<Step | typeof STOP>);
-      second = waited === STOP ? undefined : waited;
-      if (second === undefined) untaken = pending;
-    } else second = pending;
-    if (closed) return;
-    if (second !== undefined) {
-      if (second.done) {
-        ended = true;
-        held = false;
-        sendHead(exchange, chunk.byteLength);
-        // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
-        if (exchange.noBody) res.end();
-        else endWith(res, chunk);
-        // As an array body's: a client that stops reading a large chunk is cut (sendTimeout).
-        guardSend(res, exchange.sendTimeout);
-        finished = true;
-        return;
+    // An empty first chunk commits the head (spec §4, §6): it goes out now, unframed by a
+    // length, so what the body does next (a `startResponse` with an error, which throws then)
+    // comes after the head: a failure is a cut, never a complete-looking 500.
+    if (chunk.byteLength !== 0) {
+      pending = iterator.next() as Step | Promise<Step>;
+      // An event stream ends at the shutdown also when it begins while the head waits for this
+      // step: the head goes out then, with the first chunk, and the stream ends after it.
+      if (!watched && exchange.headers !== undefined) watchEventStream();
+      if (isThenable<Step>(pending)) {
+        const waited = await raceImmediate(nextOf(pending) as PromiseLike<Step | typeof STOP>);
+        second = waited === STOP ? undefined : waited;
+        if (second === undefined) untaken = pending;
+      } else second = pending;
+      if (closed) return;
+      if (second !== undefined) {
+        if (second.done) {
+          ended = true;
+          held = false;
+          sendHead(exchange, chunk.byteLength);
+          // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
+          if (exchange.noBody) res.end();
+          else endWith(res, chunk);
+          // As an array body's: a client that stops reading a large chunk is cut (sendTimeout).
+          guardSend(res, exchange.sendTimeout);
+          finished = true;
+          return;
+        }
+        checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
       }
-      checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     }
     held = false;
     sendHead(exchange, undefined);
@@ -214,8 +222,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (!res.write(chunk)) await drain();
     if (closed) return;
     untaken = undefined;
-    let next: Step | typeof STOP = second ?? (await nextOf(pending));
-    if (next === STOP) untaken = pending as Promise<Step>;
+    const asked = pending ?? (iterator.next() as Step | Promise<Step>);
+    let next: Step | typeof STOP = second ?? (await nextOf(asked));
+    if (next === STOP) untaken = asked as Promise<Step>;
     for (;;) {
       if (closed) return;
       if (next === STOP) return await endNow();
