@@ -366,7 +366,8 @@ describe('accessLog', () => {
       },
     );
     // The server takes the second step before it sends the head (a body that ends there gets a
-    // Content-Length): failing then, the body is answered the server's 500, none of its bytes sent.
+    // Content-Length): failing then, the body is answered the server's 500, none of its bytes
+    // sent: the 22 bytes of that 500's text are (nginx's `$body_bytes_sent` of its error page).
     await withServer(accessLog(failing('at once'), { log: out, format }), async (url) => {
       const res = await fetch(url);
       expect([res.status, await res.text()]).toEqual([500, 'Internal Server Error\n']);
@@ -374,9 +375,9 @@ describe('accessLog', () => {
     });
     expect(entries.map((e) => [e.outcome, e.status, e.bytes, (e.error as Error).message])).toEqual([
       ['error', 200, 4, 'body failed'],
-      ['error', 500, 0, 'body failed'],
-      ['error', 500, 0, 'app failed'],
-      ['error', 500, 0, 'body failed'],
+      ['error', 500, 22, 'body failed'],
+      ['error', 500, 22, 'app failed'],
+      ['error', 500, 22, 'body failed'],
     ]);
   });
 
@@ -444,12 +445,13 @@ describe('accessLog', () => {
     } finally {
       await server.close();
     }
-    // The app's bytes never reached the client: 0, as for an app that failed before the head.
+    // The app's bytes never reached the client, the server's 500 did: its 22 bytes, as for an app
+    // that failed before the head.
     expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual([
-      'GET /value 500 0',
-      'GET /empty 500 0',
-      'GET /length 500 0',
-      'GET /late 500 0',
+      'GET /value 500 22',
+      'GET /empty 500 22',
+      'GET /length 500 22',
+      'GET /late 500 22',
       // errors() inside refuses it first, as the server would: its own 500 page reached the client.
       'GET /caught 500 109',
       'GET /good 200 5',
@@ -502,7 +504,7 @@ describe('accessLog', () => {
       await res.arrayBuffer();
       const client = new TestClient(logging, { lint: false, allowErrors: true, status: 500 });
       expect((await client.get('/t')).statusCode).toBe(500);
-      expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual(['GET /f 500 0', 'GET /t 500 0']);
+      expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual(['GET /f 500 22', 'GET /t 500 22']);
     }
   });
 
@@ -545,7 +547,7 @@ describe('accessLog', () => {
     const client = new TestClient(routed, { lint: false, allowErrors: true, status: 500 });
     for (const path of Object.keys(apps)) expect((await client.get(path)).statusCode, path).toBe(500);
     expect(out.lines.map((line) => line.split(' ').slice(0, line.includes(' /copied ') ? 2 : 4).join(' '))).toEqual(
-      [1, 2, 3].flatMap(() => ['GET /timeout-value 500 0', 'GET /timeout-length 500 0', 'GET /compress-length 500 0', 'GET /copied']),
+      [1, 2, 3].flatMap(() => ['GET /timeout-value 500 22', 'GET /timeout-length 500 22', 'GET /compress-length 500 22', 'GET /copied']),
     );
   });
 
@@ -953,7 +955,7 @@ describe("accessLog format 'json'", () => {
     });
     const [line] = parsed(out.lines);
     expect(Object.keys(line!)).toEqual([...KEYS, 'error']);
-    expect(line).toMatchObject({ status: 500, bytes: 0, outcome: 'error', error: 'app failed\n    at secret (/srv/app.ts:1:1)' });
+    expect(line).toMatchObject({ status: 500, bytes: 22, outcome: 'error', error: 'app failed\n    at secret (/srv/app.ts:1:1)' });
     expect(out.lines[0]).not.toContain('access-log');
   });
 });

@@ -20,6 +20,22 @@ import type { Environ } from './types.ts';
 export const serverStatusKey = defineEnvironKey<number>('tsgi.server_status');
 
 /**
+ * `tsgi.server_bytes`: the body bytes of the answer the server sent in place of the app's
+ * ({@link serverStatusKey}), when it has that body in memory: its plain `500` or `413`
+ * (`Internal Server Error\n`: 22), an escaped `HTTPException`'s page; 0 for a HEAD request.
+ * Set with the status, before the head of that answer is settled, on the same failure path
+ * only; read by `accessLog`, whose `bytes` is then what the client got, as nginx's
+ * `$body_bytes_sent` counts its error pages. Absent (`accessLog` says 0) for a server answer
+ * streamed, or written on the raw socket (the Node adapter's 400 mid-body).
+ */
+export const serverBytesKey = defineEnvironKey<number>('tsgi.server_bytes');
+
+/** Sets {@link serverBytesKey}: `length`, the body of the server's own answer, or 0 when that answers a HEAD request. */
+export function setServerBytes(environ: Environ, length: number): void {
+  serverBytesKey.set(environ, environ.REQUEST_METHOD === 'HEAD' ? 0 : length);
+}
+
+/**
  * What a server leaves under `tsgi.head_settled` while the head of its answer is to come: the
  * work layers left to run once it is settled. One object shared by reference, so that a copy
  * of the environ (`{ ...environ }`, a layer that puts the environ back as it was) waits for

@@ -11,7 +11,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeErrorLogger } from '../gateway/call-app.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { CLIENT_CLOSED, hasNoContent } from '../gateway/status.ts';
-import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
+import { afterHeadSettled, afterResponseSent, headSettledKey, serverBytesKey, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
@@ -65,9 +65,14 @@ export interface AccessLogEntry {
   /**
    * Body bytes handed to the server (counted, not read from Content-Length); 0 for a HEAD
    * request and a 1xx, 204, 205 or 304 status, whose body the server never sends (RFC 9110 §9.3.2,
-   * §6.4.1, §15.3.6), whatever the app yielded; 0 too when the server answered in place of the app's
-   * response (`tsgi.server_status`: none of its bytes reached the client), as for an app that
-   * failed before the head.
+   * §6.4.1, §15.3.6), whatever the app yielded. When the server answered in place of the app's
+   * response (`tsgi.server_status`: an app or body that failed before the head went out, a held
+   * head included, a refused answer), none of the app's bytes reached the client: the bytes of
+   * the server's own answer are counted instead (`tsgi.server_bytes`: 22 for its plain 500, an
+   * `HTTPException`'s page), as nginx's `$body_bytes_sent` counts its error pages; 0 when the
+   * server did not say (its answer streamed, or written on the raw socket). A client that hangs
+   * up half-way does not lower the count: it is what was handed to the server, a body in memory
+   * whole (nginx counts what the kernel took).
    */
   bytes: number;
   /**
@@ -188,7 +193,8 @@ const ACCESS_LOG_OPTIONS = { log: true, format: true, redactQuery: true } as con
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
  * Apache's `%b`), 0 for HEAD, 1xx, 204, 205 and 304 answers, which the server sends without a
- * body, and for an answer the server replaced with its own (`tsgi.server_status`); the time
+ * body, and for an answer the server replaced with its own (`tsgi.server_status`) the bytes of
+ * that answer (`tsgi.server_bytes`: 22 for its plain 500), as nginx's `$body_bytes_sent`; the time
  * is local time when the request arrived (UTC in `json`); quoted fields escape
  * `"`, `\` and control characters (C0, DEL and C1) as Apache does, and `json` escapes its
  * strings as JSON (DEL, C1, U+2028 and U+2029 too, as `\uXXXX`), so a hostile header cannot
@@ -240,7 +246,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const record = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
       if (logged) return;
       logged = true;
-      // The server answered in place of the app: none of the app's bytes reached the client.
+      // The server answered in place of the app: none of the app's bytes reached the client, but
+      // those of the server's own answer did (nginx's `$body_bytes_sent` of its error page).
       const replaced = serverStatusKey.get(environ);
       const upstream = upstreamTimingKey.get(environ);
       const entry: AccessLogEntry = {
@@ -253,7 +260,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         protocol: String(environ.SERVER_PROTOCOL),
         requestLine: line,
         status: replaced ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
-        bytes: replaced === undefined ? bytes : 0,
+        bytes: replaced === undefined ? bytes : head ? 0 : (serverBytesKey.get(environ) ?? 0),
         bodyBytesRead: bodyBytesRead === undefined ? 0 : bodyBytesRead(),
         referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
@@ -333,7 +340,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       if (stoppedAsAsked(environ, error)) record('close');
       else {
         status = answeredStatus(environ, error);
-        record('error', error);
+        // Once the server answered (its status and bytes known), as for a body that fails.
+        afterHeadSettled(environ, () => record('error', error));
       }
       throw error;
     } finally {

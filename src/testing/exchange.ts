@@ -19,7 +19,7 @@ import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
 import { logRequestError, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
-import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
+import { awaitHead, serverStatusKey, setServerBytes, settleHead } from '../gateway/server-status.ts';
 import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
@@ -204,6 +204,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     if (isBrokenBody(error)) error = inputFailure(error);
     const exception = answering ? null : escapedAnswer(error, report, environ);
     serverStatusKey.set(environ, exception?.code ?? 500);
+    // The plain 500's bytes, for the access log, whose line closing the body may write.
+    if (exception === null) setServerBytes(environ, INTERNAL_ERROR.byteLength);
     await close?.();
     if (exception !== null) {
       const app = exception.toApp();
@@ -241,6 +243,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   } catch (error) {
     return beforeHead(error, () => started.close());
   }
+  // The server's own answer (an escaped HTTPException's page): its bytes, for the access log.
+  if (answering && inMemory !== null) setServerBytes(environ, arrayLength);
   const headers = head.headers;
   // A 205 carries no content (RFC 9110 §15.3.6): the server sends none of the app's bytes.
   const noBody = environ.REQUEST_METHOD === 'HEAD' || hasNoContent(head.code);

@@ -10,7 +10,7 @@ import { logError, logRequestError, stderrLog, wasLogged } from '../../gateway/l
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
-import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
+import { awaitHead, serverStatusKey, setServerBytes, settleHead } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
@@ -51,6 +51,10 @@ const EMPTY = new Uint8Array(0);
 const streamed = new WeakSet<globalThis.Response>();
 
 const encoder = new TextEncoder();
+
+/** The text of the adapter's own `500`, and its length in bytes (for the access log). */
+const INTERNAL_ERROR = 'Internal Server Error\n';
+const INTERNAL_ERROR_LENGTH = encoder.encode(INTERNAL_ERROR).byteLength;
 
 /**
  * A short plain-text answer the adapter makes itself (a 400 before the app, a 500), with the
@@ -133,6 +137,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
       const head = fetchHead(status, headers, method, length);
       committed = true;
+      // The adapter's own answer (an escaped HTTPException's page): its bytes, for the access log.
+      if (answering) setServerBytes(environ, length);
       const payload = head.noBody ? null : length === 0 ? EMPTY : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
       return fetchResponse(payload, head);
     }
@@ -225,7 +231,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       return respond(answer, environ, undefined, true);
     }
     log(error);
-    return plain(500, 'Internal Server Error', 'Internal Server Error\n', method, kept);
+    setServerBytes(environ, INTERNAL_ERROR_LENGTH);
+    return plain(500, 'Internal Server Error', INTERNAL_ERROR, method, kept);
   } finally {
     stop?.dispose();
     // The head is settled (or the adapter's own answer replaced it): a line waiting for that goes.

@@ -23,7 +23,7 @@ import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { bodyFailureBehind, isBodyFailure } from '../../exceptions/body-failure.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
-import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
+import { type HeadWait, awaitHead, serverStatusKey, setServerBytes, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { isReadTimeout } from '../../gateway/read-timeout.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
@@ -293,6 +293,9 @@ export class Exchange implements ExchangeState, HeadWait {
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     if (this.headGone()) return;
     const res = this.res;
+    // The server's own answer (an escaped HTTPException's page, see fail): its bytes, for the
+    // access log, before the head is settled (sendHead), which writes the line.
+    if (this.answering) setServerBytes(this.environ, length);
     sendHead(this, length);
     // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
     if (this.noBody) res.end();
@@ -411,6 +414,7 @@ export class Exchange implements ExchangeState, HeadWait {
       res.strictContentLength = false;
       this.checkUnreadBody();
       serverStatusKey.set(this.environ, tooLarge ? 413 : 500);
+      setServerBytes(this.environ, (tooLarge ? TOO_LARGE : INTERNAL_ERROR).byteLength);
       if (tooLarge) endPlain(res, 413, 'Content Too Large', TOO_LARGE, true, kept);
       else endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false, kept);
     } catch {
