@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, HeaderList, Request, Response, type StartResponse } from 'tsgi';
+import { type Body, HeaderList, Request, Response, type ResponseBody, type StartResponse } from 'tsgi';
 import { reasonPhrase } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -372,6 +372,30 @@ describe('Response: body', () => {
     expect((await made.text())).toBe('{"ok":true}');
     expect(Response.json([1], { contentType: undefined }).contentType).toBe('application/json');
     expect(Response.json([1], { contentType: 'application/vnd.x+json' }).contentType).toBe('application/vnd.x+json');
+  });
+
+  it('Response.json(value) answers the fields of Response.json(value, {}); a subclass goes through its own body setter', async () => {
+    for (const value of [{ a: [1, 'é'] }, 'x', null, []]) {
+      const quick = Response.json(value);
+      expect([...quick.headers]).toEqual([...Response.json(value, {}).headers]);
+      expect(await quick.text()).toBe(JSON.stringify(value));
+      quick.body = 'longer';
+      expect(quick.headers.get('content-length')).toBe('6');
+    }
+    const set: unknown[] = [];
+    class Recorded extends Response {
+      override get body(): Uint8Array | Body {
+        return super.body;
+      }
+      override set body(value: ResponseBody) {
+        set.push(value);
+        super.body = value;
+      }
+    }
+    const res = Recorded.json({ ok: true });
+    expect(res).toBeInstanceOf(Recorded);
+    expect(set).toEqual(['{"ok":true}']);
+    expect(res.headers.get('content-type')).toBe('application/json');
   });
 
   it('Response.json() keeps a Content-Type given in init.headers, as fetch does', async () => {

@@ -95,8 +95,14 @@ export interface Response
     ResponseServing,
     ResponseFetch {}
 
-/** `Response.json(value)`'s init: the type alone, one object for every call. */
-const JSON_INIT: ResponseInit = Object.freeze({ contentType: 'application/json' });
+/** The `Content-Type` of `Response.json`, without a charset (RFC 8259 §11 defines none). */
+const JSON_TYPE = 'application/json';
+
+/**
+ * `Response.json(value)`'s init: the type alone, one object for every call. The constructor
+ * knows it by identity and sets its two fields at once.
+ */
+const JSON_INIT: ResponseInit = Object.freeze({ contentType: JSON_TYPE });
 
 /**
  * An HTTP response: a status, ordered multi-valued headers, and a body held in memory or
@@ -152,13 +158,15 @@ export class Response implements ParseCache {
       this.conditionalResponse = false;
       return;
     }
-    if (init === undefined && typeof body === 'string' && new.target === Response) {
-      // `new Response(text)`, the most common answer: the fields `initContentType` and the body
-      // setter would set (the default type, then the length), without looking each one up first.
-      // Not for a subclass, whose `body` setter or `charset` getter may be its own.
+    if ((init === undefined || init === JSON_INIT) && typeof body === 'string' && new.target === Response) {
+      // `new Response(text)` and `Response.json(value)`, the most common answers: the fields
+      // `initContentType` and the body setter would set (the type, then the length), without
+      // looking each one up first. Both types encode UTF-8 (`application/json` has no charset
+      // parameter, RFC 8259 §11). Not for a subclass, whose `body` setter or `charset` getter
+      // may be its own.
       const bytes = encodeText(body);
       this.headers = adoptList([
-        ['Content-Type', DEFAULT_CONTENT_TYPE],
+        ['Content-Type', init === undefined ? DEFAULT_CONTENT_TYPE : JSON_TYPE],
         ['Content-Length', String(bytes.byteLength)],
       ]);
       this.#bytes = bytes;
@@ -224,10 +232,10 @@ export class Response implements ParseCache {
       // A Content-Type among the headers is the type (the constructor keeps it); the list is built once.
       const headers = new HeaderList(init.headers);
       if (headers.has('content-type')) return new this(text, { ...init, headers });
-      return new this(text, { ...init, headers, contentType: 'application/json' });
+      return new this(text, { ...init, headers, contentType: JSON_TYPE });
     }
     if (init === undefined) return new this(text, JSON_INIT);
-    return new this(text, { ...init, contentType: init.contentType ?? 'application/json' });
+    return new this(text, { ...init, contentType: init.contentType ?? JSON_TYPE });
   }
 
   /**
