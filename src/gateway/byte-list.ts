@@ -20,10 +20,12 @@ const BLOCK = 16 * 1024;
  * would otherwise hold an object of some hundred bytes per byte until joined: a 500 kB form
  * field so sent held over 100 MB. Past its first {@link LOOSE} chunks, the list copies the
  * chunks shorter than 1 KiB together, into blocks of their exact size; larger chunks, and the
- * few of a usual body, are kept as they are, uncopied.
+ * few of a usual body, are kept as they are, uncopied. The array of chunks is made with its
+ * first chunk in it (`[chunk]`, one slot), not empty: a first `push()` onto `[]` gives it room
+ * for 16, about 150 bytes more for the one chunk of a small body.
  */
 export class ByteList {
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array[] | undefined = undefined;
   /** Where small chunks are copied, {@link ByteList.#used} bytes of it so far. */
   #block: Uint8Array | undefined = undefined;
   #used = 0;
@@ -39,9 +41,9 @@ export class ByteList {
     const length = chunk.byteLength;
     if (length === 0) return;
     this.#size += length;
-    if (length >= SMALL || (this.#used === 0 && this.#chunks.length < LOOSE)) {
+    if (length >= SMALL || (this.#used === 0 && (this.#chunks?.length ?? 0) < LOOSE)) {
       this.#seal();
-      this.#chunks.push(chunk);
+      this.#add(chunk);
       return;
     }
     if (this.#used + length > BLOCK) this.#seal();
@@ -53,13 +55,19 @@ export class ByteList {
   /** The bytes pushed, joined: the chunk itself when there is only one. */
   bytes(): Uint8Array {
     this.#seal();
-    return concatBytes(this.#chunks, this.#size);
+    return this.#chunks === undefined ? new Uint8Array(0) : concatBytes(this.#chunks, this.#size);
   }
 
   /** Moves the small chunks copied so far into the list, as one chunk of their size. */
   #seal(): void {
     if (this.#used === 0) return;
-    this.#chunks.push(this.#block!.slice(0, this.#used));
+    this.#add(this.#block!.slice(0, this.#used));
     this.#used = 0;
+  }
+
+  /** Appends `chunk` to the list, making it with `chunk` in it when there is none yet. */
+  #add(chunk: Uint8Array): void {
+    if (this.#chunks === undefined) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
   }
 }
