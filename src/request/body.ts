@@ -243,22 +243,15 @@ export abstract class RequestBody {
    *   `text()`; TypeError (rejects) for a `maxDepth` that is no positive integer or `Infinity`
    *   (`0`, `NaN`, `'10'`); and as `bytes()`.
    */
-  async json<T = unknown>(options?: JsonOptions): Promise<T> {
-    refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
-    const bytes = await readText(this, options, 'json');
-    if (bytes.byteLength === 0) throw new HTTPBadRequest('The body is empty: a JSON value was expected.');
-    let text: string;
+  json<T = unknown>(options?: JsonOptions): Promise<T> {
+    // Not an `async` function: the read's promise is handed on through one `.then`, without an
+    // async frame and its await (every error still a rejection, none thrown at the call).
     try {
-      text = decodeText(bytes, 'utf-8', true);
-    } catch {
-      throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
-    }
-    const maxDepth = options?.maxDepth ?? DEFAULT_JSON_DEPTH;
-    if (jsonDeeperThan(text, maxDepth)) throw tooDeep(maxDepth, options?.maxDepth === undefined);
-    try {
-      return JSON.parse(text) as T;
+      refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
+      const read = readText(this, options, 'json');
+      return (options?.maxDepth === undefined ? read.then(parseDefaultJson) : read.then((bytes) => parseJson(bytes, options.maxDepth!, false))) as Promise<T>;
     } catch (error) {
-      throw new HTTPBadRequest(jsonFailure(error));
+      return Promise.reject(error);
     }
   }
 
@@ -500,6 +493,35 @@ export function checkReadOptions(options: JsonOptions | undefined, reader: 'stre
   const depth = options?.maxDepth;
   if (depth !== undefined && !(typeof depth === 'number' && depth >= 1 && (Number.isInteger(depth) || depth === Infinity))) {
     throw new TypeError(`maxDepth must be a positive integer (Infinity for no limit), got ${typeof depth === 'string' ? JSON.stringify(depth) : String(depth)}`);
+  }
+}
+
+/** {@link parseJson} under the default `maxDepth`, one function for every call. */
+function parseDefaultJson(bytes: Uint8Array): unknown {
+  return parseJson(bytes, DEFAULT_JSON_DEPTH, true);
+}
+
+/**
+ * The JSON value of a body `req.json()` read (UTF-8 per RFC 8259, a BOM dropped), nested at
+ * most `maxDepth` levels.
+ *
+ * @param byDefault - whether `maxDepth` is the default, which the 400 then says how to raise.
+ * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8, a body nested deeper than
+ *   `maxDepth`, or invalid JSON (the detail never quotes the body: {@link jsonFailure}).
+ */
+function parseJson(bytes: Uint8Array, maxDepth: number, byDefault: boolean): unknown {
+  if (bytes.byteLength === 0) throw new HTTPBadRequest('The body is empty: a JSON value was expected.');
+  let text: string;
+  try {
+    text = decodeText(bytes, 'utf-8', true);
+  } catch {
+    throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
+  }
+  if (jsonDeeperThan(text, maxDepth)) throw tooDeep(maxDepth, byDefault);
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HTTPBadRequest(jsonFailure(error));
   }
 }
 
