@@ -11,6 +11,7 @@ import { serverStatusKey } from '../../gateway/server-status.ts';
 import { environOfExchange, exchangeOf } from './exchange-key.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
+import { destroyOnPeerReset } from './h2-peer-reset.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
@@ -68,6 +69,7 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
       open++;
       clearTimeout(idle);
       if (!stream.endAfterHeaders) limitRequest(stream, limits.requestTimeout);
+      destroyOnPeerReset(stream);
       stream.once('close', () => {
         // A client that reset its stream while the app works: the layers watching it are told.
         tellClientGone(environOfExchange(stream));

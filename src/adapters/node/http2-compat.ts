@@ -71,7 +71,18 @@ export function sentWhole(res: ServerResponse): boolean {
 export function cutResponse(res: ServerResponse, code: number = constants.NGHTTP2_INTERNAL_ERROR): void {
   const stream = http2Stream(res);
   if (stream === undefined) res.destroy();
-  else if (!stream.closed) stream.close(code);
+  else cutStream(stream, code);
+}
+
+/**
+ * Resets `stream` with `code`; one closed already and not destroyed is destroyed. Node leaves a
+ * stream its client closed with `RST_STREAM(NO_ERROR)` in that state while an answer is
+ * still queued on it: no frame can go out any more, and its `close` (the app's body closed,
+ * `tsgi.signal` aborted) waits for a `finish` that never comes.
+ */
+export function cutStream(stream: ServerHttp2Stream, code: number): void {
+  if (!stream.closed) stream.close(code);
+  else if (!stream.destroyed) stream.destroy();
 }
 
 /**

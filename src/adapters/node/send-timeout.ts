@@ -12,7 +12,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { constants } from 'node:http2';
-import { http2Stream } from './http2-compat.ts';
+import { cutStream, http2Stream } from './http2-compat.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
 import { shownValue } from '../../gateway/shown.ts';
 
@@ -68,7 +68,8 @@ function armSendTimer(res: ServerResponse, socket: Duplex, stream: ReturnType<ty
   const cut = () => {
     stop();
     if (stream === undefined) socket.destroy();
-    else if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    // A stream its client closed with NO_ERROR is closed, not gone: destroyed (`cutStream`).
+    else cutStream(stream, constants.NGHTTP2_CANCEL);
   };
   const timer = setTimeout(cut, timeout);
   timer.unref();
