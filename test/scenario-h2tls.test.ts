@@ -8,6 +8,7 @@
  * the fix of a client's `RST_STREAM(NO_ERROR)`: Node keeps such a stream half-alive, which
  * held the body (an open file) until the connection closed and passed a cut upload for a whole one.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -18,8 +19,17 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPNotFound, HTTPPermanentRedirect, Request, Response, type ServerHandle, serve } from 'tsgi';
-import { CookieSessions, directoryApp, mount, secureHeaders, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, accessLog, directoryApp, mount, secureHeaders, sessionOf } from 'tsgi/middleware';
 import { type H2Response, type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
+
+/** Whether a curl with HTTP/2 is on the PATH (the scenario's client; the close test needs it). */
+const CURL_HTTP2 = (() => {
+  try {
+    return /\bHTTP2\b/.test(execFileSync('curl', ['-V'], { encoding: 'utf8' }));
+  } catch {
+    return false;
+  }
+})();
 
 let certificate: TestCertificate;
 let site: ServerHandle;
@@ -228,6 +238,35 @@ describe('graceful close and client resets over HTTP/2', () => {
       await closed;
     } finally {
       session.destroy();
+    }
+  });
+
+  it.skipIf(!CURL_HTTP2)('close() resolves once the access log line of an answer it let finish is written, however soon the client hangs up', async () => {
+    // `tsgi serve` exits when close() resolves: the server's own `close` came before the
+    // answer's when the client ended the connection at once (curl does), and the line was lost.
+    for (let round = 0; round < 6; round++) {
+      const lines: string[] = [];
+      const answering = deferred();
+      const release = deferred();
+      const server = await ownServer(
+        accessLog(
+          Request.application(async () => {
+            answering.resolve();
+            await release.promise;
+            return new Response('finished\n');
+          }),
+          { log: { write: (line) => void lines.push(line) } },
+        ),
+      );
+      // curl ends the connection as soon as its answer is in (the server's GOAWAY came first).
+      const curl = spawn('curl', ['--http2', '-sk', `${server.url}/`], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => curl.once('close', resolve));
+      await answering.promise;
+      const closed = server.close({ timeout: 5_000, idle: 'expire' });
+      release.resolve();
+      await closed;
+      expect(lines.length, `round ${round}: the line was written after close() resolved`).toBe(1);
+      await exited;
     }
   });
 

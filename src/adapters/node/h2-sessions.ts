@@ -32,6 +32,12 @@ export interface Sessions {
   closeIdle(): void;
   /** Every session is destroyed at once (its streams are reset). */
   closeAll(): void;
+  /**
+   * Settles once every session open now has emitted `close`, after the `close` of each of
+   * its streams and their responses (what `accessLog` writes its line at). The server's own
+   * `close` may come before them, as soon as the client ends the connection.
+   */
+  closed(): Promise<void>;
 }
 
 const TIMEOUT_BODY = 'Request Timeout\n';
@@ -88,6 +94,9 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
     },
     closeAll() {
       for (const session of sessions) session.destroy();
+    },
+    async closed() {
+      await Promise.all(Array.from(sessions, (session) => new Promise((resolve) => session.once('close', resolve))));
     },
   };
 }

@@ -59,7 +59,8 @@ export interface Listener {
   /** With HTTP/2, the header list size past which a request is answered `431` (`h2HeaderLimits`); else undefined. */
   readonly h2HeaderListSize: number | undefined;
   /**
-   * Stops accepting connections; `done` runs once every connection has closed. `idle: 'close'`
+   * Stops accepting connections; `done` runs once every connection has closed, and every
+   * HTTP/2 session has emitted `close` (after its streams' answers). `idle: 'close'`
    * closes the idle HTTP/1 connections now (Node's `server.close()`); `'expire'` leaves them
    * to their keep-alive timeout or their client.
    */
@@ -184,8 +185,10 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
     requestServers,
     h2HeaderListSize,
     stop(idle, done) {
+      // The server's `close` can come before its HTTP/2 sessions' (and their answers'): then done.
+      const stopped = () => (sessions === undefined ? done() : void sessions.closed().then(done));
       if (idle === 'close') {
-        server.close(() => done());
+        server.close(stopped);
         return;
       }
       // Node's `close()` of an HTTP/1 server closes its idle connections first, by a call to
@@ -193,7 +196,7 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
       const own = Object.getOwnPropertyDescriptor(server, 'closeIdleConnections');
       Object.defineProperty(server, 'closeIdleConnections', { value: () => {}, configurable: true, writable: true });
       try {
-        server.close(() => done());
+        server.close(stopped);
       } finally {
         if (own) Object.defineProperty(server, 'closeIdleConnections', own);
         else delete (server as Partial<http.Server>).closeIdleConnections;
