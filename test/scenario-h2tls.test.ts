@@ -4,9 +4,11 @@
  * `Request.application` site with `CookieSessions` (`secure: true`), `secureHeaders` (HSTS),
  * `directoryApp`, a streamed answer and an upload route, plus the port-80 redirect of
  * deployment.md. Driven with node:http2 (many streams on one connection, resets), HTTP/1.1 by
- * ALPN, undici with `allowH2`, and a graceful close with streams open (`GOAWAY`). It also holds
- * the fix of a client's `RST_STREAM(NO_ERROR)`: Node keeps such a stream half-alive, which
- * held the body (an open file) until the connection closed and passed a cut upload for a whole one.
+ * ALPN, undici with `allowH2`, curl, and a graceful close with streams open (`GOAWAY`). It also
+ * holds two fixes: a client's `RST_STREAM(NO_ERROR)`, which Node keeps half-alive (the body, an
+ * open file, held until the connection closed; a cut upload passed for a whole one), and
+ * `close()` resolving before the access log line of an answer it let finish (the line
+ * `tsgi serve` lost on SIGTERM).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
