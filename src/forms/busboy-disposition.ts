@@ -3,40 +3,48 @@
  * `exports` map, so the file is reachable, and ships no types for it: the shape used is typed
  * here). busboy drops a part whose header this parser cannot read, without a word; the
  * multipart guard asks it first, so the parse refuses such a part instead (`multipart-guard.ts`).
+ * The module is handed over by `busboy-loader.ts`, which imports it with busboy at the first
+ * multipart body.
  *
  * @module
  */
-// @ts-ignore -- no declaration file for busboy/lib/utils.js (TS7016); typed below.
-import utils from 'busboy/lib/utils.js';
 
 /** Decodes a parameter's bytes (read as latin1 text) in a charset; `undefined` when it cannot. */
 type Decoder = (data: string, hint: number) => string | undefined;
 
-const busboyUtils = utils as {
+/** The part of `busboy/lib/utils.js` used here. */
+interface BusboyUtils {
   /** busboy's decoder for `charset` (`latin1` for its `defParamCharset: 'latin1'`). */
   getDecoder(charset: string): Decoder;
   /** A `Content-Disposition` value's type (lower case) and parameters, or `undefined` when busboy cannot read it. */
   parseDisposition(value: string, decoder: Decoder): { type: string; params: Record<string, string> } | undefined;
-};
-
-/** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'latin1'`: their bytes, decoded by the parser in the form's charset). */
-const PARAMETER_DECODER = busboyUtils.getDecoder('latin1');
-
-/** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
-export function busboyReadsDisposition(value: string): boolean {
-  return busboyUtils.parseDisposition(value, PARAMETER_DECODER) !== undefined;
+  /** busboy's `Content-Type` parser: the type and parameters, or `undefined` when it cannot read the value. */
+  parseContentType(value: string): { params?: Record<string, string> } | undefined;
 }
 
-/** busboy's `Content-Type` parser: the type and parameters, or `undefined` when it cannot read the value. */
-const parseContentType = (utils as { parseContentType(value: string): { params?: Record<string, string> } | undefined }).parseContentType;
+/** How busboy reads a part's head, asked by the multipart guard before busboy sees the part. */
+export interface BusboyPartReader {
+  /** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
+  readsDisposition(value: string): boolean;
+  /**
+   * The `charset` busboy decodes a text part in by the part's own `Content-Type` (lower case), as
+   * busboy reads it: `undefined` when the part has none, or one busboy's parser cannot read (busboy
+   * then decodes the part in its default charset).
+   */
+  partCharset(contentType: string | undefined): string | undefined;
+}
 
-/**
- * The `charset` busboy decodes a text part in by the part's own `Content-Type` (lower case), as
- * busboy reads it: `undefined` when the part has none, or one busboy's parser cannot read (busboy
- * then decodes the part in its default charset).
- */
-export function busboyPartCharset(contentType: string | undefined): string | undefined {
-  if (contentType === undefined || contentType === '') return undefined;
-  const charset = parseContentType(contentType)?.params?.charset;
-  return typeof charset === 'string' ? charset.toLowerCase() : undefined;
+/** @param utils - the default export of `busboy/lib/utils.js`. */
+export function busboyPartReader(utils: unknown): BusboyPartReader {
+  const busboyUtils = utils as BusboyUtils;
+  /** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'latin1'`: their bytes, decoded by the parser in the form's charset). */
+  const parameterDecoder = busboyUtils.getDecoder('latin1');
+  return {
+    readsDisposition: (value) => busboyUtils.parseDisposition(value, parameterDecoder) !== undefined,
+    partCharset(contentType) {
+      if (contentType === undefined || contentType === '') return undefined;
+      const charset = busboyUtils.parseContentType(contentType)?.params?.charset;
+      return typeof charset === 'string' ? charset.toLowerCase() : undefined;
+    },
+  };
 }

@@ -26,7 +26,7 @@ import { Buffer } from 'node:buffer';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { isToken } from '../gateway/fields.ts';
-import { busboyPartCharset, busboyReadsDisposition } from './busboy-disposition.ts';
+import type { BusboyPartReader } from './busboy-disposition.ts';
 import { BUSBOY_HEADER_CAP, BUSBOY_HEADER_FIELDS, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 import { type BrowserDisposition, readBrowserDisposition, unescapeFormDataName } from './form-data-name.ts';
@@ -176,6 +176,8 @@ function undecodableParameter(disposition: string): { parameter: string; charset
 export class MultipartGuard {
   readonly #needle: Buffer;
   readonly #limits: FormLimits;
+  /** busboy's reading of a part's head, asked before busboy sees the part. */
+  readonly #busboyParts: BusboyPartReader;
   #state = PREAMBLE;
   /** Bytes held back from the previous chunk (a possible partial delimiter, or too few bytes to decide). */
   #carry: Buffer = Buffer.from('\r\n');
@@ -204,10 +206,14 @@ export class MultipartGuard {
   /** Body offsets of the bytes busboy is given as `_` (the backslashes of {@link PartHeadInfo.backslashes}), in order. */
   #patches: number[] = [];
 
-  /** @param boundary - the `boundary` parameter of the Content-Type. */
-  constructor(boundary: string, limits: FormLimits) {
+  /**
+   * @param boundary - the `boundary` parameter of the Content-Type.
+   * @param busboyParts - busboy's reading of a part's head (`loadBusboy()`'s `parts`).
+   */
+  constructor(boundary: string, limits: FormLimits, busboyParts: BusboyPartReader) {
     this.#needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
     this.#limits = limits;
+    this.#busboyParts = busboyParts;
   }
 
   /** True once the closing delimiter has been seen. */
@@ -390,7 +396,7 @@ export class MultipartGuard {
   }
 
   #startBody(headerText: string): void {
-    const part = classifyPart(headerText);
+    const part = classifyPart(headerText, this.#busboyParts);
     if (part.tooManyFields) {
       throw new HTTPBadRequest(
         `Malformed multipart body: part ${this.#parts} has more than ${BUSBOY_HEADER_FIELDS} header fields, past which the parser reads none; send Content-Disposition and Content-Type alone.`,
@@ -474,8 +480,10 @@ export class MultipartGuard {
  * when the disposition is missing (`undisposed`) or not `form-data` (`otherType`), or when the
  * block has more fields than busboy reads (`tooManyFields`). Parameter values are decoded as
  * UTF-8; a `name*` is read into `name`, and `extendedNameOnly` says it is the only one.
+ *
+ * @param busboyParts - busboy's own reading of the disposition and `charset` (`unreadable`, `charset`).
  */
-export function classifyPart(headerText: string): PartHeadInfo {
+export function classifyPart(headerText: string, busboyParts: BusboyPartReader): PartHeadInfo {
   const headers = new Map<string, string>();
   let last = '';
   /** A line that is no field (no `:`): busboy refuses the block itself, as `Malformed part header`. */
@@ -509,7 +517,7 @@ export function classifyPart(headerText: string): PartHeadInfo {
   if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined, undisposed: !malformed };
   const browser = dispositionAt === -1 ? undefined : readBrowserDisposition(disposition);
   // Backslashes in quoted values: read as the browser wrote them, busboy given `_` for each.
-  if (browser !== undefined && browser.backslashes.length > 0) return classifyBrowserPart(disposition, browser, dispositionAt, headers);
+  if (browser !== undefined && browser.backslashes.length > 0) return classifyBrowserPart(disposition, browser, dispositionAt, headers, busboyParts);
   const { type, params } = parseDisposition(disposition);
   if (type !== 'form-data') {
     // No token (`form-data name="a"`, an empty value): no type to name, a value no parser reads.
@@ -522,8 +530,8 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
-  const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
-  const charset = isFile ? undefined : busboyPartCharset(headers.get('content-type'));
+  const unreadable = undecodable === undefined && !busboyParts.readsDisposition(disposition);
+  const charset = isFile ? undefined : busboyParts.partCharset(headers.get('content-type'));
   const extendedFilename = EXTENDED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""'));
   return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), extendedFilename };
 }
@@ -535,14 +543,14 @@ export function classifyPart(headerText: string): PartHeadInfo {
  * `%0A` unescaped), and the part is classified, and checked readable, as busboy will read the
  * value with `_` for each backslash (same length, so a filename of backslashes is still one).
  */
-function classifyBrowserPart(disposition: string, browser: BrowserDisposition, dispositionAt: number, headers: Map<string, string>): PartHeadInfo {
+function classifyBrowserPart(disposition: string, browser: BrowserDisposition, dispositionAt: number, headers: Map<string, string>, busboyParts: BusboyPartReader): PartHeadInfo {
   const type = disposition.split(';')[0]!.trim().toLowerCase();
   if (type !== 'form-data') {
     return isToken(type) ? { kind: 'other', name: undefined, filename: undefined, otherType: type } : { kind: 'other', name: undefined, filename: undefined, unreadable: true };
   }
   let patched = disposition;
   for (const at of browser.backslashes) patched = `${patched.slice(0, at)}_${patched.slice(at + 1)}`;
-  const part = classifyPart(`Content-Disposition: ${patched}\r\n${headers.has('content-type') ? `Content-Type: ${headers.get('content-type')!}\r\n` : ''}\r\n`);
+  const part = classifyPart(`Content-Disposition: ${patched}\r\n${headers.has('content-type') ? `Content-Type: ${headers.get('content-type')!}\r\n` : ''}\r\n`, busboyParts);
   const read = (key: string) => {
     const text = browser.params.get(key);
     return text === undefined ? undefined : unescapeFormDataName(text);

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import busboy from 'busboy';
+import type busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
@@ -17,6 +17,7 @@ import { openInput } from '../gateway/input.ts';
 import { ByteList } from '../gateway/byte-list.ts';
 import { readFailure } from './input.ts';
 import { unescapeFormDataName } from './form-data-name.ts';
+import { type BusboyFactory, loadBusboy } from './busboy-loader.ts';
 
 /** A valid RFC 2046 §5.1.1 boundary: 1–70 `bchars`, not ending in a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
@@ -73,7 +74,9 @@ export async function parseMultipart(
   target: MultipartTarget,
   signal?: AbortSignal,
 ): Promise<number> {
-  const guard = new MultipartGuard(boundary, limits);
+  // busboy loads with the first multipart body (busboy-loader.ts), before any of it is read.
+  const { createParser, parts } = await loadBusboy();
+  const guard = new MultipartGuard(boundary, limits, parts);
   const feed = new ParserFeed(guard);
   let bb: busboy.Busboy | undefined;
   const latch = new FailureLatch(() => bb?.destroy());
@@ -87,7 +90,7 @@ export async function parseMultipart(
   const charset = new FormCharset();
 
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, guard, charset, fail, {
+    openParser(createParser, boundary, limits, guard, charset, fail, {
       field: (name, value, raw) => {
         if (latch.failed) return;
         if (raw && !charset.noted(name, value, fail)) return;
@@ -282,10 +285,12 @@ export interface PartHandlers {
  * not the client's field: its stricter parser refused what RFC 9110 §5.6.6 allows, such as
  * empty parameters (`boundary=XX;`, a trailing `;`).
  *
+ * @param createParser - busboy's factory, as {@link loadBusboy} answers it (loaded at the first part).
  * @param boundary - the `boundary` parameter, checked by {@link checkBoundary}.
  * @throws HTTPBadRequest (400) for a boundary busboy cannot read.
  */
 export function openParser(
+  createParser: BusboyFactory,
   boundary: string,
   limits: FormLimits,
   guard: MultipartGuard,
@@ -298,7 +303,7 @@ export function openParser(
     raw === undefined ? undefined : charset.decode(unescaped ? raw : unescapeFormDataName(raw));
   let parser: busboy.Busboy;
   try {
-    parser = busboy({
+    parser = createParser({
       // A checked boundary holds no quote nor backslash: quoted as it is.
       headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
       // Names and filenames come as their bytes (one character a byte), decoded in the form's

@@ -14,6 +14,7 @@ import { isHTTPException } from '../exceptions/base.ts';
 import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
 import { FailureLatch, ParserFeed, endParser, malformed, openParser, writeParser } from './multipart.ts';
+import { loadBusboy } from './busboy-loader.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { FormCharset } from './form-charset.ts';
 import { FORM_ENVIRON_KEY, FORM_READER, type FormPlan, planForm } from './parse.ts';
@@ -162,7 +163,9 @@ async function* multipartParts(
   limits: FormLimits,
   spoil: (failure: unknown) => void,
 ): AsyncGenerator<FormPart, void, undefined> {
-  const guard = new MultipartGuard(boundary, limits);
+  // busboy loads with the first multipart body (busboy-loader.ts), before any of it is read.
+  const { createParser, parts } = await loadBusboy();
+  const guard = new MultipartGuard(boundary, limits, parts);
   const feed = new ParserFeed(guard);
   let bb: busboy.Busboy | undefined;
   /** Parts parsed but not yet handed over, in body order. */
@@ -229,7 +232,7 @@ async function* multipartParts(
 
   const charset = new FormCharset();
   const open = (): busboy.Busboy =>
-    openParser(boundary, limits, guard, charset, fail, {
+    openParser(createParser, boundary, limits, guard, charset, fail, {
       field: (name, value, raw) => {
         if (raw && !charset.noted(name, value, fail)) return;
         // Streamed: a `_charset_` field decides the fields after it (browsers send it where the

@@ -1,0 +1,45 @@
+/**
+ * What importing an entry point loads: the dependencies most apps never use on a request load
+ * when first used, not at import (docs/performance.md, "Start-up"), and that first use works
+ * as any later one. Each case runs in a fresh process (test/fixtures/loaded-packages.ts).
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+interface Loaded {
+  atImport: string[];
+  afterUse: string[];
+  answer?: string;
+}
+
+async function loadedBy(entry: string, use?: string): Promise<Loaded> {
+  const args = ['--conditions=tsgi-source', 'test/fixtures/loaded-packages.ts', entry, ...(use === undefined ? [] : [use])];
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  return JSON.parse(stdout) as Loaded;
+}
+
+/** Each entry point, and the packages it must not load until they are used. */
+const DEFERRED: Array<[entry: string, packages: string[]]> = [
+  ['tsgi', ['busboy']],
+  ['tsgi/forms', ['busboy']],
+  ['tsgi/routing', ['busboy']],
+  ['tsgi/fetch', ['busboy']],
+];
+
+describe('import footprint', () => {
+  it.each(DEFERRED)('%s loads none of %j at import', async (entry, packages) => {
+    const { atImport } = await loadedBy(entry);
+    expect(atImport.filter((name) => packages.includes(name))).toEqual([]);
+  });
+
+  it('parses the first multipart form a process receives, loading busboy then', async () => {
+    const { atImport, afterUse, answer } = await loadedBy('tsgi', 'multipart');
+    expect(answer).toBe('200 {"field":"value","file":"file content"}');
+    expect(atImport).not.toContain('busboy');
+    expect(afterUse).toContain('busboy');
+  });
+});
