@@ -28,6 +28,7 @@ const DEFERRED: Array<[entry: string, packages: string[]]> = [
   ['tsgi/forms', ['busboy']],
   ['tsgi/routing', ['busboy']],
   ['tsgi/fetch', ['busboy']],
+  ['tsgi/proxy', ['busboy', 'undici']],
 ];
 
 describe('import footprint', () => {
@@ -41,5 +42,12 @@ describe('import footprint', () => {
     expect(answer).toBe('200 {"field":"value","file":"file content"}');
     expect(atImport).not.toContain('busboy');
     expect(afterUse).toContain('busboy');
+  });
+
+  it('forwards the first request a proxy receives, loading undici then', async () => {
+    const { atImport, afterUse, answer } = await loadedBy('tsgi/proxy', 'proxy');
+    expect(answer).toBe('200 upstream saw /a/b');
+    expect(atImport).not.toContain('undici');
+    expect(afterUse).toContain('undici');
   });
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { Readable } from 'node:stream';
-import { type Dispatcher, Pool } from './undici.ts';
+import { type Dispatcher, loadUndici, undiciLoaded } from './undici.ts';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { markRelayed } from '../gateway/relayed.ts';
 import { assertHeader } from '../gateway/fields.ts';
@@ -160,12 +160,21 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
-  const dispatcher = options.dispatcher ?? new Pool(origin, { connections: settings.connections, connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) });
+  let dispatcher = options.dispatcher;
+  /**
+   * The dispatcher, once undici is loaded: at the first request forwarded (undici.ts), when the
+   * default pool is made too; `undefined` when the proxy was closed meanwhile.
+   */
+  const loadDispatcher = async (): Promise<Dispatcher | undefined> => {
+    const { Pool } = await loadUndici();
+    if (closing !== undefined && ownPool) return undefined;
+    return (dispatcher ??= new Pool(origin, { connections: settings.connections, connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) }));
+  };
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
     // Its own pool closed (`close()` called, at shutdown): undici would refuse the request (a
     // 502 blaming the upstream); the gateway itself is unavailable.
-    if (closing !== undefined && ownPool) return new HTTPServiceUnavailable('The proxy is closed: it is shutting down.').respond(environ, startResponse);
+    if (closing !== undefined && ownPool) return new HTTPServiceUnavailable(CLOSED).respond(environ, startResponse);
     if (isUpgrade(environ)) {
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
@@ -202,6 +211,8 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       // answer has no body (RFC 9110 §9.3.2), and stray bytes on an idle connection end it.
       ...(environ.REQUEST_METHOD === 'HEAD' ? { reset: false } : {}),
     };
+    const client = dispatcher !== undefined && undiciLoaded() !== undefined ? dispatcher : await loadDispatcher();
+    if (client === undefined) return new HTTPServiceUnavailable(CLOSED).respond(environ, startResponse);
     const input = isBodyReadable(environ) ? environ['tsgi.input'] : null;
     // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
     const onEarlyHints = earlyHintsForwarder(environ, options.responseHeaders);
@@ -213,7 +224,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     const sentAt = performance.now();
     for (let attempt = 1; ; attempt++) {
       let answer: Promise<UpstreamHead>;
-      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal'], onEarlyHints, timing, sentAt);
+      [exchange, answer] = startExchange(client, request, input, timeouts, environ['tsgi.signal'], onEarlyHints, timing, sentAt);
       try {
         head = await answer;
         break;
@@ -278,7 +289,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   let closing: Promise<void> | undefined;
   return Object.assign(app, {
     upstream: origin + basePath,
-    close: () => (closing ??= ownPool ? dispatcher.close().then(() => undefined) : Promise.resolve()),
+    close: () => (closing ??= ownPool && dispatcher !== undefined ? dispatcher.close().then(() => undefined) : Promise.resolve()),
   });
 }
 
@@ -318,6 +329,9 @@ function passHead(exchange: UpstreamExchange, startResponse: StartResponse, stat
 
 /** RFC 9110 §9.2.2: the methods a client may send again after a lost connection (TRACE is never sent). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** The 503's reason once `close()` was called on a proxy with its own pool. */
+const CLOSED = 'The proxy is closed: it is shutting down.';
 
 /** The 501's reason for a TRACE. */
 const TRACE_REFUSED = 'TRACE is not forwarded: its echo would show the request, with the fields this gateway adds, to whoever sent it.';

@@ -1,7 +1,53 @@
 /**
- * The undici package, for the proxy. Imported by its file, `undici/index.js`, rather than as
- * `'undici'`: Bun answers the bare name with a built-in stand-in whose `Pool` has no
- * `dispatch` (Bun 1.4), so `proxy` failed every request there with a `TypeError`. Node and
- * Deno load the same file by either name.
+ * The undici package, for the proxy, loaded when the first request is forwarded rather than
+ * when `tsgi/proxy` is imported: undici is about 110 files and 11–14 MB of resident memory,
+ * which an app using only the response filters (`rewriteHtml`, `replaceText`, `decodeContent`,
+ * `rewriteLocation`) never needs, and a proxy needs only once it forwards.
+ *
+ * Imported by its file, `undici/index.js`, rather than as `'undici'`: Bun answers the bare
+ * name with a built-in stand-in whose `Pool` has no `dispatch` (Bun 1.4), so `proxy` failed
+ * every request there with a `TypeError`. Node and Deno load the same file by either name.
+ *
+ * @module
  */
-export { buildConnector, type Dispatcher, errors, Pool } from 'undici/index.js';
+import type * as Undici from 'undici/index.js';
+
+export type { buildConnector, Dispatcher } from 'undici/index.js';
+
+/** The undici module. */
+export type UndiciModule = typeof Undici;
+
+let loaded: UndiciModule | undefined;
+let loading: Promise<UndiciModule> | undefined;
+
+/**
+ * undici, imported on the first call and kept. A failed import (undici not installed) is not
+ * kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming undici, rejects this call (the request
+ * is answered 500 and the error logged), and the next call tries again.
+ */
+export function loadUndici(): Promise<UndiciModule> {
+  loading ??= import('undici/index.js').then(
+    (module) => (loaded = module),
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
+
+/** undici once {@link loadUndici} has loaded it; `undefined` before. */
+export function undiciLoaded(): UndiciModule | undefined {
+  return loaded;
+}
+
+/**
+ * undici, for code that runs only once a request was handed to it (a dispatcher's connector,
+ * an exchange's timer), so after {@link loadUndici} resolved.
+ *
+ * @throws Error when undici is not loaded yet: a bug of tsgi's, not of the app.
+ */
+export function undici(): UndiciModule {
+  if (loaded === undefined) throw new Error('tsgi/proxy used undici before loading it (loadUndici)');
+  return loaded;
+}

@@ -10,7 +10,7 @@ import { reportFailure } from '../gateway/failure-report.ts';
 import { causeChain } from '../gateway/cause-chain.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
-import { errors } from './undici.ts';
+import { undiciLoaded } from './undici.ts';
 import { bytesReadBeforeLoss } from './upstream-socket.ts';
 
 /** A 502 for an upstream that could not be reached or gave no answer: not an "invalid response". */
@@ -103,7 +103,9 @@ export function classify(error: unknown): Failure {
       return PROXY_AUTHENTICATION;
   }
   if (CONNECTION_LOST.has(code)) return RESET;
-  if (code.startsWith('HPE_') || error instanceof errors.HTTPParserError) return MALFORMED;
+  // (undici's own error classes exist once it is loaded: an error of its is none before.)
+  const parserError = undiciLoaded()?.errors.HTTPParserError;
+  if (code.startsWith('HPE_') || (parserError !== undefined && error instanceof parserError)) return MALFORMED;
   if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return TLS;
   return OTHER;
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dispatcher, errors } from './undici.ts';
+import { type Dispatcher, undici } from './undici.ts';
 import { endingReset } from './upstream-socket.ts';
 import type { UpstreamTiming } from '../gateway/upstream-timing-key.ts';
 
@@ -209,6 +209,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   timedOut(): void {
     this.timer = undefined;
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
+    const { errors } = undici();
     const error = this.headIn
       ? new errors.BodyTimeoutError()
       : this.controller === undefined

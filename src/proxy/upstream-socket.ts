@@ -6,7 +6,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { buildConnector, errors } from './undici.ts';
+import { type buildConnector, undici } from './undici.ts';
 
 /**
  * Write errors that say the upstream's side of the connection is gone: reset (`ECONNRESET`), or
@@ -36,7 +36,7 @@ let emitting: Error | undefined;
  */
 export function upstreamConnector(options: buildConnector.BuildOptions): buildConnector.connector {
   const { timeout, ...rest } = options;
-  const connect = buildConnector({ ...rest, timeout: 0 }) as unknown as (target: buildConnector.Options, callback: buildConnector.Callback) => Socket;
+  const connect = undici().buildConnector({ ...rest, timeout: 0 }) as unknown as (target: buildConnector.Options, callback: buildConnector.Callback) => Socket;
   return (target, callback) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const socket = connect(target, (error, socket) => {
@@ -56,7 +56,7 @@ export function upstreamConnector(options: buildConnector.BuildOptions): buildCo
 function connectTimeoutError(socket: Socket, target: buildConnector.Options, timeout: number): Error {
   const attempted = socket.autoSelectFamilyAttemptedAddresses;
   const where = Array.isArray(attempted) && attempted.length > 0 ? `addresses: ${attempted.join(', ')}` : `address: ${target.hostname}:${target.port}`;
-  return new errors.ConnectTimeoutError(`Connect Timeout Error (attempted ${where}, timeout: ${timeout}ms)`);
+  return new (undici().errors.ConnectTimeoutError)(`Connect Timeout Error (attempted ${where}, timeout: ${timeout}ms)`);
 }
 
 /**
