@@ -28,7 +28,7 @@ const DEFERRED: Array<[entry: string, packages: string[]]> = [
   ['tsgi/forms', ['busboy']],
   ['tsgi/routing', ['busboy']],
   ['tsgi/fetch', ['busboy']],
-  ['tsgi/proxy', ['busboy', 'undici']],
+  ['tsgi/proxy', ['busboy', 'undici', 'parse5', 'parse5-html-rewriting-stream', 'parse5-sax-parser']],
 ];
 
 describe('import footprint', () => {
@@ -49,5 +49,12 @@ describe('import footprint', () => {
     expect(answer).toBe('200 upstream saw /a/b');
     expect(atImport).not.toContain('undici');
     expect(afterUse).toContain('undici');
+  });
+
+  it('rewrites the first page rewriteHtml is given, loading parse5 then', async () => {
+    const { atImport, afterUse, answer } = await loadedBy('tsgi/proxy', 'rewriteHtml');
+    expect(answer).toBe('200 <meta charset="utf-8"><a href="/new">x</a>');
+    expect(atImport).not.toContain('parse5');
+    expect(afterUse).toContain('parse5-html-rewriting-stream');
   });
 });

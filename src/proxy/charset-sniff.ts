@@ -14,7 +14,7 @@ import type { StartTag } from 'parse5-sax-parser';
 import { parseMediaType } from '../http/media-type.ts';
 import { bomEncoding } from '../http/charset.ts';
 import { encodingName } from './text-codec.ts';
-import { TokenStream } from './html-tokens.ts';
+import type { TokenStream } from './html-tokens.ts';
 
 /** How many bytes at the start of an HTML document a `<meta>` declaring its charset is looked for in (HTML §13.2.3.2: "only the first 1024 bytes"). */
 export const PRESCAN_BYTES = 1024;
@@ -184,14 +184,19 @@ export class CharsetSniffer {
   private scanned = 0;
   private readonly declarations: SniffedDeclarations;
   private readonly fallback: string;
+  private readonly tokens: typeof TokenStream | undefined;
 
   /**
    * @param fallback The charset when the bytes decide none (the declared one, or UTF-8).
    * @param declarations What is read after a BOM (nothing when the `Content-Type` names a charset).
+   * @param tokens parse5's tokenizer (html-parser.ts loads it), when `declarations.meta`.
+   * @throws TypeError when `declarations.meta` and no `tokens` (a bug of tsgi's).
    */
-  constructor(fallback: string, declarations: SniffedDeclarations) {
+  constructor(fallback: string, declarations: SniffedDeclarations, tokens?: typeof TokenStream) {
+    if (declarations.meta && tokens === undefined) throw new TypeError('CharsetSniffer: a <meta> prescan needs the tokenizer (loadHtmlParser)');
     this.fallback = fallback;
     this.declarations = declarations;
+    this.tokens = tokens;
   }
 
   /**
@@ -218,7 +223,7 @@ export class CharsetSniffer {
     }
     if (!this.declarations.meta) return this.decide(this.fallback, bytes);
     if (this.meta === null) {
-      this.meta = new TokenStream();
+      this.meta = new this.tokens!();
       this.meta.on('startTag', (tag: StartTag) => (this.found ??= metaCharset(tag)));
     }
     this.meta.write(bytes.toString('latin1', this.scanned, head));
@@ -272,11 +277,18 @@ export class CharsetSniffer {
  * `application/xhtml+xml`), windows-1252 for a `text/html` page whose first 1024 bytes are not
  * UTF-8; else UTF-8. `declared` and that UTF-8 are the fallback ({@link CharsetSniffer.defaulted}).
  */
-export function charsetSniffer(type: string, declared: string | undefined): CharsetSniffer {
+export function charsetSniffer(type: string, declared: string | undefined, tokens?: typeof TokenStream): CharsetSniffer {
   if (declared !== undefined) return new CharsetSniffer(declared, DECLARED);
-  const html = type === 'text/html' || type === 'application/xhtml+xml';
   const xml = type === 'application/xml' || type === 'text/xml' || type.endsWith('+xml');
-  return new CharsetSniffer(FALLBACK, { xml, meta: html, legacy: type === 'text/html' });
+  return new CharsetSniffer(FALLBACK, { xml, meta: readsMeta(type, declared), legacy: type === 'text/html' }, tokens);
+}
+
+/**
+ * Whether {@link charsetSniffer}`(type, declared)` looks for a `<meta>`, and so needs parse5's
+ * tokenizer: an HTML page (`text/html`, `application/xhtml+xml`) whose `Content-Type` names no charset.
+ */
+export function readsMeta(type: string, declared: string | undefined): boolean {
+  return declared === undefined && (type === 'text/html' || type === 'application/xhtml+xml');
 }
 
 /**
@@ -290,9 +302,9 @@ export function charsetSniffer(type: string, declared: string | undefined): Char
  * whose first bytes are UTF-8), and for any other type: the caller's default (UTF-8) applies.
  * For a browser's reading of a page whose `Content-Type` names no charset (the test client's).
  */
-export function documentCharset(bytes: Uint8Array, type: string): string | undefined {
+export function documentCharset(bytes: Uint8Array, type: string, tokens: typeof TokenStream): string | undefined {
   if (type !== 'text/html' && type !== 'application/xhtml+xml') return undefined;
-  const sniffer = charsetSniffer(type, undefined);
+  const sniffer = charsetSniffer(type, undefined, tokens);
   if (sniffer.push(bytes) === undefined) sniffer.end();
   return sniffer.defaulted ? undefined : sniffer.charset;
 }

@@ -12,9 +12,7 @@ import type { ByteText } from './html-text.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 import { OpenElements } from './html-open-elements.ts';
-
-/** The default bound on the input {@link HtmlRewrite} holds back: 1 MiB. */
-export const MAX_TOKEN_BYTES = 1024 * 1024;
+import { MAX_TOKEN_BYTES } from './html-limits.ts';
 
 /** A handler with its selector. */
 export interface Rule {

@@ -15,7 +15,8 @@ import { isTextType } from './text-types.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { characterReference, encodingName, textCodec } from './text-codec.ts';
 import { utf8Escaping } from './utf8-escape.ts';
-import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
+import { contentTypeCharset } from './charset-sniff.ts';
+import { loadCharsetSniffer } from './html-parser.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link replaceText}. */
@@ -160,10 +161,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
     // Markup writes a character its charset cannot hold as a reference, as rewriteHtml does; other text has no way.
     const unencodable = html || xml ? characterReference : undefined;
-    return (body) => {
-      const sniffer = charsetSniffer(type.type, declared);
-      return replaceStream(body, sniffer, replacers, newSplitter?.() ?? null, unencodable);
-    };
+    return (body) => replaceStream(body, type.type, declared, replacers, newSplitter?.() ?? null, unencodable);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
@@ -178,20 +176,23 @@ interface UnitSplitter {
 }
 
 /**
- * The body, decoded, replaced and encoded back, in the charset `sniffer` finds (the bytes it
- * holds back meanwhile are replaced with the rest); a charset it cannot write passes the body
+ * The body, decoded, replaced and encoded back, in the charset the sniffer of `type` and the
+ * `Content-Type`'s `declared` charset finds (`charsetSniffer`; the bytes it holds back meanwhile
+ * are replaced with the rest); a charset it cannot write passes the body
  * through untouched. With a `splitter`, each unit it cuts (an event of an event stream, a
  * record of line-delimited JSON) is replaced and sent once complete, as if the body ended there.
  * A character the charset cannot hold is written as `unencodable` answers it (by default `?`).
  */
 async function* replaceStream(
   body: Body,
-  sniffer: CharsetSniffer,
+  type: string,
+  declared: string | undefined,
   replacers: TextReplacer[],
   splitter: UnitSplitter | null,
   unencodable: ((char: string) => string) | undefined,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   const early = sendsHeadEarly(body);
+  const sniffer = await loadCharsetSniffer(type, declared);
   /** Decodes, replaces and encodes back; null for a charset it cannot write. Made once the sniffer decided. */
   let replace: ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null | undefined;
   /** True once a chunk went out (the head with it). */

@@ -14,9 +14,11 @@ import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
 import type { HtmlElement } from './html-element.ts';
 import { type ByteText, byteText } from './html-text.ts';
-import { type CharsetSniffer, charsetSniffer, contentTypeCharset } from './charset-sniff.ts';
+import { type CharsetSniffer, contentTypeCharset } from './charset-sniff.ts';
 import { parseSelector } from './html-selector.ts';
-import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
+import type { HtmlRewrite, Rule } from './html-stream.ts';
+import { MAX_TOKEN_BYTES } from './html-limits.ts';
+import { loadCharsetSniffer, loadHtmlParser } from './html-parser.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { rewriteRefresh } from './rewrite-location.ts';
 import { mapSrcset } from './srcset.ts';
@@ -204,10 +206,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
     const xml = type.type === 'application/xhtml+xml';
-    return (body) => {
-      const sniffer = charsetSniffer(type.type, charset);
-      return rewriteBody(body, bound, text, sniffer, maxTokenBytes, xml);
-    };
+    return (body) => rewriteBody(body, bound, text, type.type, charset, maxTokenBytes, xml);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
@@ -225,8 +224,8 @@ function synchronous(selector: string, handler: ElementHandler): ElementHandler 
 markNotAnApp(rewriteHtml, 'rewriteHtml, a response filter, not an app: give it the app whose HTML it rewrites, rewriteHtml(app, { elements: { … } }), as rewriteHtml(proxy(upstream), { … })');
 
 /**
- * The body rewritten once `sniffer` found its charset (the bytes it holds back meanwhile
- * included): read in `text`, the `Content-Type`'s (or no charset), when the bytes decided none
+ * The body rewritten once the charset sniffer of `type` and the `Content-Type`'s `declared`
+ * charset (`charsetSniffer`) found its charset (the bytes it holds back meanwhile included): read in `text`, the `Content-Type`'s (or no charset), when the bytes decided none
  * ({@link CharsetSniffer.defaulted}), else in the one they decided; one the rewriter cannot read
  * (UTF-16, ISO-2022-JP: {@link byteText}) passes the body through untouched.
  */
@@ -234,16 +233,20 @@ async function* rewriteBody(
   body: Body,
   rules: Rule[],
   text: ByteText,
-  sniffer: CharsetSniffer,
+  type: string,
+  declared: string | undefined,
   maxTokenBytes: number,
   xml: boolean,
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  // parse5 loads with the first page rewritten (html-parser.ts).
+  const { HtmlRewrite: Rewrite } = await loadHtmlParser();
+  const sniffer = await loadCharsetSniffer(type, declared);
   /** Undefined while the charset is not known; null for one the rewriter cannot read. */
   let rewrite: HtmlRewrite | null | undefined;
   for await (const chunk of body) {
     const bytes = rewrite === undefined ? sniffer.push(chunk) : chunk;
     if (bytes === undefined) continue;
-    rewrite ??= rewriting(sniffer, rules, text, maxTokenBytes, xml);
+    rewrite ??= rewriting(Rewrite, sniffer, rules, text, maxTokenBytes, xml);
     if (rewrite === null) {
       if (bytes.byteLength > 0) yield bytes;
       continue;
@@ -255,7 +258,7 @@ async function* rewriteBody(
   if (rewrite === undefined) {
     // The body ended before the charset was known: all of it is held back.
     const held = sniffer.end();
-    rewrite = rewriting(sniffer, rules, text, maxTokenBytes, xml);
+    rewrite = rewriting(Rewrite, sniffer, rules, text, maxTokenBytes, xml);
     if (rewrite === null) {
       if (held.byteLength > 0) yield held;
       return;
@@ -269,6 +272,7 @@ async function* rewriteBody(
 
 /** The rewrite of a page in the charset `sniffer` decided; null for one it cannot read. */
 function rewriting(
+  Rewrite: typeof HtmlRewrite,
   sniffer: CharsetSniffer,
   rules: Rule[],
   text: ByteText,
@@ -276,7 +280,7 @@ function rewriting(
   xml: boolean,
 ): HtmlRewrite | null {
   const decided = sniffer.defaulted ? text : byteText(sniffer.charset);
-  return decided === null ? null : new HtmlRewrite(rules, decided, maxTokenBytes, xml);
+  return decided === null ? null : new Rewrite(rules, decided, maxTokenBytes, xml);
 }
 
 /** Bytes as the rewriter reads them: one character per byte. */

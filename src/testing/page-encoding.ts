@@ -6,6 +6,7 @@
  */
 import { parseMediaType } from '../http/media-type.ts';
 import { contentTypeCharset, documentCharset } from '../proxy/charset-sniff.ts';
+import { TokenStream } from '../proxy/html-tokens.ts';
 
 /**
  * The WHATWG name of the encoding a page is read in: the `charset` of its `Content-Type` when
@@ -22,5 +23,5 @@ import { contentTypeCharset, documentCharset } from '../proxy/charset-sniff.ts';
  */
 export function pageEncoding(contentType: string | null, body: Uint8Array): string {
   const type = parseMediaType(contentType);
-  return contentTypeCharset(type.parameters.charset) ?? documentCharset(body, type.type) ?? 'utf-8';
+  return contentTypeCharset(type.parameters.charset) ?? documentCharset(body, type.type, TokenStream) ?? 'utf-8';
 }
