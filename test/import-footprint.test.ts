@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** A fresh Node process each, on a machine that may be busy. */
+const TIMEOUT = 60_000;
 
 interface Loaded {
   atImport: string[];
@@ -18,7 +20,7 @@ interface Loaded {
 
 async function loadedBy(entry: string, use?: string): Promise<Loaded> {
   const args = ['--conditions=tsgi-source', 'test/fixtures/loaded-packages.ts', entry, ...(use === undefined ? [] : [use])];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT });
   return JSON.parse(stdout) as Loaded;
 }
 
@@ -28,6 +30,7 @@ const DEFERRED: Array<[entry: string, packages: string[]]> = [
   ['tsgi/forms', ['busboy']],
   ['tsgi/routing', ['busboy']],
   ['tsgi/fetch', ['busboy']],
+  ['tsgi/middleware', ['busboy']],
   ['tsgi/proxy', ['busboy', 'undici', 'parse5', 'parse5-html-rewriting-stream', 'parse5-sax-parser']],
 ];
 
@@ -35,26 +38,26 @@ describe('import footprint', () => {
   it.each(DEFERRED)('%s loads none of %j at import', async (entry, packages) => {
     const { atImport } = await loadedBy(entry);
     expect(atImport.filter((name) => packages.includes(name))).toEqual([]);
-  });
+  }, TIMEOUT);
 
   it('parses the first multipart form a process receives, loading busboy then', async () => {
     const { atImport, afterUse, answer } = await loadedBy('tsgi', 'multipart');
     expect(answer).toBe('200 {"field":"value","file":"file content"}');
     expect(atImport).not.toContain('busboy');
     expect(afterUse).toContain('busboy');
-  });
+  }, TIMEOUT);
 
   it('forwards the first request a proxy receives, loading undici then', async () => {
     const { atImport, afterUse, answer } = await loadedBy('tsgi/proxy', 'proxy');
     expect(answer).toBe('200 upstream saw /a/b');
     expect(atImport).not.toContain('undici');
     expect(afterUse).toContain('undici');
-  });
+  }, TIMEOUT);
 
   it('rewrites the first page rewriteHtml is given, loading parse5 then', async () => {
     const { atImport, afterUse, answer } = await loadedBy('tsgi/proxy', 'rewriteHtml');
     expect(answer).toBe('200 <meta charset="utf-8"><a href="/new">x</a>');
     expect(atImport).not.toContain('parse5');
     expect(afterUse).toContain('parse5-html-rewriting-stream');
-  });
+  }, TIMEOUT);
 });
