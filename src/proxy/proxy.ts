@@ -161,6 +161,9 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
   let dispatcher = options.dispatcher;
+  // undici starts loading as the proxy is built, so its first request need not wait for it
+  // (about 90 ms); an import that fails is retried, and reported, by that first request.
+  loadUndici().catch(() => undefined);
   /**
    * The dispatcher, once undici is loaded: at the first request forwarded (undici.ts), when the
    * default pool is made too; `undefined` when the proxy was closed meanwhile.

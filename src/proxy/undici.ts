@@ -1,6 +1,7 @@
 /**
- * The undici package, for the proxy, loaded when the first request is forwarded rather than
- * when `tsgi/proxy` is imported: undici is about 110 files and 11–14 MB of resident memory,
+ * The undici package, for the proxy, loaded when a `proxy()` app is built (in the background:
+ * its first request awaits the load only if it comes sooner) rather than when `tsgi/proxy` is
+ * imported: undici is about 110 files and 11–14 MB of resident memory,
  * which an app using only the response filters (`rewriteHtml`, `replaceText`, `decodeContent`,
  * `rewriteLocation`) never needs, and a proxy needs only once it forwards.
  *
