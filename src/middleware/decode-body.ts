@@ -9,10 +9,10 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
-import { isBodyReadable, tooLarge } from '../request/input.ts';
+import { isBodyReadable, readInput, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
-import { EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
-import { isHTTPException } from '../exceptions/base.ts';
+import { BufferedInput, EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
+import { type HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { decoderOutput } from './decoder-output.ts';
 import { GzipMembers } from './gzip-members.ts';
 import { WINDOW_TOO_LARGE, ZstdFrames, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
@@ -107,6 +107,13 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * `proxy` below forwards the decoded body, chunked, with no coding. Nothing is decoded until a
  * reader starts: an app that never reads the body starts no decoder.
  *
+ * A body already held in memory (a `BufferedInput`: a layer above read it with
+ * `await req.bytes()`, a webhook's signature check) is decoded whole before the app is called,
+ * within `maxSize`, and passed on held (a `BufferedInput` of the decoded bytes), so the readers
+ * below replay it as they replay an uncoded body kept the same way (`req.form()`, then
+ * `req.bytes()`); a refusal of its decoding (the `413` and `400`s below) is answered by this
+ * layer, before the app. A body that streams is decoded as it is read, and read once.
+ *
  * Answers, before the app is called: `415` with `Accept-Encoding` naming the accepted codings
  * (RFC 9110 §15.5.16) for a list longer than `maxCodings` or a coding not in `codings`; `413`
  * for a declared `Content-Length` past `maxSize` (before `100 Continue`). While the body is
@@ -186,12 +193,39 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
     const declared = declaredLength(environ);
     if (declared !== null && declared > maxSize) return tooLarge(maxSize).respond(environ, startResponse);
     // An environ without `tsgi.input` has an empty body, as the readers read it.
-    const coded = streamInput(environ, environ['tsgi.input'] ?? EMPTY_INPUT, maxSize);
-    environ['tsgi.input'] = decodedInput(environ, coded, listed.map((coding) => accepted.get(coding)!).reverse(), maxSize);
-    environ['tsgi.input_terminated'] = true;
-    for (const name of CODED_FIELDS) delete (environ as Partial<Environ>)[name];
-    return inner(environ, startResponse);
+    const input = environ['tsgi.input'] ?? EMPTY_INPUT;
+    const coded = streamInput(environ, input, maxSize);
+    const order = listed.map((coding) => accepted.get(coding)!).reverse();
+    if (input instanceof BufferedInput) {
+      // Kept by a layer above: decoded whole now, and held, so the readers below replay it.
+      return readInput(decodingChain(coded, order, maxSize)).then(
+        (bytes) => inner(passDecoded(environ, new BufferedInput(bytes)), startResponse),
+        (error: unknown) => refusal(error).respond(environ, startResponse),
+      );
+    }
+    return inner(passDecoded(environ, decodedInput(environ, coded, order, maxSize)), startResponse);
   };
+}
+
+/** `environ` with `input` as its body, and without the fields of the coded bytes (see {@link decodeBody}). */
+function passDecoded(environ: Environ, input: AsyncIterable<Uint8Array>): Environ {
+  environ['tsgi.input'] = input;
+  environ['tsgi.input_terminated'] = true;
+  for (const name of CODED_FIELDS) delete (environ as Partial<Environ>)[name];
+  return environ;
+}
+
+/** The client error (4xx) a held body's decoding failed with; any other error is thrown on (a bug: the app's layers above answer 500). */
+function refusal(error: unknown): HTTPException {
+  if (isHTTPException(error) && error.code < 500) return error;
+  throw error;
+}
+
+/** `coded` undone by each of `codings` in turn ({@link decoded}), each decoder's output at most `maxSize` bytes. */
+function decodingChain(coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCoding[], maxSize: number): AsyncIterable<Uint8Array> {
+  let body = coded;
+  for (const coding of codings) body = decoded(body, coding, maxSize);
+  return body;
 }
 
 /**
@@ -204,9 +238,7 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
 function decodedInput(environ: Environ, coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCoding[], maxSize: number): AsyncIterable<Uint8Array> {
   const input: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]() {
-      let body = coded;
-      for (const coding of codings) body = decoded(body, coding, maxSize);
-      return spoiling(environ, input, body)[Symbol.asyncIterator]();
+      return spoiling(environ, input, decodingChain(coded, codings, maxSize))[Symbol.asyncIterator]();
     },
   };
   return input;
