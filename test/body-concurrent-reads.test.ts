@@ -171,7 +171,7 @@ describe('two reads of a request body at once, over a real socket', () => {
       const body = new Blob([BIG]).stream();
       const res = await fetch(server.url, { method: 'POST', body, headers: urlencoded, duplex: 'half' } as RequestInit);
       const { failure, later } = (await res.json()) as { failure: string; later: string };
-      expect(failure).toMatch(/exceeds the limit of 1000 bytes/);
+      expect(failure).toMatch(/maxBodySize exceeded: the request body is larger than 1000 bytes/);
       expect(later).toBe(failure);
     } finally {
       await server.close();

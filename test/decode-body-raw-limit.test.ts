@@ -35,7 +35,7 @@ describe('decodeBody above a raw app', () => {
       const server = await start(decodeBody(rawReader(wrap), { maxSize: 1024 * 1024 }));
       for (const framing of [{}, { 'Transfer-Encoding': 'chunked' }] as Record<string, string>[]) {
         const res = await post(server.url, bomb, { 'Content-Encoding': 'gzip', ...framing });
-        expect([wrap, res.status, res.body.toString()]).toEqual([wrap, 413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+        expect([wrap, res.status, res.body.toString()]).toEqual([wrap, 413, expect.stringContaining('maxSize exceeded: the decoded body is larger than 1048576 bytes')]);
       }
       // Not the app's failure: nothing logged.
       expect(server.log.text).toBe('');
@@ -62,6 +62,6 @@ describe('decodeBody above a raw app', () => {
     });
     const server = await start(decodeBody(wrapped, { maxSize: 1024 * 1024 }));
     const res = await post(server.url, bomb, { 'Content-Encoding': 'gzip' });
-    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('maxSize exceeded: the decoded body is larger than 1048576 bytes')]);
   });
 });

@@ -88,7 +88,7 @@ describe('toFetchHandler: the environ', () => {
     });
     const handler = toFetchHandler(app, { maxBodySize: 4 });
     const declared = await handler(new globalThis.Request('http://h/', { method: 'POST', body: 'hello', headers: { 'Content-Length': '5' } }));
-    expect([declared.status, await declared.text(), called]).toEqual([413, 'Content Too Large: The request body is larger than 4 bytes.\n', 0]);
+    expect([declared.status, await declared.text(), called]).toEqual([413, 'Content Too Large: maxBodySize exceeded: the request body is larger than 4 bytes\n', 0]);
     const chunks = (...parts: string[]) => new ReadableStream<Uint8Array>({ start: (c) => (parts.forEach((p) => c.enqueue(enc.encode(p))), c.close()) });
     const unsized = await handler(new globalThis.Request('http://h/', { method: 'POST', body: chunks('he', 'llo'), duplex: 'half' } as RequestInit));
     expect([unsized.status, called]).toEqual([413, 1]);

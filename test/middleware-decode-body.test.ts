@@ -164,7 +164,7 @@ describe('decodeBody', () => {
       expect(bomb.byteLength).toBeLessThan(128 * 1024);
       const res = await post(server.url, bomb, { 'Content-Encoding': 'gzip' });
       expect(res.status).toBe(413);
-      expect(res.body.toString()).toContain('The decoded body is larger than 1048576 bytes.');
+      expect(res.body.toString()).toContain('maxSize exceeded: the decoded body is larger than 1048576 bytes');
       expect(seen).toHaveLength(1);
       expect(seen[0]!.status).toBe(413);
       expect(seen[0]!.read).toBeLessThanOrEqual(MiB);
@@ -180,10 +180,10 @@ describe('decodeBody', () => {
   it('stops a Brotli bomb under a reader with no limit of its own; by default, past 100 MiB', async () => {
     const server = await start(decodeBody(raw, { maxSize: MiB }));
     const brotli = await post(server.url, zlib.brotliCompressSync(Buffer.alloc(16 * MiB)), { 'Content-Encoding': 'br' });
-    expect([brotli.status, brotli.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+    expect([brotli.status, brotli.body.toString()]).toEqual([413, expect.stringContaining('maxSize exceeded: the decoded body is larger than 1048576 bytes')]);
     const byDefault = await start(decodeBody(raw));
     const declared = await post(byDefault.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip', 'Content-Length': String(100 * MiB + 1) });
-    expect([declared.status, declared.body.toString()]).toEqual([413, expect.stringContaining('The request body exceeds the limit of 104857600 bytes.')]);
+    expect([declared.status, declared.body.toString()]).toEqual([413, expect.stringContaining('maxSize exceeded: the request body is larger than 104857600 bytes')]);
   });
 
   it('bounds the coded side too: empty gzip members are refused, by Content-Length or while streaming', async () => {
@@ -201,7 +201,7 @@ describe('decodeBody', () => {
     const nested = zlib.gzipSync(empties); // well under the coded bound
     expect(nested.byteLength).toBeLessThan(4 * 1024);
     const res = await post(server.url, nested, { 'Content-Encoding': 'gzip, gzip' });
-    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 16384 bytes.')]);
+    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('maxSize exceeded: the decoded body is larger than 16384 bytes')]);
   });
 
   it('answers 415 for more codings than maxCodings (2 by default), before a decoder is made', async () => {
@@ -420,7 +420,7 @@ describe.skipIf(!hasZstd)('decodeBody: zstd', () => {
       const bomb = rleFrame(17, 2 ** 30);
       expect(bomb.byteLength).toBeLessThan(33 * 1024);
       const res = await post(server.url, bomb, { 'Content-Encoding': 'zstd' });
-      expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+      expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('maxSize exceeded: the decoded body is larger than 1048576 bytes')]);
       expect(zstdOutput.produced()).toBeLessThanOrEqual(MiB + 256 * 1024);
       const chunked = await post(server.url, bomb, { 'Content-Encoding': 'zstd', 'Transfer-Encoding': 'chunked' });
       expect(chunked.status).toBe(413);

@@ -61,7 +61,7 @@ describe('serve({ onRefused })', () => {
   it('reports 413 past maxBodySize, 417 for an unknown expectation, 501 for CONNECT, 404 outside scriptName', async () => {
     const { server, refused, calls } = await refusing({ maxBodySize: 10, scriptName: '/app' });
     const cases: Array<[string, number, string]> = [
-      ['POST /app/x HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890', 413, 'The request body is larger than 10 bytes.'],
+      ['POST /app/x HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nConnection: close\r\n\r\n01234567890', 413, 'maxBodySize exceeded: the request body is larger than 10 bytes'],
       ['GET /app/x HTTP/1.1\r\nHost: x\r\nExpect: magic\r\nConnection: close\r\n\r\n', 417, 'the only expectation this server meets is 100-continue'],
       ['CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n', 501, 'CONNECT is not supported: this server is no proxy'],
       ['GET /elsewhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 404, expect.any(String) as unknown as string],

@@ -316,7 +316,7 @@ describe('a client gone while its body streams through stream.pipeline with sign
     expect(res.status).toBe(500);
     await res.text();
     await until(() => server.log.text !== '');
-    expect(server.log.text).toContain('AggregateError: The request body exceeds the limit of 4 bytes.');
+    expect(server.log.text).toContain('AggregateError: maxBodySize exceeded: the request body is larger than 4 bytes');
     // The log names what the aggregate holds: the app's error is what an operator looks for.
     expect(server.log.text).toContain('\n  Aggregated 2 of 2: TypeError: transform bug\n');
   });

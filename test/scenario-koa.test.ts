@@ -261,7 +261,7 @@ describe('a Koa JSON service ported to tsgi', () => {
     const big = JSON.stringify({ name: 'a'.repeat(3000) });
     const [kBig, tBig] = await both('/items', post(big));
     expect([kBig.status, tBig.status]).toEqual([413, 413]);
-    expect(json(tBig)).toEqual({ error: 'The request body exceeds the limit of 1024 bytes.' });
+    expect(json(tBig)).toEqual({ error: 'maxBodySize exceeded: the request body is larger than 1024 bytes' });
     const chunked = await request(`${tsgi}/items`, post(big, 'application/json', { 'transfer-encoding': 'chunked' }));
     expect(chunked.status).toBe(413);
 

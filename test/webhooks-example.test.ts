@@ -62,7 +62,7 @@ describe('examples/webhooks.ts', () => {
     expect(await reason(signed('{"id":"other","type":"x"}'), 400)).toBe('No valid signature.');
     expect(await reason(signed(body, NOW / 1000, { 'content-type': 'text/plain' }), 415)).toBe('Send application/json.');
     const big = JSON.stringify({ id: 'evt_big', type: 'x', pad: 'x'.repeat(300 * 1024) });
-    expect(await reason(signed(big), 413, big)).toBe('The request body exceeds the limit of 262144 bytes.');
+    expect(await reason(signed(big), 413, big)).toBe('maxBodySize exceeded: the request body is larger than 262144 bytes');
     expect(await reason(signed(''), 400, '')).toBe('The body is empty: a JSON value was expected.');
     const gz = gzipSync(body);
     expect(await reason(signed(gz, NOW / 1000, { 'content-encoding': 'gzip' }), 415, gz)).toMatch(/Content-Encoding gzip/);

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+import type { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+import { tooLarge } from '../request/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { spoilInput } from '../gateway/input.ts';
 
@@ -30,9 +31,9 @@ export function isBodyLimitError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RAISED.has(error);
 }
 
-/** The `HTTPContentTooLarge` (413) for a body past `maxBodySize` bytes. */
+/** The `HTTPContentTooLarge` (413) for a body past `maxBodySize` bytes, worded as the body readers' (`maxBodySize exceeded: …`: the option has their name). */
 function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
-  const error = new HTTPContentTooLarge(`The request body is larger than ${maxBodySize} bytes.`);
+  const error = tooLarge(maxBodySize);
   RAISED.add(error);
   return error;
 }

@@ -101,9 +101,19 @@ export function limitExceeded(limit: FormLimitName, what: string): InstanceType<
   return new HTTPContentTooLarge(`${limit} exceeded: ${what}`);
 }
 
-/** The 413 for a form body past `limits.maxBodySize`, declared or counted while it streams. */
+/**
+ * The 413 for a request body past `maxBodySize` bytes, declared or counted while it streams,
+ * naming the option as every limit's does: `maxBodySize exceeded: the request body is larger
+ * than 1024 bytes`. The form parse's, the body readers' (`req.bytes({ maxBodySize })`…: their
+ * `tooLarge`) and the server's (`serve(app, { maxBodySize })`).
+ */
+export function bodyTooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
+  return limitExceeded('maxBodySize', `the request body is larger than ${maxBodySize} bytes`);
+}
+
+/** The 413 for a form body past `limits.maxBodySize`, declared or counted while it streams ({@link bodyTooLarge}). */
 export function formBodyTooLarge(limits: FormLimits): InstanceType<typeof HTTPContentTooLarge> {
-  return limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+  return bodyTooLarge(limits.maxBodySize);
 }
 
 /** Quotes a client-supplied name for an error detail, shortened and without control characters. */

@@ -9,7 +9,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
-import { isBodyReadable, readInput, tooLarge } from '../request/input.ts';
+import { isBodyReadable, readInput } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
 import { BufferedInput, EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
 import { type HTTPException, isHTTPException } from '../exceptions/base.ts';
@@ -116,7 +116,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  *
  * Answers, before the app is called: `415` with `Accept-Encoding` naming the accepted codings
  * (RFC 9110 §15.5.16) for a list longer than `maxCodings` or a coding not in `codings`; `413`
- * for a declared `Content-Length` past `maxSize` (before `100 Continue`). While the body is
+ * for a declared `Content-Length` past `maxSize` (before `100 Continue`; `maxSize exceeded: the
+ * request body is larger than … bytes`, and `… the decoded body …` past it in a decoder's output). While the body is
  * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
  * and a `400` naming the coding for data that is corrupt or cut off, one saying so for bytes
@@ -191,10 +192,10 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
       return refusal.respond(environ, startResponse);
     }
     const declared = declaredLength(environ);
-    if (declared !== null && declared > maxSize) return tooLarge(maxSize).respond(environ, startResponse);
+    if (declared !== null && declared > maxSize) return pastMaxSize(maxSize).respond(environ, startResponse);
     // An environ without `tsgi.input` has an empty body, as the readers read it.
     const input = environ['tsgi.input'] ?? EMPTY_INPUT;
-    const coded = streamInput(environ, input, maxSize);
+    const coded = streamInput(environ, input, maxSize, pastMaxSize);
     const order = listed.map((coding) => accepted.get(coding)!).reverse();
     if (input instanceof BufferedInput) {
       // Kept by a layer above: decoded whole now, and held, so the readers below replay it.
@@ -289,7 +290,8 @@ function decodingOf(coding: DecodeBodyCoding, fail: (error: unknown) => unknown)
  * output of the one before was taken, and the decoder, which stops while 16 KiB of its output
  * wait unread, decodes no further ahead than that. Closing the result closes `source`.
  *
- * @throws (the iteration rejects with) HTTPContentTooLarge (413) past `maxSize` decoded bytes;
+ * @throws (the iteration rejects with) HTTPContentTooLarge (413) past `maxSize` decoded bytes
+ *   (`maxSize exceeded: the decoded body is larger than … bytes`);
  *   HTTPBadRequest (400) for data the decoder refuses or that ends early, and for bytes after
  *   the last gzip member that start none (zero bytes aside: padding, as gzip(1) reads it) or
  *   after the end of a deflate or Brotli stream; the
@@ -304,7 +306,7 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
       decoding ??= decodingOf(coding, corrupt(coding));
       for await (const output of decoding.output(chunk)) {
         size += output.byteLength;
-        if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
+        if (size > maxSize) throw pastMaxSize(maxSize, 'decoded');
         yield output;
       }
       if (decoding.trailing()) throw new HTTPBadRequest(`The body has bytes after its ${coding} data.`);
@@ -313,13 +315,22 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
     if (decoding === undefined) return;
     for await (const output of decoding.output(null)) {
       size += output.byteLength;
-      if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
+      if (size > maxSize) throw pastMaxSize(maxSize, 'decoded');
       yield output;
     }
     if (decoding.trailing()) throw new HTTPBadRequest(`The body has bytes after its ${coding} data.`);
   } finally {
     decoding?.destroy();
   }
+}
+
+/**
+ * The 413 of a body past `maxSize`, naming the option as the body readers' 413 names theirs:
+ * `maxSize exceeded: the request body is larger than 1024 bytes` for the coded bytes (declared
+ * or read), `… the decoded body …` for a decoder's output.
+ */
+function pastMaxSize(maxSize: number, body: 'request' | 'decoded' = 'request'): InstanceType<typeof HTTPContentTooLarge> {
+  return new HTTPContentTooLarge(`maxSize exceeded: the ${body} body is larger than ${maxSize} bytes`);
 }
 
 /** The error for data the decoder of `coding` refused (its error the `cause`): a `400`. */

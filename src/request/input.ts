@@ -8,6 +8,7 @@ import { isAbort } from '../gateway/abort.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose, readTimeoutOf, wasDiscarded } from '../gateway/readable-input.ts';
 import { type ReadTimeout, type TimedRead, expireRead, waitNext, waitPrevious, waitSince } from '../gateway/read-timeout.ts';
 
@@ -264,7 +265,7 @@ export function stoppedWithClient(signal: AbortSignal | null | undefined, error:
 /** The 413 a body reader throws: an `HTTPContentTooLarge`. */
 export type HTTPContentTooLargeError = InstanceType<typeof HTTPContentTooLarge>;
 
-/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it for a limit the caller gave. */
+/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it for a limit the caller gave: the form parse's (`maxBodySize exceeded: …`, `bodyTooLarge`). */
 export function tooLarge(maxBodySize: number): HTTPContentTooLargeError {
-  return new HTTPContentTooLarge(`The request body exceeds the limit of ${maxBodySize} bytes.`);
+  return bodyTooLarge(maxBodySize);
 }
