@@ -104,8 +104,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * body as `tsgi.input`, `tsgi.input_terminated` set, and without `Content-Encoding`,
  * `Content-Length` (the decoded size is unknown before reading) and the digest fields
  * (`Content-Digest`, `Repr-Digest`, `Digest`, `Content-MD5`: digests of the coded bytes), so a
- * `proxy` below forwards the decoded body, chunked, with no coding. Nothing is decoded until a
- * reader starts: an app that never reads the body starts no decoder.
+ * `proxy` below forwards the decoded body, chunked, with no coding. A body that streams is not
+ * decoded until a reader starts: an app that never reads it starts no decoder.
  *
  * A body already held in memory (a `BufferedInput`: a layer above read it with
  * `await req.bytes()`, a webhook's signature check) is decoded whole before the app is called,
