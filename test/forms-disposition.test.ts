@@ -177,3 +177,25 @@ describe('a part named by name* (RFC 8187) alone', () => {
     });
   }
 });
+
+describe('a part without a name (RFC 7578 §4.2 requires one)', () => {
+  // The part came back as a field or file named '', as a part with name="" does; the Fetch
+  // Standard's multipart parser (a browser's formData()) refuses it, Django skips it.
+  const cases = ['form-data', 'form-data; filename="a.txt"', `form-data; filename*=UTF-8''%C3%A9.txt`, 'form-data; name*0="a"'];
+  for (const disposition of cases) {
+    it(`answers 400 naming the part, not a field named '', from form(), files() and parts(): ${disposition}`, async () => {
+      for (const query of ['?form', '?files', '?parts', '']) {
+        const res = await post(disposition, query);
+        expect(res.status).toBe(400);
+        const text = await res.text();
+        expect(text).toContain('part 2 has no name');
+      }
+    });
+  }
+
+  it('still reads name="" as the field named \'\'', async () => {
+    const res = await post('form-data; name=""');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ fields: [['keep', 'k'], ['', 'hello']], files: [] });
+  });
+});

@@ -104,6 +104,13 @@ export interface PartHeadInfo {
    */
   extendedNameOnly?: boolean | undefined;
   /**
+   * True for a `form-data` disposition with neither `name` nor `name*`, which RFC 7578 §4.2
+   * requires: busboy hands the part over without a name, so it would come out as the field or
+   * file named `''` (as `name=""` does); the Fetch Standard's parser refuses it, and so does
+   * the parse (400).
+   */
+  nameless?: boolean | undefined;
+  /**
    * The offsets in the header block of the backslashes inside the quoted values of a
    * `Content-Disposition` read as a browser wrote it ({@link readBrowserDisposition}): busboy,
    * which reads RFC 9110 quoted-pairs (`\\` as one backslash, a trailing `\` escaping the
@@ -162,6 +169,12 @@ const PLAIN_NAME = /;\s*name\s*=/i;
 function namedOnlyExtended(disposition: string): boolean {
   const bare = disposition.replace(QUOTED_VALUE, '$1""');
   return EXTENDED_NAME.test(bare) && !PLAIN_NAME.test(bare);
+}
+
+/** True when `disposition` has neither a `name` nor a `name*` parameter (RFC 7578 §4.2 requires one). */
+function nameless(disposition: string): boolean {
+  const bare = disposition.replace(QUOTED_VALUE, '$1""');
+  return !EXTENDED_NAME.test(bare) && !PLAIN_NAME.test(bare);
 }
 
 /** The first extended parameter of `disposition` in a charset busboy cannot decode, if any. */
@@ -420,6 +433,7 @@ export class MultipartGuard {
         `Malformed multipart body: part ${this.#parts} (${quoteName(part.name)}) names its field in name* (RFC 8187) alone, which the parser does not read; send name="…" in UTF-8, as browsers do.`,
       );
     }
+    if (part.nameless) throw this.#notFormData('has no name');
     const limits = this.#limits;
     // A file part without a filename counts against maxFiles at its first byte: with none, it is
     // the part a browser sends for a file input left empty, which the form readers leave out.
@@ -533,7 +547,7 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
   const unreadable = undecodable === undefined && !busboyParts.readsDisposition(disposition);
   const charset = isFile ? undefined : busboyParts.partCharset(headers.get('content-type'));
   const extendedFilename = EXTENDED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""'));
-  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), extendedFilename };
+  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), nameless: nameless(disposition), extendedFilename };
 }
 
 /**

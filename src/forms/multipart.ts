@@ -49,7 +49,7 @@ export function checkBoundary(boundary: string | undefined): asserts boundary is
 /**
  * Parses a `multipart/form-data` body into `target`, reading `input` chunk by chunk and
  * writing each to busboy only after the previous one was taken (backpressure: a slow disk
- * slows the reading). Fields and files are keyed by their `name` (`''` when a part has none).
+ * slows the reading). Fields and files are keyed by their `name` (a part with none is refused with a 400 by the guard).
  * A completely empty body is an empty form.
  *
  * @param boundary - the `boundary` parameter of the `Content-Type`, as the caller parsed it
@@ -256,7 +256,7 @@ export class FailureLatch {
 /** What {@link openParser} hands over: each text field whole, each file as busboy's stream. */
 export interface PartHandlers {
   /**
-   * A text field, `name` `''` when the part had none (names and filenames decoded by `openParser`). Not called for a field past
+   * A text field, keyed by its part's `name` (names and filenames decoded by `openParser`). Not called for a field past
    * `maxFieldSize`. `value` is decoded when the part names its own `charset`; without one
    * (`raw` true: every field a browser sends) it is the field's bytes read as latin1 text, for
    * the caller to decode in the form's charset (`FormCharset`).
