@@ -199,3 +199,20 @@ describe('a part without a name (RFC 7578 §4.2 requires one)', () => {
     expect(await res.json()).toEqual({ fields: [['keep', 'k'], ['', 'hello']], files: [] });
   });
 });
+
+describe('a filename split over RFC 2231 continuations (filename*0, filename*1…)', () => {
+  // busboy reads no continuation, so the file came back as a text field holding its content
+  // (past maxFieldSize, a 413 for a field); Werkzeug joins them; RFC 7578 §4.2 has none.
+  const cases = ['form-data; name="f"; filename*0="con"; filename*1="t.txt"', `form-data; name="f"; filename*0*=UTF-8''%C3%A9; filename*1=".txt"`];
+  for (const disposition of cases) {
+    it(`answers 400 naming the part, not a text field, from form(), files() and parts(): ${disposition}`, async () => {
+      for (const query of ['?form', '?files', '?parts', '']) {
+        const res = await post(disposition, query);
+        expect(res.status).toBe(400);
+        const text = await res.text();
+        expect(text).toContain('part 2');
+        expect(text).toContain('filename*0');
+      }
+    });
+  }
+});

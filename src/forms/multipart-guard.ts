@@ -111,6 +111,13 @@ export interface PartHeadInfo {
    */
   nameless?: boolean | undefined;
   /**
+   * True for a `form-data` disposition that splits its filename over RFC 2231 continuations
+   * (`filename*0="a"; filename*1="b.txt"`), which RFC 7578 has no place for and busboy does
+   * not read: the part would be a text field holding the file's content, so the parse refuses
+   * it (400).
+   */
+  continuedFilename?: boolean | undefined;
+  /**
    * The offsets in the header block of the backslashes inside the quoted values of a
    * `Content-Disposition` read as a browser wrote it ({@link readBrowserDisposition}): busboy,
    * which reads RFC 9110 quoted-pairs (`\\` as one backslash, a trailing `\` escaping the
@@ -170,6 +177,9 @@ function namedOnlyExtended(disposition: string): boolean {
   const bare = disposition.replace(QUOTED_VALUE, '$1""');
   return EXTENDED_NAME.test(bare) && !PLAIN_NAME.test(bare);
 }
+
+/** A filename continuation parameter (`filename*0=`, `filename*1*=`, RFC 2231 §3) in a disposition whose quoted values were blanked (`QUOTED_VALUE`). */
+const CONTINUED_FILENAME = /;\s*filename\*\d+\*?\s*=/i;
 
 /** True when `disposition` has neither a `name` nor a `name*` parameter (RFC 7578 §4.2 requires one). */
 function nameless(disposition: string): boolean {
@@ -434,6 +444,11 @@ export class MultipartGuard {
       );
     }
     if (part.nameless) throw this.#notFormData('has no name');
+    if (part.continuedFilename) {
+      throw new HTTPBadRequest(
+        `Malformed multipart body: part ${this.#parts} (${quoteName(part.name)}) splits its filename over filename*0, filename*1… (RFC 2231 continuations), which the parser does not read; send filename="…" whole, as browsers do.`,
+      );
+    }
     const limits = this.#limits;
     // A file part without a filename counts against maxFiles at its first byte: with none, it is
     // the part a browser sends for a file input left empty, which the form readers leave out.
@@ -547,7 +562,7 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
   const unreadable = undecodable === undefined && !busboyParts.readsDisposition(disposition);
   const charset = isFile ? undefined : busboyParts.partCharset(headers.get('content-type'));
   const extendedFilename = EXTENDED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""'));
-  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), nameless: nameless(disposition), extendedFilename };
+  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), nameless: nameless(disposition), continuedFilename: CONTINUED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""')), extendedFilename };
 }
 
 /**
