@@ -37,7 +37,10 @@ export interface Converter<T> {
   readonly regex: string;
   /**
    * The value of the matched text (percent-decoded); `undefined` refuses the match, so the
-   * next rule is tried (Werkzeug's `ValidationError`).
+   * next rule is tried, else the request is a `404` (Werkzeug's `ValidationError`). A
+   * `toValue` that throws refuses too (as Django takes a converter's `ValueError` for no
+   * match): a text it cannot read (`BigInt('zz')`, `new Date('2024-13-45T00:00:00Z').toISOString()`)
+   * is never a `500`.
    */
   toValue(text: string): T | undefined;
   /**

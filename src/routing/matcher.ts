@@ -5,6 +5,7 @@
  *
  * @module
  */
+import type { Converter } from './converters.ts';
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 import { redirectOf } from './endpoint.ts';
 import { RuleList } from './rule-list.ts';
@@ -108,14 +109,28 @@ interface Search {
   allowed: Set<string> | null;
 }
 
-/** Converts the captures of `match` with `placeholders`' converters onto `out`; false when one refuses. */
+/**
+ * Converts the captures of `match` with `placeholders`' converters onto `out`; false when one
+ * refuses: answers `undefined`, or throws (a `RangeError` from `toISOString`, a `SyntaxError`
+ * from `BigInt`, as Django takes a converter's `ValueError` for no match), so a URL its
+ * converter cannot read is the next rule's, else a 404, never a 500.
+ */
 function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], out: unknown[]): boolean {
   for (let i = 0; i < placeholders.length; i++) {
-    const value = placeholders[i]!.converter.toValue(match[i + 1]!);
+    const value = toValueOrRefuse(placeholders[i]!.converter, match[i + 1]!);
     if (value === undefined) return false;
     out.push(value);
   }
   return true;
+}
+
+/** `converter.toValue(text)`, `undefined` (a refusal) when it throws. */
+function toValueOrRefuse(converter: Converter<unknown>, text: string): unknown {
+  try {
+    return converter.toValue(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
