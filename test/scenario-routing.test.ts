@@ -104,8 +104,8 @@ interface Answer {
 }
 
 /** `method target` over a fresh socket, the target sent byte for byte as written. */
-async function ask(method: string, target: string, host = 'example.com'): Promise<Answer> {
-  const { raw } = await rawExchange(port, `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+async function ask(method: string, target: string, host = 'example.com', fields = ''): Promise<Answer> {
+  const { raw } = await rawExchange(port, `${method} ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n${fields}\r\n`);
   const res = parseRaw(raw);
   const length = res.header('content-length');
   const body = Buffer.from(res.rest, 'latin1').toString('utf8');
@@ -185,6 +185,22 @@ describe('a Flask URL map served by RouteMap, over a socket', () => {
     expect((await ask('GET', '/n/..')).location).toBe('http://example.com/');
     expect((await ask('GET', `/n/${'a'.repeat(9000)}`)).status).toBe(200);
     expect((await ask('GET', `/n/${'a'.repeat(20_000)}`)).status).toBe(414);
+  });
+
+  it('answers a WebSocket handshake to an HTTP rule as HTTP (no upgrade handler), and many requests at once', async () => {
+    const handshake = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+    expect(await ask('GET', '/items/3', 'example.com', handshake)).toMatchObject({ status: 200, body: 'item 3 GET' });
+    const targets = Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? `/items/${i}` : i % 3 === 1 ? `/big/x${i}` : `/day/2024-13-${i}`));
+    const answers = await Promise.all(targets.map((target) => ask('GET', target)));
+    expect(answers.map((answer) => [answer.status, answer.body.split('\n')[0]])).toEqual(
+      targets.map((target, i) => (i % 3 === 0 ? [200, `item ${i} GET`] : i % 3 === 1 ? [200, `big name x${i}`] : [404, '404 Not Found'])),
+    );
+  });
+
+  it('redirects a doubled slash in two steps behind mount: the clean path, then the slash', async () => {
+    expect((await ask('GET', '/dir//caf%C3%A9')).location).toBe('http://example.com/dir/caf%C3%A9');
+    expect((await ask('GET', '/dir/caf%C3%A9')).location).toBe('http://example.com/dir/caf%C3%A9/');
+    expect((await ask('GET', '/dir/caf%C3%A9/')).body).toBe('dir "café"');
   });
 
   it('matches hosts in lower case without the trailing dot, and builds another host absolute', async () => {
