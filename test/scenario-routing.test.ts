@@ -34,6 +34,7 @@ const routes = new RouteMap(
     page: [{ path: '/page/', defaults: { n: 1 } }, '/page/<int:n>'],
     old: { path: '/old/<int:id>', redirectTo: '/items/<id>' },
     alias: { path: '/alias/<name>', redirectTo: '/n/<name>' },
+    aliasFn: { path: '/aliasfn/<name>', redirectTo: (values): string => routes.build('name', { name: String(values.name) }) },
     loose: { path: '/loose', strictSlashes: false },
     upload: { path: '/upload/', methods: ['POST'] },
     readThing: { path: '/things/<int:id>', methods: ['GET'] },
@@ -155,6 +156,7 @@ describe('a Flask URL map served by RouteMap, over a socket', () => {
     expect((await ask('GET', '/dir/caf%C3%A9%3F%23%25x?q=%3F')).location).toBe('http://example.com/dir/caf%C3%A9%3F%23%25x/?q=%3F');
     expect((await ask('GET', '/shop/dir/caf%C3%A9%3F%23')).location).toBe('http://example.com/shop/dir/caf%C3%A9%3F%23/');
     expect((await ask('GET', '/shop/alias/caf%C3%A9%3F%23')).location).toBe('http://example.com/shop/n/caf%C3%A9%3F%23');
+    expect((await ask('GET', '/shop/aliasfn/caf%C3%A9%3F%23')).location).toBe('http://example.com/shop/n/caf%C3%A9%3F%23');
     expect((await ask('GET', '//n/caf%C3%A9%3F%23')).location).toBe('http://example.com/n/caf%C3%A9%3F%23');
     expect((await ask('GET', '/dir/x%0D%0ASet-Cookie:%20a=b')).location).toBe('http://example.com/dir/x%0D%0ASet-Cookie:%20a=b/');
   });
