@@ -8,7 +8,7 @@
  * `..` and escapes reach the server as written), and through the `TestClient`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerHandle, serve } from 'tsgi';
+import { HTTPBadRequest, type ServerHandle, serve } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { type Converter, RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
@@ -18,6 +18,15 @@ import { errorLog, parseRaw, rawExchange } from './node-helpers.ts';
 const slug: Converter<string> = { regex: '[a-z0-9]+(?:-[a-z0-9]+)*', toValue: (text) => (text === 'admin' ? undefined : text), toUrl: (value) => value };
 /** A day, read as a Flask converter's `to_python` would: `toISOString` throws a `RangeError` for `2024-13-45`. */
 const day: Converter<string> = { regex: '\\d{4}-\\d{2}-\\d{2}', toValue: (text) => new Date(`${text}T00:00:00Z`).toISOString().slice(0, 10), toUrl: (value) => value };
+/** A week: a text its regex takes but no week is a `400` with a reason, thrown as an `HTTPException` (Flask: `raise BadRequest`). */
+const week: Converter<number> = {
+  regex: '\\d{1,2}',
+  toValue: (text) => {
+    if (Number(text) < 1 || Number(text) > 53) throw new HTTPBadRequest('weeks run from 1 to 53');
+    return Number(text);
+  },
+  toUrl: (value) => String(value),
+};
 /** A big number: `BigInt('zz')` throws a `SyntaxError`. */
 const big: Converter<bigint> = { regex: '[0-9a-z]+', toValue: (text) => BigInt(text), toUrl: (value) => String(value) };
 
@@ -44,11 +53,12 @@ const routes = new RouteMap(
     day: '/day/<day:d>',
     big: '/big/<big:b>',
     bigName: '/big/<name>',
+    week: '/week/<week:w>',
     tenant: { path: '/', host: '<user>.example.com' },
     status: { path: '/status', host: 'api.example.com' },
     links: '/links',
   },
-  { converters: { slug, day, big } },
+  { converters: { slug, day, big, week } },
 );
 
 const app = routes.app({
@@ -70,6 +80,7 @@ const app = routes.app({
   day: (req, { d }) => `day ${d}`,
   big: (req, { b }) => `big ${b}`,
   bigName: (req, { name }) => `big name ${name}`,
+  week: (req, { w }) => `week ${w}`,
   tenant: (req, { user }, urls) => `tenant ${user} ${urls.build('status')}`,
   status: () => 'ok',
   links: (req, _values, urls) =>
@@ -135,6 +146,13 @@ describe('a Flask URL map served by RouteMap, over a socket', () => {
     expect((await ask('GET', '/big/12')).body).toBe('big 12');
     expect((await ask('GET', '/big/zz')).body).toBe('big name zz');
     expect(log.text).toBe('');
+  });
+
+  it('a converter that throws an HTTPException answers it: a 400 with its reason', async () => {
+    expect((await ask('GET', '/week/12')).body).toBe('week 12');
+    const bad = await ask('GET', '/week/99');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('weeks run from 1 to 53');
   });
 
   it('redirects to the slash, the merged path and the canonical URL with 308, the query kept, for POST too', async () => {

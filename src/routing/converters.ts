@@ -40,7 +40,8 @@ export interface Converter<T> {
    * next rule is tried, else the request is a `404` (Werkzeug's `ValidationError`). A
    * `toValue` that throws refuses too (as Django takes a converter's `ValueError` for no
    * match): a text it cannot read (`BigInt('zz')`, `new Date('2024-13-45T00:00:00Z').toISOString()`)
-   * is never a `500`.
+   * is never a `500`. An `HTTPException` it throws is the answer (`throw new HTTPBadRequest('…')`
+   * for a `400` with a reason, as a Flask converter raises `BadRequest`).
    */
   toValue(text: string): T | undefined;
   /**

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { isHTTPException } from '../exceptions/base.ts';
 import type { Converter } from './converters.ts';
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 import { redirectOf } from './endpoint.ts';
@@ -113,7 +114,9 @@ interface Search {
  * Converts the captures of `match` with `placeholders`' converters onto `out`; false when one
  * refuses: answers `undefined`, or throws (a `RangeError` from `toISOString`, a `SyntaxError`
  * from `BigInt`, as Django takes a converter's `ValueError` for no match), so a URL its
- * converter cannot read is the next rule's, else a 404, never a 500.
+ * converter cannot read is the next rule's, else a 404, never a 500. An `HTTPException` it
+ * throws is its answer (`HTTPBadRequest` with a reason, as a Flask converter raises
+ * `BadRequest`), and goes on.
  */
 function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], out: unknown[]): boolean {
   for (let i = 0; i < placeholders.length; i++) {
@@ -124,11 +127,12 @@ function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], 
   return true;
 }
 
-/** `converter.toValue(text)`, `undefined` (a refusal) when it throws. */
+/** `converter.toValue(text)`, `undefined` (a refusal) when it throws anything but an `HTTPException`. */
 function toValueOrRefuse(converter: Converter<unknown>, text: string): unknown {
   try {
     return converter.toValue(text);
-  } catch {
+  } catch (error) {
+    if (isHTTPException(error)) throw error;
     return undefined;
   }
 }
