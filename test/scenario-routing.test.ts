@@ -5,7 +5,9 @@
  * canonical URL, `redirectTo`, methods with the automatic `HEAD` and `OPTIONS`, `405` with
  * `Allow`, host rules, URLs built under a mount point, and a plain 404. The site is served by
  * `serve()` on 127.0.0.1 and asked as a browser or curl asks it, over raw sockets (so `//`,
- * `..` and escapes reach the server as written), and through the `TestClient`.
+ * `..` and escapes reach the server as written), and through the `TestClient`. It guards two
+ * fixes: a converter whose `toValue` throws on a client's text refuses the match (it was a
+ * `500`), and one that throws an `HTTPException` still answers it (a `400` with its reason).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HTTPBadRequest, type ServerHandle, serve } from 'tsgi';
