@@ -113,7 +113,9 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   or `413`, as `req.bytes()` answers it: not a 502.
  * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
  *   request at once, as does a layer above refusing the head (`startResponse` throwing). A client gone before the head is answered `499 Client Closed Request`
- *   (nginx's code; nobody receives it).
+ *   (nginx's code; nobody receives it). A layer still reading the body when the client leaves (a filter's
+ *   `await res.json()`) has its read rejected with the signal's reason once the chunks already
+ *   in are taken, never ended as if those were the whole answer.
  * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
  *   interface does not carry a connection after the exchange. An `h2c` or `TLS` offer alone
  *   (`curl --http2`) is declined: the request is forwarded without it.
@@ -360,7 +362,7 @@ function startExchange(
   exchange.onEarlyHints = onEarlyHints;
   exchange.timeFrom(timing, sentAt);
   if (signal) {
-    const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
+    const onAbort = () => exchange.clientLeft(signal.reason);
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
@@ -389,6 +391,8 @@ function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Arra
         return Promise.resolve({ done: false, value });
       }
       return exchange.next().catch((error: unknown) => {
+        // The client left: its signal's reason, as the layers above take a client gone (no upstream failure).
+        if (exchange.aborted) throw error;
         // The client's own upload broke (the upstream answered before reading it all): its error, not the upstream's.
         throw exchange.uploadError ?? failedMidBody(origin, error);
       });

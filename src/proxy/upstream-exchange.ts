@@ -90,6 +90,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private rejectHead!: (error: Error) => void;
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private closedWith: Error | undefined = undefined;
+  /**
+   * Why the client left (its signal's reason), while nobody closed the body: a read of the
+   * body past the queued chunks rejects with it, so a layer reading the answer whole (a
+   * filter's `res.json()`) never takes what came before for the whole answer.
+   */
+  private leftWith: unknown = undefined;
   private headIn = false;
   private bodiless = false;
   private queue: Uint8Array[] = [];
@@ -146,6 +152,17 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     this.closedWith = reason;
     if (this.controller && !this.controller.aborted) this.controller.abort(reason);
     this.finish();
+  }
+
+  /**
+   * Aborts the upstream request because the client left (`reason`: its signal's), after which
+   * the body's reads reject with `reason` once the queued chunks are taken, instead of ending
+   * as if the answer were whole; a no-op once the exchange ended.
+   */
+  clientLeft(reason: unknown): void {
+    if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
+    this.leftWith = reason ?? new ExchangeClosed('the client went away');
+    this.abort(new ExchangeClosed('the client went away'));
   }
 
   /**
@@ -337,6 +354,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
       }
       return Promise.resolve({ done: false, value: chunk });
     }
+    if (this.leftWith !== undefined) return Promise.reject(this.leftWith);
     if (this.closedWith !== undefined || this.ended) return Promise.resolve(DONE);
     if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise<void>((resolve) => {
@@ -345,6 +363,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   }
 
   return(): Promise<Step> {
+    this.leftWith = undefined;
     this.abort(new ExchangeClosed('the response body was closed before its end'));
     this.queue = [];
     this.notify();
