@@ -57,8 +57,8 @@ async function pidOf(url: string, path = '/'): Promise<number> {
 }
 
 /**
- * The pid that answers GET / once one does: with one worker, the port refuses connections from
- * that worker's death until its replacement listens. Fails after 30 s.
+ * The pid that answers GET / once one does (a request the dying worker had taken is reset;
+ * those after it wait for the replacement). Fails after 30 s.
  */
 async function pidOnceUp(url: string): Promise<number> {
   const deadline = Date.now() + 30_000;
@@ -96,6 +96,53 @@ function load(url: string, concurrency: number): { stop(): Promise<string[]>; pi
       running = false;
       await Promise.all(loops);
       return outcomes;
+    },
+  };
+}
+
+/** The pid that answers GET / over the Unix socket at `path`, on a fresh connection; fails after 15 s without an answer. */
+function pidOverUds(path: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = http.get({ socketPath: path, path: '/', agent: false, timeout: 15_000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Number(text)) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+/**
+ * Calls `request` (a GET answering the pid that served it) in 4 loops until `stop()`: the pids
+ * that answered, how many requests were answered, and each failure's code (`ECONNREFUSED`,
+ * `ENOENT`) or message.
+ */
+function hammer(request: () => Promise<number>): { pids: Set<number>; failures: string[]; readonly answered: number; stop(): Promise<void> } {
+  const pids = new Set<number>();
+  const failures: string[] = [];
+  let answered = 0;
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        pids.add(await request());
+        answered++;
+      } catch (error) {
+        failures.push((error as NodeJS.ErrnoException).code ?? (error as Error).message);
+      }
+    }
+  };
+  const loops = Array.from({ length: 4 }, loop);
+  return {
+    pids,
+    failures,
+    get answered() {
+      return answered;
+    },
+    async stop() {
+      running = false;
+      await Promise.all(loops);
     },
   };
 }
@@ -749,13 +796,19 @@ export const app = (environ, start) => {
     const deadline = Date.now() + 15_000;
     while (pids.size < 2 && Date.now() < deadline) pids.add(Number((await request('/')).body));
     expect(pids.size).toBe(2);
-    const slow = Array.from({ length: 4 }, () => request('/slow?800'));
-    // In flight in the workers before the signal (300 ms could pass first on a loaded machine).
-    await waitFor(() => (run.out.stdout.match(/^at \/slow in /gm) ?? []).length === 4, () => run.out.stdout);
+    // Slow requests, each in flight (said on stdout) before the next, until both workers have
+    // one: the kernel gives a connection to whichever worker accepts first, not in turn.
+    const slow: Promise<{ status: number; body: string }>[] = [];
+    const busy = () => new Set((run.out.stdout.match(/^at \/slow in \d+$/gm) ?? []).map((line) => Number(line.split(' ').at(-1))));
+    while (busy().size < 2 && slow.length < 16) {
+      slow.push(request('/slow?3000'));
+      await waitFor(() => (run.out.stdout.match(/^at \/slow in /gm) ?? []).length === slow.length, () => run.out.stdout);
+    }
+    expect(busy()).toEqual(pids);
     // To the whole process group, as systemd's default KillMode does: the workers get it twice.
     process.kill(-run.child.pid!, 'SIGTERM');
     const answers = await Promise.all(slow);
-    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(answers.map((answer) => answer.status)).toEqual(slow.map(() => 200));
     expect(new Set(answers.map((answer) => Number(answer.body)))).toEqual(pids);
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
@@ -766,43 +819,45 @@ export const app = (environ, start) => {
     const path = join(dir, 'hammered.sock');
     const run = cli(['serve', pidApp, '--uds', path, '--workers', '1', '--no-access-log']);
     expect(await servingUrl(run)).toBe(`unix:${path}`);
-    const failures: string[] = [];
-    const pids = new Set<number>();
-    let running = true;
-    const hammer = async () => {
-      while (running) {
-        try {
-          const body = await new Promise<string>((resolve, reject) => {
-            const req = http.get({ socketPath: path, path: '/', agent: false, timeout: 15_000 }, (res) => {
-              let text = '';
-              res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-              res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`status ${res.statusCode}`))));
-            });
-            req.on('timeout', () => req.destroy(new Error('timeout')));
-            req.on('error', reject);
-          });
-          pids.add(Number(body));
-        } catch (error) {
-          failures.push((error as NodeJS.ErrnoException).code ?? (error as Error).message);
-        }
-      }
-    };
-    const loops = Array.from({ length: 4 }, hammer);
+    const clients = hammer(() => pidOverUds(path));
     // The first worker answers before the first SIGHUP, so each round's new pid is counted apart.
-    await waitFor(() => pids.size === 1, () => `no answer: ${failures.join(', ')}`);
+    await waitFor(() => clients.pids.size === 1, () => `no answer: ${clients.failures.join(', ')}`);
     for (let round = 1; round <= 3; round++) {
-      const before = pids.size;
+      const before = clients.pids.size;
       run.child.kill('SIGHUP');
       await waitFor(() => (run.out.stdout.match(/^Replaced 1 worker$/gm) ?? []).length === round, () => run.out.stdout + run.out.stderr, 30_000);
-      await waitFor(() => pids.size > before, () => `no answer from the new worker: ${[...pids]}`);
+      await waitFor(() => clients.pids.size > before, () => `no answer from the new worker: ${[...clients.pids]}`);
     }
-    running = false;
-    await Promise.all(loops);
-    expect(failures).toEqual([]);
-    expect(pids.size).toBe(4);
+    await clients.stop();
+    expect(clients.failures).toEqual([]);
+    expect(clients.pids.size).toBe(4);
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
   });
+
+  for (const on of ['port', 'uds'] as const) {
+    it(`--workers 1 on a ${on === 'port' ? 'port' : 'Unix socket'}: connections made while its only worker is dead (SIGKILL) wait for the replacement, none refused${on === 'uds' ? ' nor finding the path missing' : ''}`, { timeout: 60_000 }, async () => {
+      const path = join(dir, 'killed.sock');
+      const run = cli(['serve', pidApp, ...(on === 'uds' ? ['--uds', path] : ['--port', '0']), '--workers', '1', '--no-access-log']);
+      const url = await servingUrl(run);
+      const clients = hammer(on === 'uds' ? () => pidOverUds(path) : () => pidOf(url));
+      await waitFor(() => clients.pids.size === 1, () => `no answer: ${clients.failures.join(', ')}`);
+      const [first] = clients.pids;
+      process.kill(first!, 'SIGKILL');
+      // The connections made meanwhile (the back-off pause, the replacement's start) wait in the queue.
+      await waitFor(() => /starting a new one/.test(run.out.stderr), () => run.out.stderr);
+      const answered = clients.answered;
+      await waitFor(() => clients.pids.size === 2, () => `no answer from a replacement: ${clients.failures.join(', ')}\n${run.out.stderr}`, 30_000);
+      await waitFor(() => clients.answered > answered + 8, () => 'the replacement stopped answering');
+      await clients.stop();
+      expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(signal SIGKILL\\); starting a new one`, 'm'));
+      // A request the killed worker had taken is lost with it (the connection is reset, as under gunicorn); none other fails.
+      expect(clients.failures.filter((failure) => failure !== 'ECONNRESET' && failure !== 'socket hang up')).toEqual([]);
+      run.child.kill('SIGTERM');
+      expect((await run.exited).code).toBe(0);
+      if (on === 'uds') expect(existsSync(path)).toBe(false);
+    });
+  }
 
   it('a worker stopped by hand (kill -TERM <pid>) is said to have stopped on that signal, and is replaced at once, without the back-off pause', async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);

@@ -36,6 +36,15 @@ export const RELOAD_CHILD_ENV = 'TSGI_RELOAD_CHILD';
  */
 export const RELOAD_SOCKET_ENV = 'TSGI_RELOAD_SOCKET';
 
+/**
+ * Environment variable set (`'1'`) by the primary of `--workers` on a port or `--uds` when it
+ * holds the socket itself (src/cli/worker-socket.ts): each worker inherits it as
+ * `WORKER_SOCKET_FD` and listens on it. Absent with `--fd` (the same descriptor, named by that
+ * flag), and where the platform gives no descriptor to hand over (the workers then listen
+ * through node:cluster).
+ */
+export const WORKER_SOCKET_ENV = 'TSGI_WORKER_SOCKET';
+
 /** Sent once the process listens. */
 export interface ListeningMessage {
   readonly type: 'tsgi:listening';

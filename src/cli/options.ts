@@ -4,7 +4,7 @@
  *
  * | Flag | `serve()` option |
  * | --- | --- |
- * | `--host`, `--port`, `--uds`, `--uds-mode`, `--fd` | `host`, `port`, `path`, `pathMode`, `fd` |
+ * | `--host`, `--port`, `--uds`, `--uds-mode`, `--fd` | `host`, `port`, `path`, `pathMode`, `fd` (a worker of `--workers`, the child of `--reload`: `fd`, the socket its manager holds) |
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
  * | `--ssl-ca-certs`, `--ssl-cert-reqs optional`/`required` | `tls: { ca, requestCert: true, rejectUnauthorized: false`/`true }` (the `SSL_CLIENT_*` keys follow) |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
@@ -25,7 +25,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
-import { RELOAD_SOCKET_ENV, isOwnWorker } from './messages.ts';
+import { RELOAD_SOCKET_ENV, WORKER_SOCKET_ENV, isOwnWorker } from './messages.ts';
 import { refusedLogger } from './refused-log.ts';
 import { upgradeLogger } from './upgrade-log.ts';
 import { RELOAD_SOCKET_FD } from './reload-socket.ts';
@@ -46,9 +46,11 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     bodyTimeout: command.timeoutBody,
     http2: command.http2,
   };
-  // The child of --reload serves on its supervisor's socket, named as it would name its own.
-  if (process.env[RELOAD_SOCKET_ENV] === '1' && !cluster.isWorker) {
-    options.fd = RELOAD_SOCKET_FD;
+  // The child of --reload serves on its supervisor's socket, and a worker on its primary's
+  // (src/cli/worker-socket.ts), named as it would name its own.
+  const inherited = process.env[RELOAD_SOCKET_ENV] === '1' && !cluster.isWorker ? RELOAD_SOCKET_FD : isOwnWorker() && process.env[WORKER_SOCKET_ENV] === '1' ? ownDescriptor(WORKER_SOCKET_FD) : undefined;
+  if (inherited !== undefined) {
+    options.fd = inherited;
     options.serverName = command.uds !== undefined ? 'localhost' : command.host;
     if (command.uds !== undefined) options.serverPort = tls === undefined ? 80 : 443;
   } else if (command.uds !== undefined) {

@@ -1,7 +1,9 @@
 /**
  * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
- * `serveInProcess`; once that one listens it announces the address and forks the other N-1
- * (the cluster shares the listening socket). A worker that dies is replaced after a
+ * `serveInProcess`; once that one listens it announces the address and forks the other N-1.
+ * The primary binds the socket (src/cli/worker-socket.ts; `--fd`: the one systemd bound) and
+ * keeps it open for its whole run, each worker accepting on it, so a connection that comes
+ * while no worker runs waits in its queue for the replacement. A worker that dies is replaced after a
  * {@link Backoff} pause, with its exit code or signal logged; one stopped gracefully by a SIGTERM
  * the primary did not send (`kill -TERM <pid>` by hand) is replaced at once, without a pause (it
  * did not crash), as gunicorn does; one that stops by itself after an
@@ -33,8 +35,9 @@ import { prepareManaged } from './managed.ts';
 import { shareActivatedSocket } from './socket-activation.ts';
 import { warnOfValidity } from './tls-validity.ts';
 import { Watchdog } from './healthcheck.ts';
-import { type StoppedOnSignalMessage, WORKER_ENV, isServingMessage } from './messages.ts';
+import { PORT_ENV, type StoppedOnSignalMessage, WORKER_ENV, WORKER_SOCKET_ENV, isServingMessage } from './messages.ts';
 import { MAX_TIMER } from './values.ts';
+import { type WorkerSocket, bindWorkerSocket } from './worker-socket.ts';
 import { version } from './version.ts';
 
 /** Time a stopped worker gets beyond the graceful shutdown before SIGKILL (milliseconds). */
@@ -171,7 +174,10 @@ class Primary {
     if (!this.#announced) {
       // The first worker is up, so the app loads: announce, and start the others.
       this.#announced = true;
-      announce(this.log, { url: message.url, command: this.command, version: version() });
+      // A worker listening on the primary's `--uds` socket cannot name its path (Node names no
+      // Unix socket it did not bind itself): the primary names it.
+      const url = this.command.uds !== undefined ? `unix:${this.command.uds}` : message.url;
+      announce(this.log, { url, command: this.command, version: version() });
       for (let i = 1; i < this.command.workers; i++) this.#fork();
     }
   }
@@ -431,15 +437,27 @@ class Primary {
  * command line; node:cluster tells them apart (`cluster.isWorker`).
  *
  * @throws LoadError when the module file does not exist, UsageError for unusable TLS files
- *   (both checked before forking); rejects when `--port 0` cannot be bound on the host.
+ *   (both checked before forking); rejects with the `listen` error when the address (`--host`
+ *   and `--port`, `--uds`) cannot be bound.
  */
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
   const log = serveLog(command, io);
   // Marked as its own: a node:cluster worker of another primary (pm2's) serves as one process.
-  const env = { ...(await prepareManaged(command)), [WORKER_ENV]: '1' };
+  const env: Record<string, string> = { ...(await prepareManaged(command)), [WORKER_ENV]: '1' };
   if (command.ssl !== undefined) warnOfValidity(log, command.ssl.certfile);
+  // The primary holds the socket, so that it stays open while no worker runs (src/cli/worker-socket.ts).
+  let socket: WorkerSocket | undefined;
   if (command.fd !== undefined) shareActivatedSocket(command.fd);
+  else {
+    socket = await bindWorkerSocket(command.uds !== undefined ? { path: command.uds, mode: command.udsMode } : { host: command.host, port: Number(env[PORT_ENV]) });
+    if (socket !== undefined) {
+      shareActivatedSocket(socket.fd);
+      env[WORKER_SOCKET_ENV] = '1';
+    }
+  }
   // Workers hold SIGUSR1 back from their first instruction, before their listener exists.
   cluster.setupPrimary({ execArgv: childExecArgv() });
-  return new Promise<number>((done) => new Primary(command, log, env, done).start());
+  const code = await new Promise<number>((done) => new Primary(command, log, env, done).start());
+  socket?.close();
+  return code;
 }

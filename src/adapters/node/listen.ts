@@ -19,9 +19,9 @@ const ownDescriptors = new Set<number>();
  * Marks descriptor `fd` as this process's own, inherited when it was forked, and answers it (only
  * a node:cluster worker of `tsgi serve` marks one; this module stays free of node:cluster, which
  * workerd has not, since the root entry loads it): {@link listenOn} listens on it itself instead of asking the primary for
- * the primary's descriptor of that number (node:cluster's default). For `tsgi serve --workers
- * --fd`, whose primary would otherwise wrap the socket in a handle it closes once its last
- * worker is gone. Not public: an app's own cluster keeps node:cluster's behaviour.
+ * the primary's descriptor of that number (node:cluster's default). For `tsgi serve --workers`
+ * (the `--fd` socket, or the port or `--uds` socket the primary bound), whose primary would
+ * otherwise wrap the socket in a handle it closes once its last worker is gone. Not public: an app's own cluster keeps node:cluster's behaviour.
  */
 export function ownDescriptor(fd: number): number {
   ownDescriptors.add(fd);
@@ -70,11 +70,18 @@ export async function listenOn(server: Server, where: ListenAddress): Promise<vo
     } else if ('fd' in where) server.listen({ fd: where.fd }, listening);
     else server.listen(where.port, where.host, listening);
   });
-  // Only a socket: `chmod` follows symbolic links, and a node:cluster worker started later
-  // (a replacement) listens on its primary's socket without binding the path again, so
-  // whatever is there by then (a link to a secret, put by whoever can write the folder) would
-  // become writable by every user.
-  if ('path' in where && isSocketAt(where.path)) chmodSync(where.path, where.mode ?? DEFAULT_SOCKET_MODE);
+  if ('path' in where) setSocketMode(where.path, where.mode);
+}
+
+/**
+ * Gives the Unix socket just bound at `path` its permission bits, `mode` (default
+ * {@link DEFAULT_SOCKET_MODE}), when what is at the path is still a socket. Only a socket:
+ * `chmod` follows symbolic links, and a node:cluster worker started later (a replacement)
+ * listens on its primary's socket without binding the path again, so whatever is there by then
+ * (a link to a secret, put by whoever can write the folder) would become writable by every user.
+ */
+export function setSocketMode(path: string, mode: number = DEFAULT_SOCKET_MODE): void {
+  if (isSocketAt(path)) chmodSync(path, mode);
 }
 
 /** The longest path a Unix socket takes, in bytes: `sockaddr_un`'s 108 on Linux, 104 on macOS and the BSDs, less its NUL. */
@@ -88,7 +95,7 @@ const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
  *
  * @throws Error with `code` `EINVAL`, `syscall` `listen` and `address` the path.
  */
-function checkSocketPath(path: string): void {
+export function checkSocketPath(path: string): void {
   if (process.platform === 'win32' || Buffer.byteLength(path) <= MAX_SOCKET_PATH) return;
   throw Object.assign(new Error(`listen EINVAL: invalid argument ${path}`), { code: 'EINVAL', errno: -22, syscall: 'listen', address: path, port: -1 });
 }

@@ -1,0 +1,83 @@
+/**
+ * The listening socket of `tsgi serve --workers` on a port or `--uds`: the primary binds it
+ * once, before its first worker, and keeps it open for its whole run, as gunicorn's arbiter
+ * does; every worker inherits it (as with `--fd`: `shareActivatedSocket`) and listens and
+ * accepts on it itself. While no worker runs (the only one died, or every one at once), the
+ * socket stays open in the primary: a connection waits in its queue (the listen backlog) for
+ * the replacement, and a `--uds` file stays in place, where node:cluster's primary would close
+ * the port with its last worker (`ECONNREFUSED`) and remove the file (`ENOENT`).
+ *
+ * The primary binds it without listening on it: a listening socket in Node accepts, and the
+ * primary would take connections its workers should serve. The first worker's `listen` puts
+ * the socket in the listening state, which it keeps while any process holds it open.
+ *
+ * @module
+ */
+import { lookup } from 'node:dns/promises';
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { checkSocketPath, setSocketMode } from '../adapters/node/listen.ts';
+
+/** A TCP or Pipe handle of Node's, bound and not listening. */
+interface BoundHandle {
+  readonly fd: number;
+  close(): void;
+}
+
+/**
+ * `net._createServerHandle(address, port, addressType, fd, flags)`: binds a TCP address
+ * (`addressType` 4 or 6), or a Unix socket's path (`port` and `addressType` -1), without
+ * listening; answers the handle, or a negative errno. node:cluster's primary binds its shared
+ * handles with it (SCHED_NONE); Node documents no public way to bind without listening.
+ */
+type CreateServerHandle = (address: string, port: number, addressType: number, fd?: number, flags?: number) => BoundHandle | number;
+
+/** The primary's side of the socket. */
+export interface WorkerSocket {
+  /** The socket's descriptor in the primary, for each worker to inherit (`shareActivatedSocket`). */
+  readonly fd: number;
+  /** Closes the primary's descriptor (a `--uds` file is removed). */
+  close(): void;
+}
+
+/** Where the primary binds: a TCP address (`port` fixed: `prepareManaged` picked one for 0), or `--uds`'s path and mode. */
+export type WorkerAddress = { readonly host: string; readonly port: number } | { readonly path: string; readonly mode?: number | undefined };
+
+/** The error `listen` gives for `errno` on `where` (`listen EADDRINUSE: address already in use …`), for the CLI's one-line report (`listenFailure`). */
+function listenError(errno: number, address: string, port: number): Error {
+  const code = getSystemErrorName(errno);
+  const where = port < 0 ? address : `${address}:${port}`;
+  return Object.assign(new Error(`listen ${code}: ${where}`), { code, errno, syscall: 'listen', address, port });
+}
+
+/**
+ * Binds `where` (a host name resolved as `listen` resolves it: its first address) and answers
+ * the primary's side of it; a `--uds` socket gets its mode (`--uds-mode`, default `0666`).
+ * `undefined` where the platform gives no descriptor to hand to a worker (Windows): the workers
+ * then listen through node:cluster, as before (connections are refused while none runs).
+ *
+ * @throws (rejects) with a `listen` error (`code` `EADDRINUSE`, `EACCES`, `EINVAL` for a path
+ *   longer than a Unix socket takes…; `getaddrinfo`'s for a host that does not resolve) when
+ *   the address cannot be bound.
+ */
+export async function bindWorkerSocket(where: WorkerAddress): Promise<WorkerSocket | undefined> {
+  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  let handle: BoundHandle | number;
+  if ('path' in where) {
+    checkSocketPath(where.path);
+    handle = create(where.path, -1, -1);
+    if (typeof handle === 'number') throw listenError(handle, where.path, -1);
+    setSocketMode(where.path, where.mode);
+  } else {
+    const family = net.isIP(where.host);
+    const { address, family: resolved } = family === 0 ? await lookup(where.host) : { address: where.host, family };
+    handle = create(address, where.port, resolved);
+    if (typeof handle === 'number') throw listenError(handle, address, where.port);
+  }
+  const bound = handle;
+  if (typeof bound.fd !== 'number' || bound.fd < 0) {
+    bound.close();
+    return undefined;
+  }
+  return { fd: bound.fd, close: () => bound.close() };
+}
