@@ -26,7 +26,7 @@ describe('tsgi serve --uds-mode', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('gives it that mode under --workers (the primary binds it) and --reload (the supervisor binds it)', async () => {
+  it('gives it that mode under --workers (each worker) and --reload (the supervisor binds it)', async () => {
     await Promise.all(
       [['--workers', '2'], ['--reload']].map(async (extra) => {
         const path = join(dir, `${extra[0]!.slice(2)}.sock`);

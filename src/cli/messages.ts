@@ -37,11 +37,11 @@ export const RELOAD_CHILD_ENV = 'TSGI_RELOAD_CHILD';
 export const RELOAD_SOCKET_ENV = 'TSGI_RELOAD_SOCKET';
 
 /**
- * Environment variable set (`'1'`) by the primary of `--workers` on a port or `--uds` when it
- * holds the socket itself (src/cli/worker-socket.ts): each worker inherits it as
+ * Environment variable set (`'1'`) by the primary of `--workers 1` on a port or `--uds` when it
+ * holds the socket itself (src/cli/worker-socket.ts): the worker inherits it as
  * `WORKER_SOCKET_FD` and listens on it. Absent with `--fd` (the same descriptor, named by that
- * flag), and where the platform gives no descriptor to hand over (the workers then listen
- * through node:cluster).
+ * flag), with two workers or more, and where the platform gives no way to bind it (the workers
+ * then listen through node:cluster).
  */
 export const WORKER_SOCKET_ENV = 'TSGI_WORKER_SOCKET';
 

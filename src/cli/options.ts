@@ -4,7 +4,7 @@
  *
  * | Flag | `serve()` option |
  * | --- | --- |
- * | `--host`, `--port`, `--uds`, `--uds-mode`, `--fd` | `host`, `port`, `path`, `pathMode`, `fd` (a worker of `--workers`, the child of `--reload`: `fd`, the socket its manager holds) |
+ * | `--host`, `--port`, `--uds`, `--uds-mode`, `--fd` | `host`, `port`, `path`, `pathMode`, `fd` (a worker of `--workers 1`, the child of `--reload`: `fd`, the socket its manager holds) |
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
  * | `--ssl-ca-certs`, `--ssl-cert-reqs optional`/`required` | `tls: { ca, requestCert: true, rejectUnauthorized: false`/`true }` (the `SSL_CLIENT_*` keys follow) |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
@@ -46,7 +46,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     bodyTimeout: command.timeoutBody,
     http2: command.http2,
   };
-  // The child of --reload serves on its supervisor's socket, and a worker on its primary's
+  // The child of --reload serves on its supervisor's socket, and the worker of --workers 1 on its primary's
   // (src/cli/worker-socket.ts), named as it would name its own.
   const inherited = process.env[RELOAD_SOCKET_ENV] === '1' && !cluster.isWorker ? RELOAD_SOCKET_FD : isOwnWorker() && process.env[WORKER_SOCKET_ENV] === '1' ? ownDescriptor(WORKER_SOCKET_FD) : undefined;
   if (inherited !== undefined) {

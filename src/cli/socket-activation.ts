@@ -89,7 +89,7 @@ export const WORKER_SOCKET_FD = 4;
 
 /**
  * Has every worker forked from now on inherit descriptor `fd` of this process (the primary of
- * `--workers`: the `--fd` socket, or the one it bound, src/cli/worker-socket.ts) as its
+ * `--workers`: the `--fd` socket, or the one it bound for `--workers 1`, src/cli/worker-socket.ts) as its
  * descriptor {@link WORKER_SOCKET_FD}, where it listens itself
  * (`listenOn`). Through node:cluster instead, the primary would wrap `fd` in a handle it
  * closes once its last worker is gone: the only worker crashing (or all of them at once) would

@@ -1,15 +1,27 @@
 /**
- * The listening socket of `tsgi serve --workers` on a port or `--uds`: the primary binds it
- * once, before its first worker, and keeps it open for its whole run, as gunicorn's arbiter
- * does; every worker inherits it (as with `--fd`: `shareActivatedSocket`) and listens and
- * accepts on it itself. While no worker runs (the only one died, or every one at once), the
- * socket stays open in the primary: a connection waits in its queue (the listen backlog) for
- * the replacement, and a `--uds` file stays in place, where node:cluster's primary would close
- * the port with its last worker (`ECONNREFUSED`) and remove the file (`ENOENT`).
+ * The listening socket of `tsgi serve --workers 1` on a port or `--uds`: the primary binds it
+ * once, before its worker, and keeps it open for its whole run, as gunicorn's arbiter does; the
+ * worker, and each replacement, inherits it (as with `--fd`: `shareActivatedSocket`) and
+ * listens and accepts on it itself. While the only worker is dead (a crash, its back-off pause,
+ * its replacement's start), the socket stays open in the primary: a connection waits in its
+ * queue (the listen backlog) for the replacement, and a `--uds` file stays in place, where
+ * node:cluster's primary would close the port with its last worker (`ECONNREFUSED`) and remove
+ * the file (`ENOENT`).
+ *
+ * Only for one worker: workers accepting on a shared socket get connections by who accepts
+ * first (the kernel's choice), an uneven spread, where node:cluster's primary hands them out in
+ * turn (round robin). With two workers or more the primary keeps node:cluster's round robin
+ * (src/cli/workers.ts), and one crash leaves the port open.
  *
  * The primary binds it without listening on it: a listening socket in Node accepts, and the
- * primary would take connections its workers should serve. The first worker's `listen` puts
- * the socket in the listening state, which it keeps while any process holds it open.
+ * primary would take connections its worker should serve. The first worker's `listen` puts the
+ * socket in the listening state, which it keeps while any process holds it open.
+ *
+ * Fallback: binding without listening takes Node's undocumented `net._createServerHandle` (what
+ * node:cluster's primary binds its shared handles with). Where it is not a function (a future
+ * Node), or on Windows (no descriptor to hand over), {@link bindWorkerSocket} answers
+ * `undefined` and the worker listens through node:cluster, as with two workers or more
+ * (connections are then refused while it is dead); test/cli-worker-socket.test.ts stubs both.
  *
  * @module
  */
@@ -53,15 +65,17 @@ function listenError(errno: number, address: string, port: number): Error {
 /**
  * Binds `where` (a host name resolved as `listen` resolves it: its first address) and answers
  * the primary's side of it; a `--uds` socket gets its mode (`--uds-mode`, default `0666`).
- * `undefined` where the platform gives no descriptor to hand to a worker (Windows): the workers
- * then listen through node:cluster, as before (connections are refused while none runs).
+ * `undefined`, having bound nothing, on Windows and where `net._createServerHandle` is no
+ * function, and where the handle has no descriptor to hand to a worker: the worker then
+ * listens through node:cluster (connections are refused while it is dead).
  *
  * @throws (rejects) with a `listen` error (`code` `EADDRINUSE`, `EACCES`, `EINVAL` for a path
  *   longer than a Unix socket takes…; `getaddrinfo`'s for a host that does not resolve) when
  *   the address cannot be bound.
  */
 export async function bindWorkerSocket(where: WorkerAddress): Promise<WorkerSocket | undefined> {
-  const create = (net as unknown as { _createServerHandle: CreateServerHandle })._createServerHandle;
+  const create = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
+  if (process.platform === 'win32' || typeof create !== 'function') return undefined;
   let handle: BoundHandle | number;
   if ('path' in where) {
     checkSocketPath(where.path);

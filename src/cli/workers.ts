@@ -1,9 +1,14 @@
 /**
  * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
  * `serveInProcess`; once that one listens it announces the address and forks the other N-1.
- * The primary binds the socket (src/cli/worker-socket.ts; `--fd`: the one systemd bound) and
- * keeps it open for its whole run, each worker accepting on it, so a connection that comes
- * while no worker runs waits in its queue for the replacement. A worker that dies is replaced after a
+ * With two workers or more on a port or `--uds`, they share the listening socket through
+ * node:cluster, whose primary accepts each connection and hands them out in turn (round robin);
+ * it closes the socket with its last worker, so while every worker is down at once connections
+ * are refused. With `--workers 1`, where there is nothing to spread and the sole worker's crash
+ * is exactly that gap, the primary binds the socket itself (src/cli/worker-socket.ts) and keeps
+ * it open for its whole run, the worker accepting on it, so a connection that comes while it is
+ * dead waits in the queue for the replacement; so it does with `--fd` for any N (the socket
+ * systemd bound). A worker that dies is replaced after a
  * {@link Backoff} pause, with its exit code or signal logged; one stopped gracefully by a SIGTERM
  * the primary did not send (`kill -TERM <pid>` by hand) is replaced at once, without a pause (it
  * did not crash), as gunicorn does; one that stops by itself after an
@@ -445,10 +450,13 @@ export async function runPrimary(command: ServeCommand & { workers: number }, io
   // Marked as its own: a node:cluster worker of another primary (pm2's) serves as one process.
   const env: Record<string, string> = { ...(await prepareManaged(command)), [WORKER_ENV]: '1' };
   if (command.ssl !== undefined) warnOfValidity(log, command.ssl.certfile);
-  // The primary holds the socket, so that it stays open while no worker runs (src/cli/worker-socket.ts).
+  // The primary holds the socket, so that it stays open while no worker runs: `--fd`'s, and
+  // with one worker the port or `--uds` socket (src/cli/worker-socket.ts; not where Node gives
+  // no way to bind it, nor on Windows: node:cluster then, as with two workers or more, which
+  // keep node:cluster's round robin).
   let socket: WorkerSocket | undefined;
   if (command.fd !== undefined) shareActivatedSocket(command.fd);
-  else {
+  else if (command.workers === 1) {
     socket = await bindWorkerSocket(command.uds !== undefined ? { path: command.uds, mode: command.udsMode } : { host: command.host, port: Number(env[PORT_ENV]) });
     if (socket !== undefined) {
       shareActivatedSocket(socket.fd);

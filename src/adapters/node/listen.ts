@@ -20,7 +20,7 @@ const ownDescriptors = new Set<number>();
  * a node:cluster worker of `tsgi serve` marks one; this module stays free of node:cluster, which
  * workerd has not, since the root entry loads it): {@link listenOn} listens on it itself instead of asking the primary for
  * the primary's descriptor of that number (node:cluster's default). For `tsgi serve --workers`
- * (the `--fd` socket, or the port or `--uds` socket the primary bound), whose primary would
+ * (the `--fd` socket, or with `--workers 1` the port or `--uds` socket the primary bound), whose primary would
  * otherwise wrap the socket in a handle it closes once its last worker is gone. Not public: an app's own cluster keeps node:cluster's behaviour.
  */
 export function ownDescriptor(fd: number): number {
