@@ -268,18 +268,36 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   next(): Promise<Step> {
     const waiting = this.#waiting;
     // A `next()` asked while another waits: answered after it, in order.
-    if (waiting !== undefined) return waiting.then(this.#next, this.#next);
+    if (waiting !== undefined) return this.#after(waiting);
     if (this.#state === 'idle') this.#open();
     if (this.#state === 'failed') return Promise.reject(this.#error);
     if (this.#state === 'done') return done();
     const chunk = this.#stream.read() as Uint8Array | null;
     if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
+    return this.#wait();
+  }
+
+  /**
+   * {@link next} with nothing buffered: a promise the stream's events settle. A method of its
+   * own: its executor captures `this`, and V8 would allocate that context at every `next()`,
+   * the ones answered at once included.
+   */
+  #wait(): Promise<Step> {
     const wait = (this.#waiting = new Promise<Step>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     }));
     this.#timeout?.wait(this);
     return wait;
+  }
+
+  /**
+   * A `next()` asked while `waiting` has not settled: answered after it, in order. A method of
+   * its own, so its closure is made only on this path, not by every iterator or `next()`.
+   */
+  #after(waiting: Promise<Step>): Promise<Step> {
+    const next = (): Promise<Step> => this.next();
+    return waiting.then(next, next);
   }
 
   /** The wait of a `next()` went past the timeout: it fails with `error` (see `ReadTimeout`). */
@@ -301,8 +319,6 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   async [Symbol.asyncDispose](): Promise<void> {
     await this.return();
   }
-
-  #next = (): Promise<Step> => this.next();
 
   /** Fails before listening: the stream was already errored or closed. */
   #fail(error: unknown): void {
