@@ -34,7 +34,7 @@ export type PartsOptions = FormLimitOverrides;
 export interface FieldPart {
   /** `'field'`: tells a text field from a {@link FilePart} (`if (part.kind === 'field')`). */
   readonly kind: 'field';
-  /** The field's name (`''` when the part had none); as `FileUpload.fieldName`. */
+  /** The field's name (`''` for `name=""`; a part with no `name` is refused, 400); as `FileUpload.fieldName`. */
   readonly fieldName: string;
   /** Its value, decoded as UTF-8. */
   readonly value: string;
@@ -47,7 +47,7 @@ export interface FieldPart {
 export interface FilePart {
   /** `'file'`: tells a file from a {@link FieldPart}. */
   readonly kind: 'file';
-  /** The form field's name (`''` when the part had none); as `FileUpload.fieldName`. */
+  /** The form field's name (`''` for `name=""`; a part with no `name` is refused, 400); as `FileUpload.fieldName`. */
   readonly fieldName: string;
   /** The filename exactly as the client sent it (`''` when none): never use it as a path. */
   readonly filename: string;
