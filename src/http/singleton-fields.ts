@@ -2,8 +2,11 @@
  * Request fields that are no list (RFC 9110 §5.3): a sender MUST NOT send one on several
  * field lines, and lines joined with `, ` would change what it means (`Authorization: Basic
  * a, Basic b`, `Content-Type: text/plain, text/html`, two `Range`s or dates). The servers
- * answer such a request `400 Bad Request` before the app sees it, as nginx does
- * (`ngx_http_process_unique_header_line`: "client sent duplicate header line").
+ * answer such a request `400 Bad Request` before the app sees it. nginx answers the same for
+ * Host, Authorization, Content-Length, If-Range and the dates
+ * (`ngx_http_process_unique_header_line`: "client sent duplicate header line"), but keeps a
+ * second Content-Type or Range line and has no rule for Proxy-Authorization: those three are
+ * refused on RFC 9110 §5.3 alone.
  *
  * @module
  */
