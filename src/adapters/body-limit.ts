@@ -31,8 +31,11 @@ export function isBodyLimitError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && RAISED.has(error);
 }
 
-/** The `HTTPContentTooLarge` (413) for a body past `maxBodySize` bytes, worded as the body readers' (`maxBodySize exceeded: …`: the option has their name). */
-function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
+/**
+ * The body readers' 413 for a body past `maxBodySize` bytes (`tooLarge`: `maxBodySize
+ * exceeded: …`, the option has their name), marked as the server's (`isBodyLimitError`).
+ */
+function serverTooLarge(maxBodySize: number): HTTPContentTooLarge {
   const error = tooLarge(maxBodySize);
   RAISED.add(error);
   return error;
@@ -51,7 +54,7 @@ function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
  */
 export function limitBody(environ: Environ, maxBodySize: number, framed: boolean): void {
   const declared = environ.CONTENT_LENGTH;
-  if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  if (declared !== undefined && Number(declared) > maxBodySize) throw serverTooLarge(maxBodySize);
   const unknownLength = declared === undefined && environ['tsgi.input_terminated'] === true;
   if (!unknownLength && framed) return;
   // The server's input is live: the limit holds for all the app's reads of it together.
@@ -59,7 +62,7 @@ export function limitBody(environ: Environ, maxBodySize: number, framed: boolean
     environ['tsgi.input'],
     maxBodySize,
     () => {
-      const error = bodyTooLarge(maxBodySize);
+      const error = serverTooLarge(maxBodySize);
       spoilInput(environ, limited, error);
       return error;
     },
