@@ -34,7 +34,12 @@ export interface BusboyPartReader {
   partCharset(contentType: string | undefined): string | undefined;
 }
 
-/** @param utils - the default export of `busboy/lib/utils.js`. */
+/**
+ * busboy's own reading of a part's head ({@link BusboyPartReader}), made from its utilities
+ * once `busboy-loader.ts` imported them: the decoder of parameter values is made once here.
+ *
+ * @param utils - the default export of `busboy/lib/utils.js`.
+ */
 export function busboyPartReader(utils: unknown): BusboyPartReader {
   const busboyUtils = utils as BusboyUtils;
   /** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'latin1'`: their bytes, decoded by the parser in the form's charset). */
