@@ -46,7 +46,9 @@ export interface ServerHandle {
    * milliseconds (default 10 000) the remaining connections are cut (the `tsgi.signal` of each
    * request cut aborts with an `AbortError` saying `server shutting down`, as that of an event
    * stream it ends does, not `client disconnected`). HTTP/2 connections get
-   * `GOAWAY` and close once their open streams are done. Calling it again answers the same
+   * `GOAWAY` and close once their open streams are done, and it resolves only once their
+   * sessions have closed too, after each stream's answer (so `accessLog` has written the line
+   * of a request finished during the close). Calling it again answers the same
    * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
    * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
    * closing and apps still working, which are otherwise waited for `timeout` more
