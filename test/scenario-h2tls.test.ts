@@ -6,7 +6,8 @@
  * deployment.md. Driven with node:http2 (many streams on one connection, resets), HTTP/1.1 by
  * ALPN, undici with `allowH2`, curl, and a graceful close with streams open (`GOAWAY`). It also
  * holds two fixes: a client's `RST_STREAM(NO_ERROR)`, which Node keeps half-alive (the body, an
- * open file, held until the connection closed; a cut upload passed for a whole one), and
+ * open file, held until the connection closed; a cut upload passed for a whole one), under
+ * `serve()` and under `toNodeHandler` on a `createSecureServer` of the user's own, and
  * `close()` resolving before the access log line of an answer it let finish (the line
  * `tsgi serve` lost on SIGTERM).
  */
@@ -15,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPNotFound, HTTPPermanentRedirect, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { CookieSessions, accessLog, directoryApp, mount, secureHeaders, sessionOf } from 'tsgi/middleware';
+import { toNodeHandler } from 'tsgi/node';
 import { type H2Response, type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 /** Whether a curl with HTTP/2 is on the PATH (the scenario's client; the close test needs it). */
@@ -193,6 +196,46 @@ async function ownServer(app: App, options: { sendTimeout?: number } = {}): Prom
   return serve(app, { port: 0, tls: { cert: certificate.cert, key: certificate.key }, http2: true, log: { write: () => undefined }, ...options });
 }
 
+/** What the reset tests need of a server: its port and its close. */
+interface H2Server {
+  url: string;
+  port: number;
+  close(options: { timeout: number }): Promise<void>;
+}
+
+/**
+ * `app` under `toNodeHandler` on the user's own `http2.createSecureServer`, with the same
+ * certificate as {@link ownServer}: the embedded handler meets the same client resets.
+ */
+async function handlerServer(app: App): Promise<H2Server> {
+  const handler = toNodeHandler(app, { log: { write: () => undefined } });
+  const server = http2.createSecureServer(
+    { cert: certificate.cert, key: certificate.key },
+    handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+  );
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `https://127.0.0.1:${port}`,
+    port,
+    close: () => {
+      for (const session of sessions) session.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The two ways to run an app on HTTP/2 that the reset tests cover. */
+const H2_SERVERS: [string, (app: App) => Promise<H2Server>][] = [
+  ['serve()', (app) => ownServer(app)],
+  ['toNodeHandler on http2.createSecureServer', handlerServer],
+];
+
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
   const promise = new Promise<T>((done) => (resolve = done));
@@ -272,10 +315,10 @@ describe('graceful close and client resets over HTTP/2', () => {
     }
   });
 
-  it("a client's RST_STREAM(NO_ERROR) mid-answer closes the body and aborts tsgi.signal at once, not at the connection's end", async () => {
+  it.each(H2_SERVERS)("a client's RST_STREAM(NO_ERROR) mid-answer closes the body and aborts tsgi.signal at once, not at the connection's end (%s)", async (_, start) => {
     const closedBody = deferred();
     const aborted = deferred();
-    const server = await ownServer((environ, startResponse) => {
+    const server = await start((environ, startResponse) => {
       environ['tsgi.signal']!.addEventListener('abort', () => aborted.resolve());
       startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
       return (async function* () {
@@ -326,10 +369,10 @@ describe('graceful close and client resets over HTTP/2', () => {
     }
   });
 
-  it("an upload the client resets with RST_STREAM(NO_ERROR) before its end fails the app's read: never a shorter body taken for whole", async () => {
+  it.each(H2_SERVERS)("an upload the client resets with RST_STREAM(NO_ERROR) before its end fails the app's read: never a shorter body taken for whole (%s)", async (_, start) => {
     const outcome = deferred<string>();
     const reading = deferred();
-    const server = await ownServer(
+    const server = await start(
       Request.application(async (req) => {
         try {
           reading.resolve();

@@ -16,7 +16,9 @@ import { type ServerHttp2Stream, constants } from 'node:http2';
  * Node destroys it for any other code: the app's read of an unfinished body fails, its answer's
  * body is closed and `tsgi.signal` aborts, at once. Node emits `aborted` as it marks the stream
  * closed by the peer while the answer is not ended; an answer already ended (a large one
- * still queued) is cut at `sendTimeout` instead (`cutStream`).
+ * still queued) is cut at `sendTimeout` instead (`cutStream`). Called by `trackSessions` for
+ * `serve()`'s streams, and by `toNodeHandler`'s handler for an HTTP/2 request on a server of
+ * the user's own.
  */
 export function destroyOnPeerReset(stream: ServerHttp2Stream): void {
   stream.once('aborted', onAborted);

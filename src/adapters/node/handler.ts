@@ -28,7 +28,8 @@ import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
 import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
-import { closeEmitter, http2HasBody, isHttp2 } from './http2-compat.ts';
+import { closeEmitter, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
+import { destroyOnPeerReset } from './h2-peer-reset.ts';
 import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
@@ -178,6 +179,8 @@ export function createHandler(
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
   const maxListSize = options[HEADER_LIST_SIZE_OPTION];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // On the user's own HTTP/2 server no `trackSessions` watches the stream: done here, as `serve()` does.
+    if (embedded && isHttp2(req)) destroyOnPeerReset(http2Stream(req)!);
     if (waitsForTurn(req, res, handle)) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
@@ -262,6 +265,11 @@ export function createHandler(
  * for a whole one. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
  * each once the answer before it is done (Node would run the app for every request of a read
  * at once); past 100 waiting, the connection is closed. See `serve` for the rest.
+ *
+ * On a `node:http2` server (`http2.createServer`, `createSecureServer`), a client's
+ * `RST_STREAM(NO_ERROR)` before its stream ended is taken as a client gone, as `serve()` takes
+ * it: the app's read of an unfinished body fails, its answer's body is closed and
+ * `tsgi.signal` aborts at once (Node alone ends such a body as if whole and keeps the stream).
  *
  * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
  * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
