@@ -58,3 +58,20 @@ export function recordUnhandledRejections(): unknown[] {
   });
   return reasons;
 }
+
+/**
+ * How many times longer `time(large)` takes than `time(small)`, each the quickest of `rounds`
+ * alternating runs (after one warm-up run at `small`): a pause of a loaded machine lands in one
+ * run, not in all of them. For tests that tell linear growth from quadratic: with `large` four
+ * times `small`, linear is about 4 and quadratic 16.
+ */
+export async function growthRatio(time: (n: number) => Promise<number>, small: number, large: number, rounds = 3): Promise<number> {
+  await time(small);
+  let smallest = Infinity;
+  let largest = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    smallest = Math.min(smallest, await time(small));
+    largest = Math.min(largest, await time(large));
+  }
+  return largest / smallest;
+}

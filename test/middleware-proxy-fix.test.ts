@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { parseForwarded } from 'tsgi/http';
 import { lint, proxyFix, type ProxyFixOptions, proxyFixOrigKey } from 'tsgi/middleware';
+import { growthRatio } from './helpers.ts';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** What the app below sees. */
@@ -122,13 +123,8 @@ describe('proxyFix', () => {
       expect(parseRaw(result.raw).status).toBe(200);
       return performance.now() - started;
     };
-    // The quickest of three each, so that one pause of a loaded machine cannot decide.
-    const quickest = async (n: number) => Math.min(await time(n), await time(n), await time(n));
-    await time(1000);
-    const small = await quickest(2000);
-    const large = await quickest(16_000);
     // Quadratic would be 64 times (about 0.3 s of one CPU for 16 KB of slashes); linear, 8 at most.
-    expect(large / small).toBeLessThan(20);
+    expect(await growthRatio(time, 2000, 16_000)).toBeLessThan(20);
   });
 
   it('ignores a forwarded host with a percent sign, as the server refuses one in Host', async () => {
