@@ -232,7 +232,9 @@ describe('multipart uploads', () => {
     } finally {
       clearInterval(sampler);
     }
-    expect(growth).toBeLessThan(BIG / 2); // some MiB in flight on a loaded machine; the whole file is 40
+    // A parse that kept the file holds all 40 MiB of it; in flight, a loaded machine has held up
+    // to 27 MiB (one CI run at 20 MiB, the share this bound had), so the bound is the file.
+    expect(growth).toBeLessThan(BIG * 0.9);
     expect((await stat(join(dir, 'large.bin'))).size).toBe(BIG);
     await rm(join(dir, 'large.bin'));
   });
