@@ -90,7 +90,7 @@ it.each(Object.keys(SERVERS))('answers the ported Hono API the same under %s', a
       '204 | ',
       '400 | content-type: applicatio',
       '415 | content-type: application/problem+json | content-length: 102 | {"type":"about:blank","title":"Unsupport',
-      '413 | content-type: application/problem+json | content-length: 124 | {"type":"about:blank","title":"Content T',
+      '413 | content-type: application/problem+json | content-length: 139 | {"type":"about:blank","title":"Content T',
       `201 | content-type: application/json | content-length: 21 | access-control-allow-origin: ${FRONT} | {"id":"2","name":"a"}`,
       '401 | content-type: application/problem+json | content-length: 146 | www-authenticate: Bearer realm="api" | {"type":"about:blank","title":"Unauthori',
       '200 | content-type: application/json | content-length: 15 | {"secret":true}',
