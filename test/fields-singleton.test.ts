@@ -14,7 +14,7 @@ import type { App } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { type ProxyApp, proxy } from 'tsgi/proxy';
 import { TestClient } from 'tsgi/testing';
-import { bytes, parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
+import { bytes, h2Frame, parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 import { serveFetch } from './fetch-helpers.ts';
 
 /** An app that counts its calls and answers the environ keys it was asked about. */
@@ -70,15 +70,6 @@ describe('serve(): a field that is no list, sent twice', () => {
   });
 });
 
-/** An HTTP/2 frame: 9 octets of head (length, type, flags, stream), then `payload`. */
-function h2Frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
 
 /** An HPACK literal field without indexing, new name, no Huffman (RFC 7541 §6.2.2); short strings only. */
 const literal = ([name, value]: readonly [string, string]) => Buffer.concat([Buffer.from([0x00, name.length]), Buffer.from(name), Buffer.from([value.length]), Buffer.from(value)]);

@@ -427,3 +427,13 @@ export async function uncaughtWhile(server: { server: net.Server }, run: () => P
   }
   return { uncaught, connections: closed.length };
 }
+
+/** An HTTP/2 frame (RFC 9113 §4.1): 9 octets of head (length, type, flags, stream), then `payload`. */
+export function h2Frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(stream, 5);
+  return Buffer.concat([head, payload]);
+}

@@ -26,6 +26,7 @@ import { type App, HTTPNotFound, HTTPPermanentRedirect, Request, Response, type 
 import { CookieSessions, accessLog, directoryApp, mount, secureHeaders, sessionOf } from 'tsgi/middleware';
 import { toNodeHandler } from 'tsgi/node';
 import { type H2Response, type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
+import { h2Frame } from './node-helpers.ts';
 
 /** Whether a curl with HTTP/2 is on the PATH (the scenario's client; the close test needs it). */
 const CURL_HTTP2 = (() => {
@@ -242,15 +243,6 @@ function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => voi
   return { promise, resolve };
 }
 
-/** An HTTP/2 frame (RFC 9113 §4.1). */
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
 
 /** `promise`, or `fallback` after `ms`. */
 function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
@@ -397,9 +389,9 @@ describe('graceful close and client resets over HTTP/2', () => {
       await new Promise((resolve) => socket.once('secureConnect', resolve));
       // HPACK: :method POST, :scheme https, :path /, then :authority (a literal with an indexed name).
       const headers = Buffer.concat([Buffer.from([0x83, 0x87, 0x84, 0x01, 9]), Buffer.from('localhost')]);
-      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), frame(4, 0, 0, Buffer.alloc(0)), frame(1, 0x4, 1, headers), frame(0, 0, 1, Buffer.alloc(1000))]));
+      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0)), h2Frame(1, 0x4, 1, headers), h2Frame(0, 0, 1, Buffer.alloc(1000))]));
       await reading.promise;
-      socket.write(frame(3, 0, 1, Buffer.alloc(4))); // RST_STREAM(NO_ERROR), no END_STREAM before it
+      socket.write(h2Frame(3, 0, 1, Buffer.alloc(4))); // RST_STREAM(NO_ERROR), no END_STREAM before it
       expect(await within(outcome.promise, 3_000, 'no outcome')).toMatch(/^read failed/);
     } finally {
       socket.destroy();
