@@ -7,8 +7,8 @@
  * ALPN, undici with `allowH2`, curl, and a graceful close with streams open (`GOAWAY`). It also
  * holds two fixes: a client's `RST_STREAM(NO_ERROR)`, which Node keeps half-alive (the body, an
  * open file, held until the connection closed; a cut upload passed for a whole one), under
- * `serve()` and under `toNodeHandler` on a `createSecureServer` of the user's own, and
- * `close()` resolving before the access log line of an answer it let finish (the line
+ * `serve()` and under `toNodeHandler` on a `createSecureServer` of the user's own (also when
+ * the user's server calls the handler only after the reset), and `close()` resolving before the access log line of an answer it let finish (the line
  * `tsgi serve` lost on SIGTERM).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -206,14 +206,16 @@ interface H2Server {
 
 /**
  * `app` under `toNodeHandler` on the user's own `http2.createSecureServer`, with the same
- * certificate as {@link ownServer}: the embedded handler meets the same client resets.
+ * certificate as {@link ownServer}: the embedded handler meets the same client resets. With
+ * `late`, the server calls the handler only once the request's stream has closed, as an async
+ * middleware of the host still at work when the client reset the stream would.
  */
-async function handlerServer(app: App): Promise<H2Server> {
-  const handler = toNodeHandler(app, { log: { write: () => undefined } });
-  const server = http2.createSecureServer(
-    { cert: certificate.cert, key: certificate.key },
-    handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
-  );
+async function handlerServer(app: App, late = false): Promise<H2Server> {
+  const handler = toNodeHandler(app, { log: { write: () => undefined } }) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void;
+  const server = http2.createSecureServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
+    if (!late) handler(req, res);
+    else req.stream.once('close', () => setImmediate(() => handler(req, res)));
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);
@@ -234,7 +236,7 @@ async function handlerServer(app: App): Promise<H2Server> {
 /** The two ways to run an app on HTTP/2 that the reset tests cover. */
 const H2_SERVERS: [string, (app: App) => Promise<H2Server>][] = [
   ['serve()', (app) => ownServer(app)],
-  ['toNodeHandler on http2.createSecureServer', handlerServer],
+  ['toNodeHandler on http2.createSecureServer', (app) => handlerServer(app)],
 ];
 
 function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -395,6 +397,73 @@ describe('graceful close and client resets over HTTP/2', () => {
       expect(await within(outcome.promise, 3_000, 'no outcome')).toMatch(/^read failed/);
     } finally {
       socket.destroy();
+      await server.close({ timeout: 100 });
+    }
+  });
+
+  // The client's reset can come while the host's own middleware still works: Node has closed
+  // the stream and ended its body as if whole (or thrown it away, for a body that did end)
+  // before the handler is called.
+  it.each([
+    ['RST_STREAM(NO_ERROR) before END_STREAM', 0, http2.constants.NGHTTP2_NO_ERROR],
+    ['RST_STREAM(CANCEL) before END_STREAM', 0, http2.constants.NGHTTP2_CANCEL],
+    ['RST_STREAM(CANCEL) after END_STREAM', 0x1, http2.constants.NGHTTP2_CANCEL],
+  ])("toNodeHandler called only after the client's %s: the app's read of the upload fails, never an empty body taken for whole", async (_, endFlag, code) => {
+    const outcome = deferred<string>();
+    const server = await handlerServer(
+      Request.application(async (req) => {
+        try {
+          const body = await req.bytes();
+          outcome.resolve(`read ${body.length} bytes as a whole body`);
+        } catch (error) {
+          outcome.resolve(`read failed (${(error as { code?: unknown }).code ?? 'no code'})`);
+        }
+        return new Response('ok');
+      }),
+      true,
+    );
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, ALPNProtocols: ['h2'], rejectUnauthorized: false });
+    socket.on('error', () => {});
+    try {
+      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      // HPACK: :method POST, :scheme https, :path /, then :authority (a literal with an indexed name).
+      const headers = Buffer.concat([Buffer.from([0x83, 0x87, 0x84, 0x01, 9]), Buffer.from('localhost')]);
+      const reset = Buffer.alloc(4);
+      reset.writeUInt32BE(code);
+      socket.write(
+        Buffer.concat([
+          Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+          h2Frame(4, 0, 0, Buffer.alloc(0)),
+          h2Frame(1, 0x4, 1, headers),
+          h2Frame(0, endFlag, 1, Buffer.alloc(1000)),
+          h2Frame(3, 0, 1, reset),
+        ]),
+      );
+      expect(await within(outcome.promise, 3_000, 'no outcome')).toBe('read failed (400)');
+    } finally {
+      socket.destroy();
+      await server.close({ timeout: 100 });
+    }
+  });
+
+  it("toNodeHandler called only after the client reset a request without a body: the app reads it empty, as sent", async () => {
+    const outcome = deferred<string>();
+    const server = await handlerServer(
+      Request.application(async (req) => {
+        outcome.resolve(`read ${(await req.bytes()).length} bytes`);
+        return new Response('ok');
+      }),
+      true,
+    );
+    const session = http2.connect(server.url, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/' });
+      stream.on('error', () => {});
+      stream.once('ready', () => stream.close(http2.constants.NGHTTP2_CANCEL));
+      expect(await within(outcome.promise, 3_000, 'no outcome')).toBe('read 0 bytes');
+    } finally {
+      session.destroy();
       await server.close({ timeout: 100 });
     }
   });

@@ -5,7 +5,9 @@
  * it destroys the stream at once, but with `NO_ERROR` it ends the request body as if it were
  * whole (an upload cut short would read as a shorter, complete one) and keeps the stream until
  * its answer is sent, which it can no longer be: the app's body (an open file) stayed held,
- * and `tsgi.signal` unaborted, until the connection closed.
+ * and `tsgi.signal` unaborted, until the connection closed. A reset that comes before the
+ * handler is called (a server of the user's own whose async middleware still works) finds Node
+ * has closed the stream already, its body ended as if whole or thrown away.
  *
  * @module
  */
@@ -27,4 +29,17 @@ export function destroyOnPeerReset(stream: ServerHttp2Stream): void {
 /** `aborted`'s listener, shared by every stream (`this`). */
 function onAborted(this: ServerHttp2Stream): void {
   if (this.rstCode === constants.NGHTTP2_NO_ERROR && !this.destroyed) this.destroy();
+}
+
+/**
+ * True when `stream`, a request with a body (its `HEADERS` frame did not end the stream), has
+ * closed before the handler was called: its client reset it (any code, `NO_ERROR` included)
+ * while a server of the user's own was still at work, and Node has ended the request body as
+ * if it were whole (or thrown it away: a body that did end is dropped at the close when nobody
+ * read it). The body can no longer be read whole: `toNodeHandler`'s handler makes the app's
+ * read fail then, as it fails for a reset that comes while the app reads. A request without a
+ * body reads as the empty body it is.
+ */
+export function resetBeforeHandler(stream: ServerHttp2Stream): boolean {
+  return stream.closed && !stream.endAfterHeaders;
 }

@@ -29,9 +29,11 @@ import { endPlain } from './end.ts';
 import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { closeEmitter, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
-import { destroyOnPeerReset } from './h2-peer-reset.ts';
+import { destroyOnPeerReset, resetBeforeHandler } from './h2-peer-reset.ts';
 import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
+import { prematureClose } from '../../gateway/readable-input.ts';
+import { inputFailure } from '../../request/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
 import { shutdownWatchOf } from '../../gateway/shutdown.ts';
@@ -180,7 +182,13 @@ export function createHandler(
   const maxListSize = options[HEADER_LIST_SIZE_OPTION];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // On the user's own HTTP/2 server no `trackSessions` watches the stream: done here, as `serve()` does.
-    if (embedded && isHttp2(req)) destroyOnPeerReset(http2Stream(req)!);
+    // Its host may call the handler late, once its client has reset the stream (`resetBeforeHandler`).
+    let resetEarly = false;
+    if (embedded && isHttp2(req)) {
+      const stream = http2Stream(req)!;
+      resetEarly = resetBeforeHandler(stream);
+      destroyOnPeerReset(stream);
+    }
     if (waitsForTurn(req, res, handle)) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
@@ -205,6 +213,8 @@ export function createHandler(
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res, readTimeout);
       if (maxBodySize !== undefined) limitBody(environ, maxBodySize, true);
       if (embedded) {
+        // Node ended the body of a stream reset before this call as if whole: the read fails, as a cut upload's does (400).
+        if (resetEarly) environ['tsgi.input'] = new FailedInput(inputFailure(prematureClose()));
         if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));
         const baseUrl = (req as ExpressRequest).baseUrl;
         if (typeof baseUrl === 'string') {
@@ -270,6 +280,9 @@ export function createHandler(
  * `RST_STREAM(NO_ERROR)` before its stream ended is taken as a client gone, as `serve()` takes
  * it: the app's read of an unfinished body fails, its answer's body is closed and
  * `tsgi.signal` aborts at once (Node alone ends such a body as if whole and keeps the stream).
+ * A reset with any code that came before your server called the handler (its async middleware
+ * still at work) fails the app's read of the request body too, as a `400` from `req.bytes()`:
+ * Node has by then ended that body as if whole, or thrown it away.
  *
  * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
  * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
