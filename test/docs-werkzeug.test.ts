@@ -179,6 +179,29 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
   });
 });
 
+describe.skipIf(!hasWerkzeug)('the docs on Werkzeug: OPTIONS *', () => {
+  it('routing.md, OPTIONS *: Werkzeug\'s map reads * as /*, which a placeholder matches; a RouteMap answers 404', async () => {
+    const said = page('routing.md');
+    expect(said).toContain("Werkzeug's `MapAdapter.match` reads `*` as the path `/*`: a map with `/<name>` or `/<path:rest>` matches it with the value `*`");
+    expect(said).toContain('a map without such a rule answers `404`');
+    const werkzeug = python(
+      [
+        'from werkzeug.routing import Map, Rule',
+        'from werkzeug.exceptions import NotFound',
+        "for rules in ([Rule('/', endpoint='home'), Rule('/<name>', endpoint='page')], [Rule('/', endpoint='home'), Rule('/<path:rest>', endpoint='rest')], [Rule('/', endpoint='home')]):",
+        '    try:',
+        "        print(Map(rules).bind('example.com').match('*', 'GET'))",
+        '    except NotFound as e:',
+        '        print(e.code)',
+      ].join('\n'),
+    ).split('\n');
+    expect(werkzeug).toEqual(["('page', {'name': '*'})", "('rest', {'rest': '*'})", '404']);
+    const routes = new RouteMap({ home: '/', page: '/<name>', rest: '/<path:rest>' });
+    const client = new TestClient(routes.app({ home: () => 'home', page: () => 'page', rest: () => 'rest' }));
+    expect((await client.options('*', { status: 404 })).headers.get('Allow')).toBeNull();
+  });
+});
+
 describe.skipIf(!hasFlaskCors)('the docs on Flask-CORS', () => {
   it('middleware-cors.md: what the page says of always_send, against Flask-CORS and cors over a socket, for a request without Origin', async () => {
     const said = /- \*\*Flask-CORS\*\*: `always_send=True` (.*?)\. /.exec(page('middleware-cors.md'));

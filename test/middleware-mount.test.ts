@@ -367,7 +367,7 @@ describe('mount and OPTIONS *', () => {
     });
   });
 
-  it('a RouteMap at the root answers OPTIONS * 404, as Werkzeug\'s map does: no rule names the server; nor does the 204 of its OPTIONS', async () => {
+  it('a RouteMap at the root answers OPTIONS * 404: no rule names the server, its catch-all included (Werkzeug\'s map reads * as /*); nor does the 204 of its OPTIONS', async () => {
     const routes = new RouteMap({ home: '/', note: { path: '/notes/<int:id>', methods: ['GET', 'PUT'] }, rest: '/<path:rest>' });
     const site = routes.app({ home: () => new Response('home'), note: () => new Response('note'), rest: () => new Response('rest') });
     for (const app of [site, mount({ '/': site, '/api': site }), mount({ 'http://h/': mount({ '/': site }) })]) {
