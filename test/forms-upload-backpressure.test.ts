@@ -1,0 +1,124 @@
+/**
+ * A spooled upload holds the request to the disk's pace: while the spool's writes stall, the
+ * server stops taking the body from the socket, so what it holds in memory is a bounded window
+ * (a chunk or two of each stream between the socket and the file), not the rest of the upload.
+ *
+ * The disk is stalled by occupying every thread of libuv's pool (where `fs` writes run) with an
+ * `open()` of a FIFO nobody writes to, which blocks until the test opens its other end. Vitest
+ * runs each file in a process of its own, so no other file's `fs` calls wait meanwhile.
+ */
+import { execFileSync } from 'node:child_process';
+import { constants, openSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Request, Response, serve } from 'tsgi';
+
+const MiB = 1024 * 1024;
+/** libuv's pool: UV_THREADPOOL_SIZE threads, 4 by default. */
+const POOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+
+let dir: string;
+let spool: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsgi-backpressure-'));
+  spool = join(dir, 'spool');
+  execFileSync('mkdir', [spool]);
+  for (let i = 0; i < POOL; i++) execFileSync('mkfifo', [join(dir, `fifo-${i}`)]);
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The one file of the spool, once the form parse has made it (synchronous: the pool may be stalled). */
+function spooledFile(): string | undefined {
+  for (const form of readdirSync(spool)) for (const file of readdirSync(join(spool, form))) return join(spool, form, file);
+  return undefined;
+}
+
+describe.skipIf(process.platform === 'win32')('req.files() over a real socket, the spool stalled', () => {
+  it('stops reading the body while the spool cannot write: at most ~1 MiB in flight, then the upload completes', async () => {
+    const size = 16 * MiB;
+    const server = await serve(
+      Request.application(async (req) => {
+        const files = await req.files({ tmpDir: spool, spoolThreshold: 64 * 1024, maxBodySize: 32 * MiB, maxFileSize: 32 * MiB });
+        return Response.json({ size: files.get('f')?.size, inMemory: files.get('f')?.inMemory });
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    let socket: net.Socket | undefined;
+    server.server.on('connection', (s: net.Socket) => (socket = s));
+    const boundary = 'backpressure-boundary';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    const requestHead = Buffer.from(
+      `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+        `Content-Length: ${head.length + size + tail.length}\r\nConnection: close\r\n\r\n`,
+    );
+    const client = net.connect(server.port, '127.0.0.1');
+    let answer = '';
+    client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    const blockers: Array<Promise<unknown>> = [];
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      // Opening the write end (non-blocking: the reader is there) lets each blocked open() return.
+      for (let i = 0; i < blockers.length; i++) {
+        try {
+          closeSync(openSync(join(dir, `fifo-${i}`), constants.O_WRONLY | constants.O_NONBLOCK));
+        } catch {
+          // ENXIO: that open() had not begun (a failure before the stall settled)
+        }
+      }
+    };
+    try {
+      await new Promise((resolve) => client.once('connect', resolve));
+      client.write(requestHead);
+      client.write(head);
+      const block = Buffer.alloc(64 * 1024, 0x61);
+      const sending = (async () => {
+        for (let sent = 0; sent < size; sent += block.length) {
+          if (!client.write(block)) await new Promise((resolve) => client.once('drain', resolve));
+        }
+        client.write(tail);
+      })();
+
+      // Once 1 MiB is on disk, stall the disk.
+      let path: string | undefined;
+      while ((path = spooledFile()) === undefined || statSync(path).size < MiB) await sleep(2);
+      for (let i = 0; i < POOL; i++) blockers.push(open(join(dir, `fifo-${i}`), 'r').then((handle) => handle.close()));
+      // Wait until the server has stopped taking bytes from the socket.
+      let read = -1;
+      for (;;) {
+        await sleep(300);
+        if (socket!.bytesRead === read) break;
+        read = socket!.bytesRead;
+      }
+      const inFlight = read - requestHead.length - head.length - statSync(path).size;
+      // Without backpressure the server takes all of the 16 MiB it is sent.
+      expect(inFlight).toBeLessThan(2 * MiB);
+      expect(read).toBeLessThan(size / 2);
+
+      release();
+      await Promise.all(blockers);
+      await sending;
+      await closed;
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ size, inMemory: false });
+      expect(readdirSync(spool)).toEqual([]);
+    } finally {
+      release();
+      client.destroy();
+      await server.close();
+    }
+  });
+});
