@@ -8,11 +8,14 @@
  * runs each file in a process of its own, so no other file's `fs` calls wait meanwhile.
  */
 import { execFileSync } from 'node:child_process';
-import { constants, openSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
 
@@ -23,102 +26,144 @@ const POOL = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 let dir: string;
 let spool: string;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'tsgi-backpressure-'));
-  spool = join(dir, 'spool');
-  execFileSync('mkdir', [spool]);
-  for (let i = 0; i < POOL; i++) execFileSync('mkfifo', [join(dir, `fifo-${i}`)]);
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The one file of the spool, once the form parse has made it (synchronous: the pool may be stalled). */
-function spooledFile(): string | undefined {
+/** The one file under a folder of `spool`, once the app has made it (synchronous: the pool may be stalled). */
+function writtenFile(): string | undefined {
   for (const form of readdirSync(spool)) for (const file of readdirSync(join(spool, form))) return join(spool, form, file);
   return undefined;
 }
 
-describe.skipIf(process.platform === 'win32')('req.files() over a real socket, the spool stalled', () => {
-  it('stops reading the body while the spool cannot write: at most ~1 MiB in flight, then the upload completes', async () => {
-    const size = 16 * MiB;
-    const server = await serve(
+/** What {@link stalledUpload} saw: the bytes the server had taken in beyond those on disk once it stopped reading, and the answer. */
+interface Stalled {
+  inFlight: number;
+  read: number;
+  status: string;
+  json: unknown;
+}
+
+const SIZE = 16 * MiB;
+
+/**
+ * Uploads a {@link SIZE} file (one part, `f`) to `app` over a socket of its own, stalls the disk
+ * once 1 MiB of it is in the file `app` writes (found under `spool`), waits until the server
+ * stops taking bytes from the socket, then lets the disk go on and reads the answer.
+ */
+async function stalledUpload(app: Parameters<typeof serve>[0]): Promise<Stalled> {
+  const server = await serve(app, { host: '127.0.0.1', port: 0 });
+  let socket: net.Socket | undefined;
+  server.server.on('connection', (s: net.Socket) => (socket = s));
+  const boundary = 'backpressure-boundary';
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const requestHead = Buffer.from(
+    `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
+      `Content-Length: ${head.length + SIZE + tail.length}\r\nConnection: close\r\n\r\n`,
+  );
+  const client = net.connect(server.port, '127.0.0.1');
+  let answer = '';
+  client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+  const closed = new Promise((resolve) => client.once('close', resolve));
+  const blockers: Array<Promise<unknown>> = [];
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    // Opening the write end (non-blocking: the reader is there) lets each blocked open() return.
+    for (let i = 0; i < blockers.length; i++) {
+      try {
+        closeSync(openSync(join(dir, `fifo-${i}`), constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: that open() had not begun (a failure before the stall settled)
+      }
+    }
+  };
+  try {
+    await new Promise((resolve) => client.once('connect', resolve));
+    client.write(requestHead);
+    client.write(head);
+    const block = Buffer.alloc(64 * 1024, 0x61);
+    const sending = (async () => {
+      for (let sent = 0; sent < SIZE; sent += block.length) {
+        if (!client.write(block)) await new Promise((resolve) => client.once('drain', resolve));
+      }
+      client.write(tail);
+    })();
+
+    // Once 1 MiB is on disk, stall the disk.
+    let path: string | undefined;
+    while ((path = writtenFile()) === undefined || statSync(path).size < MiB) await sleep(2);
+    for (let i = 0; i < POOL; i++) blockers.push(open(join(dir, `fifo-${i}`), 'r').then((handle) => handle.close()));
+    // Wait until the server has stopped taking bytes from the socket.
+    let read = -1;
+    for (;;) {
+      await sleep(300);
+      if (socket!.bytesRead === read) break;
+      read = socket!.bytesRead;
+    }
+    const inFlight = read - requestHead.length - head.length - statSync(path).size;
+
+    release();
+    await Promise.all(blockers);
+    await sending;
+    await closed;
+    return { inFlight, read, status: answer.slice(0, answer.indexOf('\r\n')), json: JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) };
+  } finally {
+    release();
+    client.destroy();
+    await server.close();
+  }
+}
+
+// FIFOs (mkfifo) are POSIX.
+describe.skipIf(process.platform === 'win32')('a spooled upload over a real socket, the disk stalled', () => {
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tsgi-backpressure-'));
+    spool = join(dir, 'spool');
+    mkdirSync(spool);
+    for (let i = 0; i < POOL; i++) execFileSync('mkfifo', [join(dir, `fifo-${i}`)]);
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('req.files() stops reading the body while the spool cannot write: at most ~1 MiB in flight, then the upload completes', async () => {
+    const { inFlight, read, status, json } = await stalledUpload(
       Request.application(async (req) => {
         const files = await req.files({ tmpDir: spool, spoolThreshold: 64 * 1024, maxBodySize: 32 * MiB, maxFileSize: 32 * MiB });
         return Response.json({ size: files.get('f')?.size, inMemory: files.get('f')?.inMemory });
       }),
-      { host: '127.0.0.1', port: 0 },
     );
-    let socket: net.Socket | undefined;
-    server.server.on('connection', (s: net.Socket) => (socket = s));
-    const boundary = 'backpressure-boundary';
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-    );
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-    const requestHead = Buffer.from(
-      `POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
-        `Content-Length: ${head.length + size + tail.length}\r\nConnection: close\r\n\r\n`,
-    );
-    const client = net.connect(server.port, '127.0.0.1');
-    let answer = '';
-    client.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-    const closed = new Promise((resolve) => client.once('close', resolve));
-    const blockers: Array<Promise<unknown>> = [];
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      // Opening the write end (non-blocking: the reader is there) lets each blocked open() return.
-      for (let i = 0; i < blockers.length; i++) {
-        try {
-          closeSync(openSync(join(dir, `fifo-${i}`), constants.O_WRONLY | constants.O_NONBLOCK));
-        } catch {
-          // ENXIO: that open() had not begun (a failure before the stall settled)
-        }
-      }
-    };
+    // Without backpressure the server takes all of the 16 MiB it is sent.
+    expect(inFlight).toBeLessThan(2 * MiB);
+    expect(read).toBeLessThan(SIZE / 2);
+    expect([status, json]).toEqual(['HTTP/1.1 200 OK', { size: SIZE, inMemory: false }]);
+    expect(readdirSync(spool)).toEqual([]);
+  });
+
+  it('req.parts() piped to a file: the same bound', async () => {
+    const target = join(spool, 'parts');
+    mkdirSync(target);
     try {
-      await new Promise((resolve) => client.once('connect', resolve));
-      client.write(requestHead);
-      client.write(head);
-      const block = Buffer.alloc(64 * 1024, 0x61);
-      const sending = (async () => {
-        for (let sent = 0; sent < size; sent += block.length) {
-          if (!client.write(block)) await new Promise((resolve) => client.once('drain', resolve));
-        }
-        client.write(tail);
-      })();
-
-      // Once 1 MiB is on disk, stall the disk.
-      let path: string | undefined;
-      while ((path = spooledFile()) === undefined || statSync(path).size < MiB) await sleep(2);
-      for (let i = 0; i < POOL; i++) blockers.push(open(join(dir, `fifo-${i}`), 'r').then((handle) => handle.close()));
-      // Wait until the server has stopped taking bytes from the socket.
-      let read = -1;
-      for (;;) {
-        await sleep(300);
-        if (socket!.bytesRead === read) break;
-        read = socket!.bytesRead;
-      }
-      const inFlight = read - requestHead.length - head.length - statSync(path).size;
-      // Without backpressure the server takes all of the 16 MiB it is sent.
+      const { inFlight, read, status, json } = await stalledUpload(
+        Request.application(async (req) => {
+          let size = 0;
+          for await (const part of req.parts({ maxBodySize: 32 * MiB, maxFileSize: 32 * MiB })) {
+            if (part.kind !== 'file') continue;
+            const path = join(target, part.safeFilename);
+            await pipeline(Readable.fromWeb(part.body as NodeReadableStream<Uint8Array>), createWriteStream(path));
+            size += statSync(path).size;
+          }
+          return Response.json({ size });
+        }),
+      );
       expect(inFlight).toBeLessThan(2 * MiB);
-      expect(read).toBeLessThan(size / 2);
-
-      release();
-      await Promise.all(blockers);
-      await sending;
-      await closed;
-      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ size, inMemory: false });
-      expect(readdirSync(spool)).toEqual([]);
+      expect(read).toBeLessThan(SIZE / 2);
+      expect([status, json]).toEqual(['HTTP/1.1 200 OK', { size: SIZE }]);
     } finally {
-      release();
-      client.destroy();
-      await server.close();
+      rmSync(target, { recursive: true, force: true });
     }
   });
 });
