@@ -8,7 +8,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import type { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
-import { tooLarge } from '../request/input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { spoilInput } from '../gateway/input.ts';
 
@@ -32,11 +32,11 @@ export function isBodyLimitError(error: unknown): boolean {
 }
 
 /**
- * The body readers' 413 for a body past `maxBodySize` bytes (`tooLarge`: `maxBodySize
+ * The body readers' 413 for a body past `maxBodySize` bytes (`bodyTooLarge`: `maxBodySize
  * exceeded: …`, the option has their name), marked as the server's (`isBodyLimitError`).
  */
 function serverTooLarge(maxBodySize: number): HTTPContentTooLarge {
-  const error = tooLarge(maxBodySize);
+  const error = bodyTooLarge(maxBodySize);
   RAISED.add(error);
   return error;
 }

@@ -111,11 +111,6 @@ export function bodyTooLarge(maxBodySize: number): InstanceType<typeof HTTPConte
   return limitExceeded('maxBodySize', `the request body is larger than ${maxBodySize} bytes`);
 }
 
-/** The 413 for a form body past `limits.maxBodySize`, declared or counted while it streams ({@link bodyTooLarge}). */
-export function formBodyTooLarge(limits: FormLimits): InstanceType<typeof HTTPContentTooLarge> {
-  return bodyTooLarge(limits.maxBodySize);
-}
-
 /** Quotes a client-supplied name for an error detail, shortened and without control characters. */
 export function quoteName(name: string | undefined): string {
   if (name === undefined) return '(unnamed)';

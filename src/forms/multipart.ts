@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
-import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
+import { type FormLimits, bodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { FormCharset } from './form-charset.ts';
 import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
@@ -148,7 +148,7 @@ export async function parseMultipart(
       if (chunk.byteLength === 0) continue;
       received += chunk.byteLength;
       if (received > limits.maxBodySize) {
-        throw formBodyTooLarge(limits);
+        throw bodyTooLarge(limits.maxBodySize);
       }
       guard.push(chunk);
       const bytes = feed.take(chunk);

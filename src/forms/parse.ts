@@ -12,7 +12,7 @@ import { parseMediaType } from '../http/media-type.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
-import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
+import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, bodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { EMPTY_INPUT, claimInput, consumeInput, releaseInput, spoilInput } from '../gateway/input.ts';
 import { noteCopy } from '../gateway/cleanup-owner.ts';
@@ -139,7 +139,7 @@ export function planForm(contentType: string | null | undefined, contentEncoding
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
   refuseContentCoding(contentEncoding);
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
-    throw formBodyTooLarge(limits);
+    throw bodyTooLarge(limits.maxBodySize);
   }
   if (type === 'multipart/form-data') checkBoundary(parameters.boundary);
   return { ...plan, type };

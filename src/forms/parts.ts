@@ -12,7 +12,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { BufferedInput, FailedInput, claimInput, consumeInput, consumedBody, openInput, spoilInput } from '../gateway/input.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { readableChunks } from '../gateway/readable-input.ts';
-import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
+import { type FormLimitOverrides, type FormLimits, bodyTooLarge } from './limits.ts';
 import { FailureLatch, ParserFeed, endParser, malformed, openParser, writeParser } from './multipart.ts';
 import { loadBusboy } from './busboy-loader.ts';
 import { MultipartGuard } from './multipart-guard.ts';
@@ -263,7 +263,7 @@ async function* multipartParts(
         const chunk = step.value;
         if (chunk.byteLength === 0) continue;
         received += chunk.byteLength;
-        if (received > limits.maxBodySize) throw formBodyTooLarge(limits);
+        if (received > limits.maxBodySize) throw bodyTooLarge(limits.maxBodySize);
         guard.push(chunk);
         const bytes = feed.take(chunk);
         if (bytes === undefined) continue;

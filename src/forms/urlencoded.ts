@@ -10,7 +10,7 @@ import { openInput } from '../gateway/input.ts';
 import { FormCharset } from './form-charset.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
-import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
+import { type FormLimits, bodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 
 const AMP = 0x26;
 const EQUALS = 0x3d;
@@ -71,7 +71,7 @@ export async function parseUrlencoded(
       if (step.done) break;
       received += step.value.byteLength;
       if (received > limits.maxBodySize) {
-        throw formBodyTooLarge(limits);
+        throw bodyTooLarge(limits.maxBodySize);
       }
       parser.push(step.value);
     }

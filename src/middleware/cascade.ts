@@ -6,7 +6,8 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
-import { isBodyReadable, tooLarge } from '../request/input.ts';
+import { isBodyReadable } from '../request/input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
 import { InputRecording } from '../gateway/recorded-input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
@@ -230,11 +231,11 @@ function recordInput(environ: Environ, maxBodySize: number | undefined): InputRe
   if (maxBodySize !== undefined) {
     // As digits: `contentLength` is null past 15 of them (Node takes up to 2^64 - 1).
     const declared = declaredLength(environ);
-    if (declared !== null && declared > maxBodySize) return tooLarge(maxBodySize);
-    if (input instanceof BufferedInput && input.bytes.byteLength > maxBodySize) return tooLarge(maxBodySize);
+    if (declared !== null && declared > maxBodySize) return bodyTooLarge(maxBodySize);
+    if (input instanceof BufferedInput && input.bytes.byteLength > maxBodySize) return bodyTooLarge(maxBodySize);
   }
   if (input === undefined || input instanceof BufferedInput || input instanceof FailedInput || !isBodyReadable(environ)) return undefined;
-  const source = maxBodySize === undefined ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
+  const source = maxBodySize === undefined ? input : limitInput(input, maxBodySize, () => bodyTooLarge(maxBodySize));
   // A client error of the input (a limit's 413, this one's or the server's) leaves the reading
   // app's input failed with it, as the input itself would be left: a later read gets it at
   // once, and an app error wrapping it (fetch's `TypeError: fetch failed`) answers it

@@ -7,7 +7,8 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
+import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput } from './input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 import { environStream } from './stream-input.ts';
 import { BufferedInput, EMPTY_INPUT, claimInput, releaseInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
@@ -145,7 +146,7 @@ export abstract class RequestBody {
     // The declared length as digits, not `contentLength` (null past 15 digits, where Node's
     // parser takes up to 2^64 - 1): a length that large is refused before reading too.
     const declared = declaredLength(this.environ);
-    if (declared !== null && declared > maxBodySize) throw tooLarge(maxBodySize);
+    if (declared !== null && declared > maxBodySize) throw bodyTooLarge(maxBodySize);
     return environStream(this.environ, maxBodySize);
   }
 
@@ -179,7 +180,7 @@ export abstract class RequestBody {
     // Not an `async` function: a rejection, not a throw, for a refused option.
     try {
       checkReadOptions(options, 'bytes');
-      return readWhole(this, options?.maxBodySize ?? Infinity, tooLarge);
+      return readWhole(this, options?.maxBodySize ?? Infinity, bodyTooLarge);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -467,7 +468,7 @@ function defaultLimitExceeded(maxBodySize: number, reader: 'text' | 'json'): HTT
 function readText(req: RequestBody, options: JsonOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
   checkReadOptions(options, reader);
   const given = options?.maxBodySize;
-  if (given !== undefined) return readWhole(req, given, tooLarge);
+  if (given !== undefined) return readWhole(req, given, bodyTooLarge);
   return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, DEFAULT_LIMIT_EXCEEDED[reader]);
 }
 

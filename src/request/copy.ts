@@ -7,7 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { EMPTY_INPUT } from '../gateway/input.ts';
 import { type ReadOptions, checkReadOptions, readWhole } from './body.ts';
-import { tooLarge } from './input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 import { copyEnviron } from './cleanup.ts';
 
 /** The environ keys of the body `copyGet` leaves out: its framing, type and coding. */
@@ -57,7 +57,7 @@ export abstract class RequestCopy {
    */
   async copy(options?: ReadOptions): Promise<this> {
     checkReadOptions(options, 'copy');
-    await readWhole(this, options?.maxBodySize ?? Infinity, tooLarge);
+    await readWhole(this, options?.maxBodySize ?? Infinity, bodyTooLarge);
     return new (this.constructor as new (environ: Environ) => this)(copyEnviron(this.environ, {}));
   }
 

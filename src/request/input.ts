@@ -64,7 +64,7 @@ export function readInput(
   maxBodySize = Infinity,
   declaredLength: number | null = null,
   owner?: InputOwner,
-  refuse: (maxBodySize: number) => HTTPContentTooLargeError = tooLarge,
+  refuse: (maxBodySize: number) => HTTPContentTooLargeError = bodyTooLarge,
 ): Promise<Uint8Array> {
   // Not an `async` function: a Node stream's read is handed over as the promise it is, without
   // a frame and a promise more (they cost more than the rest of a small body's read).
@@ -264,8 +264,3 @@ export function stoppedWithClient(signal: AbortSignal | null | undefined, error:
 
 /** The 413 a body reader throws: an `HTTPContentTooLarge`. */
 export type HTTPContentTooLargeError = InstanceType<typeof HTTPContentTooLarge>;
-
-/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it for a limit the caller gave: the form parse's (`maxBodySize exceeded: …`, `bodyTooLarge`). */
-export function tooLarge(maxBodySize: number): HTTPContentTooLargeError {
-  return bodyTooLarge(maxBodySize);
-}

@@ -8,7 +8,8 @@ import type { Environ } from '../gateway/types.ts';
 import { BufferedInput, EMPTY_INPUT, FailedInput, InputClaim, consumedError, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { type ClaimEnd, type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
-import { type HTTPContentTooLargeError, inputFailure, tooLarge } from './input.ts';
+import { type HTTPContentTooLargeError, inputFailure } from './input.ts';
+import { bodyTooLarge } from '../forms/limits.ts';
 
 /**
  * `input`, the environ's `tsgi.input`, as `req.stream({ maxBodySize })` hands it out: the
@@ -18,7 +19,7 @@ import { type HTTPContentTooLargeError, inputFailure, tooLarge } from './input.t
  * A read that fails throws what `req.bytes()` would have thrown (`inputFailure`): the body
  * breaking off (the client hung up, Node's `aborted` with code `ECONNRESET`, a stream reset
  * over HTTP/2) is an `HTTPBadRequest` (400) whose `cause` is the stream's error; past
- * `maxBodySize` it is `HTTPContentTooLarge` (413, made by `refuse`: default `tooLarge`); any
+ * `maxBodySize` it is `HTTPContentTooLarge` (413, made by `refuse`: default `bodyTooLarge`); any
  * other error unchanged. Like every body
  * reader's failure, it is left in `tsgi.input` (`spoilInput`), so that a sink that wraps it
  * (`fetch`'s `TypeError: fetch failed`, `stream.pipeline`) is answered as that 4xx and not
@@ -44,7 +45,7 @@ export function streamInput(
   environ: Environ,
   input: AsyncIterable<Uint8Array>,
   maxBodySize: number,
-  refuse: (maxBodySize: number) => HTTPContentTooLargeError = tooLarge,
+  refuse: (maxBodySize: number) => HTTPContentTooLargeError = bodyTooLarge,
 ): AsyncIterable<Uint8Array> {
   const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => refuse(maxBodySize));
   if (input instanceof BufferedInput || input instanceof FailedInput) return limited;
