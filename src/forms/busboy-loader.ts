@@ -7,6 +7,7 @@
  */
 import type busboy from 'busboy';
 import { type BusboyPartReader, busboyPartReader } from './busboy-disposition.ts';
+import { importOnce } from '../gateway/import-once.ts';
 
 /** busboy's factory: `busboy(config)` → a parser (a `Writable`). */
 export type BusboyFactory = typeof busboy;
@@ -19,24 +20,15 @@ export interface LoadedBusboy {
   parts: BusboyPartReader;
 }
 
-let loading: Promise<LoadedBusboy> | undefined;
-
 /**
  * busboy, imported on the first call and kept (every later call answers the same settled
  * promise). A failed import (busboy not installed) is not kept: its error, Node's
  * `ERR_MODULE_NOT_FOUND` naming busboy, rejects this call, and the next call tries again.
  */
-export function loadBusboy(): Promise<LoadedBusboy> {
-  loading ??= Promise.all([
+export const loadBusboy: () => Promise<LoadedBusboy> = importOnce(() =>
+  Promise.all([
     import('busboy'),
     // @ts-ignore -- no declaration file for busboy/lib/utils.js (TS7016); typed in busboy-disposition.ts.
     import('busboy/lib/utils.js') as Promise<{ default: unknown }>,
-  ]).then(
-    ([parser, utils]) => ({ createParser: parser.default, parts: busboyPartReader(utils.default) }),
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+  ]).then(([parser, utils]) => ({ createParser: parser.default, parts: busboyPartReader(utils.default) })),
+);

@@ -11,6 +11,7 @@
 import type { HtmlRewrite } from './html-stream.ts';
 import type { TokenStream } from './html-tokens.ts';
 import { type CharsetSniffer, charsetSniffer, readsMeta } from './charset-sniff.ts';
+import { importOnce } from '../gateway/import-once.ts';
 
 /** The classes the HTML filters make from parse5. */
 export interface HtmlParser {
@@ -20,24 +21,15 @@ export interface HtmlParser {
   HtmlRewrite: typeof HtmlRewrite;
 }
 
-let loading: Promise<HtmlParser> | undefined;
-
 /**
  * parse5 and the modules built on it, imported on the first call and kept. A failed import
  * (parse5 not installed) is not kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming the
  * package, fails the body being filtered (the connection is cut, or the server answers 500
  * before the head), and the next call tries again.
  */
-export function loadHtmlParser(): Promise<HtmlParser> {
-  loading ??= Promise.all([import('./html-tokens.ts'), import('./html-stream.ts')]).then(
-    ([tokens, stream]) => ({ TokenStream: tokens.TokenStream, HtmlRewrite: stream.HtmlRewrite }),
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+export const loadHtmlParser: () => Promise<HtmlParser> = importOnce(() =>
+  Promise.all([import('./html-tokens.ts'), import('./html-stream.ts')]).then(([tokens, stream]) => ({ TokenStream: tokens.TokenStream, HtmlRewrite: stream.HtmlRewrite })),
+);
 
 /**
  * {@link charsetSniffer} of a body of media type `type` whose `Content-Type` names `declared`,

@@ -12,6 +12,7 @@
  * @module
  */
 import type * as Undici from 'undici/index.js';
+import { importOnce } from '../gateway/import-once.ts';
 
 export type { buildConnector, Dispatcher } from 'undici/index.js';
 
@@ -19,23 +20,13 @@ export type { buildConnector, Dispatcher } from 'undici/index.js';
 export type UndiciModule = typeof Undici;
 
 let loaded: UndiciModule | undefined;
-let loading: Promise<UndiciModule> | undefined;
 
 /**
  * undici, imported on the first call and kept. A failed import (undici not installed) is not
  * kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming undici, rejects this call (the request
  * is answered 500 and the error logged), and the next call tries again.
  */
-export function loadUndici(): Promise<UndiciModule> {
-  loading ??= import('undici/index.js').then(
-    (module) => (loaded = module),
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+export const loadUndici: () => Promise<UndiciModule> = importOnce(() => import('undici/index.js').then((module) => (loaded = module)));
 
 /** undici once {@link loadUndici} has loaded it; `undefined` before. */
 export function undiciLoaded(): UndiciModule | undefined {
