@@ -180,4 +180,15 @@ describe('TestClient: answers as the server does', () => {
     const list = await client.get('/', { headers: [['If-None-Match', '"a"'], ['If-None-Match', '"b"']] });
     expect(list.textBody).toBe('undefined|"a", "b"|undefined');
   });
+
+  it('refuses two Content-Length lines, even of one value, in the words serve() answers them with (Node\'s parser refuses them there)', async () => {
+    const { app, calls } = countingApp();
+    const server = await start(app);
+    const fields = [['Content-Length', '2'], ['Content-Length', '2']] as const;
+    const served = parseRaw((await rawExchange(server.port, `POST / HTTP/1.1\r\nHost: a\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\nab`)).raw);
+    const tested = await new TestClient(app).post('/', { body: 'ab', headers: fields, status: '*' });
+    expect([tested.statusCode, tested.textBody]).toEqual([served.status, served.rest]);
+    expect(tested.textBody).toBe('Bad Request: duplicate Content-Length\n');
+    expect(calls()).toBe(0);
+  });
 });

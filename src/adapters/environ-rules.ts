@@ -184,7 +184,8 @@ export function fieldKey(position: number, name: string): string {
  *
  * @throws HTTPBadRequest `several <Name> headers` for a second line of a field that is no
  *   list (RFC 9110 §5.3): Host (RFC 9112 §3.2), Authorization, Proxy-Authorization,
- *   Content-Type, Content-Length, Range, If-Range, If-Modified-Since, If-Unmodified-Since.
+ *   Content-Type, Range, If-Range, If-Modified-Since, If-Unmodified-Since; `duplicate
+ *   Content-Length` for a second Content-Length (§8.6), as the server answers Node's parser.
  */
 export function addField(environ: Environ, key: string, value: string): void {
   const existing = environ[key] as string | undefined;

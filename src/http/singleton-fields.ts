@@ -34,10 +34,19 @@ export const SINGLETON_FIELDS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
+ * The reason for two `Content-Length` lines, even of one value: Node's HTTP/1 parser refuses
+ * them itself (`HPE_UNEXPECTED_CONTENT_LENGTH`), which the server answers with these words
+ * (client-error.ts); RFC 9110 §8.6 lets a recipient refuse them, and nginx does.
+ */
+export const DUPLICATE_CONTENT_LENGTH = 'duplicate Content-Length';
+
+/**
  * The reason for refusing a second line of the field under environ key `key` (`several
- * Authorization headers`), or `null` when the field is a list, whose lines join.
+ * Authorization headers`; {@link DUPLICATE_CONTENT_LENGTH} for `Content-Length`, as the
+ * server words it), or `null` when the field is a list, whose lines join.
  */
 export function repeatedFieldRefusal(key: string): string | null {
+  if (key === 'CONTENT_LENGTH') return DUPLICATE_CONTENT_LENGTH;
   const name = SINGLETON_FIELDS.get(key);
   return name === undefined ? null : `several ${name} headers`;
 }

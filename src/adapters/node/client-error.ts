@@ -13,6 +13,7 @@ import type { Reporter } from './refused.ts';
 import { rawAnswer } from './raw-answer.ts';
 import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 import { isTlsErrorCode } from './tls-failure.ts';
+import { DUPLICATE_CONTENT_LENGTH } from '../../http/singleton-fields.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -35,7 +36,7 @@ const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
   ['HPE_INVALID_HEADER_TOKEN', badRequest('invalid character in a header field')],
   ['HPE_UNEXPECTED_SPACE', badRequest('unexpected whitespace')],
   ['HPE_INVALID_CONTENT_LENGTH', badRequest('invalid Content-Length')],
-  ['HPE_UNEXPECTED_CONTENT_LENGTH', badRequest('duplicate Content-Length')],
+  ['HPE_UNEXPECTED_CONTENT_LENGTH', badRequest(DUPLICATE_CONTENT_LENGTH)],
   ['HPE_INVALID_TRANSFER_ENCODING', badRequest('invalid Transfer-Encoding')],
   ['HPE_INVALID_CHUNK_SIZE', badRequest('invalid chunk size')],
   ['HPE_CR_EXPECTED', badRequest('malformed line ending')],

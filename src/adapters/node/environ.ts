@@ -172,9 +172,10 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   §2.3), an absolute-form target's
  *   included; on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1); two lines of a field that is no list (`several
- *   Authorization headers`: Authorization, Proxy-Authorization, Content-Type, Content-Length,
- *   Range, If-Range, If-Modified-Since, If-Unmodified-Since; RFC 9110 §5.3; nginx refuses all
- *   but Content-Type, Range and Proxy-Authorization).
+ *   Authorization headers`: Authorization, Proxy-Authorization, Content-Type, Range, If-Range,
+ *   If-Modified-Since, If-Unmodified-Since; RFC 9110 §5.3; nginx refuses all but Content-Type,
+ *   Range and Proxy-Authorization; `duplicate Content-Length` for Content-Length, which Node's
+ *   parsers refuse first: its HTTP/1 one with that 400, nghttp2 with a stream reset).
  *   `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
  *   `HTTPVersionNotSupported` (505, RFC 9110 §15.6.6) for an HTTP/1 request line of another
