@@ -82,8 +82,8 @@ export function takeActivatedSocket(fd: number, env: NodeJS.ProcessEnv): void {
 }
 
 /**
- * The descriptor a `--workers` worker finds the `--fd` socket on: the one after its IPC
- * channel, which node:cluster puts on 3.
+ * The descriptor a `--workers` worker finds the socket its primary holds on (the `--fd` socket,
+ * or the one bound for `--workers 1`): the one after its IPC channel, which node:cluster puts on 3.
  */
 export const WORKER_SOCKET_FD = 4;
 

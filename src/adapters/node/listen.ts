@@ -48,8 +48,8 @@ export const DEFAULT_SOCKET_MODE = 0o666;
  *
  * In a node:cluster worker, a descriptor is the primary's, as node:cluster has it (Node's
  * cluster docs: the primary listens on it and shares the handle), unless
- * {@link ownDescriptor} marked it this process's own (`tsgi serve --workers --fd`, whose
- * workers inherit the socket): the worker then listens on it itself.
+ * {@link ownDescriptor} marked it this process's own (`tsgi serve --workers --fd`, and
+ * `--workers 1` on a port or `--uds`, whose workers inherit the socket): the worker then listens on it itself.
  *
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`, a path in use
  *   or in a missing folder, `EINVAL` for a path longer than a Unix socket takes), or the
