@@ -5,7 +5,6 @@
  *
  * @module
  */
-import { isHTTPException } from '../exceptions/base.ts';
 import type { Converter } from './converters.ts';
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 import { redirectOf } from './endpoint.ts';
@@ -112,11 +111,10 @@ interface Search {
 
 /**
  * Converts the captures of `match` with `placeholders`' converters onto `out`; false when one
- * refuses: answers `undefined`, or throws (a `RangeError` from `toISOString`, a `SyntaxError`
- * from `BigInt`, as Django takes a converter's `ValueError` for no match), so a URL its
- * converter cannot read is the next rule's, else a 404, never a 500. An `HTTPException` it
- * throws is its answer (`HTTPBadRequest` with a reason, as a Flask converter raises
- * `BadRequest`), and goes on.
+ * refuses: answers `undefined`, or throws one of the errors that say a text is no value (see
+ * {@link isNoValue}), so a URL its converter cannot read is the next rule's, else a 404. Any
+ * other error goes on: an `HTTPException` is the answer (`HTTPBadRequest` with a reason, as a
+ * Flask converter raises `BadRequest`), anything else the app's failure, logged and a 500.
  */
 function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], out: unknown[]): boolean {
   for (let i = 0; i < placeholders.length; i++) {
@@ -127,14 +125,25 @@ function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], 
   return true;
 }
 
-/** `converter.toValue(text)`, `undefined` (a refusal) when it throws anything but an `HTTPException`. */
+/** `converter.toValue(text)`, `undefined` (a refusal) when it throws an error of {@link isNoValue}. */
 function toValueOrRefuse(converter: Converter<unknown>, text: string): unknown {
   try {
     return converter.toValue(text);
   } catch (error) {
-    if (isHTTPException(error)) throw error;
-    return undefined;
+    if (isNoValue(error)) return undefined;
+    throw error;
   }
+}
+
+/**
+ * Whether `error` says a text is no value: the errors JavaScript's own readers throw for one
+ * (`SyntaxError` from `BigInt('zz')` or `JSON.parse`, `RangeError` from an invalid date's
+ * `toISOString()`, `URIError` from `decodeURIComponent`), the counterpart of the `ValueError`
+ * Django takes for no match. Not a `TypeError` nor any other error: a bug of the converter, or
+ * of what it called, must not pass for a 404 nobody sees (Werkzeug and Django answer it 500).
+ */
+function isNoValue(error: unknown): boolean {
+  return error instanceof SyntaxError || error instanceof RangeError || error instanceof URIError;
 }
 
 /**
