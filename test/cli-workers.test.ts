@@ -829,6 +829,27 @@ export const app = (environ, start) => {
     expect((await run.exited).code).toBe(0);
   });
 
+  it('--uds --workers 1: a second tsgi serve on the path, while the first one\'s worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'starting.sock');
+    const gate = join(dir, 'gate-open');
+    const gatedApp = join(dir, 'gated.mjs');
+    writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
+    const first = cli(['serve', gatedApp, '--uds', path, '--workers', '1', '--no-access-log']);
+    // The primary bound the socket; its worker waits at the gate, so nothing listens on it yet.
+    await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);
+    const inode = lstatSync(path).ino;
+    const second = cli(['serve', pidApp, '--uds', path, '--no-access-log']);
+    const ended = await Promise.race([second.exited, servingUrl(second).then(() => 'serving' as const)]);
+    expect(ended).toEqual({ code: 1, signal: null });
+    expect(second.out.stderr).toMatch(/already in use/);
+    expect(lstatSync(path).ino).toBe(inode);
+    writeFileSync(gate, '');
+    expect(await servingUrl(first)).toBe(`unix:${path}`);
+    expect(await pidOverUds(path)).toBeGreaterThan(0);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+  });
+
   for (const on of ['port', 'uds'] as const) {
     it(`--workers 1 on a ${on === 'port' ? 'port' : 'Unix socket'}: connections made while its only worker is dead (SIGKILL) wait for the replacement, none refused${on === 'uds' ? ' nor finding the path missing' : ''}`, { timeout: 60_000 }, async () => {
       const path = join(dir, 'killed.sock');

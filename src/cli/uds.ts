@@ -7,8 +7,9 @@
  *
  * @module
  */
-import { type Stats, lstatSync, unlinkSync } from 'node:fs';
+import { type Stats, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
+import { resolve } from 'node:path';
 import { UsageError } from './values.ts';
 
 /** The error `listen` gives for an address in use, for the CLI's one-line report. */
@@ -32,6 +33,36 @@ function probe(path: string): Promise<string> {
   });
 }
 
+/**
+ * A line of `/proc/net/unix` (`Num RefCount Protocol Flags Type St Inode Path`): its state
+ * (`01`: not connected, so bound or listening; `03`: a connection) and the path it is bound to.
+ */
+const PROC_NET_UNIX_LINE = /^\s*\S+:\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+ (.+)$/;
+
+/**
+ * Whether a live process holds a socket bound to `path` that is no connection (Linux only, read
+ * from `/proc/net/unix`; `false` elsewhere, or when it cannot be read): refusing connections, it
+ * is bound and not listening yet, as the primary of `tsgi serve --workers 1` holds its socket
+ * while its first worker starts (src/cli/worker-socket.ts). A socket file whose process died
+ * has no such line. The path is compared as given and made absolute (a process bound to a
+ * relative path is listed by that path).
+ */
+function boundByLiveProcess(path: string): boolean {
+  if (process.platform !== 'linux') return false;
+  let table: string;
+  try {
+    table = readFileSync('/proc/net/unix', 'latin1');
+  } catch {
+    return false;
+  }
+  const absolute = resolve(path);
+  for (const line of table.split('\n')) {
+    const match = PROC_NET_UNIX_LINE.exec(line);
+    if (match !== null && match[1] === '01' && (match[2] === path || match[2] === absolute)) return true;
+  }
+  return false;
+}
+
 /** Whether `a` and `b` describe the same file (not one put at the same path since). */
 function sameFile(a: Stats, b: Stats): boolean {
   return a.ino === b.ino && a.dev === b.dev;
@@ -39,7 +70,9 @@ function sameFile(a: Stats, b: Stats): boolean {
 
 /**
  * Makes `path` free to listen on: nothing there, or a stale socket (removed). Only a socket
- * that refuses connections (`ECONNREFUSED`: no process listens on it) is stale. A live
+ * that refuses connections (`ECONNREFUSED`: no process listens on it) and, on Linux, that no
+ * live process holds bound (`/proc/net/unix`: the primary of another `tsgi serve --workers 1`
+ * binds its socket before its worker listens) is stale. A live
  * server whose accept queue is full answers `EAGAIN` instead, and one whose socket this user
  * may not open `EACCES`: both are left alone, as is a socket replaced since it was probed
  * (another server starting at the same moment), which is probed again.
@@ -50,8 +83,8 @@ function sameFile(a: Stats, b: Stats): boolean {
  * `EADDRINUSE` for another process's), and only a stale one (the primary was killed) is removed.
  *
  * @throws UsageError when `path` exists and is not a socket (a file, a folder, a symbolic
- *   link: never followed); an `EADDRINUSE` error when a process listens on it or its queue is
- *   full (unless `shared`); an Error naming the connect error when it cannot be told whether one does, or
+ *   link: never followed); an `EADDRINUSE` error when a process listens on it, its queue is
+ *   full or (on Linux) a live process holds it bound (unless `shared`); an Error naming the connect error when it cannot be told whether one does, or
  *   naming the unlink error when the stale socket cannot be removed.
  */
 export async function freeSocketPath(path: string, shared = false): Promise<void> {
@@ -71,6 +104,12 @@ export async function freeSocketPath(path: string, shared = false): Promise<void
     }
     if (answer !== 'ECONNREFUSED') {
       throw new Error(`cannot tell whether a process listens on --uds '${path}' (connect: ${answer}): remove the socket yourself if it is stale`);
+    }
+    // Bound by a live process that does not listen yet (another `tsgi serve --workers 1`
+    // whose worker is starting): in use, not stale.
+    if (boundByLiveProcess(path)) {
+      if (shared) return;
+      throw inUse(path);
     }
     let now: Stats;
     try {
