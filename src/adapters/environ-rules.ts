@@ -10,7 +10,8 @@ import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { unquotePath } from '../http/url.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
-import { credentialsRefusal, repeatedFieldRefusal } from '../http/singleton-fields.ts';
+import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
+import { credentialsRefusal } from '../http/second-credential.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
 

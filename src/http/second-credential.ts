@@ -6,6 +6,7 @@
  *
  * @module
  */
+import type { Environ } from '../gateway/types.ts';
 import { Cursor } from './syntax.ts';
 
 /**
@@ -43,4 +44,18 @@ function withoutQuotedStrings(value: string): string {
     if (c.quoted() === null) return out + value.slice(quote);
     out += '""';
   }
+}
+
+/**
+ * The reason for refusing an `Authorization` or `Proxy-Authorization` that holds more than one
+ * credential (`Basic a, Basic b`: two lines a fetch runtime, or a proxy in front, joined with
+ * `, `; see {@link hasSecondCredential}), or `null`. An auth-param list (`Digest username="a",
+ * realm="b"`) is one credential. Two cheap reads for a request without such fields.
+ */
+export function credentialsRefusal(environ: Environ): string | null {
+  const authorization = environ.HTTP_AUTHORIZATION;
+  if (typeof authorization === 'string' && hasSecondCredential(authorization)) return 'more than one credential in Authorization';
+  const proxy = environ.HTTP_PROXY_AUTHORIZATION;
+  if (typeof proxy === 'string' && hasSecondCredential(proxy)) return 'more than one credential in Proxy-Authorization';
+  return null;
 }

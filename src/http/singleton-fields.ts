@@ -10,8 +10,6 @@
  *
  * @module
  */
-import type { Environ } from '../gateway/types.ts';
-import { hasSecondCredential } from './second-credential.ts';
 
 /**
  * The environ key of each such field, and its name for the reason of the 400 (`several
@@ -49,18 +47,4 @@ export function repeatedFieldRefusal(key: string): string | null {
   if (key === 'CONTENT_LENGTH') return DUPLICATE_CONTENT_LENGTH;
   const name = SINGLETON_FIELDS.get(key);
   return name === undefined ? null : `several ${name} headers`;
-}
-
-/**
- * The reason for refusing an `Authorization` or `Proxy-Authorization` that holds more than one
- * credential (`Basic a, Basic b`: two lines a fetch runtime, or a proxy in front, joined with
- * `, `; see `hasSecondCredential`), or `null`. An auth-param list (`Digest username="a",
- * realm="b"`) is one credential. Two cheap reads for a request without such fields.
- */
-export function credentialsRefusal(environ: Environ): string | null {
-  const authorization = environ.HTTP_AUTHORIZATION;
-  if (typeof authorization === 'string' && hasSecondCredential(authorization)) return 'more than one credential in Authorization';
-  const proxy = environ.HTTP_PROXY_AUTHORIZATION;
-  if (typeof proxy === 'string' && hasSecondCredential(proxy)) return 'more than one credential in Proxy-Authorization';
-  return null;
 }
