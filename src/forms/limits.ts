@@ -104,8 +104,8 @@ export function limitExceeded(limit: FormLimitName, what: string): InstanceType<
 /**
  * The 413 for a request body past `maxBodySize` bytes, declared or counted while it streams,
  * naming the option as every limit's does: `maxBodySize exceeded: the request body is larger
- * than 1024 bytes`. The form parse's, the body readers' (`req.bytes({ maxBodySize })`…: their
- * `tooLarge`) and the server's (`serve(app, { maxBodySize })`).
+ * than 1024 bytes`. The form parse's, the body readers' (`req.bytes({ maxBodySize })`…) and
+ * the server's (`serve(app, { maxBodySize })`, marked as its own: `serverTooLarge`).
  */
 export function bodyTooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
   return limitExceeded('maxBodySize', `the request body is larger than ${maxBodySize} bytes`);

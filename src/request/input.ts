@@ -51,7 +51,7 @@ export function isBodyReadable(environ: Environ): boolean {
  * @param owner - when given, told as a live input's read begins (not when refused by
  *   `declaredLength` before reading), then of the outcome before the promise settles: the
  *   bytes once read, or the error of a read that failed after it began.
- * @param refuse - makes the 413 of a body past `maxBodySize`; default {@link tooLarge}.
+ * @param refuse - makes the 413 of a body past `maxBodySize`; default `bodyTooLarge` (forms/limits.ts).
  * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
  *   `cause`; an HTTPException the input itself throws, unchanged; the error of a
