@@ -24,7 +24,7 @@ export const SUPERVISION = ['test/cli-workers.test.ts', 'test/cli-reload.test.ts
  * CPUs, so they run in `npm run test:cli` (vitest.cli.config.ts, which .ci/run calls on Node
  * 24 and 22) and `npm test` stays under five minutes.
  */
-export const CLI_END_TO_END = ['test/cli.test.ts', 'test/cli-flags.test.ts', 'test/cli-client-certificates.test.ts', 'test/cli-uds-mode.test.ts', 'test/cli-start-line.test.ts', 'test/cli-foreign-cluster.test.ts'];
+export const CLI_END_TO_END = ['test/cli.test.ts', 'test/cli-flags.test.ts', 'test/cli-client-certificates.test.ts', 'test/cli-uds-mode.test.ts', 'test/cli-start-line.test.ts', 'test/cli-foreign-cluster.test.ts', 'test/scenario-ops.test.ts'];
 
 export default defineConfig({
   resolve: { alias },

@@ -1,6 +1,7 @@
 /**
  * The listening socket of `tsgi serve --workers 1` on a port or `--uds`: the primary binds it
- * once, before its worker, and keeps it open for its whole run, as gunicorn's arbiter does; the
+ * once, before its worker, and keeps it open until the stop (SIGTERM, SIGINT: it closes it then,
+ * before its worker drains, so a connection after it is refused), as gunicorn's arbiter does; the
  * worker, and each replacement, inherits it (as with `--fd`: `shareActivatedSocket`) and
  * listens and accepts on it itself. While the only worker is dead (a crash, its back-off pause,
  * its replacement's start), the socket stays open in the primary: a connection waits in its
@@ -48,7 +49,7 @@ type CreateServerHandle = (address: string, port: number, addressType: number, f
 export interface WorkerSocket {
   /** The socket's descriptor in the primary, for each worker to inherit (`shareActivatedSocket`). */
   readonly fd: number;
-  /** Closes the primary's descriptor (a `--uds` file is removed). */
+  /** Closes the primary's descriptor (a `--uds` file is removed); a second call does nothing. */
   close(): void;
 }
 
@@ -93,5 +94,12 @@ export async function bindWorkerSocket(where: WorkerAddress): Promise<WorkerSock
     bound.close();
     return undefined;
   }
-  return { fd: bound.fd, close: () => bound.close() };
+  let open = true;
+  return {
+    fd: bound.fd,
+    close() {
+      if (open) bound.close();
+      open = false;
+    },
+  };
 }

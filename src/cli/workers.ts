@@ -6,7 +6,8 @@
  * it closes the socket with its last worker, so while every worker is down at once connections
  * are refused. With `--workers 1`, where there is nothing to spread and the sole worker's crash
  * is exactly that gap, the primary binds the socket itself (src/cli/worker-socket.ts) and keeps
- * it open for its whole run, the worker accepting on it, so a connection that comes while it is
+ * it open until it stops (closed with SIGTERM to the worker, so later connections are refused,
+ * as gunicorn's arbiter closes its listeners), the worker accepting on it, so a connection that comes while it is
  * dead waits in the queue for the replacement; so it does with `--fd` for any N (the socket
  * systemd bound). A worker that dies is replaced after a
  * {@link Backoff} pause, with its exit code or signal logged; one stopped gracefully by a SIGTERM
@@ -95,12 +96,18 @@ class Primary {
   /** The environment of the workers (a port picked for `--port 0`, the start's `$PORT` and `$WEB_CONCURRENCY` of `--env-file`: `prepareManaged`). */
   readonly env: Record<string, string>;
   readonly done: (code: number) => void;
+  /**
+   * Closes the primary's side of the socket it holds (`--workers 1`: src/cli/worker-socket.ts),
+   * called as the workers are told to stop: see #stopAll.
+   */
+  readonly release: () => void;
 
-  constructor(command: ServeCommand & { workers: number }, log: CliLog, env: Record<string, string>, done: (code: number) => void) {
+  constructor(command: ServeCommand & { workers: number }, log: CliLog, env: Record<string, string>, done: (code: number) => void, release: () => void = () => {}) {
     this.command = command;
     this.log = log;
     this.env = env;
     this.done = done;
+    this.release = release;
   }
 
   start(): void {
@@ -419,6 +426,11 @@ class Primary {
     if (signal !== undefined) {
       this.log.info(`Stopping on ${signal}: requests in flight get ${this.command.timeoutGracefulShutdown / 1000} s`);
     }
+    // No worker starts after this, so the socket the primary holds is closed now, as gunicorn's
+    // arbiter closes its listeners before it stops the workers: once the workers have closed
+    // theirs too, a new connection is refused at once (a `--uds` path is removed), where it
+    // would wait in the queue of a socket no one accepts on, to be reset at the exit.
+    this.release();
     for (const slot of this.#slots.values()) {
       slot.leaving = true;
       this.#terminate(slot);
@@ -465,7 +477,7 @@ export async function runPrimary(command: ServeCommand & { workers: number }, io
   }
   // Workers hold SIGUSR1 back from their first instruction, before their listener exists.
   cluster.setupPrimary({ execArgv: childExecArgv() });
-  const code = await new Promise<number>((done) => new Primary(command, log, env, done).start());
+  const code = await new Promise<number>((done) => new Primary(command, log, env, done, () => socket?.close()).start());
   socket?.close();
   return code;
 }
