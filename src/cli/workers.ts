@@ -6,10 +6,10 @@
  * it closes the socket with its last worker, so while every worker is down at once connections
  * are refused. With `--workers 1`, where there is nothing to spread and the sole worker's crash
  * is exactly that gap, the primary binds the socket itself (src/cli/worker-socket.ts) and keeps
- * it open until it stops (closed with SIGTERM to the worker, so later connections are refused,
- * as gunicorn's arbiter closes its listeners), the worker accepting on it, so a connection that comes while it is
+ * it open until it stops, the worker accepting on it, so a connection that comes while it is
  * dead waits in the queue for the replacement; so it does with `--fd` for any N (the socket
- * systemd bound). A worker that dies is replaced after a
+ * systemd bound). At the stop it closes its side of the socket (not `--fd`'s) as it sends the
+ * workers SIGTERM, as gunicorn's arbiter closes its listeners, so later connections are refused. A worker that dies is replaced after a
  * {@link Backoff} pause, with its exit code or signal logged; one stopped gracefully by a SIGTERM
  * the primary did not send (`kill -TERM <pid>` by hand) is replaced at once, without a pause (it
  * did not crash), as gunicorn does; one that stops by itself after an
