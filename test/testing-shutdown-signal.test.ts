@@ -7,8 +7,10 @@
  * it with `client disconnected`. (`serve()`'s cut at its graceful timeout has no counterpart:
  * the client has no connections to cut.)
  */
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Response } from 'tsgi';
+import { compress } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { expectClosedEarly, expectShutdown, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder } from './node-helpers.ts';
@@ -30,6 +32,21 @@ describe('req.signal when the TestClient\'s shutdownSignal ends an event stream'
     await waiting;
     stopping.abort();
     expect(await atOnce(res.text())).toBe('data: one\n\n');
+    expect(await atOnce(cleaned)).toBeUndefined();
+    expectShutdown(await reason);
+    expect(res.errors).toBe('');
+  });
+
+  it('aborts for a stream under compress too, which ends it with its coding finished, so its finally runs', async () => {
+    const { app, reason, cleaned, waiting } = quietSource('text/event-stream');
+    const stopping = new AbortController();
+    const client = new TestClient(compress(app), { shutdownSignal: stopping.signal });
+    const res = await client.get('/events', { buffered: false, headers: { 'Accept-Encoding': 'gzip' } });
+    expect(res.headers.get('content-encoding')).toBe('gzip');
+    await waiting;
+    stopping.abort();
+    const body = await atOnce(res.bytes());
+    expect(body !== 'hung' && gunzipSync(body).toString()).toBe('data: one\n\n');
     expect(await atOnce(cleaned)).toBeUndefined();
     expectShutdown(await reason);
     expect(res.errors).toBe('');

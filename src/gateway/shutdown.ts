@@ -164,8 +164,12 @@ export class StreamStop {
    * @param environ - the request's, marked with {@link shutdownEndKey} when the shutdown makes
    *   the end due (not when {@link stop} is called for a client that left).
    * @param onDue - called once when the end becomes due (to wake a wait for the client, say).
+   * @param onCodedShutdown - called once when the shutdown reaches a coded stream, whose coding
+   *   layer ends it by itself within {@link CODED_STREAM_GRACE} and closes its body: the
+   *   request's `tsgi.signal` aborts then, so that the body's wait on it ends and its `finally`
+   *   runs, as for a plain stream (whose `tsgi.signal` the server aborts as it ends it).
    */
-  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', environ: Environ, onDue?: () => void) {
+  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', environ: Environ, onDue?: () => void, onCodedShutdown?: () => void) {
     this.#onDue = onDue;
     const end = () => {
       if (!this.#due) shutdownEndKey.set(environ, true);
@@ -176,6 +180,7 @@ export class StreamStop {
     const late = shutdown.signal.aborted;
     this.#unwatch = shutdown.watch(() => {
       if (kind === 'plain' && !late) return end();
+      if (kind === 'coded') onCodedShutdown?.();
       this.#grace = setTimeout(end, kind === 'coded' ? CODED_STREAM_GRACE : 0);
       this.#grace.unref?.();
     });
@@ -224,16 +229,18 @@ export class StreamStop {
 /**
  * The {@link StreamStop} of an answer with `headers` under `shutdown`: one when it is an event
  * stream ({@link eventStreamKind}), else `undefined` (so it is without a shutdown). `environ`
- * (the request's) is marked with {@link shutdownEndKey} when the shutdown ends the stream.
+ * (the request's) is marked with {@link shutdownEndKey} when the shutdown ends the stream;
+ * `onDue` and `onCodedShutdown` are {@link StreamStop}'s.
  */
 export function streamStopOf(
   shutdown: ShutdownWatch | undefined,
   headers: ReadonlyArray<readonly [string, string]>,
   environ: Environ,
   onDue?: () => void,
+  onCodedShutdown?: () => void,
 ): StreamStop | undefined {
   if (shutdown === undefined) return undefined;
   const kind = eventStreamKind(headers);
-  return kind === undefined ? undefined : new StreamStop(shutdown, kind, environ, onDue);
+  return kind === undefined ? undefined : new StreamStop(shutdown, kind, environ, onDue, onCodedShutdown);
 }
 

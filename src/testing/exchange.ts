@@ -264,7 +264,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   const stop =
     noBody || inMemory !== null || options.shutdown === undefined
       ? undefined
-      : streamStopOf(options.shutdown, headers, environ, shutdownEnd(options.requestSignal));
+      : streamStopOf(options.shutdown, headers, environ, shutdownEnd(options.requestSignal), shutdownEnd(options.requestSignal));
   /**
    * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.

@@ -110,7 +110,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   /** Has an event stream end at the shutdown, once its fields are given: a wait for the client ends then too. */
   const watchEventStream = () => {
     watched = true;
-    stop = streamStopOf(exchange.shutdown, exchange.headers!, exchange.environ, onDrain);
+    // A coded one (`compress`) is ended by its coding layer, which closes the body: its
+    // `tsgi.signal` aborts as the shutdown begins, so a source waiting on it stops then.
+    stop = streamStopOf(exchange.shutdown, exchange.headers!, exchange.environ, onDrain, () => abortRequestSignal(exchange.environ, serverShuttingDown()));
   };
   /**
    * Ends the response as a complete one, and closes the body: the shutdown's end of an event
