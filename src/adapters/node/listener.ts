@@ -203,7 +203,13 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
       }
     },
     closeIdle(closeHttp1 = true) {
-      if (closeHttp1) http1.closeIdleConnections?.();
+      if (closeHttp1) {
+        http1.closeIdleConnections?.();
+        // Nor does Node take a connection that has sent nothing yet for idle (its head timer
+        // runs from the connect): a browser's preconnect held the close until
+        // `firstByteTimeout`. Closed as an idle keep-alive one is, with the same race.
+        for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+      }
       sessions?.closeIdle();
     },
     closeAll() {
