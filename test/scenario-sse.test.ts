@@ -9,11 +9,13 @@
  * 127.0.0.1: the refusals, each event arriving while the next has not been published (direct,
  * gzip, through the gateway), the heartbeat, the replay, 200 subscribers and their hang-ups,
  * HTTP/2 streams cancelled by the client, and the graceful close with 50 streams open (plain
- * and compressed), after which every stream's `finally` has run and the access log has a line
- * with its bytes.
+ * and compressed) and a silent spare connection, which resolves at once, every stream's
+ * `finally` run by then (the compressed ones' `req.signal` aborted too) and the access log
+ * holding a line with its bytes for each.
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPBadRequest, HTTPMethodNotAllowed, Request, Response, type ServerHandle, type ServerSentEvent, compose, serve } from 'tsgi';
@@ -242,7 +244,17 @@ describe('scenario: a live-updates feed (server-sent events)', () => {
       await until(() => closing.stats.subscribers === 50 && subs.every((sub) => sub.text().includes('retry: 2000')));
       closing.publish({ last: true });
       await until(() => subs.every((sub) => sub.text().includes('"last":true')));
+      // A connection opened for the next request and silent yet (undici's, a browser's
+      // preconnect) is closed too: it held the close 10 s, long after the streams had ended.
+      const accepted = new Promise((resolve) => (server.server as net.Server).once('connection', resolve));
+      let spareClosed = false;
+      const spare = net.connect(Number(new URL(server.url).port), '127.0.0.1').on('error', () => undefined);
+      spare.on('close', () => (spareClosed = true)).resume();
+      await accepted;
+      const started = performance.now();
       await server.close();
+      expect(performance.now() - started).toBeLessThan(3000);
+      await until(() => spareClosed);
       // Every stream's `finally` has run by then: the compressed ones' too, whose wait on
       // `req.signal` must be woken as the plain ones' is.
       expect(closing.stats).toEqual({ subscribers: 0, finalized: 50 });
