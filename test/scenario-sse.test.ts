@@ -27,7 +27,7 @@ type Note = ServerSentEvent & { id: string };
 
 /** The feed: an in-process pub/sub, its apps behind the production stack, and what it counts. */
 function feed(heartbeat: number) {
-  const clients = new Set<{ queue: Note[]; wake: () => void }>();
+  const clients = new Set<{ queue: Note[]; behind: boolean; wake: () => void }>();
   const history: Note[] = [];
   let seq = 0;
   const stats = { subscribers: 0, finalized: 0 };
@@ -37,7 +37,10 @@ function feed(heartbeat: number) {
     history.push(note);
     if (history.length > 1000) history.shift();
     for (const client of clients) {
-      client.queue.push(note);
+      // Bounded where events are pushed: a client that stopped reading holds its generator at
+      // a `yield`, where no check of its own runs (docs/response.md, "A live dashboard").
+      if (client.queue.length >= 100) client.behind = true;
+      else client.queue.push(note);
       client.wake();
     }
   }
@@ -47,12 +50,12 @@ function feed(heartbeat: number) {
     if (!Number.isSafeInteger(after) || after < 0) throw new HTTPBadRequest('Last-Event-ID must be a sequence number.');
     return Response.eventStream(
       (async function* () {
-        const client = { queue: history.filter((note) => Number(note.id) > after), wake: () => {} };
+        const client = { queue: history.filter((note) => Number(note.id) > after), behind: false, wake: () => {} };
         clients.add(client);
         stats.subscribers++;
         try {
           yield { retry: 2000 };
-          while (!req.signal.aborted && client.queue.length <= 100) {
+          while (!req.signal.aborted && (client.queue.length > 0 || !client.behind)) {
             const note = client.queue.shift();
             if (note) yield note;
             else
@@ -86,15 +89,18 @@ function feed(heartbeat: number) {
       '/publish': publishApp,
     }),
   );
-  return { app, stats, log, publish };
+  const queued = () => Math.max(0, ...[...clients].map((client) => client.queue.length));
+  return { app, stats, log, publish, queued };
 }
 
 const AUTH = { authorization: 'Bearer secret' };
 
-/** An open event stream: what it has read so far (decoded), and its requests's end. */
+/** An open event stream: what it has read so far (decoded), and its request's end. */
 interface Subscription {
   head: http.IncomingMessage;
   text: () => string;
+  /** The ids read so far. */
+  ids: () => number;
   ended: Promise<void>;
   hangUp: () => void;
 }
@@ -104,11 +110,19 @@ function subscribe(base: string, headers: http.OutgoingHttpHeaders = {}, agent?:
   return new Promise((resolve, reject) => {
     const req = http.get(`${base}/events`, { headers: { ...AUTH, ...headers }, agent }, (head) => {
       let text = '';
+      let ids = 0;
+      let carry = '';
       const body = head.headers['content-encoding'] === 'gzip' ? head.pipe(zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH })) : head;
-      body.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      body.setEncoding('utf8');
+      body.on('data', (chunk: string) => {
+        // Large events are counted, not kept; an `id:` line cut between two chunks counts once.
+        ids += count(carry + chunk, /^id: /gm) - count(carry, /^id: /gm);
+        carry = (carry + chunk).slice(-16);
+        text += chunk.length > 4096 ? '' : chunk;
+      });
       body.on('error', () => undefined);
       const ended = new Promise<void>((done) => body.on('end', done).on('close', done));
-      resolve({ head, text: () => text, ended, hangUp: () => req.destroy() });
+      resolve({ head, text: () => text, ids: () => ids, ended, hangUp: () => req.destroy() });
     });
     req.on('error', reject);
   });
@@ -210,6 +224,27 @@ describe('scenario: a live-updates feed (server-sent events)', () => {
     } finally {
       agent.destroy();
     }
+  });
+
+  it('holds at most 100 events for a client that stopped reading, while the others get every one', async () => {
+    const slow = net.connect(Number(new URL(upstream.url).port), '127.0.0.1').on('error', () => undefined);
+    slow.write('GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer secret\r\n\r\n');
+    slow.pause();
+    const reader = await subscribe(upstream.url, { 'accept-encoding': 'gzip' });
+    await until(() => service.stats.subscribers === 2 && reader.text().includes('retry: 2000'));
+    const big = 'x'.repeat(64 * 1024);
+    const before = reader.ids();
+    for (let i = 1; i <= 300; i++) {
+      service.publish({ i, big });
+      // The reader keeps up; the slow client's socket buffers fill and its stream stops.
+      await until(() => reader.ids() === before + i);
+    }
+    // Full: its stream was pulled no further than its socket took (backpressure), and the
+    // queue stopped at the bound the app set.
+    expect(service.queued()).toBe(100);
+    slow.destroy();
+    reader.hangUp();
+    await until(() => service.stats.subscribers === 0);
   });
 
   it('ends the generator of each HTTP/2 stream the client cancels', async () => {
