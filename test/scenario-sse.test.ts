@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPBadRequest, HTTPMethodNotAllowed, Request, Response, type ServerHandle, type ServerSentEvent, compose, serve } from 'tsgi';
 import { accessLog, bearerAuth, compress, errors, mount, proxyFix } from 'tsgi/middleware';
 import { type ProxyApp, proxy } from 'tsgi/proxy';
-import { until } from './node-helpers.ts';
+import { errorLog, until } from './node-helpers.ts';
 
 type Note = ServerSentEvent & { id: string };
 
@@ -121,7 +121,10 @@ function subscribe(base: string, headers: http.OutgoingHttpHeaders = {}, agent?:
         text += chunk.length > 4096 ? '' : chunk;
       });
       body.on('error', () => undefined);
-      const ended = new Promise<void>((done) => body.on('end', done).on('close', done));
+      const ended = new Promise<void>((done) => {
+        body.on('end', done).on('close', done);
+        head.on('close', done);
+      });
       resolve({ head, text: () => text, ids: () => ids, ended, hangUp: () => req.destroy() });
     });
     req.on('error', reject);
@@ -301,6 +304,27 @@ describe('scenario: a live-updates feed (server-sent events)', () => {
       expect(lines.every((line) => (line.bytes as number) > 0)).toBe(true);
     } finally {
       agent.destroy();
+      await server.close({ timeout: 0 });
+    }
+  });
+
+  it("ends the gateway's proxied streams at its graceful close, the upstream's gzip ones too, cleanly and without an error logged", async () => {
+    const behind = feed(15);
+    const server = await serve(behind.app, { host: '127.0.0.1', port: 0 });
+    const api = proxy(server.url);
+    const log = errorLog();
+    const front = await serve(api, { host: '127.0.0.1', port: 0, log });
+    try {
+      const subs = await Promise.all(Array.from({ length: 4 }, (_, i) => subscribe(front.url, i % 2 ? { 'accept-encoding': 'gzip' } : {})));
+      await until(() => behind.stats.subscribers === 4 && subs.every((sub) => sub.text().includes('retry: 2000')));
+      await front.close();
+      await Promise.all(subs.map((sub) => sub.ended));
+      // Each upstream request was let go, and the upstream's generators ended.
+      await until(() => behind.stats.subscribers === 0);
+      expect(log.text).toBe('');
+    } finally {
+      await front.close({ timeout: 0 });
+      await api.close();
       await server.close({ timeout: 0 });
     }
   });

@@ -159,18 +159,25 @@ export class StreamStop {
   #grace: ReturnType<typeof setTimeout> | undefined;
   readonly #unwatch: () => void;
   readonly #onDue: (() => void) | undefined;
+  readonly #onCodedEnd: (() => void) | undefined;
+  /** True once the shutdown reached this coded stream (see `onCodedEnd`). */
+  #codedShutdown = false;
 
   /**
    * @param environ - the request's, marked with {@link shutdownEndKey} when the shutdown makes
    *   the end due (not when {@link stop} is called for a client that left).
    * @param onDue - called once when the end becomes due (to wake a wait for the client, say).
-   * @param onCodedShutdown - called once when the shutdown reaches a coded stream, whose coding
-   *   layer ends it by itself within {@link CODED_STREAM_GRACE} and closes its body: the
-   *   request's `tsgi.signal` aborts then, so that the body's wait on it ends and its `finally`
-   *   runs, as for a plain stream (whose `tsgi.signal` the server aborts as it ends it).
+   * @param onCodedEnd - called at {@link dispose} when a coded stream ended by itself once the
+   *   shutdown reached it, before its end was due: its coding layer (`compress`) finished it
+   *   and closed its body, which may still wait on the request's `tsgi.signal`. The server
+   *   aborts that signal then, so the body's `finally` runs, as for a plain stream (whose
+   *   `tsgi.signal` the server aborts as it ends it). A coded stream no layer ends (a proxied
+   *   gzip stream, which reads the upstream under that signal) keeps its signal through the
+   *   grace, and is ended as a plain one.
    */
-  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', environ: Environ, onDue?: () => void, onCodedShutdown?: () => void) {
+  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', environ: Environ, onDue?: () => void, onCodedEnd?: () => void) {
     this.#onDue = onDue;
+    this.#onCodedEnd = onCodedEnd;
     const end = () => {
       if (!this.#due) shutdownEndKey.set(environ, true);
       this.stop();
@@ -180,7 +187,7 @@ export class StreamStop {
     const late = shutdown.signal.aborted;
     this.#unwatch = shutdown.watch(() => {
       if (kind === 'plain' && !late) return end();
-      if (kind === 'coded') onCodedShutdown?.();
+      if (kind === 'coded') this.#codedShutdown = true;
       this.#grace = setTimeout(end, kind === 'coded' ? CODED_STREAM_GRACE : 0);
       this.#grace.unref?.();
     });
@@ -219,10 +226,14 @@ export class StreamStop {
     });
   }
 
-  /** Forgets the shutdown (the stream ended): no call comes afterwards. */
+  /** Forgets the shutdown (the stream ended): no call comes afterwards but `onCodedEnd`'s, now. */
   dispose(): void {
     this.#unwatch();
     clearTimeout(this.#grace);
+    if (this.#codedShutdown && !this.#due) {
+      this.#codedShutdown = false;
+      this.#onCodedEnd?.();
+    }
   }
 }
 
@@ -230,17 +241,17 @@ export class StreamStop {
  * The {@link StreamStop} of an answer with `headers` under `shutdown`: one when it is an event
  * stream ({@link eventStreamKind}), else `undefined` (so it is without a shutdown). `environ`
  * (the request's) is marked with {@link shutdownEndKey} when the shutdown ends the stream;
- * `onDue` and `onCodedShutdown` are {@link StreamStop}'s.
+ * `onDue` and `onCodedEnd` are {@link StreamStop}'s.
  */
 export function streamStopOf(
   shutdown: ShutdownWatch | undefined,
   headers: ReadonlyArray<readonly [string, string]>,
   environ: Environ,
   onDue?: () => void,
-  onCodedShutdown?: () => void,
+  onCodedEnd?: () => void,
 ): StreamStop | undefined {
   if (shutdown === undefined) return undefined;
   const kind = eventStreamKind(headers);
-  return kind === undefined ? undefined : new StreamStop(shutdown, kind, environ, onDue, onCodedShutdown);
+  return kind === undefined ? undefined : new StreamStop(shutdown, kind, environ, onDue, onCodedEnd);
 }
 

@@ -110,8 +110,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   /** Has an event stream end at the shutdown, once its fields are given: a wait for the client ends then too. */
   const watchEventStream = () => {
     watched = true;
-    // A coded one (`compress`) is ended by its coding layer, which closes the body: its
-    // `tsgi.signal` aborts as the shutdown begins, so a source waiting on it stops then.
+    // A coded one that its coding layer (`compress`) ended at the shutdown had its body closed
+    // there: its `tsgi.signal` aborts once it ended, so a source waiting on it alone stops.
     stop = streamStopOf(exchange.shutdown, exchange.headers!, exchange.environ, onDrain, () => abortRequestSignal(exchange.environ, serverShuttingDown()));
   };
   /**
