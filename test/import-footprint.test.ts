@@ -18,9 +18,11 @@ interface Loaded {
   answer?: string;
 }
 
-async function loadedBy(entry: string, use?: string): Promise<Loaded> {
+/** What `entry` loads, and then `use`; `missing` names a package whose import fails as where it is not installed. */
+async function loadedBy(entry: string, use?: string, missing?: string): Promise<Loaded> {
   const args = ['--conditions=tsgi-source', 'test/fixtures/loaded-packages.ts', entry, ...(use === undefined ? [] : [use])];
-  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT });
+  const env = { ...process.env, TSGI_TEST_MISSING: missing ?? '' };
+  const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: TIMEOUT, env });
   return JSON.parse(stdout) as Loaded;
 }
 
@@ -30,7 +32,7 @@ const DEFERRED: Array<[entry: string, packages: string[]]> = [
   ['tsgi/forms', ['busboy']],
   ['tsgi/routing', ['busboy']],
   ['tsgi/fetch', ['busboy']],
-  ['tsgi/middleware', ['busboy']],
+  ['tsgi/middleware', ['busboy', 'compressible', 'mime-db']],
   ['tsgi/proxy', ['busboy', 'undici', 'parse5', 'parse5-html-rewriting-stream', 'parse5-sax-parser']],
 ];
 
@@ -45,6 +47,19 @@ describe('import footprint', () => {
     expect(answer).toBe('200 {"field":"value","file":"file content"}');
     expect(atImport).not.toContain('busboy');
     expect(afterUse).toContain('busboy');
+  }, TIMEOUT);
+
+  it.each(['compress', 'precompressed'])('answers two first requests of %s together, loading compressible then', async (use) => {
+    const { atImport, afterUse, answer } = await loadedBy('tsgi/middleware', use);
+    const each = use === 'compress' ? '200 gzip 2000 chars' : '200 gzip precompressed copy';
+    expect(answer).toBe(`${each} | ${each}`);
+    expect(atImport).not.toContain('compressible');
+    expect(afterUse).toContain('compressible');
+  }, TIMEOUT);
+
+  it.each(['compress', 'precompressed'])('answers %s 500 when compressible cannot be imported, without hanging', async (use) => {
+    const { answer } = await loadedBy('tsgi/middleware', use, 'compressible');
+    expect(answer).toBe('500 null Internal Server Error\n | 500 null Internal Server Error\n');
   }, TIMEOUT);
 
   it('forwards the first request a proxy receives, loading undici then', async () => {

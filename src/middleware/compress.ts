@@ -6,7 +6,6 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import compressible from 'compressible';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, isThenable, openBody } from '../gateway/body.ts';
 import { isEventStreamType } from '../gateway/shutdown.ts';
@@ -21,6 +20,7 @@ import { parseHttpDate } from '../http/dates.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
+import { compressibleLoaded, isCompressible, loadCompressible, preloadCompressible } from './compressible-loader.ts';
 import {
   appContentLength,
   isNoTransform,
@@ -192,11 +192,16 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
   }
   const zstdLevel = options.zstdLevel ?? 3;
   if (!Number.isInteger(zstdLevel) || zstdLevel < 1 || zstdLevel > 19) throw new TypeError('compress: zstdLevel must be an integer from 1 to 19');
-  const filter = options.filter ?? ((type: string) => compressible(type) === true);
+  // The default filter's package loads now, in the background (compressible-loader.ts).
+  const custom = options.filter;
+  if (custom === undefined) preloadCompressible();
+  const filter = custom ?? isCompressible;
   const settings: Settings = { level, quality, zstdLevel };
   const choice: Choice = { encodings, threshold, filter };
 
   return passingFirstStepFailure(async (environ, startResponse) => {
+    // A request sooner than the load waits for it; a failed load is this request's 500.
+    if (custom === undefined && compressibleLoaded() === undefined) await loadCompressible();
     // Read before the app runs: a layer below may change it while it calls its own app
     // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
     const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;

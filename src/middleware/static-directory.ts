@@ -17,6 +17,7 @@ import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { ALLOW, type FileOptions, checkDownload, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
 import { choosePrecompressed } from './static-precompressed.ts';
+import { preloadCompressible } from './compressible-loader.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link directoryApp}. */
@@ -118,6 +119,8 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   const indexes = indexNames(options.index);
   const dotfiles = dotfilesRule(options.dotfiles);
   const precompressed = booleanOption('directoryApp', 'precompressed', options.precompressed);
+  // What decides which files have copies loads now, in the background (compressible-loader.ts).
+  if (precompressed) preloadCompressible();
   const listing = booleanOption('directoryApp', 'listing', options.listing);
   checkDownload('directoryApp', options.download);
   const fixed = fixedHeaders('directoryApp', options);

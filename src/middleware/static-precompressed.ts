@@ -5,7 +5,7 @@
  *
  * @module
  */
-import compressible from 'compressible';
+import { compressibleLoaded, loadCompressible } from './compressible-loader.ts';
 import { type Environ } from '../gateway/types.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { httpSeconds } from '../http/dates.ts';
@@ -57,6 +57,7 @@ export async function choosePrecompressed(
   contentType: string,
   find: (path: string) => Promise<FoundFile | null>,
 ): Promise<PrecompressedChoice> {
+  const compressible = compressibleLoaded() ?? (await loadCompressible());
   if (compressible(contentType) !== true) return NONE;
   const found = await Promise.all(COPIES.map(({ suffix }) => find(file.path + suffix)));
   const fresh = new Map<PrecompressedCoding, FoundFile>();
