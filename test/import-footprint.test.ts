@@ -33,6 +33,7 @@ const DEFERRED: Array<[entry: string, packages: string[]]> = [
   ['tsgi/routing', ['busboy']],
   ['tsgi/fetch', ['busboy']],
   ['tsgi/middleware', ['busboy', 'compressible', 'mime-db']],
+  ['tsgi/testing', ['busboy', 'iconv-lite']],
   ['tsgi/proxy', ['busboy', 'undici', 'parse5', 'parse5-html-rewriting-stream', 'parse5-sax-parser']],
 ];
 
@@ -60,6 +61,18 @@ describe('import footprint', () => {
   it.each(['compress', 'precompressed'])('answers %s 500 when compressible cannot be imported, without hanging', async (use) => {
     const { answer } = await loadedBy('tsgi/middleware', use, 'compressible');
     expect(answer).toBe('500 null Internal Server Error\n | 500 null Internal Server Error\n');
+  }, TIMEOUT);
+
+  it('submits two first forms of a Shift_JIS page together, loading iconv-lite then', async () => {
+    const { atImport, afterUse, answer } = await loadedBy('tsgi/testing', 'shiftJisForms');
+    expect(answer).toBe('200 OK city=%93%8C%8B%9E | 200 OK city=%93%8C%8B%9E');
+    expect(atImport).not.toContain('iconv-lite');
+    expect(afterUse).toContain('iconv-lite');
+  }, TIMEOUT);
+
+  it('rejects the submission of a Shift_JIS form, naming iconv-lite, when it cannot be imported', async () => {
+    const { answer } = await loadedBy('tsgi/testing', 'shiftJisForms', 'iconv-lite');
+    expect(answer).toMatch(/^rejected: Error: Cannot find package 'iconv-lite'.* \| rejected: Error: Cannot find package 'iconv-lite'/);
   }, TIMEOUT);
 
   it('forwards the first request a proxy receives, loading undici then', async () => {

@@ -7,7 +7,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import iconv from 'iconv-lite';
+import { iconv, iconvLoaded, loadIconv } from './iconv-loader.ts';
 import { characterReference, encodingName, textCodec } from '../proxy/text-codec.ts';
 import { type Element, attribute } from './html.ts';
 import { TestClientError } from './error.ts';
@@ -65,15 +65,26 @@ export function urlencode(fields: ReadonlyArray<readonly [string, string]>, enco
 }
 
 /**
+ * What {@link formEncoder} needs loaded first for `encoding`: iconv-lite's load (iconv-loader.ts)
+ * for an encoding that neither UTF-8 nor a single-byte table writes, until it is loaded; else
+ * `null`, nothing to wait for.
+ */
+export function formEncoderLoading(encoding: string): Promise<unknown> | null {
+  return textCodec(encoding) !== null || iconvLoaded() ? null : loadIconv();
+}
+
+/**
  * An encoder for `encoding` in the "html" error mode (a character it cannot hold: `&#N;`), as
  * browsers encode a form's names and values, urlencoded or multipart.
  *
- * @throws TestClientError for an encoding this client cannot write (see {@link urlencode}).
+ * @throws TestClientError for an encoding this client cannot write (see {@link urlencode});
+ *   Error for one that needs iconv-lite before {@link formEncoderLoading} loaded it.
  */
 export function formEncoder(encoding: string): (text: string) => Uint8Array {
   const codec = textCodec(encoding); // UTF-8 and the single-byte encodings
   if (codec !== null) return (text) => codec.encode(text.toWellFormed(), characterReference);
-  if (!iconv.encodingExists(encoding)) {
+  const lib = iconv();
+  if (!lib.encodingExists(encoding)) {
     throw new TestClientError(`this client cannot submit a form in ${encoding}: serve the page in UTF-8 or another charset iconv-lite writes, or send the body yourself (client.post(url, { body }))`);
   }
   // iconv-lite (Shift_JIS, EUC-JP, EUC-KR, Big5, GBK, gb18030) writes `?` for a character the
@@ -81,7 +92,7 @@ export function formEncoder(encoding: string): (text: string) => Uint8Array {
   return (text) => {
     const parts: Uint8Array[] = [];
     for (const char of text.toWellFormed()) {
-      const bytes = iconv.encode(char, encoding);
+      const bytes = lib.encode(char, encoding);
       parts.push(char !== '?' && bytes.length === 1 && bytes[0] === 0x3f ? Buffer.from(characterReference(char), 'latin1') : bytes);
     }
     return Buffer.concat(parts);

@@ -10,7 +10,7 @@ import { type Control, entries, formControls, isSubmitter, sanitized, selectOpti
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
-import { encodingLabel, formEncoding } from './form-encoding.ts';
+import { encodingLabel, formEncoderLoading, formEncoding } from './form-encoding.ts';
 
 /** How a form sends a request: the client's `request(method, url, options)`. */
 export type Send<R> = (method: string, url: string, options: RequestOptions) => Promise<R>;
@@ -264,13 +264,18 @@ export class HtmlForm<R = unknown> {
     const submitter = this.#submitter(button);
     // A browser's navigation from this page (see RequestOptions.from), unless the call says another page.
     const list = entries(this.#controls, submitter, encodingLabel(this.#encoding));
-    let request: ReturnType<typeof submission>;
-    try {
-      request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
-    } catch (error) {
-      return Promise.reject(error); // an encoding this client cannot write
-    }
-    return this.#send(request.method, request.url, request.options);
+    const send = (): Promise<R> => {
+      let request: ReturnType<typeof submission>;
+      try {
+        request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
+      } catch (error) {
+        return Promise.reject(error); // an encoding this client cannot write
+      }
+      return this.#send(request.method, request.url, request.options);
+    };
+    // A page in Shift_JIS, EUC-KR, Big5…: iconv-lite loads with the first such form (iconv-loader.ts).
+    const loading = formEncoderLoading(this.#encoding);
+    return loading === null ? send() : loading.then(send);
   }
 }
 

@@ -1,0 +1,46 @@
+/**
+ * iconv-lite, loaded when the test client first submits a form in an encoding that neither
+ * UTF-8 nor the single-byte tables of `text-codec.ts` write (Shift_JIS, EUC-JP, EUC-KR, Big5,
+ * GBK, gb18030) rather than when `tsgi/testing` is imported: most test suites never do.
+ *
+ * @module
+ */
+import type Iconv from 'iconv-lite';
+
+/** The iconv-lite module. */
+export type IconvModule = typeof Iconv;
+
+let loaded: IconvModule | undefined;
+let loading: Promise<IconvModule> | undefined;
+
+/**
+ * iconv-lite, imported on the first call and kept (every later call answers the same settled
+ * promise). A failed import (the package not installed) is not kept: its error, Node's
+ * `ERR_MODULE_NOT_FOUND` naming iconv-lite, rejects this call (and so the `submit()` that
+ * needed it), and the next call tries again.
+ */
+export function loadIconv(): Promise<IconvModule> {
+  loading ??= import('iconv-lite').then(
+    (module) => (loaded = module.default),
+    (error: unknown) => {
+      loading = undefined;
+      throw error;
+    },
+  );
+  return loading;
+}
+
+/**
+ * iconv-lite, for code that runs once {@link loadIconv} resolved.
+ *
+ * @throws Error when iconv-lite is not loaded yet: a bug of tsgi's, not of the test.
+ */
+export function iconv(): IconvModule {
+  if (loaded === undefined) throw new Error('tsgi/testing used iconv-lite before loading it (loadIconv)');
+  return loaded;
+}
+
+/** True once {@link loadIconv} has loaded iconv-lite. */
+export function iconvLoaded(): boolean {
+  return loaded !== undefined;
+}
