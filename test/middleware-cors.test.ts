@@ -432,6 +432,11 @@ describe('cors: options checked at once', () => {
     expect(() => cors(app, { origin: ['app.example.com'] })).toThrow(/is not an origin/);
     expect(() => cors(app, { origin: [SITE, '*'] })).toThrow(/on its own/);
     expect(() => cors(app, { origin: true as unknown as string })).toThrow(/origin: \(\) => true/);
+    // A regular expression (Express cors's origin: /…/): told the function to write, not "{} is not an origin".
+    const regex = /^https:\/\/[a-z]+\.example\.com$/;
+    const said = 'write a function: (origin) => /^https:\\/\\/[a-z]+\\.example\\.com$/.test(origin)';
+    expect(() => cors(app, { origin: regex as unknown as string })).toThrow(`cors: origin is a regular expression, which is not taken: ${said}`);
+    expect(() => cors(app, { origin: [SITE, regex] as unknown as string[] })).toThrow(`cors: origin is a regular expression, which is not taken: ${said}`);
     expect(() => cors(app, { origin: ['chrome-extension://abcdefgh', 'http://[::1]:8080', 'http://127.0.0.1:3000', 'null'] })).not.toThrow();
   });
 

@@ -181,6 +181,10 @@ describe('crossOriginProtection', () => {
       expect(() => crossOriginProtection(recorder(), { trustedOrigins: [origin] }), origin).toThrow(TypeError);
     }
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: [42 as unknown as string] })).toThrow(TypeError);
+    // A regular expression (a cors origin habit): told the exempt check to write, not "{} is no origin".
+    expect(() => crossOriginProtection(recorder(), { trustedOrigins: [/\.example\.com$/ as unknown as string] })).toThrow(
+      'crossOriginProtection: trusted origin /\\.example\\.com$/ is a regular expression, which is not taken: list each origin, or write exempt: (environ) => /\\.example\\.com$/.test(environ.HTTP_ORIGIN ?? "")',
+    );
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: 'https://admin.example.com' as unknown as string[] })).toThrow(/must be an array/);
     expect(() => crossOriginProtection(recorder(), { exempt: '/hooks' as unknown as () => boolean })).toThrow(TypeError);
     // A name in Unicode: told the punycode the browser sends, as cors does.

@@ -131,7 +131,8 @@ interface Grant {
  *
  * @throws TypeError (at once) for an `origin` that is not `'*'`, a serialized origin (or
  *   `'null'`), a list of them or a function (a wildcard, `'https://*.example.com'`, is
- *   refused with the function to write); for a method or field name that is not a token
+ *   refused with the function to write, and so is a regular expression, Express cors's
+ *   `origin: /…/`); for a method or field name that is not a token
  *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; a `credentials`
  *   that is not a boolean (`'true'` from an environment variable); and, with
  *   `credentials`, for `origin: '*'` or a `'*'` in `allowMethods`, `allowHeaders` or
@@ -216,6 +217,9 @@ function originCheck(origin: CorsOptions['origin']): (value: string, environ: En
     };
   }
   const list = typeof origin === 'string' ? [origin] : origin;
+  for (const entry of Array.isArray(list) ? (list as unknown[]) : [list]) {
+    if (entry instanceof RegExp) throw new TypeError(`cors: origin is a regular expression, which is not taken: write a function: (origin) => ${String(entry)}.test(origin)`);
+  }
   if (!Array.isArray(list)) {
     throw new TypeError("cors: origin must be '*', an origin, a list of origins or a function (Express's origin: true is origin: () => true)");
   }

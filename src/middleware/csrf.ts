@@ -83,7 +83,7 @@ const ORIGIN_SHAPE = new RegExp(SERIALIZED_ORIGIN.source, 'i');
  *
  * @throws TypeError (at once) when `trustedOrigins` is not an array, or one of them is not a
  *   serialized origin (a path, a trailing slash, upper case, a default port, `null`, a `*`
- *   wildcard), which no `Origin` could match; or when `exempt` is not a function.
+ *   wildcard, a regular expression: the `exempt` to write is named), which no `Origin` could match; or when `exempt` is not a function.
  */
 export function crossOriginProtection(app: AppLike, options: CrossOriginProtectionOptions = {}): App {
   const inner = toApp(app);
@@ -137,6 +137,10 @@ function sameHost(origin: string, host: string): boolean {
 
 /** Throws unless `origin` is a serialized origin, as an `Origin` header could carry it. */
 function checkOrigin(origin: unknown): void {
+  if (origin instanceof RegExp) {
+    const test = `${String(origin)}.test(environ.HTTP_ORIGIN ?? "")`;
+    throw new TypeError(`crossOriginProtection: trusted origin ${String(origin)} is a regular expression, which is not taken: list each origin, or write exempt: (environ) => ${test}`);
+  }
   if (typeof origin !== 'string' || !ORIGIN_SHAPE.test(origin)) {
     // A name in Unicode, which the browser sends in its ASCII form: that origin is the one to write.
     const url = typeof origin === 'string' && !origin.includes('*') && !origin.endsWith('/') ? parseUrl(origin) : null;
