@@ -444,6 +444,12 @@ describe('cors: options checked at once', () => {
     expect(() => cors(app, { allowHeaders: ['X-Ok', 'X Bad'] })).toThrow(/allowHeaders holds "X Bad"/);
     expect(() => cors(app, { allowMethods: ['GET\r\nX: y'] })).toThrow(TypeError);
     expect(() => cors(app, { exposeHeaders: [''] })).toThrow(TypeError);
+    // Set-Cookie is never readable by scripts (Fetch: a forbidden response-header name), listed or not.
+    for (const name of ['Set-Cookie', 'set-cookie', 'Set-Cookie2']) {
+      expect(() => cors(app, { origin: [SITE], credentials: true, exposeHeaders: ['ETag', name] }), name).toThrow(
+        `cors: exposeHeaders holds ${JSON.stringify(name)}, which browsers never let scripts read: with credentials the cookie is stored without it`,
+      );
+    }
     for (const maxAge of [-1, 1.5, Number.NaN, Infinity]) expect(() => cors(app, { maxAge }), String(maxAge)).toThrow(/maxAge/);
     expect(() => cors(app, { maxAge: 0 })).not.toThrow();
   });

@@ -167,7 +167,7 @@ describe('scenario: the API of a single-page app on another origin', () => {
     }
   });
 
-  it('takes a list of two origins and a function (with the same check as exempt); a regular expression throws naming the function', async () => {
+  it('takes a list of two origins and a function (with the same check as exempt); a regular expression throws naming the function, as does Set-Cookie in exposeHeaders', async () => {
     const list = await start(spaApi([SPA, 'http://localhost:5173'], { now: Date.now() }, []));
     for (const [origin, status, allowed] of [[SPA, 200, SPA], ['http://localhost:5173', 200, 'http://localhost:5173'], ['http://localhost:5174', 403, undefined]] as const) {
       const res = await client(list.url)('POST', '/login', { ...fromPage(origin), 'content-type': 'application/json' }, LOGIN);
@@ -182,5 +182,7 @@ describe('scenario: the API of a single-page app on another origin', () => {
     const regex = /^https:\/\/[a-z0-9-]+\.app\.example$/;
     expect(() => cors(() => [], { origin: regex as unknown as string, credentials: true })).toThrow(`write a function: (origin) => ${String(regex)}.test(origin)`);
     expect(() => crossOriginProtection(() => [], { trustedOrigins: [regex as unknown as string] })).toThrow(`exempt: (environ) => ${String(regex)}.test(environ.HTTP_ORIGIN ?? "")`);
+    // The cookie is stored without exposing Set-Cookie, which no script may read: listing it throws.
+    expect(() => cors(() => [], { origin: [SPA], credentials: true, exposeHeaders: ['ETag', 'Set-Cookie'] })).toThrow(/never let scripts read/);
   });
 });

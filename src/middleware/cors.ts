@@ -50,7 +50,8 @@ export interface CorsOptions {
    * Response fields beyond the CORS-safelisted ones (`Cache-Control`, `Content-Language`,
    * `Content-Length`, `Content-Type`, `Expires`, `Last-Modified`, `Pragma`) that scripts may
    * read (`Access-Control-Expose-Headers`). Default none. `'*'` exposes all, only without
-   * credentials.
+   * credentials. `Set-Cookie` throws: no script ever reads it (Fetch's forbidden
+   * response-header names), and the browser stores the cookie without it.
    */
   exposeHeaders?: readonly string[] | undefined;
   /**
@@ -136,7 +137,8 @@ interface Grant {
  *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; a `credentials`
  *   that is not a boolean (`'true'` from an environment variable); and, with
  *   `credentials`, for `origin: '*'` or a `'*'` in `allowMethods`, `allowHeaders` or
- *   `exposeHeaders` (browsers take it literally then).
+ *   `exposeHeaders` (browsers take it literally then); for `Set-Cookie` in `exposeHeaders`
+ *   (no script reads it).
  */
 export function cors(app: AppLike, options: CorsOptions = {}): App {
   const inner = toApp(app);
@@ -260,6 +262,10 @@ function fieldList(option: string, names: readonly string[], credentials: boolea
     if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`cors: ${option} holds ${JSON.stringify(name)}, not a token`);
     if (name === '*' && credentials) {
       throw new TypeError(`cors: '*' in ${option} is taken literally by browsers with credentials: list the names`);
+    }
+    // Fetch's forbidden response-header names: no script reads them, whatever is exposed.
+    if (option === 'exposeHeaders' && /^set-cookie2?$/i.test(name)) {
+      throw new TypeError(`cors: exposeHeaders holds ${JSON.stringify(name)}, which browsers never let scripts read: with credentials the cookie is stored without it`);
     }
   }
   return names.join(', ');
