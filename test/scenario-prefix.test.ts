@@ -180,5 +180,10 @@ describe('apps under /shop and /blog behind a proxy at /apps', () => {
     }
     const unclean = await send(backend.port, '/shop/info', { headers: { 'x-forwarded-prefix': '//evil.example' } });
     expect(JSON.parse(unclean.body)).toMatchObject({ scriptName: '/shop' });
+    const encoded = await send(backend.port, '/shop/info', { headers: { 'x-forwarded-prefix': '/caf%C3%A9' } });
+    expect(JSON.parse(encoded.body)).toMatchObject({ scriptName: '/café/shop', applicationUrl: `http://${HOST}/caf%C3%A9/shop` });
+    // nginx's `proxy_set_header X-Forwarded-Prefix /café;` sends UTF-8 bytes, which no URI holds: ignored (docs/middleware-proxy-fix.md)
+    const raw = await send(backend.port, '/shop/info', { headers: { 'x-forwarded-prefix': Buffer.from('/café').toString('latin1') } });
+    expect(JSON.parse(raw.body)).toMatchObject({ scriptName: '/shop' });
   });
 });
