@@ -20,11 +20,14 @@ const BLOCK = 16 * 1024;
  * would otherwise hold an object of some hundred bytes per byte until joined: a 500 kB form
  * field so sent held over 100 MB. Past its first {@link LOOSE} chunks, the list copies the
  * chunks shorter than 1 KiB together, into blocks of their exact size; larger chunks, and the
- * few of a usual body, are kept as they are, uncopied. The array of chunks is made with its
- * first chunk in it (`[chunk]`, one slot), not empty: a first `push()` onto `[]` gives it room
- * for 16, about 150 bytes more for the one chunk of a small body.
+ * few of a usual body, are kept as they are, uncopied. The first chunk is held alone, and an
+ * array of chunks made only at the second (with both in it, not empty: a first `push()` onto
+ * `[]` gives it room for 16): the one chunk of a small body costs no array at all.
  */
 export class ByteList {
+  /** The first chunk, while it is the only one. */
+  #first: Uint8Array | undefined = undefined;
+  /** Every chunk in order, from the second one on. */
   #chunks: Uint8Array[] | undefined = undefined;
   /** Where small chunks are copied, {@link ByteList.#used} bytes of it so far. */
   #block: Uint8Array | undefined = undefined;
@@ -41,7 +44,7 @@ export class ByteList {
     const length = chunk.byteLength;
     if (length === 0) return;
     this.#size += length;
-    if (length >= SMALL || (this.#used === 0 && (this.#chunks?.length ?? 0) < LOOSE)) {
+    if (length >= SMALL || (this.#used === 0 && (this.#chunks?.length ?? 1) < LOOSE)) {
       this.#seal();
       this.#add(chunk);
       return;
@@ -55,7 +58,8 @@ export class ByteList {
   /** The bytes pushed, joined: the chunk itself when there is only one. */
   bytes(): Uint8Array {
     this.#seal();
-    return this.#chunks === undefined ? new Uint8Array(0) : concatBytes(this.#chunks, this.#size);
+    if (this.#chunks !== undefined) return concatBytes(this.#chunks, this.#size);
+    return this.#first ?? new Uint8Array(0);
   }
 
   /** Moves the small chunks copied so far into the list, as one chunk of their size. */
@@ -65,9 +69,13 @@ export class ByteList {
     this.#used = 0;
   }
 
-  /** Appends `chunk` to the list, making it with `chunk` in it when there is none yet. */
+  /** Appends `chunk` to the list: held alone when it is the first, the list made at the second. */
   #add(chunk: Uint8Array): void {
-    if (this.#chunks === undefined) this.#chunks = [chunk];
-    else this.#chunks.push(chunk);
+    if (this.#chunks !== undefined) this.#chunks.push(chunk);
+    else if (this.#first === undefined) this.#first = chunk;
+    else {
+      this.#chunks = [this.#first, chunk];
+      this.#first = undefined;
+    }
   }
 }
