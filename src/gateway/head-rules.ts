@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { CONNECTION_FIELDS } from './fields.ts';
+import { CONNECTION_FIELDS, sameFieldName } from './fields.ts';
 import { describe } from './body.ts';
 import { neverStarted } from './start-errors.ts';
 import { type ParsedStatus, parseStatus } from './status.ts';
@@ -48,8 +48,8 @@ export function fieldRole(pair: unknown, index: number): string {
   // Only names as long as Content-Length or a hop-by-hop field need a closer look.
   const n = name.length;
   if (n !== 14 && n !== 2 && n !== 7 && n !== 10 && n < 16) return '';
-  // The spelling `Response` gives it, before a lower-cased copy (a new string per response).
-  if (name === 'Content-Length') return 'content-length';
+  // Compared in place, in any spelling, before a lower-cased copy (a new string per response).
+  if (n === 14 && sameFieldName(name, 'content-length')) return 'content-length';
   const lower = name.toLowerCase();
   return lower === 'content-length' || CONNECTION_FIELDS.has(lower) ? lower : '';
 }
