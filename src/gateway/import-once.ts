@@ -1,7 +1,7 @@
 /**
  * A dependency loaded on first use rather than at import of the module that needs it (busboy,
- * undici, parse5): one import shared by every caller, a failed one forgotten. Internal: not part
- * of the public API.
+ * undici, parse5, compressible, iconv-lite): one import shared by every caller, a failed one
+ * forgotten. Internal: not part of the public API.
  *
  * @module
  */

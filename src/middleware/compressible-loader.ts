@@ -6,29 +6,20 @@
  *
  * @module
  */
+import { importOnce } from '../gateway/import-once.ts';
 
 /** `compressible(type)`: `true` for a media type worth compressing, `false` for one that is not, `undefined` when unknown. */
 export type Compressible = (type: string) => boolean | undefined;
 
 let loaded: Compressible | undefined;
-let loading: Promise<Compressible> | undefined;
 
 /**
  * `compressible`, imported on the first call and kept (every later call answers the same
- * settled promise). A failed import (the package not installed) is not kept: its error, Node's
- * `ERR_MODULE_NOT_FOUND` naming `compressible`, rejects this call (the request is answered 500
- * and the error logged), and the next call tries again.
+ * settled promise; {@link importOnce}). A failed import (the package not installed) is not
+ * kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming `compressible`, rejects this call (the
+ * request is answered 500 and the error logged), and the next call tries again.
  */
-export function loadCompressible(): Promise<Compressible> {
-  loading ??= import('compressible').then(
-    (module) => (loaded = module.default),
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+export const loadCompressible: () => Promise<Compressible> = importOnce(() => import('compressible').then((module) => (loaded = module.default)));
 
 /**
  * Starts loading `compressible` when a layer that needs it is built, so its first request

@@ -260,11 +260,10 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   let rest: Step | PromiseLike<Step> | undefined;
   // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
   // (see resumeSteps), and read whole too, which then answers what came before it.
-  // Its `tsgi.signal` aborts then too, before the body is closed (see shutdownEnd).
-  const stop =
-    noBody || inMemory !== null || options.shutdown === undefined
-      ? undefined
-      : streamStopOf(options.shutdown, headers, environ, shutdownEnd(options.requestSignal), shutdownEnd(options.requestSignal));
+  // Its `tsgi.signal` aborts then too, before the body is closed (see shutdownEnd), and once a
+  // coded one that `compress` ended at the shutdown ended (StreamStop's `onCodedEnd`).
+  const end = shutdownEnd(options.requestSignal);
+  const stop = noBody || inMemory !== null || options.shutdown === undefined ? undefined : streamStopOf(options.shutdown, headers, environ, end, end);
   /**
    * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.

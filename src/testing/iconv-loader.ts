@@ -6,29 +6,20 @@
  * @module
  */
 import type Iconv from 'iconv-lite';
+import { importOnce } from '../gateway/import-once.ts';
 
 /** The iconv-lite module. */
 export type IconvModule = typeof Iconv;
 
 let loaded: IconvModule | undefined;
-let loading: Promise<IconvModule> | undefined;
 
 /**
  * iconv-lite, imported on the first call and kept (every later call answers the same settled
- * promise). A failed import (the package not installed) is not kept: its error, Node's
- * `ERR_MODULE_NOT_FOUND` naming iconv-lite, rejects this call (and so the `submit()` that
- * needed it), and the next call tries again.
+ * promise; {@link importOnce}). A failed import (the package not installed) is not kept: its
+ * error, Node's `ERR_MODULE_NOT_FOUND` naming iconv-lite, rejects this call (and so the
+ * `submit()` that needed it), and the next call tries again.
  */
-export function loadIconv(): Promise<IconvModule> {
-  loading ??= import('iconv-lite').then(
-    (module) => (loaded = module.default),
-    (error: unknown) => {
-      loading = undefined;
-      throw error;
-    },
-  );
-  return loading;
-}
+export const loadIconv: () => Promise<IconvModule> = importOnce(() => import('iconv-lite').then((module) => (loaded = module.default)));
 
 /**
  * iconv-lite, for code that runs once {@link loadIconv} resolved.
