@@ -3,13 +3,16 @@
  * client that opened a connection for its next request): under `idle: 'close'` (the default)
  * it is closed at once, as an idle keep-alive connection is (uvicorn does so); it held
  * `close()` until `firstByteTimeout` or the close's own `timeout`, 10 s each by default, where
- * every stream and request had long ended. One whose request has begun (part of a head sent)
- * is still answered.
+ * every stream and request had long ended. Over TLS, one that has sent nothing past its
+ * handshake (an HTTPS preconnect) is closed too. One whose request has begun (part of a head
+ * sent) is still answered.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
 import { until } from './node-helpers.ts';
+import { makeCertificate } from './tls-helpers.ts';
 
 const app = Request.application((req) => new Response(`hello ${req.path}\n`));
 
@@ -53,5 +56,44 @@ describe('close() and a connection that has sent nothing', () => {
     expect(started.seen.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(started.seen.text).toMatch(/\r\nConnection: close\r\n/i);
     expect(started.seen.text).toContain('hello /late');
+  });
+  // A browser's HTTPS preconnect completes the TLS handshake and then sends nothing: the TCP
+  // socket has read the ClientHello, but no request has begun on the TLS one.
+  for (const http2 of [false, true]) {
+    it(`closes at once a TLS connection whose handshake is done and that has sent no request${http2 ? ' (HTTP/2 server)' : ''}`, async () => {
+      const certificate = await makeCertificate();
+      const server = await serve(app, { host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key }, ...(http2 ? { http2: true } : {}) });
+      const secured = new Promise((resolve) => (server.server as tls.Server).once('secureConnection', resolve));
+      const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+      let closed = false;
+      socket.on('error', () => undefined);
+      socket.on('close', () => (closed = true));
+      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      await secured;
+      const started = performance.now();
+      await server.close({ timeout: 5000 });
+      expect(performance.now() - started).toBeLessThan(2000);
+      await until(() => closed);
+    });
+  }
+  it('still answers a TLS connection whose head had begun, with Connection: close', async () => {
+    const certificate = await makeCertificate();
+    const server = await serve(app, { host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } });
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), rejectUnauthorized: false });
+    let text = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    socket.write('GET /late HTTP/1.1\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const closing = server.close({ timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 60)); // past a sweep of the idle connections
+    socket.write('Host: 127.0.0.1\r\n\r\n');
+    await closing;
+    await until(() => closed);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toContain('hello /late');
   });
 });

@@ -179,6 +179,14 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
   // sent), and an Http2SecureServer has none. Each accepted socket is kept to be cut by hand.
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => trackSocket(sockets, socket));
+  // Behind TLS a request is read from the TLS socket: its TCP one has read the handshake.
+  const secure = new Set<Socket>();
+  if (scheme === 'https') {
+    server.on('secureConnection', (socket: Socket) => {
+      secure.add(socket);
+      socket.once('close', () => secure.delete(socket));
+    });
+  }
   return {
     server,
     scheme,
@@ -207,8 +215,10 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
         http1.closeIdleConnections?.();
         // Nor does Node take a connection that has sent nothing yet for idle (its head timer
         // runs from the connect): a browser's preconnect held the close until
-        // `firstByteTimeout`. Closed as an idle keep-alive one is, with the same race.
+        // `firstByteTimeout`. Closed as an idle keep-alive one is, with the same race: one that
+        // has read no byte, or behind TLS no byte past its handshake (an HTTPS preconnect).
         for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
+        for (const socket of secure) if (socket.bytesRead === 0) socket.destroy();
       }
       sessions?.closeIdle();
     },
