@@ -8,9 +8,9 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, syml
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cli, alive, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
+import { type Cli, ROOT, alive, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 import { freePort } from './free-port.ts';
 
 let dir: string;
@@ -845,6 +845,27 @@ export const app = (environ, start) => {
     expect(lstatSync(path).ino).toBe(inode);
     writeFileSync(gate, '');
     expect(await servingUrl(first)).toBe(`unix:${path}`);
+    expect(await pidOverUds(path)).toBeGreaterThan(0);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+  });
+
+  it('--uds --workers 1 given a relative path: a second tsgi serve naming the same socket by its absolute path, while the first one\'s worker still starts, stops with address already in use too', { timeout: 60_000 }, async () => {
+    const path = join(dir, 'starting-relative.sock');
+    const gate = join(dir, 'gate-relative-open');
+    const gatedApp = join(dir, 'gated-relative.mjs');
+    writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
+    // The CLI runs in the repository's folder: the first names the socket relative to it.
+    const first = cli(['serve', gatedApp, '--uds', relative(ROOT, path), '--workers', '1', '--no-access-log']);
+    await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);
+    const inode = lstatSync(path).ino;
+    const second = cli(['serve', pidApp, '--uds', path, '--no-access-log']);
+    const ended = await Promise.race([second.exited, servingUrl(second).then(() => 'serving' as const)]);
+    expect(ended).toEqual({ code: 1, signal: null });
+    expect(second.out.stderr).toMatch(/already in use/);
+    expect(lstatSync(path).ino).toBe(inode);
+    writeFileSync(gate, '');
+    await servingUrl(first);
     expect(await pidOverUds(path)).toBeGreaterThan(0);
     first.child.kill('SIGTERM');
     expect((await first.exited).code).toBe(0);

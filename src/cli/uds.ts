@@ -44,8 +44,9 @@ const PROC_NET_UNIX_LINE = /^\s*\S+:\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+ (.+)$
  * from `/proc/net/unix`; `false` elsewhere, or when it cannot be read): refusing connections, it
  * is bound and not listening yet, as the primary of `tsgi serve --workers 1` holds its socket
  * while its first worker starts (src/cli/worker-socket.ts). A socket file whose process died
- * has no such line. The path is compared as given and made absolute (a process bound to a
- * relative path is listed by that path).
+ * has no such line. The path is compared as given and made absolute: a process bound to a
+ * relative path is listed by that path, so `--workers 1`'s primary binds the absolute one
+ * (src/cli/worker-socket.ts) unless that is too long for a socket.
  */
 function boundByLiveProcess(path: string): boolean {
   if (process.platform !== 'linux') return false;

@@ -28,8 +28,9 @@
  */
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
+import { resolve } from 'node:path';
 import { getSystemErrorName } from 'node:util';
-import { checkSocketPath, setSocketMode } from '../adapters/node/listen.ts';
+import { checkSocketPath, fitsSocketPath, setSocketMode } from '../adapters/node/listen.ts';
 
 /** A TCP or Pipe handle of Node's, bound and not listening. */
 interface BoundHandle {
@@ -64,6 +65,17 @@ function listenError(errno: number, address: string, port: number): Error {
 }
 
 /**
+ * The name to bind the `--uds` socket at `path` by: its absolute path, as the kernel then lists
+ * it in `/proc/net/unix` (a relative one is listed as given, which another `tsgi serve` started
+ * from another folder could not match: src/cli/uds.ts), unless that is longer than a socket
+ * takes where `path` itself is not.
+ */
+function boundName(path: string): string {
+  const absolute = resolve(path);
+  return fitsSocketPath(absolute) ? absolute : path;
+}
+
+/**
  * Binds `where` (a host name resolved as `listen` resolves it: its first address) and answers
  * the primary's side of it; a `--uds` socket gets its mode (`--uds-mode`, default `0666`).
  * `undefined`, having bound nothing, on Windows and where `net._createServerHandle` is no
@@ -80,7 +92,7 @@ export async function bindWorkerSocket(where: WorkerAddress): Promise<WorkerSock
   let handle: BoundHandle | number;
   if ('path' in where) {
     checkSocketPath(where.path);
-    handle = create(where.path, -1, -1);
+    handle = create(boundName(where.path), -1, -1);
     if (typeof handle === 'number') throw listenError(handle, where.path, -1);
     setSocketMode(where.path, where.mode);
   } else {

@@ -87,6 +87,11 @@ export function setSocketMode(path: string, mode: number = DEFAULT_SOCKET_MODE):
 /** The longest path a Unix socket takes, in bytes: `sockaddr_un`'s 108 on Linux, 104 on macOS and the BSDs, less its NUL. */
 const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
 
+/** Whether a Unix socket can be bound at `path`: at most {@link MAX_SOCKET_PATH} bytes (any length on Windows, whose named pipes have no such limit). */
+export function fitsSocketPath(path: string): boolean {
+  return process.platform === 'win32' || Buffer.byteLength(path) <= MAX_SOCKET_PATH;
+}
+
 /**
  * Refuses a Unix socket path longer than {@link MAX_SOCKET_PATH} bytes with the error Node 24
  * gives (`listen EINVAL`): libuv before 1.52 (Node 22) cut such a path short without a word,
@@ -96,7 +101,7 @@ const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
  * @throws Error with `code` `EINVAL`, `syscall` `listen` and `address` the path.
  */
 export function checkSocketPath(path: string): void {
-  if (process.platform === 'win32' || Buffer.byteLength(path) <= MAX_SOCKET_PATH) return;
+  if (fitsSocketPath(path)) return;
   throw Object.assign(new Error(`listen EINVAL: invalid argument ${path}`), { code: 'EINVAL', errno: -22, syscall: 'listen', address: path, port: -1 });
 }
 
