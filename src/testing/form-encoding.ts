@@ -70,7 +70,7 @@ export function urlencode(fields: ReadonlyArray<readonly [string, string]>, enco
  * `null`, nothing to wait for.
  */
 export function formEncoderLoading(encoding: string): Promise<unknown> | null {
-  return textCodec(encoding) !== null || iconvLoaded() ? null : loadIconv();
+  return textCodec(encoding) !== null || iconvLoaded() !== undefined ? null : loadIconv();
 }
 
 /**

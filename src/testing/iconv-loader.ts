@@ -31,7 +31,7 @@ export function iconv(): IconvModule {
   return loaded;
 }
 
-/** True once {@link loadIconv} has loaded iconv-lite. */
-export function iconvLoaded(): boolean {
-  return loaded !== undefined;
+/** iconv-lite once {@link loadIconv} has loaded it; `undefined` before (as `undiciLoaded`, `compressibleLoaded`). */
+export function iconvLoaded(): IconvModule | undefined {
+  return loaded;
 }
