@@ -829,47 +829,31 @@ export const app = (environ, start) => {
     expect((await run.exited).code).toBe(0);
   });
 
-  it('--uds --workers 1: a second tsgi serve on the path, while the first one\'s worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over', { timeout: 60_000 }, async () => {
-    const path = join(dir, 'starting.sock');
-    const gate = join(dir, 'gate-open');
-    const gatedApp = join(dir, 'gated.mjs');
-    writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
-    const first = cli(['serve', gatedApp, '--uds', path, '--workers', '1', '--no-access-log']);
-    // The primary bound the socket; its worker waits at the gate, so nothing listens on it yet.
-    await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);
-    const inode = lstatSync(path).ino;
-    const second = cli(['serve', pidApp, '--uds', path, '--no-access-log']);
-    const ended = await Promise.race([second.exited, servingUrl(second).then(() => 'serving' as const)]);
-    expect(ended).toEqual({ code: 1, signal: null });
-    expect(second.out.stderr).toMatch(/already in use/);
-    expect(lstatSync(path).ino).toBe(inode);
-    writeFileSync(gate, '');
-    expect(await servingUrl(first)).toBe(`unix:${path}`);
-    expect(await pidOverUds(path)).toBeGreaterThan(0);
-    first.child.kill('SIGTERM');
-    expect((await first.exited).code).toBe(0);
-  });
-
-  it('--uds --workers 1 given a relative path: a second tsgi serve naming the same socket by its absolute path, while the first one\'s worker still starts, stops with address already in use too', { timeout: 60_000 }, async () => {
-    const path = join(dir, 'starting-relative.sock');
-    const gate = join(dir, 'gate-relative-open');
-    const gatedApp = join(dir, 'gated-relative.mjs');
-    writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
-    // The CLI runs in the repository's folder: the first names the socket relative to it.
-    const first = cli(['serve', gatedApp, '--uds', relative(ROOT, path), '--workers', '1', '--no-access-log']);
-    await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);
-    const inode = lstatSync(path).ino;
-    const second = cli(['serve', pidApp, '--uds', path, '--no-access-log']);
-    const ended = await Promise.race([second.exited, servingUrl(second).then(() => 'serving' as const)]);
-    expect(ended).toEqual({ code: 1, signal: null });
-    expect(second.out.stderr).toMatch(/already in use/);
-    expect(lstatSync(path).ino).toBe(inode);
-    writeFileSync(gate, '');
-    await servingUrl(first);
-    expect(await pidOverUds(path)).toBeGreaterThan(0);
-    first.child.kill('SIGTERM');
-    expect((await first.exited).code).toBe(0);
-  });
+  // The first names the socket as the second does, or relative to its folder (the CLI runs in
+  // the repository's), which the kernel lists it by unless the primary binds it absolute.
+  for (const naming of ['absolute', 'relative'] as const) {
+    it(`--uds --workers 1${naming === 'relative' ? ' given a relative path' : ''}: a second tsgi serve on the path${naming === 'relative' ? ' (named absolute)' : ''}, while the first one's worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over`, { timeout: 60_000 }, async () => {
+      const path = join(dir, `starting-${naming}.sock`);
+      const gate = join(dir, `gate-${naming}-open`);
+      const gatedApp = join(dir, `gated-${naming}.mjs`);
+      writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
+      const given = naming === 'relative' ? relative(ROOT, path) : path;
+      const first = cli(['serve', gatedApp, '--uds', given, '--workers', '1', '--no-access-log']);
+      // The primary bound the socket; its worker waits at the gate, so nothing listens on it yet.
+      await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);
+      const inode = lstatSync(path).ino;
+      const second = cli(['serve', pidApp, '--uds', path, '--no-access-log']);
+      const ended = await Promise.race([second.exited, servingUrl(second).then(() => 'serving' as const)]);
+      expect(ended).toEqual({ code: 1, signal: null });
+      expect(second.out.stderr).toMatch(/already in use/);
+      expect(lstatSync(path).ino).toBe(inode);
+      writeFileSync(gate, '');
+      expect(await servingUrl(first)).toBe(`unix:${given}`);
+      expect(await pidOverUds(path)).toBeGreaterThan(0);
+      first.child.kill('SIGTERM');
+      expect((await first.exited).code).toBe(0);
+    });
+  }
 
   for (const on of ['port', 'uds'] as const) {
     it(`--workers 1 on a ${on === 'port' ? 'port' : 'Unix socket'}: connections made while its only worker is dead (SIGKILL) wait for the replacement, none refused${on === 'uds' ? ' nor finding the path missing' : ''}`, { timeout: 60_000 }, async () => {
