@@ -154,6 +154,15 @@ export function createListener(options: ListenerOptions): Listener {
 }
 
 /**
+ * How long (ms) a connection that has sent nothing yet is given from its accept (behind TLS,
+ * from its handshake) before the graceful close (`idle: 'close'`) closes it: a client that
+ * connected just before the close sends its request within it and is answered, while a
+ * browser's preconnect or a pool's spare does not hold the close until `firstByteTimeout`.
+ * Go's `Server.Shutdown` gives such a connection 5 s; uvicorn closes it at once.
+ */
+const SILENT_CONNECTION_GRACE = 1_000;
+
+/**
  * Keeps `socket` in `open` until it closes; its `close` also tells the layers watching a
  * request whose app still works there that the client is gone (`connectionClosed`).
  */
@@ -178,15 +187,25 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
   // session holds: a destroyed session leaves its socket open until the client reads what was
   // sent), and an Http2SecureServer has none. Each accepted socket is kept to be cut by hand.
   const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => trackSocket(sockets, socket));
+  // When each connection was accepted (and behind TLS, its handshake done), in `performance.now()` ms.
+  const since = new WeakMap<Socket, number>();
+  server.on('connection', (socket: Socket) => {
+    since.set(socket, performance.now());
+    trackSocket(sockets, socket);
+  });
   // Behind TLS a request is read from the TLS socket: its TCP one has read the handshake.
   const secure = new Set<Socket>();
   if (scheme === 'https') {
     server.on('secureConnection', (socket: Socket) => {
+      since.set(socket, performance.now());
       secure.add(socket);
       socket.once('close', () => secure.delete(socket));
     });
   }
+  /** Destroys `socket` if it has read nothing for {@link SILENT_CONNECTION_GRACE} since it was accepted. */
+  const closeSilent = (socket: Socket, now: number) => {
+    if (socket.bytesRead === 0 && now - (since.get(socket) ?? 0) >= SILENT_CONNECTION_GRACE) socket.destroy();
+  };
   return {
     server,
     scheme,
@@ -215,10 +234,13 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
         http1.closeIdleConnections?.();
         // Nor does Node take a connection that has sent nothing yet for idle (its head timer
         // runs from the connect): a browser's preconnect held the close until
-        // `firstByteTimeout`. Closed as an idle keep-alive one is, with the same race: one that
-        // has read no byte, or behind TLS no byte past its handshake (an HTTPS preconnect).
-        for (const socket of sockets) if (socket.bytesRead === 0) socket.destroy();
-        for (const socket of secure) if (socket.bytesRead === 0) socket.destroy();
+        // `firstByteTimeout`. One that has read no byte (behind TLS, no byte past its
+        // handshake: an HTTPS preconnect) is closed once it has been silent for
+        // SILENT_CONNECTION_GRACE, so a client that connected just before the close and is
+        // sending its request now is still answered (the close's sweep calls this again).
+        const now = performance.now();
+        for (const socket of sockets) closeSilent(socket, now);
+        for (const socket of secure) closeSilent(socket, now);
       }
       sessions?.closeIdle();
     },
