@@ -1,7 +1,10 @@
 /**
- * `tsgi/http`: header field parsers and formatters (RFC 9110/9111 and friends), each reading
- * a malformed value as absent and throwing only on a bad value to format. The wrappers use
- * them for their typed attributes; use them directly on raw environs and header lists.
+ * `tsgi/http`: header field parsers and formatters (RFC 9110/9111 and friends). The header
+ * parsers read a malformed value as absent and never throw; the formatters throw on a bad value
+ * to format, as do `parseStatus` (a status line an app gave: `TypeError`) and `unquotePath` (a
+ * malformed escape: `URIError`). The wrappers use them for their typed attributes; use them
+ * directly on raw environs and header lists. Each is described on the page of its capability
+ * (docs/conditional.md, docs/caching.md, docs/authorization.md, docs/negotiation.md, …).
  *
  * @module
  */
