@@ -36,7 +36,11 @@ export interface FieldPart {
   readonly kind: 'field';
   /** The field's name (`''` for `name=""`; a part with no `name` is refused, 400); as `FileUpload.fieldName`. */
   readonly fieldName: string;
-  /** Its value, decoded as UTF-8. */
+  /**
+   * Its value, decoded in the part's own `charset` parameter if it names one, else in the
+   * encoding a `_charset_` field before it named (HTML's form submission), else as UTF-8
+   * (docs/forms.md, "Forms from pages in another charset").
+   */
   readonly value: string;
 }
 
