@@ -29,6 +29,13 @@ async function connect(url: string) {
   return { socket, seen };
 }
 
+/** `text` is the app's answer to `GET /late`, the connection's last (`Connection: close`). */
+function expectLastAnswer(text: string): void {
+  expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  expect(text).toMatch(/\r\nConnection: close\r\n/i);
+  expect(text).toContain('hello /late');
+}
+
 describe('close() and a connection that has sent nothing', () => {
   for (const http2 of [undefined, 'h2c'] as const) {
     it(`closes it after a second of silence${http2 ? ' (h2c)' : ''}, instead of waiting for firstByteTimeout or the close's timeout`, async () => {
@@ -56,9 +63,7 @@ describe('close() and a connection that has sent nothing', () => {
     late.socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await closing;
     await until(() => late.seen.closed);
-    expect(late.seen.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(late.seen.text).toMatch(/\r\nConnection: close\r\n/i);
-    expect(late.seen.text).toContain('hello /late');
+    expectLastAnswer(late.seen.text);
   });
 
   it('still answers one whose head had begun, with Connection: close', async () => {
@@ -71,9 +76,7 @@ describe('close() and a connection that has sent nothing', () => {
     started.socket.write('Host: 127.0.0.1\r\n\r\n');
     await closing;
     await until(() => started.seen.closed);
-    expect(started.seen.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(started.seen.text).toMatch(/\r\nConnection: close\r\n/i);
-    expect(started.seen.text).toContain('hello /late');
+    expectLastAnswer(started.seen.text);
   });
   // A browser's HTTPS preconnect completes the TLS handshake and then sends nothing: the TCP
   // socket has read the ClientHello, but no request has begun on the TLS one.
@@ -111,7 +114,6 @@ describe('close() and a connection that has sent nothing', () => {
     socket.write('Host: 127.0.0.1\r\n\r\n');
     await closing;
     await until(() => closed);
-    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(text).toContain('hello /late');
+    expectLastAnswer(text);
   });
 });

@@ -14,7 +14,7 @@ import { type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Response, serve, type ServerHandle } from 'tsgi';
 import { spaApi } from '../spa-api.ts';
-import { launchChromium } from './chromium.ts';
+import { callsFrom as callsFromPage, launchChromium, type PageCall as Call } from './chromium.ts';
 
 const page = new Response('<!doctype html><title>spa</title><p>spa</p>', { contentType: 'text/html' });
 const log = { write() {} };
@@ -48,38 +48,10 @@ async function startApi(origin: string, sameSite: 'none' | 'lax' = 'none'): Prom
   return `http://127.0.0.1:${server.port}`;
 }
 
-type Call = [method: string, path: string, body?: unknown];
-type Result = { status: number; etag: string | null; cost: string | null; body: unknown } | { error: string };
 
-/** Opens `site` in `context` and makes the calls from the page, in order, with credentials. */
-async function callsFrom(context: BrowserContext, site: string, base: string, calls: Call[]): Promise<Result[]> {
-  const tab = await context.newPage();
-  try {
-    await tab.goto(`${site}/`);
-    return await tab.evaluate(
-      async ({ base, calls }) => {
-        const out: Result[] = [];
-        for (const [method, url, body] of calls) {
-          try {
-            const res = await fetch(`${base}${url}`, {
-              method,
-              credentials: 'include',
-              headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-              body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-            });
-            out.push({ status: res.status, etag: res.headers.get('etag'), cost: res.headers.get('x-request-cost'), body: res.status === 204 ? null : await res.json() });
-          } catch (error) {
-            out.push({ error: String(error) });
-          }
-        }
-        return out;
-      },
-      { base, calls },
-    );
-  } finally {
-    await tab.close();
-  }
-}
+
+/** The page's calls, each result with its `ETag` and `X-Request-Cost`. */
+const callsFrom = (context: BrowserContext, site: string, base: string, calls: Call[]) => callsFromPage(context, site, base, calls, { etag: 'etag', cost: 'x-request-cost' });
 
 const LOGIN: Call = ['POST', '/login', { user: 'bob', password: 'hunter2' }];
 const ok = (status: number, body: unknown, etag: string | null = null, cost: string | null = null) => ({ status, etag, cost, body });

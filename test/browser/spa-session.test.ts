@@ -11,8 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext } from 'playwright-core';
-import { launchChromium } from './chromium.ts';
+import { type Browser } from 'playwright-core';
+import { callsFrom, launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Response, serve, type ServerHandle } from 'tsgi';
 
@@ -64,37 +64,7 @@ afterAll(async () => {
   await Promise.all([spa, sibling, api].map((server) => server?.close({ timeout: 1000 })));
 });
 
-type Call = { status: number; body: unknown } | { error: string };
 
-/** Opens `site` in `context` and makes the calls from the page, in order, with credentials. */
-async function callsFrom(context: BrowserContext, site: string, base: string, calls: Array<[string, string, unknown?]>): Promise<Call[]> {
-  const tab = await context.newPage();
-  try {
-    await tab.goto(`${site}/`);
-    return await tab.evaluate(
-      async ({ base, calls }) => {
-        const out: Array<{ status: number; body: unknown } | { error: string }> = [];
-        for (const [method, url, body] of calls) {
-          try {
-            const res = await fetch(`${base}${url}`, {
-              method,
-              credentials: 'include',
-              headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' },
-              body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-            });
-            out.push({ status: res.status, body: res.status === 204 ? null : await res.json() });
-          } catch (error) {
-            out.push({ error: String(error) });
-          }
-        }
-        return out;
-      },
-      { base, calls },
-    );
-  } finally {
-    await tab.close();
-  }
-}
 
 const login = (password: string): [string, string, unknown] => ['POST', '/api/login', { user: 'bob', password }];
 
