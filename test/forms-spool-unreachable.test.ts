@@ -54,7 +54,8 @@ describe('spooled uploads nothing can reach any more', () => {
       await new Promise(() => {}); // a bug: a promise nothing settles
       return new Response('never');
     });
-    const server = await start(timeout(stuck, { ms: 100 }));
+    // The timeout comes once the form is parsed (a loaded machine takes well over 100 ms for it).
+    const server = await start(timeout(stuck, { ms: 1000 }));
     try {
       const N = 5;
       for (let i = 0; i < N; i++) {
@@ -93,11 +94,12 @@ describe('spooled uploads nothing can reach any more', () => {
     const stuck = Request.application(async (req) => {
       const upload = (await req.files({ spoolThreshold: 1024, tmpDir: parent })).get('f')!;
       // Work left running with the FileUpload itself: it keeps the folder however long the form is unreachable.
-      setTimeout(() => void upload.bytes().then((data) => read.resolve(data.byteLength), read.reject), 1500);
+      setTimeout(() => void upload.bytes().then((data) => read.resolve(data.byteLength), read.reject), 3000);
       await new Promise(() => {});
       return new Response('never');
     });
-    const server = await start(timeout(stuck, { ms: 100 }));
+    // The timeout comes once the form is parsed (a loaded machine takes well over 100 ms for it).
+    const server = await start(timeout(stuck, { ms: 1000 }));
     try {
       const res = await request(`${server.url}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: BODY });
       expect(res.status).toBe(503);
