@@ -105,6 +105,10 @@ export interface EnvironOptions {
    * ends as a complete one and its body's `return()` is called, so `EventSource` clients
    * reconnect, to a server still running, instead of holding the shutdown for its whole
    * timeout (Deno's `server.shutdown()` and Bun's `server.stop()` wait for them for ever).
+   * The request's `tsgi.signal` (`req.signal`) aborts then, before the body is closed, with an
+   * `AbortError` whose message is `server shutting down`, so a source waiting on it alone
+   * stops and its `finally` runs (under `toFetchHandler`, whose `tsgi.signal` is then the
+   * runtime's `request.signal` joined with the adapter's abort, `AbortSignal.any`).
    * `serve()` provides one that its `close()` aborts (joined with this one, when given); under
    * `toNodeHandler` and `toFetchHandler`, pass one that your own shutdown aborts. Default none
    * there.

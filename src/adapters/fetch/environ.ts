@@ -29,6 +29,7 @@ import { setClientAddress } from './client.ts';
 import { serverOrigin } from './origin.ts';
 import { fieldOctets, inWorkers } from '../../gateway/workers.ts';
 import { limitBody } from '../body-limit.ts';
+import { requestSignalController } from '../../gateway/signal-controller.ts';
 
 /**
  * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same
@@ -90,6 +91,18 @@ const BODY_READ_BEFORE =
 
 /** `tsgi.signal`: the request's signal, read on first use, then kept; writable, as a plain property. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
+
+/**
+ * `tsgi.signal` under a `shutdownSignal`: the request's signal joined with one the adapter
+ * aborts when the shutdown ends the answer's event stream (`abortRequestSignal`), as `serve()`
+ * aborts its own; made on first use, aborted already when the stream ended before. The
+ * adapter's abort comes first, so a runtime that aborts `request.signal` once the answer is
+ * over (Deno's legacy abort) does not hide its reason. Without a `shutdownSignal` nothing
+ * ends a stream, and `tsgi.signal` is the request's signal itself ({@link SIGNAL_PROPERTY}).
+ */
+const SHUTDOWN_SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) =>
+  AbortSignal.any([requestSignalController(environ).signal, (environ['tsgi.fetch_request'] as globalThis.Request).signal]),
+);
 
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
 let fieldCount = 0;
@@ -164,7 +177,9 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  * path alone, Bun's for a request without Host, from the server's: `serverOrigin`), `PATH_INFO`
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
- * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
+ * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used;
+ * with `options.shutdownSignal`, joined with the adapter's abort of an event stream the
+ * shutdown ends).
  * A request whose body the runtime dropped (`request.body` is `null`: Bun, Deno and
  * `@hono/node-server` drop a GET's) has no `CONTENT_LENGTH` but a declared `0`, whatever
  * length its `Content-Length` field announced: the input is empty, and `req.contentLength`
@@ -191,7 +206,7 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   const authority = url.slice(authorityStart, pathStart);
   const environ = new FetchEnviron(request, target, url.slice(0, schemeEnd), authority, env, ctx, options);
   // Runtimes make `request.signal` on first read, and that costs more than a shared accessor.
-  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
+  Object.defineProperty(environ, 'tsgi.signal', options.shutdownSignal === undefined ? SIGNAL_PROPERTY : SHUTDOWN_SIGNAL_PROPERTY);
   fieldCount = 0;
   request.headers.forEach(addHeader, environ);
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);

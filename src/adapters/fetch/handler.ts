@@ -21,7 +21,8 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceImmediate } from '../../gateway/race-immediate.ts';
 import { drainUnread } from './unread.ts';
-import { unlessAbort } from '../../gateway/abort.ts';
+import { serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
+import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
 import { CLIENT_CLOSED } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
@@ -73,6 +74,18 @@ function plain(
   if (method !== 'HEAD') return new globalThis.Response(text, { status: code, statusText, headers });
   headers.push(['Content-Length', String(encoder.encode(text).byteLength)]);
   return new globalThis.Response(null, { status: code, statusText, headers });
+}
+
+/**
+ * The end at the shutdown of an answer with `headers` (an event stream's: `streamStopOf`), whose
+ * `tsgi.signal` aborts with `serverShuttingDown()` as the shutdown ends it (before its body is
+ * closed) or once its coding layer (`compress`) ended it then, as `serve()`'s does: a source
+ * waiting on `req.signal` alone stops at once, and its `finally` runs.
+ */
+function eventStreamStop(shutdown: ShutdownWatch | undefined, headers: ReadonlyArray<readonly [string, string]>, environ: Environ): StreamStop | undefined {
+  if (shutdown === undefined) return undefined;
+  const end = () => abortRequestSignal(environ, serverShuttingDown());
+  return streamStopOf(shutdown, headers, environ, end, end);
 }
 
 /**
@@ -147,7 +160,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     // An event stream whose fields came first ends at the shutdown even before its first event
     // (one whose app answered once the shutdown began too: see `StreamStop`).
     const watched = status !== undefined;
-    if (watched) stop = streamStopOf(shutdown, headers!, environ);
+    if (watched) stop = eventStreamStop(shutdown, headers!, environ);
     const asked = iterator.next() as Step | PromiseLike<Step>;
     // A client that leaves now has its body closed at once, not at its first chunk (spec §7.5).
     const staying = untilClientLeaves(environ['tsgi.fetch_request'] as globalThis.Request, asked) as Step | PromiseLike<Step>;
@@ -179,7 +192,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     bodyStarted = true;
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
     // head waits for the second step: the head goes out then, and the stream ends after the first chunk.
-    if (!watched && headers !== undefined) stop = streamStopOf(shutdown, headers, environ);
+    if (!watched && headers !== undefined) stop = eventStreamStop(shutdown, headers, environ);
     /** The second step, asked for while the head waits; none after an empty first chunk. */
     let pending: Step | Promise<Step> | undefined;
     let second: Step | undefined;
@@ -264,7 +277,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * that code before the handler read or locked, such as a Hono middleware's `c.req.json()`,
  * fails the app's read with an `Error` saying so: a logged 500), `tsgi.signal` the request's
  * signal (a client that leaves while the app works is told to the layers that watch for it:
- * `accessLog` logs its `499` then). `env` and `ctx` are in the environ as `tsgi.fetch_env`
+ * `accessLog` logs its `499` then), joined, under a `shutdownSignal`, with the adapter's own
+ * abort of an event stream the shutdown ends. `env` and `ctx` are in the environ as `tsgi.fetch_env`
  * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
  *
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk,
@@ -293,6 +307,10 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * Shutdown: give `options.shutdownSignal`, aborted when your server begins to stop (before
  * Deno's `server.shutdown()`, Bun's `server.stop()`), and `text/event-stream` answers end then,
  * cleanly, instead of holding the shutdown for ever; the app sees it as `req.shutdownSignal`.
+ * As under `serve()`, such a stream's `tsgi.signal` (`req.signal`) aborts as it ends (before
+ * its body is closed; under `compress`, once the layer ended it, its coding finished), with an
+ * `AbortError` whose message is `server shutting down`, so a source waiting on it alone stops
+ * and its `finally` runs. Without a `shutdownSignal`, `tsgi.signal` is `request.signal` itself.
  *
  * @throws TypeError (at once) when `app` is not an app (an Express, Connect or Koa app is
  *   named as such: it runs under its own `listen()`, with tsgi apps inside by `toNodeHandler`),

@@ -13,7 +13,7 @@ import { closeAfterResponse } from './close-after-response.ts';
 import { guardSend } from './send-timeout.ts';
 import { http2Stream, responseGone } from './http2-compat.ts';
 import { bodyClosedEarly, isAbort, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
-import { abortRequestSignal } from './request-signal.ts';
+import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
 import { raceImmediate } from '../../gateway/race-immediate.ts';

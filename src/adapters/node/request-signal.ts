@@ -9,31 +9,20 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Environ } from '../../gateway/types.ts';
 import { clientDisconnected, serverShuttingDown } from '../../gateway/abort.ts';
 import { wasCut } from '../../gateway/shutdown.ts';
+import { requestSignalController } from '../../gateway/signal-controller.ts';
 import { lazyEnvironKey } from '../environ-rules.ts';
 import { exchangeOf, isNodeResponse } from './exchange-key.ts';
 import { closeEmitter, responseGone } from './http2-compat.ts';
-
-/**
- * On the environ, once `tsgi.signal` was made: its controller, for the server to abort
- * ({@link abortRequestSignal}); before that, the reason the server ended the answer with, which
- * the signal is made aborted with. A symbol key, as `lazyEnvironKey`'s slot: spread copies keep it.
- */
-const CONTROLLER = Symbol('tsgi.signal_controller');
-
-type Slots = Record<typeof CONTROLLER, AbortController | DOMException | undefined>;
 
 /** `tsgi.signal`: created on first read, then kept; writable, as a plain property. */
 export const SIGNAL_PROPERTY: PropertyDescriptor = lazyEnvironKey('tsgi.signal', (environ) => {
   const source = exchangeOf(environ) as IncomingMessage | ServerResponse;
   const res = isNodeResponse(source) ? source : undefined;
-  const controller = new AbortController();
-  const ended = (environ as unknown as Slots)[CONTROLLER];
-  (environ as unknown as Slots)[CONTROLLER] = controller;
-  if (ended instanceof DOMException) controller.abort(ended);
-  else {
+  // Aborted already when the server ended the answer before (abortRequestSignal).
+  const controller = requestSignalController(environ);
+  if (!controller.signal.aborted) {
     const req = (res === undefined ? source : res.req) as IncomingMessage;
     watchExchange(controller, req, res, environ['tsgi.shutdown_signal']);
   }
@@ -65,18 +54,4 @@ function watchExchange(
   const ended = res === undefined ? req.destroyed : responseGone(res);
   if (ended || (req.socket as Socket | null)?.destroyed) abort();
   else target.once('close', abort);
-}
-
-/**
- * The server ends the answer of `environ` while its body is still being produced (an event
- * stream at the graceful shutdown: `serverShuttingDown()`; a HEAD answered with the GET's
- * fields: `bodyClosedEarly()`): `tsgi.signal` aborts with `reason`, before the body is closed,
- * so a source that waits on it stops at once. A signal not made yet is made aborted. Nothing
- * happens once it aborted (the client left first).
- */
-export function abortRequestSignal(environ: Environ, reason: DOMException): void {
-  const slots = environ as unknown as Slots;
-  const controller = slots[CONTROLLER];
-  if (controller === undefined) slots[CONTROLLER] = reason;
-  else if (controller instanceof AbortController) controller.abort(reason);
 }
