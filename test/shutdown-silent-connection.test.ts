@@ -6,21 +6,26 @@
  * (test/node-serve-limits.test.ts); it held
  * `close()` until `firstByteTimeout` or the close's own `timeout`, 10 s each by default, where
  * every stream and request had long ended. Over TLS, one that has sent nothing past its
- * handshake (an HTTPS preconnect) is closed too. One whose request has begun (part of a head
- * sent) is still answered.
+ * handshake (an HTTPS preconnect) is closed too, its second running from the handshake. One
+ * whose request has begun (part of a head sent) is still answered, however long it has been
+ * open. A server on a Unix socket (`path`) does the same.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import tls from 'node:tls';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
 import { until } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
 
 const app = Request.application((req) => new Response(`hello ${req.path}\n`));
 
-/** A raw connection to `url`, with what it has read and whether it closed. */
+/** A raw connection to `url` (or the Unix socket `unix:<path>`), with what it has read and whether it closed. */
 async function connect(url: string) {
-  const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+  const socket = url.startsWith('unix:') ? net.connect(url.slice('unix:'.length)) : net.connect(Number(new URL(url).port), '127.0.0.1');
   const seen = { text: '', closed: false };
   socket.on('data', (chunk: Buffer) => (seen.text += chunk.toString('latin1')));
   socket.on('error', () => undefined);
@@ -28,6 +33,9 @@ async function connect(url: string) {
   await new Promise((resolve) => socket.once('connect', resolve));
   return { socket, seen };
 }
+
+/** Longer (ms) than the second from its accept a silent connection is given in the close. */
+const PAST_GRACE = 1_200;
 
 /** `text` is the app's answer to `GET /late`, the connection's last (`Connection: close`). */
 function expectLastAnswer(text: string): void {
@@ -66,12 +74,35 @@ describe('close() and a connection that has sent nothing', () => {
     expectLastAnswer(late.seen.text);
   });
 
+  it('answers an h2c one that connected just before the close and sends its preface and request a moment into it', async () => {
+    const server = await serve(app, { host: '127.0.0.1', port: 0, http2: 'h2c' });
+    const accepted = new Promise((resolve) => (server.server as net.Server).once('connection', resolve));
+    const late = await connect(server.url);
+    await accepted;
+    const closing = server.close({ timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const session = http2.connect(server.url, { createConnection: () => late.socket });
+    session.on('error', () => undefined);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const stream = session.request({ ':path': '/late' });
+      let text = '';
+      stream.on('response', (fields) => (text += `${fields[':status']} `));
+      stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      stream.on('end', () => resolve(text));
+      stream.on('error', reject);
+    });
+    expect(answer).toBe('200 hello /late\n');
+    session.close();
+    await closing;
+  });
+
   it('still answers one whose head had begun, with Connection: close', async () => {
     const server = await serve(app, { host: '127.0.0.1', port: 0 });
     const started = await connect(server.url);
     started.socket.write('GET /late HTTP/1.1\r\n');
     await until(() => started.socket.bytesWritten > 0);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Past the second a silent connection is given: what keeps it open is the head begun.
+    await new Promise((resolve) => setTimeout(resolve, PAST_GRACE));
     const closing = server.close({ timeout: 5000 });
     started.socket.write('Host: 127.0.0.1\r\n\r\n');
     await closing;
@@ -108,10 +139,58 @@ describe('close() and a connection that has sent nothing', () => {
     socket.on('close', () => (closed = true));
     await new Promise((resolve) => socket.once('secureConnect', resolve));
     socket.write('GET /late HTTP/1.1\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, PAST_GRACE)); // as above
     const closing = server.close({ timeout: 5000 });
     await new Promise((resolve) => setTimeout(resolve, 60)); // past a sweep of the idle connections
     socket.write('Host: 127.0.0.1\r\n\r\n');
+    await closing;
+    await until(() => closed);
+    expectLastAnswer(text);
+  });
+
+  it('on a Unix socket (path) too: closes a silent one after its second, answers one that sends a moment into the close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsgi-silent-'));
+    try {
+      const server = await serve(app, { path: join(dir, 'app.sock') });
+      let accepted = 0;
+      (server.server as net.Server).on('connection', () => accepted++);
+      const silent = await connect(server.url);
+      const late = await connect(server.url);
+      await until(() => accepted === 2);
+      const started = performance.now();
+      const closing = server.close({ timeout: 5000 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      late.socket.write('GET /late HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await closing;
+      expect(performance.now() - started).toBeLessThan(3000);
+      await until(() => silent.seen.closed && late.seen.closed);
+      expect(silent.seen.text).toBe('');
+      expectLastAnswer(late.seen.text);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers a TLS connection whose handshake finishes during the close and that then sends its request', async () => {
+    const certificate = await makeCertificate();
+    const server = await serve(app, { host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } });
+    // The TCP connection is accepted before the close; its handshake begins 0.8 s after the accept.
+    const accepted = new Promise((resolve) => (server.server as net.Server).once('connection', resolve));
+    const raw = await connect(server.url);
+    await accepted;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const closing = server.close({ timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const socket = tls.connect({ socket: raw.socket, rejectUnauthorized: false });
+    let text = '';
+    let closed = false;
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closed = true));
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    // Past a second from the accept, within one from the handshake: its second runs from there.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await closing;
     await until(() => closed);
     expectLastAnswer(text);
