@@ -293,6 +293,25 @@ describe('cors: an origin function', () => {
     );
     expect((await request(server.url, { headers: { origin: SITE } })).status).toBe(500);
   });
+  it('throws, naming it, an answer outside its type (a match array, a number) rather than refusing unsaid: a 500 under errors()', async () => {
+    const logged: string[] = [];
+    const answers: Record<string, unknown> = { 'https://a.example.com': ['https://a.example.com'], 'https://b.example.com': 1 };
+    // The second answered by a promise: the same check.
+    const app = cors(counted(), { origin: (origin) => (origin.startsWith('https://b.') ? Promise.resolve(answers[origin] as string) : (answers[origin] as string)) });
+    const server = await start(errors(app, { log: { write: (line: string) => void logged.push(line) } }));
+    for (const origin of Object.keys(answers)) {
+      const res = await request(server.url, { headers: { origin } });
+      expect(res.status, origin).toBe(500);
+      const pre = await preflight(server.url, origin);
+      expect(pre.status, origin).toBe(500);
+    }
+    expect(logged.join('')).toContain('cors: the origin function answered Array for "https://a.example.com"');
+    expect(logged.join('')).toContain('cors: the origin function answered number for "https://b.example.com"');
+    // Its own answers, async too, still work.
+    const own = await start(cors(counted(), { origin: async (origin) => (origin === SITE ? true : undefined) }));
+    expect((await request(own.url, { headers: { origin: SITE } })).headers['access-control-allow-origin']).toBe(SITE);
+    expect((await request(own.url, { headers: { origin: OTHER } })).status).toBe(200);
+  });
 });
 
 describe('cors: the answers that reach it', () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
-import { isThenable } from '../gateway/body.ts';
+import { describe, isThenable } from '../gateway/body.ts';
 import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
 import { callWithHeadEdit, fieldValue } from './head-edit.ts';
@@ -28,7 +28,8 @@ export interface CorsOptions {
    * - A function `(origin, environ)`, called with a request's `Origin` when it is a
    *   serialized origin (never for `null` or a malformed value, which are refused): `true`
    *   echoes the origin, a non-empty string is sent as `Access-Control-Allow-Origin` as it
-   *   is, `false`/`null`/`undefined`/`''` refuses. May be async; what it throws propagates
+   *   is, `false`/`null`/`undefined`/`''` refuses; any other answer (a `match()` array, a
+   *   number) throws a `TypeError` at that request. May be async; what it throws propagates
    *   (a 500 under `errors`).
    *
    * Every answer but `'*'` depends on `Origin`, so every response then gets `Vary: Origin`.
@@ -230,10 +231,19 @@ function originCheck(origin: CorsOptions['origin']): (value: string, environ: En
   return (value) => (allowed.has(value) ? value : null);
 }
 
-/** The `Access-Control-Allow-Origin` value an `origin` function's answer stands for. */
+/**
+ * The `Access-Control-Allow-Origin` value an `origin` function's answer stands for.
+ *
+ * @throws TypeError for an answer outside {@link OriginAnswer} (a `match()` array, a number),
+ *   which would otherwise refuse every origin unsaid (Express's `cors` takes any truthy one for yes).
+ */
 function allowOriginOf(answer: OriginAnswer, origin: string): string | null {
   if (answer === true) return origin;
-  return typeof answer === 'string' && answer !== '' ? answer : null;
+  if (typeof answer === 'string') return answer !== '' ? answer : null;
+  if (answer === false || answer === null || answer === undefined) return null;
+  throw new TypeError(
+    `cors: the origin function answered ${describe(answer)} for ${JSON.stringify(origin)}: answer true to allow it, false, null or undefined to refuse, or the Access-Control-Allow-Origin value`,
+  );
 }
 
 /** `entry` of an `origin` list, checked: `'null'` or a serialized origin. */
