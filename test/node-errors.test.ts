@@ -266,6 +266,19 @@ describe('startResponse protocol', () => {
   it('a Content-Length the app gives twice → 500, the log saying it is repeated (not that its value is invalid)', async () => {
     await expect500((_e, start) => (start('200 OK', [['Content-Length', '3'], ['content-length', '3']]), [bytes('abc')]), /TypeError: Content-Length given twice by the app: "3"/);
     await expect500((_e, start) => (start('200 OK', [['Content-Length', '3x']]), [bytes('abc')]), /TypeError: invalid Content-Length from the app: "3x"/);
+    // In any spelling (RFC 9110 §5.1: field names are case-insensitive), however compared.
+    await expect500((_e, start) => (start('200 OK', [['content-LENGTH', '3'], ['CONTENT-LENGTH', '3']]), [bytes('abc')]), /TypeError: Content-Length given twice by the app: "3"/);
+    await expect500((_e, start) => (start('200 OK', [['cOnTeNt-LeNgTh', ' 3']]), [bytes('abc')]), /TypeError: invalid Content-Length from the app: " 3"/);
+  });
+
+  it('a Content-Length the app spells oddly frames the answer as Content-Length does; one with a space in its name is no field name', async () => {
+    const server = await start((_e, start) => (start('200 OK', [['content-LENGTH', '3']]), [bytes('abc')]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(res.header('content-length')).toBe('3');
+    expect(res.header('transfer-encoding')).toBeUndefined();
+    expect(res.rest).toBe('abc');
+    await expect500((_e, start) => (start('200 OK', [['Content-Length ', '3']]), [bytes('abc')]), /Content-Length /);
   });
 
   it('headers that are not an array → 500', async () => {

@@ -48,10 +48,11 @@ export function fieldRole(pair: unknown, index: number): string {
   // Only names as long as Content-Length or a hop-by-hop field need a closer look.
   const n = name.length;
   if (n !== 14 && n !== 2 && n !== 7 && n !== 10 && n < 16) return '';
-  // Compared in place, in any spelling, before a lower-cased copy (a new string per response).
+  // Content-Length is compared in place, in any spelling (no lower-cased copy, a new string per
+  // response); only the other names of these lengths are lower-cased to look up.
   if (n === 14 && sameFieldName(name, 'content-length')) return 'content-length';
   const lower = name.toLowerCase();
-  return lower === 'content-length' || CONNECTION_FIELDS.has(lower) ? lower : '';
+  return CONNECTION_FIELDS.has(lower) ? lower : '';
 }
 
 /**
