@@ -14,7 +14,7 @@ import { type Browser, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Response, serve, type ServerHandle } from 'tsgi';
 import { spaApi } from '../spa-api.ts';
-import { callsFrom as callsFromPage, launchChromium, type PageCall as Call } from './chromium.ts';
+import { callsFrom, launchChromium, type PageCall } from './chromium.ts';
 
 const page = new Response('<!doctype html><title>spa</title><p>spa</p>', { contentType: 'text/html' });
 const log = { write() {} };
@@ -48,12 +48,10 @@ async function startApi(origin: string, sameSite: 'none' | 'lax' = 'none'): Prom
   return `http://127.0.0.1:${server.port}`;
 }
 
-
-
 /** The page's calls, each result with its `ETag` and `X-Request-Cost`. */
-const callsFrom = (context: BrowserContext, site: string, base: string, calls: Call[]) => callsFromPage(context, site, base, calls, { etag: 'etag', cost: 'x-request-cost' });
+const callsReadingFields = (context: BrowserContext, site: string, base: string, calls: PageCall[]) => callsFrom(context, site, base, calls, { etag: 'etag', cost: 'x-request-cost' });
 
-const LOGIN: Call = ['POST', '/login', { user: 'bob', password: 'hunter2' }];
+const LOGIN: PageCall = ['POST', '/login', { user: 'bob', password: 'hunter2' }];
 const ok = (status: number, body: unknown, etag: string | null = null, cost: string | null = null) => ({ status, etag, cost, body });
 const loggedOut = ok(401, { code: 401, message: 'Log in first.' });
 
@@ -64,7 +62,7 @@ describe('a single-page app on one 127.0.0.1 port, its API on another (one site)
       const api = await startApi(origin, sameSite);
       const context = await browser.newContext();
       arrived.length = 0;
-      const results = await callsFrom(context, origin, api, [
+      const results = await callsReadingFields(context, origin, api, [
         ['GET', '/me'],
         LOGIN,
         ['GET', '/me'],
@@ -110,13 +108,13 @@ describe('a single-page app on one 127.0.0.1 port, its API on another (one site)
     const origin = `http://127.0.0.1:${spa.port}`;
     const api = await startApi(origin);
     const context = await browser.newContext();
-    expect(await callsFrom(context, origin, api, [LOGIN])).toEqual([ok(200, { user: 'bob' })]);
+    expect(await callsReadingFields(context, origin, api, [LOGIN])).toEqual([ok(200, { user: 'bob' })]);
     arrived.length = 0;
     const other = `http://127.0.0.1:${sibling.port}`;
-    expect(await callsFrom(context, other, api, [['POST', '/logout', 'x'], ['GET', '/me']])).toEqual([{ error: 'TypeError: Failed to fetch' }, { error: 'TypeError: Failed to fetch' }]);
+    expect(await callsReadingFields(context, other, api, [['POST', '/logout', 'x'], ['GET', '/me']])).toEqual([{ error: 'TypeError: Failed to fetch' }, { error: 'TypeError: Failed to fetch' }]);
     expect(arrived).toEqual(['POST /logout same-site cookie', 'GET /me same-site cookie']);
     // Refused before the session was read: still logged in.
-    expect(await callsFrom(context, origin, api, [['GET', '/me']])).toEqual([ok(200, { user: 'bob' }, null, '1')]);
+    expect(await callsReadingFields(context, origin, api, [['GET', '/me']])).toEqual([ok(200, { user: 'bob' }, null, '1')]);
     await context.close();
   });
 
@@ -125,7 +123,7 @@ describe('a single-page app on one 127.0.0.1 port, its API on another (one site)
     const api = await startApi(origin);
     const context = await browser.newContext();
     arrived.length = 0;
-    expect(await callsFrom(context, origin, api, [LOGIN, ['GET', '/me']])).toEqual([ok(200, { user: 'bob' }), loggedOut]);
+    expect(await callsReadingFields(context, origin, api, [LOGIN, ['GET', '/me']])).toEqual([ok(200, { user: 'bob' }), loggedOut]);
     expect(arrived).toContain('POST /login cross-site no-cookie');
     expect(arrived).toContain('GET /me cross-site no-cookie');
     expect(await context.cookies()).toEqual([]);

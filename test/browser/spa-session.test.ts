@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser } from 'playwright-core';
-import { callsFrom, launchChromium } from './chromium.ts';
+import { type PageCall, callsFrom, launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Response, serve, type ServerHandle } from 'tsgi';
 
@@ -64,9 +64,7 @@ afterAll(async () => {
   await Promise.all([spa, sibling, api].map((server) => server?.close({ timeout: 1000 })));
 });
 
-
-
-const login = (password: string): [string, string, unknown] => ['POST', '/api/login', { user: 'bob', password }];
+const login = (password: string): PageCall => ['POST', '/api/login', { user: 'bob', password }];
 
 describe('the single-page app of docs/middleware-cors.md in Chromium', () => {
   it('logs in from the front end’s origin, reads /me with the cookie, and logs out', async () => {
