@@ -65,7 +65,11 @@ export interface Listener {
    * to their keep-alive timeout or their client.
    */
   stop(idle: IdleConnections, done: () => void): void;
-  /** Sends `GOAWAY` on idle HTTP/2 sessions, and closes idle HTTP/1 connections unless `http1` is false. */
+  /**
+   * Sends `GOAWAY` on idle HTTP/2 sessions, and unless `http1` is false closes idle HTTP/1
+   * connections and those that have sent nothing for {@link SILENT_CONNECTION_GRACE} ms since
+   * their accept (behind TLS, their handshake); the close calls it again every 25 ms.
+   */
   closeIdle(http1?: boolean): void;
   /** Cuts every connection at once. */
   closeAll(): void;
@@ -202,7 +206,7 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
       socket.once('close', () => secure.delete(socket));
     });
   }
-  /** Destroys `socket` if it has read nothing for {@link SILENT_CONNECTION_GRACE} since it was accepted. */
+  /** Destroys `socket` if it has read nothing in the {@link SILENT_CONNECTION_GRACE} ms since it was accepted (a TLS one: since its handshake). */
   const closeSilent = (socket: Socket, now: number) => {
     if (socket.bytesRead === 0 && now - (since.get(socket) ?? 0) >= SILENT_CONNECTION_GRACE) socket.destroy();
   };
