@@ -18,20 +18,29 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
-import { until } from './node-helpers.ts';
+import { sleep, until } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
 
 const app = Request.application((req) => new Response(`hello ${req.path}\n`));
 
-/** A raw connection to `url` (or the Unix socket `unix:<path>`), with what it has read and whether it closed. */
-async function connect(url: string) {
-  const socket = url.startsWith('unix:') ? net.connect(url.slice('unix:'.length)) : net.connect(Number(new URL(url).port), '127.0.0.1');
+/** `socket` once it has emitted `ready` (`connect`, or `secureConnect`), with what it has read and whether it closed. */
+async function watched<S extends net.Socket>(socket: S, ready: 'connect' | 'secureConnect') {
   const seen = { text: '', closed: false };
   socket.on('data', (chunk: Buffer) => (seen.text += chunk.toString('latin1')));
   socket.on('error', () => undefined);
   socket.on('close', () => (seen.closed = true));
-  await new Promise((resolve) => socket.once('connect', resolve));
+  await new Promise((resolve) => socket.once(ready, resolve));
   return { socket, seen };
+}
+
+/** A raw connection to `url` (or the Unix socket `unix:<path>`). */
+function connect(url: string) {
+  return watched(url.startsWith('unix:') ? net.connect(url.slice('unix:'.length)) : net.connect(Number(new URL(url).port), '127.0.0.1'), 'connect');
+}
+
+/** A TLS connection by `options` (a certificate not checked), its handshake done. */
+function connectTls(options: tls.ConnectionOptions) {
+  return watched(tls.connect({ rejectUnauthorized: false, ...options }), 'secureConnect');
 }
 
 /** Longer (ms) than the second from its accept a silent connection is given in the close. */
@@ -67,7 +76,7 @@ describe('close() and a connection that has sent nothing', () => {
     await accepted;
     const closing = server.close({ timeout: 5000 });
     // A few of the close's sweeps (every 25 ms) pass before the request is sent.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     late.socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await closing;
     await until(() => late.seen.closed);
@@ -80,7 +89,7 @@ describe('close() and a connection that has sent nothing', () => {
     const late = await connect(server.url);
     await accepted;
     const closing = server.close({ timeout: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const session = http2.connect(server.url, { createConnection: () => late.socket });
     session.on('error', () => undefined);
     const answer = await new Promise<string>((resolve, reject) => {
@@ -102,7 +111,7 @@ describe('close() and a connection that has sent nothing', () => {
     started.socket.write('GET /late HTTP/1.1\r\n');
     await until(() => started.socket.bytesWritten > 0);
     // Past the second a silent connection is given: what keeps it open is the head begun.
-    await new Promise((resolve) => setTimeout(resolve, PAST_GRACE));
+    await sleep(PAST_GRACE);
     const closing = server.close({ timeout: 5000 });
     started.socket.write('Host: 127.0.0.1\r\n\r\n');
     await closing;
@@ -116,36 +125,26 @@ describe('close() and a connection that has sent nothing', () => {
       const certificate = await makeCertificate();
       const server = await serve(app, { host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key }, ...(http2 ? { http2: true } : {}) });
       const secured = new Promise((resolve) => (server.server as tls.Server).once('secureConnection', resolve));
-      const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-      let closed = false;
-      socket.on('error', () => undefined);
-      socket.on('close', () => (closed = true));
-      await new Promise((resolve) => socket.once('secureConnect', resolve));
+      const { seen } = await connectTls({ host: '127.0.0.1', port: Number(new URL(server.url).port), ALPNProtocols: ['http/1.1'] });
       await secured;
       const started = performance.now();
       await server.close({ timeout: 5000 });
       expect(performance.now() - started).toBeLessThan(3000);
-      await until(() => closed);
+      await until(() => seen.closed);
     });
   }
   it('still answers a TLS connection whose head had begun, with Connection: close', async () => {
     const certificate = await makeCertificate();
     const server = await serve(app, { host: '127.0.0.1', port: 0, tls: { cert: certificate.cert, key: certificate.key } });
-    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(server.url).port), rejectUnauthorized: false });
-    let text = '';
-    let closed = false;
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => (closed = true));
-    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const { socket, seen } = await connectTls({ host: '127.0.0.1', port: Number(new URL(server.url).port) });
     socket.write('GET /late HTTP/1.1\r\n');
-    await new Promise((resolve) => setTimeout(resolve, PAST_GRACE)); // as above
+    await sleep(PAST_GRACE); // as above
     const closing = server.close({ timeout: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 60)); // past a sweep of the idle connections
+    await sleep(60); // past a sweep of the idle connections
     socket.write('Host: 127.0.0.1\r\n\r\n');
     await closing;
-    await until(() => closed);
-    expectLastAnswer(text);
+    await until(() => seen.closed);
+    expectLastAnswer(seen.text);
   });
 
   it('on a Unix socket (path) too: closes a silent one after its second, answers one that sends a moment into the close', async () => {
@@ -159,7 +158,7 @@ describe('close() and a connection that has sent nothing', () => {
       await until(() => accepted === 2);
       const started = performance.now();
       const closing = server.close({ timeout: 5000 });
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await sleep(200);
       late.socket.write('GET /late HTTP/1.1\r\nHost: localhost\r\n\r\n');
       await closing;
       expect(performance.now() - started).toBeLessThan(3000);
@@ -178,21 +177,15 @@ describe('close() and a connection that has sent nothing', () => {
     const accepted = new Promise((resolve) => (server.server as net.Server).once('connection', resolve));
     const raw = await connect(server.url);
     await accepted;
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await sleep(400);
     const closing = server.close({ timeout: 5000 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const socket = tls.connect({ socket: raw.socket, rejectUnauthorized: false });
-    let text = '';
-    let closed = false;
-    socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => (closed = true));
-    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    await sleep(400);
+    const { socket, seen } = await connectTls({ socket: raw.socket });
     // Past a second from the accept, within one from the handshake: its second runs from there.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sleep(500);
     socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await closing;
-    await until(() => closed);
-    expectLastAnswer(text);
+    await until(() => seen.closed);
+    expectLastAnswer(seen.text);
   });
 });
