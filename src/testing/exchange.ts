@@ -260,8 +260,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   let rest: Step | PromiseLike<Step> | undefined;
   // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
   // (see resumeSteps), and read whole too, which then answers what came before it.
-  // Its `tsgi.signal` aborts then too, before the body is closed (see shutdownEnd), and once a
-  // coded one that `compress` ended at the shutdown ended (StreamStop's `onCodedEnd`).
+  // Its `tsgi.signal` aborts then too (see shutdownEnd): before the body is closed when the end
+  // is due, or when a coded stream that `compress` finished at the shutdown has ended (StreamStop's
+  // `onCodedEnd`); one function for both, the abort made once.
   const end = shutdownEnd(options.requestSignal);
   const stop = noBody || inMemory !== null || options.shutdown === undefined ? undefined : streamStopOf(options.shutdown, headers, environ, end, end);
   /**
