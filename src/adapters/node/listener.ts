@@ -162,7 +162,9 @@ export function createListener(options: ListenerOptions): Listener {
  * from its handshake) before the graceful close (`idle: 'close'`) closes it: a client that
  * connected just before the close sends its request within it and is answered, while a
  * browser's preconnect or a pool's spare does not hold the close until `firstByteTimeout`.
- * Go's `Server.Shutdown` gives such a connection 5 s; uvicorn closes it at once.
+ * Go's `Server.Shutdown` gives such a connection 5 s; uvicorn closes it at once. An HTTP/2
+ * connection past its preface is a session, which `Sessions.closeIdle` sends `GOAWAY` at once
+ * when it has no open stream, as Go does.
  */
 const SILENT_CONNECTION_GRACE = 1_000;
 
