@@ -61,7 +61,7 @@ export function fieldRole(pair: unknown, index: number): string {
  * @param previous - the one already seen, or -1.
  * @throws TypeError for a second one or a value that is not decimal digits.
  */
-export function declaredLength(value: string, previous: number): number {
+export function appDeclaredLength(value: string, previous: number): number {
   if (previous !== -1) throw new TypeError(`Content-Length given twice by the app: ${JSON.stringify(value)}`);
   if (!isDigits(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
   return Number(value);

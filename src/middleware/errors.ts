@@ -8,7 +8,7 @@ import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { hasNoContent } from '../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../gateway/head-rules.ts';
+import { appDeclaredLength, checkDeclaredLength, fieldRole, finalStatus } from '../gateway/head-rules.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
@@ -210,7 +210,7 @@ function checkStart(started: StartedApp, head: boolean): void {
     const pair = started.headers[i];
     if (!Array.isArray(pair)) throw new TypeError(`invalid header pair (${describe(pair)})`);
     assertHeader(pair[0], pair[1]);
-    if (fieldRole(pair, i) === 'content-length') declared = declaredLength(pair[1], declared);
+    if (fieldRole(pair, i) === 'content-length') declared = appDeclaredLength(pair[1], declared);
   }
   if (Array.isArray(started.body)) {
     let length = 0;

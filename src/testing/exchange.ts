@@ -15,7 +15,7 @@ import { resumeSteps } from '../gateway/resume.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hasNoContent, isBodilessStatus } from '../gateway/status.ts';
-import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
+import { appDeclaredLength, finalStatus } from '../gateway/head-rules.ts';
 import { logRequestError, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
@@ -132,7 +132,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
     assertHeader(name, value);
     const lower = name.toLowerCase();
     if (lower === 'content-length') {
-      declared = declaredLength(value, declared);
+      declared = appDeclaredLength(value, declared);
       if (code === 204 || code === 205) continue;
     } else if (CONNECTION_FIELDS.has(lower) && !isRequiredUpgrade(lower, code)) continue;
     headers.push([name, value]);

@@ -5,7 +5,7 @@
  * @module
  */
 import { hasNoContent } from '../../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
+import { appDeclaredLength, checkDeclaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import { fieldsAsText, inWorkers } from '../../gateway/workers.ts';
 import { assertHeader } from '../../gateway/fields.ts';
 
@@ -73,7 +73,7 @@ export function fetchHead(
     const role = fieldRole(pair, i);
     let drop = role !== '';
     if (role === 'content-length') {
-      declared = declaredLength(pair[1], declared);
+      declared = appDeclaredLength(pair[1], declared);
       drop = dropsContentLength(code);
     }
     if (drop) {

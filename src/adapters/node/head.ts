@@ -6,7 +6,7 @@
  * @module
  */
 import { hasNoContent, isBodilessStatus } from '../../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
+import { appDeclaredLength, checkDeclaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import type { ExchangeState } from './state.ts';
 import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
@@ -99,7 +99,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
     const role = fieldRole(pair, i);
     if (role !== '') {
       if (role === 'content-length') {
-        declared = declaredLength(pair[1], declared);
+        declared = appDeclaredLength(pair[1], declared);
         // RFC 9110 §8.6: never on a 204; a 205's is replaced by 0 below (§15.3.6).
         if (code === 204 || code === 205) continue;
       } else if (upgrades && isRequiredUpgrade(role, code)) {
