@@ -317,6 +317,7 @@ export class AuthTickets {
    *   an unknown key (`tickets.sign: unknown option "maxage": did you mean "maxAge"?`), or a
    *   `persistent` that is not a boolean (`tickets.sign: persistent must be true or false, got
    *   "false"`).
+   * @returns `value`, the signed cookie value, and `ticket`, the {@link Ticket} it holds.
    */
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     checkOptions('tickets.sign', options, REMEMBER_OPTIONS);
