@@ -20,3 +20,28 @@ export function importOnce<T>(load: () => Promise<T>): () => Promise<T> {
       throw error;
     }));
 }
+
+/**
+ * A dependency loaded by {@link importOnce} whose value synchronous code reads once it is in:
+ * `load()` imports it (shared, a failed import forgotten), `loaded()` answers it or `undefined`
+ * before, and `get()` answers it or throws `Error(notLoaded)` (a bug of tsgi's: code that runs
+ * only after the load read it first).
+ */
+export interface LoadedOnce<T> {
+  readonly load: () => Promise<T>;
+  readonly loaded: () => T | undefined;
+  readonly get: () => T;
+}
+
+/** The {@link LoadedOnce} of `load`, whose `get()` throws `notLoaded` before the load resolved. */
+export function loadedOnce<T>(load: () => Promise<T>, notLoaded: string): LoadedOnce<T> {
+  let value: T | undefined;
+  return {
+    load: importOnce(() => load().then((module) => (value = module))),
+    loaded: () => value,
+    get() {
+      if (value === undefined) throw new Error(notLoaded);
+      return value;
+    },
+  };
+}

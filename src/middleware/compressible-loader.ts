@@ -6,20 +6,20 @@
  *
  * @module
  */
-import { importOnce } from '../gateway/import-once.ts';
+import { loadedOnce } from '../gateway/import-once.ts';
 
 /** `compressible(type)`: `true` for a media type worth compressing, `false` for one that is not, `undefined` when unknown. */
 export type Compressible = (type: string) => boolean | undefined;
 
-let loaded: Compressible | undefined;
+const once = loadedOnce<Compressible>(() => import('compressible').then((module) => module.default), 'tsgi/middleware used compressible before loading it (loadCompressible)');
 
 /**
  * `compressible`, imported on the first call and kept (every later call answers the same
- * settled promise; {@link importOnce}). A failed import (the package not installed) is not
+ * settled promise; `importOnce`). A failed import (the package not installed) is not
  * kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming `compressible`, rejects this call (the
  * request is answered 500 and the error logged), and the next call tries again.
  */
-export const loadCompressible: () => Promise<Compressible> = importOnce(() => import('compressible').then((module) => (loaded = module.default)));
+export const loadCompressible: () => Promise<Compressible> = once.load;
 
 /**
  * Starts loading `compressible` when a layer that needs it is built, so its first request
@@ -31,9 +31,7 @@ export function preloadCompressible(): void {
 }
 
 /** `compressible` once {@link loadCompressible} has loaded it; `undefined` before. */
-export function compressibleLoaded(): Compressible | undefined {
-  return loaded;
-}
+export const compressibleLoaded: () => Compressible | undefined = once.loaded;
 
 /**
  * True for a `Content-Type` worth compressing by `compressible` (mime-db's flag, plus `text/*`,
@@ -42,6 +40,5 @@ export function compressibleLoaded(): Compressible | undefined {
  * @throws Error when `compressible` is not loaded yet: a bug of tsgi's, not of the app.
  */
 export function isCompressible(type: string): boolean {
-  if (loaded === undefined) throw new Error('tsgi/middleware used compressible before loading it (loadCompressible)');
-  return loaded(type) === true;
+  return once.get()(type) === true;
 }

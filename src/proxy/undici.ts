@@ -12,26 +12,24 @@
  * @module
  */
 import type * as Undici from 'undici/index.js';
-import { importOnce } from '../gateway/import-once.ts';
+import { loadedOnce } from '../gateway/import-once.ts';
 
 export type { buildConnector, Dispatcher } from 'undici/index.js';
 
 /** The undici module. */
 export type UndiciModule = typeof Undici;
 
-let loaded: UndiciModule | undefined;
+const once = loadedOnce<UndiciModule>(() => import('undici/index.js'), 'tsgi/proxy used undici before loading it (loadUndici)');
 
 /**
  * undici, imported on the first call and kept. A failed import (undici not installed) is not
  * kept: its error, Node's `ERR_MODULE_NOT_FOUND` naming undici, rejects this call (the request
  * is answered 500 and the error logged), and the next call tries again.
  */
-export const loadUndici: () => Promise<UndiciModule> = importOnce(() => import('undici/index.js').then((module) => (loaded = module)));
+export const loadUndici: () => Promise<UndiciModule> = once.load;
 
 /** undici once {@link loadUndici} has loaded it; `undefined` before. */
-export function undiciLoaded(): UndiciModule | undefined {
-  return loaded;
-}
+export const undiciLoaded: () => UndiciModule | undefined = once.loaded;
 
 /**
  * undici, for code that runs only once a request was handed to it (a dispatcher's connector,
@@ -39,7 +37,4 @@ export function undiciLoaded(): UndiciModule | undefined {
  *
  * @throws Error when undici is not loaded yet: a bug of tsgi's, not of the app.
  */
-export function undici(): UndiciModule {
-  if (loaded === undefined) throw new Error('tsgi/proxy used undici before loading it (loadUndici)');
-  return loaded;
-}
+export const undici: () => UndiciModule = once.get;

@@ -6,32 +6,27 @@
  * @module
  */
 import type Iconv from 'iconv-lite';
-import { importOnce } from '../gateway/import-once.ts';
+import { loadedOnce } from '../gateway/import-once.ts';
 
 /** The iconv-lite module. */
 export type IconvModule = typeof Iconv;
 
-let loaded: IconvModule | undefined;
+const once = loadedOnce<IconvModule>(() => import('iconv-lite').then((module) => module.default), 'tsgi/testing used iconv-lite before loading it (loadIconv)');
 
 /**
  * iconv-lite, imported on the first call and kept (every later call answers the same settled
- * promise; {@link importOnce}). A failed import (the package not installed) is not kept: its
+ * promise; `importOnce`). A failed import (the package not installed) is not kept: its
  * error, Node's `ERR_MODULE_NOT_FOUND` naming iconv-lite, rejects this call (and so the
  * `submit()` that needed it), and the next call tries again.
  */
-export const loadIconv: () => Promise<IconvModule> = importOnce(() => import('iconv-lite').then((module) => (loaded = module.default)));
+export const loadIconv: () => Promise<IconvModule> = once.load;
 
 /**
  * iconv-lite, for code that runs once {@link loadIconv} resolved.
  *
  * @throws Error when iconv-lite is not loaded yet: a bug of tsgi's, not of the test.
  */
-export function iconv(): IconvModule {
-  if (loaded === undefined) throw new Error('tsgi/testing used iconv-lite before loading it (loadIconv)');
-  return loaded;
-}
+export const iconv: () => IconvModule = once.get;
 
 /** iconv-lite once {@link loadIconv} has loaded it; `undefined` before (as `undiciLoaded`, `compressibleLoaded`). */
-export function iconvLoaded(): IconvModule | undefined {
-  return loaded;
-}
+export const iconvLoaded: () => IconvModule | undefined = once.loaded;
