@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
-import { expectShutdown, quietSource } from './shutdown-signal-helpers.ts';
+import { expectShutdown, lateSignalReader, quietSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder, errorLog, sleep } from './node-helpers.ts';
 
 /** Well under a test's timeout: what "at once" allows. */
@@ -89,24 +89,12 @@ describe("req.signal when toFetchHandler's shutdownSignal ends an event stream",
   });
 
   it('is aborted already when the source reads it only after the stream was ended', async () => {
-    const gate = deferred();
-    const read = deferred<AbortSignal>();
-    const app: App = (environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
-        yield encoder.encode('data: one\n\n');
-        await gate.promise;
-        read.resolve(environ['tsgi.signal']!);
-      })();
-    };
+    const { app, expectAbortedLate } = lateSignalReader();
     const stopping = new AbortController();
     const res = await toFetchHandler(app, { shutdownSignal: stopping.signal })(new globalThis.Request(EVENTS));
     stopping.abort();
     expect(await res.text()).toBe('data: one\n\n');
-    gate.resolve();
-    const late = await read.promise;
-    expect(late.aborted).toBe(true);
-    expectShutdown(late.reason);
+    await expectAbortedLate();
   });
 
   it("still has the client's reason when the client leaves, and leaves other streams' signal alone at the shutdown", async () => {

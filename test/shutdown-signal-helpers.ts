@@ -68,6 +68,31 @@ export function rawStreamSource() {
   return { app, reason: reason.promise, cleaned: cleaned.promise };
 }
 
+/**
+ * A raw app answering an event stream of one event that reads `tsgi.signal` only once the test
+ * opens `gate` (after the stream was ended): `signal` is what it read, and `expectAbortedLate`
+ * opens the gate and expects that signal aborted by the shutdown.
+ */
+export function lateSignalReader() {
+  const gate = deferred();
+  const read = deferred<AbortSignal>();
+  const app: App = (environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+    return (async function* () {
+      yield encoder.encode('data: one\n\n');
+      await gate.promise;
+      read.resolve(environ['tsgi.signal']!);
+    })();
+  };
+  const expectAbortedLate = async () => {
+    gate.resolve();
+    const late = await read.promise;
+    expect(late.aborted).toBe(true);
+    expectShutdown(late.reason);
+  };
+  return { app, expectAbortedLate };
+}
+
 /** Expects `reason` to be the abort of a body the server stopped reading before its end. */
 export function expectClosedEarly(reason: unknown): void {
   expect(reason).toBeInstanceOf(DOMException);

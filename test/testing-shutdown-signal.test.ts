@@ -12,8 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, Response } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
-import { expectClosedEarly, expectShutdown, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
-import { deferred, encoder } from './node-helpers.ts';
+import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 
 /** Well under a test's timeout: what "at once" allows. */
 const AT_ONCE = 1000;
@@ -67,25 +66,13 @@ describe('req.signal when the TestClient\'s shutdownSignal ends an event stream'
   });
 
   it('is aborted already when the source reads it only after the stream was ended', async () => {
-    const gate = deferred();
-    const read = deferred<AbortSignal>();
-    const app: App = (environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
-        yield encoder.encode('data: one\n\n');
-        await gate.promise;
-        read.resolve(environ['tsgi.signal']!);
-      })();
-    };
+    const { app, expectAbortedLate } = lateSignalReader();
     const stopping = new AbortController();
     const client = new TestClient(app, { shutdownSignal: stopping.signal });
     const res = await client.get('/events', { buffered: false });
     stopping.abort();
     expect(await res.text()).toBe('data: one\n\n');
-    gate.resolve();
-    const late = await read.promise;
-    expect(late.aborted).toBe(true);
-    expectShutdown(late.reason);
+    await expectAbortedLate();
   });
 
   it('still says client disconnected when the test closes a live answer during the shutdown', async () => {
