@@ -7,39 +7,22 @@
  * shutdown went and how long it took (ms), and for each stream what the client read, whether it
  * ended cleanly, the message `req.signal` aborted with, and whether the source's `finally` ran.
  */
-import { Request, Response } from 'tsgi';
+import { Request } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { compress } from 'tsgi/middleware';
 import { listenOnRuntime } from './listen.ts';
+import { seen, waitingStream } from './shutdown-signal-streams.ts';
 
-type Seen = { reason?: string; cleaned: boolean };
-const seen: Record<string, Seen> = { '/plain': { cleaned: false }, '/coded': { cleaned: false } };
 let waitingCount = 0;
 let bothWait: () => void = () => undefined;
 const bothWaiting = new Promise<void>((resolve) => (bothWait = resolve));
 
 const app = compress(
-  Request.application((req) => {
-    const record = seen[req.pathInfo]!;
-    return new Response(
-      (async function* () {
-        try {
-          yield 'data: one\n\n';
-          // The next event never comes: only the abort of req.signal ends the wait.
-          await new Promise<void>((resolve) => {
-            req.signal.addEventListener('abort', () => resolve(), { once: true });
-            if (++waitingCount === 2) bothWait();
-          });
-          const reason = req.signal.reason as { message?: unknown } | undefined;
-          record.reason = String(reason?.message ?? reason);
-        } finally {
-          record.cleaned = true;
-        }
-      })(),
-      // `/plain` is not coded: compress leaves an answer whose client asked for no coding.
-      { contentType: 'text/event-stream' },
-    );
-  }),
+  Request.application((req) =>
+    waitingStream(req, seen[req.pathInfo]!, () => {
+      if (++waitingCount === 2) bothWait();
+    }),
+  ),
 );
 
 const stopping = new AbortController();

@@ -11,9 +11,8 @@
 import { Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { compress } from 'tsgi/middleware';
+import { seen, waitingStream } from './shutdown-signal-streams.ts';
 
-type Seen = { reason?: string; cleaned: boolean };
-const seen: Record<string, Seen> = { '/plain': { cleaned: false }, '/coded': { cleaned: false } };
 let waiting = 0;
 
 const app = compress(
@@ -21,23 +20,7 @@ const app = compress(
     if (req.pathInfo === '/seen') return new Response(JSON.stringify({ waiting, ...seen }), { contentType: 'application/json' });
     const record = seen[req.pathInfo];
     if (record === undefined) return new Response('ok\n');
-    return new Response(
-      (async function* () {
-        try {
-          yield 'data: one\n\n';
-          // The next event never comes: only the abort of req.signal ends the wait.
-          await new Promise<void>((resolve) => {
-            req.signal.addEventListener('abort', () => resolve(), { once: true });
-            waiting++;
-          });
-          const reason = req.signal.reason as { message?: unknown } | undefined;
-          record.reason = String(reason?.message ?? reason);
-        } finally {
-          record.cleaned = true;
-        }
-      })(),
-      { contentType: 'text/event-stream' },
-    );
+    return waitingStream(req, record, () => waiting++);
   }),
 );
 
