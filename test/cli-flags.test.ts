@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -906,6 +906,31 @@ describe('tsgi serve flags at work', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('--uds naming a stale socket relatively: removed and served on, though a live process in another folder listens on a socket of that same relative name', async () => {
+    const other = join(dir, 'other-folder');
+    mkdirSync(other, { recursive: true });
+    // Another app, run from its own folder, on `--uds twin.sock`: /proc/net/unix lists its socket as `twin.sock`.
+    const twin = spawn(process.execPath, ['-e', `require('net').createServer().listen('twin.sock', () => console.log('ready'))`], { cwd: other, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise((resolve) => twin.stdout.once('data', resolve));
+      // This folder's `twin.sock` is stale: its process died without removing it.
+      spawnSync(process.execPath, ['-e', `require('net').createServer().listen('twin.sock', () => process.kill(process.pid, 'SIGKILL'))`], { cwd: dir });
+      expect(statSync(join(dir, 'twin.sock')).isSocket()).toBe(true);
+      const run = spawn(process.execPath, ['--conditions=tsgi-source', join(ROOT, 'src/cli/main.ts'), 'serve', envApp, '--uds', 'twin.sock'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const out = { stdout: '', stderr: '' };
+      run.stdout.setEncoding('utf8').on('data', (text: string) => (out.stdout += text));
+      run.stderr.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+      const closed = new Promise((resolve) => run.once('close', resolve));
+      await waitFor(() => out.stdout.includes('unix:twin.sock') || run.exitCode !== null, () => `no start line; stderr: ${out.stderr}`, 30_000);
+      expect(out.stderr).toBe('');
+      expect(out.stdout).toContain('unix:twin.sock');
+      run.kill('SIGTERM');
+      expect(await closed).toBe(0);
+    } finally {
+      twin.kill('SIGKILL');
+    }
   });
 
   it('--uds: a live server whose accept queue is full is not taken for a stale one: its socket stays, exit 1', async () => {

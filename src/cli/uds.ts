@@ -34,19 +34,23 @@ function probe(path: string): Promise<string> {
 }
 
 /**
- * A line of `/proc/net/unix` (`Num RefCount Protocol Flags Type St Inode Path`): its state
- * (`01`: not connected, so bound or listening; `03`: a connection) and the path it is bound to.
+ * A line of `/proc/net/unix` (`Num RefCount Protocol Flags Type St Inode Path`, hexadecimal but
+ * for the inode) of a socket bound and neither listening nor connected: flags without
+ * `__SO_ACCEPTCON` (`00010000`, a listening socket's), type `0001` (`SOCK_STREAM`), state `01`
+ * (`SS_UNCONNECTED`); its path captured.
  */
-const PROC_NET_UNIX_LINE = /^\s*\S+:\s+\S+\s+\S+\s+\S+\s+\S+\s+(\S+)\s+\S+ (.+)$/;
+const BOUND_ONLY_LINE = /^\s*\S+:\s+\S+\s+\S+\s+0000[0-9A-Fa-f]{4}\s+0001\s+01\s+\S+ (.+)$/;
 
 /**
- * Whether a live process holds a socket bound to `path` that is no connection (Linux only, read
- * from `/proc/net/unix`; `false` elsewhere, or when it cannot be read): refusing connections, it
- * is bound and not listening yet, as the primary of `tsgi serve --workers 1` holds its socket
- * while its first worker starts (src/cli/worker-socket.ts). A socket file whose process died
- * has no such line. The path is compared as given and made absolute: a process bound to a
- * relative path is listed by that path, so `--workers 1`'s primary binds the absolute one
- * (src/cli/worker-socket.ts) unless that is too long for a socket.
+ * Whether a live process holds a stream socket bound to `path` and not listening yet (Linux
+ * only, read from `/proc/net/unix`; `false` elsewhere, or when it cannot be read), as the
+ * primary of `tsgi serve --workers 1` holds its socket while its first worker starts
+ * (src/cli/worker-socket.ts). A socket file whose process died has no such line. The path is
+ * compared as given and made absolute: a process bound to a relative path is listed by that
+ * path, so `--workers 1`'s primary binds the absolute one (src/cli/worker-socket.ts) unless that
+ * is too long for a socket. A listening socket is left out: one at this very file would have
+ * taken the connection, so one listed under the same name is another folder's (`--uds app.sock`
+ * run from elsewhere), which must not make this stale file look in use.
  */
 function boundByLiveProcess(path: string): boolean {
   if (process.platform !== 'linux') return false;
@@ -58,8 +62,8 @@ function boundByLiveProcess(path: string): boolean {
   }
   const absolute = resolve(path);
   for (const line of table.split('\n')) {
-    const match = PROC_NET_UNIX_LINE.exec(line);
-    if (match !== null && match[1] === '01' && (match[2] === path || match[2] === absolute)) return true;
+    const match = BOUND_ONLY_LINE.exec(line);
+    if (match !== null && (match[1] === path || match[1] === absolute)) return true;
   }
   return false;
 }
