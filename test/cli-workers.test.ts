@@ -8,7 +8,7 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, syml
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, ROOT, alive, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 import { freePort } from './free-port.ts';
@@ -829,15 +829,19 @@ export const app = (environ, start) => {
     expect((await run.exited).code).toBe(0);
   });
 
-  // The first names the socket as the second does, or relative to its folder (the CLI runs in
-  // the repository's), which the kernel lists it by unless the primary binds it absolute.
-  for (const naming of ['absolute', 'relative'] as const) {
-    it(`--uds --workers 1${naming === 'relative' ? ' given a relative path' : ''}: a second tsgi serve on the path${naming === 'relative' ? ' (named absolute)' : ''}, while the first one's worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over`, { timeout: 60_000 }, async () => {
+  // The first names the socket as the second does, relative to its folder (the CLI runs in
+  // the repository's), which the kernel lists it by unless the primary binds it absolute, or
+  // through a symbolic link to its folder (/var/run for /run), which the kernel lists as given.
+  const NAMED = { absolute: '', relative: ' given a relative path', symlinked: ' given a path through a symbolic link to its folder' } as const;
+  for (const naming of ['absolute', 'relative', 'symlinked'] as const) {
+    it(`--uds --workers 1${NAMED[naming]}: a second tsgi serve on the path${naming === 'absolute' ? '' : ' (named absolute)'}, while the first one's worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over`, { timeout: 60_000 }, async () => {
       const path = join(dir, `starting-${naming}.sock`);
       const gate = join(dir, `gate-${naming}-open`);
       const gatedApp = join(dir, `gated-${naming}.mjs`);
       writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);
-      const given = naming === 'relative' ? relative(ROOT, path) : path;
+      const link = join(dir, 'folder-link');
+      if (naming === 'symlinked' && !existsSync(link)) symlinkSync(dir, link);
+      const given = naming === 'relative' ? relative(ROOT, path) : naming === 'symlinked' ? join(link, basename(path)) : path;
       const first = cli(['serve', gatedApp, '--uds', given, '--workers', '1', '--no-access-log']);
       // The primary bound the socket; its worker waits at the gate, so nothing listens on it yet.
       await waitFor(() => existsSync(path), () => first.out.stdout + first.out.stderr);

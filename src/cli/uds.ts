@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { type Stats, lstatSync, readFileSync, unlinkSync } from 'node:fs';
+import { type Stats, lstatSync, readFileSync, realpathSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import { resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { UsageError } from './values.ts';
 
 /** The error `listen` gives for an address in use, for the CLI's one-line report. */
@@ -50,7 +50,9 @@ const BOUND_ONLY_LINE = /^\s*\S+:\s+\S+\s+\S+\s+0000[0-9A-Fa-f]{4}\s+0001\s+01\s
  * path, so `--workers 1`'s primary binds the absolute one (src/cli/worker-socket.ts) unless that
  * is too long for a socket. A listening socket is left out: one at this very file would have
  * taken the connection, so one listed under the same name is another folder's (`--uds app.sock`
- * run from elsewhere), which must not make this stale file look in use.
+ * run from elsewhere), which must not make this stale file look in use. An absolute path
+ * listed with the same file name whose folder is this one's through a symbolic link
+ * (`/var/run/app.sock` for `/run/app.sock`) is this socket too ({@link sameFolder}).
  */
 function boundByLiveProcess(path: string): boolean {
   if (process.platform !== 'linux') return false;
@@ -62,10 +64,21 @@ function boundByLiveProcess(path: string): boolean {
   }
   const absolute = resolve(path);
   for (const line of table.split('\n')) {
-    const match = BOUND_ONLY_LINE.exec(line);
-    if (match !== null && (match[1] === path || match[1] === absolute)) return true;
+    const listed = BOUND_ONLY_LINE.exec(line)?.[1];
+    if (listed === undefined) continue;
+    if (listed === path || listed === absolute) return true;
+    if (isAbsolute(listed) && basename(listed) === basename(absolute) && sameFolder(listed, absolute)) return true;
   }
   return false;
+}
+
+/** Whether the folders of the absolute paths `a` and `b` are one, once symbolic links are followed; `false` when either cannot be resolved. */
+function sameFolder(a: string, b: string): boolean {
+  try {
+    return realpathSync(dirname(a)) === realpathSync(dirname(b));
+  } catch {
+    return false;
+  }
 }
 
 /** Whether `a` and `b` describe the same file (not one put at the same path since). */
