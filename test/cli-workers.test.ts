@@ -831,11 +831,12 @@ export const app = (environ, start) => {
 
   // The first names the socket as the second does, relative to its folder (the CLI runs in
   // the repository's), which the kernel lists it by unless the primary binds it absolute, or
-  // through a symbolic link to its folder (/var/run for /run), which the kernel lists as given.
-  const NAMED = { absolute: '', relative: ' given a relative path', symlinked: ' given a path through a symbolic link to its folder' } as const;
-  for (const naming of ['absolute', 'relative', 'symlinked'] as const) {
-    it(`--uds --workers 1${NAMED[naming]}: a second tsgi serve on the path${naming === 'absolute' ? '' : ' (named absolute)'}, while the first one's worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over`, { timeout: 60_000 }, async () => {
-      const path = join(dir, `starting-${naming}.sock`);
+  // through a symbolic link to its folder (/var/run for /run), which the kernel lists as given;
+  // or holding a character past ASCII, which the kernel lists in UTF-8.
+  const NAMED = { absolute: '', relative: ' given a relative path', symlinked: ' given a path through a symbolic link to its folder', 'non-ASCII': ' given a path past ASCII (café)' } as const;
+  for (const naming of ['absolute', 'relative', 'symlinked', 'non-ASCII'] as const) {
+    it(`--uds --workers 1${NAMED[naming]}: a second tsgi serve on the path${naming === 'absolute' || naming === 'non-ASCII' ? '' : ' (named absolute)'}, while the first one's worker still starts (its socket bound, not listening), stops with address already in use, not taking the path over`, { timeout: 60_000 }, async () => {
+      const path = join(dir, naming === 'non-ASCII' ? 'starting-café.sock' : `starting-${naming}.sock`);
       const gate = join(dir, `gate-${naming}-open`);
       const gatedApp = join(dir, `gated-${naming}.mjs`);
       writeFileSync(gatedApp, `import { existsSync } from 'node:fs';\nwhile (!existsSync(${JSON.stringify(gate)})) await new Promise((resolve) => setTimeout(resolve, 50));\nexport { app } from ${JSON.stringify(pidApp)};\n`);

@@ -58,7 +58,8 @@ function boundByLiveProcess(path: string): boolean {
   if (process.platform !== 'linux') return false;
   let table: string;
   try {
-    table = readFileSync('/proc/net/unix', 'latin1');
+    // The kernel lists each path as the bytes it was bound by: UTF-8 for a path Node bound.
+    table = readFileSync('/proc/net/unix', 'utf8');
   } catch {
     return false;
   }
