@@ -38,9 +38,10 @@ export interface Converter<T> {
   /**
    * The value of the matched text (percent-decoded); `undefined` refuses the match, so the
    * next rule is tried, else the request is a `404` (Werkzeug's `ValidationError`). A
-   * `toValue` that throws a `SyntaxError`, `RangeError` or `URIError` refuses too (as Django
-   * takes a converter's `ValueError` for no match): a text JavaScript's readers cannot read
-   * (`BigInt('zz')`, `new Date('2024-13-45T00:00:00Z').toISOString()`) is a `404`, not a `500`.
+   * `toValue` that throws a `SyntaxError`, `RangeError`, `URIError` or `atob`'s
+   * `InvalidCharacterError` (a `DOMException`) refuses too (as Django takes a converter's
+   * `ValueError` for no match): a text JavaScript's readers cannot read (`BigInt('zz')`,
+   * `new Date('2024-13-45T00:00:00Z').toISOString()`, `atob('a')`) is a `404`, not a `500`.
    * An `HTTPException` it throws is the answer (`throw new HTTPBadRequest('…')` for a `400`
    * with a reason, as a Flask converter raises `BadRequest`); any other error (a `TypeError`,
    * a bug) is the app's failure, logged and answered `500`, as Werkzeug and Django answer it.

@@ -138,12 +138,15 @@ function toValueOrRefuse(converter: Converter<unknown>, text: string): unknown {
 /**
  * Whether `error` says a text is no value: the errors JavaScript's own readers throw for one
  * (`SyntaxError` from `BigInt('zz')` or `JSON.parse`, `RangeError` from an invalid date's
- * `toISOString()`, `URIError` from `decodeURIComponent`), the counterpart of the `ValueError`
- * Django takes for no match. Not a `TypeError` nor any other error: a bug of the converter, or
- * of what it called, must not pass for a 404 nobody sees (Werkzeug and Django answer it 500).
+ * `toISOString()`, `URIError` from `decodeURIComponent`, the `DOMException` named
+ * `InvalidCharacterError` from `atob` for text that is no base64), the counterpart of the
+ * `ValueError` Django takes for no match (Python's base64 error is one). Not a `TypeError` nor
+ * any other error: a bug of the converter, or of what it called, must not pass for a 404
+ * nobody sees (Werkzeug and Django answer it 500).
  */
 function isNoValue(error: unknown): boolean {
-  return error instanceof SyntaxError || error instanceof RangeError || error instanceof URIError;
+  if (error instanceof SyntaxError || error instanceof RangeError || error instanceof URIError) return true;
+  return error instanceof DOMException && error.name === 'InvalidCharacterError';
 }
 
 /**
