@@ -8,7 +8,8 @@
  * every stream and request had long ended. Over TLS, one that has sent nothing past its
  * handshake (an HTTPS preconnect) is closed too, its second running from the handshake. One
  * whose request has begun (part of a head sent) is still answered, however long it has been
- * open. A server on a Unix socket (`path`) does the same.
+ * open. A server on a Unix socket (`path`) does the same, and so does `idle: 'expire'`, which
+ * keeps idle keep-alive connections only.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -66,6 +67,30 @@ describe('close() and a connection that has sent nothing', () => {
       expect(performance.now() - started).toBeLessThan(3000);
       await until(() => silent.seen.closed);
       expect(silent.seen.text).toBe('');
+    });
+  }
+
+  // Under `idle: 'expire'` (SIGTERM in `tsgi serve`) idle keep-alive connections stay, but a
+  // silent new one has the same second: it held the close until `firstByteTimeout`.
+  for (const http2 of [undefined, 'h2c'] as const) {
+    it(`closes it after a second of silence under idle: 'expire' too${http2 ? ' (h2c)' : ''}, and answers one that sends its request within it`, async () => {
+      const server = await serve(app, { host: '127.0.0.1', port: 0, firstByteTimeout: 8000, ...(http2 ? { http2 } : {}) });
+      let accepted = 0;
+      (server.server as net.Server).on('connection', () => accepted++);
+      const silent = await connect(server.url);
+      const late = await connect(server.url);
+      await until(() => accepted === 2);
+      const started = performance.now();
+      const closing = server.close({ idle: 'expire', timeout: 6000 });
+      await sleep(200);
+      late.socket.write('GET /late HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await until(() => silent.seen.closed);
+      expect(performance.now() - started).toBeLessThan(3000);
+      expect(silent.seen.text).toBe('');
+      await closing;
+      expect(performance.now() - started).toBeLessThan(3000);
+      await until(() => late.seen.closed);
+      expectLastAnswer(late.seen.text);
     });
   }
 

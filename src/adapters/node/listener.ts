@@ -66,9 +66,10 @@ export interface Listener {
    */
   stop(idle: IdleConnections, done: () => void): void;
   /**
-   * Sends `GOAWAY` on idle HTTP/2 sessions, and unless `http1` is false closes idle HTTP/1
-   * connections and those that have sent nothing for {@link SILENT_CONNECTION_GRACE} ms since
-   * their accept (behind TLS, their handshake); the close calls it again every 25 ms.
+   * Sends `GOAWAY` on idle HTTP/2 sessions, closes the connections that have sent nothing for
+   * {@link SILENT_CONNECTION_GRACE} ms since their accept (behind TLS, their handshake), and
+   * unless `http1` is false (`idle: 'expire'`) idle HTTP/1 connections; the close calls it
+   * again every 25 ms.
    */
   closeIdle(http1?: boolean): void;
   /** Cuts every connection at once. */
@@ -159,7 +160,7 @@ export function createListener(options: ListenerOptions): Listener {
 
 /**
  * How long (ms) a connection that has sent nothing yet is given from its accept (behind TLS,
- * from its handshake) before the graceful close (`idle: 'close'`) closes it: a client that
+ * from its handshake) before the graceful close (`idle: 'close'` or `'expire'`) closes it: a client that
  * connected just before the close sends its request within it and is answered, while a
  * browser's preconnect or a pool's spare does not hold the close until `firstByteTimeout`.
  * Go's `Server.Shutdown` gives such a connection 5 s; uvicorn closes it at once. An HTTP/2
@@ -236,18 +237,18 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
       }
     },
     closeIdle(closeHttp1 = true) {
-      if (closeHttp1) {
-        http1.closeIdleConnections?.();
-        // Nor does Node take a connection that has sent nothing yet for idle (its head timer
-        // runs from the connect): a browser's preconnect held the close until
-        // `firstByteTimeout`. One that has read no byte (behind TLS, no byte past its
-        // handshake: an HTTPS preconnect) is closed once it has been silent for
-        // SILENT_CONNECTION_GRACE, so a client that connected just before the close and is
-        // sending its request now is still answered (the close's sweep calls this again).
-        const now = performance.now();
-        for (const socket of sockets) closeSilent(socket, now);
-        for (const socket of secure) closeSilent(socket, now);
-      }
+      if (closeHttp1) http1.closeIdleConnections?.();
+      // Nor does Node take a connection that has sent nothing yet for idle (its head timer
+      // runs from the connect): a browser's preconnect held the close until
+      // `firstByteTimeout`. One that has read no byte (behind TLS, no byte past its
+      // handshake: an HTTPS preconnect) is closed once it has been silent for
+      // SILENT_CONNECTION_GRACE, so a client that connected just before the close and is
+      // sending its request now is still answered (the close's sweep calls this again).
+      // Under `idle: 'expire'` too: that keeps connections a proxy may be reusing, and one
+      // that has sent nothing has not been used yet.
+      const now = performance.now();
+      for (const socket of sockets) closeSilent(socket, now);
+      for (const socket of secure) closeSilent(socket, now);
       sessions?.closeIdle();
     },
     closeAll() {
