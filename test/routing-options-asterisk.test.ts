@@ -3,14 +3,15 @@
  * socket, under `serve()`: the environ it makes (`PATH_INFO` and `REQUEST_URI` `*`,
  * `SCRIPT_NAME` `''`, docs/spec.md), a `RouteMap`'s `404` (no rule names the server: see
  * docs/routing.md, where Werkzeug's map reads `*` as the path `/*` instead), and the layers that
- * read `PATH_INFO` (`mount`, `directoryApp`, `proxyFix`, `lint`) taking it without a crash.
+ * read `PATH_INFO` (`mount`, `directoryApp`, `proxyFix`, `lint`) taking it without a crash;
+ * `directoryApp` and `fileApp` answer it as the map does, never with a file.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type AppLike, Request, Response, type ServeOptions } from 'tsgi';
-import { directoryApp, lint, mount, proxyFix } from 'tsgi/middleware';
+import { cascade, directoryApp, fileApp, lint, mount, proxyFix } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
@@ -79,16 +80,27 @@ describe('OPTIONS * under serve()', () => {
     });
     afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-    // `*` is looked up as a file name, as WebOb's `DirectoryApp` looks it up: a file named `*`
-    // is a 405 for OPTIONS (only GET and HEAD read a file), no file at all a 404; never the index.
-    it('answers it without a crash and serves no file for it: 405 with Allow where a file is named *, else 404', async () => {
+    // The asterisk-form names the server, no resource (RFC 9110 §9.3.7): `*` is never looked
+    // up as a file name, even where a file is named `*`. The answer is the map's: 404 without
+    // Allow, so `cascade` passes it on to the next app as it passes any path with no file.
+    it('answers it 404 without Allow, even where a file is named *: the asterisk-form names no file', async () => {
       const named = await askServer(directoryApp(root));
-      expect([named.status, named.headers.find(([name]) => name === 'Allow')?.[1]]).toEqual([405, 'GET, HEAD']);
+      expect([named.status, hasAllow(named.headers)]).toEqual([404, false]);
+      expect(named.rest).not.toContain('a file named *');
       expect(named.log).toBe('');
+      const passed = await askServer(cascade([directoryApp(root), where]));
+      expect(passed.status).toBe(200);
+      expect(JSON.parse(passed.rest)).toMatchObject({ PATH_INFO: '*', SCRIPT_NAME: '' });
       rmSync(join(root, '*'));
       const none = await askServer(directoryApp(root));
       expect([none.status, hasAllow(none.headers)]).toEqual([404, false]);
       expect(none.log).toBe('');
+    });
+
+    it('fileApp serving the whole site answers it 404 without Allow too, not 405', async () => {
+      const res = await askServer(fileApp(join(root, 'index.html')));
+      expect([res.status, hasAllow(res.headers)]).toEqual([404, false]);
+      expect(res.log).toBe('');
     });
   });
 

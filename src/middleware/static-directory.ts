@@ -65,7 +65,8 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * where a GET would find a file, a directory or its listing, and the 404 a GET gets
  * elsewhere (WebOb's `DirectoryApp`, nginx for a POST): so in
  * `cascade([directoryApp('public'), site], { catch: [404] })` a `POST /logo.png` is 405 and a
- * `POST /login` goes on to `site`.
+ * `POST /login` goes on to `site`. `OPTIONS *` (`PATH_INFO` `*`, RFC 9110 §9.3.7: the server,
+ * no resource) is a 404 without `Allow`, as from a `RouteMap`, never a file named `*`.
  *
  * Paths are joined safely (see `safeSegments`): a path with a `..` segment (sent as `..`,
  * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`), a drive letter, or a segment
@@ -144,6 +145,9 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     const notAllowed = () => new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
     const notFound = () => new HTTPNotFound().respond(environ, startResponse);
     const pathInfo = environ.PATH_INFO;
+    // `OPTIONS *` names the server, no file (RFC 9110 §9.3.7): answered as a `RouteMap` does
+    // (404, no `Allow`), never looked up, even where a file is named `*` (`/%2A` asks for that one).
+    if (pathInfo === '*') return notFound();
     const segments = safeSegments(pathInfo);
     if (segments === null) return notFound();
     // `//a` and `/./a` would be served as `/a` out of sight of a layer above that read them as

@@ -95,6 +95,8 @@ const EARLIEST_HTTP_DATE = new Date(0).setUTCFullYear(0, 0, 1);
  *   fail, so the server aborts the connection rather than send a short body.
  * - A missing file, a directory or anything else that is not a regular file (a FIFO, a
  *   device, a Unix socket) → 404; a file the process may not read → 403.
+ * - `OPTIONS *` (`PATH_INFO` `*`, the server as a whole, RFC 9110 §9.3.7) → 404 without
+ *   `Allow`, as from a `RouteMap`: it names no file.
  *
  * @example
  * ```ts
@@ -116,7 +118,8 @@ export function fileApp(file: string, options: FileOptions = {}): App {
   checkDownload('fileApp', options.download);
   const resolved = path.resolve(file);
   const fixed = fixedHeaders('fileApp', options, resolved);
-  return (environ, startResponse) => sendFile(environ, startResponse, resolved, fixed);
+  // `OPTIONS *` names the server, not this file (RFC 9110 §9.3.7): a 404 without `Allow`, as a `RouteMap` answers it.
+  return (environ, startResponse) => (environ.PATH_INFO === '*' ? new HTTPNotFound().respond(environ, startResponse) : sendFile(environ, startResponse, resolved, fixed));
 }
 
 /**
