@@ -12,7 +12,7 @@ import { FirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { resumeSteps } from '../gateway/resume.ts';
-import { raceImmediate } from '../gateway/race-immediate.ts';
+import { secondStepInTurn } from '../gateway/second-step.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { appDeclaredLength, finalStatus } from '../gateway/head-rules.ts';
@@ -275,7 +275,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
    * goes out then, as it does when the shutdown ends an event stream within that turn.
    */
   const headWait = async (step: PromiseLike<Step>): Promise<Step | undefined> => {
-    const waited = await raceImmediate(stop === undefined ? step : (stop.race(step) as PromiseLike<Step | typeof STOP>));
+    const waited = await secondStepInTurn(step, stop);
     return waited === STOP ? undefined : waited;
   };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */

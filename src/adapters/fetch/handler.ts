@@ -19,7 +19,7 @@ import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOpt
 import { booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
-import { raceImmediate } from '../../gateway/race-immediate.ts';
+import { askSecondStep, secondStepInTurn } from '../../gateway/second-step.ts';
 import { drainUnread } from './unread.ts';
 import { serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
@@ -193,15 +193,12 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
     // head waits for the second step: the head goes out then, and the stream ends after the first chunk.
     if (!watched && headers !== undefined) stop = eventStreamStop(shutdown, headers, environ);
-    /** The second step, asked for while the head waits; none after an empty first chunk. */
-    let pending: Step | Promise<Step> | undefined;
+    // None after an empty first chunk: the head is built now, its body a stream, and a failure
+    // from there on errors the stream.
+    const pending = askSecondStep(iterator, chunk);
     let second: Step | undefined;
-    // An empty first chunk commits the head (spec §4, §6): it is built now, its body a stream,
-    // so what the body does next (a `startResponse` with an error, which throws then) comes
-    // after the head: a failure errors the stream, never a complete-looking 500.
-    if (chunk.byteLength !== 0) {
-      pending = iterator.next() as Step | Promise<Step>;
-      const waited = isThenable<Step>(pending) ? await raceImmediate(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
+    if (pending !== undefined) {
+      const waited = isThenable<Step>(pending) ? await secondStepInTurn(pending, stop) : pending;
       second = waited === STOP ? undefined : waited;
       if (second?.done) {
         // One chunk and the end: the length is known, as for an array.

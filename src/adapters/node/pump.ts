@@ -16,7 +16,7 @@ import { bodyClosedEarly, isAbort, serverShuttingDown, unlessAbort } from '../..
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
-import { raceImmediate } from '../../gateway/race-immediate.ts';
+import { askSecondStep, secondStepInTurn } from '../../gateway/second-step.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
 
 type Step = IteratorResult<Uint8Array>;
@@ -174,19 +174,16 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     }
     let chunk = checkChunk(step.value);
     markBodyStarted(res);
-    /** The second step, asked for while the head waits; none after an empty first chunk. */
-    let pending: Step | Promise<Step> | undefined;
+    // None after an empty first chunk: the head goes out now, unframed by a length, and a
+    // failure from there on is a cut.
+    const pending = askSecondStep(iterator, chunk);
     let second: Step | undefined;
-    // An empty first chunk commits the head (spec §4, §6): it goes out now, unframed by a
-    // length, so what the body does next (a `startResponse` with an error, which throws then)
-    // comes after the head: a failure is a cut, never a complete-looking 500.
-    if (chunk.byteLength !== 0) {
-      pending = iterator.next() as Step | Promise<Step>;
+    if (pending !== undefined) {
       // An event stream ends at the shutdown also when it begins while the head waits for this
       // step: the head goes out then, with the first chunk, and the stream ends after it.
       if (!watched && exchange.headers !== undefined) watchEventStream();
       if (isThenable<Step>(pending)) {
-        const waited = await raceImmediate(nextOf(pending) as PromiseLike<Step | typeof STOP>);
+        const waited = await secondStepInTurn(pending, stop);
         second = waited === STOP ? undefined : waited;
         if (second === undefined) untaken = pending;
       } else second = pending;
