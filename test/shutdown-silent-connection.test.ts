@@ -44,6 +44,16 @@ function connectTls(options: tls.ConnectionOptions) {
   return watched(tls.connect({ rejectUnauthorized: false, ...options }), 'secureConnect');
 }
 
+/** Two raw connections to `server`, both accepted: one to stay silent, one to send a request late. */
+async function twoConnections(server: { server: unknown; url: string }) {
+  let accepted = 0;
+  (server.server as net.Server).on('connection', () => accepted++);
+  const silent = await connect(server.url);
+  const late = await connect(server.url);
+  await until(() => accepted === 2);
+  return { silent, late };
+}
+
 /** Longer (ms) than the second from its accept a silent connection is given in the close. */
 const PAST_GRACE = 1_200;
 
@@ -75,11 +85,7 @@ describe('close() and a connection that has sent nothing', () => {
   for (const http2 of [undefined, 'h2c'] as const) {
     it(`closes it after a second of silence under idle: 'expire' too${http2 ? ' (h2c)' : ''}, and answers one that sends its request within it`, async () => {
       const server = await serve(app, { host: '127.0.0.1', port: 0, firstByteTimeout: 8000, ...(http2 ? { http2 } : {}) });
-      let accepted = 0;
-      (server.server as net.Server).on('connection', () => accepted++);
-      const silent = await connect(server.url);
-      const late = await connect(server.url);
-      await until(() => accepted === 2);
+      const { silent, late } = await twoConnections(server);
       const started = performance.now();
       const closing = server.close({ idle: 'expire', timeout: 6000 });
       await sleep(200);
@@ -176,11 +182,7 @@ describe('close() and a connection that has sent nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tsgi-silent-'));
     try {
       const server = await serve(app, { path: join(dir, 'app.sock') });
-      let accepted = 0;
-      (server.server as net.Server).on('connection', () => accepted++);
-      const silent = await connect(server.url);
-      const late = await connect(server.url);
-      await until(() => accepted === 2);
+      const { silent, late } = await twoConnections(server);
       const started = performance.now();
       const closing = server.close({ timeout: 5000 });
       await sleep(200);
