@@ -388,6 +388,26 @@ describe('CookieSessions', () => {
     expect(await (await client.get('/admin/')).json()).toMatchObject({ user: null });
   });
 
+  it('two apps mounted side by side: at the default Path=/ under one name the second login replaces the first; each path scoped to its mount keeps both (docs/sessions.md)', async () => {
+    const sideBySide = (shop: string | undefined, blog: string | undefined) =>
+      new TestClient(
+        mount({
+          '/shop': new CookieSessions({ secret: SECRET, ...(shop === undefined ? {} : { path: shop }) }).middleware(site),
+          '/blog': new CookieSessions({ secret: OLD_SECRET, ...(blog === undefined ? {} : { path: blog }) }).middleware(site),
+        }),
+      );
+    const users = async (client: TestClient) => {
+      await client.get('/shop/login?user=ann');
+      await client.get('/blog/login?user=bob');
+      const shop = (await (await client.get('/shop/')).json()) as { user: string | null };
+      const blog = (await (await client.get('/blog/')).json()) as { user: string | null };
+      return [shop.user, blog.user];
+    };
+    // One `session` cookie at `/`: the blog's, signed with its own key, replaced the shop's.
+    expect(await users(sideBySide(undefined, undefined))).toEqual([null, 'bob']);
+    expect(await users(sideBySide('/shop', '/blog'))).toEqual(['ann', 'bob']);
+  });
+
   it('names the key that is not one: secrets given as one string, an unset environment variable in the list', () => {
     // `secrets: process.env.KEYS` and `[process.env.NEW_KEY, process.env.OLD_KEY]` with one unset:
     // the errors were Node's (`secrets.map is not a function`, `The first argument must be…`).
