@@ -89,7 +89,9 @@ export interface CloseOptions {
    * keeps them until the keep-alive timeout (`keepAliveTimeout`) or their client ends them,
    * and a request that comes on one meanwhile is answered, with `Connection: close`. Not the
    * connection of an event stream the shutdown ends: closed after its last chunk either way,
-   * so the client reconnects to a server still running.
+   * so the client reconnects to a server still running. Nor a new connection that has sent
+   * nothing yet (a preconnect): closed either way once it has been silent for a second from
+   * its accept (behind TLS, its handshake), not kept until `firstByteTimeout`.
    *
    * `'expire'` is for a server behind a proxy that keeps upstream connections alive (nginx's
    * `keepalive`): a connection closed by the server at the moment the proxy sends a request on
