@@ -158,6 +158,18 @@ describe('serve({ upgrade })', () => {
     handle = undefined;
   });
 
+  it('resolves close() only once every upgraded connection has closed and onUpgradeClosed has heard of it', async () => {
+    const told: ClosedUpgrade[] = [];
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true })), onUpgradeClosed: (closed) => void told.push(closed) });
+    const sockets = await Promise.all(Array.from({ length: 20 }, () => open('/chat')));
+    const codes = Promise.all(sockets.map((ws) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))));
+    await handle.close({ timeout: 5_000 });
+    // `await server.close(); process.exit()` loses no access log line of a WebSocket.
+    expect(told.map((closed) => closed.status)).toEqual(Array(20).fill(101));
+    expect(new Set(await codes)).toEqual(new Set([1001]));
+    handle = undefined;
+  });
+
   it('cuts, at its timeout, the upgraded connections a handler keeps open past the shutdown signal', async () => {
     handle = await serve(app, {
       port: 0,

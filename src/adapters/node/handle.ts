@@ -256,11 +256,14 @@ function checkCloseTimeout(timeout: unknown): void {
   }
 }
 
-/** Settles once no app of `state` is still working on an answer and every body it pumps has closed. */
+/**
+ * Settles once no app of `state` is still working on an answer, every body it pumps has
+ * closed, and every upgraded connection has emitted its `'close'` (`onUpgradeClosed` told).
+ */
 async function appsAndBodies(state: ServerState): Promise<void> {
   if (state.answering > 0) await new Promise<void>((resolve) => (state.onAnswered = resolve));
   state.onAnswered = undefined;
-  await Promise.all(state.pumping);
+  await Promise.all([...state.pumping, ...state.upgraded]);
 }
 
 /**

@@ -300,7 +300,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   // The SSL_CLIENT_* keys where a certificate is asked for (`server` options win, as there).
   const clientCertificate = booleanOption('serve', 'clientCertificate', options.clientCertificate, ((options.server as TlsOptions | undefined)?.requestCert ?? options.tls?.requestCert) === true);
   const requestTimeout = options.requestTimeout ?? 300_000;
-  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
+  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), upgraded: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
   const listener = createListener({
     report,
@@ -351,6 +351,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
       handler: options.upgrade,
       shutdown: handlerOptions.shutdownSignal!,
       closing: () => state.closing,
+      upgraded: state.upgraded,
       log: options.log,
       report,
       environ: handlerOptions,

@@ -34,6 +34,13 @@ export interface ServerState {
    * waits for it once the connections are closed, until its timeout.
    */
   readonly waiting: Set<Promise<unknown>>;
+  /**
+   * The connections handed to `serve()`'s `upgrade` handler (WebSockets), each until its
+   * socket's `'close'` event, `onUpgradeClosed` told: `close()` waits for them, so their log
+   * lines are written when it resolves (Node's server closes when the last socket is
+   * destroyed, a turn of the event loop before the socket's `'close'`).
+   */
+  readonly upgraded: Set<Promise<void>>;
   /** Set by `close()` while it waits for `answering` to reach 0; called then. */
   onAnswered: (() => void) | undefined;
   /** Aborted by the first `close()`: `tsgi.shutdown_signal`, and the end of event streams (see `pump`). */

@@ -108,6 +108,8 @@ export interface UpgradeSetup {
   environ: NodeEnvironOptions;
   /** Told of each upgrade the handler took once its connection closed (`onUpgradeClosed`). */
   closed: UpgradeCloseListener | undefined;
+  /** Where each upgraded connection is kept until its `'close'`, for `close()` to wait for. */
+  upgraded: Set<Promise<void>>;
 }
 
 /**
@@ -128,7 +130,7 @@ export interface UpgradeSetup {
  * @throws TypeError when `setup.handler` is not a function.
  */
 export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
-  const { handler, shutdown, log, report, closed } = setup;
+  const { handler, shutdown, log, report, closed, upgraded } = setup;
   if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, context)');
   const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
@@ -147,6 +149,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
     // process with an uncaught error. The socket is destroyed with the error; nothing to say.
     socket.on('error', ignoreClientGone);
+    keepUntilClosed(upgraded, socket);
     releaseFirstByte(socket as Socket);
     // An upgrade pipelined behind requests still being answered waits for their answers,
     // which go out first, on the same socket.
@@ -200,6 +203,17 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       failed(error);
     }
   };
+}
+
+/**
+ * Keeps in `open` a promise that settles at `socket`'s `'close'` (after the listeners that
+ * event runs: `onUpgradeClosed`'s), and removes it then.
+ */
+function keepUntilClosed(open: Set<Promise<void>>, socket: Duplex): void {
+  if (socket.closed) return;
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  open.add(closed);
+  void closed.then(() => open.delete(closed));
 }
 
 /** Per connection, the answers of {@link countAnswers} not yet closed, and who waits for none. */
