@@ -4,6 +4,7 @@
  * worker it kills), rather than a clean-looking stop that lost requests.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { appModules, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 
@@ -16,6 +17,11 @@ const fixture = appModules('tsgi-cli-cut-', {
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('ok')];
 };
+// A WebSocket whose close handshake the peer never answers: it outlives the graceful time.
+export function sockets(req, socket) {
+  socket.write('HTTP/1.1 101 Switching Protocols\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n\\r\\n');
+  process.stdout.write('upgraded\\n');
+}
 `,
 });
 
@@ -65,6 +71,25 @@ describe('tsgi serve at the end of the graceful shutdown', () => {
     expect(run.out.stderr).toBe(
       'tsgi: 2 connections still open at the end of the graceful shutdown' +
         ' (--timeout-graceful-shutdown 0.3 s): cutting them, 1 request still being answered\n',
+    );
+  });
+
+  it('counts the upgraded connections (WebSockets) it cuts apart from the idle ones', async () => {
+    const run = cli(['serve', fixture('hangs.mjs'), '--upgrade', 'sockets', '--port', '0', '--timeout-graceful-shutdown', '0.3', '--no-access-log']);
+    const url = await servingUrl(run);
+    const idle = await keptConnection(url);
+    expect(await idle.send('/')).toMatch(/^HTTP\/1\.1 200 /);
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await waitFor(() => run.out.stdout.includes('upgraded\n'), () => 'the upgrade never arrived');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    socket.destroy();
+    // Not "no request being answered": the WebSocket's client sees its connection cut (1006).
+    expect(run.out.stderr).toBe(
+      'tsgi: 2 connections still open at the end of the graceful shutdown' +
+        ' (--timeout-graceful-shutdown 0.3 s): cutting them, 1 upgraded (WebSocket)\n',
     );
   });
 

@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import { type Server as NetServer, Socket } from 'node:net';
 import type { Server as TlsServer } from 'node:tls';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
-import { requestsBeingAnswered } from '../adapters/node/being-answered.ts';
+import { requestsBeingAnswered, upgradedConnectionsOpen } from '../adapters/node/being-answered.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
@@ -198,7 +198,7 @@ function warnOfCut(handle: ServerHandle, timeout: number, log: CliLog): NodeJS.T
   const timer = setTimeout(() => {
     handle.server.getConnections((error, open) => {
       if (error !== null || open === 0) return;
-      log.warning(cutNote(open, requestsBeingAnswered(handle.server) ?? 0, timeout));
+      log.warning(cutNote(open, requestsBeingAnswered(handle.server) ?? 0, upgradedConnectionsOpen(handle.server) ?? 0, timeout));
     });
   }, timeout);
   timer.unref();
@@ -208,19 +208,23 @@ function warnOfCut(handle: ServerHandle, timeout: number, log: CliLog): NodeJS.T
 /**
  * What the end of a graceful shutdown does to the `open` connections left, `answering` requests
  * still being answered on them (an app working, a streamed body being sent:
- * `requestsBeingAnswered`): `2 connections still open at the end of the graceful shutdown
- * (--timeout-graceful-shutdown 30 s): cutting them, 1 request still being answered`; with none
- * (idle keep-alive connections, which SIGTERM leaves to their keep-alive timeout), `…: closing
- * them, no request being answered on them`, so that no request reads as cut.
+ * `requestsBeingAnswered`) and `upgraded` connections handed to `--upgrade` (WebSockets:
+ * `upgradedConnectionsOpen`): `2 connections still open at the end of the graceful shutdown
+ * (--timeout-graceful-shutdown 30 s): cutting them, 1 request still being answered, 1 upgraded
+ * (WebSocket)`; with neither (idle keep-alive connections, which SIGTERM leaves to their
+ * keep-alive timeout), `…: closing them, no request being answered on them`, so that no
+ * request reads as cut.
  */
-function cutNote(open: number, answering: number, timeout: number): string {
+function cutNote(open: number, answering: number, upgraded: number, timeout: number): string {
   const them = open === 1 ? 'it' : 'them';
   const left =
     `${open} connection${open === 1 ? '' : 's'} still open at the end of the graceful shutdown` +
     ` (--timeout-graceful-shutdown ${timeout / 1000} s)`;
-  if (answering === 0) return `${left}: closing ${them}, no request being answered on ${them}`;
-  const requests = `${answering} request${answering === 1 ? '' : 's'}`;
-  return `${left}: cutting ${them}, ${requests} still being answered`;
+  if (answering === 0 && upgraded === 0) return `${left}: closing ${them}, no request being answered on ${them}`;
+  const cut: string[] = [];
+  if (answering > 0) cut.push(`${answering} request${answering === 1 ? '' : 's'} still being answered`);
+  if (upgraded > 0) cut.push(`${upgraded} upgraded (WebSocket${upgraded === 1 ? '' : 's'})`);
+  return `${left}: cutting ${them}, ${cut.join(', ')}`;
 }
 
 /** How long a worker waits for its primary to let it go before exiting anyway (ms). */

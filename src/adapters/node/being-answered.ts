@@ -9,7 +9,7 @@ import type { Server as NetServer } from 'node:net';
 import type { ServerState } from './state.ts';
 
 /** What {@link requestsBeingAnswered} reads of a server's state. */
-type AnswerCounts = Pick<ServerState, 'answering' | 'pumping'>;
+type AnswerCounts = Pick<ServerState, 'answering' | 'pumping' | 'upgraded'>;
 
 /** The state of each server `serve()` made, by its listening server. */
 const STATES = new WeakMap<NetServer, AnswerCounts>();
@@ -31,4 +31,13 @@ export function keepAnswerCounts(server: NetServer, state: AnswerCounts): void {
 export function requestsBeingAnswered(server: NetServer): number | undefined {
   const state = STATES.get(server);
   return state === undefined ? undefined : state.answering + state.pumping.size;
+}
+
+/**
+ * How many connections of `server` (a `serve()` handle's `server`) handed to its `upgrade`
+ * handler (WebSockets) are still open: `tsgi serve` names those it cuts at the end of its
+ * graceful shutdown apart from idle ones. `undefined` for a server `serve()` did not make.
+ */
+export function upgradedConnectionsOpen(server: NetServer): number | undefined {
+  return STATES.get(server)?.upgraded.size;
 }
