@@ -60,18 +60,33 @@ export function recordUnhandledRejections(): unknown[] {
 }
 
 /**
- * How many times longer `time(large)` takes than `time(small)`, each the quickest of `rounds`
- * alternating runs (after one warm-up run at `small`): a pause of a loaded machine lands in one
- * run, not in all of them. For tests that tell linear growth from quadratic: with `large` four
- * times `small`, linear is about 4 and quadratic 16.
+ * The CPU time `work` takes, in milliseconds: user and system time of this whole process
+ * (`process.cpuUsage()`, every thread, so a server started in the test and V8's collector count
+ * too). Other processes' load on the machine stretches wall time, not this.
  */
-export async function growthRatio(time: (n: number) => Promise<number>, small: number, large: number, rounds = 3): Promise<number> {
-  await time(small);
+export async function cpuTime(work: () => Promise<unknown> | unknown): Promise<number> {
+  const started = process.cpuUsage();
+  await work();
+  const { user, system } = process.cpuUsage(started);
+  return (user + system) / 1000;
+}
+
+/**
+ * How many times more CPU time ({@link cpuTime}) `work(large)` takes than `work(small)`, each
+ * the least of `rounds` alternating runs (after one warm-up run at `small`): a collection or
+ * a cold cache lands in one run, not in all of them. For tests that tell linear growth from
+ * quadratic, with `large` ten times `small`: linear is about 10 (less, as the fixed costs of a
+ * run weigh more in the small one) and quadratic 100, so a bound of 20 holds on a loaded
+ * machine and still fails the quadratic. CPU time, not wall time: two CPUs shared with other
+ * test files stretched a wall-time ratio of 4 to 11 (four times the size, then).
+ */
+export async function growthRatio(work: (n: number) => Promise<unknown>, small: number, large: number, rounds = 3): Promise<number> {
+  await work(small);
   let smallest = Infinity;
   let largest = Infinity;
   for (let round = 0; round < rounds; round++) {
-    smallest = Math.min(smallest, await time(small));
-    largest = Math.min(largest, await time(large));
+    smallest = Math.min(smallest, await cpuTime(() => work(small)));
+    largest = Math.min(largest, await cpuTime(() => work(large)));
   }
   return largest / smallest;
 }
