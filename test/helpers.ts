@@ -1,5 +1,6 @@
 /** Small helpers shared by test files (not a test file itself). */
 import { afterEach, beforeEach } from 'vitest';
+import { gc } from './gc.ts';
 
 /** The error a promise rejects with; fails the test when it resolves instead. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -73,8 +74,9 @@ export async function cpuTime(work: () => Promise<unknown> | unknown): Promise<n
 
 /**
  * How many times more CPU time ({@link cpuTime}) `work(large)` takes than `work(small)`, each
- * the least of `rounds` alternating runs (after one warm-up run at `small`): a collection or
- * a cold cache lands in one run, not in all of them. For tests that tell linear growth from
+ * the least of `rounds` alternating runs (after one warm-up run at `small`), each run after a
+ * full collection, so that the garbage of the run before is not charged to it: a collection
+ * or a cold cache lands in one run, not in all of them. For tests that tell linear growth from
  * quadratic, with `large` ten times `small`: linear is about 10 (less, as the fixed costs of a
  * run weigh more in the small one) and quadratic 100, so a bound of 20 holds on a loaded
  * machine and still fails the quadratic. CPU time, not wall time: two CPUs shared with other
@@ -85,7 +87,9 @@ export async function growthRatio(work: (n: number) => Promise<unknown>, small: 
   let smallest = Infinity;
   let largest = Infinity;
   for (let round = 0; round < rounds; round++) {
+    gc();
     smallest = Math.min(smallest, await cpuTime(() => work(small)));
+    gc();
     largest = Math.min(largest, await cpuTime(() => work(large)));
   }
   return largest / smallest;
