@@ -9,7 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import { request as undiciRequest } from 'undici';
-import { gc } from './gc.ts';
+import { gcBuffers } from './gc.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, compose, serve } from 'tsgi';
 import { compress, mount, proxyFix, requestId } from 'tsgi/middleware';
@@ -310,7 +310,9 @@ describe('a rewriting proxy in front of a legacy site', () => {
   it('streams a 10 MB page to a client that stops reading, holding no more than its buffers', async () => {
     // On loopback the kernel's socket buffers (tcp_rmem up to 32 MB here) take the whole page,
     // so what is measured is what the gateway process holds: heap and buffers after a full GC.
-    gc();
+    // The page once read whole first: the code its path compiles and caches is no growth.
+    for await (const chunk of (await undiciRequest(`${gateway}/site/huge.html`, { headers: { host: 'www.example.com' } })).body) void chunk;
+    gcBuffers();
     const before = process.memoryUsage();
     const res = await undiciRequest(`${gateway}/site/huge.html`, { headers: { host: 'www.example.com' } });
     const iterator = res.body[Symbol.asyncIterator]();
@@ -319,11 +321,14 @@ describe('a rewriting proxy in front of a legacy site', () => {
       last = hugeSent();
       await new Promise((r) => setTimeout(r, 250));
     }
-    gc();
+    gcBuffers();
     const held = process.memoryUsage();
     const grew = held.heapUsed + held.external - before.heapUsed - before.external;
-    // About 3 MB here (buffers on the way, the test's own objects); holding the page would be over 10.
-    expect(grew).toBeLessThan(6 * 1024 * 1024);
+    // About 1.3 MiB here, idle or loaded (buffers on the way, the test's own objects); the
+    // rewriter keeping each string it wrote out measured 6.3. Before the warm-up read and the
+    // second collection, 5 MiB: the path's first compiled code, and dead buffers V8 had not yet
+    // swept on a busy machine (6.5 MiB once, against 6).
+    expect(grew).toBeLessThan(4 * 1024 * 1024);
     for (let step = await iterator.next(); !step.done; step = await iterator.next()) size += step.value.length;
     expect(size).toBeGreaterThan(TEN_MB);
   }, 30_000);
