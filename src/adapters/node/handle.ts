@@ -40,8 +40,10 @@ export interface ServerHandle {
   /**
    * Stops accepting connections, lets requests in flight finish, and resolves when the server
    * is closed and the streamed bodies it cut are closed (their `return()` settled, so their
-   * `finally` blocks have run), and the apps it cut before they answered have settled (one
-   * that stops on `tsgi.signal` has written its access log line). Busy keep-alive connections close as soon as their response
+   * `finally` blocks have run), the apps it cut before they answered have settled (one
+   * that stops on `tsgi.signal` has written its access log line), and each connection handed
+   * to the `upgrade` handler (a WebSocket) has emitted its `'close'`, `onUpgradeClosed` told
+   * of it (its promise, for an `async` one, not waited for). Busy keep-alive connections close as soon as their response
    * ends, and answers started meanwhile carry `Connection: close`. After `timeout`
    * milliseconds (default 10 000) the remaining connections are cut (the `tsgi.signal` of each
    * request cut aborts with an `AbortError` saying `server shutting down`, as that of an event
@@ -213,14 +215,15 @@ export function handleOf(
           clearTimeout(timer);
           clearInterval(sweep);
           // The bodies of the connections cut are closed as their responses emit 'close',
-          // which may come after the server's: wait until their finally blocks have run, and
-          // the apps cut before they answered have settled (their access log lines written),
-          // for `timeout` more (2 s at most: an app or a body awaiting what ignores the signal
+          // which may come after the server's, as do the upgraded sockets' own 'close': wait
+          // until the bodies' finally blocks have run, the apps cut before they answered have
+          // settled (their access log lines written) and `onUpgradeClosed` heard of each
+          // upgraded connection, for `timeout` more (2 s at most: an app or a body awaiting what ignores the signal
           // never settles, and one that heeds it is done in milliseconds).
           // The grace ends this wait only: the work after the answers still has until the deadline.
           let grace: NodeJS.Timeout | undefined;
           const graceOver = new Promise<void>((over) => (grace = setTimeout(over, Math.min(timeout, BODY_CLOSE_GRACE))));
-          void Promise.race([appsAndBodies(state), graceOver, givenUp]).then(async () => {
+          void Promise.race([appsBodiesAndUpgrades(state), graceOver, givenUp]).then(async () => {
             clearTimeout(grace);
             // Then the work run after the answers (`res.callOnClose`), until the deadline.
             if (state.waiting.size > 0) {
@@ -260,7 +263,7 @@ function checkCloseTimeout(timeout: unknown): void {
  * Settles once no app of `state` is still working on an answer, every body it pumps has
  * closed, and every upgraded connection has emitted its `'close'` (`onUpgradeClosed` told).
  */
-async function appsAndBodies(state: ServerState): Promise<void> {
+async function appsBodiesAndUpgrades(state: ServerState): Promise<void> {
   if (state.answering > 0) await new Promise<void>((resolve) => (state.onAnswered = resolve));
   state.onAnswered = undefined;
   await Promise.all([...state.pumping, ...state.upgraded]);
