@@ -16,6 +16,7 @@ import { HTTPForbidden, HTTPNotFound, HTTPSeeOther, HTTPUnauthorized, HTTPUpgrad
 import { CookieSessions, sessionOf } from 'tsgi/middleware';
 import type { ClosedUpgrade, UpgradeContext } from 'tsgi/node';
 import { proxy } from 'tsgi/proxy';
+import { heartbeat } from './websocket-helpers.ts';
 
 /** What a broadcast skips: a member with more than this many bytes waiting (it stopped reading). */
 const MAX_BUFFERED = 256 * 1024;
@@ -51,16 +52,10 @@ function chatService(origin: () => string, pingMs: number) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
       room.add(ws);
-      let alive = true;
-      ws.on('pong', () => (alive = true));
-      const heartbeat = setInterval(() => {
-        if (!alive) return ws.terminate();
-        alive = false;
-        ws.ping();
-      }, pingMs);
+      heartbeat(ws, pingMs);
       const goAway = () => (ws.close(1001, 'server shutting down'), setTimeout(() => ws.terminate(), 2_000).unref());
       shutdown.addEventListener('abort', goAway, { once: true });
-      ws.on('close', () => (room.delete(ws), clearInterval(heartbeat), shutdown.removeEventListener('abort', goAway)));
+      ws.on('close', () => (room.delete(ws), shutdown.removeEventListener('abort', goAway)));
       ws.on('message', (data) => {
         const line = `${user}: ${String(data)}`;
         history.push(line);

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 import { AuthTickets, CookieSessions, sessionOf } from 'tsgi/middleware';
+import { heartbeat } from './websocket-helpers.ts';
 
 const sessions = new CookieSessions({ secret: 's'.repeat(32), secure: false });
 const app = sessions.middleware(
@@ -38,16 +39,10 @@ function chat(wss: WebSocketServer, interval: number, login = fromSession): NonN
     if (typeof user !== 'string') throw new HTTPForbidden('Log in first.');
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
-      let alive = true;
-      ws.on('pong', () => (alive = true));
-      const heartbeat = setInterval(() => {
-        if (!alive) return ws.terminate();
-        alive = false;
-        ws.ping();
-      }, interval);
+      heartbeat(ws, interval);
       const goAway = () => ws.close(1001, 'server shutting down');
       shutdown.addEventListener('abort', goAway, { once: true });
-      ws.on('close', () => (clearInterval(heartbeat), shutdown.removeEventListener('abort', goAway)));
+      ws.on('close', () => shutdown.removeEventListener('abort', goAway));
       ws.on('message', (data) => ws.send(`${user}: ${String(data)}`));
     });
   };
