@@ -27,7 +27,7 @@ import { type HeadWait, awaitHead, serverStatusKey, setServerBytes, settleHead }
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { isReadTimeout } from '../../gateway/read-timeout.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
-import { resetConnection } from './reset.ts';
+import { resetConnection, sendHeld } from './reset.ts';
 import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
@@ -406,6 +406,8 @@ export class Exchange implements ExchangeState, HeadWait {
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
       const socket = res.socket;
+      // What the body gave before its failure goes first (over HTTP/1.1; HTTP/2 sends its frames itself).
+      if (socket && !this.http2) sendHeld(socket);
       if (this.closeDelimited && socket) resetConnection(socket);
       else cutResponse(res);
       return;

@@ -23,6 +23,17 @@ function tcpUnder(socket: Socket): Socket | undefined {
 }
 
 /**
+ * Sends on what was written to `socket` and is still held: Node's `res.write()` corks the
+ * socket until the next tick, so a cut in the same turn (a body that fails right after a
+ * chunk, an empty first chunk's head) would drop the head and the chunks before the failure,
+ * where the client must get them and then the cut (spec §7.4: WSGI servers transmit each block
+ * they took before the next one is asked for).
+ */
+export function sendHeld(socket: Socket): void {
+  while (socket.writableCorked > 0) socket.uncork();
+}
+
+/**
  * Ends `socket` abruptly, with a TCP reset (RST) where there is a TCP connection under it, its
  * own or a TLS socket's, so a client reading a close-delimited body (RFC 9112 §6.3, rule 8)
  * sees `ECONNRESET` instead of a clean end it would take for the whole body. Over a Unix socket
