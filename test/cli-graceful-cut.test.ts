@@ -93,6 +93,24 @@ describe('tsgi serve at the end of the graceful shutdown', () => {
     );
   });
 
+  it('counts no upgrade the shutdown refuses: one pipelined behind a request still being answered is that request\'s connection', async () => {
+    const run = cli(['serve', fixture('hangs.mjs'), '--upgrade', 'sockets', '--port', '0', '--timeout-graceful-shutdown', '0.3', '--no-access-log']);
+    const url = await servingUrl(run);
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    // The upgrade waits for the answer ahead of it, then would be refused (503: the shutdown began).
+    socket.write('GET /hang HTTP/1.1\r\nHost: a\r\n\r\nGET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    await waitFor(() => run.out.stdout.includes('received /hang\n'), () => 'the request never arrived');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    socket.destroy();
+    expect(run.out.stdout).not.toContain('upgraded\n');
+    expect(run.out.stderr).toBe(
+      'tsgi: 1 connection still open at the end of the graceful shutdown' +
+        ' (--timeout-graceful-shutdown 0.3 s): cutting it, 1 request still being answered\n',
+    );
+  });
+
   it('logs nothing when every request finished in time', async () => {
     const run = cli(['serve', fixture('hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
     const url = await servingUrl(run);

@@ -108,7 +108,7 @@ export interface UpgradeSetup {
   environ: NodeEnvironOptions;
   /** Told of each upgrade the handler took once its connection closed (`onUpgradeClosed`). */
   closed: UpgradeCloseListener | undefined;
-  /** Where each upgraded connection is kept until its `'close'`, for `close()` to wait for. */
+  /** Where each upgraded connection the handler took is kept until its `'close'`, for `close()` to wait for. */
   upgraded: Set<Promise<void>>;
 }
 
@@ -149,7 +149,6 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
     // process with an uncaught error. The socket is destroyed with the error; nothing to say.
     socket.on('error', ignoreClientGone);
-    keepUntilClosed(upgraded, socket);
     releaseFirstByte(socket as Socket);
     // An upgrade pipelined behind requests still being answered waits for their answers,
     // which go out first, on the same socket.
@@ -164,6 +163,10 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       report?.(503, detail, bytes, req);
       return;
     }
+    // Counted once the handler has it, never while it waits behind the answers ahead (that
+    // connection's requests count) nor when refused above: `close()` and the graceful cut's
+    // note (`upgradedConnectionsOpen`) see only the connections the handler took.
+    keepUntilClosed(upgraded, socket);
     // What the connection carried before (the answers to the requests ahead of this one).
     const before = (socket as Socket).bytesWritten;
     // Watching the answer, for `onUpgradeClosed`, once the handler has the socket.
