@@ -639,6 +639,16 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, d
     if (held.length > 0) yield Buffer.concat(held);
   } catch (error) {
     throwing = true;
+    // The body failed (or proved longer or shorter than declared) after chunks it had at once,
+    // held for this flush: coded and flushed (a sync flush, the coding not ended) before the
+    // failure goes on, so the client gets every byte the body gave before it, as without
+    // compress, then the cut: a truncated coded stream. Not after a failure of zlib's own.
+    if (pendingBytes > 0 && failure === undefined) {
+      const output = await step(concatBytes(pending, pendingBytes)).catch(() => null);
+      pending = [];
+      pendingBytes = 0;
+      if (output !== null && output.byteLength > 0) yield output;
+    }
     throw error;
   } finally {
     clearTimeout(turn);
