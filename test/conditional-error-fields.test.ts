@@ -60,3 +60,31 @@ describe('conditionalResponse: the 412 and 416 keep the response fields', () => 
     expect(await res.text()).toContain('416 Range Not Satisfiable');
   });
 });
+
+describe('conditionalResponse: the 412 and 416 add Accept to the page Vary once (as HTTPException.getResponse does)', () => {
+  let negotiated: Awaited<ReturnType<typeof serve>>;
+  beforeAll(async () => {
+    // A page that negotiates by Accept itself (Vary: Accept), or varies on everything (Vary: *).
+    negotiated = await serve(Request.application((req) => {
+      const res = new Response('ABCDEFGHIJ', { conditionalResponse: true, headers: { Vary: req.query.get('vary') ?? 'Accept' } });
+      res.etag = 'v1';
+      return res;
+    }), { port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await negotiated.close();
+  });
+
+  for (const [vary, sent] of [['Accept', 'Accept'], ['accept, Origin', 'accept, Origin'], ['*', '*']] as const) {
+    it(`Vary: ${vary} on the page gives Vary: ${sent} on the 412 and the 416`, async () => {
+      const url = `${negotiated.url}?vary=${encodeURIComponent(vary)}`;
+      const failed = await fetch(url, { headers: { 'If-Match': '"v0"' } });
+      expect(failed.status).toBe(412);
+      expect(failed.headers.get('vary')).toBe(sent);
+      const unsatisfiable = await fetch(url, { headers: { Range: 'bytes=50-60' } });
+      expect(unsatisfiable.status).toBe(416);
+      expect(unsatisfiable.headers.get('vary')).toBe(sent);
+      await Promise.all([failed.text(), unsatisfiable.text()]);
+    });
+  }
+});

@@ -10,6 +10,7 @@ import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { skippedByCascade } from '../gateway/cascade-skips.ts';
 import { Accept } from '../http/accept.ts';
 import { encodeText } from '../http/charset.ts';
+import { appendVary } from '../http/header-list.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
 import { reasonPhrase } from './status.ts';
 
@@ -127,7 +128,8 @@ export function customErrorPage(
 /**
  * Serves the generated error body of status `code` through `startResponse`, without a
  * `Response`: the status line with its standard reason phrase, then `fields`, then
- * `Content-Type` (UTF-8 for the text types), `Content-Length` and `Vary: Accept` — the bytes
+ * `Content-Type` (UTF-8 for the text types), `Content-Length` and `Accept` added to the
+ * `Vary` of `fields` (once, and not past `Vary: *`) — the bytes
  * and fields, in that order, of `HTTPException.getResponse` for an exception of that status
  * and `description` without a detail. A HEAD request gets an empty body. The request's
  * custom page ({@link customErrorPage}) is served instead when there is one.
@@ -151,7 +153,9 @@ export function serveErrorBody(
   const type = negotiateBodyType(environ);
   const bytes = encodeText(errorBody(error, type));
   const contentType = formatMediaType(type, isTextType(type) ? { charset: 'utf-8' } : {});
-  fields.push(['Content-Type', contentType], ['Content-Length', String(bytes.byteLength)], ['Vary', 'Accept']);
+  fields.push(['Content-Type', contentType], ['Content-Length', String(bytes.byteLength)]);
+  // Added to the fields' own `Vary` once, not past `*`, as `getResponse` adds it (`addVary`).
+  appendVary(fields, 'Accept');
   startResponse(status, fields);
   return environ.REQUEST_METHOD === 'HEAD' ? [] : [bytes];
 }
