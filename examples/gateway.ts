@@ -252,7 +252,7 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', '
  * (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, …).
  */
 function isForwardedClaim(name: string): boolean {
-  return name.startsWith('x-forwarded') || /^(?:forwarded|via|front-end-https|x-url-scheme|x-real-ip|x-client-ip|true-client-ip|cf-connecting-ip(?:v6)?|cf-pseudo-ipv4|fastly-client-ip|x-cluster-client-ip|forwarded-for|x-original-forwarded-for|x-appengine-user-ip)$/.test(name);
+  return name.startsWith('x-forwarded') || /^(?:forwarded|via|front-end-https|x-url-scheme|x-real-ip|x-client-ip|client-ip|true-client-ip|cf-connecting-ip(?:v6)?|cf-pseudo-ipv4|fastly-client-ip|x-cluster-client-ip|forwarded-for|x-original-forwarded-for|x-appengine-user-ip)$/.test(name);
 }
 
 /** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */

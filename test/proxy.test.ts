@@ -319,9 +319,10 @@ describe('request header fields', () => {
     expect(header(echo, 'x-forwarded-email')).toEqual([]);
   });
 
-  it("passes on none of the client's own address claims (X-Real-IP, CF-Connecting-IP, True-Client-IP…), with or without xForwarded: an upstream trusting this proxy would take them for its word", async () => {
+  it("passes on none of the client's own address claims (X-Real-IP, CF-Connecting-IP, True-Client-IP, Client-IP…), with or without xForwarded: an upstream trusting this proxy would take them for its word", async () => {
+    // Client-IP: Rails' ActionDispatch::RemoteIp reads it next to X-Forwarded-For (and fails the request when they disagree), as PHP's usual HTTP_CLIENT_IP check does.
     const claims = [
-      'X-Real-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'CF-Connecting-IPv6', 'CF-Pseudo-IPv4', 'Fastly-Client-IP',
+      'X-Real-IP', 'X-Client-IP', 'Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'CF-Connecting-IPv6', 'CF-Pseudo-IPv4', 'Fastly-Client-IP',
       'X-Cluster-Client-IP', 'X-Forwarded', 'Forwarded-For', 'X-Original-Forwarded-For', 'X-AppEngine-User-IP',
     ];
     const spoof = Object.fromEntries([...claims.map((name) => [name, '6.6.6.6']), ['X-Kept', 'yes']]);

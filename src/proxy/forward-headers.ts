@@ -13,7 +13,8 @@ import { quotedScriptName } from '../http/raw-path.ts';
 /**
  * The fields that carry a client's address, which upstreams read as the client's, often before
  * `X-Forwarded-For`: nginx's `realip` module as usually set up (`X-Real-IP`), chi's `RealIP`
- * (`True-Client-IP`, `X-Real-IP`), gin, echo, and the npm `request-ip` package (`X-Client-IP`,
+ * (`True-Client-IP`, `X-Real-IP`), gin, echo, Rails' `ActionDispatch::RemoteIp` and the usual
+ * PHP `HTTP_CLIENT_IP` check (`Client-IP`), and the npm `request-ip` package (`X-Client-IP`,
  * `CF-Connecting-IP`, `Fastly-Client-IP`, `True-Client-IP`, `X-Real-IP`, `X-Cluster-Client-IP`,
  * `X-Forwarded`, `Forwarded-For`, `X-AppEngine-User-IP`, `CF-Pseudo-IPv4`); besides Cloudflare's
  * `CF-Connecting-IPv6` and ingress-nginx's `X-Original-Forwarded-For`. A client sends one to
@@ -23,6 +24,7 @@ import { quotedScriptName } from '../http/raw-path.ts';
 const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
   'x-real-ip',
   'x-client-ip',
+  'client-ip',
   'true-client-ip',
   'cf-connecting-ip',
   'cf-connecting-ipv6',

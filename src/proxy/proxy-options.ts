@@ -34,7 +34,7 @@ export interface ProxyOptions {
    * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded`, any other
    * `X-Forwarded-*` (`-Port`, `-Ssl`, `-Scheme`…), `Front-End-Https`, `X-Url-Scheme`, and the
    * fields that name a client's address (`X-Real-IP`,
-   * `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `Fastly-Client-IP`… see
+   * `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `Client-IP`, `Fastly-Client-IP`… see
    * docs/proxy.md), which carry the same claims, are never passed on either way.
    */
   xForwarded?: boolean | undefined;
