@@ -248,11 +248,12 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', '
  * The fields a service behind a proxy reads as the proxy's word on the client's address, the
  * scheme, host or port, which `proxy()` does not forward from a client either: `Forwarded`
  * (RFC 7239), `Via`, any `X-Forwarded-*` (`-Port`, `-Ssl` too), the scheme claims
- * `Front-End-Https` and `X-Url-Scheme`, and the client-address fields of CDNs and frameworks
- * (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, …).
+ * `Front-End-Https` and `X-Url-Scheme`, the client-address fields of CDNs and frameworks
+ * (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, …), and the URL claims `X-Original-URL`
+ * and `X-Rewrite-URL`.
  */
 function isForwardedClaim(name: string): boolean {
-  return name.startsWith('x-forwarded') || /^(?:forwarded|via|front-end-https|x-url-scheme|x-real-ip|x-client-ip|client-ip|true-client-ip|cf-connecting-ip(?:v6)?|cf-pseudo-ipv4|fastly-client-ip|x-cluster-client-ip|forwarded-for|x-original-forwarded-for|x-appengine-user-ip)$/.test(name);
+  return name.startsWith('x-forwarded') || /^(?:forwarded|via|front-end-https|x-url-scheme|x-real-ip|x-client-ip|client-ip|true-client-ip|cf-connecting-ip(?:v6)?|cf-pseudo-ipv4|fastly-client-ip|x-cluster-client-ip|forwarded-for|x-original-forwarded-for|x-appengine-user-ip|x-original-url|x-rewrite-url)$/.test(name);
 }
 
 /** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */

@@ -333,6 +333,16 @@ describe('request header fields', () => {
     }
   });
 
+  it("passes on no X-Original-URL or X-Rewrite-URL of the client's, with or without xForwarded: upstreams that route by them (Symfony before 3.4.14, Zend Framework: CVE-2018-14773) would serve another path than the guards above the proxy read", async () => {
+    const claims = ['X-Original-URL', 'X-Rewrite-URL'];
+    const spoof = Object.fromEntries([...claims.map((name) => [name, '/admin/users']), ['X-Kept', 'yes']]);
+    for (const server of [await start(to(upstream.url)), await start(to(upstream.url, { xForwarded: false }))]) {
+      const echo = echoed((await request(`${server.url}/echo`, { headers: spoof })).body);
+      for (const name of claims) expect(header(echo, name.toLowerCase()), name).toEqual([]);
+      expect(header(echo, 'x-kept')).toEqual(['yes']);
+    }
+  });
+
   it('does not append to an X-Forwarded-For or Via the client named in Connection (meant for this hop alone)', async () => {
     const server = await start(to(upstream.url));
     const { raw } = await rawExchange(server.port, rawGet('/echo', 'Connection: close, X-Forwarded-For, Via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 hop\r\n'));

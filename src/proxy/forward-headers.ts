@@ -38,14 +38,24 @@ const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * The fields a front proxy (IIS's URL Rewrite and ARR, ISAPI_Rewrite) writes with the URL the
+ * client asked for, which some upstreams route by instead of the request line: Symfony before
+ * 3.4.14 (2.7.49, 4.1.3) and Zend Framework took them for the path (CVE-2018-14773), so a
+ * client's `X-Original-URL: /admin` on a request for `/public` reached the upstream's `/admin`
+ * past every guard above the proxy, which read `PATH_INFO`. Lower-case.
+ */
+const URL_CLAIM_FIELDS: ReadonlySet<string> = new Set(['x-original-url', 'x-rewrite-url']);
+
+/**
  * The request fields the proxy never forwards as received besides the hop-by-hop ones: those
  * it writes itself (`Host`, `Via`; every `X-Forwarded-*` goes by {@link FORWARDED_PREFIX}),
  * and the client's `Forwarded` (RFC 7239), which an upstream that trusts this proxy would read
  * as the proxy's word on the host, port, scheme and client (Spring's `ForwardedHeaderFilter`
  * prefers it to `X-Forwarded-Host`; `proxyFix` reads it with `forwarded`), for the same reason
  * its {@link CLIENT_ADDRESS_FIELDS}, the scheme claims `Front-End-Https` (IIS, Microsoft's
- * proxies) and `X-Url-Scheme` (Rack), and `Proxy`, which a CGI upstream would take for its
- * outgoing proxy (httpoxy; nginx's published mitigation is `proxy_set_header Proxy "";`).
+ * proxies) and `X-Url-Scheme` (Rack), the URL claims {@link URL_CLAIM_FIELDS}, and `Proxy`,
+ * which a CGI upstream would take for its outgoing proxy (httpoxy; nginx's published
+ * mitigation is `proxy_set_header Proxy "";`).
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -59,6 +69,7 @@ const NOT_FORWARDED = new Set([
   'front-end-https',
   'x-url-scheme',
   ...CLIENT_ADDRESS_FIELDS,
+  ...URL_CLAIM_FIELDS,
 ]);
 
 /**
@@ -112,9 +123,10 @@ export interface ForwardSettings {
  * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
  * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
  * upstream's), and the client's `Forwarded`, every `X-Forwarded-*` (`-Port`, `-Ssl`,
- * `-Scheme`…), `Front-End-Https`, `X-Url-Scheme` and {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`,
- * `CF-Connecting-IP`, `True-Client-IP`…: claims about the host, port, scheme and client that
- * the upstream would take for this proxy's).
+ * `-Scheme`…), `Front-End-Https`, `X-Url-Scheme`, {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`,
+ * `CF-Connecting-IP`, `True-Client-IP`…) and {@link URL_CLAIM_FIELDS} (`X-Original-URL`,
+ * `X-Rewrite-URL`): claims about the host, port, scheme, client and URL that the upstream
+ * would take for this proxy's.
  * Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, an escaped slash in it as

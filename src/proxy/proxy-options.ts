@@ -35,7 +35,8 @@ export interface ProxyOptions {
    * `X-Forwarded-*` (`-Port`, `-Ssl`, `-Scheme`…), `Front-End-Https`, `X-Url-Scheme`, and the
    * fields that name a client's address (`X-Real-IP`,
    * `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `Client-IP`, `Fastly-Client-IP`… see
-   * docs/proxy.md), which carry the same claims, are never passed on either way.
+   * docs/proxy.md), which carry the same claims, and the URL claims `X-Original-URL` and
+   * `X-Rewrite-URL`, are never passed on either way.
    */
   xForwarded?: boolean | undefined;
   /**
