@@ -4,10 +4,10 @@
  * real node:http upstream's `connection` events, through serve() on 127.0.0.1.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
-import { request, start } from './node-helpers.ts';
+import { request, sleep, start } from './node-helpers.ts';
 
 let upstream: http.Server;
 let origin = '';
@@ -97,6 +97,26 @@ describe('the default pool', () => {
     expect([stream.status, stream.body.toString()]).toEqual([200, 'streaming done']);
     // The connection is free again: the next request goes through.
     expect((await request(`${server.url}/fast`)).status).toBe(200);
+  }, 30_000);
+
+  it('keeps the connection a request given up while waiting (client gone, or past headersTimeout) would have taken: the next one reuses it', async () => {
+    for (const giveUp of ['timeout', 'client gone'] as const) {
+      const server = await gateway({ connections: 1, headersTimeout: giveUp === 'timeout' ? 300 : 60_000 });
+      const held = request(`${server.url}/stream`);
+      await sleep(100);
+      if (giveUp === 'timeout') expect((await request(`${server.url}/fast`)).status).toBe(504);
+      else {
+        const client = net.connect(server.port, '127.0.0.1', () => client.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\n'));
+        client.on('error', () => undefined);
+        await sleep(200);
+        client.destroy();
+      }
+      connections = 0;
+      expect((await held).status).toBe(200);
+      // The kept-alive connection of the stream takes the next request: none opened (a new one each time it was destroyed).
+      expect((await request(`${server.url}/fast`)).status).toBe(200);
+      expect(connections, giveUp).toBe(0);
+    }
   }, 30_000);
 
   it('refuses a connections that is no positive whole number, or one given with dispatcher', () => {

@@ -257,11 +257,15 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   // Dispatch handler (called by undici).
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    // Aborted, or timed out waiting for a connection (answered 504 already): not sent.
+    // Aborted (the client left), or timed out waiting for a connection (answered 504 already),
+    // before a connection took it: not sent. Thrown, not `controller.abort()`: undici then drops
+    // the request and leaves the connection as it is (client-h1's `writeH1` catches it), where an
+    // abort destroys that connection, a healthy kept-alive one the pool had just freed for it, so
+    // every request given up in the queue cost the upstream a new connection.
     const stopped = this.closedWith ?? this.failure;
-    if (stopped !== undefined) controller.abort(stopped);
-    else if (this.timeouts !== undefined && !this.clientPending) {
+    if (stopped !== undefined) throw stopped;
+    this.controller = controller;
+    if (this.timeouts !== undefined && !this.clientPending) {
       // The wait for a connection is over: the head's time starts afresh (the same timer, as
       // {@link dispatched} armed it for `headers` too: no second one made).
       if (this.timer !== undefined) this.timer.refresh();
