@@ -119,6 +119,26 @@ describe('the default pool', () => {
     }
   }, 30_000);
 
+  it('answers a request whose client leaves while it waits for a free connection at once: a graceful close() does not wait for it', async () => {
+    const app = proxy(origin, { connections: 1 });
+    proxies.push(app);
+    // One server streams through the one connection for 2 s; the other's request waits for it.
+    const streaming = await start(app);
+    const gatewayServer = await start(app);
+    const held = request(`${streaming.url}/stream`);
+    await sleep(100);
+    const client = net.connect(gatewayServer.port, '127.0.0.1', () => client.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\n'));
+    client.on('error', () => undefined);
+    await sleep(200);
+    client.destroy();
+    await sleep(100);
+    // Its app settled when its client left (499), not when the connection frees: close() waited 2 s for it.
+    const started = Date.now();
+    await gatewayServer.close();
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect((await held).status).toBe(200);
+  }, 30_000);
+
   it('refuses a connections that is no positive whole number, or one given with dispatcher', () => {
     for (const bad of [0, -1, 1.5, Number.NaN, '8']) {
       expect(() => proxy(origin, { connections: bad as number })).toThrow(TypeError);

@@ -150,7 +150,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   abort(reason: Error): void {
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
     this.closedWith = reason;
-    if (this.controller && !this.controller.aborted) this.controller.abort(reason);
+    // Not started on a connection yet (waiting for one of the pool's): settled now, as a
+    // timeout settles it (undici drops the request when its turn comes, see onRequestStart),
+    // not when a connection frees, which behind long streams may be hours.
+    if (this.controller === undefined) return this.onResponseError(undefined, reason);
+    if (!this.controller.aborted) this.controller.abort(reason);
     this.finish();
   }
 
