@@ -18,8 +18,8 @@ interface BusboyUtils {
   getDecoder(charset: string): Decoder;
   /** A `Content-Disposition` value's type (lower case) and parameters, or `undefined` when busboy cannot read it. */
   parseDisposition(value: string, decoder: Decoder): { type: string; params: Record<string, string> } | undefined;
-  /** busboy's `Content-Type` parser: the type and parameters, or `undefined` when it cannot read the value. */
-  parseContentType(value: string): { params?: Record<string, string> } | undefined;
+  /** busboy's `Content-Type` parser: the type, subtype (lower case) and parameters, or `undefined` when it cannot read the value. */
+  parseContentType(value: string): { type: string; subtype: string; params?: Record<string, string> } | undefined;
 }
 
 /** How busboy reads a part's head, asked by the multipart guard before busboy sees the part. */
@@ -32,6 +32,12 @@ export interface BusboyPartReader {
    * then decodes the part in its default charset).
    */
   partCharset(contentType: string | undefined): string | undefined;
+  /**
+   * The media type busboy gives a part by its own `Content-Type` (`type/subtype`, lower case),
+   * as it reads it to tell a file from a text field: `text/plain` when the part has none, or
+   * one busboy's parser cannot read (`application/octet-stream;`, a trailing `;`).
+   */
+  partType(contentType: string | undefined): string;
 }
 
 /**
@@ -50,6 +56,10 @@ export function busboyPartReader(utils: unknown): BusboyPartReader {
       if (contentType === undefined || contentType === '') return undefined;
       const charset = busboyUtils.parseContentType(contentType)?.params?.charset;
       return typeof charset === 'string' ? charset.toLowerCase() : undefined;
+    },
+    partType(contentType) {
+      const parsed = contentType ? busboyUtils.parseContentType(contentType) : undefined;
+      return parsed === undefined ? 'text/plain' : `${parsed.type}/${parsed.subtype}`;
     },
   };
 }

@@ -554,7 +554,9 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
   }
   const name = params.name;
   const filename = params.filename;
-  const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  // busboy's own reading of the type: one it cannot read (`application/octet-stream;`) is
+  // `text/plain` to it, so such a part without a filename is a text field, as busboy hands it over.
+  const mediaType = busboyParts.partType(headers.get('content-type'));
   // busboy tests the parameters for truthiness: `filename=""` alone does not make a file.
   const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
   const undecodable = undecodableParameter(disposition);
