@@ -515,6 +515,8 @@ export class MultipartGuard {
 export function classifyPart(headerText: string, busboyParts: BusboyPartReader): PartHeadInfo {
   const headers = new Map<string, string>();
   let last = '';
+  /** False while the line above is a repeated field: busboy reads a field's first line, so a continuation of a repeat is none of it. */
+  let lastKept = false;
   /** A line that is no field (no `:`): busboy refuses the block itself, as `Malformed part header`. */
   let malformed = false;
   let fields = 0;
@@ -526,6 +528,7 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
     lineAt += line.length + 2;
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last) {
+      if (!lastKept) continue;
       headers.set(last, `${headers.get(last)!} ${line.trim()}`);
       if (last === 'content-disposition') dispositionAt = -1;
       continue;
@@ -537,7 +540,8 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
     }
     if (++fields > BUSBOY_HEADER_FIELDS) return { kind: 'other', name: undefined, filename: undefined, tooManyFields: true };
     last = line.slice(0, colon).trim().toLowerCase();
-    if (headers.has(last)) continue;
+    lastKept = !headers.has(last);
+    if (!lastKept) continue;
     const value = line.slice(colon + 1);
     headers.set(last, value.trim());
     if (last === 'content-disposition') dispositionAt = at + colon + 1 + (value.length - value.trimStart().length);

@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
 
 /**
+ * The multipart guard reads each part's head before busboy does, and hands busboy's field and
+ * file events the names and charsets it read, in body order: where its reading and busboy's
+ * differ on which parts are text fields, every later field gets another part's.
+ *
  * A part whose `Content-Type` names `application/octet-stream` with parameters busboy cannot
  * read (a trailing `;`, `charset=` with no value: what a hand-written client builds from an
  * empty parameter). busboy reads no type then (`text/plain`) and, the part having no filename,
@@ -13,11 +17,15 @@ import { Request, Response, serve } from 'tsgi';
 const app = Request.application(async (req) => {
   if (req.query.has('parts')) {
     const fields: [string, string][] = [];
+    const files: [string, string][] = [];
     for await (const part of req.parts()) {
       if (part.kind === 'field') fields.push([part.fieldName, part.value]);
-      else for await (const _ of part.body);
+      else {
+        files.push([part.fieldName, part.filename]);
+        for await (const _ of part.body);
+      }
     }
-    return Response.json({ fields, files: [] });
+    return Response.json({ fields, files });
   }
   const { fields, files } = await req.parseForm();
   return Response.json({ fields: [...fields], files: [...files].map(([k, f]) => [k, f.filename]) });
@@ -71,4 +79,28 @@ describe('a part typed application/octet-stream with parameters busboy cannot re
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ fields: [['b\\c', 'v']], files: [['a', 'a.bin']] });
   });
+});
+
+describe('a repeated header field of a part, folded over two lines (obs-fold)', () => {
+  // busboy reads the first line of a field and folds each continuation into the line above it;
+  // the guard folded the continuation of a repeated line into the first one, and so read
+  // another type or another filename than busboy.
+  const cases: Record<string, [head: string, files: [string, string][]]> = {
+    'a second Content-Disposition whose continuation names a file': ['Content-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="x"\r\n ; filename="x.txt"', []],
+    'a second Content-Type whose continuation spoils the first one': ['Content-Disposition: form-data; name="a"\r\nContent-Type: application/octet-stream\r\nContent-Type: text/plain\r\n ;', [['a', '']]],
+  };
+  for (const [name, [head, files]] of Object.entries(cases)) {
+    it(`is read from its first line, as busboy reads it: ${name}`, async () => {
+      for (const query of ['', '?parts']) {
+        const res = await fetch(new URL(`/${query}`, server.url), {
+          method: 'POST',
+          headers: { 'Content-Type': 'multipart/form-data; boundary=XX' },
+          body: `--XX\r\n${head}\r\n\r\nabc\r\n--XX\r\nContent-Disposition: form-data; name="b\\c"\r\n\r\nv\r\n--XX--\r\n`,
+        });
+        expect(res.status).toBe(200);
+        const fields = files.length === 0 ? [['a', 'abc'], ['b\\c', 'v']] : [['b\\c', 'v']];
+        expect(await res.json()).toEqual({ fields, files });
+      }
+    });
+  }
 });
