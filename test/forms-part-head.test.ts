@@ -104,3 +104,33 @@ describe('a repeated header field of a part, folded over two lines (obs-fold)', 
     });
   }
 });
+
+describe('a filename* in a charset busboy decodes and the guard did not read', () => {
+  // busboy decodes a `filename*` in US-ASCII, latin1, windows-1252… (RFC 8187 names UTF-8 and
+  // ISO-8859-1 only) and makes the part a file; the guard read no filename there and took it
+  // for a text field.
+  for (const filename of ["us-ascii''a.txt", "latin1''a.txt", "windows-1252''a.txt"]) {
+    it(`is a file, and the next parts keep their own names: filename*=${filename}`, async () => {
+      for (const query of ['', '?parts']) {
+        const res = await fetch(new URL(`/${query}`, server.url), {
+          method: 'POST',
+          headers: { 'Content-Type': 'multipart/form-data; boundary=XX' },
+          body: `--XX\r\nContent-Disposition: form-data; name="a"; filename*=${filename}\r\n\r\nabc\r\n--XX\r\nContent-Disposition: form-data; name="b\\c"\r\n\r\nv\r\n--XX--\r\n`,
+        });
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ fields: [['b\\c', 'v']], files: [['a', 'a.txt']] });
+      }
+    });
+  }
+
+  it("is held to maxFileSize, not to a text field's maxFieldSize (500 000 bytes)", async () => {
+    const content = 'x'.repeat(600_000);
+    const res = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XX' },
+      body: `--XX\r\nContent-Disposition: form-data; name="a"; filename*=us-ascii''big.bin\r\n\r\n${content}\r\n--XX--\r\n`,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ fields: [], files: [['a', 'big.bin']] });
+  });
+});

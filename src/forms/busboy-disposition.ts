@@ -27,6 +27,12 @@ export interface BusboyPartReader {
   /** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
   readsDisposition(value: string): boolean;
   /**
+   * True when busboy reads a filename in `value` (a part's `Content-Disposition`), which makes
+   * the part a file to it: a `filename*` (RFC 8187) it decodes to a non-empty name, in any
+   * charset it decodes (`us-ascii''a.txt`, `latin1''…` too), or else a non-empty `filename`.
+   */
+  namesFile(value: string): boolean;
+  /**
    * The `charset` busboy decodes a text part in by the part's own `Content-Type` (lower case), as
    * busboy reads it: `undefined` when the part has none, or one busboy's parser cannot read (busboy
    * then decodes the part in its default charset).
@@ -52,6 +58,11 @@ export function busboyPartReader(utils: unknown): BusboyPartReader {
   const parameterDecoder = busboyUtils.getDecoder('latin1');
   return {
     readsDisposition: (value) => busboyUtils.parseDisposition(value, parameterDecoder) !== undefined,
+    namesFile(value) {
+      const params = busboyUtils.parseDisposition(value, parameterDecoder)?.params;
+      // busboy's own test: the parameters' truthiness, `filename*` first.
+      return Boolean(params?.['filename*'] || params?.filename);
+    },
     partCharset(contentType) {
       if (contentType === undefined || contentType === '') return undefined;
       const charset = busboyUtils.parseContentType(contentType)?.params?.charset;

@@ -561,8 +561,9 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
   // busboy's own reading of the type: one it cannot read (`application/octet-stream;`) is
   // `text/plain` to it, so such a part without a filename is a text field, as busboy hands it over.
   const mediaType = busboyParts.partType(headers.get('content-type'));
-  // busboy tests the parameters for truthiness: `filename=""` alone does not make a file.
-  const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
+  // busboy's own reading of the filename: `filename=""` alone does not make a file, a
+  // `filename*` in any charset busboy decodes (`us-ascii''a.txt`) does.
+  const isFile = busboyParts.namesFile(disposition) || mediaType === 'application/octet-stream';
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
   const unreadable = undecodable === undefined && !busboyParts.readsDisposition(disposition);
@@ -607,8 +608,6 @@ interface DispositionParams {
   name?: string | undefined;
   /** `filename`, or the decoded `filename*` when there is one. */
   filename?: string | undefined;
-  /** True for a `filename*` parameter that could not be decoded (the lenient fallback): its value is unknown. */
-  extendedFilename?: boolean | undefined;
 }
 
 function parseDisposition(value: string): { type: string; params: DispositionParams } {
@@ -636,7 +635,6 @@ function parseDisposition(value: string): { type: string; params: DispositionPar
       params: {
         name: name ? fromLatin1(name[1] ?? name[2]!) : undefined,
         filename: filename ? fromLatin1(filename[1] ?? filename[2]!) : undefined,
-        extendedFilename: EXTENDED_FILENAME.test(value),
       },
     };
   }
