@@ -36,12 +36,23 @@ export function isBoundary(boundary: string): boolean {
   return BOUNDARY.test(boundary);
 }
 
+/** A `boundary` parameter in a `Content-Type` value, whether or not its value could be read. */
+const BOUNDARY_PARAMETER = /;\s*boundary\s*=/i;
+
 /**
  * Refuses a `boundary` parameter that is missing or not an RFC 2046 boundary, before reading.
  *
+ * @param boundary - the parameter as `parseMediaType` read it: `undefined` when it is missing,
+ *   or written so that no parameter can be read (a value holding `=`, `:` or `?` unquoted).
+ * @param contentType - the `Content-Type` value it comes from, to tell those two apart in the 400.
  * @throws HTTPBadRequest (400) saying which.
  */
-export function checkBoundary(boundary: string | undefined): asserts boundary is string {
+export function checkBoundary(boundary: string | undefined, contentType?: string | null): asserts boundary is string {
+  if (boundary === undefined && contentType != null && BOUNDARY_PARAMETER.test(contentType)) {
+    throw new HTTPBadRequest(
+      "multipart/form-data with a malformed boundary parameter: quote a boundary holding characters other than letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 §5.6.6)",
+    );
+  }
   if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
   if (!isBoundary(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
 }

@@ -141,7 +141,7 @@ export function planForm(contentType: string | null | undefined, contentEncoding
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
     throw bodyTooLarge(limits.maxBodySize);
   }
-  if (type === 'multipart/form-data') checkBoundary(parameters.boundary);
+  if (type === 'multipart/form-data') checkBoundary(parameters.boundary, contentType);
   return { ...plan, type };
 }
 
