@@ -5,7 +5,7 @@
  * @module
  */
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
-import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../gateway/abort.ts';
+import { bodyClosedEarly, isAbort, serverShuttingDown, unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callAppKeepingHead } from '../gateway/call-app.ts';
 import { FirstStepFailure } from '../gateway/first-step-failure.ts';
@@ -280,6 +280,15 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */
   let stopped = false;
+  /**
+   * True once the rest of a bodiless answer's stream was given up and `tsgi.signal` aborted for
+   * it (`bodyClosedEarly`): an abort its source throws then (a `sleep` given the signal) is the
+   * body stopping as asked, not an app error, as the server's pump takes it.
+   */
+  let closedEarly = false;
+  const unlessClosedEarly = (error: unknown) => {
+    if (!(closedEarly && isAbort(error))) report(error);
+  };
   try {
     // As the server: the head waits for the second step for one turn of the event loop, so a
     // failure up to there answers 500; a step that comes later finds the head out.
@@ -295,8 +304,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
           break;
         }
         if (noBody) {
-          // The server ends a bodiless answer at its head and logs what the step left fails with.
-          (pending as PromiseLike<Step>).then(undefined, report);
+          // The server ends a bodiless answer at its head and logs what the step left fails with,
+          // but the abort it asked for (below).
+          (pending as PromiseLike<Step>).then(undefined, unlessClosedEarly);
           break;
         }
         step = await untilStop(pending);
@@ -353,8 +363,11 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   if (!ended && !stopped) {
     // The rest of a bodiless answer's stream is not wanted: its source is told first, as the
     // server tells it.
-    if (inMemory === null) options.requestSignal?.abort(bodyClosedEarly());
-    await closeBody(iterator, report);
+    if (inMemory === null) {
+      closedEarly = true;
+      options.requestSignal?.abort(bodyClosedEarly());
+    }
+    await closeBody(iterator, unlessClosedEarly);
   }
   const body = concatBytes(chunks);
   const known = inMemory !== null || (ended && chunks.length <= 1 && !headOut);
