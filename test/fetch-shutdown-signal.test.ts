@@ -12,8 +12,10 @@ import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
-import { expectShutdown, lateSignalReader, quietSource } from './shutdown-signal-helpers.ts';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder, errorLog, sleep } from './node-helpers.ts';
+import { serveFetch } from './fetch-helpers.ts';
 
 /** Well under a test's timeout: what "at once" allows. */
 const AT_ONCE = 1000;
@@ -124,5 +126,45 @@ describe("req.signal when toFetchHandler's shutdownSignal ends an event stream",
     const request = new globalThis.Request('http://example.com/');
     await toFetchHandler(app)(request);
     expect(seen).toBe(request.signal);
+  });
+});
+
+describe('req.signal when toFetchHandler does not send the rest of a streamed body (a HEAD answered with the GET fields)', () => {
+  it('aborts, saying the body was closed before its end, so a source waiting on it alone stops at once, as under serve()', async () => {
+    const { app, reason, cleaned } = rawStreamSource();
+    const log = errorLog();
+    const res = await toFetchHandler(app, { log })(new globalThis.Request('http://example.com/', { method: 'HEAD' }));
+    expect(res.status).toBe(200);
+    expect(await atOnce(cleaned)).toBeUndefined();
+    expectClosedEarly(await reason);
+    await sleep(20);
+    expect(log.text).toBe('');
+  });
+
+  it('logs nothing for a source that stops by throwing the abort (a sleep given the signal), over a socket', async () => {
+    const cleaned = deferred();
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        try {
+          yield encoder.encode('one');
+          await sleepFor(60_000, undefined, { signal: environ['tsgi.signal'] });
+          yield encoder.encode('two');
+        } finally {
+          cleaned.resolve();
+        }
+      })();
+    };
+    const log = errorLog();
+    const server = await serveFetch(toFetchHandler(app, { log }));
+    try {
+      const res = await fetch(`${server.url}/`, { method: 'HEAD' });
+      expect(res.status).toBe(200);
+      expect(await atOnce(cleaned.promise)).toBeUndefined();
+      await sleep(20);
+      expect(log.text).toBe('');
+    } finally {
+      await server.close();
+    }
   });
 });

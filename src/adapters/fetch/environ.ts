@@ -93,14 +93,16 @@ const BODY_READ_BEFORE =
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
 
 /**
- * `tsgi.signal` under a `shutdownSignal`: the request's signal joined with one the adapter
- * aborts when the shutdown ends the answer's event stream (`abortRequestSignal`), as `serve()`
- * aborts its own; made on first use, aborted already when the stream ended before. The
- * adapter's abort comes first, so a runtime that aborts `request.signal` once the answer is
- * over (Deno's legacy abort) does not hide its reason. Without a `shutdownSignal` nothing
- * ends a stream, and `tsgi.signal` is the request's signal itself ({@link SIGNAL_PROPERTY}).
+ * `tsgi.signal` under a `shutdownSignal`, and of a HEAD: the request's signal joined with one
+ * the adapter aborts when it ends the answer's body itself (`abortRequestSignal`), as `serve()`
+ * aborts its own: an event stream the shutdown ends, the rest of a streamed body a HEAD answer
+ * does not send (`bodyClosedEarly`); made on first use, aborted already when the body ended
+ * before. The adapter's abort comes first, so a runtime that aborts `request.signal` once the
+ * answer is over (Deno's legacy abort) does not hide its reason. Any other request without a
+ * `shutdownSignal` has the request's signal itself ({@link SIGNAL_PROPERTY}): a raw app's 204 or
+ * 304 with a streamed body is the only answer whose rest the adapter then drops unsaid.
  */
-const SHUTDOWN_SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) =>
+const JOINED_SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) =>
   AbortSignal.any([requestSignalController(environ).signal, (environ['tsgi.fetch_request'] as globalThis.Request).signal]),
 );
 
@@ -178,8 +180,8 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
  * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used;
- * with `options.shutdownSignal`, joined with the adapter's abort of an event stream the
- * shutdown ends).
+ * with `options.shutdownSignal`, and for a HEAD, joined with the adapter's own abort of a body
+ * it ends: an event stream at the shutdown, the rest of a HEAD's streamed body).
  * A request whose body the runtime dropped (`request.body` is `null`: Bun, Deno and
  * `@hono/node-server` drop a GET's) has no `CONTENT_LENGTH` but a declared `0`, whatever
  * length its `Content-Length` field announced: the input is empty, and `req.contentLength`
@@ -206,7 +208,9 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   const authority = url.slice(authorityStart, pathStart);
   const environ = new FetchEnviron(request, target, url.slice(0, schemeEnd), authority, env, ctx, options);
   // Runtimes make `request.signal` on first read, and that costs more than a shared accessor.
-  Object.defineProperty(environ, 'tsgi.signal', options.shutdownSignal === undefined ? SIGNAL_PROPERTY : SHUTDOWN_SIGNAL_PROPERTY);
+  // Joined where the adapter may end the body itself: at the shutdown, and the rest of a HEAD's.
+  const joined = options.shutdownSignal !== undefined || request.method === 'HEAD';
+  Object.defineProperty(environ, 'tsgi.signal', joined ? JOINED_SIGNAL_PROPERTY : SIGNAL_PROPERTY);
   fieldCount = 0;
   request.headers.forEach(addHeader, environ);
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);

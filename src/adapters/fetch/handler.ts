@@ -21,7 +21,7 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { askSecondStep, secondStepInTurn } from '../../gateway/second-step.ts';
 import { drainUnread } from './unread.ts';
-import { serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
+import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
 import { CLIENT_CLOSED } from '../../gateway/status.ts';
@@ -214,8 +214,12 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const head = fetchHead(status, headers, method, undefined);
     committed = true;
     if (head.noBody) {
-      if (second === undefined) (pending as Promise<Step> | undefined)?.then(undefined, stop?.due === true ? unlessAbort(log) : log);
-      void closeBody(iterator, log);
+      // The rest of the body is not wanted (a HEAD answered with the GET's fields): its source is
+      // told before it is closed, as under serve(), so one waiting on `tsgi.signal` stops at once;
+      // the abort it throws then is the body stopping as asked, not logged.
+      abortRequestSignal(environ, bodyClosedEarly());
+      if (second === undefined) (pending as Promise<Step> | undefined)?.then(undefined, unlessAbort(log));
+      void closeBody(iterator, unlessAbort(log));
       return fetchResponse(null, head);
     }
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
@@ -274,8 +278,9 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * that code before the handler read or locked, such as a Hono middleware's `c.req.json()`,
  * fails the app's read with an `Error` saying so: a logged 500), `tsgi.signal` the request's
  * signal (a client that leaves while the app works is told to the layers that watch for it:
- * `accessLog` logs its `499` then), joined, under a `shutdownSignal`, with the adapter's own
- * abort of an event stream the shutdown ends. `env` and `ctx` are in the environ as `tsgi.fetch_env`
+ * `accessLog` logs its `499` then), joined, under a `shutdownSignal` and for a HEAD, with the
+ * adapter's own abort of a body it ends: an event stream the shutdown ends, the rest of a
+ * HEAD's streamed body (`response body closed before its end`, as under `serve()`). `env` and `ctx` are in the environ as `tsgi.fetch_env`
  * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
  *
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk,
@@ -284,8 +289,9 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * a client that leaves before the body's first chunk (the request's signal aborts) has it run
  * then, not at that chunk, which may never come, and the answer nobody reads is an empty
  * `499`.
- * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed; a 205
- * goes out with `Content-Length: 0`);
+ * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed, a
+ * HEAD's `tsgi.signal` aborted first, so its source stops at once; a 205 goes out with
+ * `Content-Length: 0`);
  * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
  * touched the request body (a 413, a 401, a 403 to an upload) or left its loop over it
  * part-way (a `break`), is handed over once the rest of that body has been read and dropped,
@@ -307,7 +313,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * As under `serve()`, such a stream's `tsgi.signal` (`req.signal`) aborts as it ends (before
  * its body is closed; under `compress`, once the layer ended it, its coding finished), with an
  * `AbortError` whose message is `server shutting down`, so a source waiting on it alone stops
- * and its `finally` runs. Without a `shutdownSignal`, `tsgi.signal` is `request.signal` itself.
+ * and its `finally` runs. Without a `shutdownSignal`, `tsgi.signal` is `request.signal` itself,
+ * but for a HEAD (see above).
  *
  * @throws TypeError (at once) when `app` is not an app (an Express, Connect or Koa app is
  *   named as such: it runs under its own `listen()`, with tsgi apps inside by `toNodeHandler`),
