@@ -94,6 +94,18 @@ const CASES: Case[] = [
       ['Connection', 'close'],
     ],
   },
+  {
+    // The client's own Transfer-Encoding: the body goes chunked, as serve() reads such a request.
+    name: 'POST with a body the headers say is chunked',
+    method: 'POST',
+    path: '/upload',
+    headers: [
+      ['Content-Type', 'text/plain'],
+      ['Transfer-Encoding', 'chunked'],
+      ['Connection', 'close'],
+    ],
+    body: 'hello',
+  },
   { name: 'HEAD of the root', method: 'HEAD', path: '/', headers: [['Connection', 'close']] },
   { name: 'DELETE with a query only', method: 'DELETE', path: '/items/3?force=1', headers: [['Connection', 'close']] },
 ];
@@ -169,6 +181,40 @@ describe('the test client builds the environ serve() builds', () => {
     // The client's own Host is replaced by the call's, not sent besides it.
     expect((await client.get('/', { headers: { host: 'b.example' } })).textBody).toBe('b.example');
     expect((await client.get('/')).textBody).toBe('a.example');
+  });
+
+  it('answers a Transfer-Encoding with a Content-Length, or with a coding other than chunked, as the server does, without calling the app', async () => {
+    let called = 0;
+    const app = Request.application(async (req) => {
+      called++;
+      return new Response(await req.text());
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const client = new TestClient(app, { status: '*' });
+    const cases: Array<{ fields: Array<[string, string]>; wire: string; status: number; text: string }> = [
+      {
+        fields: [['Content-Length', '5'], ['Transfer-Encoding', 'chunked']],
+        wire: 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        status: 400,
+        text: 'Bad Request: Content-Length together with Transfer-Encoding\n',
+      },
+      {
+        fields: [['Transfer-Encoding', 'gzip, chunked']],
+        wire: 'Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        status: 501,
+        text: 'Not Implemented: the transfer coding "gzip" is not supported\n',
+      },
+    ];
+    for (const { fields, wire, status, text } of cases) {
+      const raw = (await rawExchange(server.port, `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${wire}`)).raw;
+      expect(raw.slice(raw.indexOf('\r\n\r\n') + 4)).toBe(text);
+      expect(raw.startsWith(`HTTP/1.1 ${status} `)).toBe(true);
+      const held = await client.post('/', { body: 'hello', headers: fields });
+      expect([held.statusCode, held.textBody]).toEqual([status, text]);
+      const streamed = await client.post('/', { body: new Blob(['hello']).stream(), headers: fields });
+      expect([streamed.statusCode, streamed.textBody]).toEqual([status, text]);
+    }
+    expect(called).toBe(0);
   });
 
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {

@@ -321,7 +321,7 @@ describe('a streamed request body', () => {
     const bad = await client.post('/', { body: producer(['x']), headers: { 'content-length': 'x' }, status: 400 });
     expect(bad.textBody).toBe('Bad Request: invalid Content-Length\n');
     const both = await client.post('/', { body: producer(['x']), headers: { 'content-length': '1', 'transfer-encoding': 'chunked' }, status: 400 });
-    expect(both.textBody).toBe('Bad Request: Content-Length with Transfer-Encoding\n');
+    expect(both.textBody).toBe('Bad Request: Content-Length together with Transfer-Encoding\n'); // serve()'s words
     expect(called).toBe(false);
   });
 });

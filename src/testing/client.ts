@@ -12,13 +12,14 @@ import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { fieldsAsRead, requestEnviron, withQuery } from './environ.ts';
-import { type Answer, CutResponse, type RunOptions, badRequest, runApp, sentTo } from './exchange.ts';
+import { type Answer, CutResponse, type RunOptions, refusalAnswer, runApp, sentTo } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
 import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
+import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
@@ -327,7 +328,7 @@ export class TestClient {
         requestSignal: controller,
       };
       const app = linted ?? this.app;
-      answer = refusal !== null ? sentTo(method, badRequest(refusal)) : await runApp(app, environ, run);
+      answer = refusal !== null ? sentTo(method, refusalAnswer(refusal.code, refusal.detail)) : await runApp(app, environ, run);
     } catch (error) {
       controller.abort(error);
       await stopBody();
@@ -464,9 +465,11 @@ function logged(messages: string[]): string {
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
  * <why>`), or null: a path it cannot decode, several lines of a field that is no list among
  * `headers` (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the
- * environ keeps the last Host), an invalid Host, one outside `trustedHosts` when given; for
- * a `streamed` body, also the framing Node's parser refuses (a `Content-Length` that is not
- * digits, or one sent with `Transfer-Encoding`).
+ * environ keeps the last Host), an invalid Host, one outside `trustedHosts` when given; the
+ * framing Node's parser refuses (a `Content-Length` sent with `Transfer-Encoding`; for a
+ * `streamed` body, one that is not digits), and the transfer codings `serve()` refuses
+ * (`transferEncodingRefusal`: a `501` for a coding other than `chunked`), in the words it
+ * answers them with.
  */
 function refusalOf(
   pathError: boolean,
@@ -474,18 +477,20 @@ function refusalOf(
   streamed: boolean,
   headers: ReadonlyArray<readonly [string, string]>,
   trustedHosts: readonly string[] | undefined,
-): string | null {
-  if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
+): FramingRefusal | null {
+  const refused = (detail: string): FramingRefusal => ({ code: 400, detail });
+  if (pathError) return refused('malformed percent-escape or invalid UTF-8 in the path');
   const repeated = repeatedSingleton(headers);
-  if (repeated !== null) return repeated;
+  if (repeated !== null) return refused(repeated);
   const host = hostRefusal(environ.HTTP_HOST as string | undefined, trustedHosts);
-  if (host !== null) return host;
+  if (host !== null) return refused(host);
   const length = environ.CONTENT_LENGTH;
-  if (streamed && length !== undefined) {
-    if (!/^\d+$/.test(length)) return 'invalid Content-Length';
-    if (environ.HTTP_TRANSFER_ENCODING !== undefined) return 'Content-Length with Transfer-Encoding';
-  }
-  return null;
+  if (streamed && length !== undefined && !/^\d+$/.test(length)) return refused('invalid Content-Length');
+  const transferEncoding = environ.HTTP_TRANSFER_ENCODING;
+  if (transferEncoding === undefined) return null;
+  // The call's own Content-Length (a held body's environ has the body's length in its place, or none).
+  if (headers.some(([name]) => name.toLowerCase() === 'content-length')) return refused(BOTH_FRAMINGS);
+  return transferEncodingRefusal(transferEncoding, environ.SERVER_PROTOCOL);
 }
 
 /**

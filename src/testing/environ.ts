@@ -99,6 +99,8 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   const [scriptName, rest] = request.asterisk === true ? ['', '/'] : splitRoot(url.pathname, request.scriptRoot);
   const streamed = isStreamedBody(request.body.body) ? request.body.body : undefined;
   let headers = request.headers;
+  // The call's own Transfer-Encoding: the body goes chunked, held whole or streamed.
+  const chunked = headers.some(([name]) => name.toLowerCase() === 'transfer-encoding');
   if (streamed !== undefined && !headers.some(([name]) => FRAMING.has(name.toLowerCase()))) headers = [...headers, ['Transfer-Encoding', 'chunked']];
   const options: BlankOptions = {
     method: request.method,
@@ -109,7 +111,7 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
     body: streamed === undefined ? (request.body.body as BlankOptions['body']) : undefined,
   };
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
-  if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
+  if (!hasBody && !chunked && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
   const environ = blankEnviron(`${rest}${sentSearch(url)}`, options);
   // The target as sent (`/app[1]/x`), which `blankEnviron` writes from `SCRIPT_NAME` quoted.
   environ.REQUEST_URI = `${url.pathname}${sentSearch(url)}`;
@@ -120,6 +122,12 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
     environ['tsgi.input'] = new StreamedInput(streamed, declared !== undefined && DIGITS.test(declared) ? Number(declared) : -1);
     if (declared === undefined) environ['tsgi.input_terminated'] = true;
     return environ;
+  }
+  // A body the call's Transfer-Encoding frames as chunked, as `serve()` reads such a request: no
+  // CONTENT_LENGTH (the body's, which `blankEnviron` gave), its end the input's.
+  if (chunked) {
+    delete environ.CONTENT_LENGTH;
+    environ['tsgi.input_terminated'] = true;
   }
   // The server's input is live, read once (spec §3); Request.blank's replays, which would let
   // a reader that keeps no copy pass here and fail under serve().

@@ -89,17 +89,22 @@ function internalError(kept: ReadonlyArray<[string, string]> = []): Answer {
   return { status: '500 Internal Server Error', headers, body: INTERNAL_ERROR };
 }
 
+/** The titles of the server's refusals before the app. */
+const REFUSAL_TITLES = { 400: 'Bad Request', 501: 'Not Implemented' } as const;
+
 /**
- * The server's `400 Bad Request` to a request the app must not see, `Bad Request: <detail>` as
- * plain text: a path it cannot decode (docs/spec.md §2.1), an invalid Host.
+ * The server's answer to a request the app must not see, `<Title>: <detail>` as plain text: a
+ * `400 Bad Request` for a path it cannot decode (docs/spec.md §2.1), an invalid Host, framing
+ * in doubt; a `501 Not Implemented` for a transfer coding it cannot decode (RFC 9112 §6.1).
  */
-export function badRequest(detail: string): Answer {
-  const body = new TextEncoder().encode(`Bad Request: ${detail}\n`);
+export function refusalAnswer(code: keyof typeof REFUSAL_TITLES, detail: string): Answer {
+  const title = REFUSAL_TITLES[code];
+  const body = new TextEncoder().encode(`${title}: ${detail}\n`);
   const headers: Array<[string, string]> = [
     ['Content-Type', 'text/plain; charset=utf-8'],
     ['Content-Length', String(body.byteLength)],
   ];
-  return { status: '400 Bad Request', headers, body };
+  return { status: `${code} ${title}`, headers, body };
 }
 
 /**

@@ -14,6 +14,7 @@ import { rawAnswer } from './raw-answer.ts';
 import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 import { isTlsErrorCode } from './tls-failure.ts';
 import { DUPLICATE_CONTENT_LENGTH } from '../../http/singleton-fields.ts';
+import { BOTH_FRAMINGS as BOTH_FRAMINGS_DETAIL } from '../../http/request-framing.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -56,7 +57,7 @@ const URI_TOO_LONG: Refusal = { code: 414, reason: 'URI Too Long', detail: 'the 
  * second (`HPE_INVALID_CONTENT_LENGTH` or `HPE_INVALID_TRANSFER_ENCODING`), so it is told by
  * its reason, "… can't be present with …".
  */
-const BOTH_FRAMINGS = badRequest('Content-Length together with Transfer-Encoding');
+const BOTH_FRAMINGS = badRequest(BOTH_FRAMINGS_DETAIL);
 
 /**
  * A request line ended by a bare LF or CR (RFC 9112 §2.2: a recipient may refuse them). llhttp
