@@ -217,6 +217,27 @@ describe('the test client builds the environ serve() builds', () => {
     expect(called).toBe(0);
   });
 
+  it('answers an Expect other than 100-continue 417 as the server does, without calling the app; an empty one or 100-continue reaches it', async () => {
+    let called = 0;
+    const app = Request.application(async (req) => {
+      called++;
+      return new Response(await req.text());
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const raw = (await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 200-ok\r\nConnection: close\r\n\r\n')).raw;
+    const text = 'Expectation Failed: the only expectation this server meets is 100-continue\n';
+    expect(raw.startsWith('HTTP/1.1 417 Expectation Failed\r\n')).toBe(true);
+    expect(raw.slice(raw.indexOf('\r\n\r\n') + 4)).toBe(text);
+    expect(called).toBe(0);
+    const client = new TestClient(app, { status: '*' });
+    const refused = await client.get('/', { headers: { expect: '200-ok' } });
+    expect([refused.statusCode, refused.textBody]).toEqual([417, text]);
+    expect(called).toBe(0);
+    expect((await client.post('/', { body: 'hi', headers: { expect: '100-Continue' } })).textBody).toBe('hi');
+    expect((await client.get('/', { headers: { expect: ' , ' } })).statusCode).toBe(200);
+    expect(called).toBe(2);
+  });
+
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {
     const files = { f: { filename: 'a.txt', content: 'hello' } };
     // The form parse keeps no copy of a multipart body: a later req.bytes() fails on the server.

@@ -20,6 +20,7 @@ import { hostRefusal } from '../http/trusted-hosts.ts';
 import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
+import { UNMET_EXPECTATION, expectationOf } from '../http/expectation.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
@@ -461,15 +462,19 @@ function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
 }
 
+/** A refusal of the server before the app: its status code and the detail after the title. */
+type Refusal = FramingRefusal | { code: 417; detail: string };
+
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
- * <why>`), or null: a path it cannot decode, several lines of a field that is no list among
+ * <why>`, or another title for its code), or null: a path it cannot decode, several lines of a field that is no list among
  * `headers` (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the
  * environ keeps the last Host), an invalid Host, one outside `trustedHosts` when given; the
  * framing Node's parser refuses (a `Content-Length` sent with `Transfer-Encoding`; for a
  * `streamed` body, one that is not digits), and the transfer codings `serve()` refuses
- * (`transferEncodingRefusal`: a `501` for a coding other than `chunked`), in the words it
- * answers them with.
+ * (`transferEncodingRefusal`: a `501` for a coding other than `chunked`); first of all, as
+ * `serve()` answers it before it reads the request further, an `Expect` other than
+ * `100-continue` (a `417`, `expectationOf`). In the words `serve()` answers them with.
  */
 function refusalOf(
   pathError: boolean,
@@ -477,8 +482,11 @@ function refusalOf(
   streamed: boolean,
   headers: ReadonlyArray<readonly [string, string]>,
   trustedHosts: readonly string[] | undefined,
-): FramingRefusal | null {
-  const refused = (detail: string): FramingRefusal => ({ code: 400, detail });
+): Refusal | null {
+  const refused = (detail: string): Refusal => ({ code: 400, detail });
+  // Node reads `Expect` on an HTTP/1.1 (or HTTP/2) request only, not on a 1.0 one.
+  const expectation = environ.HTTP_EXPECT;
+  if (typeof expectation === 'string' && environ.SERVER_PROTOCOL !== 'HTTP/1.0' && expectationOf(expectation) === 'unmet') return { code: 417, detail: UNMET_EXPECTATION };
   if (pathError) return refused('malformed percent-escape or invalid UTF-8 in the path');
   const repeated = repeatedSingleton(headers);
   if (repeated !== null) return refused(repeated);

@@ -10,6 +10,7 @@ import { type App, type AppLike, type Environ, toApp } from '../../gateway/types
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
+import { UNMET_EXPECTATION, expectationOf } from '../../http/expectation.ts';
 import { ABSOLUTE_FORM, HEADER_LIST_SIZE_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { headerListSize } from './h2-header-limits.ts';
 import { HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
@@ -66,18 +67,12 @@ export function expectationRefuser(
   handleContinue: (req: IncomingMessage, res: ServerResponse) => void,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const expectation = String(req.headers.expect);
-    if (EMPTY_LIST.test(expectation)) handle(req, res);
-    else if (CONTINUE.test(expectation)) handleContinue(req, res);
-    else plainAnswer(req, res, 417, 'Expectation Failed', 'the only expectation this server meets is 100-continue', report);
+    const expectation = expectationOf(String(req.headers.expect));
+    if (expectation === 'none') handle(req, res);
+    else if (expectation === 'continue') handleContinue(req, res);
+    else plainAnswer(req, res, 417, 'Expectation Failed', UNMET_EXPECTATION, report);
   };
 }
-
-/** A field value that lists no member (RFC 9110 §5.6.1: empty elements are not members). */
-const EMPTY_LIST = /^[\t ,]*$/;
-
-/** An `Expect` that names `100-continue`, in any case: the test of Node's HTTP/1 server (`continueExpression`). */
-const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
 /**
  * The `connect` listener of `serve()` (reporting to `report`): a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as
