@@ -22,16 +22,22 @@ interface BusboyUtils {
   parseContentType(value: string): { type: string; subtype: string; params?: Record<string, string> } | undefined;
 }
 
+/** busboy's reading of a part's `Content-Disposition` value ({@link BusboyPartReader.readDisposition}). */
+export interface BusboyDisposition {
+  /** The field name busboy hands the part over with: its `name` parameter, `undefined` when absent or empty. */
+  name: string | undefined;
+  /**
+   * True when busboy reads a filename, which makes the part a file to it: a `filename*` (RFC
+   * 8187) it decodes to a non-empty name, in any charset it decodes (`us-ascii''a.txt`,
+   * `latin1''…` too), or else a non-empty `filename`.
+   */
+  namesFile: boolean;
+}
+
 /** How busboy reads a part's head, asked by the multipart guard before busboy sees the part. */
 export interface BusboyPartReader {
-  /** True when busboy reads `value` (a part's `Content-Disposition`), false when it would drop the part. */
-  readsDisposition(value: string): boolean;
-  /**
-   * True when busboy reads a filename in `value` (a part's `Content-Disposition`), which makes
-   * the part a file to it: a `filename*` (RFC 8187) it decodes to a non-empty name, in any
-   * charset it decodes (`us-ascii''a.txt`, `latin1''…` too), or else a non-empty `filename`.
-   */
-  namesFile(value: string): boolean;
+  /** busboy's reading of `value` (a part's `Content-Disposition`), `undefined` when it cannot read it (it then drops the part). */
+  readDisposition(value: string): BusboyDisposition | undefined;
   /**
    * The `charset` busboy decodes a text part in by the part's own `Content-Type` (lower case), as
    * busboy reads it: `undefined` when the part has none, or one busboy's parser cannot read (busboy
@@ -57,11 +63,12 @@ export function busboyPartReader(utils: unknown): BusboyPartReader {
   /** busboy's decoder of parameter values, as the form parser configures it (`defParamCharset: 'latin1'`: their bytes, decoded by the parser in the form's charset). */
   const parameterDecoder = busboyUtils.getDecoder('latin1');
   return {
-    readsDisposition: (value) => busboyUtils.parseDisposition(value, parameterDecoder) !== undefined,
-    namesFile(value) {
-      const params = busboyUtils.parseDisposition(value, parameterDecoder)?.params;
-      // busboy's own test: the parameters' truthiness, `filename*` first.
-      return Boolean(params?.['filename*'] || params?.filename);
+    readDisposition(value) {
+      const read = busboyUtils.parseDisposition(value, parameterDecoder);
+      if (read === undefined) return undefined;
+      const params = read.params;
+      // busboy's own tests: the parameters' truthiness, `filename*` first.
+      return { name: params.name || undefined, namesFile: Boolean(params['filename*'] || params.filename) };
     },
     partCharset(contentType) {
       if (contentType === undefined || contentType === '') return undefined;

@@ -17,8 +17,13 @@
  * escaping the closing quote, so it drops the part), where browsers escape nothing but `"`, CR
  * and LF (as `%22`, `%0D`, `%0A`). For a `Content-Disposition` that reads the browsers' way and
  * holds backslashes in its quoted values, the guard hands over its own reading of the names
- * ({@link MultipartGuard.takeFieldNames}) and the offsets of those backslashes
+ * ({@link MultipartGuard.takeFieldHead}) and the offsets of those backslashes
  * ({@link MultipartGuard.takePatches}), which busboy is given as `_`.
+ *
+ * What it read of each head goes to busboy's field and file events in body order
+ * ({@link MultipartGuard.takeFieldHead}, {@link MultipartGuard.takeFileHead}), with the name
+ * busboy will report: the parse refuses the form (400) when the two differ, so a head the two
+ * readers took apart differently never hands a value on under another part's name or charset.
  *
  * @module
  */
@@ -60,6 +65,12 @@ export interface PartHeadInfo {
   kind: PartKind;
   /** The `name` parameter, if any. */
   name: string | undefined;
+  /**
+   * The name busboy hands the part over with (its own reading of `name`, as its bytes; `undefined`
+   * when absent or empty): the parse checks busboy's event against it, so no part is ever handed
+   * over under another part's head (its name, charset or filename).
+   */
+  busboyName?: string | undefined;
   /** The `filename` (or decoded `filename*`) parameter, if any. */
   filename: string | undefined;
   /**
@@ -123,7 +134,7 @@ export interface PartHeadInfo {
    * which reads RFC 9110 quoted-pairs (`\\` as one backslash, a trailing `\` escaping the
    * closing quote, so the part is dropped), is given `_` there instead, and the names and
    * filenames the app sees are {@link PartHeadInfo.name} and {@link PartHeadInfo.filename}
-   * (handed over by {@link MultipartGuard.takeFieldNames} and {@link MultipartGuard.takeFileNames}).
+   * (handed over by {@link MultipartGuard.takeFieldHead} and {@link MultipartGuard.takeFileHead}).
    * Absent when busboy reads the value as the browser wrote it.
    */
   backslashes?: number[] | undefined;
@@ -144,8 +155,20 @@ export interface BrowserNames {
   filename: string | undefined;
 }
 
-/** What the guard read of a file part's names: the browser's reading when busboy's differs, and whether busboy's filename is a `filename*`. */
-export interface FileNames {
+/** What the guard read of a text field's head, taken by the parse when busboy hands the field over. */
+export interface FieldHead {
+  /** The name busboy will hand the field over with ({@link PartHeadInfo.busboyName}). */
+  busboyName: string | undefined;
+  /** `undefined`: busboy's name stands (see {@link BrowserNames}). */
+  browser: BrowserNames | undefined;
+  /** The `charset` of the part's own `Content-Type` (`undefined` when it declares none): see {@link PartHeadInfo.charset}. */
+  charset: string | undefined;
+}
+
+/** What the guard read of a file part's head: the browser's reading of its names when busboy's differs, and whether busboy's filename is a `filename*`. */
+export interface FileHead {
+  /** The name busboy will hand the file over with ({@link PartHeadInfo.busboyName}). */
+  busboyName: string | undefined;
   /** `undefined`: busboy's name and filename stand (see {@link BrowserNames}). */
   browser: BrowserNames | undefined;
   /** True when busboy's filename is the part's `filename*`, decoded in its own charset: not to be decoded again. */
@@ -217,11 +240,9 @@ export class MultipartGuard {
   #bodyBytes = 0;
   /** A file part without a filename not counted yet: a file input left empty sends one with no bytes, which is no file. */
   #uncounted = false;
-  /** The `charset` of each text field whose head was read and that busboy has not handed over yet, in body order. */
-  readonly #fieldCharsets: Array<string | undefined> = [];
-  /** The names read as a browser wrote them of each field (and each file) whose head was read and that busboy has not handed over yet, in body order. */
-  readonly #fieldNames: Array<BrowserNames | undefined> = [];
-  readonly #fileNames: FileNames[] = [];
+  /** The head of each text field, and of each file, read and not handed over by busboy yet, in body order. */
+  readonly #fieldHeads: FieldHead[] = [];
+  readonly #fileHeads: FileHead[] = [];
   /** Bytes pushed before the current chunk; the body offset of the current scan's first byte; that of the current part's head. */
   #pushed = 0;
   #base = 0;
@@ -245,26 +266,17 @@ export class MultipartGuard {
   }
 
   /**
-   * The `charset` of the part's own `Content-Type` for the next text field busboy hands over
-   * (`undefined` when it declares none), taken in body order: the guard reads each head before
-   * busboy does.
+   * The head of the next text field busboy hands over, taken in body order (the guard reads each
+   * head before busboy does); `undefined` when the guard read no more: the caller checks its
+   * {@link FieldHead.busboyName} against busboy's.
    */
-  takeFieldCharset(): string | undefined {
-    return this.#fieldCharsets.shift();
+  takeFieldHead(): FieldHead | undefined {
+    return this.#fieldHeads.shift();
   }
 
-  /**
-   * The name of the next text field busboy hands over read as a browser wrote it, when busboy's
-   * reading differs (backslashes in its quoted value: see {@link PartHeadInfo.backslashes}),
-   * else `undefined`: in body order, as {@link takeFieldCharset}.
-   */
-  takeFieldNames(): BrowserNames | undefined {
-    return this.#fieldNames.shift();
-  }
-
-  /** {@link takeFieldNames} for the next file part busboy hands over, and whether its filename is a `filename*`. */
-  takeFileNames(): FileNames {
-    return this.#fileNames.shift() ?? { browser: undefined, extendedFilename: false };
+  /** {@link takeFieldHead} for the next file part busboy hands over. */
+  takeFileHead(): FileHead | undefined {
+    return this.#fileHeads.shift();
   }
 
   /** True while the bytes pushed last end inside a part's head (its end not seen yet): they may hold bytes to change for busboy. */
@@ -457,9 +469,8 @@ export class MultipartGuard {
     if (part.kind === 'field' && ++this.#fields > limits.maxFields) {
       throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
     }
-    if (part.kind === 'field') this.#fieldCharsets.push(part.charset);
-    if (part.kind === 'field') this.#fieldNames.push(part.browserNames);
-    else this.#fileNames.push({ browser: part.browserNames, extendedFilename: part.extendedFilename === true });
+    if (part.kind === 'field') this.#fieldHeads.push({ busboyName: part.busboyName, browser: part.browserNames, charset: part.charset });
+    else this.#fileHeads.push({ busboyName: part.busboyName, browser: part.browserNames, extendedFilename: part.extendedFilename === true });
     for (const offset of part.backslashes ?? []) this.#patches.push(this.#headerStart + offset);
     this.#part = part;
     this.#bodyBytes = 0;
@@ -529,7 +540,9 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last) {
       if (!lastKept) continue;
-      headers.set(last, `${headers.get(last)!} ${line.trim()}`);
+      // Joined as busboy joins it: the line as it is, its leading whitespace kept, so a name
+      // folded inside its quotes reads the same to both.
+      headers.set(last, headers.get(last)! + line);
       if (last === 'content-disposition') dispositionAt = -1;
       continue;
     }
@@ -543,9 +556,10 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
     lastKept = !headers.has(last);
     if (!lastKept) continue;
     const value = line.slice(colon + 1);
-    headers.set(last, value.trim());
+    headers.set(last, value.trimStart());
     if (last === 'content-disposition') dispositionAt = at + colon + 1 + (value.length - value.trimStart().length);
   }
+  for (const [field, value] of headers) headers.set(field, value.trimEnd());
   const disposition = headers.get('content-disposition');
   if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined, undisposed: !malformed };
   const browser = dispositionAt === -1 ? undefined : readBrowserDisposition(disposition);
@@ -563,13 +577,14 @@ export function classifyPart(headerText: string, busboyParts: BusboyPartReader):
   const mediaType = busboyParts.partType(headers.get('content-type'));
   // busboy's own reading of the filename: `filename=""` alone does not make a file, a
   // `filename*` in any charset busboy decodes (`us-ascii''a.txt`) does.
-  const isFile = busboyParts.namesFile(disposition) || mediaType === 'application/octet-stream';
+  const busboyReading = busboyParts.readDisposition(disposition);
+  const isFile = busboyReading?.namesFile === true || mediaType === 'application/octet-stream';
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
-  const unreadable = undecodable === undefined && !busboyParts.readsDisposition(disposition);
+  const unreadable = undecodable === undefined && busboyReading === undefined;
   const charset = isFile ? undefined : busboyParts.partCharset(headers.get('content-type'));
   const extendedFilename = EXTENDED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""'));
-  return { kind: isFile ? 'file' : 'field', name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), nameless: nameless(disposition), continuedFilename: CONTINUED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""')), extendedFilename };
+  return { kind: isFile ? 'file' : 'field', name, busboyName: busboyReading?.name, filename, charset, undecodable, unreadable, extendedNameOnly: namedOnlyExtended(disposition), nameless: nameless(disposition), continuedFilename: CONTINUED_FILENAME.test(disposition.replace(QUOTED_VALUE, '$1""')), extendedFilename };
 }
 
 /**

@@ -285,7 +285,7 @@ export interface PartHandlers {
  * RFC 8187), with `%22`, `%0D` and `%0A` read back as `"`, CR and LF,
  * as browsers escape them: `unescapeFormDataName`; a name or filename whose quoted value holds
  * a backslash is the guard's reading, as the browser wrote it, not busboy's RFC 9110
- * quoted-pair one: {@link MultipartGuard.takeFieldNames}), paths kept in filenames, and busboy's own
+ * quoted-pair one: {@link MultipartGuard.takeFieldHead}), paths kept in filenames, and busboy's own
  * limits set just past `limits` as a backstop (busboy fires when a size is *reached*;
  * {@link MultipartGuard} enforces ours first).
  * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
@@ -341,9 +341,11 @@ export function openParser(
   parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
   parser.on('field', (rawName: string | undefined, value: string | undefined, info) => {
-    const browser = guard.takeFieldNames();
+    const head = guard.takeFieldHead();
+    if (head === undefined || head.busboyName !== rawName) return fail(outOfStep());
+    const browser = head.browser;
     const name = browser !== undefined ? decodeName(browser.name, true) : decodeName(rawName);
-    const declared = guard.takeFieldCharset();
+    const declared = head.charset;
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
     // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
     // windows-1252, read as it) or UTF-16LE; for any other its decoder answers undefined
@@ -352,7 +354,13 @@ export function openParser(
     else handlers.field(name ?? '', value, declared === undefined);
   });
   parser.on('file', (rawName: string | undefined, stream, rawInfo) => {
-    const { browser, extendedFilename } = guard.takeFileNames();
+    const head = guard.takeFileHead();
+    stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
+    if (head === undefined || head.busboyName !== rawName) {
+      stream.resume();
+      return fail(outOfStep());
+    }
+    const { browser, extendedFilename } = head;
     const name = browser !== undefined ? decodeName(browser.name, true) : decodeName(rawName);
     const info =
       browser?.filename !== undefined
@@ -361,13 +369,24 @@ export function openParser(
           ? rawInfo
           : { ...rawInfo, filename: extendedFilename ? unescapeFormDataName(rawInfo.filename) : decodeName(rawInfo.filename) };
     const filename = info.filename ?? '';
-    stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
     stream.on('limit', () => {
       fail(limitExceeded('maxFileSize', `file ${quoteName(filename || name)} is larger than ${limits.maxFileSize} bytes`));
     });
     handlers.file(name ?? '', stream, info);
   });
   return parser;
+}
+
+/**
+ * The 400 for a part busboy hands over under another name than the guard read in its head
+ * (`multipart-guard.ts` reads each head before busboy, for the limits, the names as browsers
+ * write them and the charsets): the two readings of the body are out of step, so no field is
+ * handed on under another part's name, charset or filename. No body a browser sends does this.
+ */
+function outOfStep(): HTTPBadRequest {
+  return new HTTPBadRequest(
+    'Malformed multipart body: a part\'s headers read two ways; send each part\'s Content-Disposition: form-data; name="…" on one line, as browsers do.',
+  );
 }
 
 /** The 415 for a text part whose `charset` busboy could not decode. */
