@@ -312,6 +312,25 @@ describe('cors: an origin function', () => {
     expect((await request(own.url, { headers: { origin: SITE } })).headers['access-control-allow-origin']).toBe(SITE);
     expect((await request(own.url, { headers: { origin: OTHER } })).status).toBe(200);
   });
+  it("throws at the request a '*' answered with credentials, which browsers refuse (Fetch §3.2.5), rather than sending it beside Allow-Credentials", async () => {
+    const logged: string[] = [];
+    const app = cors(counted(), { origin: (origin) => (origin === SITE ? '*' : Promise.resolve('*')), credentials: true });
+    const server = await start(errors(app, { log: { write: (line: string) => void logged.push(line) } }));
+    for (const origin of [SITE, OTHER]) {
+      const res = await request(server.url, { headers: { origin } });
+      expect(res.status, origin).toBe(500);
+      expect(res.headers['access-control-allow-origin'], origin).toBeUndefined();
+      const pre = await preflight(server.url, origin);
+      expect(pre.status, origin).toBe(500);
+      expect(pre.headers['access-control-allow-origin'], origin).toBeUndefined();
+    }
+    expect(logged.join('')).toContain(`cors: the origin function answered '*' for "${SITE}" with credentials`);
+    // Without credentials, '*' is the answer it always was.
+    const open = await start(cors(counted(), { origin: () => '*' }));
+    const res = await request(open.url, { headers: { origin: SITE } });
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+  });
 });
 
 describe('cors: the answers that reach it', () => {

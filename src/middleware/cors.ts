@@ -29,7 +29,8 @@ export interface CorsOptions {
    *   serialized origin (never for `null` or a malformed value, which are refused): `true`
    *   echoes the origin, a non-empty string is sent as `Access-Control-Allow-Origin` as it
    *   is, `false`/`null`/`undefined`/`''` refuses; any other answer (a `match()` array, a
-   *   number) throws a `TypeError` at that request. May be async; what it throws propagates
+   *   number), or `'*'` with `credentials` (browsers refuse it), throws a `TypeError` at that
+   *   request. May be async; what it throws propagates
    *   (a 500 under `errors`).
    *
    * Every answer but `'*'` depends on `Origin`, so every response then gets `Vary: Origin`.
@@ -151,7 +152,7 @@ export function cors(app: AppLike, options: CorsOptions = {}): App {
   if (wildcard && credentials) {
     throw new TypeError("cors: credentials need the allowed origins listed (or a function): browsers refuse 'Access-Control-Allow-Origin: *' with credentials");
   }
-  const check = originCheck(origin);
+  const check = originCheck(origin, credentials);
   const methods = fieldList('allowMethods', options.allowMethods ?? DEFAULT_METHODS, credentials);
   const allowHeaders = options.allowHeaders === undefined ? null : fieldList('allowHeaders', options.allowHeaders, credentials);
   const expose = fieldList('exposeHeaders', options.exposeHeaders ?? [], credentials);
@@ -210,13 +211,13 @@ export function cors(app: AppLike, options: CorsOptions = {}): App {
  * The origin check of an `origin` option: the `Access-Control-Allow-Origin` value for a
  * request's `Origin`, or `null` when refused.
  */
-function originCheck(origin: CorsOptions['origin']): (value: string, environ: Environ) => string | null | Promise<string | null> {
+function originCheck(origin: CorsOptions['origin'], credentials: boolean): (value: string, environ: Environ) => string | null | Promise<string | null> {
   if (origin === '*') return () => '*';
   if (typeof origin === 'function') {
     return (value, environ) => {
       if (!SERIALIZED_ORIGIN.test(value)) return null;
       const answer = origin(value, environ);
-      return isThenable(answer) ? Promise.resolve(answer).then((a) => allowOriginOf(a, value)) : allowOriginOf(answer, value);
+      return isThenable(answer) ? Promise.resolve(answer).then((a) => allowOriginOf(a, value, credentials)) : allowOriginOf(answer, value, credentials);
     };
   }
   const list = typeof origin === 'string' ? [origin] : origin;
@@ -235,10 +236,18 @@ function originCheck(origin: CorsOptions['origin']): (value: string, environ: En
  * The `Access-Control-Allow-Origin` value an `origin` function's answer stands for.
  *
  * @throws TypeError for an answer outside {@link OriginAnswer} (a `match()` array, a number),
- *   which would otherwise refuse every origin unsaid (Express's `cors` takes any truthy one for yes).
+ *   which would otherwise refuse every origin unsaid (Express's `cors` takes any truthy one for yes);
+ *   and, with `credentials`, for `'*'`, which the Fetch standard's CORS check fails beside
+ *   `Access-Control-Allow-Credentials: true` (every origin refused unsaid, as `origin: '*'`
+ *   with credentials is refused at construction).
  */
-function allowOriginOf(answer: OriginAnswer, origin: string): string | null {
+function allowOriginOf(answer: OriginAnswer, origin: string, credentials: boolean): string | null {
   if (answer === true) return origin;
+  if (answer === '*' && credentials) {
+    throw new TypeError(
+      `cors: the origin function answered '*' for ${JSON.stringify(origin)} with credentials, which browsers refuse: answer true to allow that origin (its value echoed)`,
+    );
+  }
   if (typeof answer === 'string') return answer !== '' ? answer : null;
   if (answer === false || answer === null || answer === undefined) return null;
   throw new TypeError(
