@@ -139,7 +139,9 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     failureReportKey.set(environ, report);
     try {
       started = await callApp(inner, environ, onCloseError);
-      checkStart(started, environ.REQUEST_METHOD === 'HEAD');
+      // A body given up on before its first chunk (the client left, a `timeout` above gave up)
+      // is empty whatever its head declares: nobody gets it, so its length is no error.
+      checkStart(started, environ.REQUEST_METHOD === 'HEAD', environ['tsgi.signal']?.aborted === true);
     } catch (error) {
       restore();
       started?.close();
@@ -200,9 +202,10 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
  * Validates what the app gave `startResponse` and the chunks pulled before the head (an array's,
  * a stream's first), so the server never has to refuse them: by the rules the adapters apply
  * (`head-rules`: a final status, one decimal `Content-Length`, and for an array body in a
- * response with content, the length it declares).
+ * response with content, the length it declares, unless `givenUp`: the signal aborted, and
+ * `callApp` answers a body it gave up on as empty, which a file's `Content-Length` is not).
  */
-function checkStart(started: StartedApp, head: boolean): void {
+function checkStart(started: StartedApp, head: boolean, givenUp: boolean): void {
   if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
   const { code } = finalStatus(started.status, started.headers);
   let declared = -1;
@@ -217,7 +220,7 @@ function checkStart(started: StartedApp, head: boolean): void {
     for (const chunk of started.body as unknown[]) length += checkChunk(chunk).byteLength;
     // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's; a 204's and
     // a 205's the server drops (a 205 is sent with 0, RFC 9110 §15.3.6), as it drops their body.
-    if (!hasNoContent(code)) checkDeclaredLength(declared, length, head);
+    if (!hasNoContent(code) && !givenUp) checkDeclaredLength(declared, length, head);
   } else if (started.first !== undefined) {
     // A stream's first chunk, pulled already: the head still waits for it.
     checkChunk(started.first.value);
