@@ -618,6 +618,28 @@ describe('directoryApp over a socket', () => {
     expect((await raw(server.port, '/old.txt')).status).toBe(404);
   });
 
+  it('keeps hiding the dotfiles of a swapped root whose links are followed (an atomic deploy with followSymlinks)', async () => {
+    const site = path.join(dir, 'site-followed');
+    for (const release of ['1', '2']) {
+      mkdirSync(path.join(site, 'releases', release, '.git'), { recursive: true });
+      writeFileSync(path.join(site, 'releases', release, '.git', 'config'), SECRET);
+      writeFileSync(path.join(site, 'releases', release, 'v.txt'), `release ${release}`);
+      symlinkSync('.git', path.join(site, 'releases', release, 'repo')); // /repo/config is .git/config
+    }
+    const current = path.join(site, 'current');
+    symlinkSync(path.join(site, 'releases', '1'), current);
+    const server = await start(directoryApp(current, { followSymlinks: true, listing: true }));
+    expect((await raw(server.port, '/v.txt')).rest).toBe('release 1');
+    expect((await raw(server.port, '/repo/config')).status).toBe(404);
+    const next = path.join(site, 'current.next');
+    symlinkSync(path.join(site, 'releases', '2'), next);
+    renameSync(next, current);
+    const leaked = await raw(server.port, '/repo/config');
+    expect([leaked.status, leaked.rest.includes(SECRET)]).toEqual([404, false]);
+    expect((await raw(server.port, '/v.txt')).rest).toBe('release 2');
+    expect((await raw(server.port, '/')).rest).not.toContain('repo');
+  });
+
   it('closes the file when a body is dropped unread or half-read (no descriptor leak)', async () => {
     const fds = () => readdirSync('/proc/self/fd').length;
     const app = directoryApp(root);

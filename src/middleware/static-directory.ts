@@ -78,7 +78,8 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * real location (symlinks resolved) is outside the root, unless `followSymlinks`, and a
  * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
  * The root may be a symlink swapped while the app runs (an atomic deploy): its real path is
- * looked up again when a path is not found below the one known.
+ * looked up again when a path is not found below the one known, or (`followSymlinks`) its
+ * real path leads out of it.
  *
  * A directory requested without its trailing slash answers **301** to the same URL with
  * the slash, built from the request's URL (`req.pathUrl`, `SCRIPT_NAME` included), so it
@@ -161,9 +162,11 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     let realBase = await resolveRoot();
     if (target === null || realBase === null) return notFound();
     let located = await locate(realBase, target, follow);
-    if (located === null) {
-      // Not there, or its real path left the root as known: the root may have moved (a
-      // swapped symlink). Only a miss pays for the second look.
+    // Not there, or its real path left the root as known (refused, or a followed link's out of
+    // it): the root may have moved (a swapped symlink), and the dotfile rule must see the new
+    // one (a followed `repo` → `.git` of the new release is out of the old root, where only
+    // its name would be checked). Only such a path pays for the second look.
+    if (located === null || (located.real !== null && !isBelow(realBase, located.real))) {
       const known = realBase;
       realBase = await resolveRoot(true);
       if (realBase === null) return notFound();
