@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Environ, type LogStream, toApp } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { hasNoContent } from '../gateway/status.ts';
@@ -139,9 +139,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     failureReportKey.set(environ, report);
     try {
       started = await callApp(inner, environ, onCloseError);
-      // A body given up on before its first chunk (the client left, a `timeout` above gave up)
-      // is empty whatever its head declares: nobody gets it, so its length is no error.
-      checkStart(started, environ.REQUEST_METHOD === 'HEAD', environ['tsgi.signal']?.aborted === true);
+      checkStart(started, environ);
     } catch (error) {
       restore();
       started?.close();
@@ -202,10 +200,11 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
  * Validates what the app gave `startResponse` and the chunks pulled before the head (an array's,
  * a stream's first), so the server never has to refuse them: by the rules the adapters apply
  * (`head-rules`: a final status, one decimal `Content-Length`, and for an array body in a
- * response with content, the length it declares, unless `givenUp`: the signal aborted, and
- * `callApp` answers a body it gave up on as empty, which a file's `Content-Length` is not).
+ * response with content, the length it declares, unless the request's signal aborted: `callApp`
+ * answers a body it gave up on before its first chunk as empty, which a file's `Content-Length`
+ * is not, and nobody gets it).
  */
-function checkStart(started: StartedApp, head: boolean, givenUp: boolean): void {
+function checkStart(started: StartedApp, environ: Environ): void {
   if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
   const { code } = finalStatus(started.status, started.headers);
   let declared = -1;
@@ -220,7 +219,11 @@ function checkStart(started: StartedApp, head: boolean, givenUp: boolean): void 
     for (const chunk of started.body as unknown[]) length += checkChunk(chunk).byteLength;
     // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's; a 204's and
     // a 205's the server drops (a 205 is sent with 0, RFC 9110 §15.3.6), as it drops their body.
-    if (!hasNoContent(code) && !givenUp) checkDeclaredLength(declared, length, head);
+    // A body given up on (the client left, a `timeout` above gave up) is no error: the signal is
+    // read only then, as reading it may make it.
+    if (!hasNoContent(code) && declared !== length && environ['tsgi.signal']?.aborted !== true) {
+      checkDeclaredLength(declared, length, environ.REQUEST_METHOD === 'HEAD');
+    }
   } else if (started.first !== undefined) {
     // A stream's first chunk, pulled already: the head still waits for it.
     checkChunk(started.first.value);
