@@ -9,12 +9,15 @@ import type { Converter } from './converters.ts';
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 import { redirectOf } from './endpoint.ts';
 import { RuleList } from './rule-list.ts';
+import { insertInOrder } from './sorted-insert.ts';
 
 class Node {
   /** Children by the exact text of the next segment. */
   readonly static = new Map<string, Node>();
   /** Children by a dynamic segment, tried in weight order. */
   readonly dynamic: Array<{ segment: Segment; node: Node }> = [];
+  /** The same children by their segment's key (see `Segment.key`), for adding rules. */
+  readonly dynamicByKey = new Map<string, { segment: Segment; node: Node }>();
   /** Rules whose segments end here. */
   readonly rules = new RuleList();
   /** Rules that match the rest of the path from here whole (a slash-crossing placeholder). */
@@ -196,11 +199,12 @@ export class Matcher {
         node = next;
         continue;
       }
-      let edge = node.dynamic.find((e) => e.segment.key === segment.key);
+      let edge = node.dynamicByKey.get(segment.key);
       if (!edge) {
         edge = { segment, node: new Node() };
-        node.dynamic.push(edge);
-        node.dynamic.sort((a, b) => a.segment.weight - b.segment.weight);
+        node.dynamicByKey.set(segment.key, edge);
+        // After the edges of lower or equal weight: among equals, the one added first is tried first.
+        insertInOrder(node.dynamic, edge, (a, b) => a.segment.weight < b.segment.weight);
       }
       node = edge.node;
     }

@@ -8,6 +8,7 @@
  * @module
  */
 import type { CompiledRule } from './rule.ts';
+import { insertInOrder } from './sorted-insert.ts';
 
 /** Methods every `GET` rule (`HEAD`) or none in particular (`OPTIONS`) answers: not what makes two rules duplicates. */
 const IMPLIED = new Set(['HEAD', 'OPTIONS']);
@@ -88,9 +89,7 @@ export class RuleList {
 
   /** Puts `rule` into `rules` (in order) after those it does not go before. */
   #insert(rules: CompiledRule[], rule: CompiledRule): void {
-    let at = rules.length;
-    while (at > 0 && this.#before(rule, rules[at - 1]!)) at--;
-    rules.splice(at, 0, rule);
+    insertInOrder(rules, rule, (a, b) => this.#before(a, b));
   }
 
   /**
