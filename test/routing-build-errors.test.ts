@@ -155,3 +155,25 @@ describe('a value built into the query', () => {
     );
   });
 });
+
+describe('a value missing', () => {
+  const missing = new RouteMap({
+    file: '/repos/<owner>/<repo>/blob/<path:file>',
+    post: { path: '/posts/<int:id>/<slug>', host: '<user>.blog.example' },
+  });
+
+  it('names every placeholder left without a value, as Werkzeug\'s BuildError lists them (only the first was named)', () => {
+    const build = (missing.build as (endpoint: string, values: Record<string, unknown>) => string).bind(missing);
+    expect(() => build('file', {})).toThrow(new TypeError('file (/repos/<owner>/<repo>/blob/<path:file>) needs a value for owner, repo, file'));
+    expect(() => build('file', { owner: 'tsgi', repo: null, file: undefined })).toThrow(new TypeError('file (/repos/<owner>/<repo>/blob/<path:file>) needs a value for repo, file'));
+    expect(build('file', { owner: 'tsgi', repo: 'tsgi', file: 'src/index.ts' })).toBe('/repos/tsgi/tsgi/blob/src/index.ts');
+  });
+
+  it("names the host's placeholders with the path's", () => {
+    const urls = missing.bind(Request.blank('/', { baseUrl: 'https://www.example.com' }));
+    const build = (urls.build as (endpoint: string, values: Record<string, unknown>) => string).bind(urls);
+    expect(() => build('post', {})).toThrow(new TypeError('post (/posts/<int:id>/<slug>) needs a value for user, id, slug'));
+    expect(() => build('post', { id: 3, slug: 'hello' })).toThrow(new TypeError('post (/posts/<int:id>/<slug>) needs a value for user'));
+    expect(build('post', { user: 'amy', id: 3, slug: 'hello' })).toBe('https://amy.blog.example/posts/3/hello');
+  });
+});

@@ -105,7 +105,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * for `[{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>']`, `{ page: 2 }`
    * `/users/page/2`.
    *
-   * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses
+   * @throws TypeError for an unknown endpoint, a missing value (naming every placeholder, the
+   *   host's too, left without one), a value its converter refuses
    *   (with several rules, when no other rule taking that name builds it: a refused value is
    *   never put in another rule's query), a host value that makes no valid host, values no
    *   rule of the endpoint takes, an `external` that is truthy but not `true` (`'false'`), or

@@ -10,8 +10,24 @@ import type { CompiledRule, Placeholder } from './rule.ts';
 import { wholeMatch } from './converters.ts';
 import { shownText, shownValue } from '../gateway/shown.ts';
 
-/** What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`). */
-export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'>;
+/**
+ * What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`, its
+ * placeholders those of its `parts`).
+ */
+export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'> & Partial<Pick<CompiledRule, 'placeholders'>>;
+
+/** True when `values` has an own value for `name` other than `null` and `undefined`. */
+export const hasValue = (values: Readonly<Record<string, unknown>>, name: string): boolean => Object.hasOwn(values, name) && values[name] !== undefined && values[name] !== null;
+
+/**
+ * The names of `rule`'s placeholders that `values` gives no value (see {@link hasValue}), in
+ * order (a rule's host's first), each once: all of them, as Werkzeug's `BuildError` lists the
+ * values to specify.
+ */
+function missingNames(rule: Buildable, values: Readonly<Record<string, unknown>>): string[] {
+  const placeholders = rule.placeholders ?? rule.parts.filter((part): part is Placeholder => typeof part !== 'string');
+  return [...new Set(placeholders.filter((p) => !hasValue(values, p.name)).map((p) => p.name))];
+}
 
 /** A `.` or `..` segment of a path. */
 const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
@@ -29,14 +45,15 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
 /**
  * The text `part`'s converter writes for its value in `values` (own properties only), unchecked.
  *
- * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
+ * @throws TypeError when the value is missing (or `null`): naming every placeholder of the rule
+ *   (its host's too) left without one; when its converter refuses it (its
  *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
  *   original as `cause`; other errors pass unchanged), or `toUrl` answers no string.
  */
 function convertedText(rule: Buildable, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
   // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
-  const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
-  if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
+  if (!hasValue(values, part.name)) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${missingNames(rule, values).join(', ')}`);
+  const value = values[part.name];
   let raw: string;
   try {
     raw = part.converter.toUrl(value);

@@ -8,7 +8,7 @@
  */
 import type { Converter } from './converters.ts';
 import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
-import { buildPath, pathOf } from './build.ts';
+import { buildPath, hasValue, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
@@ -97,17 +97,15 @@ function providesDefaultsFor(r: CompiledRule, rule: CompiledRule): boolean {
   return r.arguments.size === rule.arguments.size && [...r.arguments].every((name) => rule.arguments.has(name));
 }
 
-/** True when `values` has an own value for `name` other than `null` and `undefined`. */
-const given = (values: Readonly<Record<string, unknown>>, name: string) => Object.hasOwn(values, name) && values[name] !== undefined && values[name] !== null;
 
 /**
  * Whether `rule` can be built with `values` (Werkzeug's `Rule.suitable_for`): each placeholder
  * has a value, and each default is left out or given equal (`===`).
  */
 function suitable(rule: CompiledRule, values: Readonly<Record<string, unknown>>): boolean {
-  for (const p of rule.placeholders) if (!given(values, p.name)) return false;
+  for (const p of rule.placeholders) if (!hasValue(values, p.name)) return false;
   if (rule.defaults !== null) {
-    for (const [name, value] of Object.entries(rule.defaults)) if (given(values, name) && values[name] !== value) return false;
+    for (const [name, value] of Object.entries(rule.defaults)) if (hasValue(values, name) && values[name] !== value) return false;
   }
   return true;
 }
@@ -182,8 +180,8 @@ export function buildFor(endpoint: string, rules: readonly CompiledRule[], value
 
 /** What `rule` needs that `values` lack or contradict: `/users/ needs page 1 (by default) or none`. */
 function needs(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
-  const missing = rule.placeholders.filter((p) => !given(values, p.name)).map((p) => p.name);
-  const contradicted = Object.keys(rule.defaults ?? {}).filter((name) => given(values, name) && values[name] !== rule.defaults![name]);
+  const missing = rule.placeholders.filter((p) => !hasValue(values, p.name)).map((p) => p.name);
+  const contradicted = Object.keys(rule.defaults ?? {}).filter((name) => hasValue(values, name) && values[name] !== rule.defaults![name]);
   const wants = [...(missing.length ? [`a value for ${missing.join(', ')}`] : []), ...contradicted.map((name) => `${name} left out or equal to its default`)];
   return `${rule.pattern} needs ${wants.join(' and ')}`;
 }

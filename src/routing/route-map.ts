@@ -185,7 +185,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * `urls.build`, which has it), values the pattern does not use in the query, `anchor` as
    * the fragment.
    *
-   * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses;
+   * @throws TypeError for an unknown endpoint, a missing value (naming every placeholder left
+   *   without one), or one its converter refuses;
    *   for `external: true` or a rule with a `host`, which need a request's scheme and host
    *   (`routes.bind(req).build`); for options that are not a plain object or hold an unknown
    *   key (`RouteMap.build: unknown option "externl": did you mean "external"?`).
