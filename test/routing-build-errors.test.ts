@@ -177,3 +177,19 @@ describe('a value missing', () => {
     expect(build('post', { user: 'amy', id: 3, slug: 'hello' })).toBe('https://amy.blog.example/posts/3/hello');
   });
 });
+
+describe('an endpoint the map lacks', () => {
+  const named = new RouteMap({ item: '/items/<int:id>', items: '/items/', userProfile: '/users/<name>' });
+  const build = (endpoint: string) => () => (named.build as (endpoint: string, values: Record<string, unknown>) => string).call(named, endpoint, {});
+
+  it('names the endpoint it most likely misspells, as Werkzeug\'s BuildError asks "Did you mean"', () => {
+    expect(build('itme')).toThrow(new TypeError('no route named "itme": did you mean "item"?'));
+    expect(build('user_profile')).toThrow(new TypeError('no route named "user_profile": did you mean "userProfile"?'));
+    const urls = named.bind(Request.blank('/'));
+    expect(() => (urls.build as (endpoint: string) => string).call(urls, 'Items')).toThrow(new TypeError('no route named "Items": did you mean "items"?'));
+  });
+
+  it('names none when no endpoint is close', () => {
+    expect(build('checkout')).toThrow(new TypeError('no route named "checkout"'));
+  });
+});

@@ -181,7 +181,8 @@ export function closest(key: string, names: readonly string[]): string | null {
   let bestDistance = Math.max(1, Math.floor(wanted.length / 4)) + 1;
   for (const name of names) {
     const known = loose(name);
-    const distance = wanted.length >= 4 && known.startsWith(wanted) ? 1 : editDistance(wanted, known);
+    // The same name but for case, `_` and `-` first (`Items` is `items`, not `item`), then a start.
+    const distance = known === wanted ? 0 : wanted.length >= 4 && known.startsWith(wanted) ? 1 : editDistance(wanted, known);
     if (distance < bestDistance) {
       best = name;
       bestDistance = distance;

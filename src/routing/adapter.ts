@@ -14,7 +14,7 @@ import { Request } from '../request/request.ts';
 import type { CompiledRule } from './rule.ts';
 import type { Lookup, Matcher } from './matcher.ts';
 import { buildHost, fragment } from './build.ts';
-import { buildFor } from './endpoint.ts';
+import { buildFor, rulesOf } from './endpoint.ts';
 import { isFullUrl } from './redirect-to.ts';
 import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, ValuesOf } from './types.ts';
 import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
@@ -105,7 +105,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * for `[{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>']`, `{ page: 2 }`
    * `/users/page/2`.
    *
-   * @throws TypeError for an unknown endpoint, a missing value (naming every placeholder, the
+   * @throws TypeError for an unknown endpoint (naming the one it likely misspells), a missing value (naming every placeholder, the
    *   host's too, left without one), a value its converter refuses
    *   (with several rules, when no other rule taking that name builds it: a refused value is
    *   never put in another rule's query), a host value that makes no valid host, values no
@@ -115,8 +115,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
     checkOptions('urls.build', options, BUILD_OPTIONS, 'third');
-    const rules = this.#table.byEndpoint.get(endpoint);
-    if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    const rules = rulesOf(this.#table.byEndpoint, endpoint);
     const given = (values ?? {}) as Record<string, unknown>;
     const built = buildFor(endpoint, rules, given, (r) => r.host === null || buildHost(r, given) === this.host);
     const rule = built.rule;

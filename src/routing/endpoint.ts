@@ -11,7 +11,7 @@ import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
 import { buildPath, hasValue, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions, closest } from '../gateway/option-names.ts';
 import { shownValue } from '../gateway/shown.ts';
 
 /** The keys of a rule object. */
@@ -184,4 +184,18 @@ function needs(rule: CompiledRule, values: Readonly<Record<string, unknown>>): s
   const contradicted = Object.keys(rule.defaults ?? {}).filter((name) => hasValue(values, name) && values[name] !== rule.defaults![name]);
   const wants = [...(missing.length ? [`a value for ${missing.join(', ')}`] : []), ...contradicted.map((name) => `${name} left out or equal to its default`)];
   return `${rule.pattern} needs ${wants.join(' and ')}`;
+}
+
+/**
+ * The rules of `endpoint` in build order (see {@link compileEndpoint}), from a map's rules by
+ * endpoint.
+ *
+ * @throws TypeError for an endpoint the map lacks, naming the one it most likely misspells
+ *   (`no route named "itme": did you mean "item"?`), as Werkzeug's `BuildError` does.
+ */
+export function rulesOf(byEndpoint: ReadonlyMap<string, readonly CompiledRule[]>, endpoint: string): readonly CompiledRule[] {
+  const rules = byEndpoint.get(endpoint);
+  if (rules !== undefined) return rules;
+  const close = closest(String(endpoint), [...byEndpoint.keys()]);
+  throw new TypeError(`no route named ${JSON.stringify(endpoint)}${close === null ? '' : `: did you mean ${JSON.stringify(close)}?`}`);
 }

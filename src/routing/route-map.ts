@@ -15,7 +15,7 @@ import type { CompiledRule } from './rule.ts';
 import { type Lookup, Matcher } from './matcher.ts';
 import { BUILD_OPTIONS, type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
 import { fragment } from './build.ts';
-import { buildFor, compileEndpoint } from './endpoint.ts';
+import { buildFor, compileEndpoint, rulesOf } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
@@ -185,7 +185,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * `urls.build`, which has it), values the pattern does not use in the query, `anchor` as
    * the fragment.
    *
-   * @throws TypeError for an unknown endpoint, a missing value (naming every placeholder left
+   * @throws TypeError for an unknown endpoint (naming the one it likely misspells), a missing value (naming every placeholder left
    *   without one), or one its converter refuses;
    *   for `external: true` or a rule with a `host`, which need a request's scheme and host
    *   (`routes.bind(req).build`); for options that are not a plain object or hold an unknown
@@ -193,8 +193,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
     checkOptions('RouteMap.build', options, BUILD_OPTIONS, 'third');
-    const rules = this.#table.byEndpoint.get(endpoint);
-    if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    const rules = rulesOf(this.#table.byEndpoint, endpoint);
     const built = options?.external ? undefined : buildFor(endpoint, rules, (values ?? {}) as Record<string, unknown>, (rule) => rule.host === null);
     if (built === undefined || built.rule.host !== null) {
       throw new TypeError(`routes.build(${JSON.stringify(endpoint)}) has no request to take a host from: use routes.bind(req).build for an external URL or a rule with a host`);
