@@ -325,7 +325,9 @@ export class Matcher {
     if (last >= 0 && segments[last] === '') {
       // /items/ for a rule /items without strict slashes: answered as /items (a 405 included).
       const loose = this.#search(host, path.slice(0, -1), segments.slice(0, last), method, true);
-      return found.kind === 'none' || loose.kind === 'match' ? loose : found;
+      if (found.kind === 'none' || loose.kind === 'match') return loose;
+      // Both forms' rules lack the method: the 405 lists what either answers (as Werkzeug's `have_match_for`).
+      return found.kind === 'method' && loose.kind === 'method' ? { kind: 'method', allowed: new Set([...found.allowed, ...loose.allowed]) } : found;
     }
     if (!this.#slashRules) return found;
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
