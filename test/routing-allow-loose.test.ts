@@ -4,7 +4,9 @@
  * that answer it too (`/notes/<id>` with `strictSlashes: false` answers `/notes/3/`), as
  * Werkzeug's matcher collects them; it listed the first only, so a method the path answers
  * (`PUT /notes/3/`) was left out of `Allow` (RFC 9110 §15.5.6: the methods the target
- * resource supports). Over a socket.
+ * resource supports). Likewise for a path without the slash that a rule with one answers
+ * (`/tags/` without strict slashes answers `GET /tags`), where Werkzeug leaves it out too.
+ * Over a socket.
  */
 import { describe, expect, it } from 'vitest';
 import { RouteMap } from 'tsgi/routing';
@@ -14,8 +16,11 @@ const routes = new RouteMap({
   // The page of a note, under its slash; the API answers the note with or without one.
   page: '/notes/<int:id>/',
   api: { path: '/notes/<id>', methods: ['PUT', 'DELETE'], strictSlashes: false },
+  // The other way round: a list under its slash that answers without it too.
+  create: { path: '/tags', methods: ['POST'] },
+  list: { path: '/tags/', strictSlashes: false },
 });
-const app = routes.app({ page: (req, { id }) => `page ${id}`, api: (req, { id }) => `${req.method} ${id}` });
+const app = routes.app({ page: (req, { id }) => `page ${id}`, api: (req, { id }) => `${req.method} ${id}`, create: () => 'created', list: () => 'list' });
 const served = serveForSuite(app);
 
 const ask = async (method: string, target: string) =>
@@ -43,5 +48,15 @@ describe('Allow for a path with a trailing slash', () => {
     expect(refused.status).toBe(405);
     expect(refused.header('allow')).toBe('DELETE, OPTIONS, PUT');
     expect((await ask('GET', '/notes/3')).header('location')).toBe('http://example.com/notes/3/');
+  });
+
+  it('lists, for a path without the slash, the methods of a rule with one and without strict slashes, which answers it', async () => {
+    expect((await ask('GET', '/tags')).rest).toContain('list');
+    expect((await ask('POST', '/tags')).rest).toContain('created');
+    const refused = await ask('DELETE', '/tags');
+    expect(refused.status).toBe(405);
+    expect(refused.header('allow')).toBe('GET, HEAD, OPTIONS, POST');
+    expect((await ask('OPTIONS', '/tags')).header('allow')).toBe('GET, HEAD, OPTIONS, POST');
+    // A strict rule with the slash redirects instead of answering: not listed (/notes/3 above).
   });
 });

@@ -333,6 +333,12 @@ export class Matcher {
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
     segments.push('');
     const slashed = this.#search(host, `${path}/`, segments, found.kind === 'none' ? null : method);
+    if (slashed.kind === 'method' && found.kind === 'method') {
+      // Both forms' rules lack the method: the 405 lists too what a rule with the slash and
+      // without strict slashes answers here (a strict one redirects instead, as in Werkzeug).
+      const loose = this.#search(host, `${path}/`, segments, method, true);
+      return loose.kind === 'method' ? { kind: 'method', allowed: new Set([...found.allowed, ...loose.allowed]) } : found;
+    }
     if (slashed.kind !== 'match') return found;
     if (slashed.rule.strictSlashes) return SLASH;
     return found.kind === 'none' ? this.#search(host, `${path}/`, segments, method) : slashed;
