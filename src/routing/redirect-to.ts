@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
+import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder, refuseEscapes } from './rule.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { pathOf } from './build.ts';
 import { shownText } from '../gateway/shown.ts';
@@ -19,7 +19,9 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * The compiled `redirectTo` of `rule`: a function as it is; a template (`'/items/<id>'`) split
  * into its static text and the rule's placeholders by name.
  *
- * @throws TypeError for a template that does not start with `/`, holds `?` or `#`, a stray `<`
+ * @throws TypeError for a template that does not start with `/`, holds `?` or `#`, a
+ *   percent-encoded escape (`/new%20page`, which `build` would encode again: see
+ *   `refuseEscapes`), a stray `<`
  *   or `>`, Express/Hono syntax (`/posts/:id`, `*`, `/posts{/:id}`), or a `<name>` that is not one of the rule's placeholders (`<int:id>` included:
  *   the converter is the rule's), or for a `redirectTo` that is neither a string nor a function.
  */
@@ -33,6 +35,7 @@ export function compileRedirectTo(rule: CompiledRule, target: unknown): Redirect
     const names = rule.placeholders.map((p) => p.name).join(', ') || 'it has none';
     throw new TypeError(`${where}: ${JSON.stringify(foreign)} is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (${names})`);
   }
+  refuseEscapes(where, target, NAME);
   const parts: Part[] = [];
   let at = 0;
   for (const match of target.matchAll(NAME)) {

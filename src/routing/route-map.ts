@@ -119,7 +119,8 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   (`'/posts/:id'`, `'/files/*'`: write `'/posts/<id>'`, `'/files/<path:rest>'`), which would
  *   be matched as literal text; a `?` or `#` in a pattern (`'/search?q=<q>'`), which the path
  *   it is matched against never holds (read the query with `req.query`; `build` puts values
- *   the pattern does not use in it); a `strictSlashes` or `mergeSlashes` (of the map or of a rule)
+ *   the pattern does not use in it); a percent-encoded escape in a pattern's or template's text
+ *   (`'/caf%C3%A9'`: rules match the decoded path, write `'/café'`); a `strictSlashes` or `mergeSlashes` (of the map or of a rule)
  *   that is not a boolean; a rule matching the same requests as one before it (the same
  *   pattern but for its placeholders' names, the same host, a method both answer but `HEAD` and
  *   `OPTIONS`: `{ list: '/items', create: '/items' }`), which would never answer (Werkzeug 3.2's

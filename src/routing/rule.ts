@@ -274,6 +274,45 @@ function refuseQueryOrFragment(endpoint: string, pattern: string): void {
   );
 }
 
+/** A run of percent-encoded escapes (`%C3%A9`). */
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
+
+/**
+ * Throws for a pattern (or a `redirectTo` template) whose static text holds a percent-encoded
+ * escape (`'/caf%C3%A9'`, `'/docs/my%20page'`, copied from an address bar): rules match the
+ * decoded path (`PATH_INFO`: `/café`), so it would match only a client that encoded the `%`
+ * itself (`/caf%25C3%25A9`), a silent 404, and `build` would write that; Werkzeug takes it
+ * without a word. The message names the text to write, its escapes decoded (or asks for the
+ * character itself when they are no UTF-8). A `%` that starts no escape (`'/100%'`) is text,
+ * and a placeholder's arguments (matched by `placeholders`) are left as they are.
+ *
+ * @param where - what names the pattern, leading the message (`endpoint (pattern)`).
+ */
+export function refuseEscapes(where: string, pattern: string, placeholders: RegExp = PLACEHOLDER): void {
+  let first: string | undefined;
+  let decodable = true;
+  const decoded = (text: string) =>
+    text.replace(ESCAPES, (run) => {
+      first ??= run;
+      try {
+        return decodeURIComponent(run);
+      } catch {
+        decodable = false;
+        return run;
+      }
+    });
+  let written = '';
+  let at = 0;
+  for (const match of pattern.matchAll(placeholders)) {
+    written += decoded(pattern.slice(at, match.index)) + match[0];
+    at = match.index + match[0].length;
+  }
+  written += decoded(pattern.slice(at));
+  if (first === undefined) return;
+  const write = decodable ? `write ${JSON.stringify(written)}` : 'write the character itself, not its escape';
+  throw new TypeError(`${where}: ${JSON.stringify(first)} is a percent-encoded escape, matched here as literal text (a silent 404: rules match the decoded path): ${write}`);
+}
+
 /** Splits a pattern into parts (static text and placeholders); `inHost` for a host pattern (see `converterFor`). */
 function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>, inHost = false): Part[] {
   const parts: Part[] = [];
@@ -491,6 +530,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   const merge = options.mergeSlashes ?? defaults.mergeSlashes;
   const parts = parseParts(merge ? mergeSlashes(pattern) : pattern, converters);
   refuseQueryOrFragment(endpoint, pattern);
+  refuseEscapes(`${endpoint} (${pattern})`, pattern);
   // Split the parts into segments at each '/' of the static text.
   const segmentParts: Part[][] = [[]];
   for (const part of parts) {
