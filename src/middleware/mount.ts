@@ -13,6 +13,7 @@ import { cleanPath, redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { foreignSyntax } from '../http/router-syntax.ts';
 import { queryOrFragmentIn } from '../http/query-in-path.ts';
+import { escapesIn } from '../http/escapes-in-path.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -96,7 +97,8 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   with an invalid host (an IPv6 literal that is no address: `http://[::1::2]/`) or port or a wildcard (`http://*.example.com/`: find tenants in a
  *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
  *   `'/api'` takes every path below it), a path with a `?` or `#` (`'/search?q'`: `PATH_INFO`
- *   holds neither, so the key would match only an encoded `%3F` or `%23`), a path with a `.` or
+ *   holds neither, so the key would match only an encoded `%3F` or `%23`), a path with a
+ *   percent-encoded escape (`'/my%20shop'`: keys are decoded paths, write `'/my shop'`), a path with a `.` or
  *   `..` segment unless `cleanPaths` is `false` (`'/docs/./api'`: requests are redirected to
  *   their clean path before matching, so it would match none), two keys that mean
  *   the same mount, a value that is not an app, or a `cleanPaths` that is not a boolean.
@@ -201,6 +203,12 @@ function parseKey(key: string, clean: boolean): Entry {
     const prefix = `${key.slice(0, key.length - path.length)}${path.slice(0, delimiter.at)}`;
     const query = delimiter.char === '?' ? ', and read the query in the app with req.query' : '';
     throw new TypeError(`mount: a key is matched against the path alone (got ${JSON.stringify(key)}), ${delimiter.reason}: write ${JSON.stringify(prefix)}${query}`);
+  }
+  // `/my%20shop` would match only a client that encoded the `%` itself: keys are decoded paths.
+  const escaped = escapesIn(path);
+  if (escaped !== null) {
+    const write = escaped.written === null ? 'write the character itself, not its escape' : `write ${JSON.stringify(`${key.slice(0, key.length - path.length)}${escaped.written}`)}`;
+    throw new TypeError(`mount: a key is a decoded path (got ${JSON.stringify(key)}): ${JSON.stringify(escaped.escape)} is a percent-encoded escape, matched as literal text (a silent 404): ${write}`);
   }
   path = path.replace(/\/{2,}/g, '/');
   // `/docs/./api` matches no request: `/docs/./api` is redirected to `/docs/api` first.

@@ -11,6 +11,7 @@ import { uFlagEscapeReason } from './unicode-escape.ts';
 import { asciiHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { queryOrFragmentIn } from '../http/query-in-path.ts';
+import { escapesIn } from '../http/escapes-in-path.ts';
 import { GuardedRegExp } from './guarded-regex.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
@@ -274,9 +275,6 @@ function refuseQueryOrFragment(endpoint: string, pattern: string): void {
   );
 }
 
-/** A run of percent-encoded escapes (`%C3%A9`). */
-const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
-
 /**
  * Throws for a pattern (or a `redirectTo` template) whose static text holds a percent-encoded
  * escape (`'/caf%C3%A9'`, `'/docs/my%20page'`, copied from an address bar): rules match the
@@ -289,28 +287,10 @@ const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
  * @param where - what names the pattern, leading the message (`endpoint (pattern)`).
  */
 export function refuseEscapes(where: string, pattern: string, placeholders: RegExp = PLACEHOLDER): void {
-  let first: string | undefined;
-  let decodable = true;
-  const decoded = (text: string) =>
-    text.replace(ESCAPES, (run) => {
-      first ??= run;
-      try {
-        return decodeURIComponent(run);
-      } catch {
-        decodable = false;
-        return run;
-      }
-    });
-  let written = '';
-  let at = 0;
-  for (const match of pattern.matchAll(placeholders)) {
-    written += decoded(pattern.slice(at, match.index)) + match[0];
-    at = match.index + match[0].length;
-  }
-  written += decoded(pattern.slice(at));
-  if (first === undefined) return;
-  const write = decodable ? `write ${JSON.stringify(written)}` : 'write the character itself, not its escape';
-  throw new TypeError(`${where}: ${JSON.stringify(first)} is a percent-encoded escape, matched here as literal text (a silent 404: rules match the decoded path): ${write}`);
+  const found = escapesIn(pattern, placeholders);
+  if (found === null) return;
+  const write = found.written === null ? 'write the character itself, not its escape' : `write ${JSON.stringify(found.written)}`;
+  throw new TypeError(`${where}: ${JSON.stringify(found.escape)} is a percent-encoded escape, matched here as literal text (a silent 404: rules match the decoded path): ${write}`);
 }
 
 /** Splits a pattern into parts (static text and placeholders); `inHost` for a host pattern (see `converterFor`). */
