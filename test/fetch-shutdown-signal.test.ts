@@ -12,8 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
-import { setTimeout as sleepFor } from 'node:timers/promises';
-import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
+import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawSleepingSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder, errorLog, sleep } from './node-helpers.ts';
 import { serveFetch } from './fetch-helpers.ts';
 
@@ -142,25 +141,13 @@ describe('req.signal when toFetchHandler does not send the rest of a streamed bo
   });
 
   it('logs nothing for a source that stops by throwing the abort (a sleep given the signal), over a socket', async () => {
-    const cleaned = deferred();
-    const app: App = (environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
-      return (async function* () {
-        try {
-          yield encoder.encode('one');
-          await sleepFor(60_000, undefined, { signal: environ['tsgi.signal'] });
-          yield encoder.encode('two');
-        } finally {
-          cleaned.resolve();
-        }
-      })();
-    };
+    const { app, cleaned } = rawSleepingSource();
     const log = errorLog();
     const server = await serveFetch(toFetchHandler(app, { log }));
     try {
       const res = await fetch(`${server.url}/`, { method: 'HEAD' });
       expect(res.status).toBe(200);
-      expect(await atOnce(cleaned.promise)).toBeUndefined();
+      expect(await atOnce(cleaned)).toBeUndefined();
       await sleep(20);
       expect(log.text).toBe('');
     } finally {

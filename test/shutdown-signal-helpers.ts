@@ -3,6 +3,7 @@
  * test/testing-shutdown-signal.test.ts (under the `TestClient`) share: a quiet streamed source
  * that waits on `req.signal` alone, and the checks of the reason the signal aborts with.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { deferred, encoder } from './node-helpers.ts';
@@ -98,4 +99,25 @@ export function expectClosedEarly(reason: unknown): void {
   expect(reason).toBeInstanceOf(DOMException);
   expect((reason as DOMException).name).toBe('AbortError');
   expect((reason as DOMException).message).toBe('response body closed before its end');
+}
+
+/**
+ * {@link rawStreamSource} whose source stops by throwing the abort: one chunk, then a
+ * `sleep` given `tsgi.signal`, which rejects with the signal's reason. Records its `finally`.
+ */
+export function rawSleepingSource() {
+  const cleaned = deferred();
+  const app: App = (environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+    return (async function* () {
+      try {
+        yield encoder.encode('one');
+        await sleep(60_000, undefined, { signal: environ['tsgi.signal'] });
+        yield encoder.encode('two');
+      } finally {
+        cleaned.resolve();
+      }
+    })();
+  };
+  return { app, cleaned: cleaned.promise };
 }

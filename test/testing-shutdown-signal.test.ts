@@ -7,14 +7,12 @@
  * it with `client disconnected`. (`serve()`'s cut at its graceful timeout has no counterpart:
  * the client has no connections to cut.)
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Response } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
-import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawStreamSource } from './shutdown-signal-helpers.ts';
-import { deferred, encoder } from './node-helpers.ts';
+import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawSleepingSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 
 /** Well under a test's timeout: what "at once" allows. */
 const AT_ONCE = 1000;
@@ -106,24 +104,12 @@ describe('req.signal when the TestClient stops reading a body before its end for
   });
 
   it('logs nothing for a HEAD whose source stops by throwing the abort (a sleep given the signal), as serve() does', async () => {
-    const cleaned = deferred();
-    const app: App = (environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
-      return (async function* () {
-        try {
-          yield encoder.encode('one');
-          await sleep(60_000, undefined, { signal: environ['tsgi.signal'] }); // rejects with the abort's reason
-          yield encoder.encode('two');
-        } finally {
-          cleaned.resolve();
-        }
-      })();
-    };
+    const { app, cleaned } = rawSleepingSource();
     // Without allowErrors: a logged AbortError would fail the call, where serve() logs nothing.
     const res = await atOnce(new TestClient(app, { lint: false }).head('/'));
     expect(res).not.toBe('hung');
     expect(res !== 'hung' && res.statusCode).toBe(200);
     expect(res !== 'hung' && res.errors).toBe('');
-    await cleaned.promise;
+    await cleaned;
   });
 });
