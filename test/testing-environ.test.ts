@@ -238,6 +238,38 @@ describe('the test client builds the environ serve() builds', () => {
     expect(called).toBe(2);
   });
 
+  it('answers the framing Node\'s parser refuses 400 before reading Expect, as the server does: not 417', async () => {
+    let called = 0;
+    const app = Request.application(async (req) => {
+      called++;
+      return new Response(await req.text());
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const client = new TestClient(app, { status: '*' });
+    const cases: Array<{ fields: Array<[string, string]>; wire: string }> = [
+      {
+        fields: [['Content-Length', '5'], ['Transfer-Encoding', 'chunked'], ['Expect', '200-ok']],
+        wire: 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\nExpect: 200-ok\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+      },
+      {
+        fields: [['Content-Length', '5'], ['Content-Length', '5'], ['Expect', '200-ok']],
+        wire: 'Content-Length: 5\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\nhello',
+      },
+    ];
+    try {
+      for (const { fields, wire } of cases) {
+        const raw = (await rawExchange(server.port, `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${wire}`)).raw;
+        const text = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+        expect(raw.startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
+        const held = await client.post('/', { body: 'hello', headers: fields });
+        expect([held.statusCode, held.textBody]).toEqual([400, text]);
+      }
+      expect(called).toBe(0);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {
     const files = { f: { filename: 'a.txt', content: 'hello' } };
     // The form parse keeps no copy of a multipart body: a later req.bytes() fails on the server.

@@ -17,7 +17,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
-import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
+import { DUPLICATE_CONTENT_LENGTH, repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
 import { UNMET_EXPECTATION, expectationOf } from '../http/expectation.ts';
@@ -467,14 +467,14 @@ type Refusal = FramingRefusal | { code: 417; detail: string };
 
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
- * <why>`, or another title for its code), or null: a path it cannot decode, several lines of a field that is no list among
- * `headers` (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the
- * environ keeps the last Host), an invalid Host, one outside `trustedHosts` when given; the
- * framing Node's parser refuses (a `Content-Length` sent with `Transfer-Encoding`; for a
- * `streamed` body, one that is not digits), and the transfer codings `serve()` refuses
- * (`transferEncodingRefusal`: a `501` for a coding other than `chunked`); first of all, as
- * `serve()` answers it before it reads the request further, an `Expect` other than
- * `100-continue` (a `417`, `expectationOf`). In the words `serve()` answers them with.
+ * <why>`, or another title for its code), or null, in the order `serve()` answers them: first
+ * the framing Node's parser refuses ({@link parserRefusal}); then an `Expect` other than
+ * `100-continue` (a `417`, `expectationOf`), which Node reads once the parser took the head;
+ * then a path it cannot decode, several lines of a field that is no list among `headers`
+ * (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the environ keeps
+ * the last Host), an invalid Host, one outside `trustedHosts` when given, and the transfer
+ * codings `serve()` refuses (`transferEncodingRefusal`: a `501` for a coding other than
+ * `chunked`). In the words `serve()` answers them with.
  */
 function refusalOf(
   pathError: boolean,
@@ -484,6 +484,8 @@ function refusalOf(
   trustedHosts: readonly string[] | undefined,
 ): Refusal | null {
   const refused = (detail: string): Refusal => ({ code: 400, detail });
+  const framing = parserRefusal(environ, streamed, headers);
+  if (framing !== null) return refused(framing);
   // Node reads `Expect` on an HTTP/1.1 (or HTTP/2) request only, not on a 1.0 one.
   const expectation = environ.HTTP_EXPECT;
   if (typeof expectation === 'string' && environ.SERVER_PROTOCOL !== 'HTTP/1.0' && expectationOf(expectation) === 'unmet') return { code: 417, detail: UNMET_EXPECTATION };
@@ -492,13 +494,24 @@ function refusalOf(
   if (repeated !== null) return refused(repeated);
   const host = hostRefusal(environ.HTTP_HOST as string | undefined, trustedHosts);
   if (host !== null) return refused(host);
-  const length = environ.CONTENT_LENGTH;
-  if (streamed && length !== undefined && !/^\d+$/.test(length)) return refused('invalid Content-Length');
   const transferEncoding = environ.HTTP_TRANSFER_ENCODING;
-  if (transferEncoding === undefined) return null;
-  // The call's own Content-Length (a held body's environ has the body's length in its place, or none).
-  if (headers.some(([name]) => name.toLowerCase() === 'content-length')) return refused(BOTH_FRAMINGS);
-  return transferEncodingRefusal(transferEncoding, environ.SERVER_PROTOCOL);
+  return transferEncoding === undefined ? null : transferEncodingRefusal(transferEncoding, environ.SERVER_PROTOCOL);
+}
+
+/**
+ * The framing Node's HTTP parser refuses, which `serve()` answers before any other check (its
+ * `clientError`), in its words, or null: several `Content-Length` lines among `headers`, a
+ * `streamed` body's `Content-Length` that is not digits, a `Content-Length` of the call's own
+ * sent with `Transfer-Encoding` (a held body's environ has the body's length in its place, or none).
+ */
+function parserRefusal(environ: Environ, streamed: boolean, headers: ReadonlyArray<readonly [string, string]>): string | null {
+  let lengths = 0;
+  for (const [name] of headers) if (name.toLowerCase() === 'content-length') lengths++;
+  if (lengths > 1) return DUPLICATE_CONTENT_LENGTH;
+  const length = environ.CONTENT_LENGTH;
+  if (streamed && length !== undefined && !/^\d+$/.test(length)) return 'invalid Content-Length';
+  if (lengths > 0 && environ.HTTP_TRANSFER_ENCODING !== undefined) return BOTH_FRAMINGS;
+  return null;
 }
 
 /**
