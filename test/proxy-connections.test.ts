@@ -119,6 +119,37 @@ describe('the default pool', () => {
     }
   }, 30_000);
 
+  it('gives up a request with a body that waited for a free connection without an uncaught error when the connection frees', async () => {
+    // undici reads a body once (`read(0)`) as its turn comes, before it asks to start it: the
+    // read of the client's upload then fails (the client gone, or the 504 sent), with nobody
+    // listening on the body any more once the start was refused.
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      for (const giveUp of ['timeout', 'client gone'] as const) {
+        const server = await gateway({ connections: 1, headersTimeout: giveUp === 'timeout' ? 300 : 60_000 });
+        const held = request(`${server.url}/stream`);
+        await sleep(100);
+        if (giveUp === 'timeout') expect((await request(`${server.url}/fast`, { method: 'POST', body: 'abc' })).status).toBe(504);
+        else {
+          const client = net.connect(server.port, '127.0.0.1', () => client.write('POST /fast HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc'));
+          client.on('error', () => undefined);
+          await sleep(200);
+          client.destroy();
+        }
+        connections = 0;
+        expect((await held).status).toBe(200);
+        expect((await request(`${server.url}/fast`)).status).toBe(200);
+        await sleep(50);
+        expect(uncaught, giveUp).toEqual([]);
+        expect(connections, giveUp).toBe(0);
+      }
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  }, 30_000);
+
   it('answers a request whose client leaves while it waits for a free connection at once: a graceful close() does not wait for it', async () => {
     const app = proxy(origin, { connections: 1 });
     proxies.push(app);

@@ -423,11 +423,16 @@ const DECLINABLE = /^(?:h2c|TLS\/[\d.]+)?$/i;
  * The request body as a stream for undici, pulling one chunk from `tsgi.input` per read. The
  * input is opened at the first read (so `100 Continue` goes out only once the upstream takes the
  * body) and is never closed from here: when the upstream fails, the server deals with what
- * the client still sends (docs/server.md, unread request bodies).
+ * the client still sends (docs/server.md, unread request bodies). A failed read destroys the
+ * stream with its error, told to the exchange (`uploadFailed`); the stream's own 'error' event
+ * has a listener that ignores it, since undici listens only while it owns the request: it
+ * reads the body once (`read(0)`) as the request's turn on a connection comes, before
+ * {@link UpstreamExchange.onRequestStart} refuses a request given up while it waited (its
+ * client gone, or its 504 sent), and that read then fails unheard (an uncaught exception).
  */
 function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchange): Readable {
   let iterator: AsyncIterator<Uint8Array> | undefined;
-  return new Readable({
+  const body = new Readable({
     read() {
       iterator ??= input[Symbol.asyncIterator]();
       exchange.waitingForClient();
@@ -444,7 +449,12 @@ function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchang
       );
     },
   });
+  body.on('error', ignoreUploadError);
+  return body;
 }
+
+/** The body stream's 'error' listener of {@link requestBody}: the error went to the exchange. */
+function ignoreUploadError(): void {}
 
 /**
  * The status line to send: the upstream's code and reason phrase, or the code's standard phrase
