@@ -183,7 +183,7 @@ describe('the test client builds the environ serve() builds', () => {
     expect((await client.get('/')).textBody).toBe('a.example');
   });
 
-  it('answers a Transfer-Encoding with a Content-Length, or with a coding other than chunked, as the server does, without calling the app', async () => {
+  it('answers a Transfer-Encoding with a Content-Length, or with a coding other than chunked, as the server does, without calling the app; the framing its parser refuses before an Expect it cannot meet', async () => {
     let called = 0;
     const app = Request.application(async (req) => {
       called++;
@@ -203,6 +203,18 @@ describe('the test client builds the environ serve() builds', () => {
         wire: 'Transfer-Encoding: gzip, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
         status: 501,
         text: 'Not Implemented: the transfer coding "gzip" is not supported\n',
+      },
+      {
+        fields: [['Content-Length', '5'], ['Transfer-Encoding', 'chunked'], ['Expect', '200-ok']],
+        wire: 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\nExpect: 200-ok\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
+        status: 400,
+        text: 'Bad Request: Content-Length together with Transfer-Encoding\n',
+      },
+      {
+        fields: [['Content-Length', '5'], ['Content-Length', '5'], ['Expect', '200-ok']],
+        wire: 'Content-Length: 5\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\nhello',
+        status: 400,
+        text: 'Bad Request: duplicate Content-Length\n',
       },
     ];
     for (const { fields, wire, status, text } of cases) {
@@ -236,38 +248,6 @@ describe('the test client builds the environ serve() builds', () => {
     expect((await client.post('/', { body: 'hi', headers: { expect: '100-Continue' } })).textBody).toBe('hi');
     expect((await client.get('/', { headers: { expect: ' , ' } })).statusCode).toBe(200);
     expect(called).toBe(2);
-  });
-
-  it('answers the framing Node\'s parser refuses 400 before reading Expect, as the server does: not 417', async () => {
-    let called = 0;
-    const app = Request.application(async (req) => {
-      called++;
-      return new Response(await req.text());
-    });
-    const server = await start(app, { host: '127.0.0.1' });
-    const client = new TestClient(app, { status: '*' });
-    const cases: Array<{ fields: Array<[string, string]>; wire: string }> = [
-      {
-        fields: [['Content-Length', '5'], ['Transfer-Encoding', 'chunked'], ['Expect', '200-ok']],
-        wire: 'Content-Length: 5\r\nTransfer-Encoding: chunked\r\nExpect: 200-ok\r\n\r\n5\r\nhello\r\n0\r\n\r\n',
-      },
-      {
-        fields: [['Content-Length', '5'], ['Content-Length', '5'], ['Expect', '200-ok']],
-        wire: 'Content-Length: 5\r\nContent-Length: 5\r\nExpect: 200-ok\r\n\r\nhello',
-      },
-    ];
-    try {
-      for (const { fields, wire } of cases) {
-        const raw = (await rawExchange(server.port, `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${wire}`)).raw;
-        const text = raw.slice(raw.indexOf('\r\n\r\n') + 4);
-        expect(raw.startsWith('HTTP/1.1 400 Bad Request\r\n')).toBe(true);
-        const held = await client.post('/', { body: 'hello', headers: fields });
-        expect([held.statusCode, held.textBody]).toEqual([400, text]);
-      }
-      expect(called).toBe(0);
-    } finally {
-      await server.close();
-    }
   });
 
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {
