@@ -640,10 +640,13 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, d
   } catch (error) {
     throwing = true;
     // The body failed (or proved longer or shorter than declared) after chunks it had at once,
-    // held for this flush: coded and flushed (a sync flush, the coding not ended) before the
-    // failure goes on, so the client gets every byte the body gave before it, as without
-    // compress, then the cut: a truncated coded stream. Not after a failure of zlib's own.
-    if (pendingBytes > 0 && failure === undefined) {
+    // held for this flush, once the answer is under way (a chunk went out): coded and flushed
+    // (a sync flush, the coding not ended) before the failure goes on, so the client gets every
+    // byte the body gave before it, as without compress, then the cut: a truncated coded
+    // stream. Not before anything went out: the failure then comes at the body's first step,
+    // and the layers above (`errors`) and the server still answer a whole 500 in its place. Not
+    // after a failure of zlib's own.
+    if (sent && pendingBytes > 0 && failure === undefined) {
       const output = await step(concatBytes(pending, pendingBytes)).catch(() => null);
       pending = [];
       pendingBytes = 0;
