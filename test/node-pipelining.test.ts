@@ -213,4 +213,26 @@ describe('pipelined requests', () => {
     const { raw: both } = await rawExchange(server.port, 'GET /a HTTP/1.1\r\nHost: 1\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\nHost: 1\r\nConnection: close\r\n\r\n');
     expect(both.split('HTTP/1.1 ').length).toBe(3);
   });
+
+  // A request Node parses in the same read after an answer that closed the connection (an unread
+  // chunked body: lingering close) found no answer ahead of it and got the socket at once: the
+  // app ran for it (a POST's side effects) and its answer went nowhere, so the client, which sees
+  // the connection close after the first answer, sends it again.
+  it('a request pipelined behind an answer that closed the connection (an unread chunked body) never reaches the app', async () => {
+    const first = 'POST /upload HTTP/1.1\r\nHost: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+    const seen: string[] = [];
+    const server = await start(
+      Request.application((req) => {
+        seen.push(`${req.method} ${req.path}`);
+        return new Response(req.path);
+      }),
+    );
+    const { raw } = await rawExchange(server.port, `${first}POST /charge HTTP/1.1\r\nHost: 1\r\nContent-Length: 0\r\n\r\n`);
+    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    expect(raw.toLowerCase()).toContain('connection: close');
+    expect(raw.split('HTTP/1.1 ').length).toBe(2); // one answer; the client sends /charge again
+    await sleep(50);
+    expect(seen).toEqual(['POST /upload']);
+    expect(server.log.text).toBe('');
+  });
 });

@@ -31,7 +31,7 @@ import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { closeEmitter, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
 import { destroyOnPeerReset, resetBeforeHandler } from './h2-peer-reset.ts';
-import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
+import { behindClosingAnswer, closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
 import { inputFailure } from '../../request/input.ts';
@@ -184,7 +184,7 @@ export function createHandler(
       resetEarly = resetBeforeHandler(stream);
       destroyOnPeerReset(stream);
     }
-    if (waitsForTurn(req, res, handle)) return;
+    if (waitsForTurn(req, res, handle) || behindClosingAnswer(req, res)) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     // Under Express, a path it routed with escapes of plain characters: the 308 to its plain

@@ -66,6 +66,18 @@ function waitForTurn(req: IncomingMessage, res: ServerResponse, take: (req: Inco
 }
 
 /**
+ * True when `res` answers an HTTP/1 request that came on a connection this side has already
+ * ended: the answer before it closed the connection (`Connection: close`, a lingering close of
+ * a body the app left unread) while Node's parser went on through the rest of the read that
+ * carried it. Such a request is dropped unrun, as Node drops one still waiting behind a closing
+ * answer: its answer could not go out, and a client that sees the connection close after the
+ * answer before sends it again (RFC 9112 §9.3.2), so running the app would run a POST twice.
+ */
+export function behindClosingAnswer(req: IncomingMessage, res: ServerResponse): boolean {
+  return req.httpVersionMajor === 1 && res.socket !== null && res.socket.writableEnded;
+}
+
+/**
  * Has the answer to an HTTP/1.1 upgrade request (`Upgrade`, with `upgrade` listed in
  * `Connection`; RFC 9110 §7.8) close the connection (`Connection: close`), whatever it is:
  * the app cannot switch protocols (a `101` is no final status), so it answers in HTTP/1.1,
