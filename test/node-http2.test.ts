@@ -539,6 +539,37 @@ describe('HTTP/2 over TLS', () => {
     await idleClosed;
   });
 
+  // The session's timers closed it gracefully: Node then ends the socket and waits for the
+  // client's end, which a client that neither reads nor closes never sends, so each such
+  // connection (a TLS handshake with ALPN h2 and nothing after, or an h2c preface alone) was
+  // held for ever, counting against maxConnections.
+  it.each([
+    ['over TLS, a client that handshakes (ALPN h2), then neither sends nor reads', 'tls'],
+    ['over h2c, a client that sends the preface alone and reads nothing', 'h2c'],
+  ] as const)('frees the connection of a session that opens no stream after firstByteTimeout: %s', async (_, kind) => {
+    const app = Request.application(() => new Response('hi'));
+    const server = await start(app, kind === 'tls' ? { tls: tls(), http2: true, firstByteTimeout: 200 } : { http2: 'h2c', firstByteTimeout: 200 });
+    const port = Number(new URL(server.url).port);
+    const client =
+      kind === 'tls'
+        ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['h2'] })
+        : net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    client.on('error', () => {});
+    try {
+      await new Promise((resolve) => client.once(kind === 'tls' ? 'secureConnect' : 'connect', resolve));
+      if (kind === 'h2c') client.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+      client.pause(); // reads nothing: the server's SETTINGS and GOAWAY stay unread
+      const connections = () => new Promise<number>((resolve, reject) => server.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+      await sleep(100);
+      expect(await connections()).toBe(1);
+      const t0 = Date.now();
+      while ((await connections()) > 0 && Date.now() - t0 < 3_000) await sleep(50);
+      expect(await connections()).toBe(0);
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('answers 408 to a stream whose body does not arrive in requestTimeout, and logs that 408, not a 499', async () => {
     const lines: string[] = [];
     const app = accessLog(

@@ -53,10 +53,11 @@ function within(timeout: number): number {
 }
 
 /**
- * Tracks the sessions of an HTTP/2 server: a session is closed with `GOAWAY` after
- * `firstByteTimeout` without a first stream, or `keepAliveTimeout` without an open stream; a
- * stream whose request body has not arrived whole after `requestTimeout` is answered `408`
- * (or reset with `CANCEL` once its answer has started), as Node does for HTTP/1.
+ * Tracks the sessions of an HTTP/2 server: a session is closed with `GOAWAY`, and its
+ * connection with it, after `firstByteTimeout` without a first stream, or `keepAliveTimeout`
+ * without an open stream; a stream whose request body has not arrived whole after
+ * `requestTimeout` is answered `408` (or reset with `CANCEL` once its answer has started), as
+ * Node does for HTTP/1.
  */
 export function trackSessions(server: Http2Server | Http2SecureServer, limits: SessionLimits): Sessions {
   const sessions = new Set<Http2Session>();
@@ -65,9 +66,14 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
     setHeaderBlockLimit(session, limits.maxSendHeaderBlockLength);
     let open = 0;
     let idle: NodeJS.Timeout | undefined;
+    // With no stream open, `destroy()`, not `close()`: both send `GOAWAY` and end the socket,
+    // but after a `close()` Node then waits for the client's end of the connection, which a
+    // client that neither reads nor closes (a TLS handshake with nothing after) never sends, so
+    // its connection was held for ever; after a `destroy()` Node destroys the socket once
+    // `GOAWAY` is written.
     const arm = (timeout: number) => {
       if (timeout <= 0) return;
-      idle = setTimeout(() => session.close(), within(timeout));
+      idle = setTimeout(() => session.destroy(), within(timeout));
       idle.unref();
     };
     arm(limits.firstByteTimeout || limits.keepAliveTimeout);
