@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { accessLog, timeout } from 'tsgi/middleware';
-import { type ErrorLog, bytes, deferred, errorLog, parseRaw, rawExchange, sleep, start, uncaughtWhile, until } from './node-helpers.ts';
+import { type ErrorLog, bytes, deferred, errorLog, h2Frame, parseRaw, rawExchange, sleep, start, uncaughtWhile, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 /** `'closed'` when `handle.close({ timeout: 200 })` resolves within 3 s, else `'still open after 3 s'`. */
@@ -906,6 +906,38 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     const outcome = await Promise.race([failed.promise, new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000))]);
     expect(outcome).toBeInstanceOf(Error);
     expect((outcome as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
+  });
+
+  // HEADERS then RST_STREAM in the same read (the rapid-reset attack, CVE-2023-44487): Node
+  // hands each stream over already closed, and the app ran for every one of them, thousands at
+  // once from one connection whatever maxConcurrentStreams said, for answers nobody could read.
+  it('never runs the app for a stream its client reset before the server got to it (rapid reset), and serves the next stream', async () => {
+    const seen: string[] = [];
+    const server = await start(
+      Request.application((req) => {
+        seen.push(req.path);
+        return new Response('ok');
+      }),
+      { http2: 'h2c' },
+    );
+    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.resume();
+    try {
+      await new Promise((resolve) => socket.once('connect', resolve));
+      // GET http://a<path>: `:method GET`, `:scheme http` indexed; `:authority`, `:path` literals.
+      const get = (path: string) => Buffer.concat([Buffer.from([0x82, 0x86, 0x01, 1, 0x61, 0x04, path.length]), Buffer.from(path)]);
+      const cancel = Buffer.from([0, 0, 0, 8]);
+      const frames = [Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0))];
+      for (let id = 1; id < 100; id += 2) frames.push(h2Frame(1, 0x5, id, get('/reset')), h2Frame(3, 0, id, cancel));
+      frames.push(h2Frame(1, 0x5, 101, get('/served')));
+      socket.write(Buffer.concat(frames));
+      await until(() => seen.includes('/served'));
+      await sleep(50);
+      expect(seen).toEqual(['/served']);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it('a client that resets its connection before it said which protocol it speaks is gone, nothing more: no uncaught ECONNRESET', async () => {

@@ -43,3 +43,15 @@ function onAborted(this: ServerHttp2Stream): void {
 export function resetBeforeHandler(stream: ServerHttp2Stream): boolean {
   return stream.closed && !stream.endAfterHeaders;
 }
+
+/**
+ * True when `stream` has closed before `serve()`'s handler got to it: its client reset it (or
+ * its connection went) in the read that carried its `HEADERS`, so Node hands it over already
+ * closed, and no answer can reach anyone. The handler then leaves it unrun, as a pipelined
+ * HTTP/1.1 request whose client left before its turn: the app ran for each such stream, which
+ * is the rapid-reset attack (CVE-2023-44487: `HEADERS` then `RST_STREAM`, over and over) that
+ * ran the app thousands of times at once from one connection, past `maxConcurrentStreams`.
+ */
+export function goneBeforeServed(stream: ServerHttp2Stream): boolean {
+  return stream.closed || stream.destroyed;
+}

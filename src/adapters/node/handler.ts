@@ -30,7 +30,7 @@ import { endPlain } from './end.ts';
 import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { closeEmitter, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
-import { destroyOnPeerReset, resetBeforeHandler } from './h2-peer-reset.ts';
+import { destroyOnPeerReset, goneBeforeServed, resetBeforeHandler } from './h2-peer-reset.ts';
 import { behindClosingAnswer, closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
@@ -179,10 +179,15 @@ export function createHandler(
     // On the user's own HTTP/2 server no `trackSessions` watches the stream: done here, as `serve()` does.
     // Its host may call the handler late, once its client has reset the stream (`resetBeforeHandler`).
     let resetEarly = false;
-    if (embedded && isHttp2(req)) {
+    if (isHttp2(req)) {
       const stream = http2Stream(req)!;
-      resetEarly = resetBeforeHandler(stream);
-      destroyOnPeerReset(stream);
+      if (embedded) {
+        resetEarly = resetBeforeHandler(stream);
+        destroyOnPeerReset(stream);
+      } else if (goneBeforeServed(stream)) {
+        // Under `serve()`, a stream its client reset in the read that opened it is left unrun (rapid reset).
+        return;
+      }
     }
     if (waitsForTurn(req, res, handle) || behindClosingAnswer(req, res)) return;
     if (limited && !admit(req, res, state!, report)) return;
