@@ -218,21 +218,25 @@ describe('pipelined requests', () => {
   // chunked body: lingering close) found no answer ahead of it and got the socket at once: the
   // app ran for it (a POST's side effects) and its answer went nowhere, so the client, which sees
   // the connection close after the first answer, sends it again.
-  it('a request pipelined behind an answer that closed the connection (an unread chunked body) never reaches the app', async () => {
-    const first = 'POST /upload HTTP/1.1\r\nHost: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n';
+  it.each([
+    ['an unread chunked body', 'POST /upload HTTP/1.1\r\nHost: 1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 200],
+    ["the server's 413 to a declared body past maxBodySize", 'POST /upload HTTP/1.1\r\nHost: 1\r\nContent-Length: 11\r\n\r\nhello world', 413],
+    ["the server's 417 to an Expect it does not meet", 'POST /upload HTTP/1.1\r\nHost: 1\r\nExpect: x\r\nContent-Length: 5\r\n\r\nhello', 417],
+  ])('a request pipelined behind an answer that closed the connection (%s) never reaches the app', async (_, first, status) => {
     const seen: string[] = [];
     const server = await start(
       Request.application((req) => {
         seen.push(`${req.method} ${req.path}`);
         return new Response(req.path);
       }),
+      { maxBodySize: 10 },
     );
     const { raw } = await rawExchange(server.port, `${first}POST /charge HTTP/1.1\r\nHost: 1\r\nContent-Length: 0\r\n\r\n`);
-    expect(raw).toMatch(/^HTTP\/1\.1 200 /);
+    expect(raw).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
     expect(raw.toLowerCase()).toContain('connection: close');
     expect(raw.split('HTTP/1.1 ').length).toBe(2); // one answer; the client sends /charge again
     await sleep(50);
-    expect(seen).toEqual(['POST /upload']);
+    expect(seen).toEqual(status === 200 ? ['POST /upload'] : []);
     expect(server.log.text).toBe('');
   });
 });
