@@ -908,6 +908,39 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect((outcome as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
   });
 
+  // Node ends the socket of a session that close() sent GOAWAY, then waits for the client's end
+  // of the connection: a client that keeps its side open (or reads nothing) held close() until
+  // its timeout cut it, where an idle HTTP/1.1 connection is closed at once.
+  it('close() frees an HTTP/2 connection whose client keeps its side open 2 s after its GOAWAY, not at its timeout', async () => {
+    const server = await start(
+      Request.application(() => new Response('ok')),
+      { http2: 'h2c' },
+    );
+    const socket = net.connect({ port: Number(new URL(server.url).port), host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    try {
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let got = Buffer.alloc(0);
+      const answered = new Promise<void>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          got = Buffer.concat([got, chunk]);
+          // The answer's DATA frame on stream 1, flagged END_STREAM.
+          for (let at = 0; at + 9 <= got.length; at += 9 + got.readUIntBE(at, 3)) {
+            if (got[at + 3] === 0 && (got[at + 4]! & 1) === 1 && got.readUInt32BE(at + 5) === 1) resolve();
+          }
+        }),
+      );
+      // GET http://a/: `:method GET`, `:scheme http`, `:path /` indexed; `:authority` a literal.
+      socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), h2Frame(4, 0, 0, Buffer.alloc(0)), h2Frame(1, 0x5, 1, Buffer.from([0x82, 0x86, 0x84, 0x01, 1, 0x61]))]));
+      await answered;
+      const t0 = Date.now();
+      await server.close({ timeout: 10_000 });
+      expect(Date.now() - t0).toBeLessThan(5_000); // 2 s after GOAWAY, not the 10 s
+    } finally {
+      socket.destroy();
+    }
+  });
+
   // HEADERS then RST_STREAM in the same read (the rapid-reset attack, CVE-2023-44487): Node
   // hands each stream over already closed, and the app ran for every one of them, thousands at
   // once from one connection whatever maxConcurrentStreams said, for answers nobody could read.

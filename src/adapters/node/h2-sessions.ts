@@ -7,12 +7,15 @@
  * @module
  */
 import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
+import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import { environOfExchange, exchangeOf } from './exchange-key.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
 import { destroyOnPeerReset } from './h2-peer-reset.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
+import { LINGER_TIME } from './linger.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
 export interface SessionLimits {
@@ -61,6 +64,11 @@ function within(timeout: number): number {
  */
 export function trackSessions(server: Http2Server | Http2SecureServer, limits: SessionLimits): Sessions {
   const sessions = new Set<Http2Session>();
+  // Node ends the connection of a session it closed (its own socket `end()`, after `GOAWAY`), but
+  // then waits for the client's end: the connection is closed {@link LINGER_TIME} ms after
+  // ours, if the client has not closed it by then. (Listened for before Node's own listener of
+  // the connection, which makes the session.)
+  server.prependListener(server instanceof TlsServer ? 'secureConnection' : 'connection', closeAfterOurEnd);
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     setHeaderBlockLimit(session, limits.maxSendHeaderBlockLength);
@@ -105,6 +113,24 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
       await Promise.all(Array.from(sessions, (session) => new Promise((resolve) => session.once('close', resolve))));
     },
   };
+}
+
+/**
+ * Closes `socket`, an HTTP/2 connection, {@link LINGER_TIME} ms after this side ended it. Node
+ * ends the socket of a session closed gracefully (the graceful shutdown's `GOAWAY`, once the
+ * last stream is done) and then waits for the client's end of the connection, which a client
+ * that keeps its side open never sends: `close()` waited for it until its timeout cut it, where
+ * an idle HTTP/1.1 connection is closed at once. The grace lets a client read the last answer
+ * and `GOAWAY` before the close (a close with the client's bytes unread would reset the
+ * connection, and with it what the client has not read yet), as the lingering close of an
+ * HTTP/1.1 connection does.
+ */
+function closeAfterOurEnd(socket: Socket): void {
+  socket.once('finish', () => {
+    const timer = setTimeout(() => socket.destroy(), LINGER_TIME);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
 }
 
 /**
