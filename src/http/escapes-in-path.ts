@@ -12,25 +12,26 @@ const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
 export interface EscapesIn {
   /** The first run of escapes, as written (`%C3%A9`). */
   readonly escape: string;
-  /** The text with each run decoded (`/café`); `null` when one is no UTF-8 (`%E9`). */
-  readonly written: string | null;
+  /** The text with each escape decoded (`/café`). */
+  readonly written: string;
 }
 
 /**
- * The escapes of `text` (`'/caf%C3%A9'`), or `null` when it has none: a `%` that starts no
- * escape (`'/100%'`) is text. Text matched by `skip` (a route's placeholders, whose
- * arguments may hold anything) is left out of the search and kept as it is.
+ * The escapes of `text` (`'/caf%C3%A9'`), or `null` when it has none. A `%` that starts no
+ * escape (`'/100%'`) is text, and so is a run that decodes to no UTF-8 (`'/10%each'`,
+ * `'/caf%E9'`): a path whose escapes are no UTF-8 is answered 400 before any app, so such text
+ * can only mean a literal `%` (matched by `/10%25each`). Text matched by `skip` (a route's
+ * placeholders, whose arguments may hold anything) is left out of the search and kept as it is.
  */
 export function escapesIn(text: string, skip?: RegExp): EscapesIn | null {
   let escape: string | undefined;
-  let decodable = true;
   const decoded = (part: string) =>
     part.replace(ESCAPES, (run) => {
-      escape ??= run;
       try {
-        return decodeURIComponent(run);
+        const character = decodeURIComponent(run);
+        escape ??= run;
+        return character;
       } catch {
-        decodable = false;
         return run;
       }
     });
@@ -43,5 +44,5 @@ export function escapesIn(text: string, skip?: RegExp): EscapesIn | null {
     }
   }
   written += decoded(text.slice(at));
-  return escape === undefined ? null : { escape, written: decodable ? written : null };
+  return escape === undefined ? null : { escape, written };
 }

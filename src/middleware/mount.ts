@@ -207,7 +207,7 @@ function parseKey(key: string, clean: boolean): Entry {
   // `/my%20shop` would match only a client that encoded the `%` itself: keys are decoded paths.
   const escaped = escapesIn(path);
   if (escaped !== null) {
-    const write = escaped.written === null ? 'write the character itself, not its escape' : `write ${JSON.stringify(`${key.slice(0, key.length - path.length)}${escaped.written}`)}`;
+    const write = `write ${JSON.stringify(`${key.slice(0, key.length - path.length)}${escaped.written}`)}`;
     throw new TypeError(`mount: a key is a decoded path (got ${JSON.stringify(key)}): ${JSON.stringify(escaped.escape)} is a percent-encoded escape, matched as literal text (a silent 404): ${write}`);
   }
   path = path.replace(/\/{2,}/g, '/');

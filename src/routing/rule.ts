@@ -280,17 +280,16 @@ function refuseQueryOrFragment(endpoint: string, pattern: string): void {
  * escape (`'/caf%C3%A9'`, `'/docs/my%20page'`, copied from an address bar): rules match the
  * decoded path (`PATH_INFO`: `/café`), so it would match only a client that encoded the `%`
  * itself (`/caf%25C3%25A9`), a silent 404, and `build` would write that; Werkzeug takes it
- * without a word. The message names the text to write, its escapes decoded (or asks for the
- * character itself when they are no UTF-8). A `%` that starts no escape (`'/100%'`) is text,
- * and a placeholder's arguments (matched by `placeholders`) are left as they are.
+ * without a word. The message names the text to write, its escapes decoded. A `%` that starts
+ * no escape (`'/100%'`) or a run that is no UTF-8 (`'/10%each'`: see `escapesIn`) is text, and
+ * a placeholder's arguments (matched by `placeholders`) are left as they are.
  *
  * @param where - what names the pattern, leading the message (`endpoint (pattern)`).
  */
 export function refuseEscapes(where: string, pattern: string, placeholders: RegExp = PLACEHOLDER): void {
   const found = escapesIn(pattern, placeholders);
   if (found === null) return;
-  const write = found.written === null ? 'write the character itself, not its escape' : `write ${JSON.stringify(found.written)}`;
-  throw new TypeError(`${where}: ${JSON.stringify(found.escape)} is a percent-encoded escape, matched here as literal text (a silent 404: rules match the decoded path): ${write}`);
+  throw new TypeError(`${where}: ${JSON.stringify(found.escape)} is a percent-encoded escape, matched here as literal text (a silent 404: rules match the decoded path): write ${JSON.stringify(found.written)}`);
 }
 
 /** Splits a pattern into parts (static text and placeholders); `inHost` for a host pattern (see `converterFor`). */
@@ -500,7 +499,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
  *   invalid method; for an empty `host` or one with `/`; for `defaults` that are no object or
  *   name a placeholder; for Express/Hono syntax (`:id`, `:from-:to`, `*`, `{/:id}`), naming the pattern (or two) to write;
- *   for a `?` or `#` in the pattern's text (`/search?q=<q>`), which the path never holds.
+ *   for a `?` or `#` in the pattern's text (`/search?q=<q>`), which the path never holds; for a
+ *   percent-encoded escape in it (`/caf%C3%A9`: see `refuseEscapes`).
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   // Express 5's `'{/:lang}/about'` opens with its optional group: told the rules to write, not to add a '/'.
