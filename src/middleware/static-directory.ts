@@ -79,7 +79,8 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
  * The root may be a symlink swapped while the app runs (an atomic deploy): its real path is
  * looked up again when a path is not found below the one known, or (`followSymlinks`) its
- * real path leads out of it.
+ * real path leads out of it and is a directory or holds a dot segment (a link to a shared
+ * folder out of the root costs no lookup of the root per request).
  *
  * A directory requested without its trailing slash answers **301** to the same URL with
  * the slash, built from the request's URL (`req.pathUrl`, `SCRIPT_NAME` included), so it
@@ -162,11 +163,13 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     let realBase = await resolveRoot();
     if (target === null || realBase === null) return notFound();
     let located = await locate(realBase, target, follow);
-    // Not there, or its real path left the root as known (refused, or a followed link's out of
-    // it): the root may have moved (a swapped symlink), and the dotfile rule must see the new
-    // one (a followed `repo` → `.git` of the new release is out of the old root, where only
-    // its name would be checked). Only such a path pays for the second look.
-    if (located === null || (located.real !== null && !isBelow(realBase, located.real))) {
+    // Not there (or refused: its real path left the root as known): the root may have moved (a
+    // swapped symlink). A followed link out of the root as known is looked again only when the
+    // dotfile rule could read it otherwise under a moved root: a real path with a dot segment
+    // (`repo` → the new release's `.git`, out of the old root, where only its name would be
+    // checked), or a directory, whose index and listing are read against the root. A site's
+    // links to a shared assets folder pay for no second look.
+    if (located === null || (located.real !== null && !isBelow(realBase, located.real) && (located.directory || hasDotfile(located.real.split(path.sep))))) {
       const known = realBase;
       realBase = await resolveRoot(true);
       if (realBase === null) return notFound();
