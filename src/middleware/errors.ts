@@ -220,9 +220,13 @@ function checkStart(started: StartedApp, environ: Environ): void {
     // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's; a 204's and
     // a 205's the server drops (a 205 is sent with 0, RFC 9110 §15.3.6), as it drops their body.
     // A body given up on (the client left, a `timeout` above gave up) is no error: the signal is
-    // read only then, as reading it may make it.
-    if (!hasNoContent(code) && declared !== length && environ['tsgi.signal']?.aborted !== true) {
-      checkDeclaredLength(declared, length, environ.REQUEST_METHOD === 'HEAD');
+    // read only for a length that is one, as reading it may make it.
+    if (!hasNoContent(code)) {
+      try {
+        checkDeclaredLength(declared, length, environ.REQUEST_METHOD === 'HEAD');
+      } catch (error) {
+        if (environ['tsgi.signal']?.aborted !== true) throw error;
+      }
     }
   } else if (started.first !== undefined) {
     // A stream's first chunk, pulled already: the head still waits for it.
