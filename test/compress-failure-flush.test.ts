@@ -2,12 +2,13 @@
  * `compress` and a body that fails half-way: the rows the app gave before its failure are
  * coded and flushed (a sync flush, not the coding's end) before the failure goes on, so the
  * client decodes every one of them, as it reads them without `compress`, and then sees the
- * cut: a truncated coded stream, never a whole one ending cleanly.
+ * cut: a truncated coded stream, never a whole one ending cleanly. One that fails before
+ * anything went out fails at its first step, so `errors` answers a whole 500 in its place.
  */
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
-import { compress } from 'tsgi/middleware';
+import { compress, errors } from 'tsgi/middleware';
 import { bytes, parseRaw, rawExchangeStrict, rawGet, sleep, start } from './node-helpers.ts';
 
 const ROWS = 300;
@@ -66,4 +67,29 @@ describe('compress and a body that fails half-way', () => {
       }
     });
   }
+});
+
+/** An export whose rows come at once once its first wait ends (under 16 KiB, held for one flush), then a failure: nothing went out. */
+const failingAtOnce: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/csv']]);
+  return (async function* () {
+    await sleep(20);
+    for (let i = 0; i < ROWS; i++) yield bytes(row(i));
+    throw new Error('the cursor died at once');
+  })();
+};
+
+describe('compress and a body that fails before anything went out', () => {
+  it('passes the failure on at the first step, so errors answers its own whole 500, not held rows and a cut', async () => {
+    // `debug` makes errors' page tell of the failure: the server's own 500 (for a body failing
+    // at its second step, after the held rows) would not.
+    const server = await start(errors(compress(failingAtOnce), { debug: true }));
+    try {
+      const head = parseRaw((await rawExchangeStrict(server.port, rawGet('/', 'Accept-Encoding: gzip\r\n'))).raw);
+      expect([head.status, head.header('Content-Encoding')]).toEqual([500, undefined]);
+      expect(head.rest).toContain('the cursor died at once');
+    } finally {
+      await server.close();
+    }
+  });
 });
