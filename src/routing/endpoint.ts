@@ -97,7 +97,6 @@ function providesDefaultsFor(r: CompiledRule, rule: CompiledRule): boolean {
   return r.arguments.size === rule.arguments.size && [...r.arguments].every((name) => rule.arguments.has(name));
 }
 
-
 /**
  * Whether `rule` can be built with `values` (Werkzeug's `Rule.suitable_for`): each placeholder
  * has a value, and each default is left out or given equal (`===`).
