@@ -50,9 +50,11 @@ export function expectShutdown(reason: unknown): void {
 
 /**
  * A raw app answering with a streamed body (a `Response` answers HEAD without starting its
- * body): one chunk, then a wait on `tsgi.signal`. Records the signal's reason and its `finally`.
+ * body): one chunk, then `wait` on `tsgi.signal` (by default until it aborts; a `sleep` given
+ * the signal stops by throwing its abort instead). Records what the wait resolved to (the
+ * signal's reason) and its `finally`.
  */
-export function rawStreamSource() {
+export function rawStreamSource(wait: (signal: AbortSignal) => Promise<unknown> = aborted) {
   const reason = deferred<unknown>();
   const cleaned = deferred();
   const app: App = (environ, startResponse) => {
@@ -60,7 +62,7 @@ export function rawStreamSource() {
     return (async function* () {
       try {
         yield encoder.encode('one');
-        reason.resolve(await aborted(environ['tsgi.signal']!));
+        reason.resolve(await wait(environ['tsgi.signal']!));
       } finally {
         cleaned.resolve();
       }
@@ -101,23 +103,7 @@ export function expectClosedEarly(reason: unknown): void {
   expect((reason as DOMException).message).toBe('response body closed before its end');
 }
 
-/**
- * {@link rawStreamSource} whose source stops by throwing the abort: one chunk, then a
- * `sleep` given `tsgi.signal`, which rejects with the signal's reason. Records its `finally`.
- */
+/** {@link rawStreamSource} whose source stops by throwing the abort: a `sleep` given `tsgi.signal`. */
 export function rawSleepingSource() {
-  const cleaned = deferred();
-  const app: App = (environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
-    return (async function* () {
-      try {
-        yield encoder.encode('one');
-        await sleep(60_000, undefined, { signal: environ['tsgi.signal'] });
-        yield encoder.encode('two');
-      } finally {
-        cleaned.resolve();
-      }
-    })();
-  };
-  return { app, cleaned: cleaned.promise };
+  return rawStreamSource((signal) => sleep(60_000, undefined, { signal }));
 }
