@@ -163,13 +163,10 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     let realBase = await resolveRoot();
     if (target === null || realBase === null) return notFound();
     let located = await locate(realBase, target, follow);
-    // Not there (or refused: its real path left the root as known): the root may have moved (a
-    // swapped symlink). A followed link out of the root as known is looked again only when the
-    // dotfile rule could read it otherwise under a moved root: a real path with a dot segment
-    // (`repo` → the new release's `.git`, out of the old root, where only its name would be
-    // checked), or a directory, whose index and listing are read against the root. A site's
-    // links to a shared assets folder pay for no second look.
-    if (located === null || (located.real !== null && !isBelow(realBase, located.real) && (located.directory || hasDotfile(located.real.split(path.sep))))) {
+    // Not there (or refused: its real path left the root as known), or a followed link the
+    // dotfile rule could read otherwise under a moved root: the root may have moved (a swapped
+    // symlink), so it is looked up again.
+    if (located === null || outOfRootWhereItMatters(realBase, located)) {
       const known = realBase;
       realBase = await resolveRoot(true);
       if (realBase === null) return notFound();
@@ -263,6 +260,19 @@ interface Located {
   directory: boolean;
   /** Its modification time, ms since the epoch (a precompressed copy older than its file is stale). */
   mtimeMs: number;
+}
+
+/**
+ * True when `located`, a followed link's target, lies out of `realBase` (the root's real path
+ * as known) where the dotfile rule would read it otherwise were the root moved: a real path
+ * with a dot segment (`repo` → the new release's `.git`, out of the old root, where only its
+ * name would be checked), or a directory, whose index and listing are read against the root.
+ * A site's links to a shared assets folder out of the root are neither, and cost no second
+ * look up of the root per request.
+ */
+function outOfRootWhereItMatters(realBase: string, located: Located): boolean {
+  if (located.real === null || isBelow(realBase, located.real)) return false;
+  return located.directory || hasDotfile(located.real.split(path.sep));
 }
 
 /**
