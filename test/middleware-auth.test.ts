@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response, defineEnvironKey } from 'tsgi';
-import { AuthTickets, authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
+import { AuthTickets, accessLog, authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
 import { basicAuthorization, parseAuthorization } from 'tsgi/http';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
@@ -39,6 +39,28 @@ describe('basicAuth', () => {
       expect(res.status, user).toBe(200);
       expect(JSON.parse(res.body.toString())).toEqual({ user, type: 'Basic', full: null });
     }
+  });
+
+  it("an empty user-id that verify accepts (curl -u :token, RFC 7617) is REMOTE_USER '', req.remoteUser '' and accessLog's \"\" (Apache's %u), not a user-less '-' (socket)", async () => {
+    const token = 'a-token-used-as-the-password';
+    const lines: string[] = [];
+    const seen = Request.application((req) => Response.json({ remoteUser: req.remoteUser, environ: req.environ.REMOTE_USER ?? null, type: req.environ.AUTH_TYPE ?? null }));
+    const guarded = basicAuth(seen, { verify: (_user, password) => safeCompare(password, token) });
+    for (const format of ['combined', 'json'] as const) {
+      const server = await start(lint(accessLog(guarded, { format, log: { write: (line: string) => void lines.push(line) } })));
+      const res = await request(server.url, { headers: { authorization: basic('', token) } });
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body.toString())).toEqual({ remoteUser: '', environ: '', type: 'Basic' });
+      await server.close();
+    }
+    expect(lines[0]).toMatch(/^127\.0\.0\.1 - "" \[/);
+    expect(JSON.parse(lines[1]!)).toMatchObject({ remote_user: '' });
+    // No credentials: no user, '-' and null, as before.
+    lines.length = 0;
+    const server = await start(accessLog(guarded, { format: 'combined', log: { write: (line: string) => void lines.push(line) } }));
+    expect((await request(server.url)).status).toBe(401);
+    await server.close();
+    expect(lines[0]).toMatch(/^127\.0\.0\.1 - - \[/);
   });
 
   it('refuses wrong, unknown and malformed credentials with the same 401', async () => {

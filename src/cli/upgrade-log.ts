@@ -15,7 +15,7 @@ import type { LogStream } from '../gateway/types.ts';
 import type { ClosedUpgrade, UpgradeCloseListener } from '../adapters/node/upgrade-closed.ts';
 import { requestTarget } from '../gateway/log.ts';
 import { CLIENT_CLOSED } from '../gateway/status.ts';
-import { type AccessLogEntry, formatAccessEntry, redactedOrNull, stringOrNull } from '../middleware/access-log.ts';
+import { type AccessLogEntry, formatAccessEntry, redactedOrNull, remoteUserOf, stringOrNull } from '../middleware/access-log.ts';
 import { queryRedactor } from '../gateway/redact-query.ts';
 import type { CliAccessLogFormat } from './values.ts';
 
@@ -38,7 +38,7 @@ function entryOf(closed: ClosedUpgrade, redact: ((url: string) => string) | unde
   return {
     environ,
     remoteAddr: stringOrNull(environ.REMOTE_ADDR),
-    remoteUser: stringOrNull(environ.REMOTE_USER),
+    remoteUser: remoteUserOf(environ),
     time: closed.time,
     method: String(environ.REQUEST_METHOD),
     url,

@@ -28,7 +28,11 @@ export interface AccessLogEntry {
   environ: Environ;
   /** The client address (`REMOTE_ADDR`), or `null`. */
   remoteAddr: string | null;
-  /** The authenticated user (`REMOTE_USER`, set by auth middleware below), or `null`. */
+  /**
+   * The authenticated user (`REMOTE_USER`, set by auth middleware below), or `null`; `''` for
+   * an empty user-id (`basicAuth` letting in `curl -u :token`, RFC 7617 allows it), written
+   * `""` in the Apache formats, as Apache's `%u` writes it.
+   */
   remoteUser: string | null;
   /** When the request reached this middleware. */
   time: Date;
@@ -253,7 +257,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       const entry: AccessLogEntry = {
         environ,
         remoteAddr: stringOrNull(environ.REMOTE_ADDR),
-        remoteUser: stringOrNull(environ.REMOTE_USER),
+        remoteUser: remoteUserOf(environ),
         time,
         method,
         url,
@@ -395,6 +399,16 @@ export function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+/**
+ * `REMOTE_USER` as an entry field: the string as it is, `''` included (an empty user-id, RFC
+ * 7617, which an auth layer let in: CGI's `REMOTE_USER` is the user-id sent, RFC 3875
+ * §4.1.11), `null` when absent.
+ */
+export function remoteUserOf(environ: Environ): string | null {
+  const user = environ.REMOTE_USER;
+  return typeof user === 'string' ? user : null;
+}
+
 /** {@link stringOrNull} of `value`, its query redacted by `redact`. */
 export function redactedOrNull(value: unknown, redact: (url: string) => string): string | null {
   const text = stringOrNull(value);
@@ -428,10 +442,12 @@ export function formatLogTime(date: Date): string {
 }
 
 const dash = (value: string | null) => (value === null ? '-' : escapeLogField(value));
+/** The user field: `-` for none, `""` for an empty user-id, as Apache's `%u`. */
+const userField = (value: string | null) => (value === '' ? '""' : dash(value));
 
 function common(e: AccessLogEntry): string {
   return (
-    `${dash(e.remoteAddr)} - ${dash(e.remoteUser)} [${formatLogTime(e.time)}] ` +
+    `${dash(e.remoteAddr)} - ${userField(e.remoteUser)} [${formatLogTime(e.time)}] ` +
     `"${escapeLogField(e.requestLine)}" ${e.status} ${e.bytes === 0 ? '-' : e.bytes}`
   );
 }
@@ -453,7 +469,7 @@ export interface JsonAccessRecord {
   time: string;
   /** `REMOTE_ADDR`. */
   remote_addr: string | null;
-  /** `REMOTE_USER`. */
+  /** `REMOTE_USER` (`''` for an empty user-id, as {@link AccessLogEntry.remoteUser}). */
   remote_user: string | null;
   /** `GET`, …; `null` in `tsgi serve`'s line of a request whose request line was not parsed. */
   method: string | null;

@@ -98,7 +98,12 @@ export abstract class RequestHeaderFields {
     REMOTE_ADDR.set(this, value);
   }
 
-  /** The authenticated user (`REMOTE_USER`, set by auth middleware), or `null`. */
+  /**
+   * The authenticated user (`REMOTE_USER`, set by auth middleware), or `null`. `''` for an
+   * empty user-id that the auth layer let in (`basicAuth` with `curl -u :token`: RFC 7617
+   * allows one, and CGI's `REMOTE_USER` is the user-id sent, RFC 3875 §4.1.11): test
+   * `!== null` for "logged in", not truthiness.
+   */
   get remoteUser(): string | null {
     return REMOTE_USER.get(this);
   }
