@@ -211,9 +211,10 @@ export const CASES: Case[] = [
   },
   {
     name: 'session and login cookies',
-    async run({ base }) {
+    async run({ base, prefix }) {
       const signed = (name: string, attributes: string) => new RegExp(`^${name}=([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}); ${attributes}$`);
-      const SESSION = signed('session', 'Max-Age=2678400; Path=/; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax');
+      // The session's Path is the app's mount point (Express's /tsgi), the ticket's `/`.
+      const SESSION = signed('session', `Max-Age=2678400; Path=${prefix === '' ? '/' : prefix}; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax`);
       const TICKET = signed('auth_tkt', 'Max-Age=86400; Path=/; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax');
       // The login (CookieSessions and AuthTickets): a value, a flash message and a ticket,
       // two Set-Cookie fields that every server must keep apart (fetch's getSetCookie).
@@ -250,8 +251,8 @@ export const CASES: Case[] = [
       // The logout deletes both cookies.
       const logout = await request(`${base}/session`, { method: 'DELETE', headers: { Cookie: `auth_tkt=${ticket}; session=${next}` } });
       expect(logout.status).toBe(204);
-      const deleted = 'Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
-      expect(logout.headers['set-cookie']).toEqual([`auth_tkt=; ${deleted}`, `session=; ${deleted}`]);
+      const deleted = (path: string) => `Max-Age=0; Path=${path}; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax`;
+      expect(logout.headers['set-cookie']).toEqual([`auth_tkt=; ${deleted('/')}`, `session=; ${deleted(prefix === '' ? '/' : prefix)}`]);
     },
   },
   {
