@@ -153,6 +153,14 @@ describe('safeCompare and staticUsers', () => {
     expect((await request(server.url, { headers: { authorization: basic('admin', '') } })).status).toBe(401);
     expect((await request(server.url, { headers: { authorization: basic('admin', 'pw') } })).status).toBe(200);
   });
+
+  it("refuses a table with an empty user name, whose answer '' refused its every request (curl -u :token was a 401 for ever) (socket)", async () => {
+    expect(() => staticUsers({ admin: 'pw', '': 'a-token' })).toThrow(/^staticUsers: a user name is empty: its answer, '', refuses \(write a verify of your own for a password with no user name, `curl -u :token`\)$/);
+    // What to write instead: a verify answering `true` lets the empty user-id in, REMOTE_USER ''.
+    const server = await start(basicAuth(whoami(), { verify: (user, password) => user === '' && safeCompare(password, 'a-token') }));
+    const res = await request(server.url, { headers: { authorization: basic('', 'a-token') } });
+    expect([res.status, JSON.parse(res.body.toString())]).toEqual([200, { user: '', type: 'Basic', full: null }]);
+  });
 });
 
 describe('bearerAuth', () => {

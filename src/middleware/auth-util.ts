@@ -51,11 +51,16 @@ function byteLength(value: string | Uint8Array): number {
  * @throws TypeError when a password is empty (anyone would log in as that user without one)
  *   or not a string (`undefined`: an unset environment variable, which refused every
  *   password), naming the user; Hono's `basicAuth` takes both, letting the user in with an
- *   empty password, or with the text `undefined`.
+ *   empty password, or with the text `undefined`. And when a user name is empty (`{ '': token }`):
+ *   the answer would be `''`, a refusal to `basicAuth`, so no request got in; for a password
+ *   sent with no user name (`curl -u :token`, RFC 7617 allows it) write `verify: (user, password)
+ *   => user === '' && safeCompare(password, token)`, which records `REMOTE_USER` `''`.
  */
 export function staticUsers(users: Readonly<Record<string, string>>): (username: string, password: string) => string | false {
   const table = new Map(Object.entries(users));
   for (const [name, password] of table) {
+    // Its answer would be the name, `''`, which `basicAuth` reads as a refusal.
+    if (name === '') throw new TypeError("staticUsers: a user name is empty: its answer, '', refuses (write a verify of your own for a password with no user name, `curl -u :token`)");
     // `{ admin: process.env.ADMIN_PASSWORD! }` with the variable empty would let `admin:` in.
     if (mustBeString(password, `staticUsers: the password of ${JSON.stringify(name)}`) === '') {
       throw new TypeError(`staticUsers: the password of ${JSON.stringify(name)} is empty`);
