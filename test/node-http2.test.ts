@@ -973,6 +973,51 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     }
   });
 
+  // A stream reset in a later read than its HEADERS has started the app: Node closes the stream
+  // but the app works on. Counted against maxConcurrentStreams, as Go's net/http counts the
+  // handlers still running for reset streams: past it, new streams are refused (REFUSED_STREAM).
+  it('refuses new streams (REFUSED_STREAM) while the apps still running for streams the client reset fill maxConcurrentStreams; serves again once they end', async () => {
+    const seen: string[] = [];
+    const release = deferred();
+    const server = await start(
+      Request.application(async (req) => {
+        seen.push(req.path);
+        if (req.path === '/slow') await release.promise; // ignores tsgi.signal
+        return new Response('ok');
+      }),
+      { http2: 'h2c', server: { settings: { maxConcurrentStreams: 3 } } },
+    );
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      await new Promise((resolve) => session.once('remoteSettings', resolve));
+      for (let i = 1; i <= 3; i++) {
+        const stream = session.request({ ':path': '/slow' });
+        stream.on('error', () => {});
+        await until(() => seen.length === i);
+        await new Promise((resolve) => stream.close(http2.constants.NGHTTP2_CANCEL, () => resolve(undefined)));
+      }
+      await sleep(50);
+      const refused = session.request({ ':path': '/next' });
+      const code = await new Promise((resolve) => {
+        refused.on('error', () => {});
+        refused.on('response', (headers) => resolve(headers[':status']));
+        refused.on('close', () => resolve(refused.rstCode));
+      });
+      expect(code).toBe(http2.constants.NGHTTP2_REFUSED_STREAM);
+      expect(seen).toEqual(['/slow', '/slow', '/slow']);
+      release.resolve();
+      await sleep(50);
+      const served = session.request({ ':path': '/after' });
+      served.resume();
+      const status = await new Promise((resolve) => served.on('response', (headers) => resolve(headers[':status'])));
+      expect(status).toBe(200);
+    } finally {
+      release.resolve();
+      session.close();
+    }
+  });
+
   it('a client that resets its connection before it said which protocol it speaks is gone, nothing more: no uncaught ECONNRESET', async () => {
     const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
     // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,

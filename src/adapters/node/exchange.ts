@@ -31,6 +31,7 @@ import { resetConnection, sendHeld } from './reset.ts';
 import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
+import { type SessionLoad, sessionLoadOf } from './h2-running.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -81,6 +82,8 @@ export class Exchange implements ExchangeState, HeadWait {
   gone: (() => void) | Array<() => void> | false | null = false;
   /** While the client is watched for leaving before the app answered (see {@link watchingGone}): its connection on HTTP/1, else `true`. */
   watching: Socket | true | undefined = undefined;
+  /** On an HTTP/2 stream of `serve()`: the count of the apps running on its connection (see `countRunning`). */
+  readonly load: SessionLoad | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -97,6 +100,7 @@ export class Exchange implements ExchangeState, HeadWait {
     this.shutdown = shutdown;
     this.sendTimeout = sendTimeout;
     this.http2 = isHttp2(req);
+    this.load = this.http2 && state !== undefined ? sessionLoadOf(res) : undefined;
     // RFC 9112 §6.3, and on HTTP/2 a stream its HEADERS frame did not end: the handler marked
     // that one `tsgi.input_terminated`, so the environ says it for both protocols.
     this.bodyPending = isBodyReadable(environ);
@@ -210,6 +214,8 @@ export class Exchange implements ExchangeState, HeadWait {
   private awaitBody(body: PromiseLike<Body>): void {
     // Counted while the app works on its answer: `close()` waits for the apps it cut.
     if (this.state !== undefined) this.state.answering++;
+    // And on HTTP/2 by its connection, whose client may reset the stream meanwhile (see `countRunning`).
+    if (this.load !== undefined) this.load.running++;
     this.settled = false; // an escaped HTTPException's answer runs again (see fail)
     try {
       body.then(
@@ -260,6 +266,7 @@ export class Exchange implements ExchangeState, HeadWait {
       else this.send(outcome as Body);
     } finally {
       const state = this.state;
+      if (this.load !== undefined) this.load.running--;
       if (state !== undefined && --state.answering === 0) state.onAnswered?.();
     }
   }
@@ -283,7 +290,12 @@ export class Exchange implements ExchangeState, HeadWait {
     const all = this.state?.pumping;
     if (all !== undefined) {
       all.add(pumping);
-      void pumping.then(() => all.delete(pumping));
+      const load = this.load;
+      if (load !== undefined) load.running++;
+      void pumping.then(() => {
+        all.delete(pumping);
+        if (load !== undefined) load.running--;
+      });
     }
   }
 

@@ -14,6 +14,7 @@ import { environOfExchange, exchangeOf } from './exchange-key.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
 import { destroyOnPeerReset } from './h2-peer-reset.ts';
+import { countRunning } from './h2-running.ts';
 import { MAX_DELAY } from '../../gateway/max-delay.ts';
 import { LINGER_TIME } from './linger.ts';
 
@@ -27,6 +28,8 @@ export interface SessionLimits {
   requestTimeout: number;
   /** The largest response header block a session sends, in bytes (its `maxSendHeaderBlockLength`). */
   maxSendHeaderBlockLength: number;
+  /** Streams a session takes at once (its `maxConcurrentStreams` setting): also the most apps it runs at once (`countRunning`). */
+  maxConcurrentStreams: number;
 }
 
 /** The sessions of one server, for `close()`. */
@@ -72,6 +75,7 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
     setHeaderBlockLimit(session, limits.maxSendHeaderBlockLength);
+    countRunning(session, limits.maxConcurrentStreams);
     let open = 0;
     let idle: NodeJS.Timeout | undefined;
     // With no stream open, `destroy()`, not `close()`: both send `GOAWAY` and end the socket,

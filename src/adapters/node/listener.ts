@@ -109,14 +109,16 @@ export function createListener(options: ListenerOptions): Listener {
     // watches the response and the connection, never that stream, for the client's leaving.
     optimizeEmptyRequests: true,
   };
+  // Its `settings` hold the user's over tsgi's: they go after `options.server`, whose own would replace tsgi's.
+  const { headerListSize, ...h2Limits } = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
   const sessionLimits = {
     firstByteTimeout: options.firstByteTimeout,
     keepAliveTimeout: options.keepAliveTimeout,
     requestTimeout: options.requestTimeout,
     maxSendHeaderBlockLength: (options.server as http2.ServerOptions).maxSendHeaderBlockLength ?? DEFAULT_HEADER_BLOCK_LIMIT,
+    // Node's default, when a user's `settings` leaves it out explicitly (`undefined`): 2^32-1.
+    maxConcurrentStreams: h2Limits.settings.maxConcurrentStreams ?? 2 ** 32 - 1,
   };
-  // Its `settings` hold the user's over tsgi's: they go after `options.server`, whose own would replace tsgi's.
-  const { headerListSize, ...h2Limits } = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
   if (tls !== undefined) {
     const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
     let server: https.Server | http2.Http2SecureServer;
