@@ -43,7 +43,7 @@ describe('requests the HTTP/1 parser refuses', () => {
   it.each([
     ['a raw non-ASCII byte in the request target', 'GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid character in the request target\n'],
     ['a space in a field name', 'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n', 'Bad Request: invalid character in a header field\n'],
-    ['an unknown method', 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid method\n'],
+    ['a method with a character no token has (RFC 9110 §9.1)', 'G@T / HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid method\n'],
     ['a non-numeric Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n', 'Bad Request: invalid Content-Length\n'],
     ['two Content-Length headers', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 'Bad Request: duplicate Content-Length\n'],
     ['Transfer-Encoding after Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'Bad Request: Content-Length together with Transfer-Encoding\n'],
@@ -61,6 +61,23 @@ describe('requests the HTTP/1 parser refuses', () => {
     expect(calls).toEqual([]);
     expect(server.log.text).toBe('');
     expect((await request(`${server.url}/after`)).body.toString()).toBe('ok /after');
+  });
+
+  // RFC 9110 §9.1: a method is a case-sensitive token, and an origin server answers one it
+  // does not know 501; llhttp knows `http.METHODS` alone, as HTTP/2 is held to (node-http2.test.ts).
+  it.each([
+    ['an unknown method', 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['a known method in lower case (methods are case-sensitive)', 'get / HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['an unknown method that starts as a known one', 'GETX / HTTP/1.1\r\nHost: a\r\n\r\n'],
+    ['an unknown method pipelined behind a request', 'GET /first HTTP/1.1\r\nHost: a\r\n\r\nPOSTX / HTTP/1.1\r\nHost: a\r\n\r\n'],
+  ])('answers %s with 501 Not Implemented and a reason, without calling the app', async (_name, head) => {
+    const { app, calls } = counted();
+    const server = await start(app);
+    const { raw } = await rawExchangeStrict(server.port, Buffer.from(head, 'latin1'));
+    const refusal = raw.slice(raw.lastIndexOf('HTTP/1.1 '));
+    expectRefusal(refusal, '501 Not Implemented', 'Not Implemented: unknown method\n');
+    expect(calls).toEqual(head.startsWith('GET /first') ? ['/first'] : []);
+    expect(server.log.text).toBe('');
   });
 
   it('answers Content-Length next to Transfer-Encoding (a smuggling attempt) with 400', async () => {

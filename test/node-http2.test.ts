@@ -732,6 +732,41 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     }
   });
 
+  // RFC 9110 §9.1: methods are case-sensitive tokens; an origin server answers one it does not
+  // know 501 (§15.6.2). Node's HTTP/1 parser knows `http.METHODS` alone: HTTP/2 is held to it too.
+  it('answers a method HTTP/1.1 does not take (FOO, a lower-case get) 501 Not Implemented, as over HTTP/1.1, without calling the app; a known one reaches it', async () => {
+    const seen: string[] = [];
+    const server = await start(
+      Request.application((req) => {
+        seen.push(req.method);
+        return new Response('ok');
+      }),
+      { http2: 'h2c' },
+    );
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    const ask = (method: string) =>
+      new Promise<{ status: unknown; body: string }>((resolve, reject) => {
+        const stream = session.request({ ':method': method, ':path': '/' }, { endStream: true });
+        let body = '';
+        let status: unknown;
+        stream.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        stream.on('response', (headers) => (status = headers[':status']));
+        stream.on('end', () => resolve({ status, body }));
+        stream.on('error', reject);
+      });
+    try {
+      for (const method of ['FOO', 'get']) {
+        expect(await ask(method)).toEqual({ status: 501, body: 'Not Implemented: unknown method\n' });
+      }
+      expect(await ask('MKCALENDAR')).toEqual({ status: 200, body: 'ok' });
+      expect(seen).toEqual(['MKCALENDAR']);
+      expect(server.log.text).toBe('');
+    } finally {
+      session.close();
+    }
+  });
+
   it('answers a raw non-ASCII byte in :path 400, as HTTP/1.1 does, without calling the app', async () => {
     let calls = 0;
     const server = await start((environ, startResponse) => {

@@ -15,6 +15,7 @@ import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 import { isTlsErrorCode } from './tls-failure.ts';
 import { DUPLICATE_CONTENT_LENGTH } from '../../http/singleton-fields.ts';
 import { BOTH_FRAMINGS as BOTH_FRAMINGS_DETAIL } from '../../http/request-framing.ts';
+import { UNKNOWN_METHOD, refusedMethodIsToken } from './methods.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -66,9 +67,17 @@ const BOTH_FRAMINGS = badRequest(BOTH_FRAMINGS_DETAIL);
  */
 const LINE_ENDING = badRequest('malformed line ending');
 
+/**
+ * A method llhttp does not know that is a token (`FROB`, a lower-case `get`): RFC 9110 §9.1 and
+ * §15.6.2 have an origin server answer `501`; llhttp reports it as it reports a malformed one
+ * (`G@T`, still `400 invalid method`).
+ */
+const NOT_IMPLEMENTED: Refusal = { code: 501, reason: 'Not Implemented', detail: UNKNOWN_METHOD };
+
 /** The refusal of a parser error: by its llhttp `reason` where the code is shared or misleading, else by its code. */
 function refusalOf(error: Error & { code?: string; reason?: unknown; bytesParsed?: unknown; rawPacket?: unknown }): Refusal {
   if (error.code === 'HPE_HEADER_OVERFLOW' && overflowsRequestLine(error) === true) return URI_TOO_LONG;
+  if (error.code === 'HPE_INVALID_METHOD' && error.rawPacket instanceof Uint8Array && typeof error.bytesParsed === 'number' && refusedMethodIsToken(error.rawPacket, error.bytesParsed)) return NOT_IMPLEMENTED;
   if (typeof error.reason === 'string') {
     if (error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
     if (error.reason.includes('Expected CRLF')) return LINE_ENDING;

@@ -14,6 +14,8 @@ import { UNMET_EXPECTATION, expectationOf } from '../../http/expectation.ts';
 import { ABSOLUTE_FORM, HEADER_LIST_SIZE_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { headerListSize } from './h2-header-limits.ts';
 import { HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
+import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
+import { UNKNOWN_METHOD, isKnownMethod } from './methods.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { expressPlainLocation } from './express-raw-path.ts';
@@ -200,8 +202,10 @@ export function createHandler(
       // Node holds an HTTP/2 header list to its setting only once the client acknowledged it
       // (and the setting is kept above this size): past it, answered as HTTP/1.1 answers a head
       // past `maxHeaderSize`, that stream alone.
-      if (maxListSize !== undefined && isHttp2(req) && headerListSize(req.rawHeaders) > maxListSize) {
-        throw new HTTPRequestHeaderFieldsTooLarge(`the header list is larger than ${maxListSize} octets`);
+      if (maxListSize !== undefined && isHttp2(req)) {
+        if (headerListSize(req.rawHeaders) > maxListSize) throw new HTTPRequestHeaderFieldsTooLarge(`the header list is larger than ${maxListSize} octets`);
+        // A method Node's HTTP/1 parser refuses (`FOO`, a lower-case `get`) is refused here too: 501 (RFC 9110 §15.6.2).
+        if (!isKnownMethod(req.method)) throw new HTTPNotImplemented(UNKNOWN_METHOD);
       }
       // Under toNodeHandler, middleware before it may have edited req.headers.
       environ = buildEnviron(req, res, options, (embedded && editedRawHeaders(req)) || req.rawHeaders);

@@ -228,7 +228,9 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  * `tsgi.signal` aborts. A response sent before the request body was read whole closes the
  * connection gracefully (the rest of the body is discarded for up to 2 s / 4 MiB), unless the
  * app never touched a small body (at most 256 KiB), which Node drains, keeping the connection.
- * A `CONNECT` request is answered `501 Not Implemented` without calling the app.
+ * A `CONNECT` request is answered `501 Not Implemented` without calling the app, and so is a
+ * method Node's HTTP/1 parser does not know (outside `http.METHODS`: `FOO`, a lower-case `get`;
+ * RFC 9110 §15.6.2), over HTTP/1.1 and HTTP/2 alike.
  *
  * @example
  * ```ts
