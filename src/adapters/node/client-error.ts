@@ -47,11 +47,14 @@ const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
 
 const MALFORMED = badRequest('malformed request');
 
+/** The reason of the `414` to a request target past the server's limit, over HTTP/1.1 and HTTP/2. */
+export const TARGET_TOO_LONG = 'the request target is longer than the server accepts';
+
 /**
  * A head past `maxHeaderSize` that overflowed in its request line: a request target too long
  * (RFC 9110 §15.5.15), as nginx answers a request line past its buffer.
  */
-const URI_TOO_LONG: Refusal = { code: 414, reason: 'URI Too Long', detail: 'the request target is longer than the server accepts' };
+const URI_TOO_LONG: Refusal = { code: 414, reason: 'URI Too Long', detail: TARGET_TOO_LONG };
 
 /**
  * Both framing headers at once. llhttp reports it under the code of whichever header came

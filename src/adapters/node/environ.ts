@@ -4,6 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { H2RequestLimits } from './h2-header-limits.ts';
 import { isHttp2 } from './http2-compat.ts';
 import { setExchange } from './exchange-key.ts';
 import { SIGNAL_PROPERTY } from './request-signal.ts';
@@ -47,17 +48,18 @@ export const WAIT_UNTIL_OPTION: unique symbol = Symbol('tsgi.wait_until_option')
 export const READ_TIMEOUT_OPTION: unique symbol = Symbol('tsgi.read_timeout_option');
 
 /**
- * Under `serve()` with HTTP/2, the header list size (octets, RFC 9113 §6.5.2) past which an
- * HTTP/2 request is answered `431` before the app sees it (`h2HeaderLimits`). Not exported
- * from the package: `toNodeHandler` leaves HTTP/2 header lists to the server it is mounted on.
+ * Under `serve()` with HTTP/2, what an HTTP/2 request's head is held to before the app sees
+ * it (`H2RequestLimits`: the header list size answered `431`, the `:path` length answered
+ * `414`; `h2HeaderLimits`). Not exported from the package: `toNodeHandler` leaves HTTP/2
+ * requests to the server it is mounted on.
  */
-export const HEADER_LIST_SIZE_OPTION: unique symbol = Symbol('tsgi.header_list_size_option');
+export const H2_REQUEST_LIMITS_OPTION: unique symbol = Symbol('tsgi.h2_request_limits_option');
 
 /** `NodeEnvironOptions` as `serve()` and the handler pass them: with `tsgi.wait_until`, the body timeout and the HTTP/2 header list size. */
 export type ServerEnvironOptions = NodeEnvironOptions & {
   [WAIT_UNTIL_OPTION]?: ((promise: Promise<unknown>) => void) | undefined;
   [READ_TIMEOUT_OPTION]?: ReadTimeout | undefined;
-  [HEADER_LIST_SIZE_OPTION]?: number | undefined;
+  [H2_REQUEST_LIMITS_OPTION]?: H2RequestLimits | undefined;
 };
 
 /**

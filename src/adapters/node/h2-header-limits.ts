@@ -46,7 +46,22 @@ const MAX_SETTING = 2 ** 32 - 1;
  */
 const HARD_LIMIT_FACTOR = 2;
 
-/** What {@link h2HeaderLimits} gives the `http2.create*Server` call, and the size answered `431`. */
+/** What `serve()` holds an HTTP/2 request's head to before the app sees it (`h2RequestRefusal`). */
+export interface H2RequestLimits {
+  /**
+   * The most octets a request's header list may take (RFC 9113 §6.5.2: each field line's name
+   * and value plus 32, pseudo-fields included) before the server answers it `431`.
+   */
+  readonly headerListSize: number;
+  /**
+   * The longest `:path` (in octets) before the server answers it `414`, as Node's HTTP/1
+   * parser answers a request line past `maxHeaderSize`: that size, or the list size the user
+   * set for HTTP/2 (`settings.maxHeaderListSize`) when set.
+   */
+  readonly targetLength: number;
+}
+
+/** What {@link h2HeaderLimits} gives the `http2.create*Server` call, and the sizes answered `431` and `414`. */
 export interface H2HeaderLimits {
   /** Field lines a request may carry (pseudo-fields included), past which Node resets its stream. */
   maxHeaderListPairs: number;
@@ -61,6 +76,8 @@ export interface H2HeaderLimits {
    * ({@link headerListSize}).
    */
   headerListSize: number;
+  /** The longest `:path` before the server answers `414` ({@link H2RequestLimits.targetLength}). */
+  targetLength: number;
 }
 
 /**
@@ -72,7 +89,9 @@ export interface H2HeaderLimits {
  * HTTP/1.1 `maxHeaderSize` (the user's `server.maxHeaderSize`, else Node's, 16 KiB unless
  * `--max-http-header-size` says otherwise) plus 40 octets per line of `maxHeaderListPairs`, so
  * that every head HTTP/1.1 takes is taken as an HTTP/2 header list (16 384 + 40 × 289 = 27 944
- * octets by default). `settings.maxHeaderListSize`, advertised to the client and enforced by
+ * octets by default). `targetLength`, past which a `:path` is answered `414` as over HTTP/1.1:
+ * the HTTP/1.1 `maxHeaderSize` (16 KiB), or the user's HTTP/2 list size when given.
+ * `settings.maxHeaderListSize`, advertised to the client and enforced by
  * Node once acknowledged: twice that (55 888 by default), so that a list past `headerListSize`
  * reaches the server to be answered; only past twice it does Node reset the stream.
  */
@@ -80,9 +99,11 @@ export function h2HeaderLimits(maxHeadersCount: number, server: http.ServerOptio
   const maxHeaderListPairs = server.maxHeaderListPairs ?? maxHeadersCount + PSEUDO_FIELDS + COOKIE_CRUMBS;
   // `maxHeaderSize` is Node's alias of `maxHeaderListSize` in settings (it wins, with a warning).
   const { maxHeaderSize: alias, ...given }: http2.Settings & { maxHeaderSize?: number } = server.settings ?? {};
-  const headerListSize = Math.min(MAX_SETTING, alias ?? given.maxHeaderListSize ?? (server.maxHeaderSize ?? http.maxHeaderSize) + LINE_OVERHEAD * maxHeaderListPairs);
+  const headSize = server.maxHeaderSize ?? http.maxHeaderSize;
+  const setSize = alias ?? given.maxHeaderListSize;
+  const headerListSize = Math.min(MAX_SETTING, setSize ?? headSize + LINE_OVERHEAD * maxHeaderListPairs);
   const maxHeaderListSize = Math.min(MAX_SETTING, HARD_LIMIT_FACTOR * headerListSize);
-  return { maxHeaderListPairs, settings: { ...H2_SETTINGS, ...given, maxHeaderListSize }, headerListSize };
+  return { maxHeaderListPairs, settings: { ...H2_SETTINGS, ...given, maxHeaderListSize }, headerListSize, targetLength: Math.min(setSize ?? headSize, headerListSize) };
 }
 
 /**

@@ -11,11 +11,8 @@ import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
 import { UNMET_EXPECTATION, expectationOf } from '../../http/expectation.ts';
-import { ABSOLUTE_FORM, HEADER_LIST_SIZE_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
-import { headerListSize } from './h2-header-limits.ts';
-import { HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
-import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
-import { UNKNOWN_METHOD, isKnownMethod } from './methods.ts';
+import { ABSOLUTE_FORM, H2_REQUEST_LIMITS_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { h2RequestRefusal } from './h2-request-refusal.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { expressPlainLocation } from './express-raw-path.ts';
@@ -176,7 +173,7 @@ export function createHandler(
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
-  const maxListSize = options[HEADER_LIST_SIZE_OPTION];
+  const h2Limits = options[H2_REQUEST_LIMITS_OPTION];
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     // On the user's own HTTP/2 server no `trackSessions` watches the stream: done here, as `serve()` does.
     // Its host may call the handler late, once its client has reset the stream (`resetBeforeHandler`).
@@ -199,13 +196,11 @@ export function createHandler(
     // so an absolute URL would name the host and scheme behind the proxy.
     let plain: App | null = null;
     try {
-      // Node holds an HTTP/2 header list to its setting only once the client acknowledged it
-      // (and the setting is kept above this size): past it, answered as HTTP/1.1 answers a head
-      // past `maxHeaderSize`, that stream alone.
-      if (maxListSize !== undefined && isHttp2(req)) {
-        if (headerListSize(req.rawHeaders) > maxListSize) throw new HTTPRequestHeaderFieldsTooLarge(`the header list is larger than ${maxListSize} octets`);
-        // A method Node's HTTP/1 parser refuses (`FOO`, a lower-case `get`) is refused here too: 501 (RFC 9110 §15.6.2).
-        if (!isKnownMethod(req.method)) throw new HTTPNotImplemented(UNKNOWN_METHOD);
+      // What Node's HTTP/1 parser refuses (a method it does not know, a request target or a head
+      // past `maxHeaderSize`) is refused over HTTP/2 too, that stream alone.
+      if (h2Limits !== undefined && isHttp2(req)) {
+        const refusal = h2RequestRefusal(req, h2Limits);
+        if (refusal !== null) throw refusal;
       }
       // Under toNodeHandler, middleware before it may have edited req.headers.
       environ = buildEnviron(req, res, options, (embedded && editedRawHeaders(req)) || req.rawHeaders);

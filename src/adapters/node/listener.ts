@@ -16,7 +16,7 @@ import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
 import { applyHttp1Options } from './http1-fallback.ts';
 import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
-import { h2HeaderLimits } from './h2-header-limits.ts';
+import { type H2RequestLimits, h2HeaderLimits } from './h2-header-limits.ts';
 import { keepPeerAddress } from './peer.ts';
 import { connectionClosed, hearsClose, watchable } from './client-watch.ts';
 import { answerClientError } from './client-error.ts';
@@ -56,8 +56,8 @@ export interface Listener {
   readonly scheme: 'http' | 'https';
   /** The servers that emit `request` and `checkContinue` (one, or two for h2c). */
   readonly requestServers: readonly NetServer[];
-  /** With HTTP/2, the header list size past which a request is answered `431` (`h2HeaderLimits`); else undefined. */
-  readonly h2HeaderListSize: number | undefined;
+  /** With HTTP/2, what a request's head is held to: the header list size answered `431`, the `:path` length answered `414` (`h2HeaderLimits`); else undefined. */
+  readonly h2Requests: H2RequestLimits | undefined;
   /**
    * Stops accepting connections; `done` runs once every connection has closed, and every
    * HTTP/2 session has emitted `close` (after its streams' answers). `idle: 'close'`
@@ -110,7 +110,7 @@ export function createListener(options: ListenerOptions): Listener {
     optimizeEmptyRequests: true,
   };
   // Its `settings` hold the user's over tsgi's: they go after `options.server`, whose own would replace tsgi's.
-  const { headerListSize, ...h2Limits } = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
+  const { headerListSize, targetLength, ...h2Limits } = h2HeaderLimits(options.maxHeadersCount, options.server as http.ServerOptions & http2.ServerOptions);
   const sessionLimits = {
     firstByteTimeout: options.firstByteTimeout,
     keepAliveTimeout: options.keepAliveTimeout,
@@ -139,7 +139,7 @@ export function createListener(options: ListenerOptions): Listener {
     capConnections(server, options, options.log);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
-    return withClose(server, 'https', [server], sessions, options.http2 === true ? headerListSize : undefined);
+    return withClose(server, 'https', [server], sessions, options.http2 === true ? { headerListSize, targetLength } : undefined);
   }
   const server = http.createServer({ ...http1Options, ...(options.server as http.ServerOptions) });
   server.maxHeadersCount = options.maxHeadersCount;
@@ -157,7 +157,7 @@ export function createListener(options: ListenerOptions): Listener {
   keepPeerAddress(server);
   capConnections(server, options, options.log);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
-  return withClose(server, 'http', requestServers, sessions, options.http2 === 'h2c' ? headerListSize : undefined);
+  return withClose(server, 'http', requestServers, sessions, options.http2 === 'h2c' ? { headerListSize, targetLength } : undefined);
 }
 
 /**
@@ -188,7 +188,7 @@ function trackSocket(open: Set<Socket>, socket: Socket): void {
  * The {@link Listener} of `server`: idle HTTP/1 connections closed by Node, sessions by
  * `sessions`, and every connection `server` accepted cut by `closeAll`.
  */
-function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined, h2HeaderListSize: number | undefined): Listener {
+function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined, h2Requests: H2RequestLimits | undefined): Listener {
   const http1 = server as Partial<Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'>>;
   // Node's `closeAllConnections` knows only the connections its HTTP/1 parser has: not one
   // still in the TLS handshake (nothing sent, or a ClientHello cut short), nor h2c's (a
@@ -219,7 +219,7 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
     server,
     scheme,
     requestServers,
-    h2HeaderListSize,
+    h2Requests,
     stop(idle, done) {
       // The server's `close` can come before its HTTP/2 sessions' (and their answers'): then done.
       const stopped = () => (sessions === undefined ? done() : void sessions.closed().then(done));

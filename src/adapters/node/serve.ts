@@ -8,7 +8,7 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
-import { HEADER_LIST_SIZE_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
+import { H2_REQUEST_LIMITS_OPTION, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { NODE_SERVER_OPTIONS, NODE_TLS_SERVER_OPTIONS, SERVE_SERVER_NESTED, SERVE_TLS_NESTED } from './server-option-names.ts';
 import { type ServerState, waitUntilOf } from './state.ts';
@@ -174,8 +174,10 @@ export interface ServeOptions extends NodeEnvironOptions {
    * (`maxHeadersize`) is refused, naming the one meant; any other goes to Node as given (the
    * keys of `settings` are not checked). Over HTTP/2, a request whose header list passes
    * `maxHeaderSize` plus 40 octets a line (27 944 octets by default; RFC 9113 §6.5.2 counting)
-   * or a `settings.maxHeaderListSize` given here is answered `431`, that stream alone; twice it
-   * is advertised as `SETTINGS_MAX_HEADER_LIST_SIZE`, past which Node resets the stream.
+   * or a `settings.maxHeaderListSize` given here is answered `431`, that stream alone, and one
+   * whose `:path` is longer than `maxHeaderSize` (or that `settings.maxHeaderListSize`) `414`,
+   * as HTTP/1.1 answers such a request target; twice the list size is advertised as
+   * `SETTINGS_MAX_HEADER_LIST_SIZE`, past which Node resets the stream (no answer).
    */
   server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions | undefined;
   /**
@@ -334,7 +336,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     clientCertificate,
     // Set as the environ is built, with the other `tsgi.*` keys: one shape for every request.
     [WAIT_UNTIL_OPTION]: waitUntilOf(state),
-    [HEADER_LIST_SIZE_OPTION]: listener.h2HeaderListSize,
+    [H2_REQUEST_LIMITS_OPTION]: listener.h2Requests,
   };
   for (const server of listener.requestServers) {
     const handle = createHandler(app, handlerOptions, state);
