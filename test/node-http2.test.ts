@@ -208,6 +208,27 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  // RFC 9113 §8.3.1 refuses a Host that names another entity than :authority; the scheme's
+  // default port written out or left out, a case or a trailing dot, names the same one.
+  it('takes a Host that names the same host as :authority in another spelling (the default port written or not, a trailing dot), and still refuses another port', async () => {
+    const server = await start(describeApp, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    const ask = async (authority: string, host: string) => {
+      const res = await h2request(session, '/x', { headers: { ':authority': authority, host } });
+      return [res.status, res.status === 200 ? JSON.parse(res.body.toString()).host : res.body.toString()];
+    };
+    try {
+      expect(await ask('a.example:443', 'a.example')).toEqual([200, 'a.example']);
+      expect(await ask('A.example', 'a.example.:443')).toEqual([200, 'a.example.:443']);
+      expect(await ask('[::1]', '[0::1]:443')).toEqual([200, '[0::1]:443']);
+      expect(await ask('a.example:80', 'a.example')).toEqual([400, 'Bad Request: Host and :authority differ\n']);
+      expect(await ask('a.example', 'a.example:8443')).toEqual([400, 'Bad Request: Host and :authority differ\n']);
+      expect(await ask('a.example:99999', 'a.example')).toEqual([400, 'Bad Request: Host and :authority differ\n']);
+    } finally {
+      session.close();
+    }
+  });
+
   it('serves HTTP/1.1 clients on the same port (ALPN)', async () => {
     const server = await start(describeApp, { tls: tls(), http2: true });
     const res = await httpsGet(`${server.url}/one`);

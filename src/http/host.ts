@@ -123,6 +123,27 @@ export function splitHost(host: string): [string, number | null] {
 }
 
 /**
+ * @internal True when `a` and `b`, two `host[:port]` values of a request to a `scheme` (`http`,
+ * `https`), name the same host and port: host names as {@link comparableHostName} compares
+ * them (case, a trailing dot, an IPv6 literal's spelling), a port left out (or empty) as the
+ * scheme's default (RFC 3986 §6.2.3: `example.com:443` is `example.com` over https). A port
+ * that is no port (`:99999`, `:x`) matches nothing but the same text. Never throws.
+ */
+export function sameHost(a: string, b: string, scheme: string): boolean {
+  if (a === b) return true;
+  const left = comparableHost(a, scheme);
+  return left !== null && left === comparableHost(b, scheme);
+}
+
+/** `host[:port]` as {@link sameHost} compares it (`name:port`, the default port filled in), or `null` for a port that is none. */
+function comparableHost(host: string, scheme: string): string | null {
+  const [name, port] = splitHost(host);
+  // `name:` with nothing after is the default port (RFC 3986 §3.2.3); any other text no port.
+  if (port === null && host.length > name.length + 1) return null;
+  return `${comparableHostName(name)}:${port ?? DEFAULT_PORTS[scheme] ?? ''}`;
+}
+
+/**
  * A host name whose last label (before any trailing dot) is a number, decimal or `0x` hex,
  * which the WHATWG URL parser reads as IPv4 ("ends in a number"); then an optional port.
  */

@@ -16,6 +16,7 @@ import { ReadableInput } from '../../gateway/readable-input.ts';
 import type { ReadTimeout } from '../../gateway/read-timeout.ts';
 import type { RefusalListener, RefusedRequest } from './refused.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
+import { sameHost } from '../../http/host.ts';
 import { HTTPVersionNotSupported } from '../../exceptions/server-errors.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -266,14 +267,15 @@ function absoluteFormHost(environ: Environ, authority: string, req: IncomingMess
 /**
  * HTTP/2 carries the Host in `:authority` (RFC 9113 §8.3.1). A Host field that names another
  * host is a malformed request there (the RFC's SHOULD): a proxy in front may have routed by
- * one while the app would read the other.
+ * one while the app would read the other. The same host in another spelling (the scheme's
+ * default port written out or left out, a case, a trailing dot: `sameHost`) is no other one.
  *
  * @throws HTTPBadRequest `Host and :authority differ`.
  */
 function http2Host(environ: Environ, authority: string | undefined): void {
   const host = environ.HTTP_HOST as string | undefined;
   if (host === undefined) environ.HTTP_HOST = authority;
-  else if (authority !== undefined && host.toLowerCase() !== authority.toLowerCase()) throw new HTTPBadRequest('Host and :authority differ');
+  else if (authority !== undefined && !sameHost(host, authority, environ['tsgi.url_scheme'] as string)) throw new HTTPBadRequest('Host and :authority differ');
 }
 
 /** Sets the environ's CGI and `tsgi.*` keys, always in this order (see {@link NodeEnviron}). */
