@@ -1095,6 +1095,42 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     }
   });
 
+  it('counts every kind of answer out of the running apps once it is over (sync, async, streamed, failing, HTTPException, body read), so a connection at maxConcurrentStreams 3 serves on', async () => {
+    const server = await start(async (environ, startResponse) => {
+      const path = environ.PATH_INFO;
+      if (path === '/throw') throw new Error('boom');
+      if (path === '/503') throw new HTTPServiceUnavailable();
+      if (path === '/read') for await (const _ of environ['tsgi.input']);
+      startResponse('200 OK', []);
+      if (path === '/sync' || path === '/read') return [bytes('s')];
+      return (async function* () {
+        yield bytes('a');
+        if (path === '/late') throw new Error('late');
+        yield bytes('b');
+      })();
+    }, { http2: 'h2c', server: { settings: { maxConcurrentStreams: 3 } } });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    const ask = (path: string) =>
+      new Promise<number | undefined>((resolve) => {
+        const stream = session.request({ ':path': path, ':method': path === '/read' ? 'POST' : 'GET' });
+        let status: number | undefined;
+        stream.on('response', (headers) => (status = headers[':status']));
+        stream.on('error', () => {});
+        stream.resume();
+        stream.on('close', () => resolve(stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM ? -1 : status));
+        stream.end(path === '/read' ? 'abc' : undefined);
+      });
+    try {
+      for (let round = 0; round < 4; round++) {
+        for (const path of ['/sync', '/stream', '/late', '/throw', '/503', '/read']) expect(await ask(path)).not.toBe(-1);
+      }
+      expect(await Promise.all([ask('/sync'), ask('/stream'), ask('/read')])).toEqual([200, 200, 200]);
+    } finally {
+      session.close();
+    }
+  });
+
   it('a client that resets its connection before it said which protocol it speaks is gone, nothing more: no uncaught ECONNRESET', async () => {
     const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
     // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,
