@@ -12,6 +12,7 @@ import { unquotePath } from '../http/url.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
 import { repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { credentialsRefusal } from '../http/second-credential.ts';
+import { DEFAULT_MAX_HEADERS, fieldCountRefusal } from '../http/field-count.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
 
@@ -122,7 +123,7 @@ export interface EnvironOptions {
 export const ENVIRON_OPTIONS = { serverName: true, serverPort: true, scriptName: true, log: true, multiprocess: true, maxHeaders: true, trustedHosts: true, redactQuery: true, shutdownSignal: true } as const satisfies OptionNames<EnvironOptions>;
 
 /** The default of {@link EnvironOptions.maxHeaders}. */
-export const DEFAULT_MAX_HEADERS = 100;
+export { DEFAULT_MAX_HEADERS };
 
 /**
  * A raw URL path (or Express mount path) percent-decoded as UTF-8 ({@link unquotePath}: a
@@ -222,7 +223,8 @@ export function checkCredentials(environ: Environ): void {
  * @throws HTTPRequestHeaderFieldsTooLarge (431, RFC 6585 §5) when `count` is above `max`.
  */
 export function checkFieldCount(count: number, max: number): void {
-  if (count > max) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${max} header fields`);
+  const refusal = fieldCountRefusal(count, max);
+  if (refusal !== null) throw new HTTPRequestHeaderFieldsTooLarge(refusal);
 }
 
 /**

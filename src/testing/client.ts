@@ -19,6 +19,9 @@ import { clientDisconnected } from '../gateway/abort.ts';
 import { hostRefusal } from '../http/trusted-hosts.ts';
 import { DUPLICATE_CONTENT_LENGTH, repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
+import { shownValue } from '../gateway/shown.ts';
+import { DEFAULT_MAX_HEADERS, fieldCountRefusal } from '../http/field-count.ts';
+import { sentFieldCount } from './field-count.ts';
 import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
 import { UNMET_EXPECTATION, expectationOf } from '../http/expectation.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
@@ -82,7 +85,8 @@ export class TestClient {
    *   which `fetch()` refuses too: give `headers: { authorization }`), a `shutdownSignal` that is not an
    *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, a
    *   `followRedirects` that is no non-negative integer (`true`), a `trustedHosts` that
-   *   `serve()` would refuse (see {@link TestClientOptions.trustedHosts}), or an Express, Connect or Koa app given as
+   *   `serve()` would refuse (see {@link TestClientOptions.trustedHosts}), a `maxHeaders` that
+   *   is no positive integer, or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
    *   tested here on its own).
    */
@@ -91,6 +95,7 @@ export class TestClient {
     this.app = toApp(app);
     checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
     checkTrustedHosts(options.trustedHosts);
+    checkMaxHeaders(options.maxHeaders);
     this.#mount = mountPointAt(options.baseUrl ?? 'http://localhost');
     refuseCredentials('new TestClient: baseUrl', new URL(options.baseUrl ?? 'http://localhost'));
     this.baseUrl = this.#mount.url;
@@ -311,7 +316,8 @@ export class TestClient {
       if (streamed.pulling) void streamed.close();
       else await streamed.close();
     };
-    const refusal = refusalOf(pathError, environ, streamed !== undefined, headers, this.#options.trustedHosts);
+    const limits = { trustedHosts: this.#options.trustedHosts, maxHeaders: this.#options.maxHeaders ?? DEFAULT_MAX_HEADERS };
+    const refusal = refusalOf(pathError, environ, streamed !== undefined, headers, limits);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     // The first error the exchange logged (an app error answered 500): the failure's `cause`.
@@ -462,15 +468,26 @@ function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
 }
 
+/**
+ * Throws for a `maxHeaders` that `serve()` refuses: one that is no positive integer.
+ *
+ * @throws TypeError naming the value.
+ */
+function checkMaxHeaders(value: unknown): void {
+  if (value === undefined || (Number.isSafeInteger(value) && (value as number) >= 1)) return;
+  throw new TypeError(`new TestClient: maxHeaders must be a positive integer, got ${shownValue(value)}`);
+}
+
 /** A refusal of the server before the app: its status code and the detail after the title. */
-type Refusal = FramingRefusal | { code: 417; detail: string };
+type Refusal = FramingRefusal | { code: 417 | 431; detail: string };
 
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
  * <why>`, or another title for its code), or null, in the order `serve()` answers them: first
  * the framing Node's parser refuses ({@link parserRefusal}); then an `Expect` other than
  * `100-continue` (a `417`, `expectationOf`), which Node reads once the parser took the head;
- * then a path it cannot decode, several lines of a field that is no list among `headers`
+ * then a path it cannot decode, more fields than `maxHeaders` (a `431`, counted by
+ * `sentFieldCount`), several lines of a field that is no list among `headers`
  * (Host, Authorization, Content-Type…: `SINGLETON_FIELDS`, RFC 9110 §5.3; the environ keeps
  * the last Host), an invalid Host, one outside `trustedHosts` when given, and the transfer
  * codings `serve()` refuses (`transferEncodingRefusal`: a `501` for a coding other than
@@ -481,7 +498,7 @@ function refusalOf(
   environ: Environ,
   streamed: boolean,
   headers: ReadonlyArray<readonly [string, string]>,
-  trustedHosts: readonly string[] | undefined,
+  limits: { trustedHosts: readonly string[] | undefined; maxHeaders: number },
 ): Refusal | null {
   const refused = (detail: string): Refusal => ({ code: 400, detail });
   const framing = parserRefusal(environ, streamed, headers);
@@ -490,9 +507,11 @@ function refusalOf(
   const expectation = environ.HTTP_EXPECT;
   if (typeof expectation === 'string' && environ.SERVER_PROTOCOL !== 'HTTP/1.0' && expectationOf(expectation) === 'unmet') return { code: 417, detail: UNMET_EXPECTATION };
   if (pathError) return refused('malformed percent-escape or invalid UTF-8 in the path');
+  const tooMany = fieldCountRefusal(sentFieldCount(environ, headers), limits.maxHeaders);
+  if (tooMany !== null) return { code: 431, detail: tooMany };
   const repeated = repeatedSingleton(headers);
   if (repeated !== null) return refused(repeated);
-  const host = hostRefusal(environ.HTTP_HOST as string | undefined, trustedHosts);
+  const host = hostRefusal(environ.HTTP_HOST as string | undefined, limits.trustedHosts);
   if (host !== null) return refused(host);
   const transferEncoding = environ.HTTP_TRANSFER_ENCODING;
   return transferEncoding === undefined ? null : transferEncodingRefusal(transferEncoding, environ.SERVER_PROTOCOL);

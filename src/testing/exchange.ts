@@ -90,12 +90,13 @@ function internalError(kept: ReadonlyArray<[string, string]> = []): Answer {
 }
 
 /** The titles of the server's refusals before the app. */
-const REFUSAL_TITLES = { 400: 'Bad Request', 417: 'Expectation Failed', 501: 'Not Implemented' } as const;
+const REFUSAL_TITLES = { 400: 'Bad Request', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large', 501: 'Not Implemented' } as const;
 
 /**
  * The server's answer to a request the app must not see, `<Title>: <detail>` as plain text: a
  * `400 Bad Request` for a path it cannot decode (docs/spec.md §2.1), an invalid Host, framing
  * in doubt; a `417 Expectation Failed` for an `Expect` it cannot meet (RFC 9110 §10.1.1); a
+ * `431 Request Header Fields Too Large` for more header fields than it takes (RFC 6585 §5); a
  * `501 Not Implemented` for a transfer coding it cannot decode (RFC 9112 §6.1).
  */
 export function refusalAnswer(code: keyof typeof REFUSAL_TITLES, detail: string): Answer {

@@ -169,6 +169,17 @@ export interface TestClientOptions {
    *   URL or a bare IPv6 address.
    */
   trustedHosts?: readonly string[] | undefined;
+  /**
+   * Most header fields a call may send, as `serve()`'s `maxHeaders` takes them: a call with
+   * more is answered `431 Request Header Fields Too Large` (`Request Header Fields Too Large:
+   * more than 100 header fields`, as the server answers it) without calling the app. Counted
+   * are the call's field lines (the client's `headers`, the call's, its `Cookie`) and those the
+   * client adds, as a browser sends them: `Host`, and the body's `Content-Type` and
+   * `Content-Length` (or `Transfer-Encoding`). Default 100, as `serve()`'s.
+   *
+   * @throws TypeError (from the constructor) for a value that is no positive integer.
+   */
+  maxHeaders?: number | undefined;
 }
 
 /** Every option of {@link RequestOptions}, checked per call (`client.get(url, options)`…, `checkOptions`); `tsc` fails when it and the type differ. */
@@ -188,4 +199,4 @@ export const REQUEST_OPTIONS = {
 } as const satisfies OptionNames<RequestOptions>;
 
 /** Every option of {@link TestClientOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
-export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true, trustedHosts: true } as const satisfies OptionNames<TestClientOptions>;
+export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true, trustedHosts: true, maxHeaders: true } as const satisfies OptionNames<TestClientOptions>;
