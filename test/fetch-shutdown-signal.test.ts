@@ -140,6 +140,25 @@ describe('req.signal when toFetchHandler does not send the rest of a streamed bo
     expect(log.text).toBe('');
   });
 
+  it("aborts for a raw app's 204 or 304 with a streamed body without a shutdownSignal, so its source stops at once, over a socket", async () => {
+    for (const status of ['204 No Content', '304 Not Modified']) {
+      const { app, reason, cleaned } = rawStreamSource(undefined, status);
+      const log = errorLog();
+      const server = await serveFetch(toFetchHandler(app, { log }));
+      try {
+        const res = await fetch(`${server.url}/`);
+        expect(res.status).toBe(Number(status.slice(0, 3)));
+        expect(await res.text()).toBe('');
+        expect(await atOnce(cleaned), status).toBeUndefined();
+        expectClosedEarly(await reason);
+        await sleep(20);
+        expect(log.text).toBe('');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('logs nothing for a source that stops by throwing the abort (a sleep given the signal), over a socket', async () => {
     const { app, cleaned } = rawSleepingSource();
     const log = errorLog();

@@ -49,16 +49,16 @@ export function expectShutdown(reason: unknown): void {
 }
 
 /**
- * A raw app answering with a streamed body (a `Response` answers HEAD without starting its
- * body): one chunk, then `wait` on `tsgi.signal` (by default until it aborts; a `sleep` given
- * the signal stops by throwing its abort instead). Records what the wait resolved to (the
- * signal's reason) and its `finally`.
+ * A raw app answering `status` (default `200 OK`) with a streamed body (a `Response` answers
+ * HEAD without starting its body): one chunk, then `wait` on `tsgi.signal` (by default until it
+ * aborts; a `sleep` given the signal stops by throwing its abort instead). Records what the
+ * wait resolved to (the signal's reason) and its `finally`.
  */
-export function rawStreamSource(wait: (signal: AbortSignal) => Promise<unknown> = aborted) {
+export function rawStreamSource(wait: (signal: AbortSignal) => Promise<unknown> = aborted, status = '200 OK') {
   const reason = deferred<unknown>();
   const cleaned = deferred();
   const app: App = (environ, startResponse) => {
-    startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+    startResponse(status, [['Content-Type', 'application/octet-stream']]);
     return (async function* () {
       try {
         yield encoder.encode('one');

@@ -89,8 +89,27 @@ const BODY_READ_BEFORE =
   'the request body was read before toFetchHandler (by c.req.json(), c.req.parseBody(), a validator or other middleware): ' +
   'hand the handler a Request nobody read, or one rebuilt from what was read (new Request(request, { body }))';
 
-/** `tsgi.signal`: the request's signal, read on first use, then kept; writable, as a plain property. */
-const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
+/**
+ * On the environ, set by {@link expectBodyDropped}: the answer's status carries no content, so
+ * the adapter will drop a streamed body's rest. A symbol key, read only when `tsgi.signal` is.
+ */
+const DROPS_BODY = Symbol('tsgi.drops_body');
+
+/** The request's signal joined with one the adapter aborts (`abortRequestSignal`): see {@link JOINED_SIGNAL_PROPERTY}. */
+function joinedSignal(environ: Environ): AbortSignal {
+  return AbortSignal.any([requestSignalController(environ).signal, (environ['tsgi.fetch_request'] as globalThis.Request).signal]);
+}
+
+/**
+ * `tsgi.signal`: the request's signal, read on first use, then kept; writable, as a plain
+ * property. Read once the app gave a status that carries no content (204, 205, 304:
+ * {@link expectBodyDropped}), it is joined as {@link JOINED_SIGNAL_PROPERTY}'s, so that the
+ * adapter can tell a streamed source whose rest it drops to stop; only then, as joining costs
+ * some microseconds a request.
+ */
+const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) =>
+  DROPS_BODY in environ ? joinedSignal(environ) : (environ['tsgi.fetch_request'] as globalThis.Request).signal,
+);
 
 /**
  * `tsgi.signal` under a `shutdownSignal`, and of a HEAD: the request's signal joined with one
@@ -99,12 +118,21 @@ const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsg
  * does not send (`bodyClosedEarly`); made on first use, aborted already when the body ended
  * before. The adapter's abort comes first, so a runtime that aborts `request.signal` once the
  * answer is over (Deno's legacy abort) does not hide its reason. Any other request without a
- * `shutdownSignal` has the request's signal itself ({@link SIGNAL_PROPERTY}): a raw app's 204 or
- * 304 with a streamed body is the only answer whose rest the adapter then drops unsaid.
+ * `shutdownSignal` has the request's signal itself ({@link SIGNAL_PROPERTY}) unless read once
+ * its status said no content would be sent.
  */
-const JOINED_SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) =>
-  AbortSignal.any([requestSignalController(environ).signal, (environ['tsgi.fetch_request'] as globalThis.Request).signal]),
-);
+const JOINED_SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', joinedSignal);
+
+/**
+ * The app gave a status whose answer carries no content (204, 205, 304): a `tsgi.signal` not
+ * read yet is made joined when it is ({@link SIGNAL_PROPERTY}), so that the adapter's abort of
+ * the streamed body it drops (`bodyClosedEarly`) reaches a source that reads it from now on (a
+ * generator's body, which runs once the adapter asks for its first chunk). One read before
+ * (by the app before it called `startResponse`) stays the request's signal: nothing can abort that.
+ */
+export function expectBodyDropped(environ: Environ): void {
+  (environ as unknown as Record<symbol, boolean>)[DROPS_BODY] = true;
+}
 
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
 let fieldCount = 0;

@@ -15,7 +15,7 @@ import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
-import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
+import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron, expectBodyDropped } from './environ.ts';
 import { booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
@@ -24,7 +24,7 @@ import { drainUnread } from './unread.ts';
 import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
-import { CLIENT_CLOSED } from '../../gateway/status.ts';
+import { CLIENT_CLOSED, hasNoContent } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
@@ -117,6 +117,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (!Array.isArray(h)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
     status = s;
     headers = h;
+    // A streamed body's rest is dropped for such a status: its source, told by `tsgi.signal`.
+    if (typeof s === 'string' && hasNoContent(Number.parseInt(s, 10))) expectBodyDropped(environ);
   };
   const method = environ.REQUEST_METHOD;
   // An error the `errors` middleware logged before throwing it on after the head (to have the
@@ -290,7 +292,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * then, not at that chunk, which may never come, and the answer nobody reads is an empty
  * `499`.
  * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed, a
- * HEAD's `tsgi.signal` aborted first, so its source stops at once; a 205 goes out with
+ * HEAD's `tsgi.signal` aborted first, so its source stops at once, and a 204's, 205's or
+ * 304's when read after the app gave that status; a 205 goes out with
  * `Content-Length: 0`);
  * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
  * touched the request body (a 413, a 401, a 403 to an upload) or left its loop over it
@@ -314,7 +317,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * its body is closed; under `compress`, once the layer ended it, its coding finished), with an
  * `AbortError` whose message is `server shutting down`, so a source waiting on it alone stops
  * and its `finally` runs. Without a `shutdownSignal`, `tsgi.signal` is `request.signal` itself,
- * but for a HEAD (see above).
+ * but for a HEAD (see above) and when first read once the app gave a 204, 205 or 304, whose
+ * streamed body's rest is dropped the same way (its signal aborted first).
  *
  * @throws TypeError (at once) when `app` is not an app (an Express, Connect or Koa app is
  *   named as such: it runs under its own `listen()`, with tsgi apps inside by `toNodeHandler`),
