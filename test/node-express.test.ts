@@ -448,3 +448,51 @@ describe('an escaped slash in a parameter of the Express mount path', () => {
     expect([dir.status, dir.headers.get('location')]).toEqual([301, `${filesBase}/files/a%2Fb/tsdoc/`]);
   });
 });
+
+describe('a response Express already sent before toNodeHandler (middleware that answered, then called next())', () => {
+  it('leaves an ended answer as it is and does not call the app, logging why', async () => {
+    const log = errorLog();
+    let calls = 0;
+    const app = Request.application(() => {
+      calls++;
+      return 'from the app';
+    });
+    const web = express();
+    web.use('/t', (_req, res, next) => {
+      res.end('from Express');
+      next();
+    });
+    web.use('/t', toNodeHandler(app, { log }));
+    const base = await listen(web);
+    const res = await fetch(`${base}/t/x?token=secret`, { method: 'POST', body: 'item' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('from Express');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toBe(0);
+    expect(log.text).toBe('[tsgi] POST /t/x?token=secret HTTP/1.1: the response was already sent before toNodeHandler (by code that answered, then called next()): the app was not called\n');
+  });
+
+  it('cuts an answer whose head went out but not its end, without calling the app, so the client never takes it for whole', async () => {
+    const log = errorLog();
+    let calls = 0;
+    const app = Request.application(() => {
+      calls++;
+      return 'from the app';
+    });
+    const web = express();
+    web.use('/t', (_req, res, next) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('part ');
+      next();
+    });
+    web.use('/t', toNodeHandler(app, { log }));
+    const base = await listen(web);
+    const { raw } = await rawExchange(Number(new URL(base).port), 'GET /t/x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+    expect(raw).toContain('part ');
+    expect(raw).not.toContain('0\r\n\r\n');
+    expect(raw).not.toContain('from the app');
+    expect(calls).toBe(0);
+    expect(log.text).toContain('the response was already sent before toNodeHandler');
+    expect(log.text).not.toContain('ERR_HTTP_HEADERS_SENT');
+  });
+});

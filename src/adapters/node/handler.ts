@@ -28,7 +28,8 @@ import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
 import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
-import { closeEmitter, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
+import { closeEmitter, cutResponse, http2HasBody, http2Stream, isHttp2 } from './http2-compat.ts';
+import { sendHeld } from './reset.ts';
 import { destroyOnPeerReset, goneBeforeServed, resetBeforeHandler } from './h2-peer-reset.ts';
 import { behindClosingAnswer, closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
@@ -118,6 +119,40 @@ const BODY_READ_BEFORE =
   'mount the tsgi app before body-parsing middleware (in Fastify, call removeAllContentTypeParsers() in the scope of its route and add a parser for \'*\' that leaves the body alone)';
 
 /**
+ * The request line of `req` before there is an environ, its target as the client sent it
+ * (Express's `originalUrl`), the values of the `redactQuery` parameters hidden.
+ */
+function rawRequestLine(req: IncomingMessage, redact: readonly string[] | undefined): string {
+  return requestLine({
+    REQUEST_METHOD: req.method ?? 'GET',
+    REQUEST_URI: (req as ExpressRequest).originalUrl ?? req.url ?? '',
+    SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+    SCRIPT_NAME: '',
+    PATH_INFO: '',
+    QUERY_STRING: '',
+    'tsgi.redact_query': redact,
+  });
+}
+
+/** Why {@link alreadySent} did not call the app. */
+const ALREADY_SENT = 'the response was already sent before toNodeHandler (by code that answered, then called next()): the app was not called';
+
+/**
+ * Under toNodeHandler, a response whose head code before the handler sent (Express middleware
+ * that answered with `res.end()` or `res.send()`, then called `next()`): the app, which could
+ * answer nothing, is not called (a POST's work would be done unseen), and the line says why. An
+ * answer ended stays as it is; one whose end has not gone out is cut, as Express's
+ * `finalhandler` cuts it, so its client never takes what went out for a whole answer.
+ */
+function alreadySent(req: IncomingMessage, res: ServerResponse, options: ServerEnvironOptions): void {
+  logError(options.log, rawRequestLine(req, options.redactQuery), ALREADY_SENT);
+  if (res.writableEnded) return;
+  // What went out before goes first (over HTTP/1.1; HTTP/2 sends its frames itself), then the cut.
+  if (res.socket && !isHttp2(req)) sendHeld(res.socket);
+  cutResponse(res);
+}
+
+/**
  * Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI.
  * Express turns a request for the mount path itself (`/v2`, `/v2?x`, `http://host/v2`) into `/`; it gets the
  * empty `PATH_INFO` it has under `mount()` (spec §9), so an app can tell it from `/v2/` and
@@ -188,6 +223,10 @@ export function createHandler(
         return;
       }
     }
+    if (embedded && res.headersSent) {
+      alreadySent(req, res, options);
+      return;
+    }
     if (waitsForTurn(req, res, handle) || behindClosingAnswer(req, res)) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
@@ -228,16 +267,7 @@ export function createHandler(
         // decodePath, a framing error (400, 501), a declared body past maxBodySize (413).
         plainAnswer(req, res, error.code, error.title, error.message, report);
       } else {
-        const line = requestLine({
-          REQUEST_METHOD: req.method ?? 'GET',
-          REQUEST_URI: (req as ExpressRequest).originalUrl ?? req.url ?? '',
-          SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
-          SCRIPT_NAME: '',
-          PATH_INFO: '',
-          QUERY_STRING: '',
-          'tsgi.redact_query': options.redactQuery,
-        });
-        logError(options.log, line, error);
+        logError(options.log, rawRequestLine(req, options.redactQuery), error);
         plainAnswer(req, res, 500, 'Internal Server Error', '', report);
       }
       return;
@@ -271,7 +301,9 @@ export function createHandler(
  * cannot be read again: the app's read of `tsgi.input` then throws an `Error` saying so (a
  * logged 500), instead of answering an empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
  * they answer 500, after them the connection is cut so the client never takes a truncated body
- * for a whole one. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
+ * for a whole one. A response whose head code before the handler already sent (Express
+ * middleware that answered, then called `next()`) does not reach the app: the handler logs it,
+ * and cuts the connection unless that answer had ended. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
  * each once the answer before it is done (Node would run the app for every request of a read
  * at once); past 100 waiting, the connection is closed. See `serve` for the rest.
  *
