@@ -2,6 +2,7 @@
  * fromFetchHandler (tsgi/fetch): a fetch handler as a gateway app, mounted with mount().
  */
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPForbidden, Request, Response as TsgiResponse } from 'tsgi';
@@ -268,6 +269,45 @@ describe('fromFetchHandler', () => {
       const reply = await request(`${server.url}/`);
       expect([reply.status, reply.body.toString(), reply.headers['x-kept']]).toEqual([200, 'upstream', '2']);
       expect(reply.headers['x-hop']).toBeUndefined();
+      expect(server.log.text).toBe('');
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it("answers what fetch() gave the handler uncoded, without the upstream's Content-Encoding and Content-Length, since fetch() decoded it, over a socket", async () => {
+    const text = 'hello, compressed world\n'.repeat(40);
+    const coders: Record<string, (bytes: Buffer) => Buffer> = {
+      gzip: (bytes) => zlib.gzipSync(bytes),
+      br: (bytes) => zlib.brotliCompressSync(bytes),
+      deflate: (bytes) => zlib.deflateSync(bytes),
+      'gzip, br': (bytes) => zlib.brotliCompressSync(zlib.gzipSync(bytes)),
+    };
+    const upstream = http.createServer((req, res) => {
+      const coding = decodeURIComponent(req.url!.slice(1));
+      const body = coders[coding]!(Buffer.from(text));
+      res.writeHead(200, { 'Content-Encoding': coding, 'Content-Length': body.byteLength, 'Content-Type': 'text/plain', ETag: '"v1"' });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      // The handler's own coded bytes (a compress middleware of its framework) keep their field.
+      const own = zlib.gzipSync(text);
+      const server = await start(
+        fromFetchHandler((request) => {
+          const path = new URL(request.url).pathname;
+          if (path === '/own') return new Response(own, { headers: { 'Content-Encoding': 'gzip' } });
+          return fetch(`http://127.0.0.1:${port}${path}`);
+        }),
+      );
+      for (const coding of Object.keys(coders)) {
+        const reply = await request(`${server.url}/${encodeURIComponent(coding)}`, { headers: { 'accept-encoding': 'gzip, br, deflate' } });
+        expect([reply.status, reply.headers['content-encoding'], reply.body.toString()], coding).toEqual([200, undefined, text]);
+        expect(reply.headers.etag, coding).toBe('"v1"');
+      }
+      const reply = await request(`${server.url}/own`, { headers: { 'accept-encoding': 'gzip' } });
+      expect([reply.status, reply.headers['content-encoding'], zlib.gunzipSync(reply.body).toString()]).toEqual([200, 'gzip', text]);
       expect(server.log.text).toBe('');
     } finally {
       upstream.close();

@@ -17,6 +17,7 @@ import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { inWorkers, octetsAsText } from '../../gateway/workers.ts';
+import { decodedByRuntime, withoutCoding } from './decoded-body.ts';
 import { redirectToCleanPath } from '../../middleware/clean-path.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 
@@ -116,7 +117,12 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * On Cloudflare Workers an answer with `Content-Encoding: gzip` or `br` loses that field and
  * its `Content-Length`: such a body is not coded there (workerd decodes what `fetch()` and
  * service bindings receive, and codes its own answers when it sends them); other codings
- * (`deflate`) and uncoded answers keep both.
+ * (`deflate`) and uncoded answers keep both. On Node, so does a `Response` that `fetch()` gave
+ * the handler (`return fetch(upstream)`) with codings undici decodes (`gzip`, `deflate`, `br`,
+ * on Node 24 `zstd`): its body is the decoded text, where the fields still describe the
+ * upstream's coded bytes (`decodedByRuntime`). A `Response` the handler made keeps them: one
+ * rebuilt from a fetched one (`new Response(res.body, res)`) cannot be told from it, so drop
+ * the two fields there yourself.
  *
  * A `CONNECT`, `TRACE` or `TRACK` request, which a fetch `Request` cannot carry, is answered
  * `501 Not Implemented` without calling the handler (as `proxy` answers a `TRACE`). A path with
@@ -173,7 +179,7 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
       void response.body?.cancel().catch(() => undefined);
       throw refused;
     }
-    const fetched = inWorkers ? uncodedOnWorkers(response) : response;
+    const fetched = decodedByRuntime(response) ? withoutCoding(response) : response;
     const answer = Response.fromFetch(fetched);
     // The fields its Connection names are hop-by-hop too (RFC 9110 §7.6.1): an upstream's, when
     // the handler answers what `fetch()` gave it, as `proxy` drops them.
@@ -181,29 +187,4 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     if (named !== undefined) for (const name of named) answer.headers.delete(name);
     return answer.respond(environ, startResponse);
   };
-}
-
-/**
- * The codings workerd codes and decodes itself, as it spells them (`GZIP`, `x-gzip`, `deflate`,
- * `zstd` or a list pass through `fetch()` still coded, and a `Response` carrying them is sent as
- * it is).
- */
-const WORKERD_CODINGS = new Set(['gzip', 'br']);
-
-/**
- * On workerd, a `Content-Encoding: gzip` or `br` on a `Response` is an order to code its body
- * when it is sent, not a description of it: a Worker's own `Response` holds the text (unless
- * made with `encodeBody: 'manual'`), and `fetch()` and service bindings decode what they
- * receive (unless asked `encodeResponseBody: 'manual'`) while keeping the upstream's
- * `Content-Encoding` and `Content-Length`. So such an answer loses both fields, and the
- * gateway's body is the text it is (`compress` above codes it again when the client asks).
- * Any other coding (`deflate`) is the body's own, and stays with its length.
- */
-function uncodedOnWorkers(response: globalThis.Response): globalThis.Response {
-  const coding = response.headers.get('content-encoding');
-  if (coding === null || !WORKERD_CODINGS.has(coding)) return response;
-  const headers = new globalThis.Headers(response.headers);
-  headers.delete('content-encoding');
-  headers.delete('content-length');
-  return new globalThis.Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

@@ -1,0 +1,61 @@
+/**
+ * A fetch handler's `Response` whose body the runtime decoded while its fields still say it is
+ * coded: `fromFetchHandler` answers it without `Content-Encoding` and `Content-Length`.
+ *
+ * @module
+ */
+import { inWorkers } from '../../gateway/workers.ts';
+
+/** The codings workerd codes and decodes itself, as it spells them (see {@link decodedByRuntime}). */
+const WORKERD_CODINGS = new Set(['gzip', 'br']);
+
+/** Node's `process.versions`, where there is one. */
+const versions = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process?.versions;
+
+/**
+ * Node's own `fetch()` (undici, not Bun's or Deno's, which define `process.versions.node` too):
+ * it decodes a body coded with the codings of {@link UNDICI_CODINGS}, and keeps the upstream's
+ * `Content-Encoding` and `Content-Length` (undici issue 2514, Hono issue 3518).
+ */
+const undiciFetch =
+  !inWorkers && !('Bun' in globalThis) && !('Deno' in globalThis) && typeof versions?.undici === 'string';
+
+/**
+ * The codings undici's `fetch()` decodes, compared without regard to case, each of a list
+ * (`gzip, br`) decoded in turn; `zstd` from undici 7 (Node 24) on.
+ */
+const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(Number.parseInt(versions?.undici ?? '0', 10) >= 7 ? ['zstd'] : [])]);
+
+/**
+ * True when `response`'s body is no longer coded as its `Content-Encoding` says, the runtime
+ * having decoded it:
+ *
+ * - on Cloudflare Workers, a `Content-Encoding: gzip` or `br` on any `Response` is an order to
+ *   code its body when it is sent, not a description of it: a Worker's own `Response` holds the
+ *   text (unless made with `encodeBody: 'manual'`), and `fetch()` and service bindings decode
+ *   what they receive (unless asked `encodeResponseBody: 'manual'`) while keeping the
+ *   upstream's fields. Any other coding (`deflate`) is the body's own.
+ * - on Node, a `Response` that `fetch()` gave (it has a `url`; one the handler made has none)
+ *   whose codings are all among those undici decodes. The handler's own `Response` with a
+ *   `Content-Encoding` (a framework's compress middleware) holds coded bytes, and keeps it.
+ *
+ * Elsewhere (Bun, Deno, whose `fetch()` decodes other sets), false.
+ */
+export function decodedByRuntime(response: globalThis.Response): boolean {
+  const coding = response.headers.get('content-encoding');
+  if (coding === null) return false;
+  if (inWorkers) return WORKERD_CODINGS.has(coding);
+  if (!undiciFetch || response.url === '' || response.body === null) return false;
+  return coding.split(',').every((one) => UNDICI_CODINGS.has(one.trim().toLowerCase()));
+}
+
+/**
+ * `response` without `Content-Encoding` and the coded length (`Content-Length`): its body is
+ * the text it is, which `compress` above codes again when the client asks.
+ */
+export function withoutCoding(response: globalThis.Response): globalThis.Response {
+  const headers = new globalThis.Headers(response.headers);
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return new globalThis.Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
