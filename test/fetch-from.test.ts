@@ -359,6 +359,13 @@ describe('fromFetchHandler', () => {
     }
   });
 
+  it('names a handler that answered no Response (a route that forgot its return), not a TypeError about reading headers', async () => {
+    for (const [answer, shown] of [[undefined, 'undefined'], [{ status: 200 }, 'an object']] as const) {
+      const app = fromFetchHandler(() => answer as unknown as globalThis.Response);
+      await expect(Request.blank('/').getResponse(app)).rejects.toThrow(`fromFetchHandler: the handler answered ${shown}, not a Response`);
+    }
+  });
+
   it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {
     const app = fromFetchHandler(() => {
       throw new Error('handler failed');

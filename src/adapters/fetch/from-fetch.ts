@@ -18,6 +18,7 @@ import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { inWorkers, octetsAsText } from '../../gateway/workers.ts';
 import { decodedByRuntime, withoutCoding } from './decoded-body.ts';
+import { shownValue } from '../../gateway/shown.ts';
 import { redirectToCleanPath } from '../../middleware/clean-path.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 
@@ -104,6 +105,15 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
 }
 
 /**
+ * True for what a fetch handler may answer: a `Response`, of this realm or another (undici's
+ * own class, a polyfill's), told by its `status` and `headers`.
+ */
+function isFetchResponse(value: unknown): value is globalThis.Response {
+  const { status, headers } = (value ?? {}) as { status?: unknown; headers?: { get?: unknown } };
+  return typeof status === 'number' && typeof headers?.get === 'function';
+}
+
+/**
  * A fetch handler as a gateway app: `mount({ '/api': fromFetchHandler(hono.fetch) })`.
  *
  * The handler gets a fetch `Request` made from the environ: the URL the client asked for
@@ -135,7 +145,8 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  *   boolean; for an object with a `fetch` method (a Hono or h3 app, a Worker module) the
  *   message says to pass its `.fetch`.
  * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
- *   500. When reading the request body failed with an `HTTPClientError` (the `413` of a body
+ *   500; a `TypeError` when it answered no `Response` (`undefined`: a route that forgot its
+ *   `return`). When reading the request body failed with an `HTTPClientError` (the `413` of a body
  *   past `maxBodySize`, a `400`) and the handler then threw or answered a 5xx, it rejects with
  *   that error instead, answered as the 4xx it is (`Request.application`, `errors`,
  *   `errorPages` and the servers all answer an `HTTPException`).
@@ -175,6 +186,7 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     } catch (error) {
       throw refused ?? error;
     }
+    if (!isFetchResponse(response)) throw new TypeError(`fromFetchHandler: the handler answered ${shownValue(response)}, not a Response`);
     if (refused !== undefined && response.status >= 500) {
       void response.body?.cancel().catch(() => undefined);
       throw refused;
