@@ -496,3 +496,49 @@ describe('a response Express already sent before toNodeHandler (middleware that 
     expect(log.text).not.toContain('ERR_HTTP_HEADERS_SENT');
   });
 });
+
+describe('framing fields the host set on res before toNodeHandler', () => {
+  it('are dropped: the app’s answer is framed by the server alone, never with both Content-Length and Transfer-Encoding (RFC 9112 §6.1)', async () => {
+    const encoder = new TextEncoder();
+    const app = Request.application((req) => {
+      if (req.path === '/stream') {
+        return new Response(
+          (async function* () {
+            yield encoder.encode('a');
+            await new Promise((resolve) => setTimeout(resolve, 10));
+            yield encoder.encode('b');
+          })(),
+        );
+      }
+      if (req.path === '/none') return new Response(null, { status: 204 });
+      return new Response('memory');
+    });
+    const log = errorLog();
+    const handler = toNodeHandler(app, { log });
+    const server = http.createServer((req, res) => {
+      // A host framework that framed its own answer first (a stale length, chunked forced).
+      res.setHeader('Content-Length', '5');
+      res.setHeader('Transfer-Encoding', 'chunked');
+      res.setHeader('X-Host', 'kept');
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const port = (server.address() as AddressInfo).port;
+    const head = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).toLowerCase();
+    const stream = (await rawExchange(port, 'GET /stream HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).raw;
+    expect(head(stream)).toContain('transfer-encoding: chunked');
+    expect(head(stream)).not.toContain('content-length');
+    expect(stream).toMatch(/\r\n\r\n1\r\na\r\n1\r\nb\r\n0\r\n\r\n$/);
+    const memory = (await rawExchange(port, 'GET /memory HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).raw;
+    expect(head(memory)).toContain('content-length: 6');
+    expect(head(memory)).not.toContain('transfer-encoding');
+    expect(head(memory)).toContain('x-host: kept');
+    expect(memory).toMatch(/\r\n\r\nmemory$/);
+    const none = (await rawExchange(port, 'GET /none HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).raw;
+    expect(head(none)).toMatch(/^http\/1.1 204 /);
+    expect(head(none)).not.toContain('content-length');
+    expect(head(none)).not.toContain('transfer-encoding');
+    expect(log.text).toBe('');
+  });
+});
