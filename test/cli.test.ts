@@ -314,6 +314,21 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toBe("tsgi: invalid --host 'localhost:3000': expected an address without its port: --host localhost --port 3000\n");
   });
 
+  it('a --host written with brackets or as a URL (gunicorn\'s --bind [::1]:8000 habit): the flags to write, exit 2, not a lookup that fails', async () => {
+    const pid = `${join(fixtures, 'pid.mjs')}:app`;
+    const cases = {
+      '[::1]:8000': 'an address without its port: --host ::1 --port 8000',
+      '[::1]': 'an address without brackets: --host ::1',
+      'http://localhost:3000': 'an address, not a URL: --host localhost --port 3000',
+      'http://[::1]': 'an address, not a URL: --host ::1',
+    };
+    const results = await Promise.all(Object.keys(cases).map((host) => finish(['serve', pid, '--host', host])));
+    for (const [i, [host, expected]] of Object.entries(cases).entries()) {
+      expect(results[i]!.code, host).toBe(2);
+      expect(results[i]!.stderr, host).toBe(`tsgi: invalid --host '${host}': expected ${expected}\n`);
+    }
+  });
+
   it('an export that is not an app: one line, exit 2', async () => {
     const names = ['app', 'other'];
     const results = await Promise.all(names.map((name) => finish(['serve', `${join(fixtures, 'not-app.mjs')}:${name}`, '--port', '0'])));

@@ -178,6 +178,12 @@ describe('serve() given Express-style arguments', () => {
     );
   });
 
+  it('refuses an IPv6 host in brackets with its port ([::1]:8000), naming the address without its brackets', async () => {
+    await expect(serve(hello, { host: '[::1]:8000' })).rejects.toThrow(
+      new TypeError('serve: host "[::1]:8000" holds a port: serve(app, { host: "::1", port: 8000 })'),
+    );
+  });
+
   it('refuses an empty host (HOST= unset in a deployment) instead of listening on every interface, where the default is loopback', async () => {
     await expect(serve(hello, { host: '', port: 0 })).rejects.toThrow(
       new TypeError("serve: host is empty: leave it out to listen on 127.0.0.1, or give '0.0.0.0' or '::' to listen on every interface"),

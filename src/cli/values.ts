@@ -202,14 +202,33 @@ export function parseNameList(values: readonly string[], flag: string): readonly
 }
 
 /**
- * An address to bind (`--host`): not empty, and without a port (`localhost:3000`, which Node
- * would look up as a host name), the flags to write named instead.
- * @throws UsageError for an empty value or one holding a port.
+ * An address to bind (`--host`): not empty, without a port (`localhost:3000`, `[::1]:8000`),
+ * without brackets (`[::1]`: Node takes an IPv6 address bare, `::1`) and not a URL
+ * (`http://localhost:3000`), each of which Node would look up as a host name and fail to find
+ * (`ENOTFOUND`, exit 1 as for a name that may resolve later); the flags to write are named
+ * instead, as gunicorn's `--bind [::1]:8000` or a URL would be meant.
+ * @throws UsageError for an empty value, or one holding a port, brackets or a scheme.
  */
 export function parseHost(value: string, flag: string): string {
   const withPort = hostWithPort(parseNonEmpty(value, flag));
   if (withPort !== null) throw invalid(flag, value, `an address without its port: ${flag} ${withPort.name} --port ${withPort.port}`);
+  const bracketed = /^\[([^[\]]+)\]$/.exec(value)?.[1];
+  if (bracketed !== undefined) throw invalid(flag, value, `an address without brackets: ${flag} ${bracketed}`);
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(value)) throw invalid(flag, value, `an address, not a URL${urlFlags(value, flag)}`);
   return value;
+}
+
+/** `: --host localhost --port 3000` for the URL `value`, the flags naming its host and port; empty when it has no host. */
+function urlFlags(value: string, flag: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return '';
+  }
+  if (url.hostname === '') return '';
+  const name = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return `: ${flag} ${name}${url.port === '' ? '' : ` --port ${url.port}`}`;
 }
 
 /** A non-empty value (`--uds`, file names; `--host` through {@link parseHost}). */
