@@ -85,6 +85,8 @@ describe('tsgi serve flag values', () => {
       // Past Node's longest timer (2^31-1 ms), which would fire at once.
       [['--timeout-graceful-shutdown', '2147484'], /^invalid --timeout-graceful-shutdown '2147484': expected seconds, a number >= 0 and at most 2147483 \(24\.8 days\)\n/],
       [['--timeout-worker-healthcheck', 'soon'], /^invalid --timeout-worker-healthcheck 'soon'/],
+      // Finer than the heartbeat can be judged: every worker killed as soon as it listens, in a loop.
+      [['--timeout-worker-healthcheck', '0.5', '--workers', '2'], /^invalid --timeout-worker-healthcheck '0\.5': expected 0 \(no check\) or seconds from 1 to 2147483\n/],
       [['--max-body-size', '10M'], /^invalid --max-body-size '10M': expected a size/],
       [['--limit-concurrency', '0'], /^invalid --limit-concurrency '0'/],
       [['--limit-max-requests', 'many'], /^invalid --limit-max-requests 'many'/],

@@ -13,6 +13,7 @@ import type { ServeCommand } from './command.ts';
 import { DEFAULT_BODY_TIMEOUT } from '../adapters/node/body-timeout.ts';
 import type { CertReqs } from './values.ts';
 import {
+  MAX_SECONDS,
   MAX_WORKERS,
   UsageError,
   parseAccessLogFormat,
@@ -267,7 +268,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     timeoutRequest: seconds('timeout-request', 300_000),
     timeoutBody: seconds('timeout-body', DEFAULT_BODY_TIMEOUT, true),
     timeoutGracefulShutdown: seconds('timeout-graceful-shutdown', 30_000, true),
-    timeoutWorkerHealthcheck: seconds('timeout-worker-healthcheck', DEFAULT_WORKER_HEALTHCHECK, true),
+    timeoutWorkerHealthcheck: parseHealthcheck(text('timeout-worker-healthcheck')),
     limitConcurrency: count('limit-concurrency'),
     limitMaxRequests: count('limit-max-requests'),
     limitMaxRequestsJitter: count('limit-max-requests-jitter', 0) ?? 0,
@@ -289,6 +290,30 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
  * task that a Node event loop may legitimately run (a large JSON parse, a template compile).
  */
 export const DEFAULT_WORKER_HEALTHCHECK = 30_000;
+
+/**
+ * The shortest `--timeout-worker-healthcheck` other than 0: 1 s (milliseconds here), the least
+ * gunicorn's `--timeout` and uvicorn's `--timeout-worker-healthcheck` take (whole seconds).
+ * Below it, a heartbeat's way through the IPC channel and one busy turn of a loaded worker's
+ * event loop (a garbage collection) pass for a hang: every worker was killed once it listened,
+ * and its replacement in turn, in a back-off loop that never served.
+ */
+export const MIN_WORKER_HEALTHCHECK = 1_000;
+
+/**
+ * `--timeout-worker-healthcheck` (`value`, `undefined` when not given): 0 for no check, else
+ * seconds from {@link MIN_WORKER_HEALTHCHECK}; answered in milliseconds.
+ * @throws UsageError `invalid --timeout-worker-healthcheck '0.5': expected 0 (no check) or seconds from 1 to 2147483`.
+ */
+function parseHealthcheck(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WORKER_HEALTHCHECK;
+  const flag = '--timeout-worker-healthcheck';
+  const timeout = parseSeconds(value, flag, true);
+  if (timeout > 0 && timeout < MIN_WORKER_HEALTHCHECK) {
+    throw new UsageError(`invalid ${flag} '${value}': expected 0 (no check) or seconds from ${MIN_WORKER_HEALTHCHECK / 1000} to ${MAX_SECONDS}`);
+  }
+  return timeout;
+}
 
 /** The default of `--max-body-size`: 100 MiB, as the form readers' default. */
 export const DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024;
