@@ -2,7 +2,9 @@
  * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
  * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
  */
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +224,46 @@ describe('tsgi serve', () => {
       const timeout = new Promise((resolve) => setTimeout(resolve, 5_000, 'still running 5 s after the signal'));
       expect(await Promise.race([run.exited, timeout]), `${signal} ${extra.join(' ')}`).toEqual({ code: 0, signal: null });
       expect(run.out.stdout).not.toMatch(/Serving on/);
+    }
+  });
+
+  it('a SIGHUP while tsgi itself still starts (before its handlers exist) does not end the process: it serves, and stops 0 on SIGTERM', { timeout: 60_000 }, async () => {
+    // The --env-file is a FIFO, so the test knows when tsgi reads it (its second opening: Node
+    // opens it first, before tsgi's code runs): tsgi's own modules are loaded, not serve()'s, and
+    // no SIGHUP handler of the command is in place yet. Node's default action would end it (129).
+    for (const extra of [[], ['--workers', '1']]) {
+      const fifo = join(fixtures, `env-${extra.length}.fifo`);
+      execFileSync('mkfifo', [fifo]);
+      const run = cli(['serve', `${join(fixtures, 'pid.mjs')}:app`, '--port', '0', '--env-file', fifo, ...extra]);
+      let feeding = true;
+      const feeder = (async () => {
+        for (let opened = 1; feeding; ) {
+          let handle;
+          try {
+            // Non-blocking, so no thread waits for a reader: ENXIO while none has it open.
+            handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            continue;
+          }
+          if (opened++ === 2) run.child.kill('SIGHUP');
+          await handle.write('TSGI_FIFO=1\n');
+          await handle.close();
+          // Until this reader is done with it: its next opening is another read.
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      try {
+        const url = await servingUrl(run);
+        expect((await get(`${url}/`)).status, extra.join(' ')).toBe(200);
+        run.child.kill('SIGTERM');
+        expect(await run.exited, extra.join(' ')).toEqual({ code: 0, signal: null });
+        // Handled once the command can: one process logs it, as any SIGHUP without TLS.
+        if (extra.length === 0) expect(run.out.stderr).toMatch(/^tsgi: SIGHUP ignored: /m);
+      } finally {
+        feeding = false;
+        await feeder;
+      }
     }
   });
 

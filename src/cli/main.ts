@@ -20,7 +20,10 @@
  * @module
  */
 import { turnOnCompileCache } from './compile-cache.ts';
+import { holdHangups } from './early-hangup.ts';
 
+// Before tsgi's modules load: a SIGHUP meanwhile would end the process (src/cli/early-hangup.ts).
+holdHangups();
 turnOnCompileCache();
 const { ignoreLogWriteErrors } = await import('./io.ts');
 const { run } = await import('./run.ts');

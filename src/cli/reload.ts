@@ -17,6 +17,7 @@ import { extname, relative, resolve } from 'node:path';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { childExecArgv } from './debug-signal.ts';
+import { releaseHangups } from './early-hangup.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
@@ -204,6 +205,8 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       if (child === undefined) done(0);
       else stop(child, signal);
     });
+    // A hang-up that came while tsgi loaded (its terminal closed) stops it now.
+    if (releaseHangups()) process.emit('SIGHUP', 'SIGHUP');
     start();
   });
 }

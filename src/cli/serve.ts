@@ -13,6 +13,7 @@ import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import { requestsBeingAnswered, upgradedConnectionsOpen } from '../adapters/node/being-answered.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
+import { releaseHangups } from './early-hangup.ts';
 import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
@@ -95,6 +96,8 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
       else renewTls(handle.server as TlsServer, ssl, log);
     });
   }
+  // One that came while tsgi loaded: handled as one now (the TLS files are read after it anyway).
+  if (releaseHangups()) process.emit('SIGHUP', 'SIGHUP');
   // A second signal cuts what remains; a managed process leaves that to its manager (SIGKILL),
   // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
   const stopped = managed

@@ -35,6 +35,7 @@ import type { ServeCommand } from './command.ts';
 import { announce, countWorkers } from './banner.ts';
 import { Backoff } from './backoff.ts';
 import { childExecArgv } from './debug-signal.ts';
+import { releaseHangups } from './early-hangup.ts';
 import { type CliIO, SIGHUP_DURING_SHUTDOWN, processIO, waitForSignal } from './io.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
@@ -115,6 +116,9 @@ class Primary {
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     void waitForSignal(['SIGINT', 'SIGTERM'], (signal) => this.#killAll(signal)).then((signal) => this.#stopAll(0, signal));
     process.on('SIGHUP', () => this.#onHangup());
+    // One that came while tsgi loaded asked for nothing more: no worker is started yet, and each
+    // loads the module and reads the files on disk now.
+    releaseHangups();
     const timeout = this.command.timeoutWorkerHealthcheck;
     if (timeout > 0) {
       const watchdog = (this.#watchdog = new Watchdog<Worker>(timeout, Date.now()));
