@@ -717,6 +717,16 @@ export const app = (environ, start) => {
     expect(lines[2]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 2 s$/);
   });
 
+  it('--log-level error still says a worker died: a crash is an error, not a warning that level hides', { timeout: 60_000 }, async () => {
+    // No start line at this level: the port is known beforehand.
+    const port = await freePort();
+    const run = cli(['serve', pidApp, '--port', String(port), '--workers', '1', '--log-level', 'error']);
+    const url = `http://127.0.0.1:${port}`;
+    const first = await pidOnceUp(url);
+    await get(`${url}/crash`).catch(() => undefined);
+    await waitFor(() => run.out.stderr.includes(`tsgi: worker ${first} died (exit code 3); starting a new one in 0.5 s\n`), () => run.out.stderr, 20_000);
+  });
+
   it('a quick death long after the last one starts a new back-off streak at 0.5 s, not where a past crash loop left it', { timeout: 90_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);
     const url = await servingUrl(run);

@@ -212,7 +212,7 @@ class Primary {
     if (slot.leaving) {
       // Replaced: its successor listens. Dead before, its successor (still loading) takes its
       // place, or is replaced as any other if it fails: only the log has to say so.
-      if (!slot.stopped) this.log.warning(`worker ${pid} died (${how(code, signal)}) while its replacement starts`);
+      if (!slot.stopped) this.log.error(`worker ${pid} died (${how(code, signal)}) while its replacement starts`);
       return;
     }
     if (slot.replacing !== undefined && !slot.listening && this.#slots.has(slot.replacing.worker)) {
@@ -237,7 +237,9 @@ class Primary {
     }
     const delay = this.#backoff.next(Date.now() - slot.started);
     const when = delay === 0 ? '' : ` in ${delay / 1000} s`;
-    this.log.warning(`worker ${pid} ${slot.listening ? 'died' : 'failed to start'} (${how(code, signal)}); starting a new one${when}`);
+    // An error, as src/cli/log.ts ranks a worker's death (gunicorn logs it so): a crash loop
+    // stays in sight at --log-level error.
+    this.log.error(`worker ${pid} ${slot.listening ? 'died' : 'failed to start'} (${how(code, signal)}); starting a new one${when}`);
     this.#forkAfter(delay);
   }
 
