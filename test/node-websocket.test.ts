@@ -170,6 +170,46 @@ describe('serve({ upgrade })', () => {
     handle = undefined;
   });
 
+  it("waits in close() for the promise of an async onUpgradeClosed (a log shipped to a store), its rejection logged", async () => {
+    const shipped: number[] = [];
+    const lines: string[] = [];
+    let calls = 0;
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      upgrade: chat(new WebSocketServer({ noServer: true })),
+      onUpgradeClosed: async (closed) => {
+        const call = ++calls;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        if (call === 3) throw new Error('log store down');
+        shipped.push(closed.status);
+      },
+    });
+    await Promise.all([open('/chat'), open('/chat'), open('/chat')]);
+    await handle.close({ timeout: 5_000 });
+    handle = undefined;
+    // `await server.close(); process.exit()` loses no line the listener ships, nor its error.
+    expect(shipped).toEqual([101, 101]);
+    expect(lines.join('')).toContain('(onUpgradeClosed threw): Error: log store down');
+  });
+
+  it('stops waiting for an async onUpgradeClosed at the timeout of close(), and says so in its log', async () => {
+    const lines: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      upgrade: chat(new WebSocketServer({ noServer: true })),
+      onUpgradeClosed: () => new Promise<void>(() => {}),
+    });
+    await open('/chat');
+    const started = Date.now();
+    await handle.close({ timeout: 300 });
+    handle = undefined;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(lines.join('')).toMatch(/^tsgi: the graceful close stopped waiting at its timeout for the work still running after the answers \(.*onUpgradeClosed\)/);
+  });
+
   it('cuts, at its timeout, the upgraded connections a handler keeps open past the shutdown signal', async () => {
     handle = await serve(app, {
       port: 0,

@@ -25,7 +25,9 @@ import type { CliAccessLogFormat } from './values.ts';
  */
 export function upgradeLogger(out: LogStream, format: CliAccessLogFormat = 'combined', redact: readonly string[] = []): UpgradeCloseListener {
   const redactor = queryRedactor(redact);
-  return (closed) => out.write(`${formatAccessEntry(entryOf(closed, redactor), format)}\n`);
+  return (closed) => {
+    out.write(`${formatAccessEntry(entryOf(closed, redactor), format)}\n`);
+  };
 }
 
 /**

@@ -43,7 +43,7 @@ export interface ServerHandle {
    * `finally` blocks have run), the apps it cut before they answered have settled (one
    * that stops on `tsgi.signal` has written its access log line), and each connection handed
    * to the `upgrade` handler (a WebSocket) has emitted its `'close'`, `onUpgradeClosed` told
-   * of it (its promise, for an `async` one, not waited for). Busy keep-alive connections close as soon as their response
+   * of it (an `async` one's promise is waited for with the work below). Busy keep-alive connections close as soon as their response
    * ends, and answers started meanwhile carry `Connection: close`. After `timeout`
    * milliseconds (default 10 000) the remaining connections are cut (the `tsgi.signal` of each
    * request cut aborts with an `AbortError` saying `server shutting down`, as that of an event
@@ -57,7 +57,9 @@ export interface ServerHandle {
    * milliseconds, 2 s at most, and the work below), and
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    * Then it waits for the work apps handed over to run after their answers
-   * (`res.callOnClose`, `tsgi.wait_until`), until `timeout` milliseconds after the call; work
+   * (`res.callOnClose`, `tsgi.wait_until`) and the promises of an `async` `onUpgradeClosed`
+   * (a log line shipped to a store; a rejection is logged), until `timeout` milliseconds
+   * after the call, as uvicorn waits for its connections' tasks until its graceful timeout; work
    * still running then is named in `serve()`'s `log` (`tsgi: the graceful close stopped
    * waiting at its timeout for the work still running after the answers …`), as a Worker's
    * runtime reports the `waitUntil()` tasks it cancels: a webhook answered `202` whose
@@ -271,16 +273,16 @@ async function appsBodiesAndUpgrades(state: ServerState): Promise<void> {
 
 /**
  * Writes to `log` that `close()` stopped waiting for the work handed over after the answers
- * (`res.callOnClose`, `tsgi.wait_until`) still running: `tsgi: the graceful close stopped
- * waiting at its timeout for the work still running after the answers (res.callOnClose,
- * tsgi.wait_until): it ends with the process`. (No count: a request's upload cleanup is handed
+ * (`res.callOnClose`, `tsgi.wait_until`, an `async` `onUpgradeClosed`'s promise) still running:
+ * `tsgi: the graceful close stopped waiting at its timeout for the work still running after
+ * the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed): it ends with the process`. (No count: a request's upload cleanup is handed
  * over too, chained after its work.) Never throws (a failing `log` falls back to standard
  * error, as `logError` does).
  */
 function noteWorkLeft(log: LogStream): void {
   const line =
     'tsgi: the graceful close stopped waiting at its timeout for the work still running after' +
-    ' the answers (res.callOnClose, tsgi.wait_until): it ends with the process\n';
+    ' the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed): it ends with the process\n';
   writeLineOrStderr(log, line);
 }
 

@@ -10,13 +10,16 @@ import { isThenable } from '../../gateway/body.ts';
 
 /**
  * Runs `call()`, handing what it throws, or what the promise it returns rejects with, to
- * `failed`. Never throws itself (but for what `failed` throws).
+ * `failed`. Answers, when `call()` returned a promise, one that settles once it has (and
+ * `failed` has run for its rejection), never rejecting but for what `failed` throws; else
+ * `undefined`. Never throws itself (but for what `failed` throws).
  */
-export function callListener(call: () => unknown, failed: (error: unknown) => void): void {
+export function callListener(call: () => unknown, failed: (error: unknown) => void): Promise<void> | undefined {
   try {
     const result = call();
-    if (isThenable(result)) result.then(undefined, failed);
+    if (isThenable(result)) return Promise.resolve(result).then(() => {}, failed);
   } catch (error) {
     failed(error);
   }
+  return undefined;
 }

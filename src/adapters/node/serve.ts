@@ -204,8 +204,8 @@ export interface ServeOptions extends NodeEnvironOptions {
    * access log line of an upgrade, which `accessLog` cannot write (it wraps the app, and no
    * upgrade reaches the app). An `HTTPException` the handler throws, and the refusals before it
    * (`400`, `404` of the request rules, `503` during shutdown), are told to `onRefused`
-   * instead, at once. `tsgi serve` writes both to its access log. It may be `async`; its error
-   * is logged to `log`. Default none.
+   * instead, at once. `tsgi serve` writes both to its access log. It may be `async`: `close()`
+   * waits for its promise until its `timeout`; its error is logged to `log`. Default none.
    *
    * @throws TypeError (at once) when it is not a function.
    */
@@ -360,6 +360,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
       report,
       environ: handlerOptions,
       closed: options.onUpgradeClosed,
+      waitUntil: waitUntilOf(state),
     });
   }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path, mode: options.pathMode });

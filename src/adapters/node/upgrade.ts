@@ -110,6 +110,11 @@ export interface UpgradeSetup {
   closed: UpgradeCloseListener | undefined;
   /** Where each upgraded connection the handler took is kept until its `'close'`, for `close()` to wait for. */
   upgraded: Set<Promise<void>>;
+  /**
+   * Where the promise of an `async` `setup.closed` is handed (the server's `tsgi.wait_until`),
+   * for `close()` to wait for until its timeout, as for the work run after the answers.
+   */
+  waitUntil: (promise: Promise<unknown>) => void;
 }
 
 /**
@@ -125,12 +130,13 @@ export interface UpgradeSetup {
  * the handler. A socket error (a client's reset) never reaches the process as an uncaught
  * error: the socket has an 'error' listener before the handler runs. With `setup.closed`, each
  * upgrade the handler took is told to it once its connection closed ({@link watchUpgrade}),
- * but a refusal of the handler's that tsgi answers, which goes to `setup.report` alone.
+ * but a refusal of the handler's that tsgi answers, which goes to `setup.report` alone; the
+ * promise an `async` one returns goes to `setup.waitUntil`.
  *
  * @throws TypeError when `setup.handler` is not a function.
  */
 export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
-  const { handler, shutdown, log, report, closed, upgraded } = setup;
+  const { handler, shutdown, log, report, closed, upgraded, waitUntil } = setup;
   if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, context)');
   const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
@@ -138,11 +144,15 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   // An HTTP/1.0 request's Upgrade is ignored (RFC 9110 §7.8: a server MUST), as h2c's is.
   (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) =>
     req.httpVersion !== '1.0' && !offersOnlyH2c(req.headers.upgrade);
-  // Told once the connection closed, with what it sent (an error of its own is logged).
+  // Told once the connection closed, with what it sent (an error of its own is logged); the
+  // promise of an `async` one is waited for by `close()`, as `tsgi.wait_until`'s work is.
   const tell =
     closed === undefined
       ? undefined
-      : (upgrade: ClosedUpgrade) => callListener(() => closed(upgrade), (error) => logRequestError(log, upgrade.environ, ' (onUpgradeClosed threw)', error));
+      : (upgrade: ClosedUpgrade) => {
+          const settled = callListener(() => closed(upgrade), (error) => logRequestError(log, upgrade.environ, ' (onUpgradeClosed threw)', error));
+          if (settled !== undefined) waitUntil(settled);
+        };
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const started = performance.now();
     // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
