@@ -377,6 +377,57 @@ describe('serve({ upgrade })', () => {
     }
   });
 
+  it("aborts context.environ's tsgi.signal when the client resets while an async handler awaits a lookup on it", async () => {
+    let aborted!: (reason: unknown) => void;
+    const reason = new Promise<unknown>((resolve) => (aborted = resolve));
+    let reached!: () => void;
+    const handed = new Promise<void>((resolve) => (reached = resolve));
+    const lines: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      upgrade: async (_req, socket, _head, { environ }) => {
+        const { signal } = new Request(environ);
+        reached();
+        // A session store's lookup that stops when nobody waits for it (as an app's fetch does).
+        await new Promise((resolve, reject) => {
+          const lookup = setTimeout(resolve, 5_000);
+          signal.addEventListener('abort', () => (clearTimeout(lookup), aborted(signal.reason), reject(signal.reason)), { once: true });
+        });
+        refuse(socket, '404 Not Found');
+      },
+    });
+    const client = net.connect(handle.port, '127.0.0.1', () => client.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    client.on('error', () => {});
+    await handed;
+    client.resetAndDestroy();
+    const got = await Promise.race([reason, new Promise((resolve) => setTimeout(() => resolve('not aborted'), 2_000))]);
+    expect(got).toBeInstanceOf(DOMException);
+    expect([(got as DOMException).name, (got as DOMException).message]).toEqual(['AbortError', 'client disconnected']);
+    // The handler's rejection with that abort is no server error: unlogged, as an app's.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lines).toEqual([]);
+  });
+
+  it("aborts the tsgi.signal of an upgraded connection close() cuts at its timeout with 'server shutting down'", async () => {
+    const signals: AbortSignal[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (_req, socket, _head, { environ }) => {
+        signals.push(new Request(environ).signal);
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+      },
+    });
+    const socket = net.connect(handle.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('data', resolve));
+    expect(signals[0]!.aborted).toBe(false);
+    await handle.close({ timeout: 100 });
+    handle = undefined;
+    expect(signals[0]!.aborted).toBe(true);
+    expect((signals[0]!.reason as DOMException).message).toBe('server shutting down');
+  });
+
   it('closes the connection of a refusal it answers once the answer is written, even when the client keeps its side open', async () => {
     handle = await serve(app, {
       port: 0,

@@ -9,9 +9,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Environ } from '../../gateway/types.ts';
 import { clientDisconnected, serverShuttingDown } from '../../gateway/abort.ts';
 import { wasCut } from '../../gateway/shutdown.ts';
-import { requestSignalController } from '../../gateway/signal-controller.ts';
+import { abortRequestSignal, requestSignalController } from '../../gateway/signal-controller.ts';
 import { lazyEnvironKey } from '../environ-rules.ts';
 import { exchangeOf, isNodeResponse } from './exchange-key.ts';
 import { closeEmitter, responseGone } from './http2-compat.ts';
@@ -54,4 +56,15 @@ function watchExchange(
   const ended = res === undefined ? req.destroyed : responseGone(res);
   if (ended || (req.socket as Socket | null)?.destroyed) abort();
   else target.once('close', abort);
+}
+
+/**
+ * The `tsgi.signal` of an upgrade's environ (`serve()`'s `upgrade` handler), which has no
+ * response to watch: aborted once `socket`, its connection, closes, made or not yet. The
+ * reason is `serverShuttingDown()` when the graceful shutdown of `shutdown` cut it at its
+ * timeout ({@link wasCut}), else `clientDisconnected()` (the client left, or the connection was
+ * ended), so a lookup the handler awaits on it stops when nobody waits for the answer.
+ */
+export function abortAtUpgradeClose(environ: Environ, socket: Duplex, shutdown: AbortSignal): void {
+  socket.once('close', () => abortRequestSignal(environ, wasCut(shutdown) ? serverShuttingDown() : clientDisconnected()));
 }

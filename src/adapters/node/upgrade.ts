@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Environ, LogStream } from '../../gateway/types.ts';
 import { logError, logRequestError } from '../../gateway/log.ts';
+import { isAbort } from '../../gateway/abort.ts';
 import { redactQuery } from '../../gateway/redact-query.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
@@ -20,6 +21,7 @@ import type { Reporter } from './refused.ts';
 import { rawAnswer } from './raw-answer.ts';
 import { ignoreClientGone } from './client-error.ts';
 import { callListener } from './listener-call.ts';
+import { abortAtUpgradeClose } from './request-signal.ts';
 import { type ClosedUpgrade, type UpgradeCloseListener, type UpgradeWatch, watchUpgrade } from './upgrade-closed.ts';
 
 /**
@@ -44,7 +46,10 @@ export interface UpgradeContext {
    * address, `tsgi.url_scheme` and `HTTP_HOST` the ones it used, behind a trusted proxy
    * (`req.socket.remoteAddress` stays the peer's, the proxy's). `new Request(context.environ)`
    * reads it as the app's `Request` does (path, cookies, `remoteAddr`). One per upgrade; what
-   * the handler sets on it is what `onUpgradeClosed` gets.
+   * the handler sets on it is what `onUpgradeClosed` gets. Its `tsgi.signal` (`request.signal`)
+   * aborts when the connection closes: the client gone (`client disconnected`, a reset while an
+   * `async` handler awaits a lookup given it), the connection ended, or `close()` cutting it
+   * at its timeout (`server shutting down`).
    */
   readonly environ: Environ;
 }
@@ -63,7 +68,8 @@ export interface UpgradeContext {
  * (`HTTPForbidden`, `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s
  * `HTTPBadRequest` for a request without Host) is the answer: its status, reason, fields and
  * message, as plain text, and `onRefused` is told (unlogged, and unanswered when the client has
- * gone meanwhile). Another error it throws or rejects with is
+ * gone meanwhile). An `AbortError` it rejects with once the client has gone (a lookup given
+ * `context.environ`'s `tsgi.signal`) only closes the connection. Another error it throws or rejects with is
  * logged to `serve()`'s `log`, and the connection is closed (`500` first when nothing was
  * written yet).
  */
@@ -186,9 +192,10 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     const failed = (error: unknown) => {
       const fresh = socket.writable && (socket as Socket).bytesWritten === before;
       const refusal = error instanceof HTTPException && error.code >= 400;
-      // A refusal for a client gone meanwhile (while an async handler awaited): nothing to answer,
-      // and nothing went wrong on the server's side.
-      if (refusal && !socket.writable) {
+      // A refusal for a client gone meanwhile (while an async handler awaited), or the abort of
+      // a lookup given `tsgi.signal`, which the client's going aborted: nothing to answer, and
+      // nothing went wrong on the server's side (as an app's abort once its client left).
+      if ((refusal || isAbort(error)) && !socket.writable) {
         socket.destroy();
         return;
       }
@@ -209,6 +216,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       // First the rules the app's requests pass (a Host in `trustedHosts`, a path under
       // `scriptName`, at most `maxHeaders` fields): createEnviron's refusal is answered below.
       const environ = createEnviron(req, undefined, setup.environ);
+      // Its `tsgi.signal` aborts when the connection closes, as an app's when its client leaves.
+      abortAtUpgradeClose(environ, socket, shutdown);
       if (tell !== undefined) watch = watchUpgrade(socket as Socket, environ, started, tell);
       const context: UpgradeContext = Object.freeze({ shutdown, environ });
       callListener(() => handler(req, socket, head, context), failed);
