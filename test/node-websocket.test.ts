@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type App, HTTPForbidden, abort, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { type App, HTTPForbidden, HTTPMovedPermanently, abort, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 import { type ClosedUpgrade, type UpgradeContext, createEnviron } from 'tsgi/node';
 import { CookieSessions, proxyFix, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
@@ -526,6 +526,32 @@ describe('serve({ upgrade })', () => {
     expect(later).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*Session expired\.\n$/);
     expect(lines).toEqual([]);
     expect(refused).toEqual([403, 426, 400, 403]);
+  });
+
+  it('answers a redirect the handler throws with its status and absolute Location, unlogged, which a ws client with followRedirects follows', async () => {
+    const lines: string[] = [];
+    const refused: number[] = [];
+    const upgrade = chat(new WebSocketServer({ noServer: true }));
+    handle = await serve(app, {
+      port: 0,
+      scriptName: '/api',
+      log: { write: (line: string) => void lines.push(line) },
+      onRefused: (r) => void refused.push(r.status),
+      upgrade: (req, socket, head, context) => {
+        // A WebSocket endpoint that moved (relative to the request's URL, as the app's redirects).
+        if (context.environ.PATH_INFO === '/old-chat') throw new HTTPMovedPermanently('chat');
+        req.url = String(context.environ.PATH_INFO);
+        return upgrade(req, socket, head, context);
+      },
+    });
+    const answer = await raw('GET /api/old-chat HTTP/1.1\r\nHost: app.test\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 301 Moved Permanently\r\n/);
+    expect(answer).toMatch(/\r\nLocation: http:\/\/app\.test\/api\/chat\r\n/i);
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/api/old-chat`, { followRedirects: true, headers: { Origin: 'http://app.test', Cookie: 'user=ann' } });
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    ws.terminate();
+    expect(lines).toEqual([]);
+    expect(refused).toEqual([301, 301]);
   });
 
   it('answers a refusal on a keep-alive connection that carried requests before the upgrade', async () => {

@@ -15,7 +15,10 @@ import { callListener } from './listener-call.ts';
 
 /** A request the server answered itself, without calling the app: what `onRefused` gets. */
 export interface RefusedRequest {
-  /** The status sent: 400, 404 (a path outside `scriptName`), 408, 413, 414 (a request target past `maxHeaderSize`), 417, 431, 501, 503, 505 (an HTTP/1 request line of another version than 1.0 or 1.1). */
+  /**
+   * The status sent: 400, 404 (a path outside `scriptName`), 408, 413, 414 (a request target past `maxHeaderSize`), 417, 431, 501, 503, 505 (an HTTP/1 request line of another version than 1.0 or 1.1);
+   * for an upgrade, that of the `HTTPException` its handler threw (a 403, a 426, a redirect's 3xx).
+   */
   readonly status: number;
   /** The reason sent as the body's one line, e.g. `invalid character in the request target`. */
   readonly reason: string;

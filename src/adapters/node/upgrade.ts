@@ -15,6 +15,7 @@ import { logError, logRequestError } from '../../gateway/log.ts';
 import { isAbort } from '../../gateway/abort.ts';
 import { redactQuery } from '../../gateway/redact-query.ts';
 import { HTTPException } from '../../exceptions/base.ts';
+import { HTTPRedirection, absoluteLocation } from '../../exceptions/redirects.ts';
 import { releaseFirstByte } from './connections.ts';
 import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
@@ -66,7 +67,9 @@ export interface UpgradeContext {
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
  * It may be `async`. An `HTTPException` it throws (or rejects with) before writing anything
  * (`HTTPForbidden`, `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s
- * `HTTPBadRequest` for a request without Host) is the answer: its status, reason, fields and
+ * `HTTPBadRequest` for a request without Host; a redirect, `HTTPMovedPermanently` for an
+ * endpoint that moved, with its `Location` made absolute as the app's is, which `ws`'s
+ * `followRedirects` follows) is the answer: its status, reason, fields and
  * message, as plain text, and `onRefused` is told (unlogged, and unanswered when the client has
  * gone meanwhile). An `AbortError` it rejects with once the client has gone (a lookup given
  * `context.environ`'s `tsgi.signal`) only closes the connection. Another error it throws or rejects with is
@@ -187,11 +190,15 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     const before = (socket as Socket).bytesWritten;
     // Watching the answer, for `onUpgradeClosed`, once the handler has the socket.
     let watch: UpgradeWatch | undefined;
+    // The request's environ, once `createEnviron` has taken it (a redirect's Location is made against it).
+    let environ: Environ | undefined;
 
     // The handler's error, thrown or the rejection of its promise.
     const failed = (error: unknown) => {
       const fresh = socket.writable && (socket as Socket).bytesWritten === before;
-      const refusal = error instanceof HTTPException && error.code >= 400;
+      // A redirect is answered as the app's is (a WebSocket endpoint that moved: `ws`'s
+      // `followRedirects` follows it); another 1xx–3xx exception is no answer to an upgrade.
+      const refusal = error instanceof HTTPException && (error.code >= 400 || error instanceof HTTPRedirection);
       // A refusal for a client gone meanwhile (while an async handler awaited), or the abort of
       // a lookup given `tsgi.signal`, which the client's going aborted: nothing to answer, and
       // nothing went wrong on the server's side (as an app's abort once its client left).
@@ -203,7 +210,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
         // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
         // Told to `onRefused` at once, as the refusals before the handler are, and only there.
         watch?.forget();
-        const bytes = answerRaw(socket, error.code, error.title, error.message, error.headers);
+        const fields = error instanceof HTTPRedirection ? [...error.headers, ['Location', absoluteLocation(error.location, environ)] as [string, string]] : error.headers;
+        const bytes = answerRaw(socket, error.code, error.title, error.message, fields);
         report?.(error.code, error.message, bytes, req);
         return;
       }
@@ -215,7 +223,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     try {
       // First the rules the app's requests pass (a Host in `trustedHosts`, a path under
       // `scriptName`, at most `maxHeaders` fields): createEnviron's refusal is answered below.
-      const environ = createEnviron(req, undefined, setup.environ);
+      environ = createEnviron(req, undefined, setup.environ);
       // Its `tsgi.signal` aborts when the connection closes, as an app's when its client leaves.
       abortAtUpgradeClose(environ, socket, shutdown);
       if (tell !== undefined) watch = watchUpgrade(socket as Socket, environ, started, tell);
