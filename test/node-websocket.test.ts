@@ -275,6 +275,21 @@ describe('serve({ upgrade })', () => {
     return got;
   }
 
+  it("hands a request body over in head as it came, with what followed it, and reads tsgi.input empty (docs/server.md)", async () => {
+    const seen: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: async (_req, socket, head, { environ }) => {
+        seen.push(head.toString('latin1'), await new Request(environ).text());
+        refuse(socket, '404 Not Found');
+      },
+    });
+    const upgrade = 'Connection: keep-alive, Upgrade\r\nUpgrade: echo\r\n';
+    expect(await raw(`POST /a HTTP/1.1\r\nHost: a\r\n${upgrade}Content-Length: 5\r\n\r\nhelloFRAME`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await raw(`POST /b HTTP/1.1\r\nHost: a\r\n${upgrade}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nFRAME`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(seen).toEqual(['helloFRAME', '', '5\r\nhello\r\n0\r\n\r\nFRAME', '']);
+  });
+
   it('answers the requests ahead of a pipelined upgrade first, then hands it over', async () => {
     const got = await pipelinedAheadOfUpgrade(
       'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n',

@@ -61,7 +61,10 @@ export interface UpgradeContext {
  * `req.headers`, `req.url`), `socket` the connection, `head` the bytes that came after the
  * head (the first frames, often empty; hand them on, as `ws`'s `handleUpgrade` takes them),
  * and `context` an {@link UpgradeContext} (`context.shutdown`, the server's shutdown signal;
- * `context.environ`, the request's environ, the client's address in `REMOTE_ADDR`).
+ * `context.environ`, the request's environ, the client's address in `REMOTE_ADDR`). A request
+ * body (a `Content-Length` or a chunked one, which no WebSocket handshake has) is not read as
+ * HTTP: Node hands its bytes over in `head` as they came, chunk framing and all, and
+ * `context.environ`'s `tsgi.input` reads empty.
  *
  * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
