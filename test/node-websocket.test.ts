@@ -193,6 +193,25 @@ describe('serve({ upgrade })', () => {
     expect(lines.join('')).toContain('(onUpgradeClosed threw): Error: log store down');
   });
 
+  it('waits in close() for the promise of an async onRefused too, which hears of the upgrades tsgi refuses', async () => {
+    const shipped: number[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: () => {
+        throw new HTTPForbidden('Not from this origin.');
+      },
+      onRefused: async (refused) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        shipped.push(refused.status);
+      },
+    });
+    expect(await raw('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n')).toMatch(/^HTTP\/1\.1 403 /);
+    await handle.close({ timeout: 5_000 });
+    handle = undefined;
+    // Each upgrade is told to onRefused or onUpgradeClosed: close() waits for either alike.
+    expect(shipped).toEqual([403]);
+  });
+
   it('stops waiting for an async onUpgradeClosed at the timeout of close(), and says so in its log', async () => {
     const lines: string[] = [];
     handle = await serve(app, {
@@ -207,7 +226,7 @@ describe('serve({ upgrade })', () => {
     handle = undefined;
     expect(Date.now() - started).toBeGreaterThanOrEqual(250);
     expect(Date.now() - started).toBeLessThan(2_000);
-    expect(lines.join('')).toMatch(/^tsgi: the graceful close stopped waiting at its timeout for the work still running after the answers \(.*onUpgradeClosed\)/);
+    expect(lines.join('')).toMatch(/^tsgi: the graceful close stopped waiting at its timeout for the work still running after the answers \(.*onUpgradeClosed, onRefused\)/);
   });
 
   it('cuts, at its timeout, the upgraded connections a handler keeps open past the shutdown signal', async () => {

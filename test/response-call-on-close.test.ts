@@ -129,7 +129,7 @@ describe('callOnClose over a socket', () => {
     await stuck.close({ timeout: 200 });
     expect(stuck.log.text).toBe(
       'tsgi: the graceful close stopped waiting at its timeout for the work still running after ' +
-        'the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed): it ends with the process\n',
+        'the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed, onRefused): it ends with the process\n',
     );
   });
 });

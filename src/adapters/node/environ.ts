@@ -118,7 +118,8 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * a {@link RefusedRequest}: the status, the one-line reason, the request line and fields when
    * parsed, the client's address. An access log's lines for them, as nginx writes its own 400s
    * (`tsgi serve` writes them to its access log). An error it throws, or the rejection of the
-   * promise it returns (an `async` listener, not waited for), is logged to `log`. Default none.
+   * promise it returns (an `async` listener, which `serve()`'s `close()` waits for until its
+   * `timeout`, as for `onUpgradeClosed`'s; `toNodeHandler` does not), is logged to `log`. Default none.
    */
   onRefused?: RefusalListener | undefined;
   /**

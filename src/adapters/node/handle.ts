@@ -58,7 +58,7 @@ export interface ServerHandle {
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    * Then it waits for the work apps handed over to run after their answers
    * (`res.callOnClose`, `tsgi.wait_until`) and the promises of an `async` `onUpgradeClosed`
-   * (a log line shipped to a store; a rejection is logged), until `timeout` milliseconds
+   * or `onRefused` (a log line shipped to a store; a rejection is logged), until `timeout` milliseconds
    * after the call, as uvicorn waits for its connections' tasks until its graceful timeout; work
    * still running then is named in `serve()`'s `log` (`tsgi: the graceful close stopped
    * waiting at its timeout for the work still running after the answers …`), as a Worker's
@@ -273,16 +273,17 @@ async function appsBodiesAndUpgrades(state: ServerState): Promise<void> {
 
 /**
  * Writes to `log` that `close()` stopped waiting for the work handed over after the answers
- * (`res.callOnClose`, `tsgi.wait_until`, an `async` `onUpgradeClosed`'s promise) still running:
- * `tsgi: the graceful close stopped waiting at its timeout for the work still running after
- * the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed): it ends with the process`. (No count: a request's upload cleanup is handed
+ * (`res.callOnClose`, `tsgi.wait_until`, the promise of an `async` `onUpgradeClosed` or
+ * `onRefused`) still running: `tsgi: the graceful close stopped waiting at its timeout for the
+ * work still running after the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed, onRefused):
+ * it ends with the process`. (No count: a request's upload cleanup is handed
  * over too, chained after its work.) Never throws (a failing `log` falls back to standard
  * error, as `logError` does).
  */
 function noteWorkLeft(log: LogStream): void {
   const line =
     'tsgi: the graceful close stopped waiting at its timeout for the work still running after' +
-    ' the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed): it ends with the process\n';
+    ' the answers (res.callOnClose, tsgi.wait_until, onUpgradeClosed, onRefused): it ends with the process\n';
   writeLineOrStderr(log, line);
 }
 

@@ -39,8 +39,10 @@ export interface RefusedRequest {
 }
 
 /**
- * The `onRefused` option of `serve()` and `toNodeHandler()`. It may be `async`: the server
- * does not wait for it, and a promise it returns that rejects is logged, as an error it throws.
+ * The `onRefused` option of `serve()` and `toNodeHandler()`. It may be `async` (a line shipped
+ * to a store): the server goes on meanwhile, and `serve()`'s `close()` waits for the promises
+ * still pending, until its `timeout`, as for `tsgi.wait_until`'s work; a promise it returns
+ * that rejects is logged, as an error it throws.
  */
 export type RefusalListener = (refused: RefusedRequest) => void;
 
@@ -48,9 +50,16 @@ export type RefusalListener = (refused: RefusedRequest) => void;
  * A reporter for `listener` (undefined without one): it builds the {@link RefusedRequest} of
  * a refusal and calls the listener, whose error (thrown, or the rejection of the promise it
  * returns) is written to `log` rather than let through (the answer is out; the server goes on),
- * its request line's query redacted as `redact` (the server's `redactQuery`) asks.
+ * its request line's query redacted as `redact` (the server's `redactQuery`) asks. The promise
+ * an `async` listener returns goes to `waitUntil` when given (`serve()`'s `tsgi.wait_until`,
+ * for `close()` to wait for).
  */
-export function refusalReporter(listener: RefusalListener | undefined, log: LogStream | undefined, redact: readonly string[] = []): Reporter | undefined {
+export function refusalReporter(
+  listener: RefusalListener | undefined,
+  log: LogStream | undefined,
+  redact: readonly string[] = [],
+  waitUntil?: (promise: Promise<unknown>) => void,
+): Reporter | undefined {
   if (listener === undefined) return undefined;
   if (typeof listener !== 'function') throw new TypeError('onRefused must be a function');
   return (status, reason, bytes, req, socket) => {
@@ -66,10 +75,11 @@ export function refusalReporter(listener: RefusalListener | undefined, log: LogS
       bytes,
       time: new Date(),
     };
-    callListener(
+    const settled = callListener(
       () => listener(refused),
       (error) => logError(log, `${refused.method ?? '-'} ${refused.target === undefined ? '-' : redactQuery(refused.target, redact)} (onRefused threw)`, error),
     );
+    if (settled !== undefined) waitUntil?.(settled);
   };
 }
 

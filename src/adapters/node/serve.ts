@@ -305,7 +305,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const clientCertificate = booleanOption('serve', 'clientCertificate', options.clientCertificate, ((options.server as TlsOptions | undefined)?.requestCert ?? options.tls?.requestCert) === true);
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), upgraded: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
-  const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
+  const report = refusalReporter(options.onRefused, options.log, options.redactQuery, waitUntilOf(state));
   const listener = createListener({
     report,
     log: options.log,

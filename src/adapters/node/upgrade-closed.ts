@@ -41,8 +41,8 @@ export interface ClosedUpgrade {
 /**
  * The `onUpgradeClosed` option of `serve()`. It may be `async` (a log line shipped to a
  * store): the connections go on being served meanwhile, and `close()` waits for the promises
- * still pending, until its `timeout`, as for `tsgi.wait_until`'s work (one still pending then
- * is named in `serve()`'s `log`). An error it throws, or a promise it returns that rejects,
+ * still pending, until its `timeout`, as for `tsgi.wait_until`'s work and `onRefused`'s (one
+ * still pending then is named in `serve()`'s `log`). An error it throws, or a promise it returns that rejects,
  * is logged to `log`.
  */
 export type UpgradeCloseListener = (closed: ClosedUpgrade) => void;
