@@ -642,6 +642,28 @@ describe('serve({ upgrade })', () => {
     expect(seen).toEqual([['203.0.113.9', 'https', 'chat.example']]);
   });
 
+  it('reads the X-Forwarded-Proto wss and ws a proxy sends for a WebSocket (Traefik) as https and http', async () => {
+    const seen: unknown[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (_req, socket, _head, { environ }) => {
+        proxyFix(() => [], { xFor: 1, xProto: 1, forwarded: 1 })(environ, () => {});
+        const request = new Request(environ);
+        seen.push([environ['tsgi.url_scheme'], request.url]);
+        refuse(socket, '404 Not Found');
+      },
+    });
+    const upgrade = 'Connection: upgrade\r\nUpgrade: websocket\r\n';
+    for (const proxied of ['X-Forwarded-Proto: wss', 'X-Forwarded-Proto: WS', 'Forwarded: for=203.0.113.9;proto=wss']) {
+      expect(await raw(`GET /chat HTTP/1.1\r\nHost: chat.example\r\n${upgrade}${proxied}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+    }
+    expect(seen).toEqual([
+      ['https', 'https://chat.example/chat'],
+      ['http', 'http://chat.example/chat'],
+      ['https', 'https://chat.example/chat'],
+    ]);
+  });
+
   it("answers 400 for a forwarded host outside trustedHosts with docs/server.md's recipe, and never leaves that host in context.environ", async () => {
     const seen: unknown[] = [];
     handle = await serve(app, {

@@ -89,7 +89,8 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  * - `X-Forwarded-For` / `Forwarded: for=` → `REMOTE_ADDR` (`REMOTE_PORT` when a port is
  *   given, as in `for="[2001:db8::1]:4711"`; removed otherwise). Obfuscated or `unknown`
  *   nodes are ignored.
- * - `X-Forwarded-Proto` / `proto=` → `tsgi.url_scheme` (lower-cased).
+ * - `X-Forwarded-Proto` / `proto=` → `tsgi.url_scheme` (lower-cased; `wss` and `ws`, which
+ *   Traefik sends for a WebSocket handshake, as `https` and `http`).
  * - `X-Forwarded-Host` / `host=` → `HTTP_HOST` and `SERVER_NAME`; `SERVER_PORT` becomes its
  *   port, or the scheme's default (80/443) when it has none (Werkzeug leaves `SERVER_PORT`).
  *   Under a server given `trustedHosts` (`serve()`, `toNodeHandler`, `toFetchHandler`), a
@@ -298,9 +299,16 @@ function validPort(text: string | undefined): string | null {
   return n > 0 && n <= 65535 ? String(n) : null;
 }
 
-/** `http` or `https` (any case), lower-cased; any other scheme (`javascript`, `ftp`) is ignored. */
+/**
+ * `http` or `https` (any case), lower-cased; `ws` and `wss`, which a proxy sends for a
+ * WebSocket handshake (Traefik), as `http` and `https`, the schemes `tsgi.url_scheme` takes
+ * (uvicorn maps the other way for its `ws` scope); any other scheme (`javascript`, `ftp`) is
+ * ignored.
+ */
 function parseProto(value: string | null): string | null {
   const scheme = value?.toLowerCase();
+  if (scheme === 'ws') return 'http';
+  if (scheme === 'wss') return 'https';
   return scheme === 'http' || scheme === 'https' ? scheme : null;
 }
 
