@@ -167,6 +167,9 @@ describe('lint: startResponse', () => {
     ['426 without Upgrade', starting('426 Upgrade Required', []), /a 426 response must carry Upgrade with the protocols to switch to \(RFC 9110 §15\.5\.22\) \(426 Upgrade Required\)/],
     ['426 with a blank Upgrade', starting('426 Upgrade Required', [['Upgrade', ' ']]), /a 426 response must carry Upgrade/],
     ['HTTPUpgradeRequired without upgrade', new HTTPUpgradeRequired('Use WebSocket.').toApp(), /a 426 response must carry Upgrade/],
+    ['206 without Content-Range', starting('206 Partial Content', [['Content-Type', 'text/plain'], ['Content-Length', '1']], [enc.encode('a')]), /a 206 response must carry Content-Range, or be multipart\/byteranges \(RFC 9110 §15\.3\.7\) \(206 Partial Content\)/],
+    ['206 with a blank Content-Range', starting('206 Partial Content', [['Content-Range', ' ']]), /a 206 response must carry Content-Range/],
+    ['multipart 206 with Content-Range', starting('206 Partial Content', [['Content-Type', 'multipart/byteranges; boundary=x'], ['Content-Range', 'bytes 0-0/2']]), /a multipart\/byteranges 206 response must not carry Content-Range in its head: each part has its own \(RFC 9110 §15\.3\.7\.2\)/],
     [
       'called twice',
       (_e, start) => {
@@ -281,6 +284,10 @@ describe('lint: the body', () => {
     expect((await run(new HTTPMethodNotAllowed(['GET']).toApp())).statusCode).toBe(405);
     expect((await run(new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: 'Basic realm="proxy"' }).toApp())).statusCode).toBe(407);
     expect((await run(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).toApp())).statusCode).toBe(426);
+    expect((await run(starting('206 Partial Content', [['Content-Range', 'bytes 0-0/2'], ['Content-Length', '1']], [enc.encode('a')]))).statusCode).toBe(206);
+    expect((await run(starting('206 Partial Content', [['Content-Type', 'Multipart/ByteRanges; boundary=x']]))).statusCode).toBe(206);
+    // A 416's Content-Range is only a SHOULD (§15.5.17).
+    expect((await run(starting('416 Range Not Satisfiable', []))).statusCode).toBe(416);
   });
 
   it('warns of body bytes answered to HEAD, which the server drops keeping the Content-Length (Werkzeug does not refuse them)', async () => {

@@ -58,11 +58,12 @@ async function linted(answer: string, method = 'GET'): Promise<{ raw: string; lo
 }
 
 describe('lint around proxy', () => {
-  it('passes on an upstream 405 without Allow, 401 without a challenge and 426 without Upgrade, warning that the origin left the field out', async () => {
+  it('passes on an upstream 405 without Allow, 401 without a challenge, 426 without Upgrade and 206 without Content-Range, warning that the origin left the field out', async () => {
     const answers: Array<[status: string, rule: RegExp]> = [
       ['405 Method Not Allowed', /a 405 response must carry Allow .*relayed from the upstream as it came/],
       ['401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed from the upstream as it came/],
       ['426 Upgrade Required', /a 426 response must carry Upgrade .*relayed from the upstream as it came/],
+      ['206 Partial Content', /a 206 response must carry Content-Range, or be multipart\/byteranges .*relayed from the upstream as it came/],
     ];
     for (const [status, rule] of answers) {
       const { raw, log, warnings } = await linted(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno`);
@@ -84,12 +85,13 @@ describe('lint around proxy', () => {
     expect(server.log.text).toContain('LintError: lint: a 405 response must carry Allow');
   });
 
-  it('passes the common upstream answers with no warning: chunked with a trailer, a 304 and a HEAD with Content-Length, a 204, a close-delimited body', async () => {
+  it('passes the common upstream answers with no warning: chunked with a trailer, a 304 and a HEAD with Content-Length, a 204, a 206 of one range, a close-delimited body', async () => {
     const cases: Array<[name: string, method: string, answer: string, first: string]> = [
       ['chunked', 'GET', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n5\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n', 'HTTP/1.1 200 OK'],
       ['304', 'GET', 'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\nContent-Length: 1234\r\nCache-Control: max-age=60\r\n\r\n', 'HTTP/1.1 304 Not Modified'],
       ['HEAD', 'HEAD', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5000\r\n\r\n', 'HTTP/1.1 200 OK'],
       ['204', 'GET', 'HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 204 No Content'],
+      ['206', 'GET', 'HTTP/1.1 206 Partial Content\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-1/5\r\nContent-Length: 2\r\n\r\nhe', 'HTTP/1.1 206 Partial Content'],
       ['close-delimited', 'GET', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nhello', 'HTTP/1.1 200 OK'],
       ['h2c advertised', 'GET', 'HTTP/1.1 200 OK\r\nUpgrade: h2,h2c\r\nConnection: Upgrade, Keep-Alive\r\nKeep-Alive: timeout=5\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok', 'HTTP/1.1 200 OK'],
     ];

@@ -10,6 +10,7 @@ import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields
 import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { sharedCacheKeeps } from '../http/shared-cache.ts';
+import { parseMediaType } from '../http/media-type.ts';
 import { isRelayed } from '../gateway/relayed.ts';
 import { type LintWarn, fail } from './lint-environ.ts';
 
@@ -64,7 +65,9 @@ function checkHeadersKept(state: ResponseState): void {
 }
 
 /**
- * Checks a `startResponse` call and records its status and Content-Length in `state`; what
+ * Checks a `startResponse` call and records its status and Content-Length in `state` (the
+ * fields a status MUST carry among them: a 206's `Content-Range`, or its `multipart/byteranges`
+ * type without one, RFC 9110 §15.3.7); what
  * RFC 9110 only discourages goes to `warn` instead (a 304's or a 204's `Content-Type`), and so
  * does a `Set-Cookie` a shared cache may store and hand to others (RFC 9111 §7.3).
  */
@@ -83,6 +86,8 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   let allowed = false;
   let upgrades = false;
   let cookies = false;
+  let ranged = false;
+  let multipart = false;
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
       // The pair itself, so the field at fault is named: ["Content-Length", number].
@@ -107,6 +112,9 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
     } else if (lower === 'content-type') {
       types++;
       if (types > 1) fail('Content-Type must appear at most once');
+      multipart = parseMediaType(value).type === 'multipart/byteranges';
+    } else if (lower === 'content-range' && value.trim() !== '') {
+      ranged = true;
     } else if (lower === 'www-authenticate' && value.trim() !== '') {
       challenged = true;
     } else if (lower === 'proxy-authenticate' && value.trim() !== '') {
@@ -131,6 +139,8 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   if (code === 401 && !challenged) required('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
   if (code === 405 && !allowed) required('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
   if (code === 407 && !proxyChallenged) required('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);
+  if (code === 206 && !ranged && !multipart) required('a 206 response must carry Content-Range, or be multipart/byteranges (RFC 9110 §15.3.7)', status);
+  if (code === 206 && ranged && multipart) required('a multipart/byteranges 206 response must not carry Content-Range in its head: each part has its own (RFC 9110 §15.3.7.2)', status);
   if (code === 426 && !upgrades) required('a 426 response must carry Upgrade with the protocols to switch to (RFC 9110 §15.5.22)', status);
   if (code === 205 && length !== null && length !== 0) fail('a 205 response has no content: Content-Length 0 or none (RFC 9110 §15.3.6)', status);
   state.status = code;

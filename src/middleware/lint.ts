@@ -58,7 +58,9 @@ function warnedOf(app: AppLike): Set<string> {
  *   and the fields RFC 9110 says a status MUST carry: a 401 a non-blank `WWW-Authenticate`
  *   (§15.5.2; a bare `new HTTPUnauthorized()` breaks this rule), a 405 an `Allow` (§15.5.6;
  *   empty means no method, §10.2.1), a 407 a non-blank `Proxy-Authenticate` (§15.5.8), a 426
- *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it); an
+ *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it), a 206 a
+ *   non-blank `Content-Range` unless its content is `multipart/byteranges`, which has none in
+ *   its head (§15.3.7: each part carries its own); an
  *   upstream's head a `proxy` relays as it came only warns of these (the server generating
  *   the status MUST send them: the origin, not the proxy; nginx passes such answers on). A 416's
  *   `Content-Range` is only a SHOULD (§15.5.17): not checked. What RFC 9110 only discourages
