@@ -169,6 +169,10 @@ describe('lint: startResponse', () => {
     ['HTTPUpgradeRequired without upgrade', new HTTPUpgradeRequired('Use WebSocket.').toApp(), /a 426 response must carry Upgrade/],
     ['206 without Content-Range', starting('206 Partial Content', [['Content-Type', 'text/plain'], ['Content-Length', '1']], [enc.encode('a')]), /a 206 response must carry Content-Range, or be multipart\/byteranges \(RFC 9110 §15\.3\.7\) \(206 Partial Content\)/],
     ['206 with a blank Content-Range', starting('206 Partial Content', [['Content-Range', ' ']]), /a 206 response must carry Content-Range/],
+    ['unquoted ETag', starting('200 OK', [['ETag', 'abc123']]), /an ETag must be an entity tag, "x" or W\/"x" \(RFC 9110 §8\.8\.3\) \(ETag: abc123\)/],
+    ['lower-case weak ETag', starting('200 OK', [['ETag', 'w/"abc"']]), /an ETag must be an entity tag/],
+    ['ETag list', starting('200 OK', [['etag', '"a", "b"']]), /an ETag must be an entity tag/],
+    ['ETag with a space inside', starting('304 Not Modified', [['ETag', '"a b"']]), /an ETag must be an entity tag/],
     ['multipart 206 with Content-Range', starting('206 Partial Content', [['Content-Type', 'multipart/byteranges; boundary=x'], ['Content-Range', 'bytes 0-0/2']]), /a multipart\/byteranges 206 response must not carry Content-Range in its head: each part has its own \(RFC 9110 §15\.3\.7\.2\)/],
     [
       'called twice',
@@ -286,6 +290,8 @@ describe('lint: the body', () => {
     expect((await run(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).toApp())).statusCode).toBe(426);
     expect((await run(starting('206 Partial Content', [['Content-Range', 'bytes 0-0/2'], ['Content-Length', '1']], [enc.encode('a')]))).statusCode).toBe(206);
     expect((await run(starting('206 Partial Content', [['Content-Type', 'Multipart/ByteRanges; boundary=x']]))).statusCode).toBe(206);
+    expect((await run(starting('200 OK', [['ETag', ' W/"v1" '], ['X-A', 'b']]))).statusCode).toBe(200);
+    expect((await run(starting('304 Not Modified', [['ETag', '""']]))).statusCode).toBe(304);
     // A 416's Content-Range is only a SHOULD (§15.5.17).
     expect((await run(starting('416 Range Not Satisfiable', []))).statusCode).toBe(416);
   });

@@ -74,6 +74,14 @@ describe('lint around proxy', () => {
     }
   });
 
+  it('passes on an upstream ETag that is no entity tag (unquoted), warning of it', async () => {
+    const { raw, log, warnings } = await linted('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: abc123\r\nContent-Length: 2\r\n\r\nok');
+    expect(raw.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(raw).toMatch(/\r\netag: abc123\r\n/i);
+    expect(log).toBe('');
+    expect(warnings).toEqual([expect.stringMatching(/an ETag must be an entity tag, "x" or W\/"x" \(RFC 9110 §8\.8\.3\); relayed from the upstream as it came \(etag: abc123\)/i)]);
+  });
+
   it('still refuses an app\'s own 405 without Allow (a 500, the LintError logged)', async () => {
     const own: App = (_environ, startResponse) => {
       startResponse('405 Method Not Allowed', [['Content-Type', 'text/plain']]);

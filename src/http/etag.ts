@@ -94,6 +94,19 @@ export function formatEtag(tag: string | EntityTag, weak = false): string {
   return `${entity.weak || weak ? 'W/' : ''}"${entity.tag}"`;
 }
 
+/**
+ * True when `value` is an entity tag as RFC 9110 §8.8.3 writes it, what a sender must generate
+ * (§2.2): `"x"` or `W/"x"` (`W` upper-case, etagc between the quotes), spaces and tabs around it
+ * allowed; not the unquoted or lower-case `w/` forms {@link parseEtag} reads leniently, nor a list.
+ */
+export function isEntityTag(value: string): boolean {
+  const start = skipOws(value, 0);
+  const quote = value.startsWith('W/', start) ? start + 2 : start;
+  if (value[quote] !== '"') return false;
+  const read = readTag(value, start);
+  return read !== null && skipOws(value, read.end) === value.length;
+}
+
 /** True when every character of `tag` is etagc. */
 function isOpaqueTag(tag: string): boolean {
   for (let i = 0; i < tag.length; i++) if (!isEtagc(tag.charCodeAt(i))) return false;

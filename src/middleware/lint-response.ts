@@ -11,6 +11,7 @@ import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { sharedCacheKeeps } from '../http/shared-cache.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { isEntityTag } from '../http/etag.ts';
 import { isRelayed } from '../gateway/relayed.ts';
 import { type LintWarn, fail } from './lint-environ.ts';
 
@@ -67,7 +68,7 @@ function checkHeadersKept(state: ResponseState): void {
 /**
  * Checks a `startResponse` call and records its status and Content-Length in `state` (the
  * fields a status MUST carry among them: a 206's `Content-Range`, or its `multipart/byteranges`
- * type without one, RFC 9110 §15.3.7); what
+ * type without one, RFC 9110 §15.3.7; an `ETag` written as an entity tag, §8.8.3); what
  * RFC 9110 only discourages goes to `warn` instead (a 304's or a 204's `Content-Type`), and so
  * does a `Set-Cookie` a shared cache may store and hand to others (RFC 9111 §7.3).
  */
@@ -88,6 +89,7 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   let cookies = false;
   let ranged = false;
   let multipart = false;
+  const badTags: string[] = [];
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
       // The pair itself, so the field at fault is named: ["Content-Length", number].
@@ -115,6 +117,8 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
       multipart = parseMediaType(value).type === 'multipart/byteranges';
     } else if (lower === 'content-range' && value.trim() !== '') {
       ranged = true;
+    } else if (lower === 'etag' && !isEntityTag(value)) {
+      badTags.push(`${name}: ${value}`);
     } else if (lower === 'www-authenticate' && value.trim() !== '') {
       challenged = true;
     } else if (lower === 'proxy-authenticate' && value.trim() !== '') {
@@ -141,6 +145,8 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   if (code === 407 && !proxyChallenged) required('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);
   if (code === 206 && !ranged && !multipart) required('a 206 response must carry Content-Range, or be multipart/byteranges (RFC 9110 §15.3.7)', status);
   if (code === 206 && ranged && multipart) required('a multipart/byteranges 206 response must not carry Content-Range in its head: each part has its own (RFC 9110 §15.3.7.2)', status);
+  // A sender MUST generate the grammar (RFC 9110 §2.2); Werkzeug's lint warns of an unquoted tag.
+  for (const field of badTags) required('an ETag must be an entity tag, "x" or W/"x" (RFC 9110 §8.8.3)', field);
   if (code === 426 && !upgrades) required('a 426 response must carry Upgrade with the protocols to switch to (RFC 9110 §15.5.22)', status);
   if (code === 205 && length !== null && length !== 0) fail('a 205 response has no content: Content-Length 0 or none (RFC 9110 §15.3.6)', status);
   state.status = code;

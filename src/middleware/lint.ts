@@ -54,7 +54,8 @@ function warnedOf(app: AppLike): Set<string> {
  *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
  *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
  *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
- *   Content-Type, no Content-Length in a 204 (none but 0 in a 205),
+ *   Content-Type, no Content-Length in a 204 (none but 0 in a 205), an `ETag` that is an
+ *   entity tag (`"x"` or `W/"x"`, RFC 9110 §8.8.3; Werkzeug's lint warns of an unquoted one),
  *   and the fields RFC 9110 says a status MUST carry: a 401 a non-blank `WWW-Authenticate`
  *   (§15.5.2; a bare `new HTTPUnauthorized()` breaks this rule), a 405 an `Allow` (§15.5.6;
  *   empty means no method, §10.2.1), a 407 a non-blank `Proxy-Authenticate` (§15.5.8), a 426
