@@ -109,6 +109,20 @@ describe('rewriteHtml', () => {
     }
   });
 
+  it('ends a srcset descriptor\'s parentheses at the first ")", as browsers read them, so the next candidate\'s URL is mapped', async () => {
+    // HTML's srcset parser does not nest parentheses: in `((x)` the `)` ends them, and the comma
+    // after it starts the next candidate, which a browser loads from the public host.
+    const page = '<img srcset="/a.png ((x), /b.png 2x, /c.png (1x, /d.png) 3x, /e.png">';
+    const app = rewriteHtml(Request.application(() => new Response(page, { contentType: 'text/html; charset=utf-8' })), { upstream: 'http://old.example.com' });
+    const server = await serve(mount({ '/legacy': app }), { host: '127.0.0.1', port: 0 });
+    try {
+      const text = await (await fetch(`${server.url}/legacy/`)).text();
+      expect(text).toBe('<img srcset="/legacy/a.png ((x), /legacy/b.png 2x, /legacy/c.png (1x, /d.png) 3x, /legacy/e.png">');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('removes, replaces and empties elements, their nested content included', async () => {
     const page = '<div id=a><div>inner</div>keep?</div><p>para</p><ul><li>one<li>two</ul><span>s</span><img src=x alt=y>end';
     const app = rewriteHtml(chunked([page]), {

@@ -13,8 +13,9 @@ const SPACE = /[\t\n\f\r ]/;
  * keeps it), everything else (descriptors such as `2x` or `480w`, commas, white space) left
  * as written; `undefined` when no URL changed. A URL is a run of non-white-space characters
  * after the separating commas and white space, without its trailing commas; its descriptors
- * run to the next comma outside parentheses (HTML Living Standard, "parse a srcset
- * attribute"), so a comma inside a URL (`/img?a=1,2 2x`) does not split it.
+ * run to the next comma outside parentheses, which do not nest: the first `)` ends them, as in
+ * `((x), /b.png` (HTML Living Standard, "parse a srcset attribute"), so a comma inside a URL
+ * (`/img?a=1,2 2x`) does not split it.
  */
 export function mapSrcset(value: string, map: (url: string) => string | undefined): string | undefined {
   let out = '';
@@ -37,13 +38,13 @@ export function mapSrcset(value: string, map: (url: string) => string | undefine
       changed = true;
     }
     if (endsWithComma) continue;
-    // The descriptors: up to a comma outside parentheses.
-    let depth = 0;
+    // The descriptors: up to a comma outside parentheses, which do not nest (the first `)` ends them).
+    let inParens = false;
     while (i < value.length) {
       const c = value[i]!;
-      if (c === '(') depth++;
-      else if (c === ')' && depth > 0) depth--;
-      else if (c === ',' && depth === 0) break;
+      if (c === '(') inParens = true;
+      else if (c === ')') inParens = false;
+      else if (c === ',' && !inParens) break;
       i++;
     }
   }
