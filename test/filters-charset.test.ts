@@ -49,6 +49,31 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
     expect(await served(replaceText(cafe([equiv]), toBistro))).toBe(equiv.replace('caf\xE9', 'bistr\xF3 &#10003;'));
   });
 
+  it('reads the charset of a content attribute as browsers extract it (WHATWG HTML, "extracting a character encoding from a meta element"), not as a strict media type', async () => {
+    // Привет in windows-1251; read as windows-1252 (the fallback) it matches nothing.
+    const hello = '\xCF\xF0\xE8\xE2\xE5\xF2';
+    const bye = '\xCF\xEE\xEA\xE0';
+    const pages: Array<[content: string, read: boolean]> = [
+      ["text/html; charset='windows-1251'", true], // single quotes, common on legacy pages
+      ['text/html, charset=windows-1251', true], // a comma for the semicolon
+      ['text/html charset=windows-1251', true],
+      ['charset=windows-1251', true],
+      ['text/html; charset = windows-1251 ; x', true],
+      ['text/html; CHARSET=windows-1251 trailing words', true],
+      ['text/html; charset="windows-1251', false], // an unmatched quote: nothing
+      ['text/html; charset', false],
+    ];
+    for (const [content, read] of pages) {
+      const page = `<html><head><meta http-equiv="Content-Type" content="${content.replaceAll('"', '&quot;')}"></head><body title="${hello}">${hello}</body></html>`;
+      const replaced = await served(replaceText(cafe([page]), { replacements: [['Привет', 'Пока']] }));
+      expect(replaced, content).toBe(read ? page.replaceAll(hello, bye) : page);
+      // rewriteHtml reads the attribute in that charset too (the same sniffing).
+      let title: string | null = null;
+      await served(rewriteHtml(cafe([page]), { elements: { body: (el: HtmlElement) => void (title = el.getAttribute('title')) } }));
+      expect(title, content).toBe(read ? 'Привет' : 'Ïðèâåò');
+    }
+  });
+
   it('finds the <meta> whatever the chunk boundaries, text before it included', async () => {
     // é before the <meta>: the prescan decides before any of the first 1024 bytes is decoded.
     const early = '<html><head><title>Caf\xE9</title><meta http-equiv=content-type content="text/html;charset=windows-1252"></head><body>caf\xE9</body></html>';

@@ -11,7 +11,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { StartTag } from 'parse5-sax-parser';
-import { parseMediaType } from '../http/media-type.ts';
+import { metaContentCharset } from './meta-content-charset.ts';
 import { bomEncoding } from '../http/charset.ts';
 import { encodingName } from './text-codec.ts';
 import type { TokenStream } from './html-tokens.ts';
@@ -34,8 +34,8 @@ function sniffBom(bytes: Uint8Array): string | null | undefined {
 
 /**
  * The charset a `<meta>` start tag declares, as the HTML encoding sniffing prescan reads it:
- * its `charset` attribute, or the `charset` parameter of its `content` when `http-equiv` is
- * `content-type`, as its WHATWG name; undefined for any other tag or a label the platform does not
+ * its `charset` attribute, or the charset its `content` names when `http-equiv` is
+ * `content-type` (read as browsers read it, {@link metaContentCharset}), as its WHATWG name; undefined for any other tag or a label the platform does not
  * know. (UTF-16 declared in a byte stream means UTF-8, `x-user-defined` windows-1252.)
  *
  * @param getAttribute Reads an attribute of the tag (null when absent).
@@ -44,7 +44,7 @@ export function declaredCharset(tagName: string, getAttribute: (name: string) =>
   if (tagName !== 'meta') return undefined;
   const charset = getAttribute('charset')?.trim() || undefined;
   const content = getAttribute('content');
-  const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? parseMediaType(content).parameters.charset : undefined);
+  const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? metaContentCharset(content) : undefined);
   return declared === undefined ? undefined : inByteStream(declared);
 }
 
