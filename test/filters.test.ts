@@ -792,9 +792,36 @@ describe('rewriteLocation', () => {
     const quoted = rewriteLocation(answer([['Refresh', `1;URL='http://old.example.com/a'  `]]), { upstream: 'http://old.example.com' });
     const mapped = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(quoted);
     expect(mapped.headers.get('Refresh')).toBe(`1;URL='https://www.example.com/legacy/a'  `);
-    const open = rewriteLocation(answer([['Refresh', `1; url="http://old.example.com/a`]]), { upstream: 'http://old.example.com' });
+    // A quote without its match: the rest is the URL, as browsers read it (mapped).
+    const open = rewriteLocation(answer([['Refresh', `1; url="http://old.example.com/a${spaces}`]]), { upstream: 'http://old.example.com' });
     const unclosed = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(open);
-    expect(unclosed.headers.get('Refresh')).toBe(`1; url="http://old.example.com/a`);
+    expect(unclosed.headers.get('Refresh')).toBe(`1; url="https://www.example.com/legacy/a${spaces}`);
+  });
+
+  it('finds the URL of a Refresh as browsers do (WHATWG HTML, "shared declarative refresh steps"), in the field and in a <meta http-equiv=refresh>', async () => {
+    const values: Array<[value: string, mapped: string]> = [
+      ['5 http://old.example.com/x', '5 https://www.example.com/legacy/x'], // white space alone separates
+      ['.5; url=http://old.example.com/x', '.5; url=https://www.example.com/legacy/x'], // a time without digits before its dot
+      ["0; url='http://old.example.com/x';", "0; url='https://www.example.com/legacy/x';"], // the URL ends at its closing quote
+      ['0;URL="http://old.example.com/x" later', '0;URL="https://www.example.com/legacy/x" later'],
+      ['1; url="http://old.example.com/a', '1; url="https://www.example.com/legacy/a'], // no closing quote: the rest is the URL
+      ['3;url = http://old.example.com/x  ', '3;url = https://www.example.com/legacy/x  '],
+      ['; url=http://old.example.com/x', '; url=http://old.example.com/x'], // no time: no refresh
+      ['5x; url=http://old.example.com/x', '5x; url=http://old.example.com/x'], // not a time: no refresh
+    ];
+    for (const [value, mapped] of values) {
+      const app = rewriteLocation(answer([['Refresh', value]]), { upstream: 'http://old.example.com' });
+      const res = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(app);
+      expect(res.headers.get('Refresh'), value).toBe(mapped);
+    }
+    const page = '<meta http-equiv="refresh" content="0 http://old.example.com/x"><meta http-equiv=Refresh content="1; URL=\'/y\';">';
+    const html = rewriteHtml(Request.application(() => new Response(page, { contentType: 'text/html; charset=utf-8' })), { upstream: 'http://old.example.com' });
+    const server = await serve(mount({ '/legacy': html }), { host: '127.0.0.1', port: 0 });
+    try {
+      expect(await (await fetch(`${server.url}/legacy/`)).text()).toBe(`<meta http-equiv="refresh" content="0 ${server.url}/legacy/x"><meta http-equiv=Refresh content="1; URL='/legacy/y';">`);
+    } finally {
+      await server.close();
+    }
   });
 
   it('maps protocol-relative references with the default port written out, as the http: form is', async () => {

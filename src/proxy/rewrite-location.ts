@@ -25,8 +25,8 @@ export interface RewriteLocationOptions {
 const REWRITE_LOCATION_OPTIONS = { upstream: true } as const satisfies OptionNames<RewriteLocationOptions>;
 
 const URL_FIELDS = new Set(['location', 'content-location']);
-/** A `Refresh` value's delay and separator (`5; url=`), then its URL part, quoted or not, to the end. */
-const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
+/** ASCII white space (WHATWG Infra), as the refresh steps skip it. */
+const ASCII_SPACE = /[\t\n\f\r ]/;
 
 /**
  * Rewrites the response fields that point at the upstream so they point at the public URL:
@@ -122,17 +122,61 @@ function mapEarlyHints(environ: Environ, map: UrlMap): () => void {
 
 /** The URL of a `Refresh` value (`5; url=http://…`) mapped, or undefined. */
 export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): string | undefined {
-  const match = REFRESH.exec(value);
-  if (!match) return undefined;
-  // The URL's quotes and trailing space are taken off by hand: a lazy `(.*?)` before them in the
-  // expression backtracked over every space of a long run, quadratic in an upstream's value.
-  const rest = match[2]!;
-  const body = rest.trimEnd();
-  const quote = body.charAt(0);
-  const quoted = (quote === '"' || quote === "'") && body.length > 1 && body.endsWith(quote);
-  const mapped = map.toPublic(quoted ? body.slice(1, -1) : body, base);
+  const span = refreshUrl(value);
+  if (span === undefined) return undefined;
+  const [start, end] = span;
+  const mapped = map.toPublic(value.slice(start, end), base);
   if (mapped === undefined) return undefined;
-  return quoted ? `${match[1]}${quote}${mapped}${quote}${rest.slice(body.length)}` : `${match[1]}${mapped}${rest.slice(body.length)}`;
+  return value.slice(0, start) + mapped + value.slice(end);
+}
+
+/**
+ * Where the URL of a `Refresh` value (the field, or a `<meta http-equiv=refresh>`'s `content`)
+ * is, as browsers find it (WHATWG HTML, "shared declarative refresh steps"): after a time (digits
+ * and dots, starting with a digit or a dot), white space or a `;` or `,`, and an optional
+ * `url=` (any case, white space around `=`); from an opening quote (`'` or `"`) to the same
+ * quote, or to the end when it has none, else to the end. So `5 http://x/`, `.5; url=/y` and
+ * `0; url='/z';` all name a URL. The span leaves out white space at its end (kept as written);
+ * undefined when there is no time (no refresh) or no URL. Linear in the value's length.
+ */
+function refreshUrl(value: string): [start: number, end: number] | undefined {
+  const n = value.length;
+  const isSpace = (at: number) => at < n && ASCII_SPACE.test(value[at]!);
+  const isDigit = (at: number) => at < n && value[at]! >= '0' && value[at]! <= '9';
+  let at = 0;
+  while (isSpace(at)) at++;
+  if (!isDigit(at) && value[at] !== '.') return undefined;
+  while (isDigit(at) || value[at] === '.') at++;
+  if (at < n) {
+    if (value[at] !== ';' && value[at] !== ',' && !isSpace(at)) return undefined;
+    while (isSpace(at)) at++;
+    if (value[at] === ';' || value[at] === ',') at++;
+    while (isSpace(at)) at++;
+  }
+  // `url` and `=`, each part taken only when all before it was: `u=x` names the URL `=x`.
+  if (value[at] === 'u' || value[at] === 'U') {
+    at++;
+    if (value[at] === 'r' || value[at] === 'R') {
+      at++;
+      if (value[at] === 'l' || value[at] === 'L') {
+        at++;
+        while (isSpace(at)) at++;
+        if (value[at] === '=') {
+          at++;
+          while (isSpace(at)) at++;
+        }
+      }
+    }
+  }
+  let end = n;
+  const quote = value[at];
+  if (quote === '"' || quote === "'") {
+    at++;
+    const closing = value.indexOf(quote, at);
+    if (closing !== -1) end = closing;
+  }
+  while (end > at && isSpace(end - 1)) end--;
+  return end > at ? [at, end] : undefined;
 }
 
 /**
