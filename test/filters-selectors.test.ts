@@ -41,3 +41,36 @@ describe('rewriteHtml selectors', () => {
     }
   });
 });
+
+describe('rewriteHtml selectors: the attribute values HTML matches in any case', () => {
+  /** The page `html` of `type` rewritten under `elements`, over a socket. */
+  async function rewrite(html: string, type: string, elements: Record<string, ElementHandler>): Promise<string> {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', type]]);
+      return [Buffer.from(html)];
+    };
+    const server = await serve(rewriteHtml(app, { elements }), { host: '127.0.0.1', port: 0 });
+    try {
+      return (await request(server.url)).body.toString('utf8');
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('matches rel, type, http-equiv… ignoring ASCII case in an HTML page, as browsers\' selectors do (HTML "case-sensitivity of selectors"); other values keep their case', async () => {
+    const legacy = '<META HTTP-EQUIV="Refresh" CONTENT="5"><LINK REL="StyleSheet" HREF="a.css"><input type=HIDDEN name=x><a class=Big lang=EN-us>x</a>';
+    const out = await rewrite(legacy, 'text/html', {
+      'meta[http-equiv=refresh]': (el) => void el.remove(),
+      'link[rel~=stylesheet]': (el) => void el.setAttribute('data-css', '1'),
+      'input[type=hidden]': (el) => void el.setAttribute('data-hidden', '1'),
+      'a[lang^=en]': (el) => void el.setAttribute('data-en', '1'),
+      'a[class=big]': (el) => void el.setAttribute('data-class', '1'), // class is case-sensitive
+    });
+    expect(out).toBe('<LINK REL="StyleSheet" HREF="a.css" data-css="1"><input type=HIDDEN name=x data-hidden="1"><a class=Big lang=EN-us data-en="1">x</a>');
+  });
+
+  it('keeps them case-sensitive in an XHTML page, which browsers read as XML', async () => {
+    const page = '<html xmlns="http://www.w3.org/1999/xhtml"><head><link rel="StyleSheet" href="a.css"/></head></html>';
+    expect(await rewrite(page, 'application/xhtml+xml', { 'link[rel=stylesheet]': (el) => void el.remove() })).toBe(page);
+  });
+});

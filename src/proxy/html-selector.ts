@@ -12,17 +12,40 @@ export interface SelectorTarget {
 }
 
 type Test = (value: string) => boolean;
+/** An attribute condition: its lower-case name, its test, and that test ignoring ASCII case (for {@link ANY_CASE_VALUES}). */
+type Condition = [name: string, test: Test, anyCase: Test];
 interface Compound {
   /** Lower-case tag name, or null for any (`*` or none given). */
   tag: string | null;
-  attributes: Array<[name: string, test: Test]>;
+  attributes: Condition[];
+}
+
+/**
+ * The attributes whose values selectors match ignoring ASCII case on an HTML element in an
+ * HTML document (WHATWG HTML, "case-sensitivity of selectors"), as a browser's
+ * `querySelector('link[rel=stylesheet]')` finds `<LINK REL="StyleSheet">`.
+ */
+const ANY_CASE_VALUES: ReadonlySet<string> = new Set([
+  'accept', 'accept-charset', 'align', 'alink', 'axis', 'bgcolor', 'charset', 'checked', 'clear', 'codetype', 'color', 'compact',
+  'declare', 'defer', 'dir', 'direction', 'disabled', 'enctype', 'face', 'frame', 'hreflang', 'http-equiv', 'lang', 'language',
+  'link', 'media', 'method', 'multiple', 'nohref', 'noresize', 'noshade', 'nowrap', 'readonly', 'rel', 'rev', 'rules', 'scope',
+  'scrolling', 'selected', 'shape', 'target', 'text', 'type', 'valign', 'valuetype', 'vlink',
+]);
+
+/** `text` with A–Z lower-cased, and nothing else (ASCII case-insensitivity, WHATWG Infra). */
+function asciiLowercase(text: string): string {
+  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
 }
 
 /** A parsed selector list. */
 export interface Selector {
   /** The tag names it can match, or null when it can match any tag. */
   readonly tags: ReadonlySet<string> | null;
-  matches(target: SelectorTarget): boolean;
+  /**
+   * Whether `target` matches; `html` when it is an HTML element in an HTML document (not XHTML,
+   * not SVG or MathML), whose {@link ANY_CASE_VALUES} are then compared ignoring ASCII case.
+   */
+  matches(target: SelectorTarget, html?: boolean): boolean;
 }
 
 /** A compound: a tag name or `*`, then attribute conditions, whose quoted values may hold `]`. */
@@ -34,7 +57,9 @@ const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']
  * number of attribute conditions — `[attr]` (present), `[attr=v]` (equal), `[attr^=v]`
  * (starts with), `[attr$=v]` (ends with), `[attr*=v]` (contains), `[attr~=v]` (one of the
  * space-separated words); values bare or quoted (a quoted one may hold `,` and `]`: `[content="a, b"]`).
- * Names are case-insensitive, values are not.
+ * Names are case-insensitive; values are not, but for those HTML lists (`rel`, `type`,
+ * `http-equiv`, `lang`…: {@link ANY_CASE_VALUES}) on an HTML element in an HTML document, which
+ * match in any ASCII case, as in browsers.
  * Examples: `head`, `a[href]`, `link[rel=stylesheet]`, `a[href^="http://old.example.com"], img`.
  *
  * @throws TypeError for anything else (combinators, pseudo-classes, classes and ids).
@@ -48,7 +73,8 @@ export function parseSelector(text: string): Selector {
     for (const m of match[2]!.matchAll(ATTRIBUTE)) {
       consumed += m[0];
       const expected = m[3] ?? m[4] ?? m[5] ?? '';
-      attributes.push([m[1]!.toLowerCase(), condition(m[2], expected)]);
+      const anyCase = condition(m[2], asciiLowercase(expected));
+      attributes.push([m[1]!.toLowerCase(), condition(m[2], expected), (value) => anyCase(asciiLowercase(value))]);
     }
     if (consumed.length !== match[2]!.length) throw new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(text)}`);
     const tag = match[1] === undefined || match[1] === '*' ? null : match[1].toLowerCase();
@@ -57,11 +83,11 @@ export function parseSelector(text: string): Selector {
   const tags = compounds.some((c) => c.tag === null) ? null : new Set(compounds.map((c) => c.tag!));
   return {
     tags,
-    matches(target) {
+    matches(target, html = false) {
       return compounds.some(
-        (c) => (c.tag === null || c.tag === target.tagName) && c.attributes.every(([name, test]) => {
+        (c) => (c.tag === null || c.tag === target.tagName) && c.attributes.every(([name, test, anyCase]) => {
           const value = target.getAttribute(name);
-          return value !== null && test(value);
+          return value !== null && (html && ANY_CASE_VALUES.has(name) ? anyCase : test)(value);
         }),
       );
     },

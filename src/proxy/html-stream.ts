@@ -165,14 +165,14 @@ export class HtmlRewrite {
     }
     // A form in a table (not in a cell) is popped as soon as it is inserted: empty, as a void element, but with no end tag to leave out.
     if (this.open.popsAtOnce(name, this.stream.foreign)) {
-      this.rewriteStartTag(tag, name, raw, 'empty');
+      this.rewriteStartTag(tag, name, raw, 'empty', !this.stream.xml);
       return;
     }
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
     // What the tag implies ends (an open `<p>` at `<div>`) ends before it.
     const foreign = this.open.start(name, this.stream.foreign);
-    const watch = this.rewriteStartTag(tag, name, raw, isVoid ? 'void' : 'open');
+    const watch = this.rewriteStartTag(tag, name, raw, isVoid ? 'void' : 'open', !this.stream.xml && !foreign);
     if (!isVoid) this.open.push(name, foreign, watch);
   }
 
@@ -184,14 +184,16 @@ export class HtmlRewrite {
    * a table ({@link OpenElements.popsAtOnce}): what they insert goes right after its start tag,
    * read as the browser reads what follows it there, and `after` follows with no end tag written
    * (a `</form>` would clear the form element pointer, taking the fields that follow from the form).
+   * `html` for an HTML element of an HTML document (not XHTML, SVG or MathML), whose selectors
+   * match some attribute values in any case (`Selector.matches`).
    */
-  private rewriteStartTag(tag: StartTag, name: string, raw: string, kind: 'open' | 'void' | 'empty'): Watch | undefined {
+  private rewriteStartTag(tag: StartTag, name: string, raw: string, kind: 'open' | 'void' | 'empty', html: boolean): Watch | undefined {
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
       if (rule.selector.tags !== null && !rule.selector.tags.has(name)) continue;
       element ??= new HtmlElement(tag, raw, this.text);
-      if (rule.selector.matches(element)) rule.handle(element);
+      if (rule.selector.matches(element, html)) rule.handle(element);
     }
     const edits = element && editsOf(element);
     if (!edits?.touched) {
