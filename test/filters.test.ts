@@ -393,6 +393,15 @@ describe('the shared rule of body filters', () => {
     expect(res.headers.get('ETag')).toBe('W/"abc"');
   });
 
+  it('weakens an unquoted upstream ETag into an entity tag, W/"abc", not W/abc, which is no entity tag (RFC 9110 §8.8.3)', async () => {
+    // Some servers and proxies send the tag without its quotes; tsgi reads `abc` as `"abc"`.
+    const unquoted: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8'], ['ETag', 'abc']];
+    const { res } = await chunksOf(filter(chunked(['hello'], unquoted)));
+    expect(res.headers.get('ETag')).toBe('W/"abc"');
+    const head = await chunksOf(filter(chunked([], unquoted)), '/', { method: 'HEAD' });
+    expect(head.res.headers.get('ETag')).toBe('W/"abc"');
+  });
+
   it('drops Content-MD5, Digest, Content-Digest and Repr-Digest when the body changes (RFC 9530)', async () => {
     const digests: Array<[string, string]> = [['Content-MD5', 'XUFAKrxLKna5cZ2REBfFkg=='], ['Digest', 'md5=XUFAKrxLKna5cZ2REBfFkg=='], ['Content-Digest', 'md5=:XUFAKrxLKna5cZ2REBfFkg==:'], ['Repr-Digest', 'md5=:XUFAKrxLKna5cZ2REBfFkg==:']];
     const names = digests.map(([name]) => name);

@@ -104,12 +104,17 @@ function keepingLength(body: Body, declared: number): Body {
  * `Accept-Ranges` are dropped (the new length is unknown, and byte ranges would address the
  * old bytes), and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (digests
  * of the old bytes, RFC 9530); a strong `ETag` becomes weak (`W/"…"`): the bytes differ, the
- * meaning does not (RFC 9110 §8.8.1).
+ * meaning does not (RFC 9110 §8.8.1). A tag sent without its quotes (`abc`, read as `"abc"` by
+ * `parseEtag`) becomes the entity tag `W/"abc"`; one no parser reads is prefixed as it is.
  */
 export function markTransformed(headers: HeaderList): void {
   dropByteFields(headers);
   const etag = headers.get('etag')?.trim();
-  if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
+  if (!etag) return;
+  const parsed = parseEtag(etag);
+  if (parsed !== null) {
+    if (!parsed.weak) headers.set('ETag', formatEtag(parsed.tag, true));
+  } else if (!etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
 }
 
 /**
