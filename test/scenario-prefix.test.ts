@@ -3,8 +3,8 @@
  *
  * A backend serves `mount({ '/': root, '/shop': shop, '/blog': blog })` behind `proxyFix`
  * (`X-Forwarded-For`, `-Proto`, `-Host`, `-Prefix`, trusted from 127.0.0.1 only). `shop` is a
- * `RouteMap` with a login that sets a session cookie scoped to the public `/apps/shop` (the
- * default cookie `path`, the mount point `SCRIPT_NAME` holds: docs/sessions.md), a form POST answered
+ * `RouteMap` with a login that sets a session cookie scoped to the public `/apps/shop` (a cookie
+ * `path` is configured, not read from `SCRIPT_NAME`: docs/sessions.md), a form POST answered
  * `303` to a built URL, and static files under `/shop/static/`; `blog` is another map. A front
  * `serve()` mounts `proxy(backend)` at `/apps`. Every link, redirect and cookie the browser sees
  * must carry `/apps/shop` and the public host, as Werkzeug's `DispatcherMiddleware` +
@@ -35,7 +35,7 @@ function buildSite(staticDir: string) {
     order: { path: '/order', methods: ['POST'] },
     info: '/info',
   });
-  const sessions = new CookieSessions({ secret: 's'.repeat(40) });
+  const sessions = new CookieSessions({ secret: 's'.repeat(40), path: '/apps/shop' });
   const shopRouted = shopRoutes.app({
     index: (req, _values, urls) =>
       new Response(`<a href="${urls.build('item', { name: 'café' })}">café</a> user=${sessionOf(req).get<string>('user') ?? '-'}`, { contentType: 'text/html' }),

@@ -159,13 +159,10 @@ export const LATEST_EXPIRES = Date.UTC(9999, 11, 31, 23, 59, 59);
 export const MAX_COOKIE_SIZE = 4096;
 
 /** Names whose prefix asks for `Secure` (`__secure-`, `__host-`), lower-cased, as `prefixOf` answers. */
-export type CookiePrefix = '__secure-' | '__host-' | null;
+type CookiePrefix = '__secure-' | '__host-' | null;
 
-/**
- * The prefix of a cookie name that browsers give rules to (RFC 6265bis §4.1.3), lower-cased
- * (`'__secure-'`, `'__host-'`, compared in any case as browsers do), or `null`.
- */
-export function prefixOf(name: string): CookiePrefix {
+/** The prefix of a cookie name that browsers give rules to (RFC 6265bis §4.1.3), or `null`. */
+function prefixOf(name: string): CookiePrefix {
   if (typeof name !== 'string' || name.charCodeAt(0) !== 95 || name.charCodeAt(1) !== 95) return null; // '__'
   const lower = name.slice(0, 9).toLowerCase();
   if (lower === '__secure-') return '__secure-';

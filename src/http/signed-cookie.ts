@@ -160,18 +160,17 @@ export class SignedCookie {
    *
    * @param https whether the request came over https: `Secure` then, when the `secure` option
    *   was not given (default false).
-   * @param path the `Path` for this line in place of the one built with (a session's mount point).
    */
-  setCookie(value: string, lifetime?: { maxAge: number; expires: Date }, https = false, path?: string): string {
+  setCookie(value: string, lifetime?: { maxAge: number; expires: Date }, https = false): string {
     // A lifetime reaching past year 9999 (`maxAge: 1e12`; past 275760 the Date is invalid) has no HTTP date: the latest stands
     // for it, as `serializeSetCookie` writes for a `maxAge` alone (browsers read `Max-Age` first).
     if (lifetime !== undefined && !(lifetime.expires.getTime() <= LATEST_EXPIRES)) lifetime = { maxAge: lifetime.maxAge, expires: new Date(LATEST_EXPIRES) };
-    return serializeSetCookie(this.name, value, { ...this.#attributesFor(https, path), ...lifetime });
+    return serializeSetCookie(this.name, value, { ...this.#attributesFor(https), ...lifetime });
   }
 
-  /** The `Set-Cookie` deleting the cookie; `https` and `path` as for {@link setCookie}. */
-  deleteCookie(https = false, path?: string): string {
-    return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributesFor(https, path)));
+  /** The `Set-Cookie` deleting the cookie; `https` as for {@link setCookie}. */
+  deleteCookie(https = false): string {
+    return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributesFor(https)));
   }
 
   /**
@@ -197,9 +196,8 @@ export class SignedCookie {
     return name.toLowerCase() === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.name;
   }
 
-  #attributesFor(https: boolean, path: string | undefined) {
-    const secure = https && this.#secure === undefined;
-    return secure || path !== undefined ? { ...this.#attributes, ...(secure ? { secure } : {}), ...(path !== undefined ? { path } : {}) } : this.#attributes;
+  #attributesFor(https: boolean) {
+    return https && this.#secure === undefined ? { ...this.#attributes, secure: true } : this.#attributes;
   }
 
   /** The clock, in whole seconds since the epoch. */

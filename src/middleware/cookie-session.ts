@@ -9,8 +9,6 @@ import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { keepPrivate, sharedCacheMayStore } from '../http/shared-cache.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
-import { prefixOf } from '../http/cookies.ts';
-import { quotedScriptName } from '../http/raw-path.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
@@ -50,18 +48,6 @@ export interface CookieSessionOptions extends SignedCookieAttributes {
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'session'` (Flask's). */
   cookieName?: string | undefined;
-  /**
-   * `Path` cookie attribute, starting with `/` (a `TypeError` otherwise: browsers ignore any
-   * other, RFC 6265bis §5.6.4). Default: the request's mount point, `SCRIPT_NAME` quoted as the
-   * browser sends it (`/shop` for an app under `mount({ '/shop': … })`, or behind a proxy's
-   * `X-Forwarded-Prefix` under `proxyFix`), `/` at the root, as Flask's cookie path follows
-   * `APPLICATION_ROOT`, so a mounted app's session is not sent to the rest of the site; `/`
-   * for a `__Host-` name, which must have it. A session cookie set at `/` by an earlier build
-   * (whose default was `/`) is still read below it, and deleted at `/` when the session is
-   * saved or cleared, so a logout sticks. `'/'`: every app of the host (one session shared by
-   * several mounts, or a proxy that strips a prefix the app is not told of).
-   */
-  path?: string | undefined;
   /**
    * How long a saved session stays valid, in seconds; default 2678400 (31 days, Flask's
    * `PERMANENT_SESSION_LIFETIME`). The cookie's `Max-Age`, and checked on the server against
@@ -136,10 +122,6 @@ export class CookieSessions {
   /** How long a saved session stays valid, in seconds. */
   readonly maxAge: number;
   readonly #cookie: SignedCookie;
-  /** Whether the cookie's `Path` is the request's mount point (no `path` given, no `__Host-` name). */
-  readonly #pathFromMount: boolean;
-  /** The data of sessions read from a cookie with no path mark (`p`): set at `/` before the default followed the mount. */
-  readonly #unmarked = new WeakSet<ReadonlyMap<string, unknown>>();
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
@@ -161,7 +143,6 @@ export class CookieSessions {
     });
     this.cookieName = this.#cookie.name;
     this.maxAge = this.#cookie.maxAge;
-    this.#pathFromMount = options.path === undefined && prefixOf(this.cookieName) !== '__host-';
   }
 
   /**
@@ -206,12 +187,10 @@ export class CookieSessions {
       const session = new Session(() => this.#stored(environ));
       setSessionOwner(session, this);
       sessionKey.set(environ, session);
-      // The mount point as the request reached the middleware (the app below may move SCRIPT_NAME on).
-      const path = this.#pathFromMount ? mountPath(environ) : undefined;
       let started = false;
       const start: StartResponse = (status, headers, error) => {
         started = true;
-        return startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https', path), error);
+        return startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https'), error);
       };
       // An HTTPException a raw app throws before its head (`abort(303)` after a login) would be
       // answered outside (`serve()`, `errors`), past `start`, and the session's changes lost:
@@ -253,26 +232,23 @@ export class CookieSessions {
    * bound once: no closure per request).
    */
   readonly #state = (signed: { json: unknown }): SessionState | null => {
-    const { i: issued, d: data, f: flashes, p: path } = (signed.json ?? {}) as { i?: unknown; d?: unknown; f?: unknown; p?: unknown };
+    const { i: issued, d: data, f: flashes } = (signed.json ?? {}) as { i?: unknown; d?: unknown; f?: unknown };
     const now = this.#cookie.now() / 1000;
     if (!Number.isSafeInteger(issued) || now >= (issued as number) + this.maxAge || (issued as number) > now + ALLOWED_SKEW) return null;
     if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
     const list = flashes === undefined ? [] : flashes;
     if (!Array.isArray(list) || !list.every((f) => Array.isArray(f) && f.length === 2 && typeof f[0] === 'string' && typeof f[1] === 'string')) return null;
-    const state: SessionState = {
+    return {
       data: new Map(Object.entries(data)),
       flashes: (list as Array<[string, string]>).map(([category, message]): Flash => ({ message, category })),
     };
-    if (path === undefined) this.#unmarked.add(state.data);
-    return state;
   };
 
   /**
    * `headers` with the session's `Vary`, `Set-Cookie` and `Cache-Control`, as the middleware
-   * says; `https` for a request that came over https (`Secure` unless `secure` says otherwise);
-   * `path`, the request's mount point when the cookie's `Path` follows it (else `undefined`).
+   * says; `https` for a request that came over https (`Secure` unless `secure` says otherwise).
    */
-  #save(session: Session, headers: Array<[string, string]>, https: boolean, path: string | undefined): Array<[string, string]> {
+  #save(session: Session, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
     const { accessed, modified, data, flashes } = sealSession(session, () => sharedCacheMayStore(new HeaderList(headers)));
     if (!accessed) return headers;
     const list = new HeaderList(headers);
@@ -282,28 +258,23 @@ export class CookieSessions {
       if (data.size > 0 || flashes.length > 0) keepPrivate(list);
       return list.list;
     }
-    // Below the root, the cookie carries its path (`p`): one without, read here, was set at `/`
-    // before the default followed the mount, and is deleted there, or a logout would leave it.
-    const mark = path !== undefined && path !== '/' ? { p: path } : undefined;
-    const movedFromRoot = mark !== undefined && this.#unmarked.has(data);
     if (data.size === 0 && flashes.length === 0) {
-      list.add('Set-Cookie', this.#cookie.deleteCookie(https, path));
+      list.add('Set-Cookie', this.#cookie.deleteCookie(https));
     } else {
       const issued = this.#cookie.seconds();
-      const value = this.#signFitting({ i: issued, ...mark }, data, flashes);
+      const value = this.#signFitting(issued, data, flashes);
       const size = this.#size(value);
       if (size > MAX_SIGNED_LENGTH) {
         // Too large from its values, or from its newest flash beside them (see #signFitting): name the largest.
-        const flash = flashes.length > 0 && this.#size(this.#cookie.sign({ i: issued, ...mark, d: Object.fromEntries(data) })) <= MAX_SIGNED_LENGTH ? flashes.at(-1) : undefined;
+        const flash = flashes.length > 0 && this.#size(this.#cookie.sign({ i: issued, d: Object.fromEntries(data) })) <= MAX_SIGNED_LENGTH ? flashes.at(-1) : undefined;
         throw new RangeError(
           `the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): largest ${largestSessionParts(data, flash)}; ` +
             'store less in the session (large data server-side, with an id in the session) and bound what comes from the request',
         );
       }
       const maxAge = Math.floor(this.maxAge);
-      list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }, https, path));
+      list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }, https));
     }
-    if (movedFromRoot) list.add('Set-Cookie', this.#cookie.deleteCookie(https, '/'));
     keepPrivate(list);
     return list.list;
   }
@@ -314,8 +285,7 @@ export class CookieSessions {
   }
 
   /**
-   * The signed value of the session whose `head` (`i`, the issue time in seconds, and `p`, the
-   * path, when below the root) is given, with as many of its newest
+   * The signed value of the session issued at `issued` (seconds), with as many of its newest
    * `flashes` as fit in {@link MAX_SIGNED_LENGTH}: the oldest are dropped first, without a word.
    * Flashes are for the next page only (Flask, Rails), and the server adds them on the
    * client's behalf: a client posting a failed login over and over, never following the
@@ -323,10 +293,10 @@ export class CookieSessions {
    * limit still (the caller's 500) when the values alone are, or the newest flash alone does
    * not fit beside them (one message too large: the app's, not a pile-up).
    */
-  #signFitting(head: { i: number; p?: string }, data: ReadonlyMap<string, unknown>, flashes: readonly Flash[]): string {
+  #signFitting(issued: number, data: ReadonlyMap<string, unknown>, flashes: readonly Flash[]): string {
     const d = Object.fromEntries(data);
     const pairs = flashes.map((f) => [f.category, f.message]);
-    const sign = (kept: number): string => this.#cookie.sign({ ...head, d, ...(kept > 0 ? { f: pairs.slice(pairs.length - kept) } : {}) });
+    const sign = (kept: number): string => this.#cookie.sign({ i: issued, d, ...(kept > 0 ? { f: pairs.slice(pairs.length - kept) } : {}) });
     const all = sign(pairs.length);
     if (pairs.length === 0 || this.#size(all) <= MAX_SIGNED_LENGTH) return all;
     const none = sign(0);
@@ -345,16 +315,4 @@ export class CookieSessions {
     // from the request), the app's mistake, answered as a session too large from its values.
     return fits === 0 ? sign(1) : value;
   }
-}
-
-/** What a cookie's `Path` may hold (as the `cookie` package checks it: no space, `;` or `<`). */
-const COOKIE_PATH = /^\/[\x21-\x3a\x3d-\x7e]*$/;
-
-/**
- * The cookie path of `environ`'s mount point: `SCRIPT_NAME` quoted as the browser sends it
- * (`/caf%C3%A9`), `/` at the root, or for a mount point a `Path` cannot carry.
- */
-function mountPath(environ: Environ): string {
-  const quoted = quotedScriptName(environ);
-  return COOKIE_PATH.test(quoted) ? quoted : '/';
 }
