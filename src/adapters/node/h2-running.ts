@@ -5,10 +5,12 @@
  * body until its `return()` has run. nghttp2 counts the stream closed: without a count of
  * its own, a client could open and reset streams faster than apps that ignore `tsgi.signal`
  * end, and run them by the thousand from one connection (a variant of the rapid-reset attack,
- * CVE-2023-44487, that Node's bound on the rate of resets only slows). As Go's `net/http`
- * does, the apps running count against the stream limit whether or not their stream is still
- * open; past it a new stream is refused with `REFUSED_STREAM` (RFC 9113 §8.7: not processed,
- * safe to retry; nginx's answer to too many streams at once) and the app is not called.
+ * CVE-2023-44487, that Node's bound on the rate of resets only slows). The apps running count
+ * against the stream limit whether or not their stream is still open, as Go's `net/http`
+ * counts its handlers; past it a new stream is refused with `REFUSED_STREAM` (RFC 9113 §8.7:
+ * not processed, safe to retry; nginx's answer to too many streams at once) and the app is
+ * not called, where Go holds the stream until a handler ends (Node calls the app as the stream
+ * opens). An answer sent whole whose streamed body is still closing (a HEAD's) counts too.
  *
  * @module
  */
