@@ -183,6 +183,31 @@ describe('the test client builds the environ serve() builds', () => {
     expect((await client.get('/')).textBody).toBe('a.example');
   });
 
+  it('answers a method outside http.METHODS 501 as the server does, without calling the app, and takes the ones apps use (PURGE, QUERY, PROPFIND, MKCALENDAR, LINK, SEARCH)', async () => {
+    let called = 0;
+    const app: App = (environ, startResponse) => {
+      called++;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(String(environ.REQUEST_METHOD))];
+    };
+    const server = await start(app, { host: '127.0.0.1' });
+    const client = new TestClient(app, { status: '*' });
+    const wire = async (method: string) => {
+      const raw = (await rawExchange(server.port, `${method} / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`)).raw;
+      return [Number(raw.slice(9, 12)), raw.slice(raw.indexOf('\r\n\r\n') + 4)];
+    };
+    for (const method of ['PURGE', 'QUERY', 'PROPFIND', 'MKCALENDAR', 'LINK', 'SEARCH']) {
+      expect(await wire(method)).toEqual([200, method]);
+      const res = await client.request(method, '/');
+      expect([res.statusCode, res.textBody]).toEqual([200, method]);
+    }
+    called = 0;
+    expect(await wire('FROB')).toEqual([501, 'Not Implemented: unknown method\n']);
+    const refused = await client.request('FROB', '/');
+    expect([refused.statusCode, refused.textBody]).toEqual([501, 'Not Implemented: unknown method\n']);
+    expect(called).toBe(0);
+  });
+
   it('answers a Transfer-Encoding with a Content-Length, or with a coding other than chunked, as the server does, without calling the app; the framing its parser refuses before an Expect it cannot meet', async () => {
     let called = 0;
     const app = Request.application(async (req) => {

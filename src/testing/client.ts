@@ -23,6 +23,7 @@ import { shownValue } from '../gateway/shown.ts';
 import { DEFAULT_MAX_HEADERS, fieldCountRefusal } from '../http/field-count.ts';
 import { sentFieldCount } from './field-count.ts';
 import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
+import { UNKNOWN_METHOD, isKnownMethod } from '../http/methods.ts';
 import { UNMET_EXPECTATION, expectationOf } from '../http/expectation.ts';
 import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isToken } from '../gateway/fields.ts';
@@ -479,12 +480,13 @@ function checkMaxHeaders(value: unknown): void {
 }
 
 /** A refusal of the server before the app: its status code and the detail after the title. */
-type Refusal = FramingRefusal | { code: 417 | 431; detail: string };
+type Refusal = FramingRefusal | { code: 417 | 431 | 501; detail: string };
 
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
  * <why>`, or another title for its code), or null, in the order `serve()` answers them: first
- * the framing Node's parser refuses ({@link parserRefusal}); then an `Expect` other than
+ * a method outside `http.METHODS` (`FROB`: a `501`, `isKnownMethod`), then the framing Node's
+ * parser refuses ({@link parserRefusal}); then an `Expect` other than
  * `100-continue` (a `417`, `expectationOf`), which Node reads once the parser took the head;
  * then a path it cannot decode, more fields than `maxHeaders` (a `431`, counted by
  * `sentFieldCount`), several lines of a field that is no list among `headers`
@@ -501,6 +503,7 @@ function refusalOf(
   limits: { trustedHosts: readonly string[] | undefined; maxHeaders: number },
 ): Refusal | null {
   const refused = (detail: string): Refusal => ({ code: 400, detail });
+  if (!isKnownMethod(environ.REQUEST_METHOD as string)) return { code: 501, detail: UNKNOWN_METHOD };
   const framing = parserRefusal(environ, streamed, headers);
   if (framing !== null) return refused(framing);
   // Node reads `Expect` on an HTTP/1.1 (or HTTP/2) request only, not on a 1.0 one.

@@ -10,7 +10,7 @@ import type { HTTPException } from '../../exceptions/base.ts';
 import { HTTPRequestHeaderFieldsTooLarge, HTTPURITooLong } from '../../exceptions/client-errors.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { type H2RequestLimits, headerListSize } from './h2-header-limits.ts';
-import { UNKNOWN_METHOD, isKnownMethod } from './methods.ts';
+import { UNKNOWN_METHOD, isKnownMethod } from '../../http/methods.ts';
 import { TARGET_TOO_LONG } from './client-error.ts';
 
 /**
