@@ -14,6 +14,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -21,7 +22,7 @@ import { HTTPBadRequest, type Request, Response, abort, compose, defineEnvironKe
 import { escapeHtml as e } from 'tsgi/http';
 import { CookieSessions, errorPages, errors, fileApp, mount, proxyFix, sessionOf } from 'tsgi/middleware';
 import { type Converter, RouteMap } from 'tsgi/routing';
-import { errorLog, request, serveForSuite } from './node-helpers.ts';
+import { errorLog, parseRaw, rawExchange, rawGet, request, serveForSuite } from './node-helpers.ts';
 
 const doc = (name: string): string => readFileSync(fileURLToPath(new URL(`../docs/${name}`, import.meta.url)), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'tsgi-flask-'));
@@ -215,6 +216,30 @@ describe('scenario: a Flask service ported to tsgi (socket)', () => {
     const prefixed = await request(url('/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...proxied }, body: 'user=ada&password=pw' });
     expect(prefixed.headers['set-cookie']![0]).toMatch(/; Path=\/svc; .*HttpOnly; Secure; SameSite=Lax$/);
     expect(doc('sessions.md')).toContain('it is `Path=/svc`');
+  });
+
+  it('takes bad input, hang-ups and concurrent uploads with a 4xx or an answer, never a 500', async () => {
+    const malformed = await request(url('/upload'), { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=x', accept: 'application/json' }, body: '--x\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\n\r\nhi' });
+    expect([malformed.status, JSON.parse(malformed.body.toString()).message]).toEqual([400, 'Malformed multipart body: unexpected end of the body (truncated, or no closing boundary)']);
+    const tooBigFile = new FormData();
+    tooBigFile.append('doc', new Blob(['x'.repeat(600)]), 'r.bin');
+    const refused = await fetch(url('/upload'), { method: 'POST', body: tooBigFile, headers: { accept: 'application/json' } });
+    expect([refused.status, ((await refused.json()) as { message: string }).message]).toEqual([413, "maxFileSize exceeded: file 'r.bin' is larger than 512 bytes"]);
+    // Werkzeug hands a path value `a/../b` to the view; behind mount, the path is resolved first.
+    const dots = parseRaw((await rawExchange(suite.port, rawGet('/files/a/../b'))).raw);
+    expect([dots.status, dots.header('location')]).toEqual([308, 'http://127.0.0.1/files/b']); // rawGet's Host: 127.0.0.1
+    // A client that leaves mid-upload: nothing logged, the server goes on.
+    const socket = connect(suite.port, '127.0.0.1');
+    await new Promise<void>((resolve) => socket.on('connect', resolve));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 900\r\n\r\n--x\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\n\r\naaaa', () => socket.destroy());
+    await closed;
+    const uploads = await Promise.all(Array.from({ length: 12 }, (_, i) => {
+      const form = new FormData();
+      form.append('doc', new Blob([String(i).repeat(i + 1)]), `f${i}.txt`);
+      return fetch(url('/upload'), { method: 'POST', body: form }).then((r) => r.text());
+    }));
+    expect(uploads).toEqual(Array.from({ length: 12 }, (_, i) => `saved f${i}.txt ${String(i).repeat(i + 1).length}`));
   });
 
   it('sends the download as send_file does, and answers conditions and ranges by RFC 9110', async () => {
