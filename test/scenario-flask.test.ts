@@ -212,10 +212,10 @@ describe('scenario: a Flask service ported to tsgi (socket)', () => {
     expect([bare.status, bare.headers.location]).toEqual([308, 'https://example.com/svc/admin/']);
     const evil = await request(url('/login?next=//evil.com'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=ada&password=pw' });
     expect(evil.headers.location).toBe(url('/'));
-    // Behind the prefix, the session cookie is scoped to it (docs/sessions.md, Coming from Flask).
+    // Behind the prefix, the session cookie keeps Flask's default Path=/ (docs/sessions.md, Coming from Flask).
     const prefixed = await request(url('/login'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...proxied }, body: 'user=ada&password=pw' });
-    expect(prefixed.headers['set-cookie']![0]).toMatch(/; Path=\/svc; .*HttpOnly; Secure; SameSite=Lax$/);
-    expect(doc('sessions.md')).toContain('it is `Path=/svc`');
+    expect(prefixed.headers['set-cookie']![0]).toMatch(/; Path=\/; .*HttpOnly; Secure; SameSite=Lax$/);
+    expect(doc('sessions.md')).toContain('`Path=/` as Flask\'s default `APPLICATION_ROOT`');
   });
 
   it('takes bad input, hang-ups and concurrent uploads with a 4xx or an answer, never a 500', async () => {
