@@ -127,6 +127,22 @@ describe('decodeBody', () => {
     expect(server.log.text).toBe('');
   });
 
+  it("keeps its 415's reason short whatever the client sent: three codings named at most, each cut after 40 characters; the readers' own 415 too", async () => {
+    const long = 'x'.repeat(5000);
+    const server = await start(decodeBody(ingest, { maxCodings: 10 }));
+    const res = await post(server.url, batch, { 'Content-Encoding': `${long}, a, b, c` });
+    expect(res.status).toBe(415);
+    expect(res.body.toString()).toContain(`Content-Encoding ${'x'.repeat(40)}…, a, b and 1 more is not supported.`);
+    expect(res.body.length).toBeLessThan(300);
+    // Without the layer, req.json() refuses any coding itself, as briefly.
+    const bare = await start(ingest);
+    const refused = await post(bare.url, batch, { 'Content-Encoding': `${long}, ${'gzip, '.repeat(1000)}br` });
+    expect(refused.status).toBe(415);
+    expect(refused.body.toString()).toContain(`The body is sent with Content-Encoding ${'x'.repeat(40)}…, gzip, gzip and 999 more, which this reader does not decode: send it uncoded.`);
+    expect(refused.body.length).toBeLessThan(300);
+    expect(server.log.text + bare.log.text).toBe('');
+  });
+
   it('answers 415 for zstd on a Node without it (22.0 to 22.14), not a 500, and leaves zstd out of Accept-Encoding', async () => {
     await withoutZstd(async () => {
       const server = await start(decodeBody(ingest));

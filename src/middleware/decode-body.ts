@@ -9,6 +9,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
+import { shownCodings } from '../forms/content-coding.ts';
 import { isBodyReadable, readInput } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
 import { BufferedInput, EMPTY_INPUT, spoilInput } from '../gateway/input.ts';
@@ -188,7 +189,7 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
     }
     const unknown = listed.filter((coding) => !accepted.has(coding));
     if (unknown.length > 0) {
-      const refusal = new HTTPUnsupportedMediaType(`Content-Encoding ${unknown.join(', ')} is not supported.`, { headers: acceptEncoding });
+      const refusal = new HTTPUnsupportedMediaType(`Content-Encoding ${shownCodings(unknown)} is not supported.`, { headers: acceptEncoding });
       return refusal.respond(environ, startResponse);
     }
     const declared = declaredLength(environ);
