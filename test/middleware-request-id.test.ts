@@ -177,6 +177,28 @@ describe('requestId', () => {
     expect(seen[0]).toEqual([502, 'id-11', 'https://a.test', 'nosniff', '[tsgi] GET /p HTTP/1.1 502 request_id=id-11: HTTPBadGateway: The upstream did not answer.']);
   });
 
+  it("tags the server's own 500 for an error that escapes it, thrown or rejected, before or after startResponse: the id its log line names", async () => {
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const apps: App[] = [
+      boom,
+      async () => boom(),
+      (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/csv']]);
+        return boom();
+      },
+      Request.application(boom),
+    ];
+    for (const [i, app] of apps.entries()) {
+      const server = await start(requestId(app, { generate: () => `id-${i}` }));
+      const res = await request(`${server.url}/p`);
+      expect([i, res.status, res.headers['x-request-id'], res.headers['content-type']]).toEqual([i, 500, `id-${i}`, 'text/plain; charset=utf-8']);
+      expect(server.log.text).toMatch(new RegExp(`^\\[tsgi\\] GET /p HTTP/1\\.1 request_id=id-${i}: Error: boom\\n`));
+      expect(server.log.text.match(/Error: boom/g)).toHaveLength(1);
+    }
+  });
+
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
     const upstreamSaw: Array<string | undefined> = [];
     const upstream = http.createServer((req, res) => {

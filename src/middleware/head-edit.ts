@@ -29,12 +29,19 @@ import { failingBody } from '../gateway/first-step-failure.ts';
  * `edit` gets the app's header list as given (maybe not an array: the server refuses that),
  * and its status line (`'304 Not Modified'`), and answers the list to send; it must not change
  * the app's array in place.
+ *
+ * With `headOnFailure`, any other error the app throws or rejects with is passed on as a body
+ * failing at its first step, after a head (the app's, or a `500` with no fields of its own)
+ * that went through `edit`: the server's own `500` then keeps the edited fields that describe no
+ * representation (`heldFields`: `X-Request-Id`), and logs the error once, as it does for a
+ * body that fails before its first chunk (docs/spec.md §7.4).
  */
 export function callWithHeadEdit(
   app: App,
   environ: Environ,
   startResponse: StartResponse,
   edit: (headers: Array<[string, string]>, status: string) => Array<[string, string]>,
+  headOnFailure = false,
 ): Body | Promise<Body> {
   let started = false;
   const start: StartResponse = (status, headers, error) => {
@@ -44,7 +51,17 @@ export function callWithHeadEdit(
   const rescue = (error: unknown): Body => {
     // A 5xx is a failure this layer answers: the nearest `errors` above logs it and tells its `onError`.
     const exception = escapedAnswer(error, (e) => reportFailure(environ, e, String((e as HTTPException).code)), environ);
-    if (exception === null) throw error;
+    if (exception === null) {
+      if (!headOnFailure) throw error;
+      if (!started) {
+        try {
+          start('500 Internal Server Error', []);
+        } catch {
+          throw error; // a layer above refused the head: the failure goes on as it came
+        }
+      }
+      return failingBody(error);
+    }
     return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
   };
   let body: Body | Promise<Body>;

@@ -78,7 +78,9 @@ const ID_SHAPE = /^[A-Za-z0-9!#$%&()*+,\-./:;=?@[\]^_{|}~]{1,200}$/;
  *   below leaves its upstream's out, so the client gets this id, as Envoy answers it), on every
  *   answer: streamed bodies untouched, `HTTPException` pages (which it answers, a 5xx logged
  *   with its status and the id, by an `errors` above, which tells its `onError`) included, so
- *   a user reporting an error can quote it.
+ *   a user reporting an error can quote it; any other error the app throws or rejects with
+ *   is passed on as a body failing at its first step after a head with the field, so the
+ *   server's own `500` carries the id its log line names (docs/spec.md §7.4).
  *
  * An incoming id longer than 200 characters, or holding anything but visible ASCII (a
  * control character, a space or tab, non-ASCII) or one of `"`, `'`, `` ` ``, `\`, `<`, `>`,
@@ -123,7 +125,7 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
     }
     requestIdKey.set(environ, id);
     requestIdFieldKey.set(environ, field);
-    return callWithHeadEdit(inner, environ, startResponse, (headers) => withId(headers, header, id));
+    return callWithHeadEdit(inner, environ, startResponse, (headers) => withId(headers, header, id), true);
   };
 }
 
