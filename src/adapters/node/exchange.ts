@@ -32,6 +32,7 @@ import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
 import { type SessionLoad, sessionLoadOf } from './h2-running.ts';
+import { readableThrow } from '../../gateway/unreadable-throw.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -361,6 +362,7 @@ export class Exchange implements ExchangeState, HeadWait {
    * `Access-Control-*`…). An app that threw, or whose promise rejected, held no head.
    */
   fail(error: unknown, held = false): void {
+    error = readableThrow(error);
     // The request's own body broke off (the client left mid-upload, or the parser refused the
     // body and answered 400 itself; over HTTP/2 a stream reset mid-body), and a raw app let the stream's error propagate: the
     // client's doing, answered as the body readers answer it (400), never logged as the app's.
