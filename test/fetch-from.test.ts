@@ -314,6 +314,30 @@ describe('fromFetchHandler', () => {
     }
   });
 
+  it("answers a HEAD and a 304 that fetch() gave the handler with the fields of its GET, without the upstream's Content-Encoding and coded Content-Length, over a socket", async () => {
+    const body = zlib.gzipSync('hello, compressed world\n'.repeat(40));
+    const upstream = http.createServer((req, res) => {
+      const fields = { 'Content-Encoding': 'gzip', 'Content-Type': 'text/plain', ETag: '"v1"' };
+      if (req.headers['if-none-match'] === '"v1"') res.writeHead(304, fields).end();
+      else res.writeHead(200, { ...fields, 'Content-Length': body.byteLength }).end(req.method === 'HEAD' ? undefined : body);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      const server = await start(fromFetchHandler((request) => fetch(`http://127.0.0.1:${port}/`, { method: request.method, headers: request.headers })));
+      const get = await request(`${server.url}/`);
+      const head = await request(`${server.url}/`, { method: 'HEAD' });
+      const notModified = await request(`${server.url}/`, { headers: { 'if-none-match': '"v1"' } });
+      const fields = (reply: typeof get) => [reply.status, reply.headers['content-encoding'], reply.headers['content-length'] === String(body.byteLength)];
+      expect(fields(get)).toEqual([200, undefined, false]);
+      expect(fields(head)).toEqual([200, undefined, false]);
+      expect(fields(notModified)).toEqual([304, undefined, false]);
+      expect(server.log.text).toBe('');
+    } finally {
+      upstream.close();
+    }
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

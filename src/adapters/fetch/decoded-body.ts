@@ -36,8 +36,12 @@ const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(Number.pa
  *   what they receive (unless asked `encodeResponseBody: 'manual'`) while keeping the
  *   upstream's fields. Any other coding (`deflate`) is the body's own.
  * - on Node, a `Response` that `fetch()` gave (it has a `url`; one the handler made has none)
- *   whose codings are all among those undici decodes. The handler's own `Response` with a
- *   `Content-Encoding` (a framework's compress middleware) holds coded bytes, and keeps it.
+ *   whose codings are all among those undici decodes. One without a body (the answer to a
+ *   HEAD, a 304) counts too: its fields describe the coded bytes its GET would have, and the
+ *   GET's answer loses them, so it does as well (RFC 9110 §9.3.2: a HEAD's fields are the
+ *   GET's; RFC 9111 §4.3.4: a cache takes a 304's fields into the response it stored). The
+ *   handler's own `Response` with a `Content-Encoding` (a framework's compress middleware)
+ *   holds coded bytes, and keeps it.
  *
  * Elsewhere (Bun, Deno, whose `fetch()` decodes other sets), false.
  */
@@ -45,7 +49,7 @@ export function decodedByRuntime(response: globalThis.Response): boolean {
   const coding = response.headers.get('content-encoding');
   if (coding === null) return false;
   if (inWorkers) return WORKERD_CODINGS.has(coding);
-  if (!undiciFetch || response.url === '' || response.body === null) return false;
+  if (!undiciFetch || response.url === '') return false;
   return coding.split(',').every((one) => UNDICI_CODINGS.has(one.trim().toLowerCase()));
 }
 
