@@ -184,6 +184,21 @@ describe('serve() given Express-style arguments', () => {
     );
   });
 
+  it('refuses an IPv6 host in brackets ([::1]) or a URL as host, as tsgi serve --host does, naming what to write instead of failing a lookup', async () => {
+    await expect(serve(hello, { host: '[::1]', port: 0 })).rejects.toThrow(new TypeError('serve: host "[::1]" is in brackets: serve(app, { host: "::1" })'));
+    await expect(serve(hello, { host: 'http://localhost:3000' })).rejects.toThrow(
+      new TypeError('serve: host "http://localhost:3000" is a URL: serve(app, { host: "localhost", port: 3000 })'),
+    );
+    await expect(serve(hello, { host: 'http://[::1]', port: 0 })).rejects.toThrow(new TypeError('serve: host "http://[::1]" is a URL: serve(app, { host: "::1" })'));
+  });
+
+  it('listens on a plain IPv6 address (::1) and an IPv4 one, taking neither for a host with its port', async () => {
+    for (const host of ['::1', '127.0.0.1']) {
+      const server = await serve(hello, { host, port: 0 });
+      await server.close();
+    }
+  });
+
   it('refuses an empty host (HOST= unset in a deployment) instead of listening on every interface, where the default is loopback', async () => {
     await expect(serve(hello, { host: '', port: 0 })).rejects.toThrow(
       new TypeError("serve: host is empty: leave it out to listen on 127.0.0.1, or give '0.0.0.0' or '::' to listen on every interface"),

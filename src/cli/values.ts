@@ -7,7 +7,7 @@
  */
 import bytes from 'bytes';
 import proxyAddr from 'proxy-addr';
-import { hostWithPort } from '../adapters/node/host-port.ts';
+import { hostMistake } from '../adapters/node/host-port.ts';
 import { checkTrustedHosts } from '../http/trusted-hosts.ts';
 
 /** A command line that cannot be run; the CLI prints its one-line message, exit 2. */
@@ -210,25 +210,12 @@ export function parseNameList(values: readonly string[], flag: string): readonly
  * @throws UsageError for an empty value, or one holding a port, brackets or a scheme.
  */
 export function parseHost(value: string, flag: string): string {
-  const withPort = hostWithPort(parseNonEmpty(value, flag));
-  if (withPort !== null) throw invalid(flag, value, `an address without its port: ${flag} ${withPort.name} --port ${withPort.port}`);
-  const bracketed = /^\[([^[\]]+)\]$/.exec(value)?.[1];
-  if (bracketed !== undefined) throw invalid(flag, value, `an address without brackets: ${flag} ${bracketed}`);
-  if (/^[a-z][a-z\d+.-]*:\/\//i.test(value)) throw invalid(flag, value, `an address, not a URL${urlFlags(value, flag)}`);
-  return value;
-}
-
-/** `: --host localhost --port 3000` for the URL `value`, the flags naming its host and port; empty when it has no host. */
-function urlFlags(value: string, flag: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return '';
-  }
-  if (url.hostname === '') return '';
-  const name = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  return `: ${flag} ${name}${url.port === '' ? '' : ` --port ${url.port}`}`;
+  const mistake = hostMistake(parseNonEmpty(value, flag));
+  if (mistake === null) return value;
+  if (mistake.kind === 'port') throw invalid(flag, value, `an address without its port: ${flag} ${mistake.name} --port ${mistake.port}`);
+  if (mistake.kind === 'brackets') throw invalid(flag, value, `an address without brackets: ${flag} ${mistake.name}`);
+  const flags = mistake.name === undefined ? '' : `: ${flag} ${mistake.name}${mistake.port === undefined ? '' : ` --port ${mistake.port}`}`;
+  throw invalid(flag, value, `an address, not a URL${flags}`);
 }
 
 /** A non-empty value (`--uds`, file names; `--host` through {@link parseHost}). */

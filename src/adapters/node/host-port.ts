@@ -1,19 +1,36 @@
 /**
- * A listening host written with its port (`'localhost:3000'`, a URL's habit), which Node would
- * look up as a host name (`getaddrinfo ENOTFOUND`): found for `serve()` and `tsgi serve --host`,
- * which each say what to write in their own terms.
+ * A listening host written as more than an address: with its port (`'localhost:3000'`,
+ * `'[::1]:8000'`), in brackets (`'[::1]'`) or as a URL (`'http://localhost:3000'`), each of
+ * which Node would look up as a host name (`getaddrinfo ENOTFOUND`): found for `serve()` and
+ * `tsgi serve --host`, which each say what to write in their own terms.
  *
  * @module
  */
 
 /**
- * The name and port of a host written `name:port` (`'localhost:3000'`, `'10.0.0.9:80'`), or an
- * IPv6 address in brackets with its port as a URL writes it (`'[::1]:8000'`, gunicorn's
- * `--bind` habit: the name is then `'::1'`, without its brackets); `null` for any other host:
- * an IPv6 address, bare (`'::1'`) or bracketed without a port (`'[::1]'`), has no single colon
- * and is not taken for one.
+ * What a listening host holds besides its address, with the address (`name`, an IPv6 one
+ * without brackets) and the port to give apart: `port` for `'localhost:3000'` or
+ * `'[::1]:8000'`; `brackets` for `'[::1]'`; `url` for `'http://localhost:3000'` (`name` and
+ * `port` undefined where the URL has none).
  */
-export function hostWithPort(host: string): { name: string; port: string } | null {
-  const match = /^([^:[\]]+):(\d+)$/.exec(host) ?? /^\[([^[\]]+)\]:(\d+)$/.exec(host);
-  return match === null ? null : { name: match[1]!, port: match[2]! };
+export type HostMistake =
+  | { readonly kind: 'port'; readonly name: string; readonly port: string }
+  | { readonly kind: 'brackets'; readonly name: string }
+  | { readonly kind: 'url'; readonly name: string | undefined; readonly port: string | undefined };
+
+/**
+ * What `host` holds besides an address to listen on ({@link HostMistake}), or `null` for an
+ * address alone: a name (`'localhost'`, `'host-2'`), an IPv4 address, or a bare IPv6 one
+ * (`'::1'`, `'::'`, `'fe80::1%eth0'`), which has no single colon and is not taken for a name
+ * and a port.
+ */
+export function hostMistake(host: string): HostMistake | null {
+  const withPort = /^([^:[\]]+):(\d+)$/.exec(host) ?? /^\[([^[\]]+)\]:(\d+)$/.exec(host);
+  if (withPort !== null) return { kind: 'port', name: withPort[1]!, port: withPort[2]! };
+  const bracketed = /^\[([^[\]]+)\]$/.exec(host);
+  if (bracketed !== null) return { kind: 'brackets', name: bracketed[1]! };
+  if (!/^[a-z][a-z\d+.-]*:\/\//i.test(host)) return null;
+  const url = URL.canParse(host) ? new URL(host) : undefined;
+  const name = url === undefined || url.hostname === '' ? undefined : url.hostname.replace(/^\[(.*)\]$/, '$1');
+  return { kind: 'url', name, port: name === undefined || url!.port === '' ? undefined : url!.port };
 }

@@ -24,7 +24,7 @@ import { shutdownWatchFor } from '../../gateway/shutdown.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../gateway/shown.ts';
 import { DEFAULT_IPV6_SUBNET } from '../../http/client-prefix.ts';
-import { hostWithPort } from './host-port.ts';
+import { hostMistake } from './host-port.ts';
 import { keepAnswerCounts } from './being-answered.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
 import type { UpgradeCloseListener } from './upgrade-closed.ts';
@@ -44,7 +44,9 @@ export interface ServeOptions extends NodeEnvironOptions {
    * interface.
    *
    * @throws TypeError (at once) for an empty string (an unset `HOST=`), which Node would take
-   *   for every interface, or one holding a port.
+   *   for every interface, or one holding a port (`'localhost:3000'`, `'[::1]:8000'`), in
+   *   brackets (`'[::1]'`: give an IPv6 address bare, `'::1'`) or written as a URL, which Node
+   *   would look up as a host name; the message names the options to give.
    */
   host?: string | undefined;
   /** Port to bind; default `8000`; `0` picks a free port. */
@@ -370,8 +372,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
 /**
  * Refuses the address arguments of other servers' habits, which Node would take for something
  * else: `serve(app, 3000)` (Express's `app.listen(3000)`, served on 8000), a `port` that is no
- * number (`'http'`, which Node takes for a Unix socket's path) and a `host` with a port
- * (`'localhost:3000'`, an `ENOTFOUND`), and an empty `host` (an unset `HOST=`), which Node takes
+ * number (`'http'`, which Node takes for a Unix socket's path), a `host` with a port
+ * (`'localhost:3000'`, `'[::1]:8000'`), in brackets (`'[::1]'`) or written as a URL, each an
+ * `ENOTFOUND` from Node (`hostMistake`), and an empty `host` (an unset `HOST=`), which Node takes
  * for every interface where the default is loopback alone. A port as a string of a number (`process.env.PORT`,
  * spaces or a newline around it) is taken, as Node takes it. The message shows a refused port
  * by its type alone when it is an object (a config object may hold secrets).
@@ -398,9 +401,12 @@ function checkAddress(options: ServeOptions): void {
   if (host === '') {
     throw new TypeError("serve: host is empty: leave it out to listen on 127.0.0.1, or give '0.0.0.0' or '::' to listen on every interface");
   }
-  const hostPort = typeof host === 'string' ? hostWithPort(host) : null;
-  if (hostPort !== null) {
-    throw new TypeError(`serve: host ${JSON.stringify(host)} holds a port: serve(app, { host: ${JSON.stringify(hostPort.name)}, port: ${hostPort.port} })`);
+  const mistake = typeof host === 'string' ? hostMistake(host) : null;
+  if (mistake !== null) {
+    const what = { port: 'holds a port', brackets: 'is in brackets', url: 'is a URL' }[mistake.kind];
+    const port = mistake.kind === 'brackets' || mistake.port === undefined ? '' : `, port: ${mistake.port}`;
+    const instead = mistake.name === undefined ? 'give its host name alone' : `serve(app, { host: ${JSON.stringify(mistake.name)}${port} })`;
+    throw new TypeError(`serve: host ${JSON.stringify(host)} ${what}: ${instead}`);
   }
 }
 
