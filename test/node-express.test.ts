@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type AppLike, Request, Response, redirect, serve } from 'tsgi';
+import { type App, type AppLike, Request, Response, redirect, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
@@ -450,13 +450,18 @@ describe('an escaped slash in a parameter of the Express mount path', () => {
 });
 
 describe('a response Express already sent before toNodeHandler (middleware that answered, then called next())', () => {
-  it('leaves an ended answer as it is and does not call the app, logging why', async () => {
-    const log = errorLog();
+  /** An app counting its calls, and the log of its handler. */
+  function countedApp(): { app: App; log: ReturnType<typeof errorLog>; calls: () => number } {
     let calls = 0;
     const app = Request.application(() => {
       calls++;
       return 'from the app';
     });
+    return { app, log: errorLog(), calls: () => calls };
+  }
+
+  it('leaves an ended answer as it is and does not call the app, logging why', async () => {
+    const { app, log, calls } = countedApp();
     const web = express();
     web.use('/t', (_req, res, next) => {
       res.end('from Express');
@@ -468,17 +473,12 @@ describe('a response Express already sent before toNodeHandler (middleware that 
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('from Express');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
     expect(log.text).toBe('[tsgi] POST /t/x?token=secret HTTP/1.1: the response was already sent before toNodeHandler (by code that answered, then called next()): the app was not called\n');
   });
 
   it('cuts an answer whose head went out but not its end, without calling the app, so the client never takes it for whole', async () => {
-    const log = errorLog();
-    let calls = 0;
-    const app = Request.application(() => {
-      calls++;
-      return 'from the app';
-    });
+    const { app, log, calls } = countedApp();
     const web = express();
     web.use('/t', (_req, res, next) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
@@ -491,7 +491,7 @@ describe('a response Express already sent before toNodeHandler (middleware that 
     expect(raw).toContain('part ');
     expect(raw).not.toContain('0\r\n\r\n');
     expect(raw).not.toContain('from the app');
-    expect(calls).toBe(0);
+    expect(calls()).toBe(0);
     expect(log.text).toContain('the response was already sent before toNodeHandler');
     expect(log.text).not.toContain('ERR_HTTP_HEADERS_SENT');
   });
