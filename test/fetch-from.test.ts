@@ -4,7 +4,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { Hono } from 'hono';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type App, HTTPForbidden, Request, Response as TsgiResponse } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
 import { lint, mount, proxyFix } from 'tsgi/middleware';
@@ -336,6 +336,34 @@ describe('fromFetchHandler', () => {
     } finally {
       upstream.close();
     }
+  });
+
+  it("on a Node whose fetch() does not decode zstd yet (undici before 7.11: early Node 24 releases), keeps a fetched zstd answer's Content-Encoding, its bytes still coded, over a socket", async () => {
+    const text = 'hello, zstd world\n'.repeat(40);
+    const coded = zlib.zstdCompressSync(Buffer.from(text));
+    const real = Object.getOwnPropertyDescriptor(process.versions, 'undici')!;
+    Object.defineProperty(process.versions, 'undici', { ...real, value: '7.10.0' });
+    vi.resetModules();
+    let fetchEntry: typeof import('tsgi/fetch');
+    try {
+      // Loaded afresh, as on such a Node: the codings fetch() decodes are read when the module loads.
+      fetchEntry = await import('tsgi/fetch');
+    } finally {
+      Object.defineProperty(process.versions, 'undici', real);
+      vi.resetModules();
+    }
+    // What that fetch() gives: a Response with its URL, its zstd bytes left as they came.
+    const server = await start(
+      fetchEntry.fromFetchHandler(() => {
+        const fetched = new Response(coded, { headers: { 'Content-Encoding': 'zstd', 'Content-Length': String(coded.byteLength) } });
+        Object.defineProperty(fetched, 'url', { value: 'http://upstream.test/' });
+        return fetched;
+      }),
+    );
+    const reply = await request(`${server.url}/`, { headers: { 'accept-encoding': 'zstd' } });
+    expect([reply.status, reply.headers['content-encoding'], reply.headers['content-length']]).toEqual([200, 'zstd', String(coded.byteLength)]);
+    expect(zlib.zstdDecompressSync(reply.body).toString()).toBe(text);
+    expect(server.log.text).toBe('');
   });
 
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {

@@ -20,11 +20,18 @@ const versions = (globalThis as { process?: { versions?: Record<string, string |
 const undiciFetch =
   !inWorkers && !('Bun' in globalThis) && !('Deno' in globalThis) && typeof versions?.undici === 'string';
 
+/** True when undici's version (`7.11.0`) is `major.minor` or later. */
+function undiciFrom(major: number, minor: number): boolean {
+  const [given = 0, givenMinor = 0] = (versions?.undici ?? '0').split('.').map((part) => Number.parseInt(part, 10));
+  return given > major || (given === major && givenMinor >= minor);
+}
+
 /**
  * The codings undici's `fetch()` decodes, compared without regard to case, each of a list
- * (`gzip, br`) decoded in turn; `zstd` from undici 7 (Node 24) on.
+ * (`gzip, br`) decoded in turn; `zstd` from undici 7.11 on (undici pull request 4238: early
+ * Node 24 releases bundle an older undici, which passes a `zstd` body on as it came).
  */
-const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(Number.parseInt(versions?.undici ?? '0', 10) >= 7 ? ['zstd'] : [])]);
+const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]);
 
 /**
  * True when `response`'s body is no longer coded as its `Content-Encoding` says, the runtime

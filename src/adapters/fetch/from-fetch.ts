@@ -129,7 +129,7 @@ function isFetchResponse(value: unknown): value is globalThis.Response {
  * service bindings receive, and codes its own answers when it sends them); other codings
  * (`deflate`) and uncoded answers keep both. On Node, so does a `Response` that `fetch()` gave
  * the handler (`return fetch(upstream)`) with codings undici decodes (`gzip`, `deflate`, `br`,
- * on Node 24 `zstd`): its body is the decoded text, where the fields still describe the
+ * `zstd` from undici 7.11, bundled by recent Node 24 releases): its body is the decoded text, where the fields still describe the
  * upstream's coded bytes (`decodedByRuntime`). A `Response` the handler made keeps them: one
  * rebuilt from a fetched one (`new Response(res.body, res)`) cannot be told from it, so drop
  * the two fields there yourself.
