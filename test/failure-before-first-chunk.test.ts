@@ -8,12 +8,11 @@
  * the connection of a body that yielded an empty chunk and failed at once before its head had
  * left the socket, where the other two sent the head, then the failure.
  */
-import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
-import { bytes, parseRaw, rawExchangeStrict, rawGet, sleep, start } from './node-helpers.ts';
+import { bytes, clientOutcome, parseRaw, rawExchangeStrict, rawGet, sleep, start } from './node-helpers.ts';
 
 type Body = () => AsyncGenerator<Uint8Array>;
 
@@ -71,19 +70,6 @@ const appOf =
     return body();
   };
 
-/** How an HTTP client saw the answer over the socket. */
-function outcome(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(`complete ${res.statusCode}`));
-        res.on('error', () => resolve(`cut after ${res.statusCode}`));
-      })
-      .on('error', () => resolve('cut before any head'));
-  });
-}
-
 describe('a body that fails before or after its head went out', () => {
   for (const [name, body, expected] of cases) {
     it(`serve(): ${name}: ${expected}`, async () => {
@@ -93,12 +79,12 @@ describe('a body that fails before or after its head went out', () => {
         const head = parseRaw(raw);
         if (expected === 'answered 500') {
           expect([head.status, head.rest.trim(), clean]).toEqual([500, 'Internal Server Error', true]);
-          expect(await outcome(`${server.url}/`)).toBe('complete 500');
+          expect(await clientOutcome(`${server.url}/`)).toBe('complete 500');
         } else {
           // The app's head, its chunked body never ended (no last chunk).
           expect([head.status, head.header('Transfer-Encoding')]).toEqual([200, 'chunked']);
           expect(head.rest).not.toContain('0\r\n\r\n');
-          expect(await outcome(`${server.url}/`)).toBe('cut after 200');
+          expect(await clientOutcome(`${server.url}/`)).toBe('cut after 200');
         }
         expect(server.log.text).toContain('boom');
       } finally {

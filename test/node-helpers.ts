@@ -206,6 +206,23 @@ export function rawGet(path: string, extra = '', method = 'GET'): string {
   return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`;
 }
 
+/**
+ * How an HTTP client (`http.get`, no agent) saw the answer at `url`: `complete <status>` when
+ * its body ended, `cut after <status>` when the connection was cut after the head, or `cut
+ * before any head`.
+ */
+export function clientOutcome(url: string): Promise<string> {
+  return new Promise((resolve) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve(`complete ${res.statusCode}`));
+        res.on('error', () => resolve(`cut after ${res.statusCode}`));
+      })
+      .on('error', () => resolve('cut before any head'));
+  });
+}
+
 /** The result of {@link request}. */
 export interface ClientResponse {
   status: number;

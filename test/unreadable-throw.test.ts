@@ -5,28 +5,14 @@
  * handling of the failure threw on it: the request hung until `close()`, and its rejection went
  * unhandled (which ends a Node process by default).
  */
-import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
-import { bytes, sleep, start } from './node-helpers.ts';
+import { bytes, clientOutcome, sleep, start } from './node-helpers.ts';
 
 function revokedProxy(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
   revoke();
   return proxy;
-}
-
-/** How an HTTP client saw the answer: its status and whether it ended, or where it was cut. */
-function outcome(url: string): Promise<string> {
-  return new Promise((resolve) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve(`complete ${res.statusCode}`));
-        res.on('error', () => resolve(`cut after ${res.statusCode}`));
-      })
-      .on('error', () => resolve('cut before any head'));
-  });
 }
 
 const cases: Array<[string, App, string]> = [
@@ -66,9 +52,9 @@ describe('a thrown value that cannot be read', () => {
     it(`serve(): ${name}: ${expected}, logged, and the server serves on`, async () => {
       const server = await start((environ, startResponse) => (environ.PATH_INFO === '/ok' ? (startResponse('200 OK', []), [bytes('ok')]) : app(environ, startResponse)));
       try {
-        expect(await outcome(`${server.url}/`)).toBe(expected);
+        expect(await clientOutcome(`${server.url}/`)).toBe(expected);
         expect(server.log.text).toContain('cannot be read');
-        expect(await outcome(`${server.url}/ok`)).toBe('complete 200');
+        expect(await clientOutcome(`${server.url}/ok`)).toBe('complete 200');
       } finally {
         await server.close();
       }
