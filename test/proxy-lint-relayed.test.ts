@@ -10,8 +10,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { lint } from 'tsgi/middleware';
-import { proxy } from 'tsgi/proxy';
+import { compress, cors, lint } from 'tsgi/middleware';
+import { proxy, replaceText, rewriteLocation } from 'tsgi/proxy';
 import { rawExchange, start } from './node-helpers.ts';
 
 const upstreams: net.Server[] = [];
@@ -46,13 +46,13 @@ async function warningsOf(run: () => Promise<void>): Promise<string[]> {
 }
 
 /** What a linted proxy of an upstream answering `answer` sends to `method /`, and what lint warned. */
-async function linted(answer: string, method = 'GET'): Promise<{ raw: string; log: string; warnings: string[] }> {
+async function linted(answer: string, method = 'GET', layer: (app: App, upstream: string) => App = (app) => app, fields = ''): Promise<{ raw: string; log: string; warnings: string[] }> {
   const url = await rawUpstream(answer);
   // A fresh app each time: lint warns once per app and rule.
-  const server = await start(lint(proxy(url)));
+  const server = await start(lint(layer(proxy(url), url)));
   let raw = '';
   const warnings = await warningsOf(async () => {
-    raw = (await rawExchange(Number(new URL(server.url).port), `${method} / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n`)).raw;
+    raw = (await rawExchange(Number(new URL(server.url).port), `${method} / HTTP/1.1\r\nHost: example.com\r\n${fields}Connection: close\r\n\r\n`)).raw;
   });
   return { raw, log: server.log.text, warnings };
 }
@@ -80,6 +80,21 @@ describe('lint around proxy', () => {
     expect(raw).toMatch(/\r\netag: abc123\r\n/i);
     expect(log).toBe('');
     expect(warnings).toEqual([expect.stringMatching(/an ETag must be an entity tag, "x" or W\/"x" \(RFC 9110 §8\.8\.3\); relayed from the upstream as it came \(etag: abc123\)/i)]);
+  });
+
+  it('keeps warning, not refusing, when a layer between passes the upstream head on edited (compress, replaceText, cors, rewriteLocation)', async () => {
+    const cases: Array<[name: string, answer: string, layer: (app: App, upstream: string) => App, fields: string, first: string, rule: RegExp]> = [
+      ['compress, a 405 it adds Vary to', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => compress(app), 'Accept-Encoding: identity\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
+      ['compress, a 304 with an unquoted ETag', 'HTTP/1.1 304 Not Modified\r\nETag: abc\r\n\r\n', (app) => compress(app), 'Accept-Encoding: gzip\r\nIf-None-Match: "abc"\r\n', 'HTTP/1.1 304 Not Modified', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
+      ['replaceText, a 401 it rewrites', 'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => replaceText(app, { replacements: [['no', 'non']] }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
+      ['cors, a 405 it grants', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => cors(app, { origin: '*' }), 'Origin: https://a.example\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
+      ['rewriteLocation, a 401 whose Location it maps', 'HTTP/1.1 401 Unauthorized\r\nLocation: http://old.example.com/login\r\nContent-Length: 0\r\n\r\n', (app) => rewriteLocation(app, { upstream: 'http://old.example.com' }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
+    ];
+    for (const [name, answer, layer, fields, first, rule] of cases) {
+      const { raw, log, warnings } = await linted(answer, 'GET', layer, fields);
+      expect([name, raw.split('\r\n')[0], log]).toEqual([name, first, '']);
+      expect(warnings, name).toEqual([expect.stringMatching(rule)]);
+    }
   });
 
   it('still refuses an app\'s own 405 without Allow (a 500, the LintError logged)', async () => {

@@ -11,6 +11,7 @@ import { isAbort, unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
 import { neverStarted, startedTwice } from './start-errors.ts';
 import { FirstStepFailure } from './first-step-failure.ts';
+import { keepRelayed } from './relayed.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -133,7 +134,7 @@ export function callAppKeepingHead(app: App, environ: Environ, onCloseError?: (e
  */
 export function passHead(started: StartedApp, startResponse: StartResponse, headers: Array<[string, string]> = started.headers): void {
   try {
-    startResponse(started.status, headers);
+    startResponse(started.status, keepRelayed(started.headers, headers));
   } catch (error) {
     started.close();
     throw error;

@@ -15,9 +15,21 @@ export function markRelayed(headers: Array<[string, string]>): void {
 }
 
 /**
- * True when `headers` is the very array a relaying app marked ({@link markRelayed}); a layer
- * in between that gives `startResponse` a copy makes the head its own again.
+ * True when `headers` is the array a relaying app marked ({@link markRelayed}), or the edited
+ * copy a tsgi layer in between passed on in its place ({@link keepRelayed}: `compress`, the
+ * response filters, `cors`, `rewriteLocation`…); a copy made elsewhere is the head of the app
+ * that made it.
  */
 export function isRelayed(headers: unknown): boolean {
   return typeof headers === 'object' && headers !== null && RELAYED.has(headers);
+}
+
+/**
+ * Answers `edited`, the copy of `given` a layer passes on in its place, marked relayed when
+ * `given` was: the fields a layer adds or rewrites (a `Vary`, a weakened `ETag`, a CORS grant,
+ * a mapped `Location`) leave the status, and the fields it MUST carry, the origin's.
+ */
+export function keepRelayed(given: unknown, edited: Array<[string, string]>): Array<[string, string]> {
+  if (edited !== given && isRelayed(given)) RELAYED.add(edited);
+  return edited;
 }

@@ -16,6 +16,7 @@ import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
@@ -226,7 +227,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     if (environ.REQUEST_METHOD === 'HEAD') {
       // The fields GET would have (RFC 9110 §9.3.2); the length, known only once compressed, is left out.
       started.close();
-      startResponse(started.status, headers.list);
+      startResponse(started.status, keepRelayed(started.headers, headers.list));
       return [];
     }
     if (known !== null) {

@@ -6,6 +6,7 @@
  */
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 import { reportFailure } from '../gateway/failure-report.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
@@ -46,7 +47,7 @@ export function callWithHeadEdit(
   let started = false;
   const start: StartResponse = (status, headers, error) => {
     started = true;
-    startResponse(status, edit(headers, status), error);
+    startResponse(status, keepRelayed(headers, edit(headers, status)), error);
   };
   const rescue = (error: unknown): Body => {
     // A 5xx is a failure this layer answers: the nearest `errors` above logs it and tells its `onError`.

@@ -8,6 +8,7 @@
 import { type App, type AppLike, type Body, type EarlyHints, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { sameFieldName } from '../gateway/fields.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -86,7 +87,7 @@ export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): 
         out ??= headers.slice();
         out[i] = [name, mapped];
       }
-      startResponse(status, out ?? headers, error);
+      startResponse(status, out === undefined ? headers : keepRelayed(headers, out), error);
     };
     let body: Body | Promise<Body>;
     try {
