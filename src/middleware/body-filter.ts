@@ -104,17 +104,16 @@ function keepingLength(body: Body, declared: number): Body {
  * `Accept-Ranges` are dropped (the new length is unknown, and byte ranges would address the
  * old bytes), and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (digests
  * of the old bytes, RFC 9530); a strong `ETag` becomes weak (`W/"…"`): the bytes differ, the
- * meaning does not (RFC 9110 §8.8.1). A tag sent without its quotes (`abc`, read as `"abc"` by
- * `parseEtag`) becomes the entity tag `W/"abc"`; one no parser reads is prefixed as it is.
+ * meaning does not (RFC 9110 §8.8.1). The tag is written as the entity tag `parseEtag` reads
+ * (`abc` and `W/abc` become `W/"abc"`, `w/"x"` becomes `W/"x"`); one it does not read (a list,
+ * a space inside the quotes, an empty field) is dropped, as nginx drops a tag it cannot weaken.
  */
 export function markTransformed(headers: HeaderList): void {
   dropByteFields(headers);
-  const etag = headers.get('etag')?.trim();
-  if (!etag) return;
-  const parsed = parseEtag(etag);
-  if (parsed !== null) {
-    if (!parsed.weak) headers.set('ETag', formatEtag(parsed.tag, true));
-  } else if (!etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
+  if (!headers.has('etag')) return;
+  const parsed = parseEtag(headers.get('etag'));
+  if (parsed === null) headers.delete('etag');
+  else headers.set('ETag', formatEtag(parsed.tag, true));
 }
 
 /**

@@ -119,7 +119,8 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * the body must still keep to that length, as the server checks it: see below),
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
  * of the bytes with their coding);
- * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
+ * a strong `ETag` becomes weak (`W/"…"`), since the bytes differ but the meaning does not; one
+ * that is no entity tag even read leniently (a list) is dropped, as nginx drops it.
  *
  * A 304 carries the validator and the `Vary` the 200 to the same request would carry (RFC
  * 9110 §15.4.5): to a request whose `If-None-Match` names the weakened `W/"x"` of the app's
