@@ -855,6 +855,32 @@ describe('rewriteLocation', () => {
     }
   });
 
+  it('leaves a Refresh whose url= is cut short alone: browsers then take the whole rest as the URL ("url /x" is the relative URL url%20/x), over a socket', async () => {
+    const values: Array<[value: string, mapped: string]> = [
+      ['0; url /x', '0; url /x'], // no `=`: the URL is `url /x`
+      ['0; u/x', '0; u/x'],
+      ['0; ur/x', '0; ur/x'],
+      ["0; url 'http://old.example.com/x'", "0; url 'http://old.example.com/x'"],
+      ['0; url=/x', '0; url=/legacy/x'],
+      ["0; 'http://old.example.com/x'", "0; 'http://127.0.0.1/legacy/x'"], // no url=: the quote is still skipped
+    ];
+    for (const [value, mapped] of values) {
+      const field = rewriteLocation(answer([['Refresh', value]]), { upstream: 'http://old.example.com' });
+      const page = `<meta http-equiv=refresh content="${value}">`;
+      const html = rewriteHtml(Request.application(() => new Response(page, { contentType: 'text/html; charset=utf-8' })), { upstream: 'http://old.example.com' });
+      const server = await serve(mount({ '/legacy': field, '/page': html }), { host: '127.0.0.1', port: 0 });
+      try {
+        const public_ = mapped.replace('http://127.0.0.1', server.url);
+        const res = await fetch(`${server.url}/legacy/`, { redirect: 'manual' });
+        expect([value, res.headers.get('refresh')]).toEqual([value, public_]);
+        const text = await (await fetch(`${server.url}/page/`)).text();
+        expect([value, text]).toEqual([value, `<meta http-equiv=refresh content="${public_.replace('/legacy/', '/page/')}">`]);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('maps protocol-relative references with the default port written out, as the http: form is', async () => {
     const app = rewriteLocation(
       answer([

@@ -28,6 +28,8 @@ const REWRITE_LOCATION_OPTIONS = { upstream: true } as const satisfies OptionNam
 const URL_FIELDS = new Set(['location', 'content-location']);
 /** ASCII white space (WHATWG Infra), as the refresh steps skip it. */
 const ASCII_SPACE = /[\t\n\f\r ]/;
+/** A refresh's `url =` prefix (any case, white space around `=`), matched where `lastIndex` is. */
+const URL_PREFIX = /url[\t\n\f\r ]*=[\t\n\f\r ]*/iy;
 
 /**
  * Rewrites the response fields that point at the upstream so they point at the public URL:
@@ -135,7 +137,8 @@ export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): st
  * Where the URL of a `Refresh` value (the field, or a `<meta http-equiv=refresh>`'s `content`)
  * is, as browsers find it (WHATWG HTML, "shared declarative refresh steps"): after a time (digits
  * and dots, starting with a digit or a dot), white space or a `;` or `,`, and an optional
- * `url=` (any case, white space around `=`); from an opening quote (`'` or `"`) to the same
+ * `url=` (any case, white space around `=`; one cut short, `url /x` or `u/x`, is part of the
+ * URL, the rest as it is); from an opening quote (`'` or `"`) to the same
  * quote, or to the end when it has none, else to the end. So `5 http://x/`, `.5; url=/y` and
  * `0; url='/z';` all name a URL. The span leaves out white space at its end (kept as written);
  * undefined when there is no time (no refresh) or no URL. Linear in the value's length.
@@ -154,20 +157,12 @@ function refreshUrl(value: string): [start: number, end: number] | undefined {
     if (value[at] === ';' || value[at] === ',') at++;
     while (isSpace(at)) at++;
   }
-  // `url` and `=`, each part taken only when all before it was: `u=x` names the URL `=x`.
+  // A `url =` prefix is skipped only whole: short of its `=` (`url /x`, `u/x`), the rest from
+  // its `u` is the URL, quotes and all (the steps' "jump to parse").
   if (value[at] === 'u' || value[at] === 'U') {
-    at++;
-    if (value[at] === 'r' || value[at] === 'R') {
-      at++;
-      if (value[at] === 'l' || value[at] === 'L') {
-        at++;
-        while (isSpace(at)) at++;
-        if (value[at] === '=') {
-          at++;
-          while (isSpace(at)) at++;
-        }
-      }
-    }
+    URL_PREFIX.lastIndex = at;
+    if (!URL_PREFIX.test(value)) return trimmedSpan(value, at, n);
+    at = URL_PREFIX.lastIndex;
   }
   let end = n;
   const quote = value[at];
@@ -176,8 +171,13 @@ function refreshUrl(value: string): [start: number, end: number] | undefined {
     const closing = value.indexOf(quote, at);
     if (closing !== -1) end = closing;
   }
-  while (end > at && isSpace(end - 1)) end--;
-  return end > at ? [at, end] : undefined;
+  return trimmedSpan(value, at, end);
+}
+
+/** `[start, end]` without the white space at its end, or undefined when nothing is left. */
+function trimmedSpan(value: string, start: number, end: number): [start: number, end: number] | undefined {
+  while (end > start && ASCII_SPACE.test(value[end - 1]!)) end--;
+  return end > start ? [start, end] : undefined;
 }
 
 /**
