@@ -49,6 +49,13 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
     expect(await served(replaceText(cafe([equiv]), toBistro))).toBe(equiv.replace('caf\xE9', 'bistr\xF3 &#10003;'));
   });
 
+  it('finds the charset of a content attribute after a character that lower-cases to two (&#304;, İ): case is folded in ASCII only', async () => {
+    const hello = '\xCF\xF0\xE8\xE2\xE5\xF2';
+    const page = `<html><head><meta http-equiv="Content-Type" content="text/html;&#304; charset=windows-1251"></head><body>${hello}</body></html>`;
+    const replaced = await served(replaceText(cafe([page]), { replacements: [['Привет', 'Пока']] }));
+    expect(replaced).toBe(page.replace(hello, '\xCF\xEE\xEA\xE0'));
+  });
+
   it('reads the charset of a content attribute as browsers extract it (WHATWG HTML, "extracting a character encoding from a meta element"), not as a strict media type', async () => {
     // Привет in windows-1251; read as windows-1252 (the fallback) it matches nothing.
     const hello = '\xCF\xF0\xE8\xE2\xE5\xF2';

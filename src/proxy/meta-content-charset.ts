@@ -5,8 +5,7 @@
  * @module
  */
 
-/** ASCII white space (WHATWG Infra): tab, line feed, form feed, carriage return, space. */
-const WHITE_SPACE = /[\t\n\f\r ]/;
+import { asciiLowercase, isAsciiWhitespace } from './ascii.ts';
 
 /**
  * The charset label the `content` attribute of a `<meta>` names, as the HTML Standard's
@@ -20,17 +19,17 @@ const WHITE_SPACE = /[\t\n\f\r ]/;
  * encoding" to look up.
  */
 export function metaContentCharset(content: string): string | undefined {
-  const lower = content.toLowerCase();
+  const lower = asciiLowercase(content);
   let at = 0;
   for (;;) {
     const found = lower.indexOf('charset', at);
     if (found === -1) return undefined;
     at = found + 'charset'.length;
-    while (at < content.length && WHITE_SPACE.test(content[at]!)) at++;
+    while (isAsciiWhitespace(content[at])) at++;
     // Not `=`: the next `charset` is looked for from here (`charset` itself cannot start at it).
     if (content[at] !== '=') continue;
     at++;
-    while (at < content.length && WHITE_SPACE.test(content[at]!)) at++;
+    while (isAsciiWhitespace(content[at])) at++;
     const first = content[at];
     if (first === undefined) return undefined;
     if (first === '"' || first === "'") {
@@ -38,7 +37,7 @@ export function metaContentCharset(content: string): string | undefined {
       return end === -1 ? undefined : content.slice(at + 1, end);
     }
     let end = at;
-    while (end < content.length && content[end] !== ';' && !WHITE_SPACE.test(content[end]!)) end++;
+    while (end < content.length && content[end] !== ';' && !isAsciiWhitespace(content[end])) end++;
     return content.slice(at, end);
   }
 }
