@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { asciiLowercase } from './ascii.ts';
 
 /** What a selector looks at: the tag name and a way to read attributes. */
 export interface SelectorTarget {
@@ -31,11 +32,6 @@ const ANY_CASE_VALUES: ReadonlySet<string> = new Set([
   'link', 'media', 'method', 'multiple', 'nohref', 'noresize', 'noshade', 'nowrap', 'readonly', 'rel', 'rev', 'rules', 'scope',
   'scrolling', 'selected', 'shape', 'target', 'text', 'type', 'valign', 'valuetype', 'vlink',
 ]);
-
-/** `text` with A–Z lower-cased, and nothing else (ASCII case-insensitivity, WHATWG Infra). */
-function asciiLowercase(text: string): string {
-  return text.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
-}
 
 /** A parsed selector list. */
 export interface Selector {

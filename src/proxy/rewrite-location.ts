@@ -8,6 +8,7 @@
 import { type App, type AppLike, type Body, type EarlyHints, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { sameFieldName } from '../gateway/fields.ts';
+import { isAsciiWhitespace } from './ascii.ts';
 import { keepRelayed } from '../gateway/relayed.ts';
 import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -26,8 +27,6 @@ export interface RewriteLocationOptions {
 const REWRITE_LOCATION_OPTIONS = { upstream: true } as const satisfies OptionNames<RewriteLocationOptions>;
 
 const URL_FIELDS = new Set(['location', 'content-location']);
-/** ASCII white space (WHATWG Infra), as the refresh steps skip it. */
-const ASCII_SPACE = /[\t\n\f\r ]/;
 /** A refresh's `url =` prefix (any case, white space around `=`), matched where `lastIndex` is. */
 const URL_PREFIX = /url[\t\n\f\r ]*=[\t\n\f\r ]*/iy;
 
@@ -145,17 +144,16 @@ export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): st
  */
 function refreshUrl(value: string): [start: number, end: number] | undefined {
   const n = value.length;
-  const isSpace = (at: number) => at < n && ASCII_SPACE.test(value[at]!);
   const isDigit = (at: number) => at < n && value[at]! >= '0' && value[at]! <= '9';
   let at = 0;
-  while (isSpace(at)) at++;
+  while (isAsciiWhitespace(value[at])) at++;
   if (!isDigit(at) && value[at] !== '.') return undefined;
   while (isDigit(at) || value[at] === '.') at++;
   if (at < n) {
-    if (value[at] !== ';' && value[at] !== ',' && !isSpace(at)) return undefined;
-    while (isSpace(at)) at++;
+    if (value[at] !== ';' && value[at] !== ',' && !isAsciiWhitespace(value[at])) return undefined;
+    while (isAsciiWhitespace(value[at])) at++;
     if (value[at] === ';' || value[at] === ',') at++;
-    while (isSpace(at)) at++;
+    while (isAsciiWhitespace(value[at])) at++;
   }
   // A `url =` prefix is skipped only whole: short of its `=` (`url /x`, `u/x`), the rest from
   // its `u` is the URL, quotes and all (the steps' "jump to parse").
@@ -176,7 +174,7 @@ function refreshUrl(value: string): [start: number, end: number] | undefined {
 
 /** `[start, end]` without the white space at its end, or undefined when nothing is left. */
 function trimmedSpan(value: string, start: number, end: number): [start: number, end: number] | undefined {
-  while (end > start && ASCII_SPACE.test(value[end - 1]!)) end--;
+  while (end > start && isAsciiWhitespace(value[end - 1])) end--;
   return end > start ? [start, end] : undefined;
 }
 

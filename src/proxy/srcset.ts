@@ -5,8 +5,7 @@
  *
  * @module
  */
-
-const SPACE = /[\t\n\f\r ]/;
+import { isAsciiWhitespace } from './ascii.ts';
 
 /**
  * `value` with each image candidate's URL replaced by what `map` answers for it (`undefined`
@@ -23,10 +22,10 @@ export function mapSrcset(value: string, map: (url: string) => string | undefine
   let at = 0;
   let i = 0;
   while (i < value.length) {
-    while (i < value.length && (SPACE.test(value[i]!) || value[i] === ',')) i++;
+    while (i < value.length && (isAsciiWhitespace(value[i]) || value[i] === ',')) i++;
     if (i >= value.length) break;
     const start = i;
-    while (i < value.length && !SPACE.test(value[i]!)) i++;
+    while (i < value.length && !isAsciiWhitespace(value[i])) i++;
     let end = i;
     const endsWithComma = value[end - 1] === ',';
     while (end > start && value[end - 1] === ',') end--;
