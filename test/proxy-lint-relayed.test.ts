@@ -10,7 +10,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { compress, cors, lint } from 'tsgi/middleware';
+import { basicAuth, compress, cors, lint } from 'tsgi/middleware';
+import { basicAuthorization } from 'tsgi/http';
 import { proxy, replaceText, rewriteLocation } from 'tsgi/proxy';
 import { rawExchange, start } from './node-helpers.ts';
 
@@ -82,12 +83,13 @@ describe('lint around proxy', () => {
     expect(warnings).toEqual([expect.stringMatching(/an ETag must be an entity tag, "x" or W\/"x" \(RFC 9110 §8\.8\.3\); relayed from the upstream as it came \(etag: abc123\)/i)]);
   });
 
-  it('keeps warning, not refusing, when a layer between passes the upstream head on edited (compress, replaceText, cors, rewriteLocation)', async () => {
+  it('keeps warning, not refusing, when a layer between passes the upstream head on edited (compress, replaceText, cors, rewriteLocation, basicAuth)', async () => {
     const cases: Array<[name: string, answer: string, layer: (app: App, upstream: string) => App, fields: string, first: string, rule: RegExp]> = [
       ['compress, a 405 it adds Vary to', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => compress(app), 'Accept-Encoding: identity\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
       ['compress, a 304 with an unquoted ETag', 'HTTP/1.1 304 Not Modified\r\nETag: abc\r\n\r\n', (app) => compress(app), 'Accept-Encoding: gzip\r\nIf-None-Match: "abc"\r\n', 'HTTP/1.1 304 Not Modified', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
       ['replaceText, a 401 it rewrites', 'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => replaceText(app, { replacements: [['no', 'non']] }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
       ['cors, a 405 it grants', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => cors(app, { origin: '*' }), 'Origin: https://a.example\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
+      ['basicAuth, a cacheable 200 it makes private', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: public, max-age=60\r\nETag: abc\r\nContent-Length: 2\r\n\r\nok', (app) => basicAuth(app, { verify: (user, password) => user === 'alice' && password === 'pw' }), `Authorization: ${basicAuthorization('alice', 'pw')}\r\n`, 'HTTP/1.1 200 OK', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
       ['rewriteLocation, a 401 whose Location it maps', 'HTTP/1.1 401 Unauthorized\r\nLocation: http://old.example.com/login\r\nContent-Length: 0\r\n\r\n', (app) => rewriteLocation(app, { upstream: 'http://old.example.com' }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
     ];
     for (const [name, answer, layer, fields, first, rule] of cases) {

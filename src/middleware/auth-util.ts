@@ -14,6 +14,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 import { mustBeString } from '../http/auth-params.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { isCachingField, keepAuthorizedPrivate, keepPrivate } from '../http/shared-cache.ts';
@@ -151,6 +152,6 @@ export function callCredentialed(
   inUrl: boolean,
 ): Body | Promise<Body> {
   const start: StartResponse = (status, headers, error) =>
-    startResponse(status, credentialedFields(headers, inUrl), error);
+    startResponse(status, keepRelayed(headers, credentialedFields(headers, inUrl)), error);
   return onThrown(() => inner(environ, start), inUrl ? thrownInQuery : thrownInHeader);
 }
