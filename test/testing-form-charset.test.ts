@@ -89,6 +89,23 @@ describe('a form submitted in the page encoding', () => {
   });
 });
 
+describe('a text/plain form', () => {
+  it('is sent in the form encoding, as the HTML standard and browsers write it (not always UTF-8)', async () => {
+    const app = Request.application(async (req) => {
+      if (req.pathInfo === '/') {
+        const form = '<form method="post" action="/save" enctype="text/plain" accept-charset="windows-1252"><input type="hidden" name="_charset_"><input name="q" value="x"></form>';
+        return new Response(html(form), { contentType: 'text/html' });
+      }
+      return Response.json({ contentType: req.headers.get('Content-Type'), bytes: [...(await req.bytes())] });
+    });
+    const page = await new TestClient(app).get('/');
+    const res = await page.form().set('q', 'café ✓').submit();
+    // "Submit as entity body", text/plain: the body encoded in the form's encoding; ✓ (not in windows-1252) as &#10003;.
+    const expected = new Uint8Array([...new TextEncoder().encode('_charset_=windows-1252\r\nq=caf'), 0xe9, ...new TextEncoder().encode(' &#10003;\r\n')]);
+    expect(await res.json()).toEqual({ contentType: 'text/plain', bytes: [...expected] });
+  });
+});
+
 describe('a page that declares no charset', () => {
   // windows-1252 bytes (parsed as `sjis` parses hex): € is 80 (latin1 has none), é E9, ü FC.
   const ascii = (text: string) => new TextEncoder().encode(text);

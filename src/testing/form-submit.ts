@@ -44,7 +44,7 @@ function withEmptyQuery(url: URL): string {
  * page's own URL (HTML §4.10.21.3). A GET's query and a urlencoded body are written in
  * `encoding`, the form's (`formEncoding`: the page's charset, or its `accept-charset`), with
  * no `charset` parameter, as browsers send them, and so are a multipart body's names, filenames
- * and text values (file contents as they are); a `text/plain` body is UTF-8.
+ * and text values (file contents as they are) and a `text/plain` body.
  */
 export function submission(
   form: Element,
@@ -74,8 +74,9 @@ export function submission(
     return { method, url: action.search === '' ? withEmptyQuery(action) : action.href, options };
   }
   if (enctype === 'text/plain') {
-    const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
-    // `text/plain`, no charset, as browsers send it (HTML §4.10.21.3, "post to data"); the body is UTF-8.
+    // In the form's encoding, as HTML's "submit as entity body" encodes it (Firefox and Chromium
+    // too); `text/plain`, no charset, as browsers send it (HTML §4.10.21.3).
+    const body = formEncoder(encoding)(fields.map(([name, value]) => `${name}=${value}\r\n`).join(''));
     return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain']] } };
   }
   if (encoding === 'utf-8') return { method, url: action.href, options: { ...options, form: fields } };

@@ -238,8 +238,8 @@ export class HtmlForm<R = unknown> {
    * first submit button (as pressing Enter does; `form.submit(options)` too); `options` are those of any request
    * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
    * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
-   * (fields before files), as its `enctype` says. The query, a urlencoded body and a multipart
-   * body's names, filenames and text values are in the encoding a browser picks (HTML
+   * (fields before files) or as `text/plain`, as its `enctype` says. The query, a urlencoded body, a
+   * `text/plain` body and a multipart body's names, filenames and text values are in the encoding a browser picks (HTML
    * §4.10.21.7): the page's charset (its `Content-Type`, else the `<meta charset>` in its first
    * 1024 bytes: `res.textBody`), or the first one the form's `accept-charset` names, a
    * character it cannot hold as `&#N;`; a
