@@ -211,6 +211,16 @@ describe('forms by the HTML standard', () => {
     const page = await new TestClient(appWith(form)).get('/');
     expect(page.form().getAll('breed')).toEqual(['Abyssinian']);
   });
+
+  it('selects an option by the label a user sees: its label attribute when not empty, else its text (§4.10.10)', async () => {
+    const form = `<form method="post" action="/save"><select name="size">
+      <option value="s" label="Small">S</option><option value="m" label="">Medium</option><option value="l">Large</option></select></form>`;
+    const page = await new TestClient(appWith(form)).get('/');
+    const res = await page.form().set('size', 'Small').submit();
+    expect(((await res.json()) as { body: string }).body).toBe('size=s');
+    expect(page.form().set('size', 'Medium').get('size')).toBe('m');
+    expect(() => page.form().set('size', 'S')).toThrow(TestClientError);
+  });
 });
 
 describe('links', () => {

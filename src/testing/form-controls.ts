@@ -13,6 +13,7 @@ import { directionality } from './directionality.ts';
 /** One `<option>` of a select control. */
 export interface OptionState {
   value: string;
+  /** What a user sees (HTML §4.10.10): the `label` attribute when not empty, else the text. */
   label: string;
   selected: boolean;
   disabled: boolean;
@@ -50,7 +51,8 @@ function inputType(element: Element): string {
 function optionsOf(element: Element): OptionState[] {
   const options = select(element, 'option').map((option) => ({
     value: attribute(option, 'value') ?? asciiCollapsedText(option), // §4.10.10: the text, ASCII whitespace collapsed
-    label: visibleText(option),
+    // §4.10.10: the option's label is its `label` attribute unless that is empty, else its text.
+    label: attribute(option, 'label') || visibleText(option),
     selected: attribute(option, 'selected') !== null,
     disabled: attribute(option, 'disabled') !== null || inDisabledGroup(option),
   }));

@@ -144,7 +144,7 @@ export class HtmlForm<R = unknown> {
    * scale, an invalid number emptied); `true`/`false`
    * to check or uncheck a checkbox (the one at `options.index`), the value of the checkbox (or
    * radio) to check, or a list of values: exactly the checkboxes of that name to leave checked
-   * (a list is the whole choice); the value (or label) of the option to select, or a
+   * (a list is the whole choice); the value (or label: its `label` attribute, else its text) of the option to select, or a
    * list for a multiple select.
    *
    * @throws TestClientError for a field the form does not have, an option, radio or checkbox
