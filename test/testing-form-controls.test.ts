@@ -212,6 +212,15 @@ describe('forms by the HTML standard', () => {
     expect(page.form().getAll('breed')).toEqual(['Abyssinian']);
   });
 
+  it('presses an image button by its alt text, its textual label (HTML’s Image Button state), sending its name.x and name.y', async () => {
+    const form = `<form method="post" action="/save"><input name="q" value="z"><input type="submit" name="plain" value="Plain">
+      <input type="image" name="go" alt="Go now" src="go.png"></form>`;
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().buttonLabels).toEqual(['Plain', 'Go now']);
+    const res = await page.form().submit('Go now');
+    expect(((await res.json()) as { body: string }).body).toBe('q=z&go.x=0&go.y=0');
+  });
+
   it('selects an option by the label a user sees: its label attribute when not empty, else its text (§4.10.10)', async () => {
     const form = `<form method="post" action="/save"><select name="size">
       <option value="s" label="Small">S</option><option value="m" label="">Medium</option><option value="l">Large</option></select></form>`;

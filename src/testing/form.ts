@@ -91,7 +91,7 @@ export class HtmlForm<R = unknown> {
     return normaliseEnctype(attribute(this.element, 'enctype'));
   }
 
-  /** The labels of the submit buttons (a button's text, an input's value), in order. */
+  /** The labels of the submit buttons (a button's text, an image button's `alt`, an input's value), in order. */
   get buttonLabels(): string[] {
     return this.#controls.filter(isSubmitter).map(buttonLabel);
   }
@@ -289,7 +289,8 @@ function meant(controls: readonly Control[], index: number | undefined): Control
   return (index === undefined ? controls.find((c) => c.type !== 'hidden') : undefined) ?? controls[0]!;
 }
 
-/** What a submit button shows: a `<button>`'s text, an input's `value`. */
+/** What a submit button shows: a `<button>`'s text, an image button's `alt` (HTML's Image Button state: its textual label), an input's `value`. */
 function buttonLabel(control: Control): string {
-  return control.element.name === 'button' ? visibleText(control.element) : control.value;
+  if (control.element.name === 'button') return visibleText(control.element);
+  return control.type === 'image' ? (attribute(control.element, 'alt') ?? '') : control.value;
 }
