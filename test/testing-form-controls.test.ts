@@ -221,6 +221,21 @@ describe('forms by the HTML standard', () => {
     expect(((await res.json()) as { body: string }).body).toBe('q=z&go.x=0&go.y=0');
   });
 
+  it('sends no request for a form or button whose method is dialog, which only closes its <dialog> (§4.10.21.3)', async () => {
+    let calls = 0;
+    const app = Request.application(async (req) => {
+      calls += 1;
+      const form = '<dialog open><form method="dialog"><input name="q" value="z"><button value="ok">OK</button></form></dialog><form action="/search"><button formmethod="dialog">Close</button><button>Go</button></form>';
+      return new Response(`<!doctype html><title>t</title>${form}${req.pathInfo}`, { contentType: 'text/html' });
+    });
+    const page = await new TestClient(app).get('/');
+    await expect(page.form(0).submit()).rejects.toThrow(/method is dialog: .*no request/);
+    await expect(page.form(1).submit('Close')).rejects.toThrow(TestClientError);
+    expect(calls).toBe(1);
+    // The other button of the form submits it as its method says.
+    expect((await page.form(1).submit('Go')).url).toBe('http://localhost/search?');
+  });
+
   it('selects an option by the label a user sees: its label attribute when not empty, else its text (§4.10.10)', async () => {
     const form = `<form method="post" action="/save"><select name="size">
       <option value="s" label="Small">S</option><option value="m" label="">Medium</option><option value="l">Large</option></select></form>`;

@@ -11,6 +11,7 @@ import type { RequestOptions } from './options.ts';
 import type { Control } from './form-controls.ts';
 import { type Element, attribute } from './html.ts';
 import { formEncoder, urlencode } from './form-encoding.ts';
+import { TestClientError } from './error.ts';
 
 /** The enctype of a form or button: `multipart/form-data`, `text/plain`, else urlencoded. */
 export function normaliseEnctype(value: string | null): string {
@@ -45,6 +46,10 @@ function withEmptyQuery(url: URL): string {
  * `encoding`, the form's (`formEncoding`: the page's charset, or its `accept-charset`), with
  * no `charset` parameter, as browsers send them, and so are a multipart body's names, filenames
  * and text values (file contents as they are) and a `text/plain` body.
+ *
+ * @throws TestClientError for the `dialog` method (the form's or the button's `formmethod`): a
+ *   browser only closes the form's `<dialog>` then, and sends nothing; and for an encoding this
+ *   client cannot write (see `formEncoder`).
  */
 export function submission(
   form: Element,
@@ -55,7 +60,10 @@ export function submission(
   encoding = 'utf-8',
 ): { method: string; url: string; options: RequestOptions } {
   const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
-  const method = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
+  const requested = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase();
+  // The dialog method closes the form's <dialog> (§4.10.21.3, step "If method is dialog"): no request is made.
+  if (requested === 'dialog') throw new TestClientError('the form\'s method is dialog: submitting it closes its <dialog> and sends no request (HTML §4.10.21.3); press another button, or send the request yourself');
+  const method = requested === 'post' ? 'POST' : 'GET';
   // A submitter's `formaction` replaces the form's `action`, even empty (then the page itself).
   const given = override('formaction') ?? attribute(form, 'action');
   const action = new URL(given || at.page, at.base);

@@ -250,6 +250,8 @@ export class HtmlForm<R = unknown> {
    * @returns what the client answers.
    * @throws TestClientError when there is no such button, or, without one named, when the
    *   first submit button is disabled (Enter does not submit then, HTML §4.10.21.2), and (rejects)
+   *   for the `dialog` method (the form's, or the button's `formmethod`: a browser closes the
+   *   form's `<dialog>` and sends no request), and
    *   for a page in an encoding it cannot write (`iso-2022-jp`, `gb18030`); TypeError (rejects) for options
    *   that are not a plain object or hold an unknown key (`form.submit: unknown option
    *   "stauts": did you mean "status"?`).
