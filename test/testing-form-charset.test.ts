@@ -89,6 +89,18 @@ describe('a form submitted in the page encoding', () => {
   });
 });
 
+describe('a link of a page in a legacy encoding', () => {
+  it('is followed with its query in the page encoding, its path in UTF-8, as a browser parses it (URL Standard, encoding override)', async () => {
+    const ascii = (text: string) => new TextEncoder().encode(text);
+    // <a href="/東京?q=東京&amp;c=é">, é (not in Shift_JIS) written as a reference; the page in Shift_JIS.
+    const bytes = new Uint8Array([...ascii(html('<a href="/')), ...TOKYO, ...ascii('?q='), ...TOKYO, ...ascii(' 1&amp;c=&eacute;#top">go</a>')]);
+    const page = await new TestClient(appWith(bytes, 'text/html; charset=Shift_JIS')).get('/');
+    const res = await page.click('go');
+    expect(res.url).toBe('http://localhost/%E6%9D%B1%E4%BA%AC?q=%93%8C%8B%9E%201&c=%26%23233%3B#top');
+    expect(((await res.json()) as { raw: string }).raw).toBe('q=%93%8C%8B%9E%201&c=%26%23233%3B');
+  });
+});
+
 describe('a text/plain form', () => {
   it('is sent in the form encoding, as the HTML standard and browsers write it (not always UTF-8)', async () => {
     const app = Request.application(async (req) => {

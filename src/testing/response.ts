@@ -18,6 +18,7 @@ import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 import { decodedBody } from '../proxy/decode-content.ts';
 import { pageEncoding } from './page-encoding.ts';
+import { pageUrl, pageUrlLoading } from './page-url.ts';
 
 /** The keys of `res.click`'s query: a {@link LinkQuery}'s and a request's options. */
 const CLICK_OPTIONS = { ...LINK_QUERY, ...REQUEST_OPTIONS } as const satisfies OptionNames<LinkQuery & RequestOptions>;
@@ -290,21 +291,28 @@ export class TestResponse extends Response {
    * Follows a link of the page with a GET, as a click does (WebTest's `res.click`): the link
    * whose text contains `text` (or matches a RegExp), narrowed by `query` (`href`,
    * `selector`, `index`), its `href` resolved against the page's `<base href>` if any (HTML
-   * §2.4.1). Sent as a browser's navigation from this page (`from`: the
+   * §2.4.1), the non-ASCII text of its query in the page's encoding (a Shift_JIS page's
+   * `?q=東京` as `?q=%93%8C%8B%9E`), as a browser parses it. Sent as a browser's navigation from this page (`from`: the
    * `Sec-Fetch-*` fields, the cookies `SameSite` lets through).
    *
    * @throws TestClientError when no link or several links match (see `findLink`); TypeError
    *   for a `query` key that is neither a {@link LinkQuery}'s nor a request option's
-   *   (`res.click: unknown option "hrf": did you mean "href"?`).
+   *   (`res.click: unknown option "hrf": did you mean "href"?`); (rejects with) TestClientError
+   *   for a query with non-ASCII text in a page encoding this client cannot write (`iso-2022-jp`).
    */
   click(text?: string | RegExp, query: LinkQuery & RequestOptions = {}): Promise<TestResponse> {
     checkOptions('res.click', query, CLICK_OPTIONS);
     const { text: queryText, href, selector, index, ...options } = query;
     const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
     const { send, url } = contextOf(this);
+    // Resolved against the page's base URL (its `<base href>`, HTML §2.4.1), its query in the
+    // page's encoding, as a browser resolves it (iconv-lite loaded first for Shift_JIS, Big5…).
+    const encoding = pageEncoding(this.headers.get('content-type'), this.body as Uint8Array);
+    const base = documentBaseUrl(this.#document(), url);
     // A browser's navigation from this page (see RequestOptions.from).
-    // Resolved against the page's base URL (its `<base href>`, HTML §2.4.1), as a browser resolves it.
-    return send('GET', new URL(target, documentBaseUrl(this.#document(), url)).href, { ...options, from: options.from ?? url });
+    const go = () => send('GET', pageUrl(target, base, encoding).href, { ...options, from: options.from ?? url });
+    const loading = pageUrlLoading(target, encoding);
+    return loading === null ? go() : loading.then(go);
   }
 
   /**
