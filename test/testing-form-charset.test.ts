@@ -101,6 +101,19 @@ describe('a link of a page in a legacy encoding', () => {
   });
 });
 
+describe('a form action of a page in a legacy encoding', () => {
+  it('is posted to with its query in the page encoding, though accept-charset sends the fields in UTF-8', async () => {
+    const ascii = (text: string) => new TextEncoder().encode(text);
+    const bytes = new Uint8Array([...ascii(html('<form method="post" accept-charset="utf-8" action="/save?city=')), ...TOKYO, ...ascii('"><input name="q" value="x"></form>')]);
+    const page = await new TestClient(appWith(bytes, 'text/html; charset=Shift_JIS')).get('/');
+    const res = await page.form().submit();
+    expect(res.url).toBe('http://localhost/save?city=%93%8C%8B%9E');
+    expect(((await res.json()) as { raw: string }).raw).toBe('q=x');
+    // Once a submit() loaded iconv-lite, form.action says the same.
+    expect(page.form().action).toBe('http://localhost/save?city=%93%8C%8B%9E');
+  });
+});
+
 describe('a text/plain form', () => {
   it('is sent in the form encoding, as the HTML standard and browsers write it (not always UTF-8)', async () => {
     const app = Request.application(async (req) => {

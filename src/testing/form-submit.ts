@@ -12,11 +12,20 @@ import type { Control } from './form-controls.ts';
 import { type Element, attribute } from './html.ts';
 import { formEncoder, urlencode } from './form-encoding.ts';
 import { TestClientError } from './error.ts';
+import { pageUrl } from './page-url.ts';
 
 /** The enctype of a form or button: `multipart/form-data`, `text/plain`, else urlencoded. */
 export function normaliseEnctype(value: string | null): string {
   const type = (value ?? '').toLowerCase();
   return type === 'multipart/form-data' || type === 'text/plain' ? type : 'application/x-www-form-urlencoded';
+}
+
+/**
+ * The action `form` is sent to with `submitter` as written: the submitter's `formaction`, which
+ * replaces the form's `action` even when empty; `''` (the page itself) when neither has one.
+ */
+export function givenAction(form: Element, submitter: Control | null): string {
+  return (submitter ? attribute(submitter.element, 'formaction') : null) ?? attribute(form, 'action') ?? '';
 }
 
 /** HTML's line break normalisation of submitted names and values: CR, LF and CRLF become CRLF. */
@@ -42,7 +51,8 @@ function withEmptyQuery(url: URL): string {
  * page, as browsers send them: HTML §4.10.21.4) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
  * is not multipart sends its name. `options` go along (status, headers…). The action resolves
  * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
- * page's own URL (HTML §4.10.21.3). A GET's query and a urlencoded body are written in
+ * page's own URL (HTML §4.10.21.3), the non-ASCII text of its query in `at.encoding`, the page's
+ * (default UTF-8; see `pageUrl`). A GET's query and a urlencoded body are written in
  * `encoding`, the form's (`formEncoding`: the page's charset, or its `accept-charset`), with
  * no `charset` parameter, as browsers send them, and so are a multipart body's names, filenames
  * and text values (file contents as they are) and a `text/plain` body.
@@ -55,7 +65,7 @@ export function submission(
   form: Element,
   submitter: Control | null,
   list: Array<[string, string | FileSpec]>,
-  at: { page: string; base: string },
+  at: { page: string; base: string; encoding?: string | undefined },
   options: RequestOptions,
   encoding = 'utf-8',
 ): { method: string; url: string; options: RequestOptions } {
@@ -64,9 +74,9 @@ export function submission(
   // The dialog method closes the form's <dialog> (§4.10.21.3, step "If method is dialog"): no request is made.
   if (requested === 'dialog') throw new TestClientError('the form\'s method is dialog: submitting it closes its <dialog> and sends no request (HTML §4.10.21.3); press another button, or send the request yourself');
   const method = requested === 'post' ? 'POST' : 'GET';
-  // A submitter's `formaction` replaces the form's `action`, even empty (then the page itself).
-  const given = override('formaction') ?? attribute(form, 'action');
-  const action = new URL(given || at.page, at.base);
+  const given = givenAction(form, submitter);
+  // Its query in the page's encoding, as a browser parses a URL of the page (page-url.ts).
+  const action = given ? pageUrl(given, at.base, at.encoding ?? 'utf-8') : new URL(at.page);
   const enctype = normaliseEnctype(override('formenctype') ?? attribute(form, 'enctype'));
   const multipart = enctype === 'multipart/form-data' && method === 'POST';
   if (multipart) {

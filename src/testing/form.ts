@@ -7,7 +7,8 @@ import type { FileSpec } from '../forms/encode.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
-import { normaliseEnctype, submission } from './form-submit.ts';
+import { givenAction, normaliseEnctype, submission } from './form-submit.ts';
+import { pageUrl, pageUrlLoading } from './page-url.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 import { encodingLabel, formEncoderLoading, formEncoding } from './form-encoding.ts';
@@ -56,6 +57,8 @@ export class HtmlForm<R = unknown> {
   readonly #send: Send<R>;
   /** The encoding the form is submitted in: the page's charset, or the one its `accept-charset` names. */
   readonly #encoding: string;
+  /** The encoding the page was decoded in, which the query of its action is written in. */
+  readonly #documentEncoding: string;
 
   /**
    * Made by `res.forms` and `res.form()`, from the page's parsed document; `documentEncoding` is
@@ -64,6 +67,7 @@ export class HtmlForm<R = unknown> {
   constructor(document: Document, element: Element, pageUrl: string, send: Send<R>, documentEncoding = 'utf-8') {
     this.element = element;
     this.#encoding = formEncoding(element, documentEncoding);
+    this.#documentEncoding = documentEncoding;
     this.#controls = formControls(document, element);
     this.#pageUrl = pageUrl;
     this.#baseUrl = documentBaseUrl(document, pageUrl);
@@ -80,10 +84,21 @@ export class HtmlForm<R = unknown> {
     return (attribute(this.element, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
   }
 
-  /** The `action` resolved against the page's base URL (its `<base href>`, else its URL); the page itself when empty or absent. */
+  /**
+   * The `action` resolved against the page's base URL (its `<base href>`, else its URL), the
+   * non-ASCII text of its query in the page's encoding, as a browser parses it; the page itself
+   * when empty or absent.
+   *
+   * @throws TestClientError for a query with non-ASCII text in an East Asian multi-byte page
+   *   encoding (Shift_JIS, Big5…) before a `submit()` loaded iconv-lite, which writes it.
+   */
   get action(): string {
     const action = attribute(this.element, 'action');
-    return action ? new URL(action, this.#baseUrl).href : this.#pageUrl;
+    if (!action) return this.#pageUrl;
+    if (pageUrlLoading(action, this.#documentEncoding) !== null) {
+      throw new TestClientError(`form.action: the page is in ${this.#documentEncoding}, which its action's query is written in, by iconv-lite, not loaded before the first submit(): read res.url of the submission instead`);
+    }
+    return pageUrl(action, this.#baseUrl, this.#documentEncoding).href;
   }
 
   /** The `enctype`: `application/x-www-form-urlencoded` (default), `multipart/form-data` or `text/plain`. */
@@ -269,14 +284,15 @@ export class HtmlForm<R = unknown> {
     const send = (): Promise<R> => {
       let request: ReturnType<typeof submission>;
       try {
-        request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
+        request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl, encoding: this.#documentEncoding }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
       } catch (error) {
         return Promise.reject(error); // an encoding this client cannot write
       }
       return this.#send(request.method, request.url, request.options);
     };
     // A page in Shift_JIS, EUC-KR, Big5…: iconv-lite loads with the first such form (iconv-loader.ts).
-    const loading = formEncoderLoading(this.#encoding);
+    // The action's query is written in the page's encoding, which may need it too (page-url.ts).
+    const loading = formEncoderLoading(this.#encoding) ?? pageUrlLoading(givenAction(this.element, submitter), this.#documentEncoding);
     return loading === null ? send() : loading.then(send);
   }
 }
