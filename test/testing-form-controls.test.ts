@@ -199,7 +199,7 @@ describe('forms by the HTML standard', () => {
   it('sends a GET form with no entries to its action with an empty query, `/search?`, as a browser does (§4.10.21.3)', async () => {
     const page = await new TestClient(appWith('<form action="/search?old=1#results"><input value="no name"><button>Go</button></form>')).get('/');
     const res = await page.form().submit();
-    expect([res.url, res.request.environ.REQUEST_URI, res.request.environ.QUERY_STRING]).toEqual(['http://localhost/search?#results', '/search?', '']);
+    expect([res.url, res.request.environ.REQUEST_URI, res.request.environ.QUERY_STRING]).toEqual(['http://localhost/search?', '/search?', '']);
   });
 
   it('leaves out the controls inside a <datalist>, a legacy fallback a browser does not send (§4.10.21.4)', async () => {
@@ -234,6 +234,18 @@ describe('forms by the HTML standard', () => {
     expect(calls).toBe(1);
     // The other button of the form submits it as its method says.
     expect((await page.form(1).submit('Go')).url).toBe('http://localhost/search?');
+  });
+
+  it('answers the URL the app saw, without the fragment, for a page asked with one and a form without action posted from it', async () => {
+    const app = Request.application(async (req) => {
+      if (req.method === 'GET') return new Response('<!doctype html><title>t</title><form method="post"><input name="q" value="z"></form>', { contentType: 'text/html' });
+      return Response.json({ url: req.url, body: await req.text() });
+    });
+    const page = await new TestClient(app).get('/page?x=1#results');
+    expect(page.url).toBe('http://localhost/page?x=1');
+    const res = await page.form().submit();
+    expect(res.url).toBe('http://localhost/page?x=1');
+    expect(await res.json()).toEqual({ url: 'http://localhost/page?x=1', body: 'q=z' });
   });
 
   it('selects an option by the label a user sees: its label attribute when not empty, else its text (§4.10.10)', async () => {

@@ -188,6 +188,8 @@ export class TestClient {
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
     refuseCredentials(`${method.toUpperCase()} ${url}`, target);
+    // A fragment is never sent (Fetch, as a redirect's `Location`'s): `res.url` is the URL the app saw.
+    target.hash = '';
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
     const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from, mount).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation, asterisk }, `${method.toUpperCase()} ${url}`);

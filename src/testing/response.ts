@@ -87,7 +87,8 @@ export class TestResponse extends Response {
 
   /**
    * The URL asked for, as the app saw it: at the host a `Host` field named, when the call sent
-   * one. The page's forms and links resolve against it.
+   * one; without a fragment, which is never sent (as `fetch()`'s `Response.url`). The page's
+   * forms and links resolve against it.
    */
   get url(): string {
     return contextOf(this).url;
