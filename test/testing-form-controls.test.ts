@@ -248,6 +248,15 @@ describe('forms by the HTML standard', () => {
     expect(await res.json()).toEqual({ url: 'http://localhost/page?x=1', body: 'q=z' });
   });
 
+  it('chooses several files only for a file input with multiple, as a browser file picker does', async () => {
+    const form = `<form method="post" action="/save" enctype="multipart/form-data"><input type="file" name="one"><input type="file" name="many" multiple></form>`;
+    const page = await new TestClient(appWith(form)).get('/');
+    const a = { filename: 'a.txt', content: 'a' };
+    const b = { filename: 'b.txt', content: 'b' };
+    expect(() => page.form().upload('one', [a, b])).toThrow(/"one" takes one file \(no multiple attribute\), not 2/);
+    expect(page.form().upload('one', [a]).upload('many', [a, b]).values().map(([name]) => name)).toEqual(['one', 'many', 'many']);
+  });
+
   it('selects an option by the label a user sees: its label attribute when not empty, else its text (§4.10.10)', async () => {
     const form = `<form method="post" action="/save"><select name="size">
       <option value="s" label="Small">S</option><option value="m" label="">Medium</option><option value="l">Large</option></select></form>`;

@@ -204,12 +204,23 @@ export class HtmlForm<R = unknown> {
     return this;
   }
 
-  /** Chooses the files of a file input (replacing any chosen before). */
+  /**
+   * Chooses the files of a file input (replacing any chosen before; `[]` none): several only
+   * for an input with `multiple`, as a browser's file picker lets a user choose them (HTML
+   * §4.10.5.1.17).
+   *
+   * @throws TestClientError for a field that is no file input, a disabled one, or several files
+   *   for an input without `multiple`.
+   */
   upload(name: string, files: FileSpec | readonly FileSpec[], index = 0): this {
     const control = this.#named(name).filter((c) => c.type === 'file')[index];
     if (!control) throw new TestClientError(`${JSON.stringify(name)} is not a file input`);
     this.#assertEditable(control, {});
-    control.files = Array.isArray(files) ? [...(files as FileSpec[])] : [files as FileSpec];
+    const chosen = Array.isArray(files) ? [...(files as FileSpec[])] : [files as FileSpec];
+    if (chosen.length > 1 && !control.multiple) {
+      throw new TestClientError(`${JSON.stringify(name)} takes one file (no multiple attribute), not ${chosen.length}: a browser lets a user choose one`);
+    }
+    control.files = chosen;
     return this;
   }
 
