@@ -15,7 +15,7 @@ import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 import { isTlsErrorCode } from './tls-failure.ts';
 import { DUPLICATE_CONTENT_LENGTH } from '../../http/singleton-fields.ts';
 import { BOTH_FRAMINGS as BOTH_FRAMINGS_DETAIL } from '../../http/request-framing.ts';
-import { refusedMethodIsToken } from './methods.ts';
+import { refusedMethodIsToken } from './refused-method.ts';
 import { UNKNOWN_METHOD } from '../../http/methods.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
