@@ -2,11 +2,12 @@
  * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
  * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
  */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, constants, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, alive, cli, finish, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 
@@ -56,6 +57,39 @@ export default app;
 afterAll(() => {
   rmSync(fixtures, { recursive: true, force: true });
 });
+
+/**
+ * Feeds the `--env-file` FIFO `fifo` to each process that opens it, and sends `child` SIGHUP at
+ * the second opening (Node opens it first, before tsgi's code runs; the second is tsgi reading
+ * it): tsgi's own modules are loaded, no SIGHUP handler of the command is in place yet.
+ * `stop()` ends the feeding.
+ */
+function hangUpWhileStarting(fifo: string, child: ChildProcess): { stop: () => Promise<void> } {
+  let feeding = true;
+  const feeder = (async () => {
+    for (let opened = 1; feeding; ) {
+      let handle;
+      try {
+        // Non-blocking, so no thread waits for a reader: ENXIO while none has it open.
+        handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        continue;
+      }
+      if (opened++ === 2) child.kill('SIGHUP');
+      await handle.write('TSGI_FIFO=1\n');
+      await handle.close();
+      // Until this reader is done with it: its next opening is another read.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      feeding = false;
+      await feeder;
+    },
+  };
+}
 
 describe('tsgi serve', () => {
   it('serves examples/demo.ts:app, prints the bound URL, and exits 0 on SIGTERM', async () => {
@@ -235,24 +269,7 @@ describe('tsgi serve', () => {
       const fifo = join(fixtures, `env-${extra.length}.fifo`);
       execFileSync('mkfifo', [fifo]);
       const run = cli(['serve', `${join(fixtures, 'pid.mjs')}:app`, '--port', '0', '--env-file', fifo, ...extra]);
-      let feeding = true;
-      const feeder = (async () => {
-        for (let opened = 1; feeding; ) {
-          let handle;
-          try {
-            // Non-blocking, so no thread waits for a reader: ENXIO while none has it open.
-            handle = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-          } catch {
-            await new Promise((resolve) => setTimeout(resolve, 5));
-            continue;
-          }
-          if (opened++ === 2) run.child.kill('SIGHUP');
-          await handle.write('TSGI_FIFO=1\n');
-          await handle.close();
-          // Until this reader is done with it: its next opening is another read.
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      })();
+      const feeder = hangUpWhileStarting(fifo, run.child);
       try {
         const url = await servingUrl(run);
         expect((await get(`${url}/`)).status, extra.join(' ')).toBe(200);
@@ -261,9 +278,45 @@ describe('tsgi serve', () => {
         // Handled once the command can: one process logs it, as any SIGHUP without TLS.
         if (extra.length === 0) expect(run.out.stderr).toMatch(/^tsgi: SIGHUP ignored: /m);
       } finally {
-        feeding = false;
-        await feeder;
+        await feeder.stop();
       }
+    }
+  });
+
+  it('--reload: a SIGHUP while tsgi itself still starts stops the supervisor (0) before it starts any app process', { timeout: 30_000 }, async () => {
+    // A preload in the supervisor only (the app's process has TSGI_RELOAD_CHILD) that says so
+    // on stderr each time it forks.
+    const preload = join(fixtures, 'fork-log.mjs');
+    writeFileSync(
+      preload,
+      `import childProcess from 'node:child_process';
+import { syncBuiltinESMExports } from 'node:module';
+if (process.env.TSGI_RELOAD_CHILD === undefined) {
+  const fork = childProcess.fork;
+  childProcess.fork = (...args) => {
+    process.stderr.write('test: forked an app process\\n');
+    return fork(...args);
+  };
+  syncBuiltinESMExports();
+}
+`,
+    );
+    const fifo = join(fixtures, 'env-reload.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const run = cli(['serve', `${join(fixtures, 'pid.mjs')}:app`, '--port', '0', '--reload', '--reload-dir', fixtures, '--env-file', fifo], {
+      NODE_OPTIONS: `--import ${pathToFileURL(preload).href}`,
+    });
+    // The SIGHUP is sent as the supervisor reads the file, so it is there before the supervisor
+    // binds the port and installs its own handler, but dispatched by the event loop only after
+    // (nothing on that path waits for I/O): the case of a hang-up not held yet.
+    const feeder = hangUpWhileStarting(fifo, run.child);
+    try {
+      const timeout = new Promise((resolve) => setTimeout(resolve, 10_000, 'still running 10 s after the SIGHUP'));
+      expect(await Promise.race([run.exited, timeout]), run.out.stdout + run.out.stderr).toEqual({ code: 0, signal: null });
+      expect(run.out.stdout + run.out.stderr).toMatch(/Stopping on SIGHUP/);
+      expect(run.out.stdout + run.out.stderr).not.toMatch(/test: forked an app process/);
+    } finally {
+      await feeder.stop();
     }
   });
 

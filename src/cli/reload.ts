@@ -205,8 +205,14 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       if (child === undefined) done(0);
       else stop(child, signal);
     });
-    // A hang-up that came while tsgi loaded (its terminal closed) stops it now.
+    // A hang-up that came while tsgi loaded (its terminal closed) stops it now. The first app
+    // process starts after a turn of the event loop, and not once stopping: a signal the process
+    // got before its handler was in place but not yet dispatched (from reading the flags to
+    // here nothing waits for I/O, so the loop never ran the hold) reaches the handler above in
+    // that turn, and a child started now would be stopped at once.
     if (releaseHangups()) process.emit('SIGHUP', 'SIGHUP');
-    start();
+    setImmediate(() => {
+      if (!stopping) start();
+    });
   });
 }
