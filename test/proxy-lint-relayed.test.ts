@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { basicAuth, compress, cors, lint } from 'tsgi/middleware';
+import { AuthTickets, CookieSessions, basicAuth, compress, cors, etag, lint, sessionOf } from 'tsgi/middleware';
 import { basicAuthorization } from 'tsgi/http';
 import { proxy, replaceText, rewriteLocation } from 'tsgi/proxy';
 import { rawExchange, start } from './node-helpers.ts';
@@ -27,6 +27,17 @@ function rawUpstream(answer: string): Promise<string> {
     upstreams.push(server);
     server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`));
   });
+}
+
+/** A secret for the session and ticket layers, 32 bytes or more. */
+const SECRET = 'a-test-secret-that-is-long-enough-for-hmac';
+
+/** `app` behind a layer that reads the session, so `CookieSessions` edits the answer's head (`Vary: Cookie`). */
+function readingSession(app: App): App {
+  return (environ, startResponse) => {
+    void sessionOf(environ).get('user');
+    return app(environ, startResponse);
+  };
 }
 
 /** The process warnings (`LintWarning`) emitted while `run` runs. */
@@ -83,13 +94,16 @@ describe('lint around proxy', () => {
     expect(warnings).toEqual([expect.stringMatching(/an ETag must be an entity tag, "x" or W\/"x" \(RFC 9110 §8\.8\.3\); relayed from the upstream as it came \(etag: abc123\)/i)]);
   });
 
-  it('keeps warning, not refusing, when a layer between passes the upstream head on edited (compress, replaceText, cors, rewriteLocation, basicAuth)', async () => {
+  it('keeps warning, not refusing, when a layer between passes the upstream head on edited (compress, replaceText, cors, rewriteLocation, basicAuth, CookieSessions, AuthTickets, etag)', async () => {
     const cases: Array<[name: string, answer: string, layer: (app: App, upstream: string) => App, fields: string, first: string, rule: RegExp]> = [
       ['compress, a 405 it adds Vary to', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => compress(app), 'Accept-Encoding: identity\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
       ['compress, a 304 with an unquoted ETag', 'HTTP/1.1 304 Not Modified\r\nETag: abc\r\n\r\n', (app) => compress(app), 'Accept-Encoding: gzip\r\nIf-None-Match: "abc"\r\n', 'HTTP/1.1 304 Not Modified', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
       ['replaceText, a 401 it rewrites', 'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => replaceText(app, { replacements: [['no', 'non']] }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
       ['cors, a 405 it grants', 'HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nno', (app) => cors(app, { origin: '*' }), 'Origin: https://a.example\r\n', 'HTTP/1.1 405 Method Not Allowed', /a 405 response must carry Allow .*relayed/],
       ['basicAuth, a cacheable 200 it makes private', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nCache-Control: public, max-age=60\r\nETag: abc\r\nContent-Length: 2\r\n\r\nok', (app) => basicAuth(app, { verify: (user, password) => user === 'alice' && password === 'pw' }), `Authorization: ${basicAuthorization('alice', 'pw')}\r\n`, 'HTTP/1.1 200 OK', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
+      ['CookieSessions, a 304 with an unquoted ETag under a session read', 'HTTP/1.1 304 Not Modified\r\nETag: abc\r\n\r\n', (app) => new CookieSessions({ secret: SECRET }).middleware(readingSession(app)), '', 'HTTP/1.1 304 Not Modified', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
+      ['AuthTickets, a 304 with an unquoted ETag it adds Vary to', 'HTTP/1.1 304 Not Modified\r\nETag: abc\r\n\r\n', (app) => new AuthTickets({ secret: SECRET }).middleware(app), '', 'HTTP/1.1 304 Not Modified', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
+      ['etag, an empty 200 it buffers with an unquoted ETag', 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: abc\r\nContent-Length: 0\r\n\r\n', (app) => etag(app), '', 'HTTP/1.1 200 OK', /an ETag must be an entity tag.*relayed.*\(etag: abc\)/i],
       ['rewriteLocation, a 401 whose Location it maps', 'HTTP/1.1 401 Unauthorized\r\nLocation: http://old.example.com/login\r\nContent-Length: 0\r\n\r\n', (app) => rewriteLocation(app, { upstream: 'http://old.example.com' }), '', 'HTTP/1.1 401 Unauthorized', /a 401 response must carry WWW-Authenticate .*relayed/],
     ];
     for (const [name, answer, layer, fields, first, rule] of cases) {

@@ -17,7 +17,7 @@ export function markRelayed(headers: Array<[string, string]>): void {
 /**
  * True when `headers` is the array a relaying app marked ({@link markRelayed}), or the edited
  * copy a tsgi layer in between passed on in its place ({@link keepRelayed}: `compress`, the
- * response filters, `cors`, `rewriteLocation`, `basicAuth`…); a copy made elsewhere is the head of the app
+ * response filters, `cors`, `rewriteLocation`, `basicAuth`, `CookieSessions`, `AuthTickets`, `etag`…); a copy made elsewhere is the head of the app
  * that made it.
  */
 export function isRelayed(headers: unknown): boolean {

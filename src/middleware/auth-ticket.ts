@@ -13,6 +13,7 @@ import { editThrownFields, onThrown } from './on-thrown.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 import { type OptionNames, booleanOption, checkOptions, kindOf } from '../gateway/option-names.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {
@@ -253,8 +254,9 @@ export class AuthTickets {
     const thrownHttps = (error: unknown): never => editThrownFields(error, editHttps);
     return (environ, startResponse) => {
       const https = environ['tsgi.url_scheme'] === 'https';
+      // An upstream's head (`proxy`) stays relayed for `lint` once edited (`keepRelayed`).
       const respond: StartResponse = (status, headers, error) =>
-        startResponse(status, this.#cookieFields(headers, https), error);
+        startResponse(status, keepRelayed(headers, this.#cookieFields(headers, https)), error);
       const ticket = this.read(environ);
       let start = respond;
       if (ticket !== null) {
@@ -262,7 +264,7 @@ export class AuthTickets {
         authTicketKey.set(environ, ticket);
         if (this.#reissueDue(ticket)) {
           start = (status, headers, error) =>
-            respond(status, this.#reissue(ticket, headers, https), error);
+            respond(status, keepRelayed(headers, this.#reissue(ticket, headers, https)), error);
         }
       }
       return onThrown(() => inner(environ, start), https ? thrownHttps : thrownHttp);

@@ -23,6 +23,7 @@ import {
   setSessionOwner,
 } from './session.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 
 /** Options of {@link CookieSessions}. */
 export interface CookieSessionOptions extends SignedCookieAttributes {
@@ -190,7 +191,8 @@ export class CookieSessions {
       let started = false;
       const start: StartResponse = (status, headers, error) => {
         started = true;
-        return startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https'), error);
+        // An upstream's head (`proxy`) stays relayed for `lint` once edited (`keepRelayed`).
+        return startResponse(status, keepRelayed(headers, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https')), error);
       };
       // An HTTPException a raw app throws before its head (`abort(303)` after a login) would be
       // answered outside (`serve()`, `errors`), past `start`, and the session's changes lost:

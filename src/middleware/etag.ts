@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type StartResponse, toApp } from '../gateway/types.ts';
+import { keepRelayed } from '../gateway/relayed.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { concatBytes } from '../gateway/body.ts';
@@ -42,6 +43,9 @@ function judgedWithoutTag(started: StartedApp): boolean {
   // 416 or 412 (no tag is current, If-Match is false) dropped for a 200.
   return !headers.has('etag') && !noStore(headers);
 }
+
+/** The statuses `servePlanned` answers of its own (a failed precondition, a range not satisfiable), not the app's head. */
+const OWN_ANSWER = /^41[26]/;
 
 /** True for an answer marked `Cache-Control: no-store`, which this layer never tags. */
 function noStore(headers: HeaderList): boolean {
@@ -196,6 +200,11 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     }
     const body = concatBytes(chunks!);
     if (!headers.has('content-length')) headers.set('Content-Length', body.byteLength);
-    return servePlanned({ statusCode: 200, status: started.status, headers, body, length: body.byteLength }, environ, startResponse);
+    // The 200, its 304, 206 or HEAD carry the app's fields: an upstream's head (`proxy`) stays
+    // relayed for `lint` (`keepRelayed`); a 412 or 416 is this layer's own answer.
+    const given = started.headers;
+    const relay: StartResponse = (status, fields, error) =>
+      startResponse(status, OWN_ANSWER.test(status) ? fields : keepRelayed(given, fields), error);
+    return servePlanned({ statusCode: 200, status: started.status, headers, body, length: body.byteLength }, environ, relay);
   });
 }
