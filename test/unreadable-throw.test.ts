@@ -7,7 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
-import { bytes, clientOutcome, sleep, start } from './node-helpers.ts';
+import { errors } from 'tsgi/middleware';
+import { toFetchHandler } from 'tsgi/fetch';
+import { TestClient } from 'tsgi/testing';
+import { bytes, clientOutcome, errorLog, request, sleep, start } from './node-helpers.ts';
+import { serveFetch } from './fetch-helpers.ts';
 
 function revokedProxy(): object {
   const { proxy, revoke } = Proxy.revocable({}, {});
@@ -60,4 +64,37 @@ describe('a thrown value that cannot be read', () => {
       }
     });
   }
+
+  // The failures before the head: the answers each entry point gives any thrown error.
+  for (const [name, app] of cases.filter(([, , expected]) => expected === 'complete 500')) {
+    it(`toFetchHandler: ${name}: its 500, logged`, async () => {
+      const log = errorLog();
+      const server = await serveFetch(toFetchHandler(app, { log }));
+      try {
+        const res = await request(`${server.url}/`);
+        expect([res.status, res.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+        expect(log.text).toContain('cannot be read');
+      } finally {
+        await server.close();
+      }
+    });
+
+    it(`errors(): ${name}: its 500 page, the failure logged as such, not as its own handling's TypeError`, async () => {
+      const server = await start(errors(app));
+      try {
+        expect((await request(`${server.url}/`)).status).toBe(500);
+        expect(server.log.text).toMatch(/^\[tsgi\] GET \/ HTTP\/1\.1 500: Error: the app threw a value that cannot be read/);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it(`TestClient: ${name}: the 500 it answers for any error, not a TypeError of its own`, async () => {
+      const client = new TestClient(app, { allowErrors: true });
+      const res = await client.get('/', { status: 500 });
+      expect(await res.text()).toBe('Internal Server Error\n');
+      await expect(new TestClient(app).get('/')).rejects.toThrow(/wrote to tsgi\.errors[\s\S]*cannot be read/);
+    });
+  }
 });
+

@@ -8,7 +8,8 @@
  * `error` as it came, unless reading it throws: a revoked `Proxy` (or one whose traps throw) fails
  * every `instanceof` and property read, and the server's own handling of the failure with them,
  * which left the request hanging and its rejection unhandled. Such a value stands as an `Error`
- * saying so, the value as its `cause`, so the failure is logged and answered as any other.
+ * saying so (without it as its `cause`: the log's cause chain would read it), so the failure is
+ * logged and answered as any other: by `serve()`, `toFetchHandler`, the `TestClient` and `errors`.
  */
 export function readableThrow(error: unknown): unknown {
   if ((typeof error !== 'object' && typeof error !== 'function') || error === null) return error;

@@ -26,6 +26,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { readableThrow } from '../gateway/unreadable-throw.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -140,7 +141,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     try {
       started = await callApp(inner, environ, onCloseError);
       checkStart(started, environ);
-    } catch (error) {
+    } catch (thrown) {
+      const error = readableThrow(thrown);
       restore();
       started?.close();
       const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)), environ);

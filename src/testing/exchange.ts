@@ -24,6 +24,7 @@ import { keptWork } from '../gateway/kept-context.ts';
 import { inputFailure } from '../request/input.ts';
 import { isBrokenBody } from './streamed-input.ts';
 import { heldFields, keepingHeldFields } from '../gateway/held-fields.ts';
+import { readableThrow } from '../gateway/unreadable-throw.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -207,6 +208,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     close?: () => unknown,
     kept?: Array<[string, string]>,
   ): Promise<Answer> => {
+    error = readableThrow(error);
     // A streamed body's own break that a raw app let through: the 400 the readers answer (as `serve()`).
     if (isBrokenBody(error)) error = inputFailure(error);
     const exception = answering ? null : escapedAnswer(error, report, environ);
@@ -228,7 +230,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   awaitHead(environ, { pending: undefined, keeping: (then) => keptWork(environ, then) });
   try {
     started = await callAppKeepingHead(app, environ, report);
-  } catch (error) {
+  } catch (thrown) {
+    const error = readableThrow(thrown);
     // The body failed at its opening or first step (`callApp` takes it), the head given: the
     // server held that head, and keeps its fields of no representation; an app that threw, none.
     if (error instanceof FirstStepFailure) return beforeHead(error.error, undefined, heldFields(error.headers));

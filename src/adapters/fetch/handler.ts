@@ -30,6 +30,7 @@ import { startedTwice } from '../../gateway/start-errors.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { heldFields, keepingHeldFields } from '../../gateway/held-fields.ts';
 import { inWorkers } from '../../gateway/workers.ts';
+import { readableThrow } from '../../gateway/unreadable-throw.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -231,7 +232,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const response = fetchResponse(stream, head);
     streamed.add(response);
     return response;
-  } catch (error) {
+  } catch (thrown) {
+    const error = readableThrow(thrown);
     // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
     const exception = answering || committed ? null : escapedAnswer(error, log, environ);
     // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
