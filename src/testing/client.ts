@@ -29,6 +29,7 @@ import { checkTrustedHosts, isTrustedHost, trustedHostsKey } from '../http/trust
 import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
 import { hostUrl } from './host-url.ts';
+import { pageEncoderLoading } from './page-url.ts';
 import { type MountPoint, callMountPoint, mountPointAt } from './mount-point.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
@@ -400,6 +401,10 @@ export class TestClient {
       follow: (o) => this.#follow(hop, res, o),
     });
     if (useCookies) this.cookies.store(jarUrl, res.headers.getAll('set-cookie'));
+    // A page in Shift_JIS, Big5…: its forms' `action` (a getter) is written with iconv-lite, loaded now.
+    // Not loaded (never, iconv-lite being a dependency), the getter says so itself.
+    const loading = live === null ? pageEncoderLoading(res.headers.get('content-type'), answer.body as Uint8Array) : null;
+    if (loading !== null) await loading.catch(() => undefined);
     try {
       checkErrors();
     } catch (error) {

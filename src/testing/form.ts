@@ -90,13 +90,15 @@ export class HtmlForm<R = unknown> {
    * when empty or absent.
    *
    * @throws TestClientError for a query with non-ASCII text in an East Asian multi-byte page
-   *   encoding (Shift_JIS, Big5…) before a `submit()` loaded iconv-lite, which writes it.
+   *   encoding (Shift_JIS, Big5…) of a page the client did not answer whole (`buffered: false`)
+   *   while iconv-lite, which writes it, is not loaded yet: the client loads it before it answers
+   *   a whole page in such an encoding.
    */
   get action(): string {
     const action = attribute(this.element, 'action');
     if (!action) return this.#pageUrl;
     if (pageUrlLoading(action, this.#documentEncoding) !== null) {
-      throw new TestClientError(`form.action: the page is in ${this.#documentEncoding}, which its action's query is written in, by iconv-lite, not loaded before the first submit(): read res.url of the submission instead`);
+      throw new TestClientError(`form.action: the page is in ${this.#documentEncoding}, which its action's query is written in, by iconv-lite, not loaded yet for a page read with buffered: false: read res.url of the submission instead`);
     }
     return pageUrl(action, this.#baseUrl, this.#documentEncoding).href;
   }

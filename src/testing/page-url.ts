@@ -7,6 +7,7 @@
  * @module
  */
 import { formEncoder, formEncoderLoading } from './form-encoding.ts';
+import { pageEncoding } from './page-encoding.ts';
 
 /** C0 controls and space, which the URL parser strips from either end of its input. */
 const ENDS = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
@@ -58,6 +59,17 @@ export function pageUrl(href: string, base: string, encoding: string): URL {
  */
 export function pageUrlLoading(href: string, encoding: string): Promise<unknown> | null {
   return legacyQuery(href, encoding) === null ? null : formEncoderLoading(encoding);
+}
+
+/**
+ * What a page needs loaded before its URLs can be read synchronously (`form.action`): iconv-lite,
+ * when the page (`contentType`, `body`, read as `pageEncoding` reads it) is in an encoding that
+ * neither UTF-8 nor a single-byte table writes (Shift_JIS, EUC-KR, Big5…); else `null`. The
+ * client waits for it before it answers such a page, so `form.action` reads the same whether or
+ * not an earlier `submit()` or `click()` loaded it.
+ */
+export function pageEncoderLoading(contentType: string | null, body: Uint8Array): Promise<unknown> | null {
+  return formEncoderLoading(pageEncoding(contentType, body));
 }
 
 /**
