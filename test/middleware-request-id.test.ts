@@ -199,6 +199,22 @@ describe('requestId', () => {
     }
   });
 
+  it("an errors above it answers an error that escapes it with its 500 page and the id, logged once with it, its onError told", async () => {
+    const told: unknown[] = [];
+    const app = errors(
+      requestId(() => {
+        throw new Error('boom');
+      }, { generate: () => 'id-e' }),
+      { onError: (error) => void told.push(error) },
+    );
+    const server = await start(app);
+    const res = await request(`${server.url}/p`);
+    expect([res.status, res.headers['x-request-id'], res.body.toString()]).toEqual([500, 'id-e', expect.stringContaining('500 Internal Server Error')]);
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/p HTTP\/1\.1 500 request_id=id-e: Error: boom\n/);
+    expect(server.log.text.match(/Error: boom/g)).toHaveLength(1);
+    expect(told).toEqual([new Error('boom')]);
+  });
+
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
     const upstreamSaw: Array<string | undefined> = [];
     const upstream = http.createServer((req, res) => {

@@ -21,7 +21,9 @@ import { isReadTimeout } from '../gateway/read-timeout.ts';
 import { Request } from '../request/request.ts';
 import { sharedRequestOf } from '../request/application.ts';
 import type { Response } from '../response/response.ts';
-import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
+import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
+import { FirstStepFailure } from '../gateway/first-step-failure.ts';
+import { heldFields, withHeldFields } from '../gateway/held-fields.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
@@ -61,7 +63,10 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  *   produced a first body chunk): the status is held until that first chunk, so the answer
  *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
  *   JSON, never the error's text; sent with `Vary: Accept`), or, under `errorPages`, the page
- *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. An invalid
+ *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. When the
+ *   app had given its head, that answer keeps the head's fields that are no representation's,
+ *   as the server's own does (`X-Request-Id` of a `requestId` below, `Access-Control-*`…;
+ *   docs/spec.md §7.4). An invalid
  *   status line (a 1xx too), header (a `Content-Length` that is not one decimal number, or
  *   that an array body belies) or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
@@ -135,20 +140,30 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     const restore = () => failureReportKey.set(environ, outer!);
 
     let started: StartedApp | undefined;
+    /** Where this layer's own answer goes: `startResponse`, or it keeping the fields of a head the app gave before it failed. */
+    let answerTo = startResponse;
     // A failure the app answers itself (Request.application's 5xx with a cause) is reported here.
     const outer = failureReportKey.get(environ);
     failureReportKey.set(environ, report);
     try {
-      started = await callApp(inner, environ, onCloseError);
+      started = await callAppKeepingHead(inner, environ, onCloseError);
       checkStart(started, environ);
     } catch (thrown) {
-      const error = readableThrow(thrown);
+      const readable = readableThrow(thrown);
+      // The body failed at its first step after the app gave its head (a `requestId` below passes
+      // a thrown error on so): this answer keeps the head's fields of no representation, as the server's.
+      const held = readable instanceof FirstStepFailure ? readable : undefined;
+      const error = held === undefined ? readable : readableThrow(held.error);
+      if (held !== undefined) {
+        const kept = heldFields(held.headers);
+        if (kept.length > 0) answerTo = (status, headers, exc) => startResponse(status, withHeldFields(headers, kept), exc);
+      }
       restore();
       started?.close();
       const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)), environ);
       if (exception !== null) {
         try {
-          return exception.getResponse(environ).respond(environ, startResponse);
+          return exception.getResponse(environ).respond(environ, answerTo);
         } catch (failure) {
           return answer500(failure);
         }
@@ -193,7 +208,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       }
       // The error is the page's `cause`, for a custom page (`errorPages`); it is never shown.
       res ??= new HTTPInternalServerError(undefined, { cause: error }).getResponse(environ);
-      return res.respond(environ, startResponse);
+      return res.respond(environ, answerTo);
     }
   };
 }
