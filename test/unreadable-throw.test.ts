@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
-import { errors } from 'tsgi/middleware';
+import { compress, errors, requestId, timeout } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import { bytes, clientOutcome, errorLog, request, sleep, start } from './node-helpers.ts';
@@ -94,6 +94,25 @@ describe('a thrown value that cannot be read', () => {
       const res = await client.get('/', { status: 500 });
       expect(await res.text()).toBe('Internal Server Error\n');
       await expect(new TestClient(app).get('/')).rejects.toThrow(/wrote to tsgi\.errors[\s\S]*cannot be read/);
+    });
+  }
+
+  // The layers that take the failure on its way (their own checks of it threw on it).
+  const layers: Array<[string, (app: App) => App]> = [
+    ['compress', (app) => compress(app)],
+    ['timeout', (app) => timeout(app, { ms: 5000 })],
+    ['requestId', (app) => requestId(app)],
+  ];
+  for (const [layer, wrap] of layers) {
+    it(`${layer}: the app throws it: the server's 500, logged as the app's failure, not the layer's TypeError`, async () => {
+      const server = await start(wrap(cases[0]![1]));
+      try {
+        expect(await clientOutcome(`${server.url}/`)).toBe('complete 500');
+        expect(server.log.text).toContain('cannot be read');
+        expect(server.log.text).not.toContain('TypeError');
+      } finally {
+        await server.close();
+      }
     });
   }
 });

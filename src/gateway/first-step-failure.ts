@@ -10,6 +10,7 @@
  * @module
  */
 import type { App, Body, Environ, StartResponse } from './types.ts';
+import { readableThrow } from './unreadable-throw.ts';
 
 /**
  * @internal What `callAppKeepingHead` (call-app.ts) rejects with when the app's body failed at
@@ -32,9 +33,13 @@ export class FirstStepFailure {
   }
 }
 
-/** @internal The body's own failure behind `error` when it is a {@link FirstStepFailure}, else `error`. */
+/**
+ * @internal The body's own failure behind `error` when it is a {@link FirstStepFailure}, else
+ * `error`; a value nothing can read (a revoked `Proxy`) as `readableThrow` stands it in.
+ */
 export function failureOf(error: unknown): unknown {
-  return error instanceof FirstStepFailure ? error.error : error;
+  const readable = readableThrow(error);
+  return readable instanceof FirstStepFailure ? readableThrow(readable.error) : readable;
 }
 
 /**
@@ -42,11 +47,13 @@ export function failureOf(error: unknown): unknown {
  * step, which the layer took) is answered as the app answered without the layer: the head the
  * app gave is passed on through `startResponse` (what that throws, a `lint` above refusing the
  * head, is thrown), and the body answered fails with the same error at its first step. Any
- * other failure of `layer` is thrown as it is.
+ * other failure of `layer` is thrown as it is (a value nothing can read, as `readableThrow`
+ * stands it in).
  */
 export function passingFirstStepFailure(layer: (environ: Environ, startResponse: StartResponse) => Promise<Body>): App {
   return (environ, startResponse) =>
-    layer(environ, startResponse).catch((error: unknown) => {
+    layer(environ, startResponse).catch((thrown: unknown) => {
+      const error = readableThrow(thrown);
       if (!(error instanceof FirstStepFailure)) throw error;
       startResponse(error.status, error.headers);
       return failingBody(error.error);

@@ -22,7 +22,7 @@ import { Request } from '../request/request.ts';
 import { sharedRequestOf } from '../request/application.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
-import { FirstStepFailure } from '../gateway/first-step-failure.ts';
+import { FirstStepFailure, failureOf } from '../gateway/first-step-failure.ts';
 import { heldFields, withHeldFields } from '../gateway/held-fields.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
@@ -152,10 +152,9 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       const readable = readableThrow(thrown);
       // The body failed at its first step after the app gave its head (a `requestId` below passes
       // a thrown error on so): this answer keeps the head's fields of no representation, as the server's.
-      const held = readable instanceof FirstStepFailure ? readable : undefined;
-      const error = held === undefined ? readable : readableThrow(held.error);
-      if (held !== undefined) {
-        const kept = heldFields(held.headers);
+      const error = failureOf(readable);
+      if (readable instanceof FirstStepFailure) {
+        const kept = heldFields(readable.headers);
         if (kept.length > 0) answerTo = (status, headers, exc) => startResponse(status, withHeldFields(headers, kept), exc);
       }
       restore();

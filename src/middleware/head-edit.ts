@@ -13,6 +13,7 @@ import { escapedAnswer } from '../exceptions/escaped.ts';
 import { pullFirstChunk } from '../gateway/call-app.ts';
 import { sameFieldName } from '../gateway/fields.ts';
 import { failingBody } from '../gateway/first-step-failure.ts';
+import { readableThrow } from '../gateway/unreadable-throw.ts';
 
 /**
  * @internal Calls `app` with a `startResponse` that hands the app's headers through `edit`
@@ -49,7 +50,8 @@ export function callWithHeadEdit(
     started = true;
     startResponse(status, keepRelayed(headers, edit(headers, status)), error);
   };
-  const rescue = (error: unknown): Body => {
+  const rescue = (thrown: unknown): Body => {
+    const error = readableThrow(thrown);
     // A 5xx is a failure this layer answers: the nearest `errors` above logs it and tells its `onError`.
     const exception = escapedAnswer(error, (e) => reportFailure(environ, e, String((e as HTTPException).code)), environ);
     if (exception === null) {
