@@ -229,6 +229,8 @@ describe('forms by the HTML standard', () => {
       return new Response(`<!doctype html><title>t</title>${form}${req.pathInfo}`, { contentType: 'text/html' });
     });
     const page = await new TestClient(app).get('/');
+    // Read without sending, as the HTML form.method says it (not GET, which submit() would send).
+    expect([page.form(0).method, page.form(1).method]).toEqual(['DIALOG', 'GET']);
     await expect(page.form(0).submit()).rejects.toThrow(/method is dialog: .*no request/);
     await expect(page.form(1).submit('Close')).rejects.toThrow(TestClientError);
     expect(calls).toBe(1);

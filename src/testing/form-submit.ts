@@ -61,6 +61,16 @@ function withEmptyQuery(url: URL): string {
  *   browser only closes the form's `<dialog>` then, and sends nothing; and for an encoding this
  *   client cannot write (see `formEncoder`).
  */
+/**
+ * The method a form (or the button pressing it: its `formmethod`) submits with, as HTML's
+ * enumerated `method` attribute reads (§4.10.18.6): `POST`, `DIALOG`, else `GET` (the missing
+ * and the invalid value's default).
+ */
+export function formMethod(form: Element, submitter: Control | null = null): 'GET' | 'POST' | 'DIALOG' {
+  const given = ((submitter ? attribute(submitter.element, 'formmethod') : null) ?? attribute(form, 'method') ?? 'get').toLowerCase();
+  return given === 'post' ? 'POST' : given === 'dialog' ? 'DIALOG' : 'GET';
+}
+
 export function submission(
   form: Element,
   submitter: Control | null,
@@ -70,10 +80,9 @@ export function submission(
   encoding = 'utf-8',
 ): { method: string; url: string; options: RequestOptions } {
   const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
-  const requested = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase();
+  const method = formMethod(form, submitter);
   // The dialog method closes the form's <dialog> (§4.10.21.3, step "If method is dialog"): no request is made.
-  if (requested === 'dialog') throw new TestClientError('the form\'s method is dialog: submitting it closes its <dialog> and sends no request (HTML §4.10.21.3); press another button, or send the request yourself');
-  const method = requested === 'post' ? 'POST' : 'GET';
+  if (method === 'DIALOG') throw new TestClientError('the form\'s method is dialog: submitting it closes its <dialog> and sends no request (HTML §4.10.21.3); press another button, or send the request yourself');
   const given = givenAction(form, submitter);
   // Its query in the page's encoding, as a browser parses a URL of the page (page-url.ts).
   const action = given ? pageUrl(given, at.base, at.encoding ?? 'utf-8') : new URL(at.page);

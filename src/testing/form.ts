@@ -7,7 +7,7 @@ import type { FileSpec } from '../forms/encode.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
-import { givenAction, normaliseEnctype, submission } from './form-submit.ts';
+import { formMethod, givenAction, normaliseEnctype, submission } from './form-submit.ts';
 import { pageUrl, pageUrlLoading } from './page-url.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
@@ -79,9 +79,12 @@ export class HtmlForm<R = unknown> {
     return attribute(this.element, 'id');
   }
 
-  /** `GET` or `POST`: the `method` attribute, default `GET`. */
+  /**
+   * `GET`, `POST` or `DIALOG`: the `method` attribute, default `GET` (HTML's `form.method`, upper
+   * case). A `DIALOG` form sends no request: `submit()` rejects.
+   */
   get method(): string {
-    return (attribute(this.element, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
+    return formMethod(this.element);
   }
 
   /**
