@@ -8,6 +8,7 @@
  */
 import { formEncoder, formEncoderLoading } from './form-encoding.ts';
 import { pageEncoding } from './page-encoding.ts';
+import { iconvLoaded } from './iconv-loader.ts';
 
 /** C0 controls and space, which the URL parser strips from either end of its input. */
 const ENDS = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
@@ -69,7 +70,8 @@ export function pageUrlLoading(href: string, encoding: string): Promise<unknown>
  * not an earlier `submit()` or `click()` loaded it.
  */
 export function pageEncoderLoading(contentType: string | null, body: Uint8Array): Promise<unknown> | null {
-  return formEncoderLoading(pageEncoding(contentType, body));
+  // Once loaded, no page is sniffed for it again.
+  return iconvLoaded() !== undefined ? null : formEncoderLoading(pageEncoding(contentType, body));
 }
 
 /**
