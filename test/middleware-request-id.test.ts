@@ -215,6 +215,24 @@ describe('requestId', () => {
     expect(told).toEqual([new Error('boom')]);
   });
 
+  it('leaves a handler that awaits req.getResponse(requestId(app)) in a try/catch catching the error the app throws, nothing logged', async () => {
+    const inner = requestId(() => {
+      throw new Error('boom');
+    });
+    const server = await start(
+      Request.application(async (req) => {
+        try {
+          return await req.getResponse(inner);
+        } catch (error) {
+          return new Response(`caught ${(error as Error).message}`, { status: 503 });
+        }
+      }),
+    );
+    const res = await request(`${server.url}/p`);
+    expect([res.status, res.body.toString()]).toEqual([503, 'caught boom']);
+    expect(server.log.text).toBe('');
+  });
+
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
     const upstreamSaw: Array<string | undefined> = [];
     const upstream = http.createServer((req, res) => {
