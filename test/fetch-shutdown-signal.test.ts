@@ -10,7 +10,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { cascade, compress } from 'tsgi/middleware';
+import { compress } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { expectClosedEarly, expectShutdown, lateSignalReader, quietSource, rawSleepingSource, rawStreamSource } from './shutdown-signal-helpers.ts';
 import { deferred, encoder, errorLog, sleep } from './node-helpers.ts';
@@ -156,37 +156,6 @@ describe('req.signal when toFetchHandler does not send the rest of a streamed bo
       } finally {
         await server.close();
       }
-    }
-  });
-
-  it("aborts for a raw app's 204 under cascade too, whose tries leave a tsgi.signal not read unmade, over a socket", async () => {
-    const { app, reason, cleaned } = rawStreamSource(undefined, '204 No Content');
-    // A skipped app that replaced the signal (as a `timeout()` does): undone for the next try.
-    const replaced = new AbortController();
-    const skipped: App = (environ, startResponse) => {
-      environ['tsgi.signal'] = replaced.signal;
-      startResponse('404 Not Found', [['Content-Type', 'text/plain']]);
-      return [];
-    };
-    let seen: AbortSignal | undefined;
-    const watching: App = (environ, startResponse) => {
-      const body = app(environ, startResponse);
-      seen = environ['tsgi.signal'];
-      return body;
-    };
-    const log = errorLog();
-    const server = await serveFetch(toFetchHandler(cascade([skipped, watching]), { log }));
-    try {
-      const res = await fetch(`${server.url}/`);
-      expect(res.status).toBe(204);
-      expect(await res.text()).toBe('');
-      expect(await atOnce(cleaned)).toBeUndefined();
-      expectClosedEarly(await reason);
-      expect(seen).not.toBe(replaced.signal);
-      await sleep(20);
-      expect(log.text).toBe('');
-    } finally {
-      await server.close();
     }
   });
 

@@ -22,7 +22,6 @@ import { failureOf, passingFirstStepFailure } from '../gateway/first-step-failur
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { describe } from '../gateway/body.ts';
 import { CASCADE_SKIPS_KEY, type CascadeSkips } from '../gateway/cascade-skips.ts';
-import { type EnvironSnapshot, restoreEnviron, saveEnviron } from '../gateway/environ-snapshot.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -114,8 +113,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     if (recording instanceof HTTPContentTooLarge) return recording.getResponse(environ).respond(environ, startResponse);
     const onCloseError = (error: unknown) =>
       logRequestError(environ['tsgi.errors'], environ, ' (cascade, closing a skipped body)', error);
-    // Saved without reading a key made on first read (`tsgi.signal`): see `saveEnviron`.
-    const saved = saveEnviron(environ);
+    const saved = { ...environ };
     // What the apps before the last are told this cascade skips (their error pages are not
     // rendered), and what the cascades further out skip; the last app is told only the latter.
     const outer = environ[CASCADE_SKIPS_KEY] as CascadeSkips | undefined;
@@ -249,13 +247,13 @@ function recordInput(environ: Environ, maxBodySize: number | undefined): InputRe
 
 /**
  * Puts the environ back as it was before an app changed it (keys added are removed, the
- * request its layers shared too: `forgetSharedRequest`; a key made on first read and unread
- * when saved is unread again: `restoreEnviron`), once
+ * request its layers shared too: `forgetSharedRequest`), once
  * what the skipped app left for the request's end is settled (its form's files removed, the
  * responses it was handed kept for the owner: see `finishSkipped`).
  */
-async function restore(environ: Environ, saved: EnvironSnapshot): Promise<void> {
-  await finishSkipped(environ, saved.values);
-  forgetSharedRequest(environ, saved.values);
-  restoreEnviron(environ, saved);
+async function restore(environ: Environ, saved: Environ): Promise<void> {
+  await finishSkipped(environ, saved);
+  for (const key of Object.keys(environ)) if (!Object.hasOwn(saved, key)) delete environ[key];
+  forgetSharedRequest(environ, saved);
+  Object.assign(environ, saved);
 }

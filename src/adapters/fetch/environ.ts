@@ -21,8 +21,8 @@ import {
   decodePath,
   environConstructor,
   fieldKey,
+  lazyEnvironKey,
 } from '../environ-rules.ts';
-import { lazyEnvironKey } from '../../gateway/lazy-environ-key.ts';
 import { ENVIRON_OPTIONS } from '../environ-rules.ts';
 import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';

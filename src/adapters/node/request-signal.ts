@@ -14,7 +14,7 @@ import type { Environ } from '../../gateway/types.ts';
 import { clientDisconnected, serverShuttingDown } from '../../gateway/abort.ts';
 import { wasCut } from '../../gateway/shutdown.ts';
 import { abortRequestSignal, requestSignalController } from '../../gateway/signal-controller.ts';
-import { lazyEnvironKey } from '../../gateway/lazy-environ-key.ts';
+import { lazyEnvironKey } from '../environ-rules.ts';
 import { exchangeOf, isNodeResponse } from './exchange-key.ts';
 import { closeEmitter, responseGone } from './http2-compat.ts';
 
