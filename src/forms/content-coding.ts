@@ -4,6 +4,7 @@
  * @module
  */
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+import { codingsOf } from '../http/codings.ts';
 
 /** The most characters of one coding a refusal's reason shows, and the most codings it names. */
 const SHOWN_CODING = 40;
@@ -34,10 +35,7 @@ export function shownCodings(codings: readonly string[]): string {
  */
 export function refuseContentCoding(contentEncoding: unknown): void {
   if (typeof contentEncoding !== 'string' || contentEncoding === '') return;
-  const codings = contentEncoding
-    .split(',')
-    .map((coding) => coding.trim().toLowerCase())
-    .filter((coding) => coding !== '' && coding !== 'identity');
+  const codings = codingsOf(contentEncoding, 'identity');
   if (codings.length === 0) return;
   throw new HTTPUnsupportedMediaType(
     `The body is sent with Content-Encoding ${shownCodings(codings)}, which this reader does not decode: send it uncoded.`,

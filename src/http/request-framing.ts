@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { codingsOf } from './codings.ts';
 
 /** Why a request's framing is refused: the status code, and the detail after its title. */
 export interface FramingRefusal {
@@ -33,8 +34,7 @@ export const BOTH_FRAMINGS = 'Content-Length together with Transfer-Encoding';
 export function transferEncodingRefusal(field: unknown, protocol: unknown): FramingRefusal | null {
   if (typeof field !== 'string') return null;
   if (protocol === 'HTTP/1.0') return { code: 400, detail: 'Transfer-Encoding in an HTTP/1.0 request' };
-  const codings = field.split(',').map((coding) => coding.trim().toLowerCase());
-  const other = codings.find((coding) => coding !== 'chunked' && coding !== '');
+  const other = codingsOf(field, 'chunked')[0];
   if (other !== undefined) return { code: 501, detail: `the transfer coding ${JSON.stringify(other)} is not supported` };
   return null;
 }

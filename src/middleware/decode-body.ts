@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { declaredLength } from '../http/declared-length.ts';
+import { codingsOf } from '../http/codings.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { shownCodings } from '../forms/content-coding.ts';
 import { isBodyReadable, readInput } from '../request/input.ts';
@@ -173,10 +174,7 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
   return (environ, startResponse) => {
     const field = environ.HTTP_CONTENT_ENCODING;
     if (typeof field !== 'string') return inner(environ, startResponse);
-    const listed = field
-      .split(',')
-      .map((coding) => coding.trim().toLowerCase())
-      .filter((coding) => coding !== '' && coding !== 'identity');
+    const listed = codingsOf(field, 'identity');
     if (listed.length === 0) return inner(environ, startResponse);
     if (!isBodyReadable(environ)) {
       // No content, nothing coded: the readers below would refuse the field with a 415.

@@ -5,6 +5,7 @@
  * @module
  */
 import type { UpstreamHead } from './upstream-exchange.ts';
+import { codingsOf } from '../http/codings.ts';
 
 /**
  * Codings whose body undici hands over as the bytes of the content: `chunked`, which it
@@ -26,9 +27,9 @@ export function undecodedTransferCoding(headers: UpstreamHead['headers']): strin
   const field = headers['transfer-encoding'];
   if (field === undefined) return undefined;
   const value = Array.isArray(field) ? field.join(', ') : field;
-  for (const coding of value.split(',')) {
+  for (const coding of codingsOf(value)) {
     // A coding's name, before any parameter (`;q=…`): RFC 9112 §7.
-    const name = coding.split(';', 1)[0]!.trim().toLowerCase();
+    const name = coding.split(';', 1)[0]!.trimEnd();
     if (name !== '' && !DECODED.has(name)) return value;
   }
   return undefined;

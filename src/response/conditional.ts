@@ -9,6 +9,7 @@
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { closingSource, discardBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
+import { codingsOf } from '../http/codings.ts';
 import { type PreconditionResult, evaluatePreconditions, failedConditionHeaders, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
@@ -58,10 +59,7 @@ export interface PlannedResponse {
 
 /** True when `headers` name a content coding other than `identity` (RFC 9110 §8.4). */
 function hasContentCoding(headers: HeaderList): boolean {
-  return headers.getAll('content-encoding').some((value) => value.split(',').some((coding) => {
-    const name = coding.trim().toLowerCase();
-    return name !== '' && name !== 'identity';
-  }));
+  return headers.getAll('content-encoding').some((value) => codingsOf(value, 'identity').length > 0);
 }
 
 /**

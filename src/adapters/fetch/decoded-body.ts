@@ -57,6 +57,7 @@ export function decodedByRuntime(response: globalThis.Response): boolean {
   if (coding === null) return false;
   if (inWorkers) return WORKERD_CODINGS.has(coding);
   if (!undiciFetch || response.url === '') return false;
+  // Not `codingsOf`: undici takes an empty element (`gzip, `) for an unknown coding and decodes nothing.
   return coding.split(',').every((one) => UNDICI_CODINGS.has(one.trim().toLowerCase()));
 }
 
