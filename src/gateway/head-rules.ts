@@ -28,6 +28,20 @@ export function finalStatus(status: string | undefined, headers: unknown): Reado
   return parsed;
 }
 
+/**
+ * {@link finalStatus} of a `status` given to `startResponse` (with its headers, so never
+ * unstarted), parsed when it is given, or the TypeError it throws, kept to be thrown where the
+ * head is built: an adapter that must know the code at once (the fetch adapter, to tell a
+ * 204's body source that the body is dropped) parses the status line once, not again for the head.
+ */
+export function givenStatus(status: string): Readonly<ParsedStatus> | TypeError {
+  try {
+    return finalStatus(status, true);
+  } catch (error) {
+    return error as TypeError;
+  }
+}
+
 /** The last status {@link finalStatus} parsed, and its parse (shared: callers only read it). */
 let lastStatus: string | undefined;
 let lastParsed: Readonly<ParsedStatus> | undefined;

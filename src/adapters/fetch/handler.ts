@@ -24,7 +24,8 @@ import { drainUnread } from './unread.ts';
 import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
-import { CLIENT_CLOSED, hasNoContent } from '../../gateway/status.ts';
+import { CLIENT_CLOSED, type ParsedStatus, hasNoContent } from '../../gateway/status.ts';
+import { givenStatus } from '../../gateway/head-rules.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
@@ -100,6 +101,8 @@ function eventStreamStop(shutdown: ShutdownWatch | undefined, headers: ReadonlyA
  */
 async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | undefined, answering = false): Promise<globalThis.Response> {
   let status: string | undefined;
+  /** `status` parsed once, when given, or the TypeError the head is refused with (`givenStatus`). */
+  let parsed: Readonly<ParsedStatus> | TypeError | undefined;
   let headers: Array<[string, string]> | undefined;
   let committed = false;
   // Once the body's first chunk is taken the head is committed (PEP 3333), though not built yet.
@@ -118,8 +121,9 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (!Array.isArray(h)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
     status = s;
     headers = h;
+    parsed = givenStatus(s);
     // A streamed body's rest is dropped for such a status: its source, told by `tsgi.signal`.
-    if (typeof s === 'string' && hasNoContent(Number.parseInt(s, 10))) expectBodyDropped(environ);
+    if (!(parsed instanceof TypeError) && hasNoContent(parsed.code)) expectBodyDropped(environ);
   };
   const method = environ.REQUEST_METHOD;
   // An error the `errors` middleware logged before throwing it on after the head (to have the
@@ -151,7 +155,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       const chunks = body as unknown[];
       let length = 0;
       for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
-      const head = fetchHead(status, headers, method, length);
+      const head = fetchHead(parsed, headers, method, length);
       committed = true;
       // The adapter's own answer (an escaped HTTPException's page): its bytes, for the access log.
       if (answering) setServerBytes(environ, length);
@@ -180,14 +184,14 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(log));
       void closeBody(iterator, log);
       held = false;
-      const head = fetchHead(status, headers, method, 0);
+      const head = fetchHead(parsed, headers, method, 0);
       committed = true;
       return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     if (first.done) {
       iterator = undefined; // ended, not stopped early: nothing to close (spec §6), even when the head is refused
       held = false;
-      const head = fetchHead(status, headers, method, 0);
+      const head = fetchHead(parsed, headers, method, 0);
       committed = true;
       return fetchResponse(head.noBody ? null : EMPTY, head);
     }
@@ -207,14 +211,14 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
         // One chunk and the end: the length is known, as for an array.
         iterator = undefined; // ended: nothing to close, as above
         held = false;
-        const head = fetchHead(status, headers, method, chunk.byteLength);
+        const head = fetchHead(parsed, headers, method, chunk.byteLength);
         committed = true;
         return fetchResponse(head.noBody ? null : chunk, head);
       }
       if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     }
     held = false;
-    const head = fetchHead(status, headers, method, undefined);
+    const head = fetchHead(parsed, headers, method, undefined);
     committed = true;
     if (head.noBody) {
       // The rest of the body is not wanted (a HEAD answered with the GET's fields): its source is

@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { hasNoContent } from '../../gateway/status.ts';
-import { appDeclaredLength, checkDeclaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
+import { type ParsedStatus, hasNoContent } from '../../gateway/status.ts';
+import { appDeclaredLength, checkDeclaredLength, fieldRole } from '../../gateway/head-rules.ts';
+import { neverStarted } from '../../gateway/start-errors.ts';
 import { fieldsAsText, inWorkers } from '../../gateway/workers.ts';
 import { assertHeader } from '../../gateway/fields.ts';
 
@@ -44,7 +45,8 @@ const dropsContentLength = (code: number): boolean => code === 204 || code === 2
 const RESET_LENGTH: [string, string] = ['Content-Length', '0'];
 
 /**
- * Checks the status and headers an app gave and answers what to send. `length` is the body
+ * Checks the status and headers an app gave and answers what to send. `status` is the one the
+ * app gave, parsed when it was given (`givenStatus`): its parse, or the TypeError that refuses it. `length` is the body
  * length when the whole body is in hand: an app `Content-Length` must then match it (not for
  * HEAD, where it describes the GET body); for HEAD without one, a non-empty length is added as
  * `Content-Length` (the runtime computes it for the other answers). A 204 or 205 carries no
@@ -59,12 +61,14 @@ const RESET_LENGTH: [string, string] = ['Content-Length', '0'];
  *   `Content-Length`.
  */
 export function fetchHead(
-  status: string | undefined,
+  status: Readonly<ParsedStatus> | TypeError | undefined,
   headers: Array<[string, string]> | undefined,
   method: string,
   length: number | undefined,
 ): FetchHead {
-  const { code, reason } = finalStatus(status, headers);
+  if (status === undefined || headers === undefined) throw neverStarted();
+  if (status instanceof TypeError) throw status;
+  const { code, reason } = status;
   const pairs = headers!;
   let fields = pairs;
   let declared = -1;
