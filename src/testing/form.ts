@@ -8,8 +8,8 @@ import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
 import { formMethod, givenAction, normaliseEnctype, submission } from './form-submit.ts';
-import { pageUrl, pageUrlLoading } from './page-url.ts';
-import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
+import { documentBaseLoading, documentBaseUrl, pageUrl, pageUrlLoading } from './page-url.ts';
+import { type Document, type Element, attribute, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 import { encodingLabel, formEncoderLoading, formEncoding } from './form-encoding.ts';
 
@@ -52,8 +52,8 @@ export class HtmlForm<R = unknown> {
   readonly element: Element;
   readonly #controls: Control[];
   readonly #pageUrl: string;
-  /** The page's base URL (its `<base href>`), which a non-empty action resolves against. */
-  readonly #baseUrl: string;
+  /** The page's document, whose base URL (its `<base href>`) a non-empty action resolves against (`documentBaseUrl`). */
+  readonly #document: Document;
   readonly #send: Send<R>;
   /** The encoding the form is submitted in: the page's charset, or the one its `accept-charset` names. */
   readonly #encoding: string;
@@ -70,8 +70,13 @@ export class HtmlForm<R = unknown> {
     this.#documentEncoding = documentEncoding;
     this.#controls = formControls(document, element);
     this.#pageUrl = pageUrl;
-    this.#baseUrl = documentBaseUrl(document, pageUrl);
+    this.#document = document;
     this.#send = send;
+  }
+
+  /** The page's base URL, read when an action is resolved: its `<base href>` may need iconv-lite loaded first (`documentBaseLoading`). */
+  #baseUrl(): string {
+    return documentBaseUrl(this.#document, this.#pageUrl, this.#documentEncoding);
   }
 
   /** The form's `id`, or `null`. */
@@ -100,10 +105,10 @@ export class HtmlForm<R = unknown> {
   get action(): string {
     const action = attribute(this.element, 'action');
     if (!action) return this.#pageUrl;
-    if (pageUrlLoading(action, this.#documentEncoding) !== null) {
+    if ((pageUrlLoading(action, this.#documentEncoding) ?? documentBaseLoading(this.#document, this.#documentEncoding)) !== null) {
       throw new TestClientError(`form.action: the page is in ${this.#documentEncoding}, which its action's query is written in, by iconv-lite, not loaded yet for a page read with buffered: false: read res.url of the submission instead`);
     }
-    return pageUrl(action, this.#baseUrl, this.#documentEncoding).href;
+    return pageUrl(action, this.#baseUrl(), this.#documentEncoding).href;
   }
 
   /** The `enctype`: `application/x-www-form-urlencoded` (default), `multipart/form-data` or `text/plain`. */
@@ -300,7 +305,7 @@ export class HtmlForm<R = unknown> {
     const send = (): Promise<R> => {
       let request: ReturnType<typeof submission>;
       try {
-        request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl, encoding: this.#documentEncoding }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
+        request = submission(this.element, submitter, list, { page: this.#pageUrl, base: this.#baseUrl(), encoding: this.#documentEncoding }, { ...options, from: options.from ?? this.#pageUrl }, this.#encoding);
       } catch (error) {
         return Promise.reject(error); // an encoding this client cannot write
       }
@@ -308,7 +313,8 @@ export class HtmlForm<R = unknown> {
     };
     // A page in Shift_JIS, EUC-KR, Big5…: iconv-lite loads with the first such form (iconv-loader.ts).
     // The action's query is written in the page's encoding, which may need it too (page-url.ts).
-    const loading = formEncoderLoading(this.#encoding) ?? pageUrlLoading(givenAction(this.element, submitter), this.#documentEncoding);
+    const loading =
+      formEncoderLoading(this.#encoding) ?? pageUrlLoading(givenAction(this.element, submitter), this.#documentEncoding) ?? documentBaseLoading(this.#document, this.#documentEncoding);
     return loading === null ? send() : loading.then(send);
   }
 }

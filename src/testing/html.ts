@@ -74,17 +74,6 @@ export function visibleText(element: Element): string {
 }
 
 /**
- * The document base URL of the page fetched from `pageUrl` (HTML §2.4.1): the `href` of its
- * first `<base>` that has one, resolved against `pageUrl`; `pageUrl` itself without one, or
- * when that `href` is no URL. Links and form actions resolve against it.
- */
-export function documentBaseUrl(document: Document, pageUrl: string): string {
-  const base = select(document, 'base[href]')[0];
-  // Not `URL.parse`: Node 22.1 on, and `engines` says 22.
-  return base === undefined || !URL.canParse(base.attribs.href!, pageUrl) ? pageUrl : new URL(base.attribs.href!, pageUrl).href;
-}
-
-/**
  * An element's text with ASCII whitespace stripped and collapsed (HTML's "strip and collapse
  * ASCII whitespace", what an `<option>` without a `value` submits): a no-break space stays.
  */

@@ -9,6 +9,7 @@
 import { formEncoder, formEncoderLoading } from './form-encoding.ts';
 import { pageEncoding } from './page-encoding.ts';
 import { iconvLoaded } from './iconv-loader.ts';
+import { type Document, select } from './html.ts';
 
 /** C0 controls and space, which the URL parser strips from either end of its input. */
 const ENDS = /^[\u0000-\u0020]+|[\u0000-\u0020]+$/g;
@@ -60,6 +61,34 @@ export function pageUrl(href: string, base: string, encoding: string): URL {
  */
 export function pageUrlLoading(href: string, encoding: string): Promise<unknown> | null {
   return legacyQuery(href, encoding) === null ? null : formEncoderLoading(encoding);
+}
+
+/** The `href` of the first `<base>` of `document` that has one (HTML §4.2.3), else `null`. */
+function baseHref(document: Document): string | null {
+  return select(document, 'base[href]')[0]?.attribs.href ?? null;
+}
+
+/**
+ * The document base URL of a page (HTML §2.4.1) fetched from `fallback`, in `encoding` (as for
+ * {@link pageUrl}): the `href` of its first `<base>` that has one, resolved against `fallback`
+ * as a URL of the page (HTML §4.2.3, "set the frozen base URL": parsed with the document's
+ * character encoding, so the non-ASCII text of its query is in the page's encoding, as a link's
+ * is); `fallback` itself without one, or when that `href` is no URL. Links and form actions
+ * resolve against it, and keep its query when they write none (`#top`, an empty `href`).
+ *
+ * @throws as {@link pageUrl} for a query of the `href` in an encoding this client cannot write,
+ *   or that needs iconv-lite before {@link documentBaseLoading} loaded it.
+ */
+export function documentBaseUrl(document: Document, fallback: string, encoding: string): string {
+  const href = baseHref(document);
+  // Not `URL.parse`: Node 22.1 on, and `engines` says 22.
+  return href === null || !URL.canParse(href, fallback) ? fallback : pageUrl(href, fallback, encoding).href;
+}
+
+/** What {@link documentBaseUrl} needs loaded first for a page in `encoding`, as {@link pageUrlLoading} says for its `<base href>`; else `null`. */
+export function documentBaseLoading(document: Document, encoding: string): Promise<unknown> | null {
+  const href = baseHref(document);
+  return href === null ? null : pageUrlLoading(href, encoding);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Request } from '../request/request.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import type { Answer } from './exchange.ts';
-import { type Document, type PageElement, documentBaseUrl, elementView, parseHtml, select, visibleText } from './html.ts';
+import { type Document, type PageElement, elementView, parseHtml, select, visibleText } from './html.ts';
 import { HtmlForm, type Send } from './form.ts';
 import { LINK_QUERY, type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
@@ -18,7 +18,7 @@ import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 import { decodedBody } from '../proxy/decode-content.ts';
 import { pageEncoding } from './page-encoding.ts';
-import { pageUrl, pageUrlLoading } from './page-url.ts';
+import { documentBaseLoading, documentBaseUrl, pageUrl, pageUrlLoading } from './page-url.ts';
 
 /** The keys of `res.click`'s query: a {@link LinkQuery}'s and a request's options. */
 const CLICK_OPTIONS = { ...LINK_QUERY, ...REQUEST_OPTIONS } as const satisfies OptionNames<LinkQuery & RequestOptions>;
@@ -309,10 +309,10 @@ export class TestResponse extends Response {
     // Resolved against the page's base URL (its `<base href>`, HTML §2.4.1), its query in the
     // page's encoding, as a browser resolves it (iconv-lite loaded first for Shift_JIS, Big5…).
     const encoding = pageEncoding(this.headers.get('content-type'), this.body as Uint8Array);
-    const base = documentBaseUrl(this.#document(), url);
+    const document = this.#document();
     // A browser's navigation from this page (see RequestOptions.from).
-    const go = () => send('GET', pageUrl(target, base, encoding).href, { ...options, from: options.from ?? url });
-    const loading = pageUrlLoading(target, encoding);
+    const go = () => send('GET', pageUrl(target, documentBaseUrl(document, url, encoding), encoding).href, { ...options, from: options.from ?? url });
+    const loading = pageUrlLoading(target, encoding) ?? documentBaseLoading(document, encoding);
     return loading === null ? go() : loading.then(go);
   }
 
