@@ -36,6 +36,14 @@ describe('forms by the HTML standard', () => {
     expect(await sent(form, 'Second')).toEqual([['q', 'z'], ['second', '2']]);
   });
 
+  it('sends a named submitter without a value attribute as its name and an empty value (§4.10.21.4: the button\'s value is the empty string)', async () => {
+    const form = `<form method="post" action="/save"><input name="q" value="z">
+      <button name="go">Go</button><input type="submit" name="send"><input type="submit" value="Nameless"></form>`;
+    expect(await sent(form)).toEqual([['q', 'z'], ['go', '']]);
+    expect(await sent(form, 'send')).toEqual([['q', 'z'], ['send', '']]);
+    expect(await sent(form, 'Nameless')).toEqual([['q', 'z']]);
+  });
+
   it('sends one option of a single select: the last marked selected, and none by default in a list box (§4.10.7)', async () => {
     const form = `<form method="post" action="/save">
       <select name="two"><option selected>a</option><option selected>b</option></select>
