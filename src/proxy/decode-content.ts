@@ -9,7 +9,7 @@ import { type App, type AppLike, type Body, type Environ, toApp } from '../gatew
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { parseMediaType } from '../http/media-type.ts';
+import { responseMediaType } from './response-type.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
@@ -47,7 +47,8 @@ export interface DecodeContentOptions {
   /**
    * Decides from the `Content-Type` (the lower-case essence, `text/html`) whether a filter
    * above reads the body, so that it is decoded for every client. A response it refuses (a
-   * PDF, an image, a type-less body) is decoded only for a client whose `Accept-Encoding` does
+   * PDF, an image, a type-less body, one whose `Content-Type` is not one media type: two
+   * fields or a list) is decoded only for a client whose `Accept-Encoding` does
    * not take its coding (as nginx's `gunzip on`); a client that takes it gets the upstream's
    * bytes, `Content-Length`, strong `ETag` and `206` parts as they came. Either way such a
    * response gets `Vary: Accept-Encoding`. Called once per answer in a coding decodeContent
@@ -131,7 +132,7 @@ export function decodeContent(app: AppLike, options: DecodeContentOptions = {}):
     if (values.length !== 1) return null;
     const coding = CODINGS[values[0]!.trim().toLowerCase()];
     if (coding === undefined) return null;
-    const type = parseMediaType(headers.get('content-type')).type;
+    const type = responseMediaType(headers).type;
     return { coding, forClient: type === '' || !filter(type, environ) };
   };
   // Each answer is judged once, below (`filter` called once): the filter reads the judgement of its head.

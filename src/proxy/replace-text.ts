@@ -6,7 +6,7 @@
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { markNotAnApp } from '../gateway/not-an-app.ts';
 import { sendsHeadEarly } from '../gateway/body.ts';
-import { parseMediaType } from '../http/media-type.ts';
+import { responseMediaType } from './response-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
 import { type EventPieces, EventSplitter } from './event-stream.ts';
@@ -35,7 +35,8 @@ export interface ReplaceTextOptions {
   maxMatchLength?: number | undefined;
   /**
    * Decides from the media type (`text/css`, lower-case, no parameters) whether to rewrite a
-   * response. Default: `text/*`, JSON (`application/json`, `+json`), line-delimited JSON
+   * response; not called for one whose `Content-Type` is not one media type (two fields, or a
+   * list: `text/html; charset=utf-8, text/plain`), which passes through as an answer of no type. Default: `text/*`, JSON (`application/json`, `+json`), line-delimited JSON
    * (`application/x-ndjson`, `application/jsonl`, `application/json-seq` and aliases), JavaScript
    * (`application/javascript`, `application/ecmascript`, and the legacy `application/x-javascript`
    * and `application/x-ecmascript`) and XML (`application/xml`, `+xml`).
@@ -147,7 +148,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
   const filter = options.filter ?? isTextType;
   const version = checkVersion('replaceText', options.version);
   return bodyFilter(inner, (headers, environ) => {
-    const type = parseMediaType(headers.get('content-type'));
+    const type = responseMediaType(headers);
     if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;

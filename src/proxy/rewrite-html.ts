@@ -8,7 +8,7 @@ import { Buffer } from 'node:buffer';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { refusePromise } from '../gateway/sync-callback.ts';
 import { markNotAnApp } from '../gateway/not-an-app.ts';
-import { parseMediaType } from '../http/media-type.ts';
+import { responseMediaType } from './response-type.ts';
 import { Request } from '../request/request.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
@@ -128,7 +128,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * Typical uses: a stylesheet link appended to `head`, a banner prepended to `body`, links to
  * the upstream made public (`upstream`).
  *
- * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
+ * Applies to `text/html` and `application/xhtml+xml` responses (one `Content-Type` of one
+ * media type: two fields or a list, `text/html; charset=utf-8, text/plain`, pass through, as
+ * an answer of no type) without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
  * (UTF-16 and ISO-2022-JP, declared anywhere, pass through untouched), found as `replaceText`
  * finds it, by the same code: UTF-8 when the body starts with its byte order mark (as browsers
@@ -195,7 +197,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     rules.push({ selector: parseSelector(selector), handler: synchronous(selector, handler) });
   }
   return bodyFilter(inner, (headers, environ) => {
-    const type = parseMediaType(headers.get('content-type'));
+    const type = responseMediaType(headers);
     if (type.type !== 'text/html' && type.type !== 'application/xhtml+xml') return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
