@@ -663,6 +663,12 @@ describe('range requests under a filter that changes the content', () => {
 });
 
 describe('replaceText', () => {
+  it('refuses an empty string pattern when built, with a TypeError that says why; a RegExp matching only empty text replaces nothing, as documented', async () => {
+    expect(() => replaceText(chunked(['x']), { replacements: [['a', 'b'], ['', 'x']] })).toThrow(new TypeError('replaceText: an empty string pattern matches everywhere'));
+    const empty = replaceText(chunked(['abc'], [['Content-Type', 'text/plain']]), { replacements: [[/(?:)/g, '-']] });
+    expect((await chunksOf(empty)).text).toBe('abc');
+  });
+
   it('replaces strings and RegExp matches across chunk boundaries', async () => {
     const app = replaceText(chunked(['see http://old.exa', 'mple.com/a and http://old', '.example.com/b; year 19', '99!'], [['Content-Type', 'text/plain']]), {
       replacements: [['http://old.example.com', 'https://new.example.com'], [/year (\d{4})/, 'year <$1>']],
