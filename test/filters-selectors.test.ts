@@ -73,4 +73,23 @@ describe('rewriteHtml selectors: the attribute values HTML matches in any case',
     const page = '<html xmlns="http://www.w3.org/1999/xhtml"><head><link rel="StyleSheet" href="a.css"/></head></html>';
     expect(await rewrite(page, 'application/xhtml+xml', { 'link[rel=stylesheet]': (el) => void el.remove() })).toBe(page);
   });
+
+  it('take the i and s flags of Selectors 4 (§6.3): i any ASCII case, in any page and for any attribute; s the case as written, even for type', async () => {
+    const legacy = '<script TYPE="Text/JavaScript" src=a.js></script><a class=Big href=/A>x</a><input type=HIDDEN name=x>';
+    const out = await rewrite(legacy, 'text/html', {
+      '[type="text/javascript" i]': (el) => void el.setAttribute('data-js', '1'),
+      'a[class=big I]': (el) => void el.setAttribute('data-class', '1'),
+      "a[href^='/a'i]": (el) => void el.setAttribute('data-href', '1'),
+      'input[type=hidden s]': (el) => void el.setAttribute('data-s', '1'),
+    });
+    expect(out).toBe('<script TYPE="Text/JavaScript" src=a.js data-js="1"></script><a class=Big href=/A data-class="1" data-href="1">x</a><input type=HIDDEN name=x>');
+    const xhtml = '<html xmlns="http://www.w3.org/1999/xhtml"><head><link rel="StyleSheet" href="a.css"/></head></html>';
+    expect(await rewrite(xhtml, 'application/xhtml+xml', { 'link[rel=stylesheet i]': (el) => void el.remove() })).toBe(xhtml.replace('<link rel="StyleSheet" href="a.css"/>', ''));
+  });
+
+  it('refuse a flag without a value, or one they do not know', () => {
+    for (const selector of ['a[href i]', 'a[href=x q]', 'a[href="x" i s]', 'a[href=x ii]']) {
+      expect(() => rewriteHtml(() => [], { elements: { [selector]: () => {} } }), selector).toThrow(new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(selector)}`));
+    }
+  });
 });

@@ -46,7 +46,8 @@ export interface Selector {
 
 /** A compound: a tag name or `*`, then attribute conditions, whose quoted values may hold `]`. */
 const COMPOUND = /^\s*([A-Za-z][A-Za-z0-9-]*|\*)?((?:\[(?:[^\]"']|"[^"]*"|'[^']*')*\])*)\s*$/;
-const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'\]]+))\s*)?\]/g;
+/** An attribute condition: name, operator, the value (double-quoted, single-quoted or bare), and its `i` or `s` flag. */
+const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'\]]+))\s*(?:([iIsS])\s*)?)?\]/g;
 
 /**
  * Parses a selector list: comma-separated compounds of an optional tag name (or `*`) and any
@@ -55,10 +56,13 @@ const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']
  * space-separated words); values bare or quoted (a quoted one may hold `,` and `]`: `[content="a, b"]`).
  * Names are case-insensitive; values are not, but for those HTML lists (`rel`, `type`,
  * `http-equiv`, `lang`…: {@link ANY_CASE_VALUES}) on an HTML element in an HTML document, which
- * match in any ASCII case, as in browsers.
+ * match in any ASCII case, as in browsers. A value may end with a flag (Selectors Level 4 §6.3,
+ * in either case): `i` matches it in any ASCII case, in any document and for any attribute
+ * (`[type="text/javascript" i]`); `s` as written, even for those HTML lists.
  * Examples: `head`, `a[href]`, `link[rel=stylesheet]`, `a[href^="http://old.example.com"], img`.
  *
- * @throws TypeError for anything else (combinators, pseudo-classes, classes and ids).
+ * @throws TypeError for anything else (combinators, pseudo-classes, classes and ids, a flag
+ *   without a value or other than `i` and `s`).
  */
 export function parseSelector(text: string): Selector {
   const compounds: Compound[] = splitList(text).map((part) => {
@@ -69,8 +73,12 @@ export function parseSelector(text: string): Selector {
     for (const m of match[2]!.matchAll(ATTRIBUTE)) {
       consumed += m[0];
       const expected = m[3] ?? m[4] ?? m[5] ?? '';
-      const anyCase = condition(m[2], asciiLowercase(expected));
-      attributes.push([m[1]!.toLowerCase(), condition(m[2], expected), (value) => anyCase(asciiLowercase(value))]);
+      const exact = condition(m[2], expected);
+      const folded = condition(m[2], asciiLowercase(expected));
+      const anyCase: Test = (value) => folded(asciiLowercase(value));
+      // Selectors 4 §6.3: `i` compares in any ASCII case, `s` as written, whatever the attribute.
+      const flag = m[6]?.toLowerCase();
+      attributes.push([m[1]!.toLowerCase(), flag === 'i' ? anyCase : exact, flag === 's' ? exact : anyCase]);
     }
     if (consumed.length !== match[2]!.length) throw new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(text)}`);
     const tag = match[1] === undefined || match[1] === '*' ? null : match[1].toLowerCase();
