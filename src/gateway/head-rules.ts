@@ -81,6 +81,23 @@ export function appDeclaredLength(value: string, previous: number): number {
   return Number(value);
 }
 
+/**
+ * True when {@link appDeclaredLength} refuses the app's `Content-Length` fields in `list`
+ * (given twice, or not decimal digits alone), so the server answers 500: a layer that would
+ * drop or replace the field (`compress`) leaves such an answer as it is, for the server to
+ * refuse as without that layer, whatever the client asked for. Allocates nothing.
+ */
+export function refusesDeclaredLength(list: ReadonlyArray<readonly [string, string]>): boolean {
+  let seen = false;
+  for (let i = 0; i < list.length; i++) {
+    const pair = list[i]!;
+    if (pair[0].length !== 14 || !sameFieldName(pair[0], 'content-length')) continue;
+    if (seen || !isDigits(pair[1])) return true;
+    seen = true;
+  }
+  return false;
+}
+
 /** True for one or more ASCII digits (`/^\d+$/`, without a regular expression's call on every response). */
 function isDigits(value: string): boolean {
   if (value.length === 0) return false;

@@ -18,7 +18,7 @@ import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-a
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { keepRelayed } from '../gateway/relayed.ts';
 import { parseHttpDate } from '../http/dates.ts';
-import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
+import { checkDeclaredLength, checkNotLonger, refusesDeclaredLength } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { compressibleLoaded, isCompressible, loadCompressible, preloadCompressible } from './compressible-loader.ts';
@@ -103,7 +103,9 @@ const hasZstd = (): boolean => typeof zlib.createZstdCompress === 'function' && 
  * A response passes through untouched when it is informational, 204 or 205 (RFC 9110
  * §15.3.6: no content, not even the 20 bytes of an empty gzip); when it has a
  * `Content-Encoding` already (other than `identity`); when its `Cache-Control` has
- * `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or `filter` refuses it.
+ * `no-transform` (RFC 9111 §5.2.2.6); when it has no `Content-Type` or `filter` refuses it; or
+ * when its `Content-Length` is one the server refuses (not digits alone, or given twice: left
+ * for the server's 500, whatever the client asked for).
  * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
  * uncompressed: a body smaller than `threshold`, a client that did not ask, or a part (206, or
  * a `Content-Range`), never compressed since its range addresses the identity bytes but
@@ -213,9 +215,12 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     if (route !== null) started = await resumedAnswer(inner, environ, route, acceptEncoding, started, choice);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    const decision = started.status.startsWith('304')
-      ? decideNotModified(environ, acceptEncoding, headers, choice)
-      : decide(environ, acceptEncoding, started.status, headers, known, choice);
+    // A `Content-Length` the server refuses (its 500): left for it to refuse, not dropped by coding.
+    const decision = refusesDeclaredLength(headers.list)
+      ? NONE
+      : started.status.startsWith('304')
+        ? decideNotModified(environ, acceptEncoding, headers, choice)
+        : decide(environ, acceptEncoding, started.status, headers, known, choice);
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
       passHead(started, startResponse, decision.vary ? headers.list : started.headers);
