@@ -9,6 +9,7 @@ import { keepRelayed } from '../gateway/relayed.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { concatBytes } from '../gateway/body.ts';
+import { refusesDeclaredLength } from '../gateway/head-rules.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
@@ -106,7 +107,9 @@ function isGetBody(chunks: Uint8Array[], headers: HeaderList): boolean {
  * streamed body (a generator, an async iterable, a stream: its bytes are not known before
  * they are sent, and buffering them would hold a whole download in memory), a status other
  * than `200`, a method other than GET and HEAD (not even asked about: the app is called
- * directly), and an answer with `Cache-Control: no-store` (nothing will revalidate it).
+ * directly), an answer with `Cache-Control: no-store` (nothing will revalidate it), and one
+ * whose `Content-Length` the server refuses (not digits alone, or given twice: its 500 for
+ * every request, conditional or not).
  *
  * A layer between this one and the app that watches the body (`accessLog`, `lint`, a
  * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
@@ -183,7 +186,9 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     let headers: HeaderList | null = null;
     if (chunks !== null) {
       headers = new HeaderList(started.headers);
-      if (noStore(headers) || (method === 'HEAD' && !isGetBody(chunks, headers))) headers = null;
+      // A `Content-Length` the server refuses (its 500) is left to it: a 304, 206 or 412 of
+      // this layer's would answer in its place for a conditional request alone.
+      if (noStore(headers) || refusesDeclaredLength(headers.list) || (method === 'HEAD' && !isGetBody(chunks, headers))) headers = null;
     }
     if (headers === null) {
       if (judged !== null) {
