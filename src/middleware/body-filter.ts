@@ -10,7 +10,7 @@ import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-a
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { checkDeclaredLength, checkNotLonger } from '../gateway/head-rules.ts';
+import { checkDeclaredLength, checkNotLonger, refusesDeclaredLength } from '../gateway/head-rules.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
@@ -292,12 +292,14 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
     }
     const { started, headers } = answer;
     const declared = appContentLength(headers);
-    // Bytes in memory that belie their length are the server's to refuse (a 500), not made a whole.
-    const transform = environ.REQUEST_METHOD !== 'HEAD' && beliesLength(started.body, declared) ? null : answer.transform;
+    // A `Content-Length` the server refuses, and bytes in memory that belie their length, are
+    // the server's to refuse (a 500), not dropped or made a whole.
+    const refused = refusesDeclaredLength(headers.list);
+    const transform = refused || (environ.REQUEST_METHOD !== 'HEAD' && beliesLength(started.body, declared)) ? null : answer.transform;
     if (transform === null) {
       // The tag of these rules first: a client holding a page of no version as well (cached
       // before the version was set) is told the current one is fresh, not the old one.
-      const notModified = statusCode(started.status) === 304;
+      const notModified = !refused && statusCode(started.status) === 304;
       const variant =
         notModified &&
         ((version !== undefined && versionNotModified(environ, headers, version)) ||
