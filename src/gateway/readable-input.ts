@@ -445,8 +445,12 @@ export function prematureClose(): Error {
 /** The errors {@link readableChunks} threw for a stream that closed before its end. */
 const brokenOff = new WeakSet<Error>();
 
-/** {@link prematureClose}, remembered as the iteration's: see {@link isBrokenOff}. */
-function brokeOff(): Error {
+/**
+ * {@link prematureClose}, remembered as a body that broke off: see {@link isBrokenOff}. Also the
+ * fetch adapter's, for a runtime's own error of a request body whose client hung up (Deno's
+ * `BadResource`, workerd's `Network connection lost.`).
+ */
+export function brokeOff(): Error {
   const error = prematureClose();
   brokenOff.add(error);
   return error;

@@ -7,7 +7,7 @@
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
 import { FetchInput } from './input.ts';
-import { prematureClose } from '../../gateway/readable-input.ts';
+import { brokeOff } from '../../gateway/readable-input.ts';
 import { EMPTY_INPUT, FailedInput } from '../../gateway/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import {
@@ -280,7 +280,9 @@ const WORKERD_CONNECTION_LOST = 'Network connection lost.';
  * error for the client's body breaking off (Deno's, {@link RUNTIME_BODY_ERRORS}; workerd's
  * {@link WORKERD_CONNECTION_LOST}), which the body
  * readers answered as an app error, a logged 500, becomes an `ERR_STREAM_PREMATURE_CLOSE` error
- * (its `cause` the runtime's), which they answer `400`, as on Node. Any other error is kept: one
+ * (its `cause` the runtime's), which they answer `400`, as on Node, and which, let propagate by a
+ * raw app, is the client's doing (`isBrokenOff`): not logged by the handler or `errors`, and
+ * `accessLog`'s `499 close`, as under `serve()`. Any other error is kept: one
  * already read as an input error (Bun's `AbortError`, a Node stream's `ECONNRESET` under
  * `@hono/node-server`), and one that is not the client's (a bug in a stream the user put in
  * front of the handler stays an app error, logged, not a 400 that hides it).
@@ -288,8 +290,8 @@ const WORKERD_CONNECTION_LOST = 'Network connection lost.';
 function bodyBrokeOff(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   if (!RUNTIME_BODY_ERRORS.has(error.name) && !(error.name === 'Error' && error.message === WORKERD_CONNECTION_LOST)) return error;
-  const brokeOff = prematureClose();
-  brokeOff.message = `The request body broke off: ${error.name}: ${error.message}`;
-  brokeOff.cause = error;
-  return brokeOff;
+  const brokenOff = brokeOff();
+  brokenOff.message = `The request body broke off: ${error.name}: ${error.message}`;
+  brokenOff.cause = error;
+  return brokenOff;
 }

@@ -21,6 +21,7 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { askSecondStep, secondStepInTurn } from '../../gateway/second-step.ts';
 import { drainUnread } from './unread.ts';
+import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { bodyClosedEarly, serverShuttingDown, unlessAbort } from '../../gateway/abort.ts';
 import { abortRequestSignal } from '../../gateway/signal-controller.ts';
 import { FetchHeadWait, LEFT, stoppedOnLeaving, untilClientLeaves } from './client-gone.ts';
@@ -130,9 +131,11 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   // stream cut) is not logged a second time, as under serve(); nor, as there, the 4xx a read of
   // the request body failed with, bare or wrapped (`isBodyFailure`): the client's doing,
   // answered as that 4xx before the head, a cut after it; nor an abort once the client left
-  // (the app stopping on the request's signal, as asked: `stoppedOnLeaving`).
+  // (the app stopping on the request's signal, as asked: `stoppedOnLeaving`), nor the request
+  // body's break when its client hung up (`isBrokenOff`: Deno's and workerd's, whose request
+  // signal has not aborted then), which a raw app let propagate.
   const log = (error: unknown) => {
-    if (wasLogged(environ, error) || isBodyFailure(environ, error)) return;
+    if (wasLogged(environ, error) || isBodyFailure(environ, error) || isBrokenOff(error)) return;
     if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logRequestError(environ['tsgi.errors'], environ, '', error);
   };
   let iterator: BodyIterator | undefined;
