@@ -12,14 +12,6 @@ const WORKERD_CODINGS = new Set(['gzip', 'br']);
 /** Node's `process.versions`, where there is one. */
 const versions = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process?.versions;
 
-/**
- * Node's own `fetch()` (undici, not Bun's or Deno's, which define `process.versions.node` too):
- * it decodes a body coded with the codings of {@link UNDICI_CODINGS}, and keeps the upstream's
- * `Content-Encoding` and `Content-Length` (undici issue 2514, Hono issue 3518).
- */
-const undiciFetch =
-  !inWorkers && !('Bun' in globalThis) && !('Deno' in globalThis) && typeof versions?.undici === 'string';
-
 /** True when undici's version (`7.11.0`) is `major.minor` or later. */
 function undiciFrom(major: number, minor: number): boolean {
   const [given = 0, givenMinor = 0] = (versions?.undici ?? '0').split('.').map((part) => Number.parseInt(part, 10));
@@ -27,11 +19,27 @@ function undiciFrom(major: number, minor: number): boolean {
 }
 
 /**
- * The codings undici's `fetch()` decodes, compared without regard to case, each of a list
- * (`gzip, br`) decoded in turn; `zstd` from undici 7.11 on (undici pull request 4238: early
- * Node 24 releases bundle an older undici, which passes a `zstd` body on as it came).
+ * The codings the runtime's own `fetch()` decodes while it keeps the upstream's
+ * `Content-Encoding` and `Content-Length` (undici issue 2514, Hono issue 3518), compared
+ * without regard to case, and whether it decodes a list of them (`gzip, br`) too; `undefined`
+ * where `fetch()` decodes nothing so (workerd: see {@link decodedByRuntime}), or is not known:
+ *
+ * - Node's (undici; Bun and Deno define `process.versions.node` too, so they are told apart
+ *   first): `gzip`, `x-gzip`, `deflate`, `br`, and `zstd` from undici 7.11 on (undici pull
+ *   request 4238: early Node 24 releases bundle an older undici, which passes a `zstd` body on
+ *   as it came); each of a list, in turn.
+ * - Bun's (1.4): `gzip`, `x-gzip`, `deflate`, `br`, `zstd`; a list is passed on coded.
+ * - Deno's (2.9): `gzip` and `br`; `x-gzip`, `deflate`, `zstd` and a list are passed on coded.
  */
-const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]);
+const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean } | undefined = inWorkers
+  ? undefined
+  : 'Bun' in globalThis
+    ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']), lists: false }
+    : 'Deno' in globalThis
+      ? { codings: new Set(['gzip', 'br']), lists: false }
+      : typeof versions?.undici === 'string'
+        ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]), lists: true }
+        : undefined;
 
 /**
  * True when `response`'s body is no longer coded as its `Content-Encoding` says, the runtime
@@ -42,23 +50,25 @@ const UNDICI_CODINGS = new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFro
  *   text (unless made with `encodeBody: 'manual'`), and `fetch()` and service bindings decode
  *   what they receive (unless asked `encodeResponseBody: 'manual'`) while keeping the
  *   upstream's fields. Any other coding (`deflate`) is the body's own.
- * - on Node, a `Response` that `fetch()` gave (it has a `url`; one the handler made has none)
- *   whose codings are all among those undici decodes. One without a body (the answer to a
- *   HEAD, a 304) counts too: its fields describe the coded bytes its GET would have, and the
- *   GET's answer loses them, so it does as well (RFC 9110 §9.3.2: a HEAD's fields are the
- *   GET's; RFC 9111 §4.3.4: a cache takes a 304's fields into the response it stored). The
- *   handler's own `Response` with a `Content-Encoding` (a framework's compress middleware)
- *   holds coded bytes, and keeps it.
- *
- * Elsewhere (Bun, Deno, whose `fetch()` decodes other sets), false.
+ * - on Node, Bun and Deno, a `Response` that `fetch()` gave (it has a `url`; one the handler
+ *   made has none) whose coding is one that runtime's `fetch()` decodes ({@link FETCH_DECODES}).
+ *   One without a body (the answer to a HEAD, a 304) counts too: its fields describe the coded
+ *   bytes its GET would have, and the GET's answer loses them, so it does as well (RFC 9110
+ *   §9.3.2: a HEAD's fields are the GET's; RFC 9111 §4.3.4: a cache takes a 304's fields into
+ *   the response it stored). The handler's own `Response` with a `Content-Encoding` (a
+ *   framework's compress middleware) holds coded bytes, and keeps it; so does one fetched with
+ *   Bun's `decompress: false`, which cannot be told from a decoded one: rebuild that one
+ *   (`new Response(res.body, res)`) to keep its fields.
  */
 export function decodedByRuntime(response: globalThis.Response): boolean {
   const coding = response.headers.get('content-encoding');
   if (coding === null) return false;
   if (inWorkers) return WORKERD_CODINGS.has(coding);
-  if (!undiciFetch || response.url === '') return false;
+  if (FETCH_DECODES === undefined || response.url === '') return false;
+  const { codings, lists } = FETCH_DECODES;
+  if (!lists) return codings.has(coding.trim().toLowerCase());
   // Not `codingsOf`: undici takes an empty element (`gzip, `) for an unknown coding and decodes nothing.
-  return coding.split(',').every((one) => UNDICI_CODINGS.has(one.trim().toLowerCase()));
+  return coding.split(',').every((one) => codings.has(one.trim().toLowerCase()));
 }
 
 /**

@@ -127,10 +127,12 @@ function isFetchResponse(value: unknown): value is globalThis.Response {
  * On Cloudflare Workers an answer with `Content-Encoding: gzip` or `br` loses that field and
  * its `Content-Length`: such a body is not coded there (workerd decodes what `fetch()` and
  * service bindings receive, and codes its own answers when it sends them); other codings
- * (`deflate`) and uncoded answers keep both. On Node, so does a `Response` that `fetch()` gave
- * the handler (`return fetch(upstream)`) with codings undici decodes (`gzip`, `deflate`, `br`,
- * `zstd` from undici 7.11, bundled by recent Node 24 releases): its body is the decoded text, where the fields still describe the
- * upstream's coded bytes (`decodedByRuntime`). A `Response` the handler made keeps them: one
+ * (`deflate`) and uncoded answers keep both. On Node, Bun and Deno, so does a `Response` that
+ * `fetch()` gave the handler (`return fetch(upstream)`) with a coding that runtime's `fetch()`
+ * decodes (Node's undici: `gzip`, `deflate`, `br`, `zstd` from undici 7.11, bundled by recent
+ * Node 24 releases, and a list of them; Bun: `gzip`, `deflate`, `br`, `zstd`; Deno: `gzip`,
+ * `br`): its body is the decoded text, where the fields still describe the upstream's coded
+ * bytes (`decodedByRuntime`). A `Response` the handler made keeps them: one
  * rebuilt from a fetched one (`new Response(res.body, res)`) cannot be told from it, so drop
  * the two fields there yourself.
  *
