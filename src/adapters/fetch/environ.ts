@@ -204,7 +204,9 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
 
 /**
  * Builds the environ of a fetch `Request`: scheme, host and port from its URL (a URL of the
- * path alone, Bun's for a request without Host, from the server's: `serverOrigin`), `PATH_INFO`
+ * path alone, Bun's for a request without Host, from the server's: `serverOrigin`; no
+ * `HTTP_HOST` made up from it then, nor from the `localhost` Deno's URL names for such a
+ * request), `PATH_INFO`
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
  * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used;
@@ -251,13 +253,30 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   // comes with the request), so the environ has none, as serve() has none for a GET without
   // a body; a declared 0 is what the input holds, and stays.
   else if (request.body === null && environ.CONTENT_LENGTH !== undefined && Number(environ.CONTENT_LENGTH) !== 0) delete environ.CONTENT_LENGTH;
-  // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
-  if (environ.HTTP_HOST === undefined && !pathOnly) environ.HTTP_HOST = authority;
+  // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority, but
+  // for Deno's own `localhost` of a request that named none (see madeUpByDeno).
+  if (environ.HTTP_HOST === undefined && !pathOnly && !madeUpByDeno(authority)) environ.HTTP_HOST = authority;
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   setClientAddress(environ, request, env);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize, false);
   return environ;
+}
+
+/** True on Deno (see {@link madeUpByDeno}). */
+const IN_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
+
+/**
+ * True for the authority of a request URL Deno made up: to a request that named no host (an
+ * HTTP/1.0 one without `Host`, a health check's, or an HTTP/1.1 one without it, which Deno
+ * hands on), Deno gives a URL of `localhost` and its port, `http://localhost:8000/health`.
+ * Taken as a `Host`, it was refused `400 untrusted Host header` under `trustedHosts`, where
+ * `serve()` and Bun let such a request through with no `HTTP_HOST`. An HTTP/2 request whose
+ * `:authority` is `localhost:<port>` (Deno hands no `Host` over HTTP/2) cannot be told from it,
+ * and goes without `HTTP_HOST` too: it names this server itself.
+ */
+function madeUpByDeno(authority: string): boolean {
+  return IN_DENO && (authority === 'localhost' || authority.startsWith('localhost:'));
 }
 
 /**
