@@ -1,12 +1,16 @@
 /**
  * A client that hangs up in the middle of its upload to a raw app that reads `tsgi.input`
- * itself and lets the failure propagate, under `toFetchHandler` on Bun and Deno: the client's
+ * itself and lets the failure propagate, under `toFetchHandler` on Bun, Deno and workerd: the client's
  * doing, as under `serve()`: neither `errors` nor the handler logs an app error, and
- * `accessLog` writes `499 close` for the app's failure. Deno fails the body with `BadResource`, which the adapter
- * turns into a premature close. Runs test/runtimes/scripts/fetch-cut-upload-raw.ts over a real
- * socket on 127.0.0.1.
+ * `accessLog` writes `499 close` for the app's failure. Deno fails the body with `BadResource`,
+ * workerd with `Network connection lost.`, which the adapter turns into a premature close. Runs
+ * test/runtimes/scripts/fetch-cut-upload-raw.ts (Bun, Deno) and the Worker
+ * test/runtimes/scripts/workerd-cut-upload-raw.ts over a real socket on 127.0.0.1.
  */
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { startWorkerd } from './rows.ts';
 import { SCRIPT_RUNTIMES, runScript } from './run-script.ts';
 
 it.each(SCRIPT_RUNTIMES)('logs a raw app’s cut upload as the client’s close, not a 500, under %s', async (runtime) => {
@@ -16,4 +20,28 @@ it.each(SCRIPT_RUNTIMES)('logs a raw app’s cut upload as the client’s close,
   // Under errors the app answers errors' 500, unlogged; Deno, whose request signal does not abort
   // for a client gone mid-upload, cannot tell that nobody reads it (accessLog: 500 end).
   expect(underErrors).toMatch(/^errors: access: (499 close|500 end)$/);
+});
+
+it('logs a raw app’s cut upload as the client’s close, not a 500, under workerd', async () => {
+  const server = await startWorkerd(fileURLToPath(new URL('./scripts/workerd-cut-upload-raw.ts', import.meta.url)), '/logged');
+  try {
+    const { hostname, port } = new URL(server.origin);
+    for (const path of ['/errors', '/bare']) {
+      const socket = net.connect(Number(port), hostname, () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n\r\n`);
+        socket.write('x'.repeat(1000));
+        setTimeout(() => socket.destroy(), 200);
+      });
+      socket.on('error', () => undefined);
+    }
+    let logged: string[] = [];
+    for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+      logged = (await (await fetch(`${server.origin}/logged`)).text()).split('\n').filter(Boolean).sort();
+      if (logged.filter((line) => line.includes(': access: ')).length === 2) break;
+    }
+    // workerd never aborts the request's signal: errors' 500 answer cannot be told unread (500 end).
+    expect(logged).toEqual(['/bare: access: 499 close', '/errors: access: 500 end']);
+  } finally {
+    await server.stop();
+  }
 });
