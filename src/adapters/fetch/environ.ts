@@ -30,6 +30,7 @@ import { serverOrigin } from './origin.ts';
 import { fieldOctets, inWorkers } from '../../gateway/workers.ts';
 import { limitBody } from '../body-limit.ts';
 import { requestSignalController } from '../../gateway/signal-controller.ts';
+import { tellClientGone } from '../../gateway/client-gone.ts';
 
 /**
  * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same
@@ -181,7 +182,7 @@ function fetchEnvironFields(
   // No body (`request.body` is `null`): the readers' shared empty input, a `BufferedInput`, which
   // they neither claim nor mark as read; an input of this adapter's shared by every such request
   // carried one request's form parse (read, not kept) into the body reads of all the next ones.
-  this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : new FetchInput(body, bodyBrokeOff);
+  this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : new FetchInput(body, bodyBrokeOff, this);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;
@@ -306,11 +307,14 @@ const WORKERD_CONNECTION_LOST = 'Network connection lost.';
  * `@hono/node-server`), and one that is not the client's (a bug in a stream the user put in
  * front of the handler stays an app error, logged, not a 400 that hides it).
  */
-function bodyBrokeOff(error: unknown): unknown {
+function bodyBrokeOff(error: unknown, environ: Environ): unknown {
   if (!(error instanceof Error)) return error;
   if (!RUNTIME_BODY_ERRORS.has(error.name) && !(error.name === 'Error' && error.message === WORKERD_CONNECTION_LOST)) return error;
   const brokenOff = brokeOff();
   brokenOff.message = `The request body broke off: ${error.name}: ${error.message}`;
   brokenOff.cause = error;
+  // The client is gone (neither runtime aborts the request's signal for it): told to the layers
+  // watching, as `serve()` tells them when the connection closes (`accessLog`'s `499 close`).
+  tellClientGone(environ);
   return brokenOff;
 }

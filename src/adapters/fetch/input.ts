@@ -19,19 +19,22 @@ type Step = IteratorResult<Uint8Array, undefined>;
  * (`drainUnread`).
  *
  * @param readFailure - maps an error of the stream's `read()` to the one the iteration throws
- *   (a runtime's own error for a client gone becomes an input error).
+ *   (a runtime's own error for a client gone becomes an input error), told the `owner` too
+ *   (the request's environ: the client gone is told to the layers watching for it).
  */
-export class FetchInput implements AsyncIterable<Uint8Array> {
+export class FetchInput<O = unknown> implements AsyncIterable<Uint8Array> {
   readonly #stream: ReadableStream<Uint8Array>;
-  readonly #readFailure: (error: unknown) => unknown;
+  readonly #readFailure: (error: unknown, owner: O) => unknown;
+  readonly #owner: O;
 
-  constructor(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown) => unknown) {
+  constructor(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown, owner: O) => unknown, owner: O) {
     this.#stream = stream;
     this.#readFailure = readFailure;
+    this.#owner = owner;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
-    return readOn(this.#stream, this.#readFailure);
+    return readOn(this.#stream, this.#readFailure, this.#owner);
   }
 
   get [Symbol.toStringTag](): string {
@@ -52,7 +55,7 @@ export function wasLeftPartWay(stream: ReadableStream<Uint8Array>): boolean {
 }
 
 /** One iteration of a {@link FetchInput}: see there. */
-function readOn(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown) => unknown): AsyncIterator<Uint8Array, undefined> {
+function readOn<O>(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown, owner: O) => unknown, owner: O): AsyncIterator<Uint8Array, undefined> {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let over = false;
   /** Stops the iteration; `left`: returned before the stream's end (see {@link wasLeftPartWay}). */
@@ -77,7 +80,7 @@ function readOn(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown
         step = await reader.read();
       } catch (error) {
         finish();
-        throw readFailure(error);
+        throw readFailure(error, owner);
       }
       if (step.done) {
         finish();
