@@ -82,20 +82,29 @@ export function appDeclaredLength(value: string, previous: number): number {
 }
 
 /**
+ * The app's `Content-Length` in `list` as the server reads it ({@link appDeclaredLength}): its
+ * value in bytes, -1 when there is none, or -2 when the server refuses it (given twice, or not
+ * decimal digits alone), its 500 whatever the status or method. Allocates nothing.
+ */
+export function declaredLengthOf(list: ReadonlyArray<readonly [string, string]>): number {
+  let value: string | undefined;
+  for (let i = 0; i < list.length; i++) {
+    const pair = list[i]!;
+    if (pair[0].length !== 14 || !sameFieldName(pair[0], 'content-length')) continue;
+    if (value !== undefined || !isDigits(pair[1])) return -2;
+    value = pair[1];
+  }
+  return value === undefined ? -1 : Number(value);
+}
+
+/**
  * True when {@link appDeclaredLength} refuses the app's `Content-Length` fields in `list`
  * (given twice, or not decimal digits alone), so the server answers 500: a layer that would
  * drop or replace the field (`compress`) leaves such an answer as it is, for the server to
  * refuse as without that layer, whatever the client asked for. Allocates nothing.
  */
 export function refusesDeclaredLength(list: ReadonlyArray<readonly [string, string]>): boolean {
-  let seen = false;
-  for (let i = 0; i < list.length; i++) {
-    const pair = list[i]!;
-    if (pair[0].length !== 14 || !sameFieldName(pair[0], 'content-length')) continue;
-    if (seen || !isDigits(pair[1])) return true;
-    seen = true;
-  }
-  return false;
+  return declaredLengthOf(list) === -2;
 }
 
 /** True for one or more ASCII digits (`/^\d+$/`, without a regular expression's call on every response). */

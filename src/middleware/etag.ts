@@ -9,14 +9,13 @@ import { keepRelayed } from '../gateway/relayed.ts';
 import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-app.ts';
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { concatBytes } from '../gateway/body.ts';
-import { refusesDeclaredLength } from '../gateway/head-rules.ts';
+import { declaredLengthOf } from '../gateway/head-rules.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
-import { appContentLength } from './body-filter.ts';
 
 /**
  * What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before
@@ -76,16 +75,22 @@ function chunksOf(body: Body): Uint8Array[] | null {
 }
 
 /**
- * True when `chunks`, the body in memory of a `200` answered to HEAD, are the GET body: a raw
- * app that answers HEAD as GET (the server drops the bytes, docs/spec.md §7.2). Not when they
- * are empty (an app that knows HEAD, a `Response`: they say nothing of the GET body), nor when
- * they do not add up to the app's `Content-Length` (that GET would be the server's 500).
+ * True when the server sends `chunks`, the body in memory of a `200`, as the answer to the
+ * request (`head`: a HEAD), so this layer may tag it and answer a conditional or range request
+ * in its place: the app's `Content-Length` is one the server takes (`declaredLengthOf`) and, for
+ * a GET, they add up to it (the server's 500 otherwise, which a 304, 206 or 412 of this layer's
+ * would hide from a conditional request alone). For a HEAD they must be the GET body, a raw app
+ * that answers HEAD as GET (the server drops the bytes, docs/spec.md §7.2): not empty (an app
+ * that knows HEAD, a `Response`: they say nothing of the GET body), and adding up to the field
+ * (else that GET would be the server's 500).
  */
-function isGetBody(chunks: Uint8Array[], headers: HeaderList): boolean {
+function sentAsGiven(chunks: Uint8Array[], headers: HeaderList, head: boolean): boolean {
+  const declared = declaredLengthOf(headers.list);
+  if (declared === -2) return false;
+  if (declared === -1 && !head) return true;
   let size = 0;
   for (const chunk of chunks) size += chunk.byteLength;
-  const declared = appContentLength(headers);
-  return size > 0 && (declared === -1 || declared === size);
+  return declared === -1 ? size > 0 : declared === size && (size > 0 || !head);
 }
 
 /**
@@ -108,8 +113,8 @@ function isGetBody(chunks: Uint8Array[], headers: HeaderList): boolean {
  * they are sent, and buffering them would hold a whole download in memory), a status other
  * than `200`, a method other than GET and HEAD (not even asked about: the app is called
  * directly), an answer with `Cache-Control: no-store` (nothing will revalidate it), and one
- * whose `Content-Length` the server refuses (not digits alone, or given twice: its 500 for
- * every request, conditional or not).
+ * whose `Content-Length` the server refuses (not digits alone, or given twice; to a GET, one
+ * its bytes do not add up to: its 500 for every such request, conditional or not).
  *
  * A layer between this one and the app that watches the body (`accessLog`, `lint`, a
  * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
@@ -186,9 +191,9 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     let headers: HeaderList | null = null;
     if (chunks !== null) {
       headers = new HeaderList(started.headers);
-      // A `Content-Length` the server refuses (its 500) is left to it: a 304, 206 or 412 of
-      // this layer's would answer in its place for a conditional request alone.
-      if (noStore(headers) || refusesDeclaredLength(headers.list) || (method === 'HEAD' && !isGetBody(chunks, headers))) headers = null;
+      // What the server refuses (its 500) is left to it: a 304, 206 or 412 of this layer's
+      // would answer in its place for a conditional request alone.
+      if (noStore(headers) || !sentAsGiven(chunks, headers, method === 'HEAD')) headers = null;
     }
     if (headers === null) {
       if (judged !== null) {
