@@ -10,7 +10,7 @@ import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-a
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { checkChunk, closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { checkDeclaredLength, checkNotLonger, refusesDeclaredLength } from '../gateway/head-rules.ts';
+import { checkDeclaredLength, checkNotLonger, declaredLengthOf } from '../gateway/head-rules.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
@@ -57,17 +57,6 @@ function dropByteFields(headers: HeaderList): void {
   headers.delete('content-length');
   headers.delete('accept-ranges');
   for (const name of DIGEST_FIELDS) headers.delete(name);
-}
-
-/**
- * The app's `Content-Length` in bytes (decimal digits, RFC 9110 §8.6; spaces around them
- * allowed), or -1 for none or one that is no plain number. {@link markTransformed} drops the
- * field, and with it the server's check that the body keeps to it, which a filter then makes
- * itself ({@link bodyFilter}, `compress`).
- */
-export function appContentLength(headers: HeaderList): number {
-  const field = headers.get('content-length');
-  return field !== null && /^\d+$/.test(field.trim()) ? Number(field) : -1;
 }
 
 /**
@@ -291,10 +280,10 @@ export function bodyFilter(app: AppLike, transformation: ChooseTransform, option
       if (unversioned !== null) environ.HTTP_IF_NONE_MATCH = ifNoneMatch;
     }
     const { started, headers } = answer;
-    const declared = appContentLength(headers);
-    // A `Content-Length` the server refuses, and bytes in memory that belie their length, are
-    // the server's to refuse (a 500), not dropped or made a whole.
-    const refused = refusesDeclaredLength(headers.list);
+    // A `Content-Length` the server refuses (-2), and bytes in memory that belie their length,
+    // are the server's to refuse (a 500), not dropped or made a whole.
+    const declared = declaredLengthOf(headers.list);
+    const refused = declared === -2;
     const transform = refused || (environ.REQUEST_METHOD !== 'HEAD' && beliesLength(started.body, declared)) ? null : answer.transform;
     if (transform === null) {
       // The tag of these rules first: a client holding a page of no version as well (cached

@@ -18,12 +18,11 @@ import { type StartedApp, callAppKeepingHead, passHead } from '../gateway/call-a
 import { passingFirstStepFailure } from '../gateway/first-step-failure.ts';
 import { keepRelayed } from '../gateway/relayed.ts';
 import { parseHttpDate } from '../http/dates.ts';
-import { checkDeclaredLength, checkNotLonger, refusesDeclaredLength } from '../gateway/head-rules.ts';
+import { checkDeclaredLength, checkNotLonger, declaredLengthOf, refusesDeclaredLength } from '../gateway/head-rules.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { compressibleLoaded, isCompressible, loadCompressible, preloadCompressible } from './compressible-loader.ts';
 import {
-  appContentLength,
   isNoTransform,
   markTransformed,
   weakenDatedNotModified,
@@ -215,12 +214,13 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     if (route !== null) started = await resumedAnswer(inner, environ, route, acceptEncoding, started, choice);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    // A `Content-Length` the server refuses (its 500): left for it to refuse, not dropped by coding.
-    const decision = refusesDeclaredLength(headers.list)
-      ? NONE
-      : started.status.startsWith('304')
-        ? decideNotModified(environ, acceptEncoding, headers, choice)
-        : decide(environ, acceptEncoding, started.status, headers, known, choice);
+    // A `Content-Length` the server refuses (its 500): left for it to refuse, not dropped by a
+    // coding or by a 304's weakened tag (`decide` reads the field of any other answer itself).
+    const decision = !started.status.startsWith('304')
+      ? decide(environ, acceptEncoding, started.status, headers, known, choice)
+      : refusesDeclaredLength(headers.list)
+        ? NONE
+        : decideNotModified(environ, acceptEncoding, headers, choice);
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
       passHead(started, startResponse, decision.vary ? headers.list : started.headers);
@@ -378,7 +378,9 @@ function decide(
   // The 200 it is part of would vary by `Accept-Encoding`, and a 206 carries that 200's `Vary`
   // (RFC 9110 §15.3.7), so a cache does not answer a client of another coding with it.
   if (partial) return VARY_ONLY;
-  const declared = appContentLength(headers);
+  const declared = declaredLengthOf(headers.list);
+  // One the server refuses (its 500, whatever the client asked for) is left to it, not dropped.
+  if (declared === -2) return NONE;
   let size = declared === -1 ? null : declared;
   let knownSize: number | undefined;
   const inMemory = known === null ? -1 : known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
