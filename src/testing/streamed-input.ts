@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { discardedBody } from '../gateway/readable-input.ts';
 
 /**
  * A request body the test client streams into `tsgi.input`: a `ReadableStream` of bytes (as
@@ -73,7 +74,8 @@ const kind = (value: unknown) => (value === null ? 'null' : typeof value === 'ob
  * "The request body could not be read completely"), with an error of code `ECONNRESET` whose
  * message says why: the producer threw (its error is the `cause`), it ended short of the
  * declared `Content-Length`, or went past it (the client, as undici's, gives up and resets the
- * connection). A chunk that is no `Uint8Array` fails the read with a `TypeError` (the test's
+ * connection); or the call was over first ({@link StreamedInput.close}: a body not begun fails
+ * as discarded instead). A chunk that is no `Uint8Array` fails the read with a `TypeError` (the test's
  * mistake: answered 500 and logged). Once failed, every read throws the same error.
  */
 export class StreamedInput implements AsyncIterable<Uint8Array> {
@@ -117,10 +119,16 @@ export class StreamedInput implements AsyncIterable<Uint8Array> {
    * its stream), as the connection the server closes after the answer: a generator's `finally`
    * runs. What that throws is ignored. Settles once the producer has stopped; not to be waited
    * for while a pull is under way (a generator takes its `return()` only after its pending step).
+   *
+   * The body is then failed, never ended, as `serve()` leaves one after the answer (spec §3): a
+   * read begun later, of a body nobody had begun, throws the server's `discardedBody()` error; a
+   * read under way (the pull waiting now) or one of a body read in part throws a broken-off
+   * body's error (the readers' 400), not an end that would make the part read look whole.
    */
   async close(): Promise<void> {
     if (this.#state !== 'open') return;
-    this.#state = 'done';
+    this.#state = 'failed';
+    this.#error = this.#received === 0 && this.#pulling === undefined ? discardedBody() : brokenBody('the request body was cut off: the call was over before the app read it whole');
     try {
       await this.#producer.close();
     } catch {
@@ -150,7 +158,7 @@ export class StreamedInput implements AsyncIterable<Uint8Array> {
       } catch (error) {
         throw this.#fail(brokenBody(`the request body broke off: its producer threw: ${error instanceof Error ? error.message : String(error)}`, error));
       }
-      if (this.#state !== 'open') return { done: true, value: undefined }; // closed meanwhile
+      if (this.#state !== 'open') throw this.#error; // closed meanwhile: failed by close()
       if (step.done) {
         if (this.#declared !== -1 && this.#received < this.#declared) {
           throw this.#fail(brokenBody(`the request body ended after ${this.#received} of the ${this.#declared} bytes its Content-Length declared`));
