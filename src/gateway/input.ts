@@ -66,19 +66,29 @@ export function readsThrough(view: AsyncIterable<Uint8Array>, input: AsyncIterab
 }
 
 /**
+ * The live inputs a reader read without keeping them ({@link consumeInput}), or whose read
+ * failed after it began ({@link spoilInput}), with the error a later reader's claim throws.
+ */
+const consumed = new WeakMap<AsyncIterable<Uint8Array>, unknown>();
+
+/**
  * Records that a read of `input` failed after it began: `environ['tsgi.input']` becomes a
  * {@link FailedInput} of `error` when it holds `input`, or a view of it ({@link readsThrough}:
  * the server's limit past which a layer above counts what the app reads), unless the environ
- * already holds another input.
+ * already holds another input. A live `input` is marked failed itself too (and the input it is
+ * a view of, if any), as a consumed one is ({@link consumeInput}): a reader that claims it from another environ holding it (the layer
+ * above an app given a spread copy, `{ ...environ, PATH_INFO }`) gets `error` from
+ * {@link claimInput}, rather than the rest of the body, whose start the failed read took.
  */
 export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, error: unknown): void {
+  // The input read and what it reads through (a view's own input): each had bytes taken.
+  for (let marked: AsyncIterable<Uint8Array> | undefined = input; marked !== undefined; marked = views.get(marked)) {
+    if (!(marked instanceof BufferedInput || marked instanceof FailedInput)) consumed.set(marked, error);
+  }
   let held: AsyncIterable<Uint8Array> | undefined = environ['tsgi.input'];
   while (held !== undefined && held !== input) held = views.get(held);
   if (held !== undefined) environ['tsgi.input'] = new FailedInput(error);
 }
-
-/** The live inputs a reader read without keeping them, with the error of a later reader (see {@link consumeInput}). */
-const consumed = new WeakMap<AsyncIterable<Uint8Array>, Error>();
 
 /**
  * Records that a reader read `input` without keeping the bytes (a multipart form parse, whose
@@ -99,8 +109,11 @@ export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>,
   if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
 }
 
-/** The error {@link consumeInput} left for the readers of `input` after the one that consumed it; `undefined` when none did. */
-export function consumedError(input: AsyncIterable<Uint8Array>): Error | undefined {
+/**
+ * The error {@link consumeInput} left for the readers of `input` after the one that consumed
+ * it, or {@link spoilInput} after the read that failed; `undefined` when none did.
+ */
+export function consumedError(input: AsyncIterable<Uint8Array>): unknown {
   return consumed.get(input);
 }
 
@@ -129,7 +142,8 @@ const readers = new WeakMap<AsyncIterable<Uint8Array>, string>();
  *
  * @param reader - what reads it, for the message of the reader refused: `'the form parse (req.form(), files() or params())'`.
  * @throws Error when a reader read `input` and did not keep it ({@link consumeInput}: `the
- *   request body was read by <reader> and not kept: …`); when another reader has claimed
+ *   request body was read by <reader> and not kept: …`); the error of a read of `input` that
+ *   failed after it began ({@link spoilInput}: a `413`, the `400` of a body broken off); when another reader has claimed
  *   `input` and not released it: `the request body is being read by <reader>: await that read
  *   before reading the body again (await req.bytes() first to keep the body for every reader
  *   after it)`.
