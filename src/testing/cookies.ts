@@ -57,15 +57,23 @@ function stored(cookie: Cookie): StoredCookie {
 const AGE_LIMIT = 400 * 24 * 60 * 60;
 
 /**
- * Cuts the lifetime `cookie` asks for (its `Max-Age`, else its `Expires`) to {@link AGE_LIMIT}
- * from now, as browsers do: a `Max-Age=63072000` (two years) lasts 400 days, and one past what
- * a `Date` holds (`Max-Age=99999999999999999999`) no longer expires at an Invalid Date.
+ * Fixes when `cookie` expires as it is received: a positive `Max-Age` becomes the `Expires` it
+ * means, now plus that many seconds (RFC 6265 §5.2.2: the expiry time is taken at receipt), so
+ * sending the cookie does not move it (tough-cookie counts a `Max-Age` from the cookie's last
+ * use: a `Max-Age=1800` session sent every minute never expired); and cuts that lifetime (the
+ * `Max-Age`, else the `Expires`) to {@link AGE_LIMIT} from now, as browsers do: a
+ * `Max-Age=63072000` (two years) lasts 400 days, and one past what a `Date` holds
+ * (`Max-Age=99999999999999999999`) no longer expires at an Invalid Date. A `Max-Age` of 0 or
+ * less is left as it is: the cookie is expired, and removes the one it replaces.
  */
-function capAge(cookie: Cookie): void {
+function fixExpiry(cookie: Cookie): void {
+  const now = Date.now();
   if (typeof cookie.maxAge === 'number') {
-    if (cookie.maxAge > AGE_LIMIT) cookie.maxAge = AGE_LIMIT;
+    if (!(cookie.maxAge > 0)) return;
+    cookie.expires = new Date(now + Math.min(cookie.maxAge, AGE_LIMIT) * 1000);
+    cookie.maxAge = null;
   } else if (cookie.maxAge == null && cookie.expires instanceof Date) {
-    const limit = Date.now() + AGE_LIMIT * 1000;
+    const limit = now + AGE_LIMIT * 1000;
     if (!(cookie.expires.getTime() <= limit)) cookie.expires = new Date(limit);
   }
 }
@@ -202,7 +210,7 @@ export class CookieJar {
     if (parsed !== undefined && !parsed.secure && !isTrustworthy(new URL(url)) && this.#shadowsSecure(parsed, url)) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} set over http would replace or shadow a Secure one: browsers ignore it`);
     }
-    if (parsed !== undefined) capAge(parsed);
+    if (parsed !== undefined) fixExpiry(parsed);
     try {
       this.#jar.setCookieSync(parsed ?? line, url, { ignoreError: false });
     } catch (error) {
