@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Cookie, CookieJar as ToughJar, canonicalDomain, defaultPath, domainMatch, pathMatch } from 'tough-cookie';
+import { Cookie, CookieJar as ToughJar, MemoryCookieStore, canonicalDomain, defaultPath, domainMatch, getPublicSuffix, pathMatch } from 'tough-cookie';
 import { COOKIE_OPTIONS, type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
 import { checkOptions } from '../gateway/option-names.ts';
 import { isTrustworthy } from './trustworthy.ts';
@@ -78,6 +78,20 @@ function fixExpiry(cookie: Cookie): void {
   }
 }
 
+/** The most cookies kept for one site (its registrable domain: `example.com` for `a.example.com`), as Chrome and Firefox keep 180. */
+const COOKIES_PER_SITE = 180;
+
+/** When `cookie` was last sent (else set), in ms. */
+function lastUsed(cookie: Cookie): number {
+  const at = cookie.lastAccessed ?? cookie.creation;
+  return at instanceof Date ? at.getTime() : 0;
+}
+
+/** The least recently used first; of those used at once (sent by the same request), the oldest. */
+function leastRecentlyUsed(a: Cookie, b: Cookie): number {
+  return lastUsed(a) - lastUsed(b) || (a.creationIndex ?? 0) - (b.creationIndex ?? 0);
+}
+
 /**
  * The value of the cookie `line` (a `Set-Cookie` value) sets when it has no name, as RFC
  * 6265bis §5.6 reads it: all of its name-value pair when that has no `=`, what follows an `=`
@@ -134,7 +148,9 @@ function domainOf(domain: string, url: string): string | null {
  */
 export class CookieJar {
   // `looseMode`: a `Set-Cookie` without `=`, or with one first, is a nameless cookie (RFC 6265bis §5.6), as browsers keep it.
-  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true, looseMode: true });
+  /** The jar's store, whose index {@link CookieJar.#evict} reads a site's cookies from. */
+  readonly #store = new MemoryCookieStore();
+  readonly #jar = new ToughJar(this.#store, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true, looseMode: true });
   readonly #defaultUrl: string;
   /** False for the jar of a client made with `cookies: false`, which `set` refuses. */
   readonly #enabled: boolean;
@@ -151,6 +167,7 @@ export class CookieJar {
 
   /** Stores the `Set-Cookie` field values of an answer to `url`; invalid ones are ignored. */
   store(url: string, setCookies: readonly string[]): void {
+    if (setCookies.length === 0) return;
     for (const line of setCookies) {
       try {
         this.#setCookie(line, url);
@@ -158,6 +175,39 @@ export class CookieJar {
         // RFC 6265 §5.3: a cookie the user agent would not store is ignored entirely.
       }
     }
+    this.#evict(url);
+  }
+
+  /**
+   * Bounds the cookies of the site of `url` (the host a cookie was just stored from) as browsers
+   * bound theirs (RFC 6265 §5.3 step 12 lets a user agent evict): its expired cookies go, then,
+   * past {@link COOKIES_PER_SITE}, its least recently used. Without it a client that went on
+   * through an app setting a cookie of a new name or path per request (a per-form token, a
+   * per-page preference) kept every one, and sent them all. Reads that site's domains alone.
+   */
+  #evict(url: string): void {
+    const host = canonicalDomain(new URL(url).hostname) ?? '';
+    const site = getPublicSuffix(host, { ignoreError: true }) ?? host;
+    const index = this.#store.idx;
+    const now = Date.now();
+    const live: Cookie[] = [];
+    for (const domain in index) {
+      if (domain !== site && !domain.endsWith(`.${site}`)) continue;
+      for (const path in index[domain]) {
+        for (const cookie of Object.values(index[domain]![path]!)) {
+          if (cookie.TTL(now) <= 0) this.#remove(cookie);
+          else live.push(cookie);
+        }
+      }
+    }
+    if (live.length <= COOKIES_PER_SITE) return;
+    live.sort(leastRecentlyUsed);
+    for (let i = 0; i < live.length - COOKIES_PER_SITE; i++) this.#remove(live[i]!);
+  }
+
+  /** Removes `cookie` from the store (the memory store removes it at once). */
+  #remove(cookie: Cookie): void {
+    this.#store.removeCookie(cookie.domain ?? '', cookie.path ?? '', cookie.key, () => undefined);
   }
 
   /**
@@ -294,6 +344,7 @@ export class CookieJar {
     const url = options.domain ? `${options.secure ? 'https' : base.protocol.slice(0, -1)}://${options.domain.replace(/^\./, '')}/` : base.href;
     const secureUrl = options.secure ? url.replace(/^http:/, 'https:') : url;
     this.#setCookie(serializeSetCookie(name, value, options), secureUrl);
+    this.#evict(secureUrl);
     return this;
   }
 
