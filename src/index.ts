@@ -17,6 +17,7 @@ export { EnvironHeaders } from './datastructures/environ-headers.ts';
 export { MultiDict } from './datastructures/multidict.ts';
 export { Response, type ResponseInit, type StreamedResponse } from './response/response.ts';
 export type { ResponseBody } from './response/body.ts';
+export type { ContentDispositionValue, HttpDateInit } from './http/converters.ts';
 export type { EventStreamOptions, ServerSentEvent } from './response/event-stream.ts';
 export { type Handler, type MiddlewareHandler, type MiddlewareHooks, Request } from './request/request.ts';
 export type { HandlerResult } from './request/application.ts';

@@ -23,7 +23,7 @@ export { type MethodOverrideOptions, methodOverride, originalMethodKey } from '.
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type EtagOptions, etag } from '../middleware/etag.ts';
-export { type CorsOptions, cors } from '../middleware/cors.ts';
+export { type CorsOptions, type CorsOriginAnswer, cors } from '../middleware/cors.ts';
 export { type DecodeBodyCoding, type DecodeBodyOptions, decodeBody } from '../middleware/decode-body.ts';
 export { type RequestIdOptions, requestId, requestIdKey } from '../middleware/request-id.ts';
 export { type TimeoutOptions, timeout } from '../middleware/timeout.ts';
@@ -39,5 +39,5 @@ export { type FileOptions, fileApp } from '../middleware/static-file.ts';
 export { type DirectoryOptions, directoryApp } from '../middleware/static-directory.ts';
 export { type StartedApp, callApp } from '../gateway/call-app.ts';
 export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../gateway/body-watch.ts';
-export { type BodyTransformController, type BodyTransformer, transformBody } from '../gateway/body-transform.ts';
+export { type BodyTransformController, type BodyTransformer, type TransformedChunks, transformBody } from '../gateway/body-transform.ts';
 export { type BodyContextRunner, bindBody } from '../gateway/body-context.ts';
