@@ -24,9 +24,17 @@ export interface EnvironOptions {
   /**
    * `SERVER_NAME`; default what the server knows of itself (Node: the socket's local address,
    * or the bound host under `serve`; fetch: the host name of the request URL).
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value that is no non-empty string.
    */
   serverName?: string | undefined;
-  /** `SERVER_PORT`; default the socket's local port (Node) or the request URL's port (fetch). */
+  /**
+   * `SERVER_PORT` (sent as its decimal string); default the socket's local port (Node) or the
+   * request URL's port (fetch).
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value that is no integer from 1
+   *   to 65535 nor the decimal string of one (`'abc'`, `-1`, `'8000 '`).
+   */
   serverPort?: number | string | undefined;
   /**
    * The mount point of the app on this server, decoded (`'/api'`): it becomes `SCRIPT_NAME`
@@ -47,6 +55,8 @@ export interface EnvironOptions {
    * line of its `close()` when it stopped waiting for work after the answers (`tsgi: the
    * graceful close stopped waiting …`). Default standard error (`stderrLog`). Pass
    * `{ write }` to capture them.
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value without a `write` method.
    */
   log?: LogStream | undefined;
   /**
@@ -61,6 +71,8 @@ export interface EnvironOptions {
    * RFC 9113 §8.2.3), which count as the one field (`HTTP_COOKIE`) they make; a fetch runtime hands over its `Headers`, where repeated
    * fields are already joined, so there each name counts once. The server's own limits apply
    * first (Node's `maxHeadersCount`, 2000 by default: past it Node 24 answers 431 itself).
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value that is not a positive integer.
    */
   maxHeaders?: number | undefined;
   /**

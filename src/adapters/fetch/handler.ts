@@ -12,6 +12,7 @@ import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, setServerBytes, settleHead } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
+import { checkEnvironOptions } from '../environ-options.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
@@ -333,7 +334,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  *   named as such: it runs under its own `listen()`, with tsgi apps inside by `toNodeHandler`),
  *   `options.scriptName` is malformed,
  *   `options.maxBodySize` is not a non-negative integer, `options.shutdownSignal` is not an
- *   `AbortSignal`, or `options.multiprocess` is not a boolean.
+ *   `AbortSignal`, `options.multiprocess` is not a boolean, or `options.serverName`,
+ *   `serverPort`, `log` or `maxHeaders` is of another shape (see `EnvironOptions`).
  */
 export function toFetchHandler(app: AppLike, given: FetchHandlerOptions = {}): FetchHandler {
   refuseNodeFramework(app, 'toFetchHandler');
@@ -343,6 +345,7 @@ export function toFetchHandler(app: AppLike, given: FetchHandlerOptions = {}): F
   // Worker runs in many isolates at once, none sharing memory with another.
   const options: FetchHandlerOptions = { ...given, multiprocess: booleanOption('toFetchHandler', 'multiprocess', given.multiprocess, inWorkers) };
   checkScriptName(options.scriptName);
+  checkEnvironOptions('toFetchHandler', options);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, 'toFetchHandler');
   checkMaxBodySize(options.maxBodySize);

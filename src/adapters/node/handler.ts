@@ -18,6 +18,7 @@ import { editedRawHeaders } from './edited-fields.ts';
 import { expressPlainLocation } from './express-raw-path.ts';
 import { HTTPPermanentRedirect } from '../../exceptions/redirects.ts';
 import { checkScriptName } from '../environ-rules.ts';
+import { checkEnvironOptions } from '../environ-options.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery } from '../../gateway/redact-query.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
@@ -201,6 +202,7 @@ export function createHandler(
   const callable = toApp(app);
   const sendTimeout = sendTimeoutOf(options.sendTimeout);
   checkScriptName(options.scriptName);
+  checkEnvironOptions(where, options);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, where);
   const maxBodySize = options.maxBodySize;
@@ -322,7 +324,8 @@ export function createHandler(
  * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
  *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`); a `shutdownSignal` that is
  *   not an `AbortSignal`; a `bodyTimeout` or `sendTimeout` that is not a number from 0 to
- *   2147483647; a `multiprocess` or `clientCertificate` that is not a boolean.
+ *   2147483647; a `multiprocess` or `clientCertificate` that is not a boolean; a `serverName`,
+ *   `serverPort`, `log` or `maxHeaders` of another shape (see `EnvironOptions`).
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   checkOptions('toNodeHandler', options, NODE_ENVIRON_OPTIONS);

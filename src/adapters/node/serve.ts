@@ -252,7 +252,9 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   or comes with `path`, a `maxBodySize`,
  *   `maxConcurrentRequests` or `maxConnectionsPerClient` that is not a non-negative integer, an
  *   `ipv6Subnet` that is not an integer from 1 to 128, a
- *   `maxConnections` or `maxHeaders` that is not a positive integer, a `bodyTimeout` or `sendTimeout`
+ *   `maxConnections` or `maxHeaders` that is not a positive integer, a `serverName` that is no
+ *   non-empty string, a `serverPort` that is no port (1 to 65535, or its decimal string), a
+ *   `log` without a `write` method, a `bodyTimeout` or `sendTimeout`
  *   that is not a number from 0 to 2147483647, a `firstByteTimeout` that is not a non-negative
  *   number, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
