@@ -13,6 +13,7 @@ import { quotePath, unquotePath } from '../http/url.ts';
 import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/encode.ts';
 import { stderrLog } from '../gateway/log.ts';
 import { DEFAULT_PORTS } from '../http/host.ts';
+import { httpUrl } from '../http/http-url.ts';
 import { type OptionNames } from '../gateway/option-names.ts';
 
 /** Options of {@link Request.blank}. */
@@ -51,6 +52,9 @@ export interface BlankOptions {
   /**
    * Where the app is mounted: `https://example.com/app` sets the scheme, host and port, and
    * `SCRIPT_NAME` `/app`; the path given to `blank` is then relative to it.
+   *
+   * @throws TypeError (from `Request.blank`) for a value that is no absolute `http:` or
+   *   `https:` URL (`'localhost:8000'`, `'ws://host'`).
    */
   baseUrl?: string | undefined;
   /** Extra environ keys, applied last. */
@@ -63,8 +67,8 @@ export const BLANK_OPTIONS = { method: true, headers: true, body: true, json: tr
 /**
  * Builds the environ of `Request.blank` (see there for the rules).
  *
- * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid URL,
- *   header name or header value (CR/LF).
+ * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid URL
+ *   or one of another scheme than http(s), header name or header value (CR/LF).
  */
 export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ {
   let scheme = 'http';
@@ -72,7 +76,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
   let port = '';
   let scriptName = '';
   if (options.baseUrl) {
-    const base = new URL(options.baseUrl);
+    const base = httpUrl(options.baseUrl, 'Request.blank: baseUrl');
     scheme = base.protocol.slice(0, -1);
     hostname = base.hostname;
     port = base.port;
@@ -83,7 +87,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
   if (hash !== -1) target = target.slice(0, hash);
   const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target);
   if (absolute) {
-    const url = new URL(target);
+    const url = httpUrl(target, 'Request.blank: an absolute URL');
     scheme = url.protocol.slice(0, -1);
     hostname = url.hostname;
     port = url.port;

@@ -182,7 +182,8 @@ export class Request implements ParseCache {
    * (await req.files()).get('doc')?.size; // 5
    * ```
    * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
-   *   URL, header name or header value (CR/LF), or options that are not a plain object or hold
+   *   URL or one (or a `baseUrl`) of another scheme than `http:` or `https:` (`'ws://host/'`,
+   *   whose `tsgi.url_scheme` would be `ws`), header name or header value (CR/LF), or options that are not a plain object or hold
    *   an unknown key (`Request.blank: unknown option "metod": did you mean "method"?`).
    */
   static blank<R extends Request>(this: new (environ: Environ) => R, pathOrUrl: string, options: BlankOptions = {}): R {

@@ -20,6 +20,7 @@ import { hostRefusal } from '../http/trusted-hosts.ts';
 import { DUPLICATE_CONTENT_LENGTH, repeatedFieldRefusal } from '../http/singleton-fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { shownValue } from '../gateway/shown.ts';
+import { httpUrl } from '../http/http-url.ts';
 import { DEFAULT_MAX_HEADERS, fieldCountRefusal } from '../http/field-count.ts';
 import { sentFieldCount } from './field-count.ts';
 import { BOTH_FRAMINGS, type FramingRefusal, transferEncodingRefusal } from '../http/request-framing.ts';
@@ -83,7 +84,8 @@ export class TestClient {
   /**
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
-   * @throws TypeError for an invalid `baseUrl` or one with credentials (`http://ada:pw@localhost`,
+   * @throws TypeError for a `baseUrl` that is no absolute `http:` or `https:` URL (`'localhost'`,
+   *   `'ftp://host/'`), or one with credentials (`http://ada:pw@localhost`,
    *   which `fetch()` refuses too: give `headers: { authorization }`), a `shutdownSignal` that is not an
    *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, a
    *   `followRedirects` that is no non-negative integer (`true`), a `trustedHosts` that
@@ -98,8 +100,8 @@ export class TestClient {
     checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
     checkTrustedHosts(options.trustedHosts);
     checkMaxHeaders(options.maxHeaders);
+    refuseCredentials('new TestClient: baseUrl', httpUrl(options.baseUrl ?? 'http://localhost', 'new TestClient: baseUrl'));
     this.#mount = mountPointAt(options.baseUrl ?? 'http://localhost');
-    refuseCredentials('new TestClient: baseUrl', new URL(options.baseUrl ?? 'http://localhost'));
     this.baseUrl = this.#mount.url;
     this.#baseOrigin = new URL(this.baseUrl).origin;
     // Checked once here: `'false'` is truthy, and would let errors pass (or `lint: 'true'` be off).
