@@ -154,12 +154,12 @@ export function isPlainObject(value: unknown): value is object {
 }
 
 /**
- * What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`,
+ * What `value` is, for the message: `null`, `undefined`, `a function`, `a string`, `an array`, `a Map object`,
  * `a Uint8Array object`, or for `Object.create(base)` (whose inherited keys would go unchecked)
  * what to write instead.
  */
 export function kindOf(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {

@@ -17,7 +17,7 @@ import { BUILD_OPTIONS, type BuildArgs, type RouteTable, UrlAdapter, allowHeader
 import { fragment } from './build.ts';
 import { buildFor, compileEndpoint, rulesOf } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions, isPlainObject, kindOf } from '../gateway/option-names.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
@@ -124,7 +124,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   that is not a boolean; a rule matching the same requests as one before it (the same
  *   pattern but for its placeholders' names, the same host, a method both answer but `HEAD` and
  *   `OPTIONS`: `{ list: '/items', create: '/items' }`), which would never answer (Werkzeug 3.2's
- *   `DuplicateRuleError`); options that are not a plain object or hold an unknown key.
+ *   `DuplicateRuleError`); options that are not a plain object or hold an unknown key; `routes`
+ *   that are not a plain object (`null`, a string, an array of patterns, whose endpoints would
+ *   be named `'0'`, `'1'`…).
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */
@@ -132,6 +134,9 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   readonly #table: RouteTable;
 
   constructor(routes: R, options: RouteMapOptions<C> = {}) {
+    if (!isPlainObject(routes)) {
+      throw new TypeError(`new RouteMap: the routes are an object from endpoint name to pattern ({ home: '/', item: '/items/<int:id>' }), not ${kindOf(routes)}`);
+    }
     checkOptions('new RouteMap', options, ROUTE_MAP_OPTIONS);
     this.routes = routes;
     const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
