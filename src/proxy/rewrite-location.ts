@@ -62,7 +62,8 @@ const URL_PREFIX = /url[\t\n\f\r ]*=[\t\n\f\r ]*/iy;
  * const OLD = 'http://127.0.0.1:8081';
  * export const app = mount({ '/legacy': rewriteLocation(proxy(OLD), { upstream: [OLD, 'http://old.example.com'] }) });
  * ```
- * @throws TypeError (at once) when `upstream` holds something that is not an http(s) URL, or nothing.
+ * @throws TypeError (at once) when `upstream` holds something that is not an http(s) URL, or nothing,
+ *   or is neither a URL nor a list of them (left out, a number).
  */
 export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): App {
   const inner = toApp(app);

@@ -10,6 +10,7 @@ import { hostOf, ipv6Form } from '../http/host.ts';
 import { quotedScriptName } from '../http/raw-path.ts';
 import { resolveDots } from './upstream-path.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
+import { kindOf } from '../gateway/option-names.ts';
 
 /** The URL(s) the upstream calls itself by: its URL as given to `proxy`, and any other names its pages use. */
 export type UpstreamUrls = string | URL | ReadonlyArray<string | URL>;
@@ -58,7 +59,8 @@ export function publicBase(environ: Environ): PublicBase {
 /**
  * The upstream's names and base path, and the mapping of its URLs to public ones.
  *
- * @throws TypeError (when built) for a name that is not an http(s) URL.
+ * @throws TypeError (when built) for a name that is not an http(s) URL, an empty list, or an
+ *   `upstream` that is neither a URL nor a list of them (left out: `undefined`).
  */
 export class UrlMap {
   readonly names: readonly Name[];
@@ -66,6 +68,9 @@ export class UrlMap {
   readonly basePath: string;
 
   constructor(upstream: UpstreamUrls) {
+    if (typeof upstream !== 'string' && !(upstream instanceof URL) && typeof (upstream as Partial<Iterable<unknown>> | null | undefined)?.[Symbol.iterator] !== 'function') {
+      throw new TypeError(`upstream is the upstream's URL or a list of its URLs ({ upstream: 'http://127.0.0.1:3000' }), not ${kindOf(upstream)}`);
+    }
     const list = typeof upstream === 'string' || upstream instanceof URL ? [upstream] : [...upstream];
     if (list.length === 0) throw new TypeError('the upstream URL list is empty');
     const urls = list.map((value) => {
