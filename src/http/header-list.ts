@@ -7,6 +7,7 @@
  */
 import vary from 'vary';
 import { assertHeader, sameFieldName } from '../gateway/fields.ts';
+import { shownValue } from '../gateway/shown.ts';
 
 /**
  * @internal `HeaderList.set` without the checks, for fields the toolkit builds itself from
@@ -39,6 +40,17 @@ export function appendVary(list: Array<[string, string]>, fields: string | strin
 }
 
 /**
+ * A field value given as other than a string: a finite number in decimal.
+ *
+ * @throws TypeError naming the field for anything else (`undefined`, `null`, `true`, an object,
+ *   `NaN`), which `String()` would send as `undefined`, `[object Object]`…
+ */
+function fieldText(name: string, value: unknown): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new TypeError(`invalid value for header ${name}: ${shownValue(value)} (a string or a number)`);
+}
+
+/**
  * The list {@link adoptList} hands the `HeaderList` it builds, set only for that call: the
  * constructor takes it instead of an empty array it would replace at once (32 bytes a
  * `Response`, and a `Response` copy for each layer `getResponse` hands it through).
@@ -46,13 +58,15 @@ export function appendVary(list: Array<[string, string]>, fields: string | strin
 let adopting: Array<[string, string]> | undefined;
 
 /**
- * What a `HeaderList` can be built from: pairs, a record (a list of values for a repeated
- * field, `undefined` for none), or another `HeaderList`. Numbers are converted to strings, as
- * by {@link HeaderList.set}.
+ * What a `HeaderList` can be built from: `[name, value]` pairs, a record (a list of values for
+ * a repeated field, `undefined` or `null` for none), or another `HeaderList`. Numbers are
+ * converted to strings, as by {@link HeaderList.set}. A pair that is not an array of two (`['x']`,
+ * a string `'ab'`), or a value of another type (`true`, an object), is a `TypeError`, where it
+ * would be sent as `undefined` or `[object Object]`.
  */
 export type HeaderListInit =
   | Iterable<readonly [string, string | number]>
-  | Record<string, string | number | readonly (string | number)[] | undefined>
+  | Record<string, string | number | readonly (string | number)[] | null | undefined>
   | HeaderList;
 
 /**
@@ -88,12 +102,15 @@ export class HeaderList implements Iterable<[string, string]> {
     if (init instanceof HeaderList) {
       for (const [name, value] of init.list) this.list.push([name, value]);
     } else if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
-      for (const pair of init as Iterable<readonly [string, string | number]>) this.add(pair[0], pair[1]);
+      for (const pair of init as Iterable<readonly [string, string | number]>) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw new TypeError(`a header pair is [name, value], not ${Array.isArray(pair) ? `an array of ${pair.length}` : shownValue(pair)}`);
+        this.add(pair[0], pair[1]);
+      }
     } else {
       for (const [name, value] of Object.entries(init)) {
-        if (value === undefined) continue;
-        if (typeof value === 'string' || typeof value === 'number') this.add(name, value);
-        else for (const v of value) this.add(name, v);
+        if (value === undefined || value === null) continue;
+        if (Array.isArray(value)) for (const v of value as readonly (string | number)[]) this.add(name, v);
+        else this.add(name, value as string | number);
       }
     }
   }
@@ -122,28 +139,32 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /**
    * Replaces every `name` field with one field (kept at the first one's position).
-   * `null` or `undefined` deletes the field.
+   * `null` or `undefined` deletes the field; a number is written in decimal.
    *
-   * @throws TypeError for an invalid name or a value with CR/LF/NUL.
+   * @throws TypeError for an invalid name, a value with CR/LF/NUL, or a value that is neither a
+   *   string nor a finite number (`true`, an object, `NaN`).
    */
   set(name: string, value: string | number | null | undefined): this {
     if (value === null || value === undefined) {
       this.delete(name);
       return this;
     }
-    const text = String(value);
+    const text = typeof value === 'string' ? value : fieldText(name, value);
     assertHeader(name, text);
     replaceField(this.list, name, text);
     return this;
   }
 
   /**
-   * Appends a field, keeping the ones already there (`Set-Cookie`, `Vary`, `Link`…).
+   * Appends a field, keeping the ones already there (`Set-Cookie`, `Vary`, `Link`…). A number
+   * is written in decimal.
    *
-   * @throws TypeError for an invalid name or a value with CR/LF/NUL.
+   * @throws TypeError for an invalid name, a value with CR/LF/NUL, or a value that is neither a
+   *   string nor a finite number (`undefined`, `null`, an object, `NaN`), which would be sent as
+   *   `undefined` or `[object Object]`.
    */
   add(name: string, value: string | number): this {
-    const text = String(value);
+    const text = typeof value === 'string' ? value : fieldText(name, value);
     assertHeader(name, text);
     this.list.push([name, text]);
     return this;
