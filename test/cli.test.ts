@@ -409,6 +409,14 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toBe("tsgi: invalid --host 'localhost:3000': expected an address without its port: --host localhost --port 3000\n");
   });
 
+  it('a --host with white space (HOST=localhost<space> in an env file): the flag to write, exit 2, not a lookup of "localhost " that fails', async () => {
+    const pid = `${join(fixtures, 'pid.mjs')}:app`;
+    const trailing = await finish(['serve', pid, '--host', 'localhost ']);
+    expect([trailing.code, trailing.stderr]).toEqual([2, "tsgi: invalid --host 'localhost ': expected an address without white space: --host localhost\n"]);
+    const inside = await finish(['serve', pid, '--host', 'local host']);
+    expect([inside.code, inside.stderr]).toEqual([2, "tsgi: invalid --host 'local host': expected an address without white space\n"]);
+  });
+
   it('a --host written with brackets or as a URL (gunicorn\'s --bind [::1]:8000 habit): the flags to write, exit 2, not a lookup that fails', async () => {
     const pid = `${join(fixtures, 'pid.mjs')}:app`;
     const cases = {

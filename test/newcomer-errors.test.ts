@@ -192,6 +192,12 @@ describe('serve() given Express-style arguments', () => {
     await expect(serve(hello, { host: 'http://[::1]', port: 0 })).rejects.toThrow(new TypeError('serve: host "http://[::1]" is a URL: serve(app, { host: "::1" })'));
   });
 
+  it('refuses a host with white space (HOST=localhost<space> from an env file), naming the host to give, where Node failed its lookup (ENOTFOUND)', async () => {
+    await expect(serve(hello, { host: 'localhost ', port: 0 })).rejects.toThrow(new TypeError('serve: host "localhost " holds white space: serve(app, { host: "localhost" })'));
+    await expect(serve(hello, { host: '\t127.0.0.1\n', port: 0 })).rejects.toThrow(new TypeError('serve: host "\\t127.0.0.1\\n" holds white space: serve(app, { host: "127.0.0.1" })'));
+    await expect(serve(hello, { host: ' ', port: 0 })).rejects.toThrow(new TypeError('serve: host " " holds white space: give its host name alone'));
+  });
+
   it('listens on a plain IPv6 address (::1) and an IPv4 one, taking neither for a host with its port', async () => {
     for (const host of ['::1', '127.0.0.1']) {
       const server = await serve(hello, { host, port: 0 });

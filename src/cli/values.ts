@@ -207,11 +207,12 @@ export function parseNameList(values: readonly string[], flag: string): readonly
  * (`http://localhost:3000`), each of which Node would look up as a host name and fail to find
  * (`ENOTFOUND`, exit 1 as for a name that may resolve later); the flags to write are named
  * instead, as gunicorn's `--bind [::1]:8000` or a URL would be meant.
- * @throws UsageError for an empty value, or one holding a port, brackets or a scheme.
+ * @throws UsageError for an empty value, or one holding a port, brackets, a scheme or white space.
  */
 export function parseHost(value: string, flag: string): string {
   const mistake = hostMistake(parseNonEmpty(value, flag));
   if (mistake === null) return value;
+  if (mistake.kind === 'space') throw invalid(flag, value, `an address without white space${mistake.name === undefined ? '' : `: ${flag} ${mistake.name}`}`);
   if (mistake.kind === 'port') throw invalid(flag, value, `an address without its port: ${flag} ${mistake.name} --port ${mistake.port}`);
   if (mistake.kind === 'brackets') throw invalid(flag, value, `an address without brackets: ${flag} ${mistake.name}`);
   const flags = mistake.name === undefined ? '' : `: ${flag} ${mistake.name}${mistake.port === undefined ? '' : ` --port ${mistake.port}`}`;

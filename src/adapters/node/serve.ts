@@ -246,7 +246,7 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `options` that are not an object (`serve(app, 3000)`), a `port` that is not a number
- *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`) or empty, `http2: true`
+ *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`) or white space (`'localhost '`) or empty, `http2: true`
  *   without `tls`, `'h2c'` with it, an `http2` or `clientCertificate` or `multiprocess` that is
  *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize`,
@@ -375,7 +375,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
  * Refuses the address arguments of other servers' habits, which Node would take for something
  * else: `serve(app, 3000)` (Express's `app.listen(3000)`, served on 8000), a `port` that is no
  * number (`'http'`, which Node takes for a Unix socket's path), a `host` with a port
- * (`'localhost:3000'`, `'[::1]:8000'`), in brackets (`'[::1]'`) or written as a URL, each an
+ * (`'localhost:3000'`, `'[::1]:8000'`), in brackets (`'[::1]'`), written as a URL or with white
+ * space (`'localhost '`, from a `HOST=localhost ` line), each an
  * `ENOTFOUND` from Node (`hostMistake`), and an empty `host` (an unset `HOST=`), which Node takes
  * for every interface where the default is loopback alone. A port as a string of a number (`process.env.PORT`,
  * spaces or a newline around it) is taken, as Node takes it. The message shows a refused port
@@ -405,8 +406,8 @@ function checkAddress(options: ServeOptions): void {
   }
   const mistake = typeof host === 'string' ? hostMistake(host) : null;
   if (mistake !== null) {
-    const what = { port: 'holds a port', brackets: 'is in brackets', url: 'is a URL' }[mistake.kind];
-    const port = mistake.kind === 'brackets' || mistake.port === undefined ? '' : `, port: ${mistake.port}`;
+    const what = { space: 'holds white space', port: 'holds a port', brackets: 'is in brackets', url: 'is a URL' }[mistake.kind];
+    const port = mistake.kind === 'brackets' || mistake.kind === 'space' || mistake.port === undefined ? '' : `, port: ${mistake.port}`;
     const instead = mistake.name === undefined ? 'give its host name alone' : `serve(app, { host: ${JSON.stringify(mistake.name)}${port} })`;
     throw new TypeError(`serve: host ${JSON.stringify(host)} ${what}: ${instead}`);
   }
