@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { shownValue } from '../gateway/shown.ts';
 import { Buffer } from 'node:buffer';
 import mime from 'mime-types';
 import { MultiDict } from '../datastructures/multidict.ts';
@@ -111,8 +112,10 @@ export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
  *   `contentType` holding a character no header field takes (CR, LF, another control
  *   character, one past U+00FF), and for a file that is no {@link FileSpec}
  *   object or holds another key (`encodeMultipart: unknown option "files.doc.contents": did you
- *   mean "content"?`: the file would go empty). `Request.blank` and the test client's `files`
- *   come here too.
+ *   mean "content"?`: the file would go empty), a file whose `filename` is no string or whose
+ *   `content` is neither a string nor a `Uint8Array` (left out), and a field whose value is no
+ *   string (a number, a file spec: files go in `files`). `Request.blank` and the test client's
+ *   `files` come here too.
  */
 export function encodeMultipart(
   fields: FormFieldsInit = {},
@@ -121,8 +124,11 @@ export function encodeMultipart(
 ): EncodedForm {
   checkOptions('encodeMultipart', options, ENCODE_MULTIPART_OPTIONS, 'third');
   const entries: Array<[string, string | FileSpec]> = [...new MultiDict<string>(fields as Record<string, string | string[]>)];
+  for (const [name, value] of entries) {
+    if (typeof value !== 'string') throw new TypeError(`encodeMultipart: the field ${JSON.stringify(name)} is text (a string), not ${shownValue(value)}: a file goes in the second argument, files`);
+  }
   for (const [name, file] of new MultiDict<FileSpec>(files as Record<string, FileSpec | FileSpec[]>)) {
-    checkOptions('encodeMultipart', file, FILE_SPEC, { option: `files.${name}` });
+    checkFileSpec('encodeMultipart', name, file);
     entries.push([name, file]);
   }
   return encodeMultipartEntries(entries, options);
@@ -152,6 +158,23 @@ export function encodeMultipartEntries(entries: FormEntriesInit, options: Encode
   return encodeMultipartIn(entries, options, encodeUtf8);
 }
 
+/**
+ * Checks the file `value` of the field `name`: a {@link FileSpec} object with no other key, a
+ * string `filename` and a string or `Uint8Array` `content`.
+ *
+ * @throws TypeError naming the key (`encodeMultipart: files.doc.content must be a string or a
+ *   Uint8Array, not undefined`), where a missing content failed deep inside with `Cannot read
+ *   properties of undefined`.
+ */
+function checkFileSpec(where: string, name: string, value: unknown): asserts value is FileSpec {
+  checkOptions(where, value as object, FILE_SPEC, { option: `files.${name}` });
+  const { filename, content } = value as Partial<FileSpec>;
+  if (typeof filename !== 'string') throw new TypeError(`${where}: files.${name}.filename must be a string ('' for none), not ${shownValue(filename)}`);
+  if (typeof content !== 'string' && !(content instanceof Uint8Array)) {
+    throw new TypeError(`${where}: files.${name}.content must be a string or a Uint8Array, not ${shownValue(content)}`);
+  }
+}
+
 /** UTF-8, the text encoding of {@link encodeMultipartEntries}. */
 const encodeUtf8 = (text: string): Uint8Array => encoder.encode(text);
 
@@ -176,7 +199,7 @@ export function encodeMultipartIn(entries: FormEntriesInit, options: EncodeMulti
       parts.push({ head: `Content-Disposition: form-data; name="${escapeFormDataName(name)}"`, content: encodeText(value) });
       continue;
     }
-    checkOptions('encodeMultipartEntries', value, FILE_SPEC, { option: `files.${name}` });
+    checkFileSpec('encodeMultipartEntries', name, value);
     if (value.contentType !== undefined) assertFieldValue('Content-Type', value.contentType); // no CR or LF to start a header of its own
     const type = value.contentType ?? (mime.lookup(value.filename) || 'application/octet-stream');
     parts.push({
