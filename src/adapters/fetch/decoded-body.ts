@@ -21,24 +21,31 @@ function undiciFrom(major: number, minor: number): boolean {
 /**
  * The codings the runtime's own `fetch()` decodes while it keeps the upstream's
  * `Content-Encoding` and `Content-Length` (undici issue 2514, Hono issue 3518), compared
- * without regard to case, and whether it decodes a list of them (`gzip, br`) too; `undefined`
- * where `fetch()` decodes nothing so (workerd: see {@link decodedByRuntime}), or is not known:
+ * without regard to case, whether it decodes a list of them (`gzip, br`) too, and whether it
+ * decodes a `206 Partial Content`; `undefined` where `fetch()` decodes nothing so (workerd: see
+ * {@link decodedByRuntime}), or is not known:
  *
  * - Node's (undici; Bun and Deno define `process.versions.node` too, so they are told apart
  *   first): `gzip`, `x-gzip`, `deflate`, `br`, and `zstd` from undici 7.11 on (undici pull
  *   request 4238: early Node 24 releases bundle an older undici, which passes a `zstd` body on
  *   as it came); each of a list, in turn.
  * - Bun's (1.4): `gzip`, `x-gzip`, `deflate`, `br`, `zstd`; a list is passed on coded.
- * - Deno's (2.9): `gzip` and `br`; `x-gzip`, `deflate`, `zstd` and a list are passed on coded.
+ * - Deno's (2.9): `gzip` and `br`; `x-gzip`, `deflate`, `zstd` and a list are passed on coded,
+ *   and so is any answer to a request that asked `Accept-Encoding: identity`, as Deno asks
+ *   itself for one with a `Range` (Fetch Standard, HTTP-network-or-cache fetch): a `206` is
+ *   still coded there. One asked `identity` by the handler that came back `200` coded all the
+ *   same cannot be told from a decoded one.
+ *
+ * Node and Bun decode a `206` as any other answer.
  */
-const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean } | undefined = inWorkers
+const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean; partial: boolean } | undefined = inWorkers
   ? undefined
   : 'Bun' in globalThis
-    ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']), lists: false }
+    ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']), lists: false, partial: true }
     : 'Deno' in globalThis
-      ? { codings: new Set(['gzip', 'br']), lists: false }
+      ? { codings: new Set(['gzip', 'br']), lists: false, partial: false }
       : typeof versions?.undici === 'string'
-        ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]), lists: true }
+        ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]), lists: true, partial: true }
         : undefined;
 
 /**
@@ -56,16 +63,18 @@ const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean } | undefine
  *   bytes its GET would have, and the GET's answer loses them, so it does as well (RFC 9110
  *   §9.3.2: a HEAD's fields are the GET's; RFC 9111 §4.3.4: a cache takes a 304's fields into
  *   the response it stored). The handler's own `Response` with a `Content-Encoding` (a
- *   framework's compress middleware) holds coded bytes, and keeps it; so does one fetched with
- *   Bun's `decompress: false`, which cannot be told from a decoded one: rebuild that one
- *   (`new Response(res.body, res)`) to keep its fields.
+ *   framework's compress middleware) holds coded bytes, and keeps it; so does Deno's `206`,
+ *   which it did not decode. One fetched with Bun's `decompress: false`, or on Deno asked
+ *   `Accept-Encoding: identity` and coded all the same, cannot be told from a decoded one:
+ *   rebuild that one (`new Response(res.body, res)`) to keep its fields.
  */
 export function decodedByRuntime(response: globalThis.Response): boolean {
   const coding = response.headers.get('content-encoding');
   if (coding === null) return false;
   if (inWorkers) return WORKERD_CODINGS.has(coding);
   if (FETCH_DECODES === undefined || response.url === '') return false;
-  const { codings, lists } = FETCH_DECODES;
+  const { codings, lists, partial } = FETCH_DECODES;
+  if (!partial && response.status === 206) return false;
   if (!lists) return codings.has(coding.trim().toLowerCase());
   // Not `codingsOf`: undici takes an empty element (`gzip, `) for an unknown coding and decodes nothing.
   return coding.split(',').every((one) => codings.has(one.trim().toLowerCase()));

@@ -131,7 +131,7 @@ function isFetchResponse(value: unknown): value is globalThis.Response {
  * `fetch()` gave the handler (`return fetch(upstream)`) with a coding that runtime's `fetch()`
  * decodes (Node's undici: `gzip`, `deflate`, `br`, `zstd` from undici 7.11, bundled by recent
  * Node 24 releases, and a list of them; Bun: `gzip`, `deflate`, `br`, `zstd`; Deno: `gzip`,
- * `br`): its body is the decoded text, where the fields still describe the upstream's coded
+ * `br`, but for a `206`, which Deno leaves coded): its body is the decoded text, where the fields still describe the upstream's coded
  * bytes (`decodedByRuntime`). A `Response` the handler made keeps them: one
  * rebuilt from a fetched one (`new Response(res.body, res)`) cannot be told from it, so drop
  * the two fields there yourself.

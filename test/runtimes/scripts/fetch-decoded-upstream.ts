@@ -5,8 +5,9 @@
  * (`gzip`, `br`, `deflate`, `zstd`, `gzip, br`) with a `Content-Length`. A client over a real
  * socket on 127.0.0.1 (`node:http`, which decodes nothing) prints, for each coding, the status
  * and whether the body, decoded as its `Content-Encoding` says, is the upstream's text; then
- * the same for a HEAD (`head <Content-Encoding> <Content-Length>`) and for the handler's own
- * gzip answer; then the error lines logged.
+ * the same for a HEAD (`head <Content-Encoding> <Content-Length>`), for a `Range` GET (which
+ * Deno's `fetch()` asks `Accept-Encoding: identity` for and does not decode) and for the
+ * handler's own gzip answer; then the error lines logged.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,7 +33,9 @@ const DECODERS: Record<string, (bytes: Buffer) => Buffer> = {
 const upstream = http.createServer((req, res) => {
   const coding = decodeURIComponent(req.url!.slice(1));
   const body = CODERS[coding]!(Buffer.from(TEXT));
-  res.writeHead(200, { 'Content-Encoding': coding, 'Content-Length': body.byteLength, 'Content-Type': 'text/plain' });
+  // A range of the whole (`bytes=0-`): a 206 of the coded bytes, as a store of coded files sends it.
+  const range = req.headers.range === undefined ? {} : { 'Content-Range': `bytes 0-${body.byteLength - 1}/${body.byteLength}` };
+  res.writeHead(req.headers.range === undefined ? 200 : 206, { 'Content-Encoding': coding, 'Content-Length': body.byteLength, 'Content-Type': 'text/plain', ...range });
   res.end(req.method === 'HEAD' ? undefined : body);
 });
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
@@ -43,14 +46,15 @@ const own = zlib.gzipSync(TEXT);
 const handler = fromFetchHandler((request) => {
   const path = new URL(request.url).pathname;
   if (path === '/own') return new Response(own, { headers: { 'Content-Encoding': 'gzip', 'Content-Type': 'text/plain' } });
-  return fetch(`http://127.0.0.1:${upstreamPort}${path}`, { method: request.method });
+  const range = request.headers.get('range');
+  return fetch(`http://127.0.0.1:${upstreamPort}${path}`, { method: request.method, headers: range === null ? {} : { range } });
 });
 const { port, stop } = listenOnRuntime(toFetchHandler(handler, { log: { write: (line: string) => void errors.push(line.split('\n')[0]!) } }));
 
 /** The client's view of `path`: status, and whether the body decodes to the text. */
-function ask(path: string, method = 'GET'): Promise<string> {
+function ask(path: string, method = 'GET', range?: string): Promise<string> {
   return new Promise((resolve) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { 'accept-encoding': 'gzip, br, deflate, zstd' } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { 'accept-encoding': 'gzip, br, deflate, zstd', ...(range === undefined ? {} : { range }) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('error', () => resolve(`${res.statusCode} cut`));
@@ -73,6 +77,7 @@ function ask(path: string, method = 'GET'): Promise<string> {
 
 for (const coding of Object.keys(CODERS)) console.log(`${coding}: ${await ask(`/${encodeURIComponent(coding)}`)}`);
 console.log(`HEAD gzip: ${await ask('/gzip', 'HEAD')}`);
+console.log(`range gzip: ${await ask('/gzip', 'GET', 'bytes=0-')}`);
 console.log(`own: ${await ask('/own')}`);
 console.log(errors.length === 0 ? 'nothing logged' : errors.join('\n'));
 upstream.close();
