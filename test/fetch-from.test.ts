@@ -366,6 +366,43 @@ describe('fromFetchHandler', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('takes Node for Node under a stubbed Deno or Bun global (a test of Supabase edge functions), so a fetched deflate or list-coded answer goes out as its text, over a socket', async () => {
+    const text = 'hello, stubbed world\n'.repeat(40);
+    const coders: Record<string, (bytes: Buffer) => Buffer> = {
+      deflate: (bytes) => zlib.deflateSync(bytes),
+      'gzip, br': (bytes) => zlib.brotliCompressSync(zlib.gzipSync(bytes)),
+    };
+    const upstream = http.createServer((req, res) => {
+      const coding = decodeURIComponent(req.url!.slice(1));
+      const body = coders[coding]!(Buffer.from(text));
+      res.writeHead(200, { 'Content-Encoding': coding, 'Content-Length': body.byteLength, 'Content-Type': 'text/plain' }).end(body);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      for (const [name, stub] of [['Deno', { env: { get: () => undefined } }], ['Bun', { spawn() {} }]] as const) {
+        vi.stubGlobal(name, stub);
+        vi.resetModules();
+        let fetchEntry: typeof import('tsgi/fetch');
+        try {
+          // Loaded afresh under the stub: the runtime is read when the module loads.
+          fetchEntry = await import('tsgi/fetch');
+        } finally {
+          vi.unstubAllGlobals();
+          vi.resetModules();
+        }
+        const server = await start(fetchEntry.fromFetchHandler((request) => fetch(`http://127.0.0.1:${port}${new URL(request.url).pathname}`)));
+        for (const coding of Object.keys(coders)) {
+          const reply = await request(`${server.url}/${encodeURIComponent(coding)}`);
+          expect([reply.status, reply.headers['content-encoding'], reply.body.toString()], `${name}: ${coding}`).toEqual([200, undefined, text]);
+        }
+        expect(server.log.text, name).toBe('');
+      }
+    } finally {
+      upstream.close();
+    }
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
@@ -125,6 +125,21 @@ describe('toFetchHandler: the environ', () => {
     const elsewhere = (await (await toFetchHandler(dump, { serverPort: 8000 })(pathOnly())).json()) as Record<string, unknown>;
     expect(elsewhere).toMatchObject({ PATH_INFO: '/api/users/1', SERVER_NAME: 'localhost', SERVER_PORT: '8000', 'tsgi.url_scheme': 'http' });
     expect(elsewhere.HTTP_HOST).toBeUndefined();
+  });
+
+  it("keeps a localhost authority as HTTP_HOST on Node under a stubbed Deno global (a test of Supabase edge functions): it is no URL Deno made up", async () => {
+    vi.stubGlobal('Deno', { env: { get: () => undefined } });
+    vi.resetModules();
+    let fetchEntry: typeof import('tsgi/fetch');
+    try {
+      // Loaded afresh under the stub: the runtime is read when the module loads.
+      fetchEntry = await import('tsgi/fetch');
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
+    const res = await fetchEntry.toFetchHandler(dump, { trustedHosts: ['localhost'] })(new globalThis.Request('http://localhost:8000/x'));
+    expect(await res.json()).toMatchObject({ HTTP_HOST: 'localhost:8000', SERVER_NAME: 'localhost', SERVER_PORT: '8000' });
   });
 
   it('answers 400 for a malformed escape or invalid UTF-8, 431 past maxHeaders, without calling the app', async () => {

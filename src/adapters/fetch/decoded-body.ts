@@ -5,6 +5,7 @@
  * @module
  */
 import { inWorkers } from '../../gateway/workers.ts';
+import { inBun, inDeno } from '../../gateway/runtime.ts';
 
 /** The codings workerd codes and decodes itself, as it spells them (see {@link decodedByRuntime}). */
 const WORKERD_CODINGS = new Set(['gzip', 'br']);
@@ -40,9 +41,9 @@ function undiciFrom(major: number, minor: number): boolean {
  */
 const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean; partial: boolean } | undefined = inWorkers
   ? undefined
-  : 'Bun' in globalThis
+  : inBun
     ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', 'zstd']), lists: false, partial: true }
-    : 'Deno' in globalThis
+    : inDeno
       ? { codings: new Set(['gzip', 'br']), lists: false, partial: false }
       : typeof versions?.undici === 'string'
         ? { codings: new Set(['gzip', 'x-gzip', 'deflate', 'br', ...(undiciFrom(7, 11) ? ['zstd'] : [])]), lists: true, partial: true }

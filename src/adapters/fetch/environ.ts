@@ -28,6 +28,7 @@ import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';
 import { serverOrigin } from './origin.ts';
 import { fieldOctets, inWorkers } from '../../gateway/workers.ts';
+import { inDeno } from '../../gateway/runtime.ts';
 import { limitBody } from '../body-limit.ts';
 import { requestSignalController } from '../../gateway/signal-controller.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
@@ -264,9 +265,6 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   return environ;
 }
 
-/** True on Deno (see {@link madeUpByDeno}). */
-const IN_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
-
 /**
  * True for the authority of a request URL Deno made up: to a request that named no host (an
  * HTTP/1.0 one without `Host`, a health check's, or an HTTP/1.1 one without it, which Deno
@@ -277,7 +275,7 @@ const IN_DENO = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
  * and goes without `HTTP_HOST` too: it names this server itself.
  */
 function madeUpByDeno(authority: string): boolean {
-  return IN_DENO && (authority === 'localhost' || authority.startsWith('localhost:'));
+  return inDeno && (authority === 'localhost' || authority.startsWith('localhost:'));
 }
 
 /**

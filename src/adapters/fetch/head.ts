@@ -8,6 +8,7 @@ import { type ParsedStatus, hasNoContent } from '../../gateway/status.ts';
 import { appDeclaredLength, checkDeclaredLength, fieldRole } from '../../gateway/head-rules.ts';
 import { neverStarted } from '../../gateway/start-errors.ts';
 import { fieldsAsText, inWorkers } from '../../gateway/workers.ts';
+import { inDeno } from '../../gateway/runtime.ts';
 import { assertHeader } from '../../gateway/fields.ts';
 
 /** What a fetch `Response` is built from. */
@@ -108,7 +109,7 @@ export function fetchHead(
  * `Response` adds a default `Content-Type` to a bytes body when its `headers` are read, and
  * reading them leaves its fast path.
  */
-const APPEND_FIELDS = typeof (globalThis as { Deno?: unknown }).Deno === 'object';
+const APPEND_FIELDS = inDeno;
 
 /**
  * The fetch `Response` of `head` with `body` (`null` for none; for a HEAD of unknown length, a
