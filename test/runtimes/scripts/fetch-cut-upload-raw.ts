@@ -1,12 +1,13 @@
 /**
  * Run by test/runtimes/fetch-cut-upload-raw.test.ts under Bun and Deno: `toFetchHandler` served
  * by the runtime, a raw app that reads `tsgi.input` itself and lets its failure propagate (under
- * `errors` and `accessLog`, or bare under `accessLog`), and a client over a real socket that
+ * `errors` and `accessLog`, or bare under `accessLog`), one that reads it with `req.bytes()`
+ * under `accessLog`, and a client over a real socket that
  * sends part of a declared body and hangs up. Prints every line logged: the handler's and
  * `errors`' error log, `accessLog`'s status and outcome; `nothing logged` when none.
  */
 import net from 'node:net';
-import type { App } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { accessLog, errors } from 'tsgi/middleware';
 import { listenOnRuntime } from './listen.ts';
@@ -24,11 +25,21 @@ const raw: App = async (environ, startResponse) => {
   startResponse('200 OK', []);
   return [];
 };
+/** An app that reads the body with `req.bytes()`, which answers the cut `400` itself. */
+const reading = Request.application(async (req) => {
+  try {
+    await req.bytes();
+  } finally {
+    setTimeout(settled, 300);
+  }
+  return new Response('read');
+});
 const access = { format: 'json' as const, log: { write: (line: string) => void lines.push(`access: ${JSON.parse(line).status} ${JSON.parse(line).outcome}`) } };
 
 for (const [name, app] of [
   ['errors', accessLog(errors(raw, { log: errorLog('errors') }), access)],
   ['bare', accessLog(raw, access)],
+  ['bytes', accessLog(reading, access)],
 ] as const) {
   const done = new Promise<void>((resolve) => (settled = resolve));
   const { port, stop } = listenOnRuntime(toFetchHandler(app, { log: errorLog('handler') }));

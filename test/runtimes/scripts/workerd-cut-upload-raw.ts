@@ -1,11 +1,11 @@
 /**
  * A Worker for test/runtimes/fetch-cut-upload-raw.test.ts: a raw app that reads `tsgi.input`
  * itself and lets its failure propagate, under `errors` and `accessLog` (`/errors`) or bare
- * under `accessLog` (`/bare`), served by `toFetchHandler` with an error log of its own.
+ * under `accessLog` (`/bare`), or one reading it with `req.bytes()` (`/bytes`), served by `toFetchHandler` with an error log of its own.
  * `/logged` answers the lines logged so far: `handler: …`, `errors: …` (the first line of each,
  * which names the request) and `<path>: access: <status> <outcome>`.
  */
-import type { App } from 'tsgi';
+import { type App, Request as TsgiRequest, Response as TsgiResponse } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { accessLog, errors } from 'tsgi/middleware';
 
@@ -28,11 +28,13 @@ const raw: App = async (environ, startResponse) => {
 };
 const underErrors = toFetchHandler(accessLog(errors(raw, { log: errorLog('errors') }), access), { log: errorLog('handler') });
 const bare = toFetchHandler(accessLog(raw, access), { log: errorLog('handler') });
+/** An app that reads the body with `req.bytes()`, which answers the cut `400` itself (`/bytes`). */
+const reading = toFetchHandler(accessLog(TsgiRequest.application(async (req) => new TsgiResponse(String((await req.bytes()).byteLength))), access), { log: errorLog('handler') });
 
 export default {
   fetch(request: Request, env: unknown, ctx: unknown): Promise<Response> | Response {
     const path = new URL(request.url).pathname;
     if (path === '/logged') return new Response(lines.join('\n'));
-    return (path === '/errors' ? underErrors : bare)(request, env, ctx);
+    return (path === '/errors' ? underErrors : path === '/bytes' ? reading : bare)(request, env, ctx);
   },
 };
