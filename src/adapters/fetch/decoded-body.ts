@@ -32,10 +32,10 @@ function undiciFrom(major: number, minor: number): boolean {
  *   as it came); each of a list, in turn.
  * - Bun's (1.4): `gzip`, `x-gzip`, `deflate`, `br`, `zstd`; a list is passed on coded.
  * - Deno's (2.9): `gzip` and `br`; `x-gzip`, `deflate`, `zstd` and a list are passed on coded,
- *   and so is any answer to a request that asked `Accept-Encoding: identity`, as Deno asks
- *   itself for one with a `Range` (Fetch Standard, HTTP-network-or-cache fetch): a `206` is
- *   still coded there. One asked `identity` by the handler that came back `200` coded all the
- *   same cannot be told from a decoded one.
+ *   and so is any answer to a request with a `Range` (for which Deno asks `Accept-Encoding:
+ *   identity`, as the Fetch Standard's HTTP-network-or-cache fetch does) or that asks `identity`
+ *   itself: a `206` is still coded there. A `200` coded all the same to such a request (an
+ *   upstream that ignores `Range`) cannot be told from a decoded one.
  *
  * Node and Bun decode a `206` as any other answer.
  */
@@ -65,9 +65,10 @@ const FETCH_DECODES: { codings: ReadonlySet<string>; lists: boolean; partial: bo
  *   §9.3.2: a HEAD's fields are the GET's; RFC 9111 §4.3.4: a cache takes a 304's fields into
  *   the response it stored). The handler's own `Response` with a `Content-Encoding` (a
  *   framework's compress middleware) holds coded bytes, and keeps it; so does Deno's `206`,
- *   which it did not decode. One fetched with Bun's `decompress: false`, or on Deno asked
- *   `Accept-Encoding: identity` and coded all the same, cannot be told from a decoded one:
- *   rebuild that one (`new Response(res.body, res)`) to keep its fields.
+ *   which it did not decode. One fetched with Bun's `decompress: false`, or on Deno a `200`
+ *   coded all the same to a request with a `Range` or `Accept-Encoding: identity`, cannot be
+ *   told from a decoded one: rebuild that one (`new Response(res.body, res)`) to keep its
+ *   fields.
  */
 export function decodedByRuntime(response: globalThis.Response): boolean {
   const coding = response.headers.get('content-encoding');
