@@ -18,7 +18,10 @@ import { type OptionNames } from '../gateway/option-names.ts';
 
 /** Options of {@link Request.blank}. */
 export interface BlankOptions {
-  /** Request method; default `GET`. */
+  /**
+   * Request method; default `GET`, or `POST` when `form` or `files` is given (WebOb's
+   * `Request.blank(path, POST=…)`): a form body on a `GET` would go unread.
+   */
   method?: string | undefined;
   /**
    * Request headers (`Content-Type` and `Content-Length` go to their CGI keys; a repeated name
@@ -98,7 +101,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
   const query = q === -1 ? '' : target.slice(q + 1);
   const serverPort = port || String(DEFAULT_PORTS[scheme] ?? 80);
   const environ: Environ = {
-    REQUEST_METHOD: (options.method ?? 'GET').toUpperCase(),
+    REQUEST_METHOD: (options.method ?? (options.form !== undefined || options.files !== undefined ? 'POST' : 'GET')).toUpperCase(),
     SCRIPT_NAME: scriptName,
     PATH_INFO: unquotePath(rawPath),
     QUERY_STRING: query,

@@ -169,8 +169,9 @@ export class Request implements ParseCache {
    * @param pathOrUrl - a path with an optional query (`/a?b=1`, percent-encoded as in a
    *   request line; `a/b` is taken as `/a/b`), or an absolute URL whose scheme, host and port fill the environ (a
    *   default port is left out of `Host`). A `#fragment` is dropped, as clients never send it.
-   * @param options - method, headers, and a body: `body` (raw), `json`, `form` (urlencoded),
-   *   or `files` with `form` (multipart); see {@link BlankOptions}.
+   * @param options - method (default `GET`; `POST` when `form` or `files` is given, as WebOb's
+   *   `POST=`), headers, and a body: `body` (raw), `json`, `form` (urlencoded), or `files` with
+   *   `form` (multipart); see {@link BlankOptions}.
    *
    * @example
    * ```ts
