@@ -93,6 +93,23 @@ export function checkedExceptionOptions(ctor: { readonly name: string }, options
 }
 
 /**
+ * Checks the `detail` of `new ctor(…)`: from plain JavaScript (or a port of WebOb's
+ * `HTTPFound(location=…, headers=…)`), options given in its place would become the body's
+ * `[object Object]`. `leading` names the argument before the detail, for a class that takes
+ * one (`'location'` for a redirect, `'allow'` for a 405), so the message puts the options third.
+ *
+ * @throws TypeError for a `detail` that is neither a string nor `undefined`, saying where the
+ *   options go: `HTTPFound: the detail must be a string; options go third (new
+ *   HTTPFound(location, undefined, { … }))`.
+ */
+export function checkDetail(ctor: { readonly name: string }, detail: unknown, leading?: string): void {
+  if (detail === undefined || typeof detail === 'string') return;
+  const where = leading === undefined ? 'second' : 'third';
+  const args = leading === undefined ? 'undefined, { … }' : `${leading}, undefined, { … }`;
+  throw new TypeError(`${ctor.name}: the detail must be a string; options go ${where} (new ${ctor.name}(${args}))`);
+}
+
+/**
  * The value of a challenge field (`WWW-Authenticate`, `Proxy-Authenticate`).
  *
  * @throws TypeError, naming `field`, when it holds no challenge (`[]`, a blank string), or as
@@ -185,10 +202,7 @@ export class HTTPException extends Error {
    */
   constructor(detail?: string, options?: HTTPExceptionOptions) {
     const ctor = new.target as typeof HTTPException;
-    // From plain JavaScript, options given first would become the body's `[object Object]`.
-    if (detail !== undefined && typeof detail !== 'string') {
-      throw new TypeError(`${ctor.name}: the detail must be a string; options go second (new ${ctor.name}(undefined, { … }))`);
-    }
+    checkDetail(ctor, detail);
     // Checked only when given: a 404 or a redirect made without options builds no message's name.
     if (options !== undefined) checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS);
     else options = NO_OPTIONS;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { HTTPException, type HTTPExceptionOptions, checkedExceptionOptions } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, checkDetail, checkedExceptionOptions } from './base.ts';
 import { assertTokens, list } from '../http/converters.ts';
 import { PRECONDITION_FAILED, RANGE_NOT_SATISFIABLE } from '../response/conditional.ts';
 
@@ -66,6 +66,7 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
    *   `res.allow` checks it: `invalid Allow of HTTPMethodNotAllowed: "GE T" is not a token`.
    */
   constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
+    checkDetail(new.target, detail, 'allow');
     super(detail, checkedExceptionOptions(new.target, options, 'third'));
     const given = allow ?? this.headers.getAll('Allow').join(',');
     const methods = typeof given === 'string' ? list.parse(given) : [...given];

@@ -9,7 +9,7 @@ import { Response } from '../response/response.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
 import { quotedScriptName } from '../http/raw-path.ts';
 import { hostOf } from '../http/host.ts';
-import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkedExceptionOptions, environOf, generatedPage } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkDetail, checkedExceptionOptions, environOf, generatedPage } from './base.ts';
 import { HTTPBadRequest } from './client-errors.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
@@ -23,7 +23,8 @@ export class HTTPRedirection extends HTTPException {
    * @param location - the target URL, absolute (`http:` or `https:` only) or relative to the
    *   request URL. A target with a scheme but no `//` (`http:evil.com`) is absolute, as a
    *   browser reads it from a page of another scheme, and is sent as `http://evil.com/`.
-   * @throws TypeError when `location` is not a string. HTTPBadRequest (400) when it is empty,
+   * @throws TypeError when `location` is not a string, or `detail` is neither a string nor
+   *   `undefined` (options go third: `new HTTPFound(location, undefined, { headers })`). HTTPBadRequest (400) when it is empty,
    *   contains CR, LF or NUL, names another scheme (`javascript:`, `data:`, `mailto:`…), or is
    *   absolute but no URL (`http://[`, `https://example.com:99999/`: the WHATWG URL parser
    *   refuses it):
@@ -31,6 +32,7 @@ export class HTTPRedirection extends HTTPException {
    *   client's error, never a 500 or an open door.
    */
   constructor(location: string, detail?: string, options?: HTTPExceptionOptions) {
+    checkDetail(new.target, detail, 'location');
     super(detail, checkedExceptionOptions(new.target, options, 'third'));
     if (typeof location !== 'string') throw new TypeError(`invalid redirect location: ${typeof location}`);
     this.location = checkTarget(location);
