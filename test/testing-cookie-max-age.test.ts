@@ -52,6 +52,24 @@ describe('a Max-Age cookie in the TestClient', () => {
     expect(client.cookies.get('sid')).toBeUndefined();
   });
 
+  it('cuts a Max-Age past what a number holds to 400 days, and takes one below it as expired (RFC 6265bis §5.6.2)', async () => {
+    const digits = '9'.repeat(400);
+    const overflow = Request.application((req) => {
+      const res = new Response(req.headers.get('Cookie') ?? '');
+      if (req.pathInfo === '/keep') res.headers.append('Set-Cookie', `remember=1; Max-Age=${digits}`);
+      if (req.pathInfo === '/forget') res.headers.append('Set-Cookie', `sid=; Max-Age=-${digits}`);
+      return res;
+    });
+    const client = new TestClient(overflow);
+    client.cookies.set('sid', 'abc');
+    await client.get('/keep');
+    await client.get('/forget');
+    expect(client.cookies.all().map((c) => [c.name, c.expires?.getTime()])).toEqual([['remember', START + 400 * 24 * 60 * 60 * 1000]]);
+    expect(client.cookies.get('sid')).toBeUndefined();
+    at(400 * 24 * 60 * 60 + 1);
+    expect(await (await client.get('/page')).text()).toBe('');
+  });
+
   it('set by client.cookies.set counts from that call too', async () => {
     const client = new TestClient(app);
     client.cookies.set('theme', 'dark', { maxAge: 10 });

@@ -63,14 +63,20 @@ const AGE_LIMIT = 400 * 24 * 60 * 60;
  * use: a `Max-Age=1800` session sent every minute never expired); and cuts that lifetime (the
  * `Max-Age`, else the `Expires`) to {@link AGE_LIMIT} from now, as browsers do: a
  * `Max-Age=63072000` (two years) lasts 400 days, and one past what a `Date` holds
- * (`Max-Age=99999999999999999999`) no longer expires at an Invalid Date. A `Max-Age` of 0 or
- * less is left as it is: the cookie is expired, and removes the one it replaces.
+ * (`Max-Age=99999999999999999999`) no longer expires at an Invalid Date, nor one past what a
+ * number holds (310 digits and more: tough-cookie's `"Infinity"`), which never expired. A
+ * `Max-Age` of 0 or less (`"-Infinity"` too, RFC 6265bis §5.6.2) is made 0: the cookie is
+ * expired, and removes the one it replaces.
  */
 function fixExpiry(cookie: Cookie): void {
   const now = Date.now();
-  if (typeof cookie.maxAge === 'number') {
-    if (!(cookie.maxAge > 0)) return;
-    cookie.expires = new Date(now + Math.min(cookie.maxAge, AGE_LIMIT) * 1000);
+  const maxAge = cookie.maxAge === 'Infinity' ? AGE_LIMIT : cookie.maxAge === '-Infinity' ? 0 : cookie.maxAge;
+  if (typeof maxAge === 'number') {
+    if (!(maxAge > 0)) {
+      cookie.maxAge = 0;
+      return;
+    }
+    cookie.expires = new Date(now + Math.min(maxAge, AGE_LIMIT) * 1000);
     cookie.maxAge = null;
   } else if (cookie.maxAge == null && cookie.expires instanceof Date) {
     const limit = now + AGE_LIMIT * 1000;
