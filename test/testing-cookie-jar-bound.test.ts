@@ -47,4 +47,13 @@ describe("the TestClient's cookie jar", () => {
     expect(domains.filter((d) => d === 'other.example')).toHaveLength(100);
     expect(domains.filter((d) => d.endsWith('example.com'))).toHaveLength(180);
   });
+
+  it('keeps localhost and its subdomains apart: app.localhost is a site of its own, as in browsers', async () => {
+    const client = new TestClient(app);
+    for (let n = 0; n < 100; n++) await client.get(`http://app.localhost/?n=${n}`);
+    for (let n = 100; n < 250; n++) await client.get(`/?n=${n}`);
+    const domains = client.cookies.all().map((c) => c.domain);
+    expect(domains.filter((d) => d === 'app.localhost')).toHaveLength(100);
+    expect(domains.filter((d) => d === 'localhost')).toHaveLength(150);
+  });
 });

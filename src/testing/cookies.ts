@@ -189,16 +189,20 @@ export class CookieJar {
    * bound theirs (RFC 6265 §5.3 step 12 lets a user agent evict): its expired cookies go, then,
    * past {@link COOKIES_PER_SITE}, its least recently used. Without it a client that went on
    * through an app setting a cookie of a new name or path per request (a per-form token, a
-   * per-page preference) kept every one, and sent them all. Reads that site's domains alone.
+   * per-page preference) kept every one, and sent them all. Reads that site's domains alone. A
+   * host that has no registrable domain (`localhost`, `testserver`, an IP address: a public
+   * suffix itself, or no domain) is a site of its own, without its subdomains: `app.localhost`
+   * keeps its own 180, as in Chrome and Firefox.
    */
   #evict(url: string): void {
     const host = canonicalDomain(new URL(url).hostname) ?? '';
-    const site = getPublicSuffix(host, { ignoreError: true }) ?? host;
+    const registrable = getPublicSuffix(host, { ignoreError: true });
+    const site = registrable ?? host;
     const index = this.#store.idx;
     const now = Date.now();
     const live: Cookie[] = [];
     for (const domain in index) {
-      if (domain !== site && !domain.endsWith(`.${site}`)) continue;
+      if (domain !== site && (registrable === undefined || !domain.endsWith(`.${site}`))) continue;
       for (const path in index[domain]) {
         for (const cookie of Object.values(index[domain]![path]!)) {
           if (cookie.TTL(now) <= 0) this.#remove(cookie);
