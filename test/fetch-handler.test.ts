@@ -690,7 +690,7 @@ describe('toFetchHandler: the answer', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('120');
     expect(await res.text()).toContain('Down for maintenance.');
-    expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1: HTTPServiceUnavailable: Down for maintenance\./);
+    expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1 503: HTTPServiceUnavailable: Down for maintenance\./);
     const head = await toFetchHandler(() => {
       throw new HTTPNotFound();
     })(new globalThis.Request('http://h/x', { method: 'HEAD' }));

@@ -620,7 +620,7 @@ describe('an HTTPException that escapes the app before the headers is the answer
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     expect(res.body.toString()).toContain('Down for maintenance.');
     await until(() => server.log.messages.length > 0);
-    expect(server.log.text).toContain('[tsgi] GET /busy HTTP/1.1: HTTPServiceUnavailable: Down for maintenance.');
+    expect(server.log.text).toContain('[tsgi] GET /busy HTTP/1.1 503: HTTPServiceUnavailable: Down for maintenance.');
   });
 
   it('a HEAD request gets the exception head without a body', async () => {

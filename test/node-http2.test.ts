@@ -313,7 +313,7 @@ describe('HTTP/2 over TLS', () => {
       expect(res.status).toBe(503);
       expect(res.body.toString()).toContain('Down for maintenance.');
       await until(() => server.log.messages.length > 0);
-      expect(server.log.text).toContain('GET /busy HTTP/2.0: HTTPServiceUnavailable: Down for maintenance.');
+      expect(server.log.text).toContain('GET /busy HTTP/2.0 503: HTTPServiceUnavailable: Down for maintenance.');
     } finally {
       session.close();
     }

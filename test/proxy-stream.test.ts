@@ -181,7 +181,7 @@ describe('upstream failures', () => {
     expect(reply.body.toString()).not.toContain('127.0.0.1');
     expect(server.log.messages).toHaveLength(1);
     expect(server.log.messages[0]).toMatch(
-      /^\[tsgi\] GET \/reset-in-tag HTTP\/1\.1: UpstreamUnreachable 502: upstream http:\/\/127\.0\.0\.1:\d+: connection closed or reset before a complete answer in the middle of the response body \(/,
+      /^\[tsgi\] GET \/reset-in-tag HTTP\/1\.1 502: UpstreamUnreachable 502: upstream http:\/\/127\.0\.0\.1:\d+: connection closed or reset before a complete answer in the middle of the response body \(/,
     );
     // Without the filter the first bytes go out with the head: the same failure cuts the connection.
     const plain = await start(to(upstream.raw));

@@ -68,7 +68,7 @@ describe('lint and tsgi.errors', () => {
       })();
     const down = await new TestClient(busy).get('/busy', { status: 503, allowErrors: true, headers: { accept: 'text/plain' } });
     expect(down.textBody).toContain('Down for maintenance.');
-    expect(down.errors).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1: HTTPServiceUnavailable: Down for maintenance\./);
+    expect(down.errors).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1 503: HTTPServiceUnavailable: Down for maintenance\./);
   });
 
   it('answers an app error with the server’s logged 500', async () => {

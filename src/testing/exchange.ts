@@ -191,12 +191,13 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
 /** {@link runApp}'s work, the head settled once it is over. */
 async function answerOf(app: App, environ: Environ, options: RunOptions, answering: boolean): Promise<Answer> {
   const log = environ['tsgi.errors'];
-  const report = (error: unknown) => {
+  // `note` follows the request line: ` 502`, the status an escaped HTTPException answered.
+  const report = (error: unknown, note = '') => {
     // The failed read of the request body, bare or wrapped, is the client's doing: answered as
     // its 4xx before the head, a cut after it, never logged as the app's (as the server does).
     if (isBrokenBody(error) || isBodyFailure(environ, error)) return;
     options.onError?.(error);
-    if (!wasLogged(environ, error)) logRequestError(log, environ, '', error); // `errors` logged it already
+    if (!wasLogged(environ, error)) logRequestError(log, environ, note, error); // `errors` logged it already
   };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.

@@ -135,9 +135,10 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   // (the app stopping on the request's signal, as asked: `stoppedOnLeaving`), nor the request
   // body's break when its client hung up (`isBrokenOff`: Deno's and workerd's, whose request
   // signal has not aborted then), which a raw app let propagate.
-  const log = (error: unknown) => {
+  // `note` follows the request line: ` 502`, the status an escaped HTTPException answered.
+  const log = (error: unknown, note = '') => {
     if (wasLogged(environ, error) || isBodyFailure(environ, error) || isBrokenOff(error)) return;
-    if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logRequestError(environ['tsgi.errors'], environ, '', error);
+    if (!stoppedOnLeaving(environ['tsgi.fetch_request'] as globalThis.Request, error)) logRequestError(environ['tsgi.errors'], environ, note, error);
   };
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */

@@ -337,9 +337,12 @@ export class Exchange implements ExchangeState, HeadWait {
     return true;
   }
 
-  /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */
-  log(error: unknown): void {
-    logRequestError(this.environ['tsgi.errors'], this.environ, '', error);
+  /**
+   * Writes an error to `tsgi.errors` with the request line (standard error if that throws),
+   * followed by `note` (` 502`: the status an escaped `HTTPException` answered).
+   */
+  log(error: unknown, note = ''): void {
+    logRequestError(this.environ['tsgi.errors'], this.environ, note, error);
   }
 
   /**
@@ -382,7 +385,7 @@ export class Exchange implements ExchangeState, HeadWait {
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
       // A 5xx the `errors` middleware logged already (its body failed before the head: a proxied
       // page whose upstream died under a filter) is logged there, with the status answered here.
-      const exception = escapedAnswer(error, (e) => wasLogged(this.environ, e) || this.log(e), this.environ);
+      const exception = escapedAnswer(error, (e, note) => wasLogged(this.environ, e) || this.log(e, note), this.environ);
       if (exception !== null) {
         // The exception is the answer (see escapedAnswer): the app's status and fields are
         // dropped, but those of a held head that are no representation's.
