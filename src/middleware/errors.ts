@@ -9,7 +9,7 @@ import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { appDeclaredLength, checkDeclaredLength, fieldRole, finalStatus } from '../gateway/head-rules.ts';
-import type { HTTPException } from '../exceptions/base.ts';
+import { type HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
@@ -73,7 +73,8 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  *   server aborts the connection: a truncated body never looks complete. A failure at the step
  *   after the first chunk, which the server takes before it sends the head, gets the server's
  *   plain 500 instead (an `HTTPException`'s own answer: a proxy's 502), and is logged with that
- *   status once the server answered it. That answer keeps the held head's fields that are no
+ *   status once the server answered it; but a 4xx or a redirect answered as itself there is an
+ *   answer, as before the first chunk: neither logged nor passed to `onError`. That answer keeps the held head's fields that are no
  *   representation's (what `requestId`, `cors`, `secureHeaders` added; not `Content-*`,
  *   `ETag`, `Cache-Control`, `Set-Cookie`…: docs/spec.md §7.4).
  *
@@ -185,6 +186,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
         // decides a Content-Length) is answered with the server's 500, not cut: logged with it.
         afterHeadSettled(environ, () => {
           const replaced = serverStatusKey.get(environ);
+          // A 4xx or a redirect the server answered as itself is an answer, as before the first chunk.
+          if (replaced !== undefined && replaced < 500 && isHTTPException(error) && error.code === replaced) return;
           report(error, replaced === undefined ? status : String(replaced));
         });
       },
