@@ -30,6 +30,7 @@
  */
 import Negotiator from 'negotiator';
 import { Cursor, tokenOrQuoted } from './syntax.ts';
+import { shownText, shownValue } from '../gateway/shown.ts';
 
 /** One element of an Accept-* header, in header order. */
 export interface AcceptRange {
@@ -156,8 +157,11 @@ export abstract class AcceptHeader {
    * (ties: the higher weight), by each subclass's matching rules; 0 when nothing matches or the
    * match has `q=0`; 1 for anything when the header is absent or malformed (Accept-Encoding:
    * see there).
+   *
+   * @throws TypeError when `offer` is not a string.
    */
   quality(offer: string): number {
+    if (typeof offer !== 'string') throw new TypeError(`${this.constructor.name}.quality: the offer must be a string, got ${shownValue(offer)}`);
     return this.#decide(offer)?.q ?? this.unmatched(offer);
   }
 
@@ -182,21 +186,51 @@ export abstract class AcceptHeader {
    * of the range that matched; then by the position of that range in the header (earlier
    * first); then in the order given. Without a usable header, every offer in the order given
    * (Accept-Encoding: `identity` only).
+   *
+   * @throws TypeError when `offers` is not an array of strings, naming the first item that is
+   *   not one (`AcceptLanguage.acceptableOffers: offer 1 must be a string, got undefined`).
    */
   acceptableOffers(offers: readonly string[]): string[] {
-    return this.present ? this.negotiate(offers) : this.absentOffers(offers);
+    checkOffers(offers, this, 'acceptableOffers');
+    return this.#acceptable(offers);
   }
 
-  /** The best acceptable offer, else `defaultValue` (`null` when not given). */
+  /**
+   * The best acceptable offer, else `defaultValue` (`null` when not given).
+   *
+   * @throws TypeError when `offers` is not an array of strings (`bestMatch('json')`: write
+   *   `bestMatch(['json'])`), as `acceptableOffers` and `quality` refuse theirs.
+   */
   bestMatch(offers: readonly string[]): string | null;
   bestMatch<T>(offers: readonly string[], defaultValue: T): string | T;
   bestMatch(offers: readonly string[], defaultValue: unknown = null): unknown {
-    return this.acceptableOffers(offers)[0] ?? defaultValue;
+    checkOffers(offers, this, 'bestMatch');
+    return this.#acceptable(offers)[0] ?? defaultValue;
+  }
+
+  #acceptable(offers: readonly string[]): string[] {
+    return this.present ? this.negotiate(offers) : this.absentOffers(offers);
   }
 
   /** The header in canonical form (`''` when absent or malformed). */
   toString(): string {
     return formatRanges(this.ranges, same);
+  }
+}
+
+/**
+ * Throws the `TypeError` of `header.method` (`Accept.bestMatch: …`) unless `offers` is an array
+ * of strings: a string would be read as its characters (`'j'` for `bestMatch('json')`) where no
+ * header was sent, and fail inside `negotiator` where one was.
+ */
+function checkOffers(offers: readonly string[], header: AcceptHeader, method: string): void {
+  const what = `${header.constructor.name}.${method}`;
+  if (!Array.isArray(offers)) {
+    const example = typeof offers === 'string' ? ` (${method}([${shownText(offers)}]))` : '';
+    throw new TypeError(`${what}: the offers must be an array of strings${example}, got ${shownValue(offers)}`);
+  }
+  for (let i = 0; i < offers.length; i++) {
+    if (typeof offers[i] !== 'string') throw new TypeError(`${what}: offer ${i} must be a string, got ${shownValue(offers[i])}`);
   }
 }
 
