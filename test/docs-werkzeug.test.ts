@@ -40,6 +40,23 @@ describe.skipIf(!hasWerkzeug)('the docs on Werkzeug', () => {
     expect(werkzeug).toBe(theirs ?? ours);
   });
 
+  it('negotiation.md, where a header is off the grammar: what the table says tsgi and Werkzeug answer', () => {
+    const rows = [...page('negotiation.md').matchAll(/\| `(Accept(?:-Charset|-Language)?): ([^`]+)`, offers `(\[[^\]]+\])` \| `([^`]+)`[^|]*\| `([^`]+)`[^|]*\|/g)];
+    expect(rows.map((row) => row[1])).toEqual(['Accept', 'Accept-Charset', 'Accept-Language']);
+    const classes = { Accept: 'MIMEAccept', 'Accept-Charset': 'CharsetAccept', 'Accept-Language': 'LanguageAccept' } as const;
+    for (const [, name, header, offersText, ours, theirs] of rows) {
+      const offers = JSON.parse(offersText!.replaceAll("'", '"')) as string[];
+      const req = Request.blank('/', { headers: { [name!]: header! } });
+      const negotiated = { Accept: req.accept, 'Accept-Charset': req.acceptCharset, 'Accept-Language': req.acceptLanguage }[name as keyof typeof classes];
+      expect(String(negotiated.bestMatch(offers)), `${name}: ${header}`).toBe(ours);
+      const cls = classes[name as keyof typeof classes];
+      const werkzeug = python(
+        `from werkzeug.datastructures import ${cls}\nfrom werkzeug.http import parse_accept_header\nprint(parse_accept_header(${JSON.stringify(header)}, ${cls}).best_match(${JSON.stringify(offers)}))`,
+      );
+      expect(werkzeug, `Werkzeug, ${name}: ${header}`).toBe(theirs);
+    }
+  });
+
   it('request.md, URL parts: req.url quotes what no URI may hold, and what the page says of Werkzeug\'s request.url holds', () => {
     const row = /\| `path`, `pathQs` \|[^|]*\|([^|]*)\|/.exec(page('request.md'))![1]!;
     const req = Request.blank('/caf%C3%A9/a%20b');
