@@ -224,13 +224,14 @@ export abstract class AcceptHeader {
  * header was sent, and fail inside `negotiator` where one was.
  */
 function checkOffers(offers: readonly string[], header: AcceptHeader, method: string): void {
-  const what = `${header.constructor.name}.${method}`;
   if (!Array.isArray(offers)) {
     const example = typeof offers === 'string' ? ` (${method}([${shownText(offers)}]))` : '';
-    throw new TypeError(`${what}: the offers must be an array of strings${example}, got ${shownValue(offers)}`);
+    throw new TypeError(`${header.constructor.name}.${method}: the offers must be an array of strings${example}, got ${shownValue(offers)}`);
   }
   for (let i = 0; i < offers.length; i++) {
-    if (typeof offers[i] !== 'string') throw new TypeError(`${what}: offer ${i} must be a string, got ${shownValue(offers[i])}`);
+    if (typeof offers[i] !== 'string') {
+      throw new TypeError(`${header.constructor.name}.${method}: offer ${i} must be a string, got ${shownValue(offers[i])}`);
+    }
   }
 }
 
