@@ -40,13 +40,15 @@ export function appendVary(list: Array<[string, string]>, fields: string | strin
 }
 
 /**
- * A field value given as other than a string: a finite number in decimal.
+ * A field value given as other than a string: a finite number in decimal, a bigint or a boolean
+ * as `String()` writes it (`10n` is `10`, `true` is `true`), as fetch's `Headers` and Express's
+ * `res.set` take them and as this list took them before it checked values.
  *
- * @throws TypeError naming the field for anything else (`undefined`, `null`, `true`, an object,
- *   `NaN`), which `String()` would send as `undefined`, `[object Object]`…
+ * @throws TypeError naming the field for anything else (`undefined`, `null`, an object, a
+ *   symbol, `NaN`, `Infinity`), which `String()` would send as `undefined`, `[object Object]`…
  */
 function fieldText(name: string, value: unknown): string {
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'number' ? Number.isFinite(value) : typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   throw new TypeError(`invalid value for header ${name}: ${shownValue(value)} (a string or a number)`);
 }
 
@@ -59,10 +61,10 @@ let adopting: Array<[string, string]> | undefined;
 
 /**
  * What a `HeaderList` can be built from: `[name, value]` pairs, a record (a list of values for
- * a repeated field, `undefined` or `null` for none), or another `HeaderList`. Numbers are
- * converted to strings, as by {@link HeaderList.set}. A pair that is not an array of two (`['x']`,
- * a string `'ab'`), or a value of another type (`true`, an object), is a `TypeError`, where it
- * would be sent as `undefined` or `[object Object]`.
+ * a repeated field, or another iterable of them, `undefined` or `null` for none), or another
+ * `HeaderList`. Numbers are converted to strings, as by {@link HeaderList.set}. A pair that is
+ * not an array of two (`['x']`, a string `'ab'`), or a value of another type (an object, `NaN`),
+ * is a `TypeError`, where it would be sent as `undefined` or `[object Object]`.
  */
 export type HeaderListInit =
   | Iterable<readonly [string, string | number]>
@@ -108,8 +110,9 @@ export class HeaderList implements Iterable<[string, string]> {
       }
     } else {
       for (const [name, value] of Object.entries(init)) {
-        if (value === undefined || value === null) continue;
-        if (Array.isArray(value)) for (const v of value as readonly (string | number)[]) this.add(name, v);
+        if (typeof value === 'string') this.add(name, value);
+        else if (value === undefined || value === null) continue;
+        else if (typeof (value as Partial<Iterable<unknown>>)[Symbol.iterator] === 'function') for (const v of value as Iterable<string | number>) this.add(name, v);
         else this.add(name, value as string | number);
       }
     }
@@ -139,10 +142,11 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /**
    * Replaces every `name` field with one field (kept at the first one's position).
-   * `null` or `undefined` deletes the field; a number is written in decimal.
+   * `null` or `undefined` deletes the field; a number is written in decimal (so is a bigint,
+   * and a boolean as `true` or `false`, taken from JavaScript callers as fetch's `Headers` takes them).
    *
    * @throws TypeError for an invalid name, a value with CR/LF/NUL, or a value that is neither a
-   *   string nor a finite number (`true`, an object, `NaN`).
+   *   string nor a finite number (an object, a symbol, `NaN`, `Infinity`).
    */
   set(name: string, value: string | number | null | undefined): this {
     if (value === null || value === undefined) {
@@ -157,11 +161,11 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /**
    * Appends a field, keeping the ones already there (`Set-Cookie`, `Vary`, `Link`…). A number
-   * is written in decimal.
+   * is written in decimal (so is a bigint, and a boolean as `true` or `false`, as by {@link set}).
    *
    * @throws TypeError for an invalid name, a value with CR/LF/NUL, or a value that is neither a
-   *   string nor a finite number (`undefined`, `null`, an object, `NaN`), which would be sent as
-   *   `undefined` or `[object Object]`.
+   *   string nor a finite number (`undefined`, `null`, an object, a symbol, `NaN`), which would
+   *   be sent as `undefined` or `[object Object]`.
    */
   add(name: string, value: string | number): this {
     const text = typeof value === 'string' ? value : fieldText(name, value);
