@@ -33,4 +33,17 @@ describe('new RouteMap(routes)', () => {
     expect((await client.get('/items/7')).textBody).toBe('7');
     expect(bare.build('home')).toBe('/');
   });
+
+  it("takes a class's instance holding its routes as own fields, as before the check, and refuses Object.create(base), whose routes are inherited", async () => {
+    class Routes {
+      home = '/';
+      item = '/items/<int:id>';
+    }
+    // A JavaScript caller's map: TypeScript asks a class for an index signature, hence the cast.
+    const routes = new RouteMap(new Routes() as unknown as { home: '/'; item: '/items/<int:id>' });
+    const client = new TestClient(routes.app({ home: () => new Response('home'), item: (_req, { id }) => new Response(`item ${id}`) }));
+    expect((await client.get('/items/7')).textBody).toBe('item 7');
+    expect(routes.build('item', { id: 3 })).toBe('/items/3');
+    expect(() => new RouteMap(Object.create({ home: '/' }) as { home: string })).toThrow(/not an object inheriting from another \(Object\.create\(base\)\)/);
+  });
 });

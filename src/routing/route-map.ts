@@ -77,6 +77,20 @@ export type RouteHandler<V, R, C extends ConverterMap = {}> = (req: Request, val
 export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpointOf<R>]: RouteHandler<ValuesOf<R, E, C>, R, C> };
 
 /**
+ * Whether `routes` is a table `Object.entries` reads whole: an object literal (or one without a
+ * prototype), or a class's instance holding its routes as own fields (`new Routes()` with
+ * `home = '/'`), which `new RouteMap` read so before it checked; not `null`, a primitive, a
+ * function, an array, or a `Map` or other iterable (whose entries are no own fields: a map of no
+ * route), nor an `Object.create(base)`, whose inherited routes would be left out unsaid.
+ */
+function isRouteTable(routes: unknown): boolean {
+  if (isPlainObject(routes)) return true;
+  if (typeof routes !== 'object' || routes === null || Array.isArray(routes) || Symbol.iterator in routes) return false;
+  const proto = Object.getPrototypeOf(routes) as object;
+  return Object.hasOwn(proto, 'constructor') && typeof (proto as { constructor: unknown }).constructor === 'function';
+}
+
+/**
  * Named routes with typed placeholders (Werkzeug's `Map` of `Rule`s): each key is an
  * endpoint, each value its pattern or `{ path, methods, strictSlashes, mergeSlashes, host,
  * defaults, redirectTo }` (see {@link RuleSpec}), or an array of them, several rules for the
@@ -125,8 +139,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   pattern but for its placeholders' names, the same host, a method both answer but `HEAD` and
  *   `OPTIONS`: `{ list: '/items', create: '/items' }`), which would never answer (Werkzeug 3.2's
  *   `DuplicateRuleError`); options that are not a plain object or hold an unknown key; `routes`
- *   that are not a plain object (`null`, a string, an array of patterns, whose endpoints would
- *   be named `'0'`, `'1'`…).
+ *   that are not an object of endpoints (`null`, a string, an array of patterns, whose endpoints
+ *   would be named `'0'`, `'1'`…, a `Map`; a plain object or a class's instance with the routes
+ *   as its own fields is taken).
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */
@@ -134,7 +149,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   readonly #table: RouteTable;
 
   constructor(routes: R, options: RouteMapOptions<C> = {}) {
-    if (!isPlainObject(routes)) {
+    if (!isRouteTable(routes)) {
       throw new TypeError(`new RouteMap: the routes are an object from endpoint name to pattern ({ home: '/', item: '/items/<int:id>' }), not ${kindOf(routes)}`);
     }
     checkOptions('new RouteMap', options, ROUTE_MAP_OPTIONS);
