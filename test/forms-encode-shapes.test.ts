@@ -22,9 +22,18 @@ describe('encodeMultipart shapes', () => {
     expect(() => encodeMultipart({}, { doc: { content: 'x' } as never })).toThrow(/^encodeMultipart: files\.doc\.filename must be a string \('' for none\), not undefined$/);
   });
 
-  it('refuses a field that is not text, saying where a file goes', () => {
-    expect(() => encodeMultipart({ n: 1 } as never)).toThrow(/^encodeMultipart: the field "n" is text \(a string\), not 1: a file goes in the second argument, files$/);
-    expect(() => encodeMultipart({ doc: { filename: 'a.txt', content: 'x' } } as never)).toThrow(/^encodeMultipart: the field "doc" is text \(a string\), not an object/);
+  it('refuses a field that is neither text nor a file, saying what it takes', () => {
+    expect(() => encodeMultipart({ n: 1 } as never)).toThrow(/^encodeMultipart: the field "n" is text \(a string\) or a file \(\{ filename, content \}\), not 1$/);
+    expect(() => encodeMultipart({ n: null } as never)).toThrow(/^encodeMultipart: the field "n" is text \(a string\) or a file \(\{ filename, content \}\), not null$/);
+    expect(() => encodeMultipart({ doc: { filename: 'a.txt' } } as never)).toThrow(/^encodeMultipart: files\.doc\.content must be a string or a Uint8Array, not undefined$/);
+  });
+
+  it('sends a file given among the fields as a file, in its place, as before and as Werkzeug mixes data', async () => {
+    const { body, contentType } = encodeMultipart({ title: 'Hi', doc: { filename: 'a.txt', content: 'hello' } } as never);
+    const req = Request.blank('/', { method: 'POST', body, headers: { 'content-type': contentType } });
+    expect((await req.form()).get('title')).toBe('Hi');
+    const doc = (await req.files()).get('doc');
+    expect([doc?.filename, await doc?.text()]).toEqual(['a.txt', 'hello']);
   });
 
   it('encodes well-formed fields and files as before', async () => {

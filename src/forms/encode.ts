@@ -113,9 +113,10 @@ export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
  *   character, one past U+00FF), and for a file that is no {@link FileSpec}
  *   object or holds another key (`encodeMultipart: unknown option "files.doc.contents": did you
  *   mean "content"?`: the file would go empty), a file whose `filename` is no string or whose
- *   `content` is neither a string nor a `Uint8Array` (left out), and a field whose value is no
- *   string (a number, a file spec: files go in `files`). `Request.blank` and the test client's
- *   `files` come here too.
+ *   `content` is neither a string nor a `Uint8Array` (left out), and a field whose value is
+ *   neither a string nor a file (a number, `null`). A {@link FileSpec} among `fields` is sent as
+ *   a file, in its place, as Werkzeug's `data` mixes them. `Request.blank` and the test
+ *   client's `files` come here too.
  */
 export function encodeMultipart(
   fields: FormFieldsInit = {},
@@ -125,7 +126,12 @@ export function encodeMultipart(
   checkOptions('encodeMultipart', options, ENCODE_MULTIPART_OPTIONS, 'third');
   const entries: Array<[string, string | FileSpec]> = [...new MultiDict<string>(fields as Record<string, string | string[]>)];
   for (const [name, value] of entries) {
-    if (typeof value !== 'string') throw new TypeError(`encodeMultipart: the field ${JSON.stringify(name)} is text (a string), not ${shownValue(value)}: a file goes in the second argument, files`);
+    if (typeof value === 'string') continue;
+    // A file among the fields is sent as a file, as Werkzeug's `data` and WebOb's `POST` mix them.
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new TypeError(`encodeMultipart: the field ${JSON.stringify(name)} is text (a string) or a file ({ filename, content }), not ${shownValue(value)}`);
+    }
+    checkFileSpec('encodeMultipart', name, value);
   }
   for (const [name, file] of new MultiDict<FileSpec>(files as Record<string, FileSpec | FileSpec[]>)) {
     checkFileSpec('encodeMultipart', name, file);
