@@ -367,10 +367,10 @@ describe('npm pack', () => {
       path.join(consumer, 'named.ts'),
       [
         `import type { ContentDispositionValue, HttpDateInit, Response } from 'tsgi';`,
-        `import type { CorsOriginAnswer, TransformedChunks } from 'tsgi/middleware';`,
+        `import type { CorsOriginResult, TransformedChunks } from 'tsgi/middleware';`,
         `export const disposition = (res: Response): ContentDispositionValue | null => res.contentDisposition;`,
         `export const touch = (res: Response, when: HttpDateInit): void => { res.lastModified = when; };`,
-        `export const allow = (origin: string): CorsOriginAnswer => origin.endsWith('.example') || null;`,
+        `export const allow = (origin: string): CorsOriginResult => origin.endsWith('.example') || null;`,
         `export const none: TransformedChunks = undefined;`,
         '',
       ].join('\n'),

@@ -23,7 +23,7 @@ export { type MethodOverrideOptions, methodOverride, originalMethodKey } from '.
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type EtagOptions, etag } from '../middleware/etag.ts';
-export { type CorsOptions, type CorsOriginAnswer, cors } from '../middleware/cors.ts';
+export { type CorsOptions, type CorsOriginResult, cors } from '../middleware/cors.ts';
 export { type DecodeBodyCoding, type DecodeBodyOptions, decodeBody } from '../middleware/decode-body.ts';
 export { type RequestIdOptions, requestId, requestIdKey } from '../middleware/request-id.ts';
 export { type TimeoutOptions, timeout } from '../middleware/timeout.ts';

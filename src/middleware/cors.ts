@@ -17,7 +17,7 @@ import { type OptionNames, booleanOption, checkOptions } from '../gateway/option
  * the request's origin, a non-empty string is sent as `Access-Control-Allow-Origin` as it is,
  * `false`, `null`, `undefined` or `''` refuses.
  */
-export type CorsOriginAnswer = boolean | string | null | undefined;
+export type CorsOriginResult = boolean | string | null | undefined;
 
 /** Options of {@link cors}. */
 export interface CorsOptions {
@@ -39,7 +39,7 @@ export interface CorsOptions {
    *
    * Every answer but `'*'` depends on `Origin`, so every response then gets `Vary: Origin`.
    */
-  origin?: string | readonly string[] | ((origin: string, environ: Environ) => CorsOriginAnswer | Promise<CorsOriginAnswer>) | undefined;
+  origin?: string | readonly string[] | ((origin: string, environ: Environ) => CorsOriginResult | Promise<CorsOriginResult>) | undefined;
   /**
    * The methods a preflight allows (`Access-Control-Allow-Methods`), as written (methods are
    * case-sensitive). Default `['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']`.
@@ -239,13 +239,13 @@ function originCheck(origin: CorsOptions['origin'], credentials: boolean): (valu
 /**
  * The `Access-Control-Allow-Origin` value an `origin` function's answer stands for.
  *
- * @throws TypeError for an answer outside {@link CorsOriginAnswer} (a `match()` array, a number),
+ * @throws TypeError for an answer outside {@link CorsOriginResult} (a `match()` array, a number),
  *   which would otherwise refuse every origin unsaid (Express's `cors` takes any truthy one for yes);
  *   and, with `credentials`, for `'*'`, which the Fetch standard's CORS check fails beside
  *   `Access-Control-Allow-Credentials: true` (every origin refused unsaid, as `origin: '*'`
  *   with credentials is refused at construction).
  */
-function allowOriginOf(answer: CorsOriginAnswer, origin: string, credentials: boolean): string | null {
+function allowOriginOf(answer: CorsOriginResult, origin: string, credentials: boolean): string | null {
   if (answer === true) return origin;
   if (answer === '*' && credentials) {
     throw new TypeError(
