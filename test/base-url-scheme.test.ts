@@ -43,7 +43,7 @@ describe('Request.blank', () => {
 
   it.each(['ws://host.test/x', 'ftp://host/x', 'wss://host.test/x?a=1'])('refuses the absolute URL %j, naming it', (url) => {
     expect(() => Request.blank(url)).toThrow(TypeError);
-    expect(() => Request.blank(url)).toThrow(/^Request\.blank: an absolute URL must be an absolute http: or https: URL/);
+    expect(() => Request.blank(url)).toThrow(/^Request\.blank: the URL must be an absolute http: or https: URL/);
   });
 
   it('takes http(s) URLs, in any case, as before', () => {

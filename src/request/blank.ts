@@ -90,7 +90,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
   if (hash !== -1) target = target.slice(0, hash);
   const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target);
   if (absolute) {
-    const url = httpUrl(target, 'Request.blank: an absolute URL');
+    const url = httpUrl(target, 'Request.blank: the URL');
     scheme = url.protocol.slice(0, -1);
     hostname = url.hostname;
     port = url.port;
