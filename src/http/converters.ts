@@ -16,8 +16,11 @@ import { type ByteRange, type ContentRange, formatContentRange, parseContentRang
 import { type Challenge, formatWwwAuthenticate, parseWwwAuthenticate } from './www-authenticate.ts';
 
 /**
- * An instant for a date header: a `Date`, a number of **milliseconds** since the epoch (as
- * `Date.now()` or `stat.mtimeMs` give), or an HTTP-date string.
+ * An instant for a date header (`res.lastModified`, `date`, `expires`): a `Date`, a number of
+ * **milliseconds** since the epoch (as `Date.now()` or `stat.mtimeMs` give; WebOb and Werkzeug
+ * take seconds), or an HTTP-date string (RFC 9110 §5.6.7), sent as an IMF-fixdate. Setting an
+ * invalid `Date` or a number that is none throws a `RangeError`, a string that is no HTTP-date
+ * a `TypeError`; `null` removes the field.
  */
 export type HttpDateInit = Date | number | string;
 

@@ -92,8 +92,9 @@ export abstract class ResponseRepresentation {
 
   /**
    * `Content-Disposition` (RFC 6266) parsed by `content-disposition`: `{ type, parameters }`,
-   * or `null` when absent or without a type. An RFC 8187 `filename*` is decoded into `filename`
-   * (and also kept as sent under `filename*`). Set a header value or `null`;
+   * or `null` when absent, malformed or without a type. An RFC 8187 `filename*` is decoded into
+   * `filename` (and not kept; one in a charset other than UTF-8 or ISO-8859-1 is kept as sent
+   * under `filename*`). Set a header value or `null`;
    * `attachment()` builds one.
    */
   get contentDisposition(): ContentDispositionValue | null {
