@@ -17,6 +17,7 @@ import { RequestBody } from './body.ts';
 import { RequestCopy } from './copy.ts';
 import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { BLANK_OPTIONS, type BlankOptions, blankEnviron } from './blank.ts';
+import { assertOneBody } from './one-body.ts';
 import { checkOptions } from '../gateway/option-names.ts';
 import { type LayerHooks, hooksMiddleware } from './hooks.ts';
 import { sendLinkHints } from '../gateway/early-hints.ts';
@@ -184,11 +185,14 @@ export class Request implements ParseCache {
    * ```
    * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
    *   URL or one (or a `baseUrl`) of another scheme than `http:` or `https:` (`'ws://host/'`,
-   *   whose `tsgi.url_scheme` would be `ws`), header name or header value (CR/LF), or options that are not a plain object or hold
-   *   an unknown key (`Request.blank: unknown option "metod": did you mean "method"?`).
+   *   whose `tsgi.url_scheme` would be `ws`), header name or header value (CR/LF), options that are not a plain object or hold
+   *   an unknown key (`Request.blank: unknown option "metod": did you mean "method"?`), or two
+   *   bodies (`json` with `form`, `files` or `body`; `form` or `files` with `body`: `Request.blank:
+   *   give one body: json, form (with files) or body, not json and form`), where the first was sent and the rest dropped.
    */
   static blank<R extends Request>(this: new (environ: Environ) => R, pathOrUrl: string, options: BlankOptions = {}): R {
     checkOptions('Request.blank', options, BLANK_OPTIONS);
+    assertOneBody('Request.blank', options);
     return new this(blankEnviron(pathOrUrl, options));
   }
 

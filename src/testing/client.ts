@@ -8,6 +8,7 @@ import { type ShutdownWatch, shutdownWatchOf } from '../gateway/shutdown.ts';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { Request } from '../request/request.ts';
+import { assertOneBody } from '../request/one-body.ts';
 import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { booleanOption, checkOptions } from '../gateway/option-names.ts';
@@ -174,11 +175,7 @@ export class TestClient {
     checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
     // `fetch()` and `http.request` refuse such a method too; the app (or its lint) would take the blame.
     if (!isToken(method)) throw new TypeError(`${JSON.stringify(method)} ${url}: a method is a token (RFC 9110 §9.1), as GET or PROPFIND`);
-    // One body: Request.blank would send the first of json, files, form and body and drop the rest unsaid (Werkzeug refuses too).
-    const bodies = (['json', 'form', 'files', 'body'] as const).filter((key) => options[key] !== undefined);
-    if (bodies.length > 1 && bodies.join() !== 'form,files') {
-      throw new TypeError(`${method.toUpperCase()} ${url}: give one body: json, form (with files) or body, not ${bodies.join(' and ')}`);
-    }
+    assertOneBody(`${method.toUpperCase()} ${url}`, options);
     // Werkzeug's `query_string='a=1'`, `data='a=1'`: a string's characters would go as fields (`a=undefined&%3D=undefined…`).
     for (const [key, instead] of [['query', "write it in the URL ('/items?page=2')"], ['form', 'send it as body, with its Content-Type in headers']] as const) {
       if (typeof options[key] === 'string') throw new TypeError(`${method.toUpperCase()} ${url}: ${key} is fields ({ name: 'value' } or [name, value] pairs), not a string: ${instead}`);
