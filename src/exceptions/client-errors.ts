@@ -63,7 +63,9 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
    *   option, if any (as `abort(405, detail, { headers: { Allow: 'GET' } })` gives it), else
    *   an empty `Allow` (the resource allows no method, RFC 9110 §10.2.1): a 405 always has one.
    * @throws TypeError for a method that is not a token (RFC 9110 §9.1; `'GE T'`), checked as
-   *   `res.allow` checks it: `invalid Allow of HTTPMethodNotAllowed: "GE T" is not a token`.
+   *   `res.allow` checks it: `invalid Allow of HTTPMethodNotAllowed: "GE T" is not a token`;
+   *   for a `detail` that is neither a string nor `undefined` (options go third: `new
+   *   HTTPMethodNotAllowed(allow, undefined, { headers })`).
    */
   constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
     checkDetail(new.target, detail, 'allow');
