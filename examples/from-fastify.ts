@@ -4,7 +4,7 @@
  * with file attachments, a preferences cookie and static files. The Fastify app it was, abridged:
  *
  * ```js
- * const fastify = Fastify({ logger: true, trustProxy: 1, bodyLimit: 100 * 1024 });
+ * const fastify = Fastify({ logger: true, trustProxy: 'loopback', bodyLimit: 100 * 1024 });
  * await fastify.register(helmet, { contentSecurityPolicy: false });
  * await fastify.register(cors, { origin: ['http://localhost:5173'], exposedHeaders: ['Location'] });
  * await fastify.register(compress);
@@ -302,6 +302,13 @@ export interface FromFastifyOptions {
   log?: LogStream | undefined;
   /** Where a 500's stack is logged (the error handler's `request.log.error(error)`). Default the server's error log. */
   errorLog?: LogStream | undefined;
+  /**
+   * `trustProxy`: the proxy's addresses (an address, a CIDR range, `'loopback'`…, as
+   * `proxyFix`'s `trust`), the only peers whose `X-Forwarded-*` fields are read. Default
+   * `'loopback'`, a proxy on the same host; a client reaching the app from elsewhere keeps its
+   * own address, whatever `X-Forwarded-For` it sends.
+   */
+  proxies?: string | readonly string[] | undefined;
 }
 
 /** The whole service, its layers outermost first. */
@@ -322,8 +329,8 @@ export function createApp(options: FromFastifyOptions = {}): App {
     '': siteApp(),
   });
   return compose(
-    // trustProxy: 1. Serve it without tsgi serve's --proxy-headers (a second proxyFix).
-    (app) => proxyFix(app, { xFor: 1, xProto: 1, xHost: 1 }),
+    // trustProxy: 'loopback', one proxy. Serve it without tsgi serve's --proxy-headers (a second proxyFix).
+    (app) => proxyFix(app, { xFor: 1, xProto: 1, xHost: 1, trust: options.proxies ?? 'loopback' }),
     requestId, // request.id, sent back as X-Request-Id and in every log line
     ...(options.log ? [(app: App) => accessLog(app, { format: 'json', log: options.log })] : []), // logger: true
     secureHeaders, // @fastify/helmet({ contentSecurityPolicy: false })

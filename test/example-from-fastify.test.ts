@@ -7,6 +7,7 @@
  * One test drives it in-process with TestClient, as `fastify.inject()` would.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -215,7 +216,7 @@ describe('examples/from-fastify.ts: the API', () => {
     expect((await list.json() as unknown[]).length).toBe(20);
   });
 
-  it('reads request.ip and the scheme from one trusted proxy (trustProxy: 1): the rate limit is per client, 429 past it', async () => {
+  it('reads request.ip and the scheme from one trusted proxy (trustProxy: \'loopback\'): the rate limit is per client, 429 past it', async () => {
     const { call } = await start({ rateLimit: { capacity: 2, refillPerSecond: 0.001 } });
     const from = (ip: string) => ({ headers: { 'x-forwarded-for': ip } });
     expect((await call('/health', from('203.0.113.7'))).status).toBe(200);
@@ -225,6 +226,20 @@ describe('examples/from-fastify.ts: the API', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited.json()).toMatchObject({ statusCode: 429, error: 'Too Many Requests' });
     expect((await call('/health', from('198.51.100.1'))).status).toBe(200); // another client, its own bucket
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not the proxy: a direct client cannot pick its rate-limit bucket', async () => {
+    const { server } = await start({ rateLimit: { capacity: 1, refillPerSecond: 0.001 }, proxies: ['127.0.0.1'] });
+    const { port } = new URL(server.url);
+    // From 127.0.0.2, not the proxy: each call forges another client address.
+    const direct = (ip: string) => new Promise<number>((resolve, reject) => {
+      httpGet({ host: '127.0.0.1', port, path: '/health', localAddress: '127.0.0.2', headers: { 'x-forwarded-for': ip } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      }).on('error', reject);
+    });
+    expect(await direct('203.0.113.7')).toBe(200);
+    expect(await direct('198.51.100.1')).toBe(429); // the peer's own bucket, already spent
   });
 
   it('answers CORS preflights for the front end, exposing Location, and nothing for another origin', async () => {
