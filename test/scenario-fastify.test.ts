@@ -64,7 +64,7 @@ async function buildFastify(): Promise<FastifyInstance> {
     return { ok: true };
   });
   fastify.get('/whoami', async (request) => ({ session: parseCookie(request.headers.cookie ?? '').session ?? null }));
-  fastify.get('/client', async (request) => ({ ip: request.ip, hostname: request.hostname, protocol: request.protocol }));
+  fastify.get('/client', async (request) => ({ ip: request.ip, hostname: request.hostname, port: request.port, protocol: request.protocol }));
   await fastify.register(async (api) => {
     api.addHook('onRequest', async (request, reply) => {
       const auth = request.headers.authorization ?? '';
@@ -152,7 +152,7 @@ function buildTsgi(errorLog?: { write(text: string): void }): App {
       return res;
     },
     whoami: (req) => Response.json({ session: req.cookies.session ?? null }),
-    client: (req) => Response.json({ ip: req.remoteAddr, hostname: req.hostname, protocol: req.scheme }),
+    client: (req) => Response.json({ ip: req.remoteAddr, hostname: req.hostname, port: req.port, protocol: req.scheme }),
   });
   const jsonPages = (app: App) => errorPages(app, {
     render: (error, req) => Response.json({
@@ -290,7 +290,18 @@ const cases: Case[] = [
   ['no cookie', 'GET', '/whoami'],
   ['undecodable cookie', 'GET', '/whoami', { cookie: 'session=%zz; other' }],
   ['client, direct', 'GET', '/client'],
-  ['client, proxied', 'GET', '/client', { 'x-forwarded-for': '6.6.6.6, 203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'todo.example' }],
+  ['client, proxied', 'GET', '/client', { 'x-forwarded-for': '6.6.6.6, 203.0.113.9', 'x-forwarded-proto': 'https', 'x-forwarded-host': 'todo.example:8443' }],
+  ['client, IPv6 Host', 'GET', '/client', { host: '[::1]:3000' }],
+  // A Host without a port: req.port is the scheme's default, request.port null.
+  ['client, Host without a port', 'GET', '/client', { host: 'todo.example' }, undefined, (t, f) => {
+    expect(JSON.parse(f.body)).toMatchObject({ hostname: 'todo.example', port: null });
+    expect(JSON.parse(t.body)).toMatchObject({ hostname: 'todo.example', port: 80 });
+  }],
+  // A scheme is case-insensitive (RFC 3986 §3.1): req.scheme lower-cases it, Fastify passes it on.
+  ['client, upper-case proto', 'GET', '/client', { 'x-forwarded-proto': 'HTTPS' }, undefined, (t, f) => {
+    expect(JSON.parse(f.body)).toMatchObject({ protocol: 'HTTPS' });
+    expect(JSON.parse(t.body)).toMatchObject({ protocol: 'https' });
+  }],
   ['id not an integer', 'GET', '/api/v1/todos/abc', auth, undefined, statusIs(400, 404)],
   ['trailing slash', 'GET', '/api/v1/todos/', auth, undefined, statusIs(400, 404)],
   ['another method', 'PUT', '/api/v1/todos/1', json, '{"title":"x"}', (t, f) => {
@@ -315,13 +326,14 @@ const cases: Case[] = [
 ];
 
 // What a client of the service sees, the request id's value aside (made up on each side).
-function seen(a: Answer, sentId: boolean) {
+function seen(a: Answer, sentId: boolean, base: string) {
   const fields: Record<string, unknown> = {};
   for (const name of ['location', 'www-authenticate', 'allow', 'set-cookie']) fields[name] = a.headers[name];
   // RFC 8259 §11 defines no charset for application/json: Fastify adds one, tsgi does not.
   fields['content-type'] = (a.headers['content-type'] as string | undefined)?.replace(/^application\/json; charset=utf-8$/, 'application/json');
   fields['x-request-id'] = sentId ? a.headers['x-request-id'] : a.headers['x-request-id'] !== undefined;
-  return { status: a.status, fields, body: a.body };
+  // Each server's own port, the one thing the two always answer differently.
+  return { status: a.status, fields, body: a.body.replace(`"port":${new URL(base).port}`, '"port":"own"') };
 }
 
 describe('the same todo API in Fastify 5 and in tsgi, over sockets', () => {
@@ -333,7 +345,7 @@ describe('the same todo API in Fastify 5 and in tsgi, over sockets', () => {
         differs(t, f);
         expect(t.status, name).toBeLessThan(500);
       } else {
-        expect(seen(t, 'x-request-id' in headers), name).toEqual(seen(f, 'x-request-id' in headers));
+        expect(seen(t, 'x-request-id' in headers, tBase), name).toEqual(seen(f, 'x-request-id' in headers, fBase));
       }
     }
     expect(cases.length).toBeGreaterThanOrEqual(50);
