@@ -351,6 +351,22 @@ describe('the same todo API in Fastify 5 and in tsgi, over sockets', () => {
     expect(cases.length).toBeGreaterThanOrEqual(50);
   });
 
+  it("answers a body declared past serve()'s maxBodySize with the server's plain 413, where Fastify's bodyLimit goes through its error handler", async () => {
+    const limited = await serve(buildTsgi({ write() {} }), { host: '127.0.0.1', port: 0, maxBodySize: 1024 });
+    try {
+      const body = JSON.stringify({ title: 'x'.repeat(2000) });
+      const f = await send(fBase, 'POST', '/api/v1/todos', json, body);
+      const t = await send(limited.url, 'POST', '/api/v1/todos', json, body);
+      expect([f.status, t.status]).toEqual([413, 413]);
+      expect(JSON.parse(f.body)).toMatchObject({ statusCode: 413 });
+      expect(t.headers['content-type']).toBe('text/plain; charset=utf-8');
+      expect(t.headers['x-request-id']).toBeUndefined();
+      expect(t.body).toMatch(/larger than 1024 bytes/);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('drives the port in-process as fastify.inject() would', async () => {
     const client = new TestClient(buildTsgi(), { headers: auth });
     const created = await client.post('/api/v1/todos', { json: { title: 'milk' } });
