@@ -215,13 +215,19 @@ export class HeaderList implements Iterable<[string, string]> {
     return out;
   }
 
-  /** The pairs, in order. */
+  /**
+   * The pairs, in order, as they are when called (copies, as {@link HeaderList.toList} makes):
+   * deleting or adding fields in the loop neither skips nor repeats a pair, nor loops for ever,
+   * and changing a pair changes nothing here (as `MultiDict.entries`). Read {@link HeaderList.list}
+   * to look without copying.
+   */
   entries(): IterableIterator<[string, string]> {
-    return this.list[Symbol.iterator]();
+    return this.toList()[Symbol.iterator]();
   }
 
+  /** The pairs, as {@link HeaderList.entries} gives them. */
   [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.list[Symbol.iterator]();
+    return this.entries();
   }
 
   /** A copy of the pairs, for `startResponse`. */

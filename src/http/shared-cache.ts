@@ -72,7 +72,7 @@ function cdnKeeps(headers: HeaderList, field: string): boolean {
  */
 function cdnFields(headers: HeaderList): CacheControl[] {
   const fields = new Map<string, string[]>();
-  for (const [name, value] of headers.entries()) {
+  for (const [name, value] of headers.list) {
     const key = name.toLowerCase();
     if (targetsCdn(key)) fields.set(key, [...(fields.get(key) ?? []), value]);
   }
