@@ -5,7 +5,7 @@
  * @module
  */
 import { type Environ } from '../gateway/types.ts';
-import { assertHeader, isToken } from '../gateway/fields.ts';
+import { assertHeader, fieldText, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey, headerName } from '../gateway/header-keys.ts';
 
 /**
@@ -39,18 +39,22 @@ export class EnvironHeaders implements Iterable<[string, string]> {
   }
 
   /**
-   * Sets (or with `null`, deletes) a header in the environ.
+   * Sets (or with `null` or `undefined`, deletes) a header in the environ, as
+   * `HeaderList.set` does: a number is written in decimal (`set('Content-Length', 42)`
+   * stores `'42'`).
    *
-   * @throws TypeError for an invalid name (including one with `_`) or a value with CR/LF/NUL.
+   * @throws TypeError for an invalid name (including one with `_`), a value with CR/LF/NUL, or
+   *   a value that is neither a string nor a finite number (`true`, an object, `NaN`).
    */
-  set(name: string, value: string | null): void {
-    if (value === null) {
+  set(name: string, value: string | number | null | undefined): void {
+    if (value === null || value === undefined) {
       this.delete(name);
       return;
     }
-    assertHeader(name, value);
+    const text = typeof value === 'string' ? value : fieldText(name, value);
+    assertHeader(name, text);
     if (name.includes('_')) throw new TypeError(`header names with "_" cannot be stored in an environ: ${name}`);
-    this.environ[headerEnvironKey(name)] = value;
+    this.environ[headerEnvironKey(name)] = text;
   }
 
   /** Removes `name` (nothing for a name with `_` or that is not a token). */

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { shownValue } from './shown.ts';
 
 /** Anything but HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5 field-value); what Node refuses too. */
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
@@ -89,6 +90,19 @@ export function assertFieldValue(name: string, value: string): void {
   if (typeof value !== 'string' || !isFieldValue(value)) {
     throw new TypeError(`invalid value for header ${name}${typeof value === 'string' && SECRET_FIELDS.has(name.toLowerCase()) ? ` ${withheld(value)}` : `: ${JSON.stringify(value)}`}`);
   }
+}
+
+/**
+ * @internal A field value given as other than a string (`HeaderList`, `EnvironHeaders`): a
+ * finite number in decimal, a bigint or a boolean as `String()` writes it (`10n` is `10`,
+ * `true` is `true`), as fetch's `Headers` and Express's `res.set` take them.
+ *
+ * @throws TypeError naming the field for anything else (`undefined`, `null`, an object, a
+ *   symbol, `NaN`, `Infinity`), which `String()` would send as `undefined`, `[object Object]`…
+ */
+export function fieldText(name: string, value: unknown): string {
+  if (typeof value === 'number' ? Number.isFinite(value) : typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  throw new TypeError(`invalid value for header ${name}: ${shownValue(value)} (a string or a number)`);
 }
 
 /**

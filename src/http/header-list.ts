@@ -6,7 +6,7 @@
  * @module
  */
 import vary from 'vary';
-import { assertHeader, sameFieldName } from '../gateway/fields.ts';
+import { assertHeader, fieldText, sameFieldName } from '../gateway/fields.ts';
 import { shownValue } from '../gateway/shown.ts';
 
 /**
@@ -37,19 +37,6 @@ export function appendVary(list: Array<[string, string]>, fields: string | strin
   for (const pair of list) if (sameFieldName(pair[0], 'vary')) current.push(pair[1]);
   const next = vary.append(current.join(', '), fields);
   if (next !== '') replaceField(list, 'Vary', next);
-}
-
-/**
- * A field value given as other than a string: a finite number in decimal, a bigint or a boolean
- * as `String()` writes it (`10n` is `10`, `true` is `true`), as fetch's `Headers` and Express's
- * `res.set` take them and as this list took them before it checked values.
- *
- * @throws TypeError naming the field for anything else (`undefined`, `null`, an object, a
- *   symbol, `NaN`, `Infinity`), which `String()` would send as `undefined`, `[object Object]`…
- */
-function fieldText(name: string, value: unknown): string {
-  if (typeof value === 'number' ? Number.isFinite(value) : typeof value === 'bigint' || typeof value === 'boolean') return String(value);
-  throw new TypeError(`invalid value for header ${name}: ${shownValue(value)} (a string or a number)`);
 }
 
 /**
