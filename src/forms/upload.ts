@@ -242,7 +242,12 @@ export class FileUpload {
     };
   }
 
-  /** The whole content. @throws Error for a spooled upload after cleanup. */
+  /**
+   * The whole content. For an upload held in memory, its own `Uint8Array` (no copy, as
+   * `stream()` yields it): `slice()` it before changing it in place, or later reads see the change.
+   *
+   * @throws Error for a spooled upload after cleanup.
+   */
   async bytes(): Promise<Uint8Array> {
     if (this.#data !== undefined) return this.#data;
     return readFile(this.#checkedPath());
