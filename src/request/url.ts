@@ -23,6 +23,8 @@ class EnvironQuery extends MultiDict<string> {
   onChange: ((queryString: string) => void) | undefined;
   /** The query string the pairs were parsed from, or last written. */
   #sent: string;
+  /** True inside {@link EnvironQuery.set}, whose inner `delete` reports nothing. */
+  #setting = false;
 
   constructor(queryString: string) {
     super(queryPairs(queryString));
@@ -37,14 +39,21 @@ class EnvironQuery extends MultiDict<string> {
   }
 
   override set(key: string, value: string): this {
-    super.set(key, value);
+    // `super.set` deletes the key's pairs through `this.delete`: reported then, the pair set
+    // back as it was would lose the text it was sent as (its escapes in another charset).
+    this.#setting = true;
+    try {
+      super.set(key, value);
+    } finally {
+      this.#setting = false;
+    }
     if (this.onChange !== undefined) this.#changed();
     return this;
   }
 
   override delete(key: string): number {
     const removed = super.delete(key);
-    if (removed > 0 && this.onChange !== undefined) this.#changed();
+    if (removed > 0 && !this.#setting && this.onChange !== undefined) this.#changed();
     return removed;
   }
 
