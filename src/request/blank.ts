@@ -5,10 +5,10 @@
  * @module
  */
 import { type Environ, TSGI_VERSION } from '../gateway/types.ts';
-import { assertHeader } from '../gateway/fields.ts';
 import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { BufferedInput } from '../gateway/input.ts';
 import { encodeText } from '../http/charset.ts';
+import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
 import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/encode.ts';
 import { stderrLog } from '../gateway/log.ts';
@@ -24,10 +24,16 @@ export interface BlankOptions {
    */
   method?: string | undefined;
   /**
-   * Request headers (`Content-Type` and `Content-Length` go to their CGI keys; a repeated name
-   * is joined with `, `, or `; ` for Cookie; names with `_` are dropped, as servers do).
+   * Request headers, in any shape a `HeaderList` is built from (`HeaderListInit`, as the
+   * `TestClient`'s `headers` take): pairs, a record (a list of values for a repeated field,
+   * `undefined` or `null` for none), a `HeaderList`; a finite number is written in decimal.
+   * `Content-Type` and `Content-Length` go to their CGI keys; a repeated name is joined with
+   * `, `, or `; ` for Cookie; names with `_` are dropped, as servers do.
+   *
+   * @throws TypeError (from `Request.blank`) naming the field, for an invalid name or value,
+   *   as `HeaderList` throws.
    */
-  headers?: Record<string, string> | Iterable<readonly [string, string]> | undefined;
+  headers?: HeaderListInit | undefined;
   /** Body bytes or text (UTF-8); sets `CONTENT_LENGTH`. */
   body?: string | Uint8Array | undefined;
   /** A JSON body: serialised, with `Content-Type: application/json`. */
@@ -121,9 +127,8 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     'tsgi.run_once': false,
   };
   if (options.headers) {
-    const pairs = Symbol.iterator in options.headers ? options.headers : Object.entries(options.headers);
-    for (const [name, value] of pairs as Iterable<readonly [string, string]>) {
-      assertHeader(name, value);
+    // Built as a HeaderList: its checks and shapes, the TestClient's.
+    for (const [name, value] of new HeaderList(options.headers).list) {
       if (name.includes('_')) continue;
       const key = headerEnvironKey(name);
       const existing = environ[key];
