@@ -79,9 +79,16 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     return out;
   }
 
-  /** `[name, value]` pairs. */
+  /**
+   * `[name, value]` pairs: the names present when the iteration began ({@link keys}), each
+   * with its value when reached. A header deleted in the loop before it is reached is skipped,
+   * never answered as `null`; one added in the loop is not visited.
+   */
   *entries(): IterableIterator<[string, string]> {
-    for (const name of this.keys()) yield [name, this.get(name)!];
+    for (const name of this.keys()) {
+      const value = this.get(name);
+      if (value !== null) yield [name, value];
+    }
   }
 
   [Symbol.iterator](): IterableIterator<[string, string]> {
