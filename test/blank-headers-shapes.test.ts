@@ -25,6 +25,6 @@ describe('Request.blank headers', () => {
   it('still refuses an invalid name or value, or another type, naming the field', () => {
     expect(() => Request.blank('/', { headers: { 'X-A': 'a\r\nb' } })).toThrow(/^invalid value for header X-A: /);
     expect(() => Request.blank('/', { headers: { 'X A': 'a' } })).toThrow(/^invalid header name: /);
-    expect(() => Request.blank('/', { headers: { 'X-A': true as never } })).toThrow(/^invalid value for header X-A: true \(a string or a number\)$/);
+    expect(() => Request.blank('/', { headers: { 'X-A': {} as never } })).toThrow(/^invalid value for header X-A: .* \(a string or a number\)$/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * `req.headers.set` (an `EnvironHeaders`) takes what `res.headers.set` (a `HeaderList`) takes:
- * a finite number is written in decimal and `undefined` deletes, where `set('Content-Length', 5)`
+ * a finite number is written in decimal (a bigint or a boolean as `String()` writes it) and
+ * `undefined` deletes, where `set('Content-Length', 5)`
  * threw `invalid value for header Content-Length: 5` (5 being a fine value) and
  * `set('X-A', undefined)` threw instead of deleting. Other types are still a `TypeError` naming
  * the field, never stored.
@@ -18,7 +19,14 @@ describe('EnvironHeaders values', () => {
     expect(req.headers.has('x-a')).toBe(false);
   });
 
-  it.each([true, {}, Number.NaN, Infinity, 10n])('refuses %s, naming the field, and stores nothing', (value) => {
+  it('writes a bigint or a boolean as String() does, as res.headers.set does', () => {
+    const req = Request.blank('/');
+    req.headers.set('X-Big', 10n as never);
+    req.headers.set('X-Flag', true as never);
+    expect([req.headers.get('x-big'), req.headers.get('x-flag')]).toEqual(['10', 'true']);
+  });
+
+  it.each([{}, Number.NaN, Infinity, Symbol('s')])('refuses %s, naming the field, and stores nothing', (value) => {
     const headers = new EnvironHeaders(Request.blank('/').environ);
     expect(() => headers.set('X-Id', value as never)).toThrow(/^invalid value for header X-Id: .* \(a string or a number\)$/);
     expect(headers.keys()).toEqual(['Host']);
