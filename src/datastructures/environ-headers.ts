@@ -40,11 +40,11 @@ export class EnvironHeaders implements Iterable<[string, string]> {
 
   /**
    * Sets (or with `null` or `undefined`, deletes) a header in the environ, as
-   * `HeaderList.set` does: a number is written in decimal (`set('Content-Length', 42)`
-   * stores `'42'`).
+   * `HeaderList.set` does: a finite number is written in decimal (`set('Content-Length', 42)`
+   * stores `'42'`), a bigint or a boolean as `String()` writes it (`10n` is `10`, `true` is `true`).
    *
    * @throws TypeError for an invalid name (including one with `_`), a value with CR/LF/NUL, or
-   *   a value that is neither a string nor a finite number (`true`, an object, `NaN`).
+   *   a value of another type (an object, a symbol, `NaN`, `Infinity`).
    */
   set(name: string, value: string | number | null | undefined): void {
     if (value === null || value === undefined) {
