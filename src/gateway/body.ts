@@ -34,7 +34,9 @@ export function sendsHeadEarly(body: Body): boolean {
 export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
 
 /**
- * Opens a body for iteration: async iterables first, then sync ones. The iterator of a Node
+ * Opens a body for iteration: async iterables first, then sync ones; an array is its own
+ * chunks even when it has an async iterator too, as the servers' fast path for arrays sends it
+ * (spec §6), so every path (a lazy app, a layer, the TestClient) sends the same bytes. The iterator of a Node
  * stream (anything with a `destroy()` method, such as `fs.createReadStream`) destroys the
  * stream when it is closed early, even before its first chunk: Node's own stream iterator does
  * nothing on a `return()` that comes before the first `next()`, which would leave a file
@@ -54,7 +56,7 @@ export function openBody(body: Body): BodyIterator {
   // Bytes iterate as numbers: the spec §6 mistake, named rather than reported as a bad chunk.
   if (body instanceof Uint8Array) throw new TypeError(`app returned bare bytes as its body (${describe(body)}): wrap them in an array, [bytes]`);
   if (isWebStream(body)) iterator = readerIterator(body.getReader());
-  else if (isAsyncIterable(body)) {
+  else if (isAsyncIterable(body) && !Array.isArray(body)) {
     iterator = body[Symbol.asyncIterator]();
     if (typeof (body as Partial<Destroyable>).destroy === 'function' && isObject(iterator)) {
       iterator = destroyOnReturn(iterator as AsyncIterator<Uint8Array>, body as unknown as Destroyable);
