@@ -9,7 +9,7 @@ import { checkChunk, concatBytes } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { sameFieldName } from '../gateway/fields.ts';
 import { callApp } from '../gateway/call-app.ts';
-import { Response } from '../response/response.ts';
+import { HEAD_ANSWER, Response } from '../response/response.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
 import { keepInnerResponse } from './inner-responses.ts';
 
@@ -47,8 +47,13 @@ function buildResponse(environ: Environ, status: string, headers: Array<[string,
       break;
     }
   }
-  setBodyKeepingLength(res, Array.isArray(body) ? arrayBytes(body) : body, length);
-  if (length === null && (environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(res.statusCode))) res.headers.delete('content-length');
+  const bytes = Array.isArray(body) ? arrayBytes(body) : null;
+  setBodyKeepingLength(res, bytes ?? body, length);
+  if (environ.REQUEST_METHOD === 'HEAD') {
+    if (length === null) res.headers.delete('content-length');
+    // No bytes, or a stream not read yet: what a layer reads or makes of it is not the GET body.
+    if (bytes === null || bytes.byteLength === 0) res[HEAD_ANSWER]();
+  } else if (length === null && isBodilessStatus(res.statusCode)) res.headers.delete('content-length');
   return res;
 }
 

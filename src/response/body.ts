@@ -44,6 +44,14 @@ export const TAKE_STREAM: unique symbol = Symbol('tsgi.response_take_stream');
 export const READ_HOOK: unique symbol = Symbol('tsgi.response_read_hook');
 
 /**
+ * @internal The key of `Response`'s method that takes the bytes {@link ResponseBodyReaders.bytes}
+ * read from its stream as its body: the `body` setter, except on an answer to HEAD whose bytes
+ * are not the GET body (see `HEAD_ANSWER` in response.ts), which keeps its declared
+ * `Content-Length` when the read found nothing. Not exported from the package.
+ */
+export const READ_BACK: unique symbol = Symbol('tsgi.response_read_back');
+
+/**
  * True when a streamed body can be iterated once only: an iterator (a generator, an async
  * generator, anything with `next()`), a Node stream (`pipe()`) or a web `ReadableStream`
  * (`getReader()`). An array, or an iterable that makes a new iterator each time, can be sent
@@ -69,6 +77,7 @@ export abstract class ResponseBodyReaders {
   abstract isStreamed(): boolean;
   abstract [TAKE_STREAM](): Body;
   declare [READ_HOOK]: (() => void) | undefined;
+  abstract [READ_BACK](bytes: Uint8Array): void;
   abstract get charset(): string | null;
   abstract set charset(value: string | null);
 
@@ -87,7 +96,7 @@ export abstract class ResponseBodyReaders {
       return this.body as Uint8Array;
     }
     const bytes = await readBody(this[TAKE_STREAM]());
-    this.body = bytes;
+    this[READ_BACK](bytes);
     return bytes;
   }
 

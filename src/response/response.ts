@@ -15,7 +15,7 @@ import { encodeText } from '../http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { toStatus } from './status.ts';
 import { type ContentTypeInit, DEFAULT_CONTENT_TYPE, ResponseContentType, initContentType } from './content-type.ts';
-import { ResponseBodyReaders, type ResponseBody, TAKE_STREAM, isOneShot, streamTakenError } from './body.ts';
+import { READ_BACK, ResponseBodyReaders, type ResponseBody, TAKE_STREAM, isOneShot, streamTakenError } from './body.ts';
 import { bytesOnly, encodeTextChunks } from './text-chunks.ts';
 
 export type { ResponseBody } from './body.ts';
@@ -74,6 +74,23 @@ export const DROPPED_STREAMS: unique symbol = Symbol('tsgi.response_dropped_stre
  * whose body is never replaced pays nothing.
  */
 const dropped = new WeakMap<Response, Body[]>();
+
+/**
+ * @internal The key of `Response`'s method that marks it an answer to HEAD whose bytes are
+ * not the GET body (the server's or the app's own dropping left none, or a stream not read
+ * yet): `req.getResponse()` marks what it builds for a HEAD request. A body set on it then
+ * gets no `Content-Length` (its length is not the GET body's: a layer that rewrote `''`),
+ * and reading its stream (`bytes()`) keeps the declared one when it finds nothing (RFC 9110
+ * §8.6: a HEAD answer's `Content-Length` is the GET body's, or none). Not exported from the
+ * package.
+ */
+export const HEAD_ANSWER: unique symbol = Symbol('tsgi.response_head_answer');
+
+/**
+ * The responses marked with {@link HEAD_ANSWER}: a set, not a field, so a response that never
+ * answers HEAD pays nothing.
+ */
+const headAnswers = new WeakSet<Response>();
 
 /**
  * The body `[COPY]()` builds its copy with: the constructor then does no work of its own and
@@ -369,7 +386,8 @@ export class Response implements ParseCache {
    * The body: a `Uint8Array` when held in memory, else the iterable being streamed (see
    * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
    * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
-   * sent: a 304 keeps a length it was given; `0` under 205); setting an iterable removes
+   * sent: a 304 keeps a length it was given; `0` under 205; none on the answer to a HEAD
+   * request `req.getResponse()` gave, whose empty body is not the GET body); setting an iterable removes
    * Content-Length (sets `0` under 205) and streams it, its string chunks as UTF-8 (see
    * {@link ResponseBody}: the getter then answers a wrapper that yields bytes, except for an
    * array of bytes and a Node stream in byte mode, answered as set). To read it whatever it is,
@@ -407,6 +425,9 @@ export class Response implements ParseCache {
     } else {
       throw notABody(value);
     }
+    // Bytes made from a HEAD answer's nothing are not the GET body: their length is no
+    // `Content-Length` (RFC 9110 §8.6); a 205's `0` and a 304's given length stay.
+    if (headAnswers.has(this) && !isBodilessStatus(this.#code) && this.#code !== 205) this.headers.delete('content-length');
   }
 
   #setBytes(bytes: Uint8Array): void {
@@ -414,6 +435,32 @@ export class Response implements ParseCache {
     if (!isBodilessStatus(this.#code)) replaceField(this.headers.list, 'Content-Length', this.#code === 205 ? '0' : String(bytes.byteLength));
     // Not sent, so not counted (RFC 9110 §6.4.1); a 304's given length is the representation's (§8.6).
     else if (this.#code !== 304) this.headers.delete('content-length');
+  }
+
+  /**
+   * @internal Marks this response an answer to HEAD whose bytes are not the GET body (see
+   * {@link HEAD_ANSWER}).
+   */
+  [HEAD_ANSWER](): void {
+    headAnswers.add(this);
+  }
+
+  /**
+   * @internal Takes `bytes`, read whole from this response's stream by `bytes()`, as its body
+   * (see `READ_BACK`). On a HEAD answer (see {@link HEAD_ANSWER}) a read that found nothing
+   * keeps the declared `Content-Length`, and one that found bytes (an app that sent its GET
+   * body to HEAD too) makes them the body, with their length, no longer marked.
+   */
+  [READ_BACK](bytes: Uint8Array): void {
+    if (headAnswers.has(this)) {
+      if (bytes.byteLength === 0 && this.#stream !== null) {
+        this.#stream = null;
+        this.#bytes = bytes;
+        return;
+      }
+      headAnswers.delete(this);
+    }
+    this.body = bytes;
   }
 
   /**
@@ -469,6 +516,7 @@ export class Response implements ParseCache {
     copy.#bytes = this.#bytes;
     copy.#stream = this.#stream === null ? null : this[TAKE_STREAM]();
     copy.conditionalResponse = this.conditionalResponse;
+    if (headAnswers.has(this)) headAnswers.add(copy);
     // The work to run once it is sent goes with the copy, which is what gets sent; this one
     // keeps its calls (a response a handler keeps runs them at each request, as when served
     // alone) but counts as served, so the end of the request does not run them again.
