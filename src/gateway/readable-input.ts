@@ -27,6 +27,8 @@ export interface NodeReadable {
   readonly errored?: unknown;
   /** True once a byte of the stream was read (Node's `readableDidRead`); absent on older streams. */
   readonly readableDidRead?: boolean;
+  /** How many listeners `event` has (Node's `listenerCount`). */
+  listenerCount?(event: string): number;
 }
 
 /** True for a Node.js readable stream, by the members {@link NodeReadable} lists. */

@@ -76,11 +76,22 @@ export function readInput(
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(refuse(maxBodySize));
   owner?.begin();
   const stream = nodeReadableOf(input);
-  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner, refuse, readTimeoutOf(input));
+  // A `readable` listener (an iteration of the input a layer began and left open) keeps the
+  // stream out of flowing mode: `data` would never come. Read it by `read()` then, as it does.
+  if (stream !== undefined && !readsPaused(stream)) return readEventStream(stream, maxBodySize, owner, refuse, readTimeoutOf(input));
   return readIterable(input, maxBodySize, owner, refuse);
 }
 
-/** {@link readInput} for any other async iterable, chunk by chunk. */
+/**
+ * True when `stream` has a `readable` listener (an iteration begun and left open: Node's
+ * `readable` event takes precedence over `data`, and `resume()` then does nothing), so
+ * {@link readEventStream} would wait for ever.
+ */
+function readsPaused(stream: NodeReadable): boolean {
+  return typeof stream.listenerCount === 'function' && stream.listenerCount('readable') > 0;
+}
+
+/** {@link readInput} for any other async iterable (and a stream {@link readsPaused}), chunk by chunk. */
 async function readIterable(
   input: AsyncIterable<Uint8Array>,
   maxBodySize: number,
