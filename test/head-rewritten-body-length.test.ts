@@ -89,6 +89,28 @@ describe('a HEAD answer whose body a layer rewrote', () => {
     }
   });
 
+  it('has none under a layer that replaces the body unread, unless the layer sets its length', async () => {
+    const replace = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.body = 'replaced!';
+      return res;
+    });
+    const sized = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.body = 'replaced!';
+      res.contentLength = 9;
+      return res;
+    });
+    for (const inner of [site, headAware]) {
+      const server = await start(replace(inner));
+      expect((await head(server.port))['content-length']).toBeUndefined();
+      const kept = await start(sized(inner));
+      expect((await head(kept.port))['content-length']).toBe('9');
+      const got = await fetch(`http://127.0.0.1:${kept.port}/`);
+      expect([got.headers.get('content-length'), await got.text()]).toEqual(['9', 'replaced!']);
+    }
+  });
+
   it('leaves GET as it was', async () => {
     const server = await start(upper(banner(site)));
     const res = await fetch(`http://127.0.0.1:${server.port}/`);
