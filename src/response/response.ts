@@ -88,7 +88,7 @@ export const HEAD_ANSWER: unique symbol = Symbol('tsgi.response_head_answer');
 
 /**
  * The responses marked with {@link HEAD_ANSWER}: a set, not a field, so a response that never
- * answers HEAD pays nothing.
+ * answers HEAD carries nothing; each body set (the constructor's too) pays one lookup, a miss.
  */
 const headAnswers = new WeakSet<Response>();
 
