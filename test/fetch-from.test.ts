@@ -9,6 +9,7 @@ import { type App, HTTPForbidden, Request, Response as TsgiResponse } from 'tsgi
 import { fromFetchHandler } from 'tsgi/fetch';
 import { lint, mount, proxyFix } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start, until, within } from './node-helpers.ts';
+import { importFetchUnder } from './fetch-helpers.ts';
 
 /** A handler that answers what it was given. */
 async function echo(request: globalThis.Request, env?: unknown): Promise<globalThis.Response> {
@@ -381,16 +382,7 @@ describe('fromFetchHandler', () => {
     try {
       const { port } = upstream.address() as import('node:net').AddressInfo;
       for (const [name, stub] of [['Deno', { env: { get: () => undefined } }], ['Bun', { spawn() {} }]] as const) {
-        vi.stubGlobal(name, stub);
-        vi.resetModules();
-        let fetchEntry: typeof import('tsgi/fetch');
-        try {
-          // Loaded afresh under the stub: the runtime is read when the module loads.
-          fetchEntry = await import('tsgi/fetch');
-        } finally {
-          vi.unstubAllGlobals();
-          vi.resetModules();
-        }
+        const fetchEntry = await importFetchUnder(name, stub);
         const server = await start(fetchEntry.fromFetchHandler((request) => fetch(`http://127.0.0.1:${port}${new URL(request.url).pathname}`)));
         for (const coding of Object.keys(coders)) {
           const reply = await request(`${server.url}/${encodeURIComponent(coding)}`);

@@ -4,12 +4,12 @@
  */
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
 import { deferred, parseRaw, rawExchange, request, within } from './node-helpers.ts';
-import { serveFetch } from './fetch-helpers.ts';
+import { importFetchUnder, serveFetch } from './fetch-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -128,16 +128,7 @@ describe('toFetchHandler: the environ', () => {
   });
 
   it("keeps a localhost authority as HTTP_HOST on Node under a stubbed Deno global (a test of Supabase edge functions): it is no URL Deno made up", async () => {
-    vi.stubGlobal('Deno', { env: { get: () => undefined } });
-    vi.resetModules();
-    let fetchEntry: typeof import('tsgi/fetch');
-    try {
-      // Loaded afresh under the stub: the runtime is read when the module loads.
-      fetchEntry = await import('tsgi/fetch');
-    } finally {
-      vi.unstubAllGlobals();
-      vi.resetModules();
-    }
+    const fetchEntry = await importFetchUnder('Deno', { env: { get: () => undefined } });
     const res = await fetchEntry.toFetchHandler(dump, { trustedHosts: ['localhost'] })(new globalThis.Request('http://localhost:8000/x'));
     expect(await res.json()).toMatchObject({ HTTP_HOST: 'localhost:8000', SERVER_NAME: 'localhost', SERVER_PORT: '8000' });
   });

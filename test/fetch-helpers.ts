@@ -28,3 +28,20 @@ export async function serveFetch(handler: (request: Request) => Promise<Response
     },
   };
 }
+
+/**
+ * `tsgi/fetch` loaded afresh while `globalThis[name]` is `stub` (a test of Supabase edge
+ * functions stubs `Deno`; a Deno program may shim `Bun`): the runtime is read when the module
+ * loads. The stub is gone and the module cache reset when this resolves.
+ */
+export async function importFetchUnder(name: string, stub: unknown): Promise<typeof import('tsgi/fetch')> {
+  const { vi } = await import('vitest');
+  vi.stubGlobal(name, stub);
+  vi.resetModules();
+  try {
+    return await import('tsgi/fetch');
+  } finally {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  }
+}
