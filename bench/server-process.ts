@@ -8,7 +8,8 @@
  * `{ type: 'ready', urls: { name: url } }` to the parent, and exits when the parent sends
  * `{ type: 'stop' }`, when the parent goes away (IPC disconnect), on SIGTERM/SIGINT, or after
  * `max seconds` at the latest. Answers `{ type: 'probe', gc?: true }` with its CPU time,
- * event-loop utilisation and memory; `{ type: 'allocations-start' }` and `{ type:
+ * event-loop utilisation and memory; `{ type: 'scavenge' }` with a young-generation collection
+ * (`node --expose-gc`) and `{ type: 'scavenged' }`; `{ type: 'allocations-start' }` and `{ type:
  * 'allocations-stop', depth? }` with allocation sampling (bench/allocation-sampling.ts). It
  * exits through `process.exit()`, so `node --cpu-prof` writes its profile.
  *
@@ -49,6 +50,12 @@ process.once('SIGTERM', () => void exit(0));
 process.once('SIGINT', () => void exit(0));
 process.on('message', (message: { type?: string; gc?: boolean; depth?: number }) => {
   if (message?.type === 'stop') void exit(0);
+  // A young-generation collection alone (with node --expose-gc), which keeps the compiled code
+  // and the heap's old generation as they are (bench/instructions.ts, around each count).
+  if (message?.type === 'scavenge') {
+    (globalThis.gc as ((options: { type: 'minor' }) => void) | undefined)?.({ type: 'minor' });
+    process.send!({ type: 'scavenged' });
+  }
   // Allocation sampling (bench/alloc-profile.ts): started, then stopped with the bytes by site.
   if (message?.type === 'allocations-start') void startAllocationSampling().then(() => process.send!({ type: 'allocations-started' }));
   if (message?.type === 'allocations-stop') {

@@ -41,7 +41,11 @@ export interface Servers {
 /** One server process: its target's URL, its probe, and its stop. */
 export interface ServerProcess {
   url: string;
+  /** The process id (with a wrapper, the wrapper's, which then runs Node in the same process). */
+  pid: number;
   probe(options?: { gc?: boolean }): Promise<Probe>;
+  /** Collects the process's young generation (it needs `node --expose-gc`; a no-op without). */
+  scavenge(): Promise<void>;
   /** Starts allocation sampling in the process (bench/allocation-sampling.ts). */
   startAllocations(): Promise<void>;
   /** Stops it: the bytes allocated meanwhile, by site (`depth` frames each). */
@@ -54,11 +58,13 @@ const children = new Set<ChildProcess>();
 /**
  * Forks bench/server-process.ts for `names` and resolves when they listen, with a probe of
  * that process. `execArgv` goes to Node (`--cpu-prof`, `--expose-gc`); with `pin`, every thread
- * of the process is bound to CPU 1 (Linux `taskset`).
+ * of the process is bound to CPU 1 (Linux `taskset`). With `wrapper` (a program and its
+ * arguments, such as `['valgrind', '--tool=callgrind']`), that program runs Node: the process's
+ * id is the wrapper's.
  */
-export function startServerProcess(names: readonly string[], maxSeconds: number, execArgv: string[] = [], pin = false): Promise<ServerProcess> {
+export function startServerProcess(names: readonly string[], maxSeconds: number, execArgv: string[] = [], pin = false, wrapper?: readonly string[]): Promise<ServerProcess> {
   const proc = fork(path.join(HERE, 'server-process.ts'), [names.join(','), String(maxSeconds + 10)], {
-    execArgv,
+    ...(wrapper ? { execPath: wrapper[0], execArgv: [...wrapper.slice(1), process.execPath, ...execArgv] } : { execArgv }),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.add(proc);
@@ -90,11 +96,13 @@ export function startServerProcess(names: readonly string[], maxSeconds: number,
       proc.off('exit', onExit);
       resolve({
         url: Object.values(message.urls)[0]!,
+        pid: proc.pid!,
         probe: (options) =>
           ask({ type: 'probe', gc: options?.gc }, 'probe', (m) => {
             const p = m as unknown as Probe;
             return { cpu: p.cpu, system: p.system, elu: p.elu, helpers: p.helpers ?? 0, rss: p.rss, maxRss: p.maxRss };
           }),
+        scavenge: () => ask({ type: 'scavenge' }, 'scavenged', () => undefined),
         startAllocations: () => ask({ type: 'allocations-start' }, 'allocations-started', () => undefined),
         stopAllocations: (depth) => ask({ type: 'allocations-stop', depth }, 'allocations', (m) => m.report as AllocationReport, 60),
         stop: async () => {

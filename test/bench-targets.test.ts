@@ -1,6 +1,7 @@
 // The benchmark's targets (bench/targets.ts): every one, frameworks included, must give the same
 // answer on every route, or the figures compare different work; the check must catch a wrong
 // answer; and the target groups and units must expand as documented.
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { listen } from '../bench/listen.ts';
 import { extraFields, settingsFrom } from '../bench/options.ts';
@@ -214,12 +215,12 @@ describe('target selection', () => {
   });
 });
 
-/** Runs the benchmark script `name` (in bench/) with `args` in a child process; its standard output. */
-async function benchScript(name: string, args: string[]): Promise<string> {
+/** Runs the benchmark script `name` (in bench/) with `args` in a child process, for `timeout` ms at most; its standard output. */
+async function benchScript(name: string, args: string[], timeout = 60_000): Promise<string> {
   const { execFile } = await import('node:child_process');
   const { promisify } = await import('node:util');
   const script = new URL(`../bench/${name}`, import.meta.url).pathname;
-  const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { timeout: 60_000 });
+  const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { timeout });
   return stdout;
 }
 
@@ -240,6 +241,32 @@ describe('bench/alloc-profile.ts', () => {
     expect(sites).toHaveLength(6);
     expect(stdout).toMatch(/^ {2}tsgi-app +[\d,]+$/m);
   }, 90_000);
+});
+
+describe('bench/instructions.ts', () => {
+  const hasValgrind = (() => {
+    try {
+      execFileSync('valgrind', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  it.skipIf(!hasValgrind)("prints each target's instructions per request under callgrind, with the ratio to node's", async () => {
+    const args = ['--targets', 'node,tsgi-raw', '--route', 'hello', '--requests', '200', '--warmup', '300', '--connections', '4', '--top', '3'];
+    const stdout = await benchScript('instructions.ts', args, 160_000);
+    const perRequest = Object.fromEntries(
+      [...stdout.matchAll(/^(\S+): ([\d,]+) instructions per request$/gm)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ''))]),
+    );
+    // A request through node:http runs tens of thousands of instructions at least (llhttp, the
+    // streams, the socket write): a count of a few would mean counting was off.
+    expect(perRequest.node).toBeGreaterThan(10_000);
+    expect(perRequest['tsgi-raw']).toBeGreaterThan(10_000);
+    // Three functions per target, each `instructions  name`.
+    expect(stdout.split('\n').filter((line) => /^ +[\d,]+ {2}\S/.test(line))).toHaveLength(6);
+    expect(stdout).toMatch(/^ {2}node +[\d,]+ {2}1\.000$/m);
+    expect(stdout).toMatch(/^ {2}tsgi-raw +[\d,]+ {2}\d\.\d{3}$/m);
+  }, 170_000);
 });
 
 describe('the route tables', () => {
