@@ -172,7 +172,7 @@ try {
   for (const target of targets) {
     let server: ServerProcess | undefined;
     try {
-      server = await startServerProcess([target.name], 300, top > 0 ? [...NODE_FLAGS, '--perf-basic-prof'] : NODE_FLAGS, false, wrapper);
+      server = await startServerProcess([target.name], 300, top > 0 ? [...NODE_FLAGS, '--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${dir}/v8.log`] : NODE_FLAGS, false, wrapper);
       const url = new URL(route!.path, server.url).href;
       let failed = await send(url, warmup);
       control(server.pid, '--instr=on');

@@ -254,7 +254,11 @@ describe('bench/instructions.ts', () => {
   })();
   it.skipIf(!hasValgrind)("prints each target's instructions per request under callgrind, with the ratio to node's", async () => {
     const args = ['--targets', 'node,tsgi-raw', '--route', 'hello', '--requests', '200', '--warmup', '300', '--connections', '4', '--top', '3'];
+    const v8Logs = async () => (await import('node:fs')).readdirSync(process.cwd()).filter((f) => /^isolate-.*\.log$/.test(f));
+    const logsBefore = await v8Logs();
     const stdout = await benchScript('instructions.ts', args, 160_000);
+    // --top's `node --perf-basic-prof` writes V8's log into the run's own folder, not here.
+    expect(await v8Logs()).toEqual(logsBefore);
     const perRequest = Object.fromEntries(
       [...stdout.matchAll(/^(\S+): ([\d,]+) instructions per request$/gm)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ''))]),
     );
