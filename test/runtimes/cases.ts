@@ -42,11 +42,12 @@ const MiB = 1024 * 1024;
 
 /**
  * The `tsgi.errors` line of a request to `path` (`prefix` included) failing with `failure`: the
- * request line, then the id `requestId` gave it (`request_id=…`, captured), then the failure.
+ * request line, the status when an `HTTPException` was answered as itself (`503`), then the id
+ * `requestId` gave it (`request_id=…`, captured), then the failure.
  */
-function errorLine(path: string, failure: string): RegExp {
+function errorLine(path: string, failure: string, status?: number): RegExp {
   const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-  return new RegExp(`\\[tsgi\\] GET ${escape(path)} HTTP/1\\.1 request_id=([0-9a-f-]{36}): ${escape(failure)}`);
+  return new RegExp(`\\[tsgi\\] GET ${escape(path)} HTTP/1\\.1${status === undefined ? '' : ` ${status}`} request_id=([0-9a-f-]{36}): ${escape(failure)}`);
 }
 
 /** How long the 50 MB upload pauses half-way, ms. */
@@ -311,7 +312,7 @@ export const CASES: Case[] = [
       expect(reply.headers['retry-after']).toBe('120');
       expect(reply.body).toContain('down for maintenance');
       await eventually(async () => {
-        const id = errorLine(`${server.prefix}/unavailable`, 'HTTPServiceUnavailable: down for maintenance').exec(server.output())?.[1];
+        const id = errorLine(`${server.prefix}/unavailable`, 'HTTPServiceUnavailable: down for maintenance', 503).exec(server.output())?.[1];
         expect(id).toBe(reply.headers['x-request-id']);
       });
     },
