@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { type ServerProcess, startServerProcess, killServers } from './servers.ts';
 import { selectRoutes } from './routes.ts';
-import { selectTargets } from './targets.ts';
+import { routeTargetsOf, wholeNumberOption } from './options.ts';
 import { fmt, nodeLabel } from './stats.ts';
 
 const { values } = parseArgs({
@@ -40,20 +40,14 @@ const { values } = parseArgs({
     depth: { type: 'string', default: '1' },
   },
 });
-const count = (name: keyof typeof values, min: number): number => {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} takes a whole number ≥ ${min}`);
-  return n;
-};
+const count = (name: keyof typeof values, min: number): number => wholeNumberOption(values, name, min);
 const requests = count('requests', 1);
 const warmup = count('warmup', 0);
 const connections = count('connections', 1);
 const top = count('top', 0);
 const depth = count('depth', 1);
 const [route] = selectRoutes([String(values.route)]);
-const targets = selectTargets(String(values.targets).split(','));
-const unrouted = targets.filter((t) => !t.routes);
-if (unrouted.length > 0) throw new Error(`not a route target: ${unrouted.map((t) => t.name).join(', ')}`);
+const targets = routeTargetsOf(String(values.targets));
 
 process.once('SIGINT', () => {
   killServers();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BROWSER_FIELDS, ROUTE_NAMES, type Route, selectRoutes } from './routes.ts';
-import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS } from './targets.ts';
+import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS, type Target, selectTargets } from './targets.ts';
 
 /** One run's settings. */
 export interface Settings {
@@ -133,4 +133,25 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     retries: Math.round(number(values.retries, env.BENCH_RETRIES, 6, 0, 100, 'retries')),
     headers,
   };
+}
+
+/**
+ * `--name`'s value among a script's parsed `values` as a whole number of at least `min`
+ * (bench/alloc-profile.ts, bench/instructions.ts); throws naming the flag otherwise.
+ */
+export function wholeNumberOption(values: Readonly<Record<string, unknown>>, name: string, min: number): number {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} takes a whole number ≥ ${min}`);
+  return n;
+}
+
+/**
+ * The targets named in `list` (comma-separated names or groups of bench/targets.ts), each one
+ * that answers the four routes; throws naming any that does not (a runtime target).
+ */
+export function routeTargetsOf(list: string): Target[] {
+  const targets = selectTargets(list.split(','));
+  const unrouted = targets.filter((t) => !t.routes);
+  if (unrouted.length > 0) throw new Error(`not a route target: ${unrouted.map((t) => t.name).join(', ')}`);
+  return targets;
 }
